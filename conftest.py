@@ -1,0 +1,1 @@
+pytest_plugins = ["quxiang.common.testing.plugin"]

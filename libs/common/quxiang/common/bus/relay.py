@@ -1,0 +1,189 @@
+"""The relay: publishes committed outbox rows to the broker, in order per aggregate.
+
+A batch runs in one database transaction that holds the row locks of the partitions it
+publishes (``FOR UPDATE SKIP LOCKED``), so several relays on one outbox never publish the same
+aggregate concurrently. Rows are marked sent only after the broker's confirm; a relay that dies
+before marking leaves them pending and they are published again (consumers' inboxes absorb that).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import Counter
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from quxiang.common.bus.backoff import Backoff
+from quxiang.common.bus.outbox import NOTIFY_CHANNEL
+from quxiang.common.bus.tables import ensure_partitions, outbox, outbox_partition
+from quxiang.common.bus.transport import OutgoingMessage, Transport, TransportError
+from quxiang.common.config import Config
+from quxiang.common.db import is_postgres
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("qx_relay_published_total", "Outbox rows published and confirmed", ["service"])
+FAILED = Counter("qx_relay_publish_failures_total", "Outbox rows the broker did not confirm", ["service"])
+PRUNE_EVERY = 300.0
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    sent: int
+    failed: int
+    full: bool  # the batch was as large as allowed: more rows are probably waiting
+
+
+class Relay:
+    def __init__(self, engine: Engine, transport: Transport, config: Config, service: str) -> None:
+        self.engine = engine
+        self.transport = transport
+        self.config = config
+        self.service = service
+        self._listener: _Listener | None = _Listener(engine) if is_postgres(engine) else None
+        self._last_prune = 0.0
+
+    def prepare(self) -> None:
+        with self.engine.begin() as conn:
+            ensure_partitions(conn, self.config.outbox_partitions)
+
+    def publish_batch(self) -> BatchResult:
+        """Publish one batch of pending rows of the partitions this relay can lock."""
+        with self.engine.begin() as conn:
+            partitions = list(conn.execute(
+                select(outbox_partition.c.partition).order_by(outbox_partition.c.partition)
+                .with_for_update(skip_locked=True)).scalars())
+            if not partitions:
+                return BatchResult(0, 0, False)
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.subject,
+                       outbox.c.payload)
+                .where(outbox.c.sent_at.is_(None), outbox.c.partition.in_(partitions))
+                .order_by(outbox.c.id).limit(self.config.relay_batch)).all()
+            if not rows:
+                return BatchResult(0, 0, False)
+            results = self.transport.publish_batch(
+                [OutgoingMessage(routing_key=r.event_type, body=r.payload.encode(), message_id=r.event_id,
+                                 headers={"x-qx-subject": r.subject}) for r in rows],
+                timeout=self.config.relay_confirm_timeout)
+            sent, failed = _split_in_order(rows, results)
+            now = datetime.now(UTC)
+            if sent:
+                conn.execute(update(outbox).where(outbox.c.id.in_(sent)).values(sent_at=now))
+            for row_id, error in failed.items():
+                conn.execute(update(outbox).where(outbox.c.id == row_id).values(
+                    attempts=outbox.c.attempts + 1, last_error=error))
+        PUBLISHED.labels(self.service).inc(len(sent))
+        if failed:
+            FAILED.labels(self.service).inc(len(failed))
+        return BatchResult(len(sent), len(failed), len(rows) >= self.config.relay_batch)
+
+    def prune(self) -> int:
+        """Delete sent rows older than the retention period."""
+        cutoff = datetime.now(UTC) - timedelta(hours=self.config.relay_retention_hours)
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff))
+        return result.rowcount or 0
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set, surviving broker and database outages."""
+        backoff = Backoff()
+        prepared = False
+        while not stop.is_set():
+            try:
+                if not prepared:
+                    self.prepare()
+                    prepared = True
+                result = self.publish_batch()
+                self._maybe_prune()
+            except (TransportError, DBAPIError) as exc:
+                delay = backoff.next()
+                log.warning("relay %s: %s; retrying in %.1fs", self.service, _short(exc), delay)
+                self.transport.close()
+                stop.wait(delay)
+                continue
+            if result.failed:
+                delay = backoff.next()
+                log.warning("relay %s: %d rows not confirmed; retrying in %.1fs", self.service,
+                            result.failed, delay)
+                stop.wait(delay)
+                continue
+            backoff.reset()
+            if not result.full:
+                self._wait_for_rows(stop)
+        self.transport.close()
+        if self._listener is not None:
+            self._listener.close()
+
+    def _wait_for_rows(self, stop: threading.Event) -> None:
+        self.transport.heartbeat()
+        if self._listener is not None and self._listener.wait(self.config.relay_idle_wait):
+            return
+        if self._listener is None:
+            # No NOTIFY outside PostgreSQL: a short poll, cheap on a local SQLite file.
+            stop.wait(min(self.config.relay_idle_wait, 0.1))
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= PRUNE_EVERY:
+            self._last_prune = now
+            pruned = self.prune()
+            if pruned:
+                log.info("relay %s: pruned %d sent outbox rows", self.service, pruned)
+
+
+def _split_in_order(rows: list, results: list[str | None]) -> tuple[list[int], dict[int, str]]:
+    """Rows to mark sent, and failures. After a subject's first failure its later rows stay pending
+    too, so a retry republishes them after the failed one and the aggregate's order holds."""
+    sent: list[int] = []
+    failed: dict[int, str] = {}
+    blocked: set[str] = set()
+    for row, error in zip(rows, results, strict=True):
+        if error is None and row.subject not in blocked:
+            sent.append(row.id)
+        else:
+            blocked.add(row.subject)
+            failed[row.id] = error or "held back behind an earlier failure of the same subject"
+    return sent, failed
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+class _Listener:
+    """LISTEN on the outbox channel, so an idle relay wakes as soon as a row is committed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn = None
+
+    def wait(self, timeout: float) -> bool:
+        """True if a notification came within ``timeout``; False on timeout or when unavailable."""
+        import psycopg
+
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                return True  # rows may have come while not listening: look once more
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+        except psycopg.Error:
+            self.close()
+            time.sleep(min(timeout, 1.0))
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

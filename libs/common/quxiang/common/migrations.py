@@ -1,0 +1,67 @@
+"""Alembic, run the same way for every service: ``upgrade(config, definition)`` and a shared env.py body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import command, context
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Engine, make_url
+
+from quxiang.common.bus.tables import bus_metadata, ensure_partitions
+from quxiang.common.config import Config
+from quxiang.common.db import make_engine
+from quxiang.common.service import ServiceDefinition
+
+
+def alembic_config(definition: ServiceDefinition, url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(definition.migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["service"] = definition.name
+    return cfg
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist (SQLite files create themselves)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s",
+                                          (parsed.database,)).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        admin.dispose()
+
+
+def upgrade(config: Config, definition: ServiceDefinition, engine: Engine | None = None) -> None:
+    """Bring the service's database to the newest revision and fill the outbox partitions."""
+    url = config.database_url_for(definition.name)
+    ensure_database(url)
+    command.upgrade(alembic_config(definition, url), "head")
+    own = engine or make_engine(url, poolclass=pool.NullPool)
+    try:
+        with own.begin() as conn:
+            ensure_partitions(conn, config.outbox_partitions)
+    finally:
+        if engine is None:
+            own.dispose()
+
+
+def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
+    """The body of every service's migrations/env.py (online mode only: we always have the database)."""
+    metadatas = list(target_metadata) if isinstance(target_metadata, Sequence) else [target_metadata]
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = make_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=[bus_metadata, *metadatas],
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

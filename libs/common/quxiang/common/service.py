@@ -1,0 +1,47 @@
+"""What a service tells the rest of the suite about itself, and how it is discovered.
+
+Each service package declares one ``ServiceDefinition`` and names it under the ``quxiang.services``
+entry point group in its pyproject.toml; the embedded runner, the relay and consumer commands and
+the migration command find services that way, so installing a service is all it takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from flask import Flask
+
+from quxiang.common.bus.consumer import Handler
+from quxiang.common.config import Config
+
+ENTRY_POINT_GROUP = "quxiang.services"
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # URL segment (/api/<name>/) and database name
+    create_app: Callable[[Config], Flask]
+    migrations_dir: Path
+    # consumer name -> event type -> handler; a consumer name is global across the suite
+    consumers: Callable[[], Mapping[str, Mapping[str, Handler]]] = field(default=lambda: {})
+
+
+def discover_services() -> dict[str, ServiceDefinition]:
+    found: dict[str, ServiceDefinition] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        definition = ep.load()
+        if not isinstance(definition, ServiceDefinition):
+            raise TypeError(f"entry point {ep.name} does not point at a ServiceDefinition")
+        found[definition.name] = definition
+    return dict(sorted(found.items()))
+
+
+def get_service(name: str) -> ServiceDefinition:
+    services = discover_services()
+    try:
+        return services[name]
+    except KeyError:
+        raise SystemExit(f"unknown service {name!r}; installed: {', '.join(services) or 'none'}") from None

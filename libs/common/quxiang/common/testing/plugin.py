@@ -1,0 +1,109 @@
+"""pytest plugin (loaded by the top-level conftest.py): real-infrastructure fixtures for every package.
+
+Fixtures:
+- ``postgres``: the PostgreSQL server (skips or fails when missing, see REQUIRE_INFRA);
+- ``pg_url``: a fresh database for one test, dropped afterwards;
+- ``rabbitmq``: the broker with this run's own vhost;
+- ``bus_config``: a Config pointing at a fresh database and a fresh set of exchange and queue names;
+- ``embedded_config``: the same on SQLite and the embedded bus in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quxiang.common.config import Config, load_config
+from quxiang.common.testing.infra import Postgres, RabbitMQ, find_postgres, find_rabbitmq, require_infra
+
+_skipped_for_infra: list[str] = []
+_state: dict[str, object] = {}
+
+
+def _missing(what: str) -> None:
+    message = f"{what} is not reachable"
+    if require_infra():
+        pytest.fail(f"REQUIRE_INFRA=1 and {message}", pytrace=False)
+    pytest.skip(f"INFRA MISSING: {message}")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    if "postgres" not in _state:
+        _state["postgres"] = find_postgres()
+    server = _state["postgres"]
+    if server is None:
+        _missing("PostgreSQL")
+    yield server  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[RabbitMQ]:
+    if "rabbitmq" not in _state:
+        _state["rabbitmq"] = find_rabbitmq()
+    broker = _state["rabbitmq"]
+    if broker is None:
+        _missing("RabbitMQ")
+    yield broker  # type: ignore[misc]
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> Iterator[str]:
+    url = postgres.create_database()
+    yield url
+    postgres.drop_database(url)
+
+
+def make_test_config(service: str, database_url: str, broker_url: str, data_dir: Path,
+                     **overrides: str) -> Config:
+    names = uuid.uuid4().hex[:8]
+    env = {
+        "QX_DATA_DIR": str(data_dir),
+        "QX_DATABASE_URL": database_url,
+        "QX_BROKER_URL": broker_url,
+        "QX_EXCHANGE": f"qx.events.{names}",
+        "QX_QUEUE_PREFIX": f"qx.{names}",
+        "QX_CONSUMER_RETRY_DELAYS": "0.2,0.4",
+        "QX_RELAY_IDLE_WAIT": "0.5",
+        "QX_BROKER_HEARTBEAT": "10",
+        "QX_LOG_JSON": "false",
+    }
+    env.update(overrides)
+    return load_config(service, env)
+
+
+@pytest.fixture
+def bus_config(pg_url: str, rabbitmq: RabbitMQ, tmp_path: Path) -> Config:
+    return make_test_config("testsvc", pg_url, rabbitmq.url, tmp_path)
+
+
+@pytest.fixture
+def embedded_config(tmp_path: Path) -> Config:
+    return make_test_config("testsvc", f"sqlite:///{tmp_path / 'testsvc.db'}", "embedded", tmp_path)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for key in ("postgres", "rabbitmq"):
+        server = _state.pop(key, None)
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # A session fixture's skip is raised again for every test using it, but the fixture body runs
+    # once: count the reports instead.
+    if report.skipped and isinstance(report.longrepr, tuple) and "INFRA MISSING" in str(report.longrepr[2]):
+        _skipped_for_infra.append(str(report.longrepr[2]).split(": ", 2)[-1].replace(" is not reachable", ""))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_for_infra:
+        counts = {what: _skipped_for_infra.count(what) for what in sorted(set(_skipped_for_infra))}
+        line = ", ".join(f"{n} test(s) needing {what}" for what, n in counts.items())
+        terminalreporter.write_sep("!", "INFRASTRUCTURE MISSING", red=True, bold=True)
+        terminalreporter.write_line(f"SKIPPED {line}: they did not run. Start the servers or set "
+                                    "QX_TEST_POSTGRES_URL / QX_TEST_AMQP_URL; CI sets REQUIRE_INFRA=1.",
+                                    red=True, bold=True)

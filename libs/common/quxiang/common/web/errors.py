@@ -1,0 +1,289 @@
+"""Every error response is RFC 9457 ``application/problem+json`` with a stable machine ``code``.
+
+Clients (the web front end, the universities' integrations) branch on ``code`` and show ``detail``;
+``request_id`` is what a user quotes to support. Bad input is always a 4xx naming the field, and an
+unexpected failure is a 500 that says nothing about its cause (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import flask
+import marshmallow as ma
+import werkzeug.exceptions as wexc
+from flask_smorest import Api
+
+from quxiang.common.context import current_correlation_id
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "ProblemApi",
+    "ProblemError",
+    "ProblemSchema",
+    "flatten_messages",
+    "problem_response",
+    "register_error_handlers",
+]
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+# Codes for the statuses clients are expected to branch on; others get a code derived from the
+# status name, so a code never changes when a description is reworded.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    428: "precondition_required",
+    429: "too_many_requests",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "service_unavailable",
+}
+
+# The keys a problem body always has; ProblemError's extra fields may not shadow them.
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "request_id", "errors"})
+
+# webargs reports errors keyed by where it looked; these are the body locations, whose
+# location-level messages (e.g. malformed JSON) are about the body as a whole.
+_BODY_LOCATIONS = frozenset({"json", "form", "json_or_form", "files"})
+_LOCATIONS = _BODY_LOCATIONS | {"query", "querystring", "headers", "cookies", "view_args", "path"}
+
+INTERNAL_ERROR_DETAIL = "An unexpected error occurred. Quote the request id when reporting it."
+
+
+def status_code(status: int) -> str:
+    """The stable machine code for an HTTP status."""
+    if status in _CODES:
+        return _CODES[status]
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        return f"http_{status}"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower().replace("'", "")).strip("_")
+
+
+def _status_title(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class ProblemError(Exception):
+    """A domain error with its HTTP shape; raise it from a view or anything a view calls.
+
+    ``extra`` fields go into the body as they are (JSON-serialisable values), e.g.
+    ``ProblemError(409, "conflict", detail="already submitted", current_state="submitted")``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        type: str = "about:blank",  # the RFC 9457 member is called "type"
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        clash = _RESERVED.intersection(extra)
+        if clash:
+            # Fail where the error is built, not later as a confusing response.
+            raise TypeError(f"ProblemError extra fields may not be named {sorted(clash)}")
+        super().__init__(detail or title or code)
+        self.status = status
+        self.code = code
+        self.title = title or _status_title(status)
+        self.detail = detail
+        self.type = type
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+    def to_response(self) -> flask.Response:
+        return problem_response(
+            self.status, self.code, self.title, self.detail, type=self.type, headers=self.headers,
+            **self.extra,
+        )
+
+
+def problem_response(
+    status: int,
+    code: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    type: str = "about:blank",  # the RFC 9457 member is called "type"
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    **extra: Any,
+) -> flask.Response:
+    """Build a problem+json response; the request id comes from the request context."""
+    body: dict[str, Any] = {
+        "type": type,
+        "title": title or _status_title(status),
+        "status": status,
+        "detail": detail if detail is not None else _status_title(status),
+        "code": code or status_code(status),
+        "request_id": current_correlation_id(),
+    }
+    if errors is not None:
+        body["errors"] = dict(errors)
+    for key, value in extra.items():
+        body.setdefault(key, value)
+    response = flask.current_app.response_class(
+        flask.json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE
+    )
+    if headers:
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        for name, value in items:
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into ``{"field.path": [messages]}``.
+
+    Clients then need no knowledge of marshmallow's nesting (dicts for nested schemas, integer keys
+    for list items) to highlight the offending field. Schema-level messages stay under ``_schema``.
+    """
+    out: dict[str, list[str]] = {}
+    _flatten_into(out, messages, prefix)
+    return out
+
+
+def _flatten_into(out: dict[str, list[str]], messages: Any, prefix: str) -> None:
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            key = str(key)
+            if key == "_schema" and prefix:
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else key
+            _flatten_into(out, value, path)
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            if isinstance(item, Mapping | list | tuple):
+                _flatten_into(out, item, prefix)
+            else:
+                out.setdefault(prefix or "_schema", []).append(str(item))
+    else:
+        out.setdefault(prefix or "_schema", []).append(str(messages))
+
+
+def _webargs_errors(messages: Any) -> dict[str, list[str]]:
+    """Drop webargs's location level (each flask-smorest ``arguments`` parses one location)."""
+    if isinstance(messages, Mapping) and len(messages) == 1:
+        location, inner = next(iter(messages.items()))
+        if location in _LOCATIONS:
+            if isinstance(inner, Mapping):
+                return flatten_messages(inner)
+            # Not about a field but the location as a whole, e.g. "Invalid JSON body."
+            key = "_body" if location in _BODY_LOCATIONS else f"_{location}"
+            return flatten_messages(inner, key)
+    return flatten_messages(messages)
+
+
+def http_exception_response(error: wexc.HTTPException) -> flask.Response | wexc.HTTPException:
+    """The problem response for a werkzeug HTTPException, including webargs/flask-smorest aborts."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    # Allow on 405, WWW-Authenticate on 401, Retry-After on 429... must survive the rewrite.
+    headers: list[tuple[str, str]] = [
+        (k, v) for k, v in error.get_headers() if k.lower() != "content-type"
+    ]
+    headers.extend((data.get("headers") or {}).items())
+    if status < 400:
+        # 304 from flask-smorest's ETag support: not an error, and it must not have a body.
+        response = flask.current_app.response_class(status=status)
+        for name, value in headers:
+            response.headers[name] = value
+        return response
+    if status == 500:
+        # Either abort(500, ...) or Flask's wrapper after a failing error handler (which Flask has
+        # logged already). The description may hold internals, so it goes to the log, not the body.
+        logger.error("500 response: %s", error.description)
+        return problem_response(500, "internal_error", detail=INTERNAL_ERROR_DETAIL, headers=headers)
+    messages = data.get("errors", data.get("messages"))
+    errors = _webargs_errors(messages) if messages is not None else None
+    code = status_code(status)
+    if status == 400 and errors is not None:
+        code = "invalid_json" if "_body" in errors else "validation_error"
+    detail = data.get("message") or error.description
+    if errors is not None and not data.get("message"):
+        detail = _validation_detail(errors)
+    return problem_response(status, code, detail=detail, errors=errors, headers=headers)
+
+
+def _validation_detail(errors: Mapping[str, list[str]]) -> str:
+    fields = [name for name in errors if not name.startswith("_")]
+    if fields:
+        return "Invalid input in: " + ", ".join(fields)
+    return "; ".join(m for messages in errors.values() for m in messages) or "Invalid input."
+
+
+def _handle_problem_error(error: ProblemError) -> flask.Response:
+    return error.to_response()
+
+
+def _handle_validation_error(error: ma.ValidationError) -> flask.Response:
+    errors = flatten_messages(error.messages)
+    return problem_response(422, "validation_error", detail=_validation_detail(errors), errors=errors)
+
+
+def _handle_unexpected(error: Exception) -> flask.Response | wexc.HTTPException:
+    if isinstance(error, wexc.HTTPException):
+        # Only reached if the app has no HTTPException handler (no ProblemApi); keep one shape.
+        return http_exception_response(error)
+    # The traceback (masked by the logging filter) is for operators; the body only gets the id.
+    logger.exception("unhandled exception in %s %s", flask.request.method, flask.request.path)
+    return problem_response(500, "internal_error", detail=INTERNAL_ERROR_DETAIL)
+
+
+class ProblemSchema(ma.Schema):
+    """The problem+json body; used by flask-smorest to document error responses."""
+
+    type = ma.fields.String(metadata={"description": "'about:blank' or a URN naming the problem"})
+    title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "Explanation of this occurrence"})
+    code = ma.fields.String(metadata={"description": "Stable machine-readable error code"})
+    request_id = ma.fields.String(metadata={"description": "Id to quote when reporting the error"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Validation messages by field path"},
+    )
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with problem+json errors (its own handler is registered by ``init_app``)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: wexc.HTTPException) -> Any:  # type: ignore[override]
+        return http_exception_response(error)
+
+
+def register_error_handlers(app: flask.Flask) -> None:
+    """Handlers for everything but HTTPException, which ProblemApi handles."""
+    app.register_error_handler(ProblemError, _handle_problem_error)
+    app.register_error_handler(ma.ValidationError, _handle_validation_error)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,128 @@
+"""The outbox on both databases the suite runs on."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from quxiang.common.bus.outbox import partition_of
+from quxiang.common.bus.relay import Relay, _split_in_order
+from quxiang.common.bus.tables import outbox
+from quxiang.common.bus.transport import OutgoingMessage
+from quxiang.common.db import make_engine
+from quxiang.common.events import InvalidEvent
+
+from support import prepare_database, unit_of_work
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def setup(request, tmp_path):
+    if request.param == "sqlite":
+        config = request.getfixturevalue("embedded_config")
+    else:
+        config = request.getfixturevalue("bus_config")
+    engine = make_engine(config.database_url)
+    prepare_database(engine, config)
+    yield engine, config
+    engine.dispose()
+
+
+def rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(outbox).order_by(outbox.c.id)).all()
+
+
+def test_commit_writes_the_row_and_rollback_writes_nothing(setup):
+    engine, config = setup
+    with unit_of_work(engine, config) as uow:
+        uow.record("test.item.created", subject="s-1", sequence=1, data={"name": "a"})
+        # leaving without commit rolls back
+    assert rows(engine) == []
+    with unit_of_work(engine, config) as uow:
+        event = uow.record("test.item.created", subject="s-1", sequence=1, data={"name": "a"})
+        uow.commit()
+    [row] = rows(engine)
+    assert row.event_id == event.event_id and row.sent_at is None
+    assert row.partition == partition_of("s-1", config.outbox_partitions)
+    assert json.loads(row.payload)["data"] == {"name": "a", "n": 0, "pad": ""}
+
+
+def test_invalid_event_raises_and_nothing_is_half_written(setup):
+    engine, config = setup
+    with unit_of_work(engine, config) as uow:
+        uow.record("test.item.created", subject="s", sequence=1, data={"name": "ok"})
+        with pytest.raises(InvalidEvent):
+            uow.record("test.item.created", subject="s", sequence=2, data={"name": 5})
+    assert rows(engine) == []
+
+
+class FlakyTransport:
+    """Confirms everything except the messages whose id is in ``refuse``."""
+
+    def __init__(self, refuse=()):
+        self.refuse = set(refuse)
+        self.published: list[OutgoingMessage] = []
+
+    def publish_batch(self, messages, timeout):
+        self.published.extend(messages)
+        return ["nacked by the broker" if m.message_id in self.refuse else None for m in messages]
+
+    def close(self):
+        pass
+
+    def heartbeat(self):
+        pass
+
+
+def test_a_nack_holds_back_the_rest_of_that_aggregate_only(setup):
+    engine, config = setup
+    with unit_of_work(engine, config) as uow:
+        a1 = uow.record("test.item.created", subject="a", sequence=1, data={"name": "a"})
+        a2 = uow.record("test.item.created", subject="a", sequence=2, data={"name": "a"})
+        b1 = uow.record("test.item.created", subject="b", sequence=1, data={"name": "b"})
+        uow.commit()
+    transport = FlakyTransport(refuse={a1.event_id})
+    relay = Relay(engine, transport, config, "testsvc")
+    result = relay.publish_batch()
+    assert (result.sent, result.failed) == (1, 2)
+    state = {r.event_id: r for r in rows(engine)}
+    assert state[b1.event_id].sent_at is not None
+    assert state[a1.event_id].sent_at is None and state[a1.event_id].attempts == 1
+    assert "nacked" in state[a1.event_id].last_error
+    assert state[a2.event_id].sent_at is None and "held back" in state[a2.event_id].last_error
+    transport.refuse.clear()
+    assert relay.publish_batch().sent == 2
+    assert [m.message_id for m in transport.published[-2:]] == [a1.event_id, a2.event_id]
+    assert relay.publish_batch().sent == 0
+
+
+def test_split_in_order_unit():
+    class Row:
+        def __init__(self, id, subject):
+            self.id, self.subject = id, subject
+
+    sent, failed = _split_in_order([Row(1, "x"), Row(2, "y"), Row(3, "x"), Row(4, "y")],
+                                   [None, "boom", None, None])
+    assert sent == [1, 3] and set(failed) == {2, 4}
+
+
+def test_sent_rows_are_pruned_after_retention(setup):
+    engine, config = setup
+    with unit_of_work(engine, config) as uow:
+        uow.record("test.item.created", subject="s", sequence=1, data={"name": "a"})
+        uow.record("test.item.created", subject="t", sequence=1, data={"name": "b"})
+        uow.commit()
+    relay = Relay(engine, FlakyTransport(), config, "testsvc")
+    relay.publish_batch()
+    with unit_of_work(engine, config) as uow:
+        uow.record("test.item.created", subject="u", sequence=1, data={"name": "c"})
+        uow.commit()
+    assert relay.prune() == 0, "recently sent rows stay"
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.subject == "s").values(
+            sent_at=datetime.now(UTC) - timedelta(hours=config.relay_retention_hours + 1)))
+    assert relay.prune() == 1
+    assert sorted(r.subject for r in rows(engine)) == ["t", "u"]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from quxiang.common.pii import mask_identity_number, redact_identity_numbers
+
+ID = "11010519491231002X"
+
+
+def test_mask_keeps_first_three_and_last_four() -> None:
+    assert mask_identity_number(ID) == "110***********002X"
+    assert mask_identity_number("440308199901011234") == "440***********1234"
+    assert len(mask_identity_number(ID)) == len(ID)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", ""), ("1", "*"), ("1234", "1**4"), ("12345678", "12****78"), ("123456789012", "123******012")],
+)
+def test_short_values_keep_at_most_half(value: str, expected: str) -> None:
+    assert mask_identity_number(value) == expected
+
+
+def test_redacts_in_text() -> None:
+    assert redact_identity_numbers(f"身份证号{ID}。") == "身份证号110***********002X。"
+    assert redact_identity_numbers(f"a={ID}, b=440308199901011234") == (
+        "a=110***********002X, b=440***********1234"
+    )
+
+
+def test_lowercase_x_and_full_width_digits() -> None:
+    assert redact_identity_numbers("11010519491231002x") == "110***********002x"
+    full_width = "１１０１０５１９４９１２３１００２Ｘ"
+    assert redact_identity_numbers(full_width) == "１１０***********００２Ｘ"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1101051949123100212",  # 19 digits: a card or order number, not an identity number
+        "62220219491231002123456",  # bank card
+        "order 12345678901234567",  # 17 digits
+        "1101051949123100X",  # X too early
+        "",
+    ],
+)
+def test_leaves_other_numbers_alone(text: str) -> None:
+    assert redact_identity_numbers(text) == text
+
+
+def test_adjacent_letters_do_not_protect_an_identity_number() -> None:
+    assert redact_identity_numbers(f"id:{ID}abc") == "id:110***********002Xabc"
+
+
+def test_redaction_is_idempotent() -> None:
+    once = redact_identity_numbers(f"x {ID} y")
+    assert redact_identity_numbers(once) == once

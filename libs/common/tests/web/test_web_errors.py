@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from quxiang.common.web import PROBLEM_CONTENT_TYPE, ProblemError
+from quxiang.common.web.errors import flatten_messages
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
+
+
+def problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.data
+    assert response.mimetype == PROBLEM_CONTENT_TYPE
+    body = response.get_json(force=True)
+    assert PROBLEM_KEYS <= body.keys()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_malformed_json_body_is_400_naming_the_body(client: FlaskClient) -> None:
+    response = client.put("/registrations/1", data="{not json", content_type="application/json")
+    body = problem(response, 400, "invalid_json")
+    assert body["errors"] == {"_body": ["Invalid JSON body."]}
+    assert body["type"] == "about:blank"
+
+
+def test_non_json_content_type_is_422_not_500(client: FlaskClient) -> None:
+    # webargs ignores a body that is not declared JSON, so the required field is reported missing.
+    response = client.put("/registrations/1", data="name=Li", content_type="text/plain")
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == {"name": ["Missing data for required field."]}
+
+
+def test_wrong_type_names_the_field(client: FlaskClient) -> None:
+    response = client.put("/registrations/1", json={"name": "Li", "age": "old"})
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == {"age": ["Not a valid integer."]}
+    assert "age" in body["detail"]
+
+
+def test_missing_required_field(client: FlaskClient) -> None:
+    body = problem(client.put("/registrations/1", json={"age": 3}), 422, "validation_error")
+    assert body["errors"] == {"name": ["Missing data for required field."]}
+
+
+def test_unknown_field(client: FlaskClient) -> None:
+    response = client.put("/registrations/1", json={"name": "Li", "hacker": True})
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == {"hacker": ["Unknown field."]}
+
+
+def test_nested_field_errors_are_flattened_to_a_path(client: FlaskClient) -> None:
+    response = client.put("/registrations/1", json={"name": "Li", "address": {}})
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == {"address.city": ["Missing data for required field."]}
+
+
+def test_json_array_instead_of_object(client: FlaskClient) -> None:
+    body = problem(client.put("/registrations/1", json=[1, 2]), 422, "validation_error")
+    assert body["errors"] == {"_schema": ["Invalid input type."]}
+
+
+def test_query_string_errors_name_the_parameter(client: FlaskClient) -> None:
+    body = problem(client.get("/registrations/?page=first"), 422, "validation_error")
+    assert body["errors"] == {"page": ["Not a valid integer."]}
+
+
+def test_valid_input_passes(client: FlaskClient) -> None:
+    response = client.put("/registrations/1", json={"name": "李雷", "age": 22})
+    assert response.status_code == 200
+    assert response.get_json() == {"name": "李雷", "age": 22}
+
+
+def test_marshmallow_validation_error_raised_in_a_view(client: FlaskClient) -> None:
+    body = problem(client.post("/registrations/manual-validation"), 422, "validation_error")
+    assert body["errors"] == {
+        "name": ["Missing data for required field."],
+        "address.city": ["Missing data for required field."],
+    }
+
+
+def test_problem_error_carries_type_and_extra_fields(client: FlaskClient) -> None:
+    body = problem(client.post("/registrations/conflict"), 409, "already_submitted")
+    assert body["type"] == "urn:quxiang:problem:already-submitted"
+    assert body["title"] == "Conflict"
+    assert body["detail"] == "The registration was already submitted."
+    assert body["current_state"] == "submitted"
+
+
+def test_problem_error_rejects_extra_fields_shadowing_the_standard_ones() -> None:
+    with pytest.raises(TypeError, match="status"):
+        ProblemError(409, "conflict", status="x")
+
+
+def test_flask_smorest_abort_message_becomes_detail(client: FlaskClient) -> None:
+    body = problem(client.get("/registrations/abort-conflict"), 409, "conflict")
+    assert body["detail"] == "Version mismatch."
+
+
+def test_unexpected_exception_is_500_without_its_text(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="quxiang.common.web.errors")
+    response = client.get("/registrations/boom", headers={"X-Request-ID": "req-500"})
+    body = problem(response, 500, "internal_error")
+    assert body["request_id"] == "req-500"
+    text = response.get_data(as_text=True)
+    assert "hunter2" not in text and "RuntimeError" not in text and "11010519491231002X" not in text
+    [record] = [r for r in caplog.records if r.name == "quxiang.common.web.errors"]
+    assert record.exc_info is not None and isinstance(record.exc_info[1], RuntimeError)
+
+
+def test_unexpected_exception_traceback_is_logged_with_request_id_and_masked(
+    client: FlaskClient, log_stream: Any
+) -> None:
+    import json
+
+    client.get("/registrations/boom", headers={"X-Request-ID": "req-tb"})
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    [entry] = [e for e in lines if e["logger"] == "quxiang.common.web.errors"]
+    assert entry["request_id"] == "req-tb"
+    assert "RuntimeError" in entry["traceback"]
+    assert "11010519491231002X" not in entry["traceback"]
+    assert "110***********002X" in entry["traceback"]
+
+
+def test_abort_500_hides_its_description(client: FlaskClient) -> None:
+    response = client.get("/registrations/abort-500")
+    problem(response, 500, "internal_error")
+    assert "private" not in response.get_data(as_text=True)
+
+
+def test_unknown_url_is_404_problem(client: FlaskClient) -> None:
+    problem(client.get("/no/such/thing"), 404, "not_found")
+
+
+def test_wrong_method_is_405_problem_keeping_allow_header(client: FlaskClient) -> None:
+    response = client.delete("/healthz")
+    problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_oversized_body_is_413_problem(make_app: Any) -> None:
+    client = make_app(max_content_length=64).test_client()
+    response = client.put("/registrations/1", json={"name": "x" * 500})
+    problem(response, 413, "payload_too_large")
+
+
+def test_not_modified_has_no_problem_body(client: FlaskClient) -> None:
+    first = client.get("/registrations/tagged")
+    assert first.status_code == 200
+    response = client.get("/registrations/tagged", headers={"If-None-Match": first.headers["ETag"]})
+    assert response.status_code == 304
+    assert response.data == b""
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ({"a": ["bad"]}, {"a": ["bad"]}),
+        ({"items": {0: {"name": ["bad"]}}}, {"items.0.name": ["bad"]}),
+        ({"address": {"_schema": ["inconsistent"]}}, {"address": ["inconsistent"]}),
+        (["whole thing"], {"_schema": ["whole thing"]}),
+        ("just text", {"_schema": ["just text"]}),
+    ],
+)
+def test_flatten_messages(messages: Any, expected: dict[str, list[str]]) -> None:
+    assert flatten_messages(messages) == expected
