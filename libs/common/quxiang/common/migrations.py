@@ -65,3 +65,8 @@ def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def drop_bus_tables(bind: Engine | object) -> None:
+    """Reverse of ``create_bus_tables`` for a service's first migration's downgrade."""
+    bus_metadata.drop_all(bind)  # type: ignore[arg-type]

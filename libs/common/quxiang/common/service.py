@@ -7,15 +7,20 @@ the migration command find services that way, so installing a service is all it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import flask_smorest
 from flask import Flask
+from sqlalchemy.engine import Engine
 
 from quxiang.common.bus.consumer import Handler
+from quxiang.common.bus.metrics import OutboxCollector
 from quxiang.common.config import Config
+from quxiang.common.db import make_engine
+from quxiang.common.web import broker_check, create_app, database_check, register_collector
 
 ENTRY_POINT_GROUP = "quxiang.services"
 
@@ -45,3 +50,19 @@ def get_service(name: str) -> ServiceDefinition:
         return services[name]
     except KeyError:
         raise SystemExit(f"unknown service {name!r}; installed: {', '.join(services) or 'none'}") from None
+
+
+ENGINE_KEY = "qx.engine"
+
+
+def build_app(service: str, config: Config, *, blueprints: Sequence[flask_smorest.Blueprint] = (),
+              engine: Engine | None = None, **options: object) -> Flask:
+    """The app of a service with its own database: probes on the database and the broker, the
+    outbox figures in /metrics, the engine at ``app.extensions["qx.engine"]``."""
+    engine = engine or make_engine(config.database_url_for(service))
+    app = create_app(service, config, blueprints=blueprints,
+                     readiness_checks={"database": database_check(engine), "broker": broker_check(config)},
+                     **options)  # type: ignore[arg-type]
+    app.extensions[ENGINE_KEY] = engine
+    register_collector(app, OutboxCollector(engine, service))
+    return app

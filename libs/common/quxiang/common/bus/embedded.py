@@ -74,6 +74,18 @@ _signals: dict[str, threading.Condition] = {}
 _signals_lock = threading.Lock()
 
 
+_engines: dict[str, Engine] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    """One engine per bus file in a process: the relays and consumers share its pool."""
+    with _signals_lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url)
+            embedded_metadata.create_all(_engines[url])
+        return _engines[url]
+
+
 def _signal_for(url: str) -> threading.Condition:
     with _signals_lock:
         return _signals.setdefault(url, threading.Condition())
@@ -100,8 +112,9 @@ class EmbeddedTransport:
     def __init__(self, config: Config, engine: Engine | None = None) -> None:
         self.config = config
         self.url = config.bus_url()
-        self.engine = engine or make_engine(self.url)
-        embedded_metadata.create_all(self.engine)
+        if engine is not None:
+            embedded_metadata.create_all(engine)
+        self.engine = engine or _engine_for(self.url)
         self.unrouted_queue = f"{config.queue_prefix}.unrouted"
         self._signal = _signal_for(self.url)
 

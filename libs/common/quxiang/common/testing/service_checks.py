@@ -1,0 +1,42 @@
+"""Checks every service's own tests run: it migrates up and down, boots, answers its probes and
+documents its API. One implementation, so the services cannot drift apart."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import inspect
+
+from quxiang.common.config import Config
+from quxiang.common.db import make_engine
+from quxiang.common.migrations import alembic_config, upgrade
+from quxiang.common.service import ServiceDefinition, discover_services
+
+BUS_TABLES = {"outbox", "outbox_partition", "inbox"}
+
+
+def assert_migrations_round_trip(definition: ServiceDefinition, config: Config) -> None:
+    url = config.database_url_for(definition.name)
+    upgrade(config, definition)
+    engine = make_engine(url)
+    try:
+        assert BUS_TABLES <= set(inspect(engine).get_table_names())
+        command.downgrade(alembic_config(definition, url), "base")
+        assert not BUS_TABLES & set(inspect(engine).get_table_names())
+        upgrade(config, definition)
+        assert BUS_TABLES <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def assert_service_boots(definition: ServiceDefinition, config: Config) -> None:
+    assert discover_services().get(definition.name) is definition, "not registered as an entry point"
+    upgrade(config, definition)
+    app = definition.create_app(config)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.get_json()
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200 and spec.get_json()["info"]["title"]
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert f'qx_outbox_backlog{{service="{definition.name}"}} 0.0' in metrics

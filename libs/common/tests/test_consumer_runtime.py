@@ -1,0 +1,89 @@
+"""The consumer runtime's decisions, without a broker: what happens to a delivery and why."""
+
+import json
+
+import pytest
+
+from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.transport import Ack, DeadLetter, Delivery, Retry
+from quxiang.common.db import make_engine
+from support import CATALOGUE, TYPES, effect_counts, effect_handler, prepare_database
+
+
+class NoTransport:
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def runtime_for(embedded_config):
+    def build(handler=effect_handler, url=None):
+        engine = make_engine(url or embedded_config.database_url)
+        if url is None:
+            prepare_database(engine, embedded_config)
+        return ConsumerRuntime("worker", dict.fromkeys(TYPES, handler), engine, NoTransport(), embedded_config,
+                               producer="testsvc", catalogue=CATALOGUE)
+    return build
+
+
+def delivery_of(event, attempt=0):
+    return Delivery(body=event.to_json(), headers={"x-qx-attempt": attempt}, routing_key=event.type,
+                    message_id=event.event_id, redelivered=False)
+
+
+def an_event(subject="s"):
+    return CATALOGUE.new_event("test.item.created", subject=subject, sequence=1, data={"name": "x"},
+                               producer="testsvc")
+
+
+def test_a_redelivered_event_is_acked_without_running_the_handler_again(runtime_for):
+    runtime = runtime_for()
+    event = an_event()
+    assert runtime.handle(delivery_of(event)) == Ack()
+    assert runtime.handle(delivery_of(event)) == Ack(duplicate=True)
+    assert effect_counts(runtime.engine) == {event.event_id: 1}
+
+
+def test_failures_climb_the_retry_tiers_then_dead_letter(runtime_for):
+    def failing(event, uow):
+        effect_handler(event, uow)  # written, then rolled back with the failure
+        raise ValueError("the handler cannot cope")
+
+    runtime = runtime_for(failing)
+    event = an_event()
+    tiers = [runtime.handle(delivery_of(event, attempt)) for attempt in range(runtime.spec.max_attempts)]
+    assert tiers[:-1] == [Retry(tier=i, error="ValueError: the handler cannot cope")
+                          for i in range(len(runtime.spec.retry_delays))]
+    assert tiers[-1] == DeadLetter("ValueError: the handler cannot cope")
+    assert effect_counts(runtime.engine) == {}
+    assert runtime.handle(delivery_of(event)) != Ack(duplicate=True), "a failed event is not marked handled"
+
+
+def test_an_event_type_without_a_handler_is_dead_lettered(runtime_for):
+    runtime = runtime_for()
+    other = CATALOGUE.new_event("test.item.updated", subject="s", sequence=1, data={"name": "x"}, producer="t")
+    runtime.handlers.pop("test.item.updated")
+    outcome = runtime.handle(delivery_of(other))
+    assert isinstance(outcome, DeadLetter) and outcome.error.startswith("no_handler")
+
+
+def test_an_unreachable_database_does_not_spend_the_message_retries(runtime_for):
+    runtime = runtime_for(url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=1")
+    outcome = runtime.handle(delivery_of(an_event(), attempt=1))
+    assert isinstance(outcome, Retry) and outcome.counts is False and outcome.tier == 0
+
+
+def test_identity_numbers_in_errors_are_masked(runtime_for):
+    def failing(event, uow):
+        raise ValueError("bad graduate 110105194912310021")
+
+    outcome = runtime_for(failing).handle(delivery_of(an_event(), attempt=99))
+    assert isinstance(outcome, DeadLetter)
+    assert "19491231" not in outcome.error and "110" in outcome.error
+
+
+def test_a_body_that_is_not_an_event_is_dead_lettered_with_the_reason(runtime_for):
+    runtime = runtime_for()
+    body = json.dumps({"type": "test.item.created"}).encode()
+    outcome = runtime.handle(Delivery(body=body, headers={}, routing_key="x", message_id="m", redelivered=False))
+    assert isinstance(outcome, DeadLetter) and "lacks" in outcome.error

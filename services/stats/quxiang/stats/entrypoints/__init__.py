@@ -1,0 +1,1 @@
+"""The Flask API, the event consumers and CLI commands: thin translations into service/."""

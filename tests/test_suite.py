@@ -1,0 +1,72 @@
+"""`make run`'s one-process suite: every installed service mounted, migrated, probed; on the embedded
+default and switched to PostgreSQL and RabbitMQ by the environment."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from werkzeug.test import Client
+
+from quxiang.common.service import discover_services
+from quxiang.common.suite import build_suite
+
+SERVICES = {"accounts", "records", "signing", "stats", "sync-gateway"}
+
+
+def probe_every_service(monkeypatch, env):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    suite = build_suite(load_base())
+    client = Client(suite.app)
+    index = client.get("/").json
+    assert set(index["services"]) == set(suite.services) >= SERVICES
+    for name in suite.services:
+        ready = client.get(f"/api/{name}/readyz")
+        assert ready.status_code == 200, (name, ready.json)
+        spec = client.get(f"/api/{name}/openapi.json")
+        assert spec.status_code == 200
+        missing = client.get(f"/api/{name}/no-such-thing")
+        assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/problem+json")
+    workers = {name for name, _ in suite.workers}
+    assert {f"relay-{name}" for name in suite.services} <= workers
+    return suite
+
+
+def load_base():
+    from quxiang.common.config import load_config
+
+    return load_config("quxiang")
+
+
+def test_every_service_is_discovered():
+    assert set(discover_services()) >= SERVICES
+
+
+def test_embedded_suite_serves_every_service(monkeypatch, tmp_path):
+    probe_every_service(monkeypatch, {"QX_DATA_DIR": str(tmp_path), "QX_BROKER_URL": "embedded"})
+    assert {p.name for p in tmp_path.iterdir()} >= {"signing.db", "sync_gateway.db"}
+
+
+def test_suite_on_postgresql_and_rabbitmq(monkeypatch, tmp_path, postgres, rabbitmq):
+    prefix = f"qx_t_{uuid.uuid4().hex[:8]}"
+    template = postgres.url_for(prefix + "_{service}")
+    try:
+        suite = probe_every_service(monkeypatch, {
+            "QX_DATA_DIR": str(tmp_path), "QX_BROKER_URL": rabbitmq.url, "QX_DATABASE_URL_TEMPLATE": template,
+            "QX_EXCHANGE": f"{prefix}.events", "QX_QUEUE_PREFIX": prefix})
+        assert not list(tmp_path.glob("*.db")), "nothing may fall back to SQLite"
+    finally:
+        for name in SERVICES:
+            postgres.drop_database(template.format(service=name.replace("-", "_")))
+    assert suite.services
+
+
+@pytest.mark.parametrize("bad", ["redis://nowhere"])
+def test_a_bad_broker_url_stops_the_suite_with_its_name(monkeypatch, tmp_path, bad):
+    from quxiang.common.config import ConfigError
+
+    monkeypatch.setenv("QX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QX_BROKER_URL", bad)
+    with pytest.raises(ConfigError, match="QX_BROKER_URL"):
+        build_suite(load_base())
