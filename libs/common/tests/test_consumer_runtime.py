@@ -7,6 +7,7 @@ import pytest
 from quxiang.common.bus.consumer import ConsumerRuntime
 from quxiang.common.bus.transport import Ack, DeadLetter, Delivery, Retry
 from quxiang.common.db import make_engine
+
 from support import CATALOGUE, TYPES, effect_counts, effect_handler, prepare_database
 
 

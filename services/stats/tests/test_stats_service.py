@@ -1,6 +1,6 @@
-from quxiang.stats.bootstrap import SERVICE
 from quxiang.common.testing.plugin import make_test_config
 from quxiang.common.testing.service_checks import assert_migrations_round_trip, assert_service_boots
+from quxiang.stats.bootstrap import SERVICE
 
 
 def test_boots_on_the_embedded_default(tmp_path):
