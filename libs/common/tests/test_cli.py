@@ -10,12 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bus_harness import wait_for
 from quxiang.common.bus.consumer import ConsumerRuntime
 from quxiang.common.bus.embedded import EmbeddedTransport
 from quxiang.common.bus.tables import outbox
 from quxiang.common.bus.transport import OutgoingMessage, QueueSpec
 from quxiang.common.db import make_engine
+
+from bus_harness import wait_for
 from support import CATALOGUE, TYPES, effect_handler, prepare_database, produce
 
 BIN = Path(sys.executable).parent
