@@ -107,8 +107,11 @@ class AmqpTransport:
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> kombu.Connection:
+        # A write timeout: a broker that stops reading (memory alarm, half-dead socket) must not
+        # block a publisher forever.
         conn = kombu.Connection(self.config.broker_url, heartbeat=self.config.broker_heartbeat,
-                                connect_timeout=self.config.broker_connect_timeout)
+                                connect_timeout=self.config.broker_connect_timeout,
+                                transport_options={"write_timeout": self.config.relay_confirm_timeout})
         try:
             conn.ensure_connection(max_retries=1, timeout=self.config.broker_connect_timeout)
         except _CONNECTION_ERRORS as exc:
