@@ -96,6 +96,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QX_CONSUMER_RETRY_DELAYS", "consumer_retry_delays", "1,5,30,120", _floats,
             "Seconds before each retry of a failing message; their count is the number of "
             "retries, after which the message goes to the dead-letter queue."),
+    Setting("QX_JWKS_URL", "jwks_url", "http://127.0.0.1:8000/api/accounts/.well-known/jwks.json", _str,
+            "Where services fetch the public keys that verify access tokens (the accounts JWKS)."),
+    Setting("QX_JWT_AUDIENCE", "jwt_audience", "quxiang", _str,
+            "The audience every access token must name."),
     Setting("QX_HTTP_HOST", "http_host", "127.0.0.1", _str, "Address `make run` listens on."),
     Setting("QX_HTTP_PORT", "http_port", "8000", _int, "Port `make run` listens on."),
     Setting("QX_LOG_LEVEL", "log_level", "INFO", _str, "Logging level."),
@@ -123,6 +127,8 @@ class Config:
     relay_retention_hours: float
     consumer_prefetch: int
     consumer_retry_delays: tuple[float, ...]
+    jwks_url: str
+    jwt_audience: str
     http_host: str
     http_port: int
     log_level: str

@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Engine, make_url
 
+from quxiang.common.auth.revocation import auth_metadata
 from quxiang.common.bus.tables import bus_metadata, ensure_partitions
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
@@ -60,7 +61,7 @@ def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=[bus_metadata, *metadatas],
+        context.configure(connection=connection, target_metadata=[bus_metadata, auth_metadata, *metadatas],
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
@@ -70,3 +71,12 @@ def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
 def drop_bus_tables(bind: Engine | object) -> None:
     """Reverse of ``create_bus_tables`` for a service's first migration's downgrade."""
     bus_metadata.drop_all(bind)  # type: ignore[arg-type]
+
+
+def create_auth_tables(bind: Engine | object) -> None:
+    """The per-user token not-before table every service keeps (its second migration)."""
+    auth_metadata.create_all(bind)  # type: ignore[arg-type]
+
+
+def drop_auth_tables(bind: Engine | object) -> None:
+    auth_metadata.drop_all(bind)  # type: ignore[arg-type]

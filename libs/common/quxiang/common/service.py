@@ -16,6 +16,16 @@ import flask_smorest
 from flask import Flask
 from sqlalchemy.engine import Engine
 
+from quxiang.common.auth import (
+    Authenticator,
+    KeySet,
+    RevocationList,
+    TokenVerifier,
+    check_declarations,
+    http_jwks,
+    install_auth,
+    revocation_consumer,
+)
 from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.metrics import OutboxCollector
 from quxiang.common.config import Config
@@ -32,6 +42,11 @@ class ServiceDefinition:
     migrations_dir: Path
     # consumer name -> event type -> handler; a consumer name is global across the suite
     consumers: Callable[[], Mapping[str, Mapping[str, Handler]]] = field(default=lambda: {})
+
+    def all_consumers(self) -> dict[str, Mapping[str, Handler]]:
+        """The service's own consumers plus the one every service runs: token revocations."""
+        name, handlers = revocation_consumer(self.name)
+        return {**self.consumers(), name: handlers}
 
 
 def discover_services() -> dict[str, ServiceDefinition]:
@@ -56,13 +71,17 @@ ENGINE_KEY = "qx.engine"
 
 
 def build_app(service: str, config: Config, *, blueprints: Sequence[flask_smorest.Blueprint] = (),
-              engine: Engine | None = None, **options: object) -> Flask:
+              engine: Engine | None = None, keys: KeySet | None = None, **options: object) -> Flask:
     """The app of a service with its own database: probes on the database and the broker, the
-    outbox figures in /metrics, the engine at ``app.extensions["qx.engine"]``."""
+    outbox figures in /metrics, token checks with revocation, and every endpoint's access rule
+    verified before it serves. The engine is at ``app.extensions["qx.engine"]``."""
     engine = engine or make_engine(config.database_url_for(service))
     app = create_app(service, config, blueprints=blueprints,
                      readiness_checks={"database": database_check(engine), "broker": broker_check(config)},
                      **options)  # type: ignore[arg-type]
     app.extensions[ENGINE_KEY] = engine
     register_collector(app, OutboxCollector(engine, service))
+    verifier = TokenVerifier(keys or KeySet(http_jwks(config.jwks_url)), config.jwt_audience)
+    install_auth(app, Authenticator(verifier, RevocationList(engine)))
+    check_declarations(app)
     return app

@@ -72,7 +72,7 @@ def build_suite(base: Config, migrate: bool = True) -> Suite:
         mounts[f"/api/{name}"] = definition.create_app(config)
         engine = make_engine(config.database_url_for(name))
         suite.workers.append((f"relay-{name}", Relay(engine, make_transport(config), config, name).run))
-        for consumer, handlers in definition.consumers().items():
+        for consumer, handlers in definition.all_consumers().items():
             runtime = ConsumerRuntime(consumer, handlers, engine, make_transport(config), config, producer=name)
             suite.workers.append((f"consumer-{consumer}", runtime.run))
         suite.services.append(name)

@@ -59,7 +59,7 @@ def consumer_main(argv: Sequence[str] | None = None) -> None:
     definition = get_service(args.service)
     config = load_config(args.service)
     configure_logging(config.log_level, config.log_json, f"{args.service}-consumer")
-    consumers = dict(definition.consumers())
+    consumers = definition.all_consumers()
     if args.consumer:
         if args.consumer not in consumers:
             raise SystemExit(f"{args.service} has no consumer {args.consumer!r}; it has: {', '.join(consumers)}")

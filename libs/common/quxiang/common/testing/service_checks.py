@@ -11,7 +11,7 @@ from quxiang.common.db import make_engine
 from quxiang.common.migrations import alembic_config, upgrade
 from quxiang.common.service import ServiceDefinition, discover_services
 
-BUS_TABLES = {"outbox", "outbox_partition", "inbox"}
+BUS_TABLES = {"outbox", "outbox_partition", "inbox", "auth_not_before"}
 
 
 def assert_migrations_round_trip(definition: ServiceDefinition, config: Config) -> None:

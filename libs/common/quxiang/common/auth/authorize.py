@@ -1,0 +1,150 @@
+"""One way to declare what an endpoint needs, checked by every service.
+
+    @blp.route("/schools/<school_id>")
+    class School(MethodView):
+        @requires(Role.PROVINCE, Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.READ)
+        def get(self, school_id): ...
+            ensure_visible(scope_of(school))   # another scope: 404, the object's existence is not leaked
+
+Deny by default: ``check_declarations(app)`` refuses to start an app with an endpoint that declares
+neither ``@requires`` nor ``@public``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import flask
+
+from quxiang.common.auth.principal import ROLE_LABELS, Access, Module, Principal, Role, Scope
+from quxiang.common.auth.revocation import RevocationList
+from quxiang.common.auth.tokens import TokenError, TokenVerifier
+from quxiang.common.web.errors import ProblemError
+
+F = TypeVar("F", bound=Callable[..., Any])
+RULE_ATTR = "_qx_access_rule"
+EXTENSION_KEY = "qx.auth"
+# The suite's own endpoints: probes, metrics and API documentation are public by design.
+BUILTIN_PUBLIC_ENDPOINTS = ("qx_metrics", "qx_health.", "api-docs.")
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    public: bool
+    roles: frozenset[Role] = frozenset()
+    module: Module | None = None
+    access: Access = Access.READ
+
+
+@dataclass
+class Authenticator:
+    verifier: TokenVerifier
+    revocations: RevocationList | None
+
+    def authenticate(self, header: str | None) -> Principal:
+        if not header:
+            raise _unauthorized("missing_token", "需要登录：请求缺少 Authorization: Bearer 令牌")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("malformed_token", "Authorization 头必须是 Bearer 令牌")
+        try:
+            principal = self.verifier.verify(token.strip())
+        except TokenError as exc:
+            raise _unauthorized(exc.reason, exc.detail) from exc
+        if self.revocations is not None:
+            not_before = self.revocations.not_before(principal.user_id)
+            if not_before is not None and principal.issued_at < not_before:
+                raise _unauthorized("token_revoked", "令牌已失效，请重新登录")
+        return principal
+
+
+def _unauthorized(code: str, detail: str) -> ProblemError:
+    return ProblemError(401, code, title="Unauthorized", detail=detail, headers={
+        "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'})
+
+
+def install_auth(app: flask.Flask, authenticator: Authenticator) -> None:
+    app.extensions[EXTENSION_KEY] = authenticator
+
+
+def public(view: F) -> F:
+    """Mark an endpoint as open to anyone (login, registration, the JWKS)."""
+    setattr(view, RULE_ATTR, AccessRule(public=True))
+    return view
+
+
+def requires(*roles: Role, module: Module | None = None, access: Access = Access.READ) -> Callable[[F], F]:
+    """The caller must be authenticated, have one of ``roles``, and ``access`` to ``module``."""
+    if not roles:
+        raise ValueError("requires() needs at least one role; use @public for open endpoints")
+    rule = AccessRule(public=False, roles=frozenset(roles), module=module, access=access)
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            principal = _authenticator().authenticate(flask.request.headers.get("Authorization"))
+            if principal.role not in rule.roles:
+                allowed = "、".join(ROLE_LABELS[r] for r in sorted(rule.roles))
+                raise ProblemError(403, "role_forbidden", title="Forbidden",
+                                   detail=f"此操作仅限：{allowed}")
+            if rule.module is not None and not principal.access_to(rule.module).allows(rule.access):
+                needed = "读写" if rule.access is Access.WRITE else "只读"
+                raise ProblemError(403, "module_forbidden", title="Forbidden",
+                                   detail=f"账号对模块 {rule.module.value} 没有{needed}权限",
+                                   module=rule.module.value, needed=rule.access.value)
+            flask.g.qx_principal = principal
+            return view(*args, **kwargs)
+
+        setattr(guarded, RULE_ATTR, rule)
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _authenticator() -> Authenticator:
+    try:
+        return flask.current_app.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise RuntimeError("install_auth() was not called for this app") from None
+
+
+def current_principal() -> Principal:
+    principal = flask.g.get("qx_principal")
+    if principal is None:
+        raise RuntimeError("current_principal() outside an endpoint declared with @requires")
+    return principal
+
+
+def ensure_visible(scope: Scope) -> None:
+    """Reading or changing one object: outside the caller's scope it does not exist (404)."""
+    if not current_principal().covers(scope):
+        raise ProblemError(404, "not_found", title="Not Found", detail="对象不存在")
+
+
+def ensure_allowed(scope: Scope) -> None:
+    """An action within a scope (create in a province, act on a school): outside it, 403."""
+    if not current_principal().covers(scope):
+        raise ProblemError(403, "out_of_scope", title="Forbidden", detail="超出账号的管理范围")
+
+
+def rule_of(view: Callable[..., Any]) -> list[tuple[str, AccessRule | None]]:
+    """The rules of a view function, one per HTTP method for class-based views."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return [("*", getattr(view, RULE_ATTR, None))]
+    methods: Iterable[str] = getattr(view_class, "methods", None) or ()
+    return [(m, getattr(getattr(view_class, m.lower(), None), RULE_ATTR, None)) for m in sorted(methods)]
+
+
+def check_declarations(app: flask.Flask) -> None:
+    """Refuse to start an app with an endpoint that declares no access rule."""
+    missing = []
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static" or endpoint.startswith(BUILTIN_PUBLIC_ENDPOINTS):
+            continue
+        missing += [f"{endpoint} {method}" for method, rule in rule_of(view) if rule is None]
+    if missing:
+        raise RuntimeError("endpoints without an access rule (@requires or @public): " + ", ".join(missing))

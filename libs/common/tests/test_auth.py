@@ -1,0 +1,275 @@
+"""Token verification, revocation and the access rules, as every service applies them."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from quxiang.common.auth import (
+    Access,
+    KeySet,
+    Module,
+    Principal,
+    Role,
+    Scope,
+    TokenError,
+    TokenVerifier,
+    current_principal,
+    ensure_allowed,
+    ensure_visible,
+    public,
+    requires,
+)
+from quxiang.common.auth.revocation import TOKENS_REVOKED, auth_metadata, on_tokens_revoked
+from quxiang.common.auth.tokens import issue_token, public_jwk
+from quxiang.common.bus.outbox import UnitOfWork, make_session_factory
+from quxiang.common.db import make_engine
+from quxiang.common.events import catalogue
+from quxiang.common.service import build_app
+
+AUDIENCE = "quxiang"
+
+
+class Keys:
+    def __init__(self):
+        self.private = {"k1": Ed25519PrivateKey.generate()}
+        self.fetches = 0
+
+    def jwks(self):
+        self.fetches += 1
+        return {"keys": [public_jwk(key, kid) for kid, key in self.private.items()]}
+
+    def token(self, principal, kid="k1", ttl=300, now=None, audience=AUDIENCE):
+        return issue_token(principal, self.private[kid], kid, audience, ttl, now=now)
+
+
+SCHOOL_USER = Principal(user_id="u-school", role=Role.SCHOOL, scope=Scope(province="44", school="10558"),
+                        permissions={Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.READ,
+                                     Module.HUKOU: Access.NONE})
+PROVINCE_USER = Principal(user_id="u-prov", role=Role.PROVINCE, scope=Scope(province="44"))
+
+
+@pytest.fixture
+def keys():
+    return Keys()
+
+
+@pytest.fixture
+def verifier(keys):
+    return TokenVerifier(KeySet(keys.jwks, min_refetch=0), AUDIENCE)
+
+
+def test_a_valid_token_gives_the_principal_back(keys, verifier):
+    principal = verifier.verify(keys.token(SCHOOL_USER))
+    assert principal.user_id == "u-school" and principal.role is Role.SCHOOL
+    assert principal.scope == SCHOOL_USER.scope
+    assert principal.permissions == SCHOOL_USER.permissions
+    assert abs(principal.issued_at - time.time()) < 5
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("case", ["bad_signature", "alg_none", "hs256_with_public_key", "expired",
+                                  "wrong_audience", "unknown_kid", "garbage", "no_role"])
+def test_forged_and_stale_tokens_are_refused(keys, verifier, case):
+    good = keys.token(SCHOOL_USER)
+    _header, payload, _ = good.split(".")
+    if case == "bad_signature":
+        token = issue_token(SCHOOL_USER, Ed25519PrivateKey.generate(), "k1", AUDIENCE, 300)
+        reason = "invalid_token"
+    elif case == "alg_none":
+        token = f"{_b64({'alg': 'none', 'kid': 'k1', 'typ': 'JWT'})}.{payload}."
+        reason = "bad_algorithm"
+    elif case == "hs256_with_public_key":
+        # The classic confusion attack: an HMAC keyed with the published public key.
+        public = keys.jwks()["keys"][0]["x"].encode()
+        signing_input = f"{_b64({'alg': 'HS256', 'kid': 'k1', 'typ': 'JWT'})}.{payload}"
+        signature = base64.urlsafe_b64encode(hmac.new(public, signing_input.encode(), hashlib.sha256).digest())
+        token = f"{signing_input}.{signature.rstrip(b'=').decode()}"
+        reason = "bad_algorithm"
+    elif case == "expired":
+        token = keys.token(SCHOOL_USER, now=time.time() - 3600, ttl=60)
+        reason = "token_expired"
+    elif case == "wrong_audience":
+        token = keys.token(SCHOOL_USER, audience="someone-else")
+        reason = "wrong_audience"
+    elif case == "unknown_kid":
+        keys.private["k9"] = Ed25519PrivateKey.generate()
+        token = keys.token(SCHOOL_USER, kid="k9")
+        del keys.private["k9"]
+        reason = "unknown_key"
+    elif case == "garbage":
+        token = "not.a.token"
+        reason = "malformed_token"
+    else:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        del claims["role"]
+        token = jwt.encode(claims, keys.private["k1"], algorithm="EdDSA", headers={"kid": "k1"})
+        reason = "invalid_token"
+    with pytest.raises(TokenError) as caught:
+        verifier.verify(token)
+    assert caught.value.reason == reason
+
+
+def test_a_rotated_in_key_is_learnt_from_the_jwks_without_restart(keys):
+    verifier = TokenVerifier(KeySet(keys.jwks, min_refetch=0), AUDIENCE)
+    verifier.verify(keys.token(SCHOOL_USER))
+    keys.private["k2"] = Ed25519PrivateKey.generate()  # rotation: both keys published for a while
+    assert verifier.verify(keys.token(SCHOOL_USER, kid="k2")).user_id == "u-school"
+    assert verifier.verify(keys.token(SCHOOL_USER, kid="k1")).user_id == "u-school"
+    assert keys.fetches == 2
+
+
+def test_unknown_kids_cannot_hammer_the_jwks(keys):
+    verifier = TokenVerifier(KeySet(keys.jwks, min_refetch=60), AUDIENCE)
+    verifier.verify(keys.token(SCHOOL_USER))
+    keys.private["k3"] = Ed25519PrivateKey.generate()
+    for _ in range(5):
+        with pytest.raises(TokenError):
+            verifier.verify(keys.token(SCHOOL_USER, kid="k3"))
+    assert keys.fetches == 1
+
+
+# -- the rules on a service ------------------------------------------------------------------
+
+SCHOOLS = {"10558": Scope(province="44", school="10558"), "10001": Scope(province="11", school="10001")}
+
+
+def make_blueprint():
+    blp = Blueprint("things", __name__, url_prefix="/things")
+
+    @blp.route("/open")
+    @public
+    def open_view():
+        return {"ok": True}
+
+    @blp.route("/archive", methods=["POST"])
+    @requires(Role.SCHOOL, Role.DEPARTMENT, module=Module.ARCHIVE, access=Access.WRITE)
+    def write_archive():
+        return {"ok": True}
+
+    @blp.route("/employment")
+    @requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.READ)
+    def read_employment():
+        return {"user": current_principal().user_id}
+
+    @blp.route("/schools/<school>")
+    class SchoolView(MethodView):
+        @requires(Role.PROVINCE, Role.SCHOOL)
+        def get(self, school):
+            if school not in SCHOOLS:
+                return {"code": "not_found"}, 404
+            ensure_visible(SCHOOLS[school])
+            return {"school": school}
+
+        @requires(Role.PROVINCE)
+        def put(self, school):
+            ensure_allowed(SCHOOLS.get(school, Scope()))
+            return {"school": school}
+
+    return blp
+
+
+@pytest.fixture
+def service(keys, embedded_config):
+    engine = make_engine(embedded_config.database_url)
+    auth_metadata.create_all(engine)
+    app = build_app("testsvc", embedded_config, blueprints=[make_blueprint()], engine=engine,
+                    keys=KeySet(keys.jwks), configure_logs=False)
+    return app.test_client(), engine
+
+
+def call(client, method, path, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.open(path, method=method, headers=headers)
+
+
+def test_missing_and_bad_tokens_are_401_with_a_reason(service, keys):
+    client, _ = service
+    missing = call(client, "GET", "/things/employment")
+    assert missing.status_code == 401 and missing.json["code"] == "missing_token"
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    bad = call(client, "GET", "/things/employment", "abc")
+    assert bad.status_code == 401 and bad.json["code"] == "malformed_token"
+    assert call(client, "GET", "/things/open").status_code == 200
+
+
+def test_roles_and_module_permissions(service, keys):
+    client, _ = service
+    school, province = keys.token(SCHOOL_USER), keys.token(PROVINCE_USER)
+    assert call(client, "GET", "/things/employment", school).json == {"user": "u-school"}
+    denied_role = call(client, "GET", "/things/employment", province)
+    assert denied_role.status_code == 403 and denied_role.json["code"] == "role_forbidden"
+    read_only = call(client, "POST", "/things/archive", school)
+    assert read_only.status_code == 403 and read_only.json["code"] == "module_forbidden"
+    assert read_only.json["module"] == "archive" and read_only.json["needed"] == "write"
+    writer = Principal("u-w", Role.SCHOOL, SCHOOL_USER.scope, {Module.ARCHIVE: Access.WRITE})
+    assert call(client, "POST", "/things/archive", keys.token(writer)).status_code == 200
+
+
+def test_other_scopes_are_404_for_objects_and_403_for_actions(service, keys):
+    client, _ = service
+    province, school = keys.token(PROVINCE_USER), keys.token(SCHOOL_USER)
+    assert call(client, "GET", "/things/schools/10558", province).status_code == 200
+    assert call(client, "GET", "/things/schools/10558", school).status_code == 200
+    hidden = call(client, "GET", "/things/schools/10001", province)
+    assert hidden.status_code == 404 and hidden.json["code"] == "not_found"
+    assert call(client, "GET", "/things/schools/10001", school).status_code == 404
+    assert call(client, "PUT", "/things/schools/10558", province).status_code == 200
+    refused = call(client, "PUT", "/things/schools/10001", province)
+    assert refused.status_code == 403 and refused.json["code"] == "out_of_scope"
+
+
+def test_revocation_voids_older_tokens_only(service, keys, embedded_config):
+    client, engine = service
+    old = keys.token(SCHOOL_USER, now=time.time() - 10)
+    assert call(client, "GET", "/things/employment", old).status_code == 200
+    event = catalogue.new_event(TOKENS_REVOKED, subject="u-school", sequence=1, producer="accounts",
+                                data={"user_id": "u-school", "not_before": time.time() - 5, "reason": "logout"})
+    with UnitOfWork(make_session_factory(engine), "testsvc", 1) as uow:
+        on_tokens_revoked(event, uow)
+        uow.commit()
+    time.sleep(1.1)  # the revocation list's cache
+    revoked = call(client, "GET", "/things/employment", old)
+    assert revoked.status_code == 401 and revoked.json["code"] == "token_revoked"
+    assert call(client, "GET", "/things/employment", keys.token(SCHOOL_USER)).status_code == 200
+    earlier = catalogue.new_event(TOKENS_REVOKED, subject="u-school", sequence=1, producer="accounts",
+                                  data={"user_id": "u-school", "not_before": 1.0, "reason": "logout"})
+    with UnitOfWork(make_session_factory(engine), "testsvc", 1) as uow:
+        on_tokens_revoked(earlier, uow)  # out of order: must not move the time back
+        uow.commit()
+    time.sleep(1.1)
+    assert call(client, "GET", "/things/employment", old).status_code == 401
+
+
+def test_an_endpoint_without_a_rule_stops_the_app(keys, embedded_config):
+    blp = Blueprint("loose", __name__)
+
+    @blp.route("/loose")
+    def loose():
+        return {}
+
+    @blp.route("/half")
+    class Half(MethodView):
+        @requires(Role.ADMIN)
+        def get(self):
+            return {}
+
+        def delete(self):
+            return {}
+
+    with pytest.raises(RuntimeError) as caught:
+        build_app("testsvc", embedded_config, blueprints=[blp], keys=KeySet(keys.jwks), configure_logs=False)
+    assert "loose.loose" in str(caught.value) and "loose.Half DELETE" in str(caught.value)
+    assert "GET" not in str(caught.value)
+    with pytest.raises(ValueError, match="at least one role"):
+        requires()
