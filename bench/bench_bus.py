@@ -59,6 +59,7 @@ import pika
 import psycopg
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import registry
 
 from quxiang.common.bus.amqp import AmqpTransport
 from quxiang.common.bus.consumer import ConsumerRuntime
@@ -131,10 +132,22 @@ effects = Table(
 )
 
 
+class Effect:
+    """An ORM entity, as a service's handler would write one."""
+
+    def __init__(self, event_id: str, subject: str, sequence: int) -> None:
+        self.event_id, self.subject, self.sequence = event_id, subject, sequence
+
+
+registry().map_imperatively(Effect, effects)
+
+
 def record_effect(event: Event, uow: UnitOfWork) -> None:
-    """The e2e handler: one row in the consumer's database, in the same transaction as its inbox row."""
-    uow.session.execute(insert(effects).values(event_id=event.event_id, subject=event.subject,
-                                               sequence=event.sequence))
+    """The e2e handler: one row in the consumer's database, in the same transaction as its inbox row.
+
+    Added to the session like any entity of a service; the ORM writes a batch's rows together at
+    commit, which is what the consumer's batching is for."""
+    uow.session.add(Effect(event.event_id, event.subject, event.sequence))
 
 
 # -- isolation: a vhost and databases of our own -----------------------------------------------------

@@ -56,13 +56,14 @@ def make_consumer(engine: Engine, config: Config, running: Running, handler: Han
                   name: str = "worker") -> ConsumerRuntime:
     runtime = ConsumerRuntime(name, dict.fromkeys(TYPES, handler), engine, make_transport(config), config,
                               producer="testsvc", catalogue=CATALOGUE)
-    original = runtime.handle
+    original = runtime.handle_batch
 
-    def counting(delivery: Delivery) -> Outcome:
-        running.deliveries[delivery.message_id or ""] += 1
-        return original(delivery)
+    def counting(deliveries: list[Delivery]) -> list[Outcome]:
+        for delivery in deliveries:
+            running.deliveries[delivery.message_id or ""] += 1
+        return original(deliveries)
 
-    runtime.handle = counting  # type: ignore[method-assign]
+    runtime.handle_batch = counting  # type: ignore[method-assign]
     return runtime
 
 

@@ -88,3 +88,26 @@ def test_a_body_that_is_not_an_event_is_dead_lettered_with_the_reason(runtime_fo
     body = json.dumps({"type": "test.item.created"}).encode()
     outcome = runtime.handle(Delivery(body=body, headers={}, routing_key="x", message_id="m", redelivered=False))
     assert isinstance(outcome, DeadLetter) and "lacks" in outcome.error
+
+
+def test_a_batch_with_a_bad_message_settles_every_other_one_normally(runtime_for):
+    def picky(event, uow):
+        if event.subject == "poison":
+            raise ValueError("poisoned")
+        effect_handler(event, uow)
+
+    runtime = runtime_for(picky)
+    first, poison, second = an_event("a"), an_event("poison"), an_event("b")
+    outcomes = runtime.handle_batch([delivery_of(first), delivery_of(poison), delivery_of(second),
+                                     delivery_of(first)])
+    assert outcomes == [Ack(), Retry(tier=0, error="ValueError: poisoned"), Ack(), Ack(duplicate=True)]
+    assert effect_counts(runtime.engine) == {first.event_id: 1, second.event_id: 1}
+
+
+def test_a_batch_handles_everything_in_one_transaction_and_dedupes(runtime_for):
+    runtime = runtime_for()
+    events = [an_event(f"s{i}") for i in range(5)]
+    assert runtime.handle_batch([delivery_of(e) for e in events]) == [Ack()] * 5
+    again = runtime.handle_batch([delivery_of(e) for e in events[:2]] + [delivery_of(an_event("new"))])
+    assert again == [Ack(duplicate=True), Ack(duplicate=True), Ack()]
+    assert sum(effect_counts(runtime.engine).values()) == 6

@@ -126,3 +126,12 @@ def test_sent_rows_are_pruned_after_retention(setup):
             sent_at=datetime.now(UTC) - timedelta(hours=config.relay_retention_hours + 1)))
     assert relay.prune() == 1
     assert sorted(r.subject for r in rows(engine)) == ["t", "u"]
+
+
+def test_rows_are_written_whoever_commits_the_session(setup):
+    engine, config = setup
+    with unit_of_work(engine, config) as uow:
+        uow.record("test.item.created", subject="direct", sequence=1, data={"name": "a"})
+        uow.record("test.item.created", subject="direct", sequence=2, data={"name": "b"})
+        uow.session.commit()  # not uow.commit(): the outbox rows must still go with it
+    assert [(r.subject, r.sequence) for r in rows(engine)] == [("direct", 1), ("direct", 2)]

@@ -91,8 +91,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a relay waits for publisher confirms before treating the batch as failed."),
     Setting("QX_RELAY_RETENTION_HOURS", "relay_retention_hours", "168", _float,
             "Sent outbox rows older than this are pruned."),
-    Setting("QX_CONSUMER_PREFETCH", "consumer_prefetch", "32", _int,
-            "Unacknowledged messages a consumer may hold."),
+    Setting("QX_CONSUMER_PREFETCH", "consumer_prefetch", "256", _int,
+            "Unacknowledged messages a consumer may hold; what has arrived is handled in one "
+            "transaction, so this is also the largest batch."),
     Setting("QX_CONSUMER_RETRY_DELAYS", "consumer_retry_delays", "1,5,30,120", _floats,
             "Seconds before each retry of a failing message; their count is the number of "
             "retries, after which the message goes to the dead-letter queue."),

@@ -187,11 +187,13 @@ class Catalogue:
     def _validate_data(entry: EventType, data: Any) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             raise InvalidEvent(f"{entry.name}: data must be an object")
-        errors = entry.schema.validate(dict(data))
-        if errors:
-            raise InvalidEvent(f"{entry.name}: invalid data: {json.dumps(errors, ensure_ascii=False)}")
+        try:
+            loaded = entry.schema.load(dict(data))
+        except marshmallow.ValidationError as exc:
+            messages = json.dumps(exc.messages, ensure_ascii=False)
+            raise InvalidEvent(f"{entry.name}: invalid data: {messages}") from None
         # dump(load()) normalises to JSON-safe values the same way on both sides of the wire.
-        return entry.schema.dump(entry.schema.load(dict(data)))
+        return entry.schema.dump(loaded)
 
 
 catalogue = Catalogue()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter, Histogram
@@ -69,22 +69,75 @@ class ConsumerRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._session_factory, self._producer, self.config.outbox_partitions, self.catalogue)
 
-    # -- one message -------------------------------------------------------------------------
+    # -- messages ----------------------------------------------------------------------------
     def handle(self, delivery: Delivery) -> Outcome:
-        outcome = self._handle(delivery)
-        HANDLED.labels(self.name, type(outcome).__name__.lower()).inc()
-        return outcome
+        return self.handle_batch([delivery])[0]
 
-    def _handle(self, delivery: Delivery) -> Outcome:
+    def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Decide each delivery's outcome. Valid events are handled together in one transaction;
+        if that transaction fails they are handled again one by one, so one bad message never
+        takes the others' retries or their place in the dead-letter queue."""
+        outcomes: list[Outcome | None] = [None] * len(deliveries)
+        ready: list[tuple[int, Event]] = []
+        for index, delivery in enumerate(deliveries):
+            decoded = self._decode(delivery)
+            if isinstance(decoded, Event):
+                ready.append((index, decoded))
+            else:
+                outcomes[index] = decoded
+        if len(ready) > 1:
+            try:
+                for index, outcome in zip((i for i, _ in ready), self._handle_together([e for _, e in ready]),
+                                          strict=True):
+                    outcomes[index] = outcome
+                ready = []
+            except Exception as exc:  # noqa: BLE001 - retried one by one below, where it is reported
+                log.info("consumer %s: batch of %d failed (%s); handling one by one", self.name, len(ready),
+                         _describe(exc))
+        for index, event in ready:
+            outcomes[index] = self._handle_one(deliveries[index], event)
+        for outcome in outcomes:
+            HANDLED.labels(self.name, type(outcome).__name__.lower()).inc()
+        self._maybe_prune()
+        return [o for o in outcomes if o is not None]
+
+    def _decode(self, delivery: Delivery) -> Event | Outcome:
         try:
             event = self.catalogue.decode(delivery.body)
         except EventError as exc:
             log.error("consumer %s: dead-lettering message %s: %s", self.name, delivery.message_id, exc)
             return DeadLetter(redact_identity_numbers(f"{exc.reason}: {exc}"))
-        handler = self.handlers.get(event.type)
-        if handler is None:
+        if event.type not in self.handlers:
             return DeadLetter(f"no_handler: consumer {self.name} has no handler for {event.type}")
         LAG.labels(self.name).observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
+        return event
+
+    def _handle_together(self, events: list[Event]) -> list[Outcome]:
+        with self.unit_of_work() as uow:
+            seen = set(uow.session.execute(select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id.in_([e.event_id for e in events]))).scalars())
+            outcomes: list[Outcome] = []
+            fresh = []
+            for event in events:
+                if event.event_id in seen:
+                    outcomes.append(Ack(duplicate=True))
+                else:
+                    seen.add(event.event_id)
+                    fresh.append(event)
+                    outcomes.append(Ack())
+            if fresh:
+                now = datetime.now(UTC)
+                uow.session.execute(insert(inbox), [
+                    {"consumer": self.name, "event_id": e.event_id, "event_type": e.type, "processed_at": now}
+                    for e in fresh])
+            for event in fresh:
+                with event_context(event.event_id, event.correlation_id):
+                    self.handlers[event.type](event, uow)
+            uow.commit()
+        return outcomes
+
+    def _handle_one(self, delivery: Delivery, event: Event) -> Outcome:
+        handler = self.handlers[event.type]
         try:
             with event_context(event.event_id, event.correlation_id), self.unit_of_work() as uow:
                 if not _claim_inbox(uow.session, self.name, event):
@@ -96,15 +149,14 @@ class ConsumerRuntime:
                 return Ack(duplicate=True)  # a concurrent delivery of the same event won the race
             return self._failure(delivery, event, exc)
         except DBAPIError as exc:
-            if not self._database_reachable():
+            if exc.connection_invalidated or not self._database_reachable():
                 # The database's fault, not the message's: wait, and don't spend its retries.
-                log.warning("consumer %s: database unreachable, event %s will come again", self.name,
+                log.warning("consumer %s: database unavailable, event %s will come again", self.name,
                             event.event_id)
                 return Retry(tier=0, error=_describe(exc), counts=False)
             return self._failure(delivery, event, exc)
         except Exception as exc:  # noqa: BLE001 - any handler error is the message's failure
             return self._failure(delivery, event, exc)
-        self._maybe_prune()
         return Ack()
 
     def _failure(self, delivery: Delivery, event: Event, exc: BaseException) -> Outcome:
@@ -146,7 +198,7 @@ class ConsumerRuntime:
             try:
                 self.transport.declare_consumer(self.spec)
                 backoff.reset()
-                self.transport.consume(self.spec, self.handle, stop)
+                self.transport.consume(self.spec, self.handle_batch, stop)
             except TransportError as exc:
                 delay = backoff.next()
                 log.warning("consumer %s: %s; reconnecting in %.1fs", self.name, exc, delay)

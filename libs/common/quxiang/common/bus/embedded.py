@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from quxiang.common.bus.transport import (
     ATTEMPT_HEADER,
     Ack,
+    BatchHandler,
     DeadLetteredMessage,
     Delivery,
     Outcome,
@@ -159,41 +160,41 @@ class EmbeddedTransport:
                 conn.execute(insert(binding_table), new)
 
     # -- consuming ---------------------------------------------------------------------------
-    def _claim(self, queue: str) -> tuple[Delivery | None, float | None]:
-        """Take the oldest available message; else say when the next one becomes available."""
+    def _claim(self, queue: str, limit: int) -> tuple[list[Delivery], float | None]:
+        """Take the oldest available messages; if none, say when the next one becomes available."""
         now = time.time()
         with self.engine.begin() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 select(message_table).where(
                     message_table.c.queue == queue, message_table.c.available_at <= now,
                     (message_table.c.locked_until.is_(None)) | (message_table.c.locked_until < now),
-                ).order_by(message_table.c.id).limit(1)).first()
-            if row is None:
+                ).order_by(message_table.c.id).limit(limit)).all()
+            if not rows:
                 next_at = conn.execute(select(message_table.c.available_at).where(
                     message_table.c.queue == queue).order_by(message_table.c.available_at).limit(1)).scalar()
-                return None, next_at
-            redelivered = bool(row.redelivered) or row.locked_until is not None
-            conn.execute(update(message_table).where(message_table.c.id == row.id).values(
+                return [], next_at
+            conn.execute(update(message_table).where(message_table.c.id.in_([r.id for r in rows])).values(
                 locked_until=now + VISIBILITY_TIMEOUT, redelivered=1))
-        return Delivery(body=bytes(row.body), headers=json.loads(row.headers), routing_key=row.routing_key,
-                        message_id=row.message_id, redelivered=redelivered, tag=row.id), None
+        return [Delivery(body=bytes(r.body), headers=json.loads(r.headers), routing_key=r.routing_key,
+                         message_id=r.message_id, redelivered=bool(r.redelivered) or r.locked_until is not None,
+                         tag=r.id) for r in rows], None
 
-    def consume(self, spec: QueueSpec, handle: Callable[[Delivery], Outcome],
-                stop: threading.Event) -> None:
+    def consume(self, spec: QueueSpec, handle: BatchHandler, stop: threading.Event) -> None:
         with self.engine.begin() as conn:  # one consumer per queue in-process: earlier claims are stale
             conn.execute(update(message_table).where(message_table.c.queue == spec.queue).values(
                 locked_until=None))
         while not stop.is_set():
             try:
-                delivery, next_at = self._claim(spec.queue)
+                deliveries, next_at = self._claim(spec.queue, self.config.consumer_prefetch)
             except OperationalError as exc:
                 raise TransportError(f"embedded bus unavailable: {exc}") from exc
-            if delivery is None:
+            if not deliveries:
                 wait = 0.5 if next_at is None else max(0.0, min(0.5, next_at - time.time()))
                 with self._signal:
                     self._signal.wait(wait)
                 continue
-            self._settle(spec, delivery, handle(delivery))
+            for delivery, outcome in zip(deliveries, handle(deliveries), strict=True):
+                self._settle(spec, delivery, outcome)
 
     def _settle(self, spec: QueueSpec, delivery: Delivery, outcome: Outcome) -> None:
         table = message_table

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,28 +29,40 @@ def partition_of(subject: str, partitions: int) -> int:
     return zlib.crc32(subject.encode()) % partitions
 
 
+def outbox_row(event: Event, partitions: int) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "subject": event.subject,
+        "sequence": event.sequence,
+        "partition": partition_of(event.subject, partitions),
+        "payload": event.to_json().decode(),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+
+
+def write_rows(bind: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows (one multi-row statement) and wake the relays at commit."""
+    if not rows:
+        return
+    bind.execute(insert(outbox), rows)
+    if bind.get_bind().dialect.name == "postgresql":
+        # Delivered at commit only, and folded into one notification per transaction.
+        bind.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
 def record(bind: Session | Connection, event: Event, partitions: int) -> None:
     """Write ``event`` to the outbox of ``bind``'s database, inside its current transaction."""
-    bind.execute(insert(outbox).values(
-        event_id=event.event_id,
-        event_type=event.type,
-        subject=event.subject,
-        sequence=event.sequence,
-        partition=partition_of(event.subject, partitions),
-        payload=event.to_json().decode(),
-        created_at=datetime.now(UTC),
-        attempts=0,
-    ))
-    if bind.get_bind().dialect.name == "postgresql":
-        # Delivered at commit only, and folded into one notification per transaction and payload.
-        bind.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    write_rows(bind, [outbox_row(event, partitions)])
 
 
 class UnitOfWork:
     """One database transaction of a service, with the events it records.
 
     Use cases and event handlers receive one; ``commit`` writes the changes and the outbox rows
-    together, leaving the block without it rolls both back.
+    together, leaving the block without it rolls both back. Recorded events are validated at once
+    and written in one statement just before the commit.
     """
 
     def __init__(self, session_factory: sessionmaker[Session] | Callable[[], Session], producer: str,
@@ -70,30 +83,40 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._session_factory()
         self.recorded = []
+        self._pending: list[dict[str, Any]] = []
+        # Rows are written together just before the commit, whoever commits the session.
+        sa_event.listen(self._session, "before_commit", self._flush_outbox)
         return self
+
+    def _flush_outbox(self, session: Session) -> None:
+        rows, self._pending = self._pending, []
+        write_rows(session, rows)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         session = self.session
         try:
+            self._pending = []
             session.rollback()  # a no-op after commit; discards anything not committed
         finally:
+            sa_event.remove(session, "before_commit", self._flush_outbox)
             session.close()
             self._session = None
 
     def record(self, type: str, *, subject: str, sequence: int, data: Mapping[str, Any],
                **envelope: Any) -> Event:
         """Validate and write an event to the outbox in this transaction."""
-        event = self.catalogue.new_event(type, subject=subject, sequence=sequence, data=data,
-                                         producer=self.producer, **envelope)
-        record(self.session, event, self.partitions)
-        self.recorded.append(event)
-        return event
+        recorded = self.catalogue.new_event(type, subject=subject, sequence=sequence, data=data,
+                                            producer=self.producer, **envelope)
+        self._pending.append(outbox_row(recorded, self.partitions))
+        self.recorded.append(recorded)
+        return recorded
 
     def commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:
+        self._pending = []
         self.session.rollback()
 
 

@@ -95,6 +95,7 @@ class DeadLetter:
 
 
 Outcome = Ack | Retry | DeadLetter
+BatchHandler = Callable[[list[Delivery]], list[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,11 @@ class Transport(Protocol):
 
     def declare_consumer(self, spec: QueueSpec) -> None: ...
 
-    def consume(self, spec: QueueSpec, handle: Callable[[Delivery], Outcome],
-                stop: threading.Event) -> None:
-        """Deliver messages to ``handle`` and carry out its outcome until ``stop`` is set.
+    def consume(self, spec: QueueSpec, handle: BatchHandler, stop: threading.Event) -> None:
+        """Pass what has arrived (up to the prefetch) to ``handle`` and carry out each outcome,
+        until ``stop`` is set.
 
-        Returns after finishing the message in hand once ``stop`` is set; raises TransportError
+        Returns after finishing the messages in hand once ``stop`` is set; raises TransportError
         when the connection is lost.
         """
 
