@@ -382,11 +382,10 @@ def bench_raw(broker: BrokerSandbox, bodies: list[tuple[str, str, bytes]], round
 
 
 def _publish_raw(channel: Any, exchange: str, bodies: list[tuple[str, str, bytes]]) -> None:
-    """The same properties the relay sends: persistent, content type, message id, the subject header."""
-    for event_id, subject, body in bodies:
+    """The same properties the relay sends: persistent, content type, message id."""
+    for event_id, _subject, body in bodies:
         channel.basic_publish(exchange, EVENT_TYPE, body, pika.BasicProperties(
-            delivery_mode=2, content_type="application/json", message_id=event_id,
-            headers={"x-qx-subject": subject}))
+            delivery_mode=2, content_type="application/json", message_id=event_id))
 
 
 # -- (b) the relay -----------------------------------------------------------------------------------

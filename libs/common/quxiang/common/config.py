@@ -91,9 +91,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a relay waits for publisher confirms before treating the batch as failed."),
     Setting("QX_RELAY_RETENTION_HOURS", "relay_retention_hours", "168", _float,
             "Sent outbox rows older than this are pruned."),
-    Setting("QX_CONSUMER_PREFETCH", "consumer_prefetch", "256", _int,
-            "Unacknowledged messages a consumer may hold; what has arrived is handled in one "
-            "transaction, so this is also the largest batch."),
+    Setting("QX_CONSUMER_PREFETCH", "consumer_prefetch", "1000", _int,
+            "Unacknowledged messages a consumer may hold. Keep it a few times QX_CONSUMER_BATCH, so "
+            "the broker keeps sending while a batch is handled."),
+    Setting("QX_CONSUMER_BATCH", "consumer_batch", "250", _int,
+            "Most messages a consumer handles in one transaction (what has arrived, up to this)."),
     Setting("QX_CONSUMER_RETRY_DELAYS", "consumer_retry_delays", "1,5,30,120", _floats,
             "Seconds before each retry of a failing message; their count is the number of "
             "retries, after which the message goes to the dead-letter queue."),
@@ -127,6 +129,7 @@ class Config:
     relay_confirm_timeout: float
     relay_retention_hours: float
     consumer_prefetch: int
+    consumer_batch: int
     consumer_retry_delays: tuple[float, ...]
     jwks_url: str
     jwt_audience: str
@@ -163,7 +166,7 @@ def load_config(service: str = "platform", environ: Mapping[str, str] | None = N
         except ValueError as exc:
             raise ConfigError(f"{setting.env}={raw!r} is not valid: {exc}") from None
     values["data_dir"] = Path(values["data_dir"])
-    _check_positive(values, "outbox_partitions", "relay_batch", "consumer_prefetch")
+    _check_positive(values, "outbox_partitions", "relay_batch", "consumer_prefetch", "consumer_batch")
     template = values["database_url_template"]
     if template and "{service}" not in template:
         raise ConfigError("QX_DATABASE_URL_TEMPLATE must contain {service}")

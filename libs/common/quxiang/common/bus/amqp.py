@@ -241,19 +241,23 @@ class AmqpTransport:
                 ))
 
             channel.basic_consume(spec.queue, callback=on_message, no_ack=False)
+            batch_size = min(self.config.consumer_batch, self.config.consumer_prefetch)
             while not stop.is_set():
                 try:
-                    consumer_conn.drain_events(timeout=0.5)
+                    if not arrived:
+                        consumer_conn.drain_events(timeout=0.5)
                     # Take whatever else is already in the socket buffer, without waiting for more.
-                    while len(arrived) < self.config.consumer_prefetch:
+                    while len(arrived) < batch_size:
                         consumer_conn.drain_events(timeout=0)
                 except TimeoutError:
                     pass
                 if arrived:
-                    batch, arrived[:] = list(arrived), []
+                    # At most a batch; the rest of the prefetch keeps arriving meanwhile.
+                    batch, arrived[:] = arrived[:batch_size], arrived[batch_size:]
                     outcomes = handle(batch)
                     if all(isinstance(o, Ack) for o in outcomes):
-                        # Everything before this tag is settled already: one frame acks the batch.
+                        # Batches go in delivery order, so everything up to this tag is settled now:
+                        # one frame acks the batch.
                         channel.basic_ack(batch[-1].tag, multiple=True)
                     else:
                         for delivery, outcome in zip(batch, outcomes, strict=True):

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -63,6 +65,9 @@ class ConsumerRuntime:
         self.catalogue = catalogue
         self.spec = QueueSpec.for_consumer(name, sorted(self.handlers), config)
         self._session_factory = make_session_factory(engine)
+        # Label lookups once, not per message.
+        self._lag = LAG.labels(name)
+        self._handled = {kind: HANDLED.labels(name, kind.__name__.lower()) for kind in (Ack, Retry, DeadLetter)}
         self._producer = producer
         self._last_prune = 0.0
 
@@ -97,7 +102,7 @@ class ConsumerRuntime:
         for index, event in ready:
             outcomes[index] = self._handle_one(deliveries[index], event)
         for outcome in outcomes:
-            HANDLED.labels(self.name, type(outcome).__name__.lower()).inc()
+            self._handled[type(outcome)].inc()
         self._maybe_prune()
         return [o for o in outcomes if o is not None]
 
@@ -109,27 +114,21 @@ class ConsumerRuntime:
             return DeadLetter(redact_identity_numbers(f"{exc.reason}: {exc}"))
         if event.type not in self.handlers:
             return DeadLetter(f"no_handler: consumer {self.name} has no handler for {event.type}")
-        LAG.labels(self.name).observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
+        self._lag.observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
         return event
 
     def _handle_together(self, events: list[Event]) -> list[Outcome]:
         with self.unit_of_work() as uow:
-            seen = set(uow.session.execute(select(inbox.c.event_id).where(
-                inbox.c.consumer == self.name, inbox.c.event_id.in_([e.event_id for e in events]))).scalars())
+            claimed = claim_inbox(uow.session, self.name, events)
             outcomes: list[Outcome] = []
             fresh = []
             for event in events:
-                if event.event_id in seen:
-                    outcomes.append(Ack(duplicate=True))
-                else:
-                    seen.add(event.event_id)
+                if event.event_id in claimed:
+                    claimed.discard(event.event_id)  # the same event twice in one batch: once only
                     fresh.append(event)
                     outcomes.append(Ack())
-            if fresh:
-                now = datetime.now(UTC)
-                uow.session.execute(insert(inbox), [
-                    {"consumer": self.name, "event_id": e.event_id, "event_type": e.type, "processed_at": now}
-                    for e in fresh])
+                else:
+                    outcomes.append(Ack(duplicate=True))
             for event in fresh:
                 with event_context(event.event_id, event.correlation_id):
                     self.handlers[event.type](event, uow)
@@ -140,7 +139,7 @@ class ConsumerRuntime:
         handler = self.handlers[event.type]
         try:
             with event_context(event.event_id, event.correlation_id), self.unit_of_work() as uow:
-                if not _claim_inbox(uow.session, self.name, event):
+                if not claim_inbox(uow.session, self.name, [event]):
                     return Ack(duplicate=True)
                 handler(event, uow)
                 uow.commit()
@@ -206,15 +205,22 @@ class ConsumerRuntime:
         self.transport.close()
 
 
-def _claim_inbox(session: Session, consumer: str, event: Event) -> bool:
-    """Write the inbox row; False if this consumer already handled the event."""
-    seen = session.execute(select(inbox.c.event_id).where(
-        inbox.c.consumer == consumer, inbox.c.event_id == event.event_id)).first()
-    if seen is not None:
-        return False
-    session.execute(insert(inbox).values(consumer=consumer, event_id=event.event_id, event_type=event.type,
-                                         processed_at=datetime.now(UTC)))
-    return True
+def claim_inbox(session: Session, consumer: str, events: Sequence[Event]) -> set[str]:
+    """Write the inbox rows of ``events``; the ids returned are those this consumer had not handled.
+
+    One statement: INSERT .. ON CONFLICT DO NOTHING RETURNING. A concurrent transaction holding the
+    same row makes it wait, then skip the row if that one committed: never both."""
+    if not events:
+        return set()
+    now = datetime.now(UTC)
+    rows = {e.event_id: {"consumer": consumer, "event_id": e.event_id, "event_type": e.type, "processed_at": now}
+            for e in events}
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    # A list of parameter sets: SQLAlchemy's "insertmanyvalues" sends them as multi-row statements
+    # from a cached compilation.
+    return set(session.execute(statement, list(rows.values())).scalars())
 
 
 def _describe(exc: BaseException) -> str:

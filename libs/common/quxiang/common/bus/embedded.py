@@ -185,7 +185,7 @@ class EmbeddedTransport:
                 locked_until=None))
         while not stop.is_set():
             try:
-                deliveries, next_at = self._claim(spec.queue, self.config.consumer_prefetch)
+                deliveries, next_at = self._claim(spec.queue, self.config.consumer_batch)
             except OperationalError as exc:
                 raise TransportError(f"embedded bus unavailable: {exc}") from exc
             if not deliveries:
