@@ -82,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QX_OUTBOX_PARTITIONS", "outbox_partitions", "16", _int,
             "Number of outbox partitions; an aggregate's events always share one, and one "
             "relay at a time publishes a partition."),
-    Setting("QX_RELAY_BATCH", "relay_batch", "500", _int,
+    Setting("QX_RELAY_BATCH", "relay_batch", "1000", _int,
             "Outbox rows a relay publishes per batch; all are in flight before it waits for "
             "the broker's confirms."),
     Setting("QX_RELAY_IDLE_WAIT", "relay_idle_wait", "1.0", _float,

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -213,14 +212,23 @@ def claim_inbox(session: Session, consumer: str, events: Sequence[Event]) -> set
     if not events:
         return set()
     now = datetime.now(UTC)
-    rows = {e.event_id: {"consumer": consumer, "event_id": e.event_id, "event_type": e.type, "processed_at": now}
-            for e in events}
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-    # A list of parameter sets: SQLAlchemy's "insertmanyvalues" sends them as multi-row statements
-    # from a cached compilation.
-    return set(session.execute(statement, list(rows.values())).scalars())
+    unique = {e.event_id: e.type for e in events}
+    if session.get_bind().dialect.name == "postgresql":
+        # Arrays as two parameters: a short statement the driver caches and prepares, whatever the
+        # batch size (a long multi-row VALUES text is parsed again on every call).
+        result = session.execute(_PG_CLAIM, {"consumer": consumer, "now": now, "ids": list(unique),
+                                             "types": list(unique.values())})
+        return set(result.scalars())
+    statement = sqlite_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    rows = [{"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now} for i, t in unique.items()]
+    return set(session.execute(statement, rows).scalars())
+
+
+_PG_CLAIM = text(
+    "INSERT INTO inbox (consumer, event_id, event_type, processed_at) "
+    "SELECT :consumer, e.id, e.type, :now "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:types AS varchar[])) AS e(id, type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id")
 
 
 def _describe(exc: BaseException) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
-from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from quxiang.common.bus.backoff import Backoff
@@ -76,7 +77,7 @@ class Relay:
             sent, failed = _split_in_order(rows, results)
             now = datetime.now(UTC)
             if sent:
-                conn.execute(update(outbox).where(outbox.c.id.in_(sent)).values(sent_at=now))
+                conn.execute(update(outbox).where(_id_in(conn, sent)).values(sent_at=now))
             for row_id, error in failed.items():
                 conn.execute(update(outbox).where(outbox.c.id == row_id).values(
                     attempts=outbox.c.attempts + 1, last_error=error))
@@ -137,6 +138,14 @@ class Relay:
             pruned = self.prune()
             if pruned:
                 log.info("relay %s: pruned %d sent outbox rows", self.service, pruned)
+
+
+def _id_in(conn: Connection, ids: list[int]) -> ColumnElement[bool]:
+    """``id IN (...)``; on PostgreSQL as ``id = ANY(array)``: one parameter, so the statement text
+    stays short and the driver's statement cache and prepared statements apply."""
+    if conn.dialect.name == "postgresql":
+        return outbox.c.id == any_(bindparam("ids", value=ids, type_=postgresql.ARRAY(BigInteger)))
+    return outbox.c.id.in_(ids)
 
 
 def _split_in_order(rows: list, results: list[str | None]) -> tuple[list[int], dict[int, str]]:
