@@ -184,9 +184,12 @@ class ConsumerRuntime:
         if now - self._last_prune < PRUNE_EVERY:
             return
         self._last_prune = now
-        with self.engine.begin() as conn:
-            conn.execute(delete(inbox).where(inbox.c.consumer == self.name,
-                                             inbox.c.processed_at < datetime.now(UTC) - INBOX_RETENTION))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(inbox).where(inbox.c.consumer == self.name,
+                                                 inbox.c.processed_at < datetime.now(UTC) - INBOX_RETENTION))
+        except DBAPIError as exc:  # housekeeping: the next hour will do
+            log.warning("consumer %s: pruning the inbox failed: %s", self.name, _describe(exc))
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
