@@ -1,0 +1,109 @@
+"""Events published by accounts: organisations, users, permissions and function settings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.auth.revocation import TOKENS_REVOKED  # noqa: F401 - registered there, published by accounts
+from quxiang.common.events import catalogue
+
+MODULES = [m.value for m in Module]
+ACCESS = [a.value for a in Access]
+ROLES = [r.value for r in Role]
+AGREEMENT_TYPES = ("two_party", "three_party")
+
+SCHOOL_CREATED = "accounts.school.created"
+DEPARTMENT_CREATED = "accounts.department.created"
+EMPLOYER_REGISTERED = "accounts.employer.registered"
+USER_CREATED = "accounts.user.created"
+USER_PERMISSIONS_CHANGED = "accounts.user.permissions_changed"
+USER_DISABLED = "accounts.user.disabled"
+GRADUATE_ACTIVATED = "accounts.graduate.activated"
+MODULE_ENABLED = "accounts.module.enabled"
+AGREEMENT_TYPE_SET = "accounts.school.agreement_type_set"
+
+
+class Permissions(Schema):
+    employment = fields.String(required=True, validate=validate.OneOf(ACCESS))
+    archive = fields.String(required=True, validate=validate.OneOf(ACCESS))
+    hukou = fields.String(required=True, validate=validate.OneOf(ACCESS))
+
+
+class SchoolCreated(Schema):
+    school_code = fields.String(required=True)
+    name = fields.String(required=True)
+    province = fields.String(required=True)
+
+
+class DepartmentCreated(Schema):
+    department_id = fields.String(required=True)
+    school_code = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class EmployerRegistered(Schema):
+    employer_id = fields.String(required=True)
+    credit_code = fields.String(required=True)
+    name = fields.String(required=True)
+    nature = fields.String(required=True)
+    industry = fields.String(required=True)
+    region = fields.String(required=True)
+
+
+class UserCreated(Schema):
+    user_id = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    province = fields.String(allow_none=True, load_default=None)
+    school = fields.String(allow_none=True, load_default=None)
+    department = fields.String(allow_none=True, load_default=None)
+    graduate = fields.String(allow_none=True, load_default=None)
+    employer = fields.String(allow_none=True, load_default=None)
+    permissions = fields.Nested(Permissions, allow_none=True, load_default=None)
+
+
+class UserPermissionsChanged(Schema):
+    user_id = fields.String(required=True)
+    permissions = fields.Nested(Permissions, required=True)
+    changed_by = fields.String(required=True)
+
+
+class UserDisabled(Schema):
+    user_id = fields.String(required=True)
+    disabled_by = fields.String(required=True)
+
+
+class GraduateActivated(Schema):
+    user_id = fields.String(required=True)
+    graduate = fields.String(required=True)  # the graduate record's id in records
+    school = fields.String(required=True)
+
+
+class ModuleEnabled(Schema):
+    province = fields.String(required=True)
+    module = fields.String(required=True, validate=validate.OneOf(MODULES))
+    enabled_by = fields.String(required=True)
+
+
+class AgreementTypeSet(Schema):
+    school_code = fields.String(required=True)
+    province = fields.String(required=True)
+    agreement_type = fields.String(required=True, validate=validate.OneOf(AGREEMENT_TYPES))
+    set_by = fields.String(required=True)
+
+
+_TYPES = {
+    SCHOOL_CREATED: (SchoolCreated, "A school joined the platform."),
+    DEPARTMENT_CREATED: (DepartmentCreated, "A department (院系) of a school was created."),
+    EMPLOYER_REGISTERED: (EmployerRegistered, "An employer registered itself."),
+    USER_CREATED: (UserCreated, "An account was created."),
+    USER_PERMISSIONS_CHANGED: (UserPermissionsChanged, "A school or department account's module rights changed."),
+    USER_DISABLED: (UserDisabled, "An account was disabled."),
+    GRADUATE_ACTIVATED: (GraduateActivated, "A graduate activated its account."),
+    MODULE_ENABLED: (ModuleEnabled, "A province switched a module on (irreversible)."),
+    AGREEMENT_TYPE_SET: (AgreementTypeSet, "A school's e-agreement type (new invitations use it)."),
+}
+for _name, (_schema, _description) in _TYPES.items():
+    if _name not in catalogue:
+        catalogue.register(_name, _schema, version=1, description=_description)

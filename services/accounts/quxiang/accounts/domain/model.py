@@ -1,0 +1,121 @@
+"""Organisations, users and the province's function settings, as plain values and rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from quxiang.common.auth.principal import DEFAULT_PERMISSIONS, PERMISSIONED_ROLES, Access, Module, Role, Scope
+
+
+class DomainError(Exception):
+    """A rule was broken. ``code`` is stable; ``message`` is for people (Chinese)."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class AgreementType(StrEnum):
+    TWO_PARTY = "two_party"      # 两方协议: employer and graduate; the school attests (鉴证)
+    THREE_PARTY = "three_party"  # 三方协议: employer, graduate and school; the school reviews (审核)
+
+
+AGREEMENT_TYPE_LABELS = {AgreementType.TWO_PARTY: "两方协议", AgreementType.THREE_PARTY: "三方协议"}
+MODULE_LABELS = {Module.EMPLOYMENT: "毕业去向登记与网签", Module.ARCHIVE: "档案信息登记", Module.HUKOU: "户口信息登记"}
+PERMISSION_MODULE_LABELS = {Module.EMPLOYMENT: "基本信息和就业信息", Module.ARCHIVE: "档案信息", Module.HUKOU: "户口信息"}
+
+# Who creates and manages which accounts (账号管理).
+MANAGES: Mapping[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset({Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT}),
+    Role.PROVINCE: frozenset({Role.SCHOOL}),
+    Role.SCHOOL: frozenset({Role.DEPARTMENT}),
+}
+
+
+@dataclass
+class School:
+    code: str
+    name: str
+    province: str
+
+
+@dataclass
+class Department:
+    id: str
+    school_code: str
+    code: str
+    name: str
+
+
+@dataclass
+class Employer:
+    id: str
+    credit_code: str
+    name: str
+    nature: str
+    industry: str
+    region: str
+    address: str
+    contact_name: str
+    contact_phone: str
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    role: Role
+    display_name: str
+    scope: Scope
+    permissions: dict[Module, Access] = field(default_factory=dict)
+    password_hash: str | None = None
+    disabled: bool = False
+    version: int = 1  # the aggregate's sequence in its events
+
+    def change_permissions(self, permissions: Mapping[Module, Access]) -> bool:
+        """True if anything changed; only school and department accounts carry module rights."""
+        if self.role not in PERMISSIONED_ROLES:
+            raise DomainError("permissions_not_applicable", "只有学校和院系账号有模块权限")
+        new = {m: permissions.get(m, self.permissions.get(m, Access.NONE)) for m in Module}
+        if new == self.permissions:
+            return False
+        self.permissions = new
+        self.version += 1
+        return True
+
+    def disable(self) -> bool:
+        if self.disabled:
+            return False
+        self.disabled = True
+        self.version += 1
+        return True
+
+    @property
+    def can_log_in(self) -> bool:
+        return not self.disabled and self.password_hash is not None
+
+
+def default_permissions(role: Role) -> dict[Module, Access]:
+    return dict(DEFAULT_PERMISSIONS) if role in PERMISSIONED_ROLES else {}
+
+
+def may_manage(manager: Role, managed: Role) -> bool:
+    return managed in MANAGES.get(manager, frozenset())
+
+
+def refuse_switching_off(module: Module) -> Conflict:
+    return Conflict("module_irreversible", f"{MODULE_LABELS[module]}一经开启不可关闭", module=module.value)
