@@ -1,0 +1,25 @@
+"""What the use cases need from the outside world, built once by the bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from quxiang.accounts.adapters.keyring import Keyring
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.config import Config
+
+PRODUCER = "accounts"
+
+
+@dataclass
+class Accounts:
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    keyring: Keyring
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, PRODUCER, self.config.outbox_partitions)
