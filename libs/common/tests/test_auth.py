@@ -273,3 +273,12 @@ def test_an_endpoint_without_a_rule_stops_the_app(keys, embedded_config):
     assert "GET" not in str(caught.value)
     with pytest.raises(ValueError, match="at least one role"):
         requires()
+
+
+def test_every_service_says_who_the_caller_is(service, keys):
+    client, _ = service
+    assert call(client, "GET", "/whoami").status_code == 401
+    me = call(client, "GET", "/whoami", keys.token(SCHOOL_USER)).json
+    assert me == {"user_id": "u-school", "role": "school", "role_label": "学校用户",
+                  "scope": {"province": "44", "school": "10558"},
+                  "permissions": {"employment": "write", "archive": "read", "hukou": "none"}}

@@ -26,6 +26,7 @@ from quxiang.common.auth import (
     install_auth,
     revocation_consumer,
 )
+from quxiang.common.auth.whoami import whoami_blueprint
 from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.metrics import OutboxCollector
 from quxiang.common.config import Config
@@ -76,7 +77,7 @@ def build_app(service: str, config: Config, *, blueprints: Sequence[flask_smores
     outbox figures in /metrics, token checks with revocation, and every endpoint's access rule
     verified before it serves. The engine is at ``app.extensions["qx.engine"]``."""
     engine = engine or make_engine(config.database_url_for(service))
-    app = create_app(service, config, blueprints=blueprints,
+    app = create_app(service, config, blueprints=[whoami_blueprint(), *blueprints],
                      readiness_checks={"database": database_check(engine), "broker": broker_check(config)},
                      **options)  # type: ignore[arg-type]
     app.extensions[ENGINE_KEY] = engine
