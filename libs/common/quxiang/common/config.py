@@ -103,6 +103,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Where services fetch the public keys that verify access tokens (the accounts JWKS)."),
     Setting("QX_JWT_AUDIENCE", "jwt_audience", "quxiang", _str,
             "The audience every access token must name."),
+    Setting("QX_DEMO_DATA", "demo_data", "true", _bool,
+            "`make run` (the one-process suite) loads each service's demonstration data at start."),
     Setting("QX_HTTP_HOST", "http_host", "127.0.0.1", _str, "Address `make run` listens on."),
     Setting("QX_HTTP_PORT", "http_port", "8000", _int, "Port `make run` listens on."),
     Setting("QX_LOG_LEVEL", "log_level", "INFO", _str, "Logging level."),
@@ -133,6 +135,7 @@ class Config:
     consumer_retry_delays: tuple[float, ...]
     jwks_url: str
     jwt_audience: str
+    demo_data: bool
     http_host: str
     http_port: int
     log_level: str

@@ -43,6 +43,8 @@ class ServiceDefinition:
     migrations_dir: Path
     # consumer name -> event type -> handler; a consumer name is global across the suite
     consumers: Callable[[], Mapping[str, Mapping[str, Handler]]] = field(default=lambda: {})
+    # Puts demonstration data in place, idempotently (the suite runs it when QX_DEMO_DATA is on).
+    demo: Callable[[Config], None] | None = None
 
     def all_consumers(self) -> dict[str, Mapping[str, Handler]]:
         """The service's own consumers plus the one every service runs: token revocations."""

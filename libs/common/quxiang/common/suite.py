@@ -69,6 +69,8 @@ def build_suite(base: Config, migrate: bool = True) -> Suite:
         config = load_config(name)
         if migrate:
             upgrade(config, definition)
+            if config.demo_data and definition.demo is not None:
+                definition.demo(config)
         mounts[f"/api/{name}"] = definition.create_app(config)
         engine = make_engine(config.database_url_for(name))
         suite.workers.append((f"relay-{name}", Relay(engine, make_transport(config), config, name).run))
