@@ -64,6 +64,7 @@ from sqlalchemy.orm import registry
 from quxiang.common.bus.amqp import AmqpTransport
 from quxiang.common.bus.consumer import ConsumerRuntime
 from quxiang.common.bus.outbox import UnitOfWork, make_session_factory, partition_of
+from quxiang.common.bus.process import prepare_worker_process
 from quxiang.common.bus.relay import Relay
 from quxiang.common.bus.tables import create_bus_tables, outbox
 from quxiang.common.bus.transport import OutgoingMessage, QueueSpec
@@ -489,13 +490,17 @@ def _threading_stop(stop: Any) -> threading.Event:
 
 
 def relay_process(config: Config, stop: Any) -> None:
+    """What ``qx-relay`` runs."""
     logging.basicConfig(level=logging.WARNING)
+    prepare_worker_process()
     engine = make_engine(config.database_url)
     Relay(engine, AmqpTransport(config), config, SERVICE).run(_threading_stop(stop))
 
 
 def consumer_process(config: Config, consumer_url: str, stop: Any) -> None:
+    """What ``qx-consumer`` runs."""
     logging.basicConfig(level=logging.WARNING)
+    prepare_worker_process()
     make_runtime(config, consumer_url, make_catalogue()).run(_threading_stop(stop))
 
 

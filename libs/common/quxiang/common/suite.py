@@ -22,6 +22,7 @@ from werkzeug.serving import run_simple
 
 from quxiang.common.bus import make_transport
 from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.process import prepare_worker_process
 from quxiang.common.bus.relay import Relay
 from quxiang.common.config import Config, load_config
 from quxiang.common.db import make_engine
@@ -92,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.migrate_only:
         log.info("migrated: %s", ", ".join(suite.services))
         return
+    prepare_worker_process()  # the relays and consumers run in this process
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     threads = suite.start_workers(stop)

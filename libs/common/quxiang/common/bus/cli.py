@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from quxiang.common.bus import make_transport
 from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.process import prepare_worker_process
 from quxiang.common.bus.relay import Relay
 from quxiang.common.bus.transport import QueueSpec
 from quxiang.common.config import load_config
@@ -45,6 +46,7 @@ def relay_main(argv: Sequence[str] | None = None) -> None:
     configure_logging(config.log_level, config.log_json, f"{args.service}-relay")
     engine = make_engine(config.database_url_for(args.service))
     stop = _stop_on_signals()
+    prepare_worker_process()
     log.info("relay %s started", args.service)
     Relay(engine, make_transport(config), config, args.service).run(stop)
 
@@ -68,6 +70,7 @@ def consumer_main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"{args.service} has no consumers")
     engine = make_engine(config.database_url_for(args.service))
     stop = _stop_on_signals()
+    prepare_worker_process()
     threads = [threading.Thread(target=ConsumerRuntime(name, handlers, engine, make_transport(config), config,
                                                        producer=args.service).run,
                                 args=(stop,), name=f"consumer-{name}") for name, handlers in consumers.items()]
