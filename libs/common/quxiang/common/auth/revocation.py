@@ -18,7 +18,9 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.events import Event, catalogue
 
 TOKENS_REVOKED = "accounts.user.tokens_revoked"
-REVOCATION_REASONS = ("permissions_changed", "password_changed", "logout", "disabled", "role_changed")
+# refresh_reuse: a rotated refresh token came back, so the family leaked; every session of the user ends.
+REVOCATION_REASONS = ("permissions_changed", "password_changed", "logout", "disabled", "role_changed",
+                      "refresh_reuse")
 
 auth_metadata = MetaData()
 not_before_table = Table(

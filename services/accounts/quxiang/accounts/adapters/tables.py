@@ -24,6 +24,8 @@ schools = Table(
     Column("name", String(100), nullable=False),
     Column("province", String(2), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The school aggregate's sequence in its events (created: 1, each agreement type set: +1); 0005.
+    Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_schools_province", "province"),
 )
 
@@ -135,6 +137,8 @@ school_settings_state = Table(
     Column("module", String(20), primary_key=True),
     Column("completed", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The sequence of the event that set this row: an older event arriving late changes nothing; 0005.
+    Column("sequence", Integer, nullable=False, server_default="0"),
 )
 
 activation_codes = Table(
@@ -146,5 +150,8 @@ activation_codes = Table(
     Column("code_hash", Text, nullable=False),  # argon2 of the one-time code
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
+    # When the school was handed the plain code (a fresh one, whose hash replaced code_hash); None:
+    # never handed out, so nobody knows a valid code yet. See service/provisioning.py; 0006.
+    Column("issued_at", DateTime(timezone=True)),
     Index("ix_activation_codes_exam_number", "exam_number", unique=True),
 )

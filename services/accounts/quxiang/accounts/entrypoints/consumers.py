@@ -1,0 +1,25 @@
+"""Event handlers of accounts: translations of other services' events into use cases.
+
+Handlers get the consumer runtime's unit of work and do not commit: the runtime commits the
+handler's writes together with the inbox row that makes a redelivery a no-op.
+"""
+
+from __future__ import annotations
+
+from quxiang.accounts.service.provisioning import RosterEntry, provision_graduate
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.events import Event
+
+ROSTER_CONSUMER = "accounts.roster"
+
+
+def on_graduate_registered(event: Event, uow: UnitOfWork) -> None:
+    """A roster row was imported or changed in records: the graduate's account exists once."""
+    data = event.data
+    provision_graduate(uow, RosterEntry(graduate_id=data["graduate_id"], exam_number=data["exam_number"],
+                                        name=data["name"], school_code=data["school_code"],
+                                        department_id=data.get("department_id")))
+
+
+__all__ = ["GRADUATE_REGISTERED", "ROSTER_CONSUMER", "on_graduate_registered"]

@@ -1,0 +1,69 @@
+"""Employers (用人单位) register themselves: the unit and its one account, in one transaction.
+
+The input was checked at the boundary (credit code check character, code tables, region, password
+strength). Here: the credit code identifies a unit once on the platform, and the username is unique.
+Both are checked before writing, for a clear answer, and again by the database's unique constraints,
+for two registrations racing each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from quxiang.accounts.adapters import repository
+from quxiang.accounts.domain.model import Conflict, Employer, User
+from quxiang.accounts.service.passwords import hash_password
+from quxiang.common.auth.principal import Role, Scope
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, USER_CREATED
+
+
+@dataclass(frozen=True)
+class Registration:
+    credit_code: str
+    name: str
+    nature: str
+    industry: str
+    region: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    username: str
+    password: str
+
+
+def _conflict(uow: UnitOfWork, registration: Registration) -> Conflict | None:
+    if repository.get_employer_by_credit_code(uow.session, registration.credit_code) is not None:
+        return Conflict("employer_exists", "该统一社会信用代码的单位已注册，请使用其账号登录", field="credit_code")
+    if repository.get_user_by_username(uow.session, registration.username) is not None:
+        return Conflict("username_taken", "用户名已被使用，请换一个", field="username")
+    return None
+
+
+def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Employer, User]:
+    conflict = _conflict(uow, registration)
+    if conflict is not None:
+        raise conflict
+    employer = Employer(id=str(uuid.uuid4()), credit_code=registration.credit_code, name=registration.name,
+                        nature=registration.nature, industry=registration.industry, region=registration.region,
+                        address=registration.address, contact_name=registration.contact_name,
+                        contact_phone=registration.contact_phone)
+    user = User(id=str(uuid.uuid4()), username=registration.username, role=Role.EMPLOYER,
+                display_name=registration.name, scope=Scope(employer=employer.id),
+                password_hash=hash_password(registration.password))
+    try:
+        repository.add_employer(uow.session, employer)  # the INSERTs run now: a race fails here
+        repository.add_user(uow.session, user, created_by=None)
+        uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=1, data={
+            "employer_id": employer.id, "credit_code": employer.credit_code, "name": employer.name,
+            "nature": employer.nature, "industry": employer.industry, "region": employer.region})
+        uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
+            "user_id": user.id, "role": user.role.value, "employer": employer.id})
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()  # a concurrent registration took the credit code or the username first
+        raise _conflict(uow, registration) or Conflict("employer_exists", "单位已注册") from None
+    return employer, user

@@ -1,0 +1,462 @@
+"""账号管理: schools, departments and the accounts that manage them, with module permissions.
+
+Every use case takes the service context and the caller (a ``Principal``, a plain value) and checks
+scope here, so the API, the demo command and any later caller obey the same rules. Changes and
+their events are written in one transaction (``UnitOfWork``).
+
+Who manages whom (``domain.model.MANAGES``): a provincial user its province's school accounts, a
+school user its school's department accounts, the platform administrator all of them and the
+provincial accounts.
+
+Scope, one rule for every endpoint:
+
+- Reading something outside the caller's scope answers 404, as if it did not exist: a school, its
+  departments, an account. Changing an account outside it (permissions, disabling) is 404 too: an
+  account is an object addressed by an opaque id, and its existence is not revealed.
+- Acting *within* a scope the caller does not hold answers 403 ``out_of_scope``: creating a school
+  in another province, an account for a school of another province, a department or a department
+  account in another school. The named target (a school code or department id in the path or the
+  body) must exist first: an unknown one is 404 (``school_not_found``, ``department_not_found``).
+  School codes are the public national 学校代码, so 403 versus 404 tells nobody anything new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quxiang.accounts.adapters import repository
+from quxiang.accounts.adapters.repository import AccountView, SchoolView
+from quxiang.accounts.domain.model import (
+    MANAGES,
+    Conflict,
+    Department,
+    DomainError,
+    NotFound,
+    School,
+    User,
+    may_manage,
+)
+from quxiang.accounts.service.context import Accounts
+from quxiang.accounts.service.passwords import hash_password, password_problem
+from quxiang.accounts.service.revocation import revoke_tokens
+from quxiang.common import reference
+from quxiang.common.auth.principal import (
+    DEFAULT_PERMISSIONS,
+    PERMISSIONED_ROLES,
+    Access,
+    Module,
+    Principal,
+    Role,
+    Scope,
+)
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.contracts import accounts as contracts
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100  # the server's cap: a larger page_size is served as 100 (the response says so)
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+def invalid(field: str, message: str, **details: object) -> DomainError:
+    """Bad input found by a rule rather than by the request schema: 422 naming ``field``."""
+    return DomainError("validation_error", message, field=field, **details)
+
+
+def out_of_scope() -> Forbidden:
+    return Forbidden("out_of_scope", "超出账号的管理范围")
+
+
+def school_not_found(field: str | None = None) -> NotFound:
+    return NotFound("school_not_found", "学校不存在", **({"field": field} if field else {}))
+
+
+def account_not_found() -> NotFound:
+    return NotFound("account_not_found", "账号不存在")
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "page", max(1, self.page))
+        object.__setattr__(self, "page_size", min(max(1, self.page_size), MAX_PAGE_SIZE))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+FIRST_PAGE = PageRequest()
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return (self.total + self.page_size - 1) // self.page_size
+
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, request: PageRequest) -> Page[T]:
+        return cls(items=items, page=request.page, page_size=request.page_size, total=total)
+
+
+# --- scope helpers -------------------------------------------------------------------------------
+
+
+def school_scope(school: School) -> Scope:
+    return Scope(province=school.province, school=school.code)
+
+
+def can_see_school(actor: Principal, school: School) -> bool:
+    """Admin: every school; province: its own; school and department users: their own school."""
+    if actor.covers(school_scope(school)):
+        return True
+    return actor.role is Role.DEPARTMENT and actor.scope.school == school.code
+
+
+def _narrow(own: str | None, requested: str | None) -> tuple[bool, str | None]:
+    """Combine the caller's own scope value with a requested filter: (possible, value)."""
+    if own is None:
+        return True, requested
+    if requested is not None and requested != own:
+        return False, own
+    return True, own
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+def create_school(service: Accounts, actor: Principal, *, code: str, name: str, province: str) -> SchoolView:
+    """A province user creates a school of its province; the admin anywhere. If the province has
+    switched 毕业去向登记与网签 on, the new school gets the province's default agreement type."""
+    if province not in reference.provinces():
+        raise invalid("province", f"未知的省份代码 {province}")
+    if not actor.covers(Scope(province=province)):
+        raise out_of_scope()
+    with service.unit_of_work() as uow:
+        if repository.get_school(uow.session, code) is not None:
+            raise Conflict("school_exists", f"学校代码 {code} 已存在", field="code")
+        school = School(code=code, name=name, province=province)
+        repository.add_school(uow.session, school)
+        uow.record(contracts.SCHOOL_CREATED, subject=code, sequence=1,
+                   data={"school_code": code, "name": name, "province": province})
+        default = _province_default_if_enabled(uow.session, province)
+        if default is not None:
+            record_agreement_type(uow, school, default, actor.user_id)
+        _commit(uow, Conflict("school_exists", f"学校代码 {code} 已存在", field="code"))
+        view = repository.get_school_view(uow.session, code)
+    assert view is not None
+    return view
+
+
+def _province_default_if_enabled(session: Session, province: str) -> str | None:
+    if Module.EMPLOYMENT not in repository.get_province_modules(session, province):
+        return None
+    return repository.get_province_agreement_default(session, province)
+
+
+def record_agreement_type(uow: UnitOfWork, school: School, agreement_type: str, set_by: str) -> None:
+    """Set a school's agreement type and record ``accounts.school.agreement_type_set``."""
+    repository.set_school_agreement_type(uow.session, school.code, agreement_type, set_by)
+    version = repository.next_school_version(uow.session, school.code)
+    uow.record(contracts.AGREEMENT_TYPE_SET, subject=school.code, sequence=version,
+               data={"school_code": school.code, "province": school.province,
+                     "agreement_type": agreement_type, "set_by": set_by})
+
+
+def list_schools(service: Accounts, actor: Principal, *, province: str | None = None, q: str | None = None,
+                 page: PageRequest = FIRST_PAGE) -> Page[SchoolView]:
+    """Province users see their province's schools, school and department users their school."""
+    school: str | None = None
+    possible = True
+    if actor.role is Role.PROVINCE:
+        possible, province = _narrow(actor.scope.province, province)
+    elif actor.role in (Role.SCHOOL, Role.DEPARTMENT):
+        school = actor.scope.school
+        if school is None:
+            possible = False
+    elif actor.role is not Role.ADMIN:
+        raise Forbidden("role_forbidden", "无权查看学校列表")
+    if not possible:
+        return Page.of([], 0, page)
+    with service.unit_of_work() as uow:
+        items, total = repository.list_schools(uow.session, province=province, school=school, q=q,
+                                               offset=page.offset, limit=page.page_size)
+    return Page.of(items, total, page)
+
+
+def get_school(service: Accounts, actor: Principal, code: str) -> SchoolView:
+    with service.unit_of_work() as uow:
+        view = repository.get_school_view(uow.session, code)
+    if view is None or not can_see_school(actor, view.school):
+        raise school_not_found()
+    return view
+
+
+def create_department(service: Accounts, actor: Principal, school_code: str, *, code: str,
+                      name: str) -> Department:
+    """A school user adds a department (院系) to its school; the admin to any school."""
+    if actor.role not in (Role.SCHOOL, Role.ADMIN):
+        raise Forbidden("role_forbidden", "只有学校用户可以添加院系")
+    with service.unit_of_work() as uow:
+        school = repository.get_school(uow.session, school_code)
+        if school is None:
+            raise school_not_found()
+        if not actor.covers(school_scope(school)):
+            raise out_of_scope()
+        duplicate = Conflict("department_exists", f"院系代码 {code} 已存在", field="code")
+        if repository.get_department_by_code(uow.session, school_code, code) is not None:
+            raise duplicate
+        department = Department(id=str(uuid.uuid4()), school_code=school_code, code=code, name=name)
+        repository.add_department(uow.session, department)
+        uow.record(contracts.DEPARTMENT_CREATED, subject=department.id, sequence=1,
+                   data={"department_id": department.id, "school_code": school_code, "code": code, "name": name})
+        _commit(uow, duplicate)
+    return department
+
+
+def list_departments(service: Accounts, actor: Principal, school_code: str) -> list[Department]:
+    with service.unit_of_work() as uow:
+        school = repository.get_school(uow.session, school_code)
+        if school is None or not can_see_school(actor, school):
+            raise school_not_found()
+        return repository.list_departments(uow.session, school_code)
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _ensure_manages(actor: Principal, role: Role) -> None:
+    if not may_manage(actor.role, role):
+        managed = "、".join(sorted(r.value for r in MANAGES.get(actor.role, frozenset()))) or "无"
+        raise Forbidden("role_forbidden", f"无权管理此类账号（可管理：{managed}）")
+
+
+def _account_scope(session: Session, actor: Principal, role: Role, *, province: str | None,
+                   school_code: str | None, department_id: str | None) -> Scope:
+    """The scope of a new account, from the organisation the request names; checks the caller's."""
+    if role is Role.PROVINCE:
+        if province is None or province not in reference.provinces():
+            raise invalid("province", f"未知的省份代码 {province}")
+        scope = Scope(province=province)
+    elif role is Role.SCHOOL:
+        if school_code is None:
+            raise invalid("school_code", "缺少学校代码")
+        school = repository.get_school(session, school_code)
+        if school is None:
+            raise school_not_found("school_code")
+        scope = school_scope(school)
+    elif role is Role.DEPARTMENT:
+        if department_id is None:
+            raise invalid("department_id", "缺少院系")
+        department = repository.get_department(session, department_id)
+        school = repository.get_school(session, department.school_code) if department else None
+        if department is None or school is None:
+            raise NotFound("department_not_found", "院系不存在", field="department_id")
+        scope = Scope(province=school.province, school=school.code, department=department.id)
+    else:
+        raise Forbidden("role_forbidden", "此类账号不在账号管理中创建")
+    if not actor.covers(scope):
+        raise out_of_scope()
+    return scope
+
+
+def _min_access(a: Access, b: Access) -> Access:
+    return a if b.allows(a) else b
+
+
+def _granted(actor: Principal, role: Role, requested: Mapping[Module, Access] | None) -> dict[Module, Access]:
+    """The module rights of a new account: the requested ones over the defaults (read-write, none,
+    none). A school user cannot hand a department more than it holds itself: an explicit request
+    above its own rights is refused, a default above them is lowered to them."""
+    if role not in PERMISSIONED_ROLES:
+        if requested:
+            raise invalid("permissions", "只有学校和院系账号有模块权限")
+        return {}
+    granted: dict[Module, Access] = {}
+    for module in Module:
+        if requested is not None and module in requested:
+            granted[module] = requested[module]
+        else:
+            granted[module] = _min_access(DEFAULT_PERMISSIONS[module], actor.access_to(module))
+    _ensure_within_own(actor, granted)
+    return granted
+
+
+def _ensure_within_own(actor: Principal, permissions: Mapping[Module, Access]) -> None:
+    for module, access in permissions.items():
+        own = actor.access_to(module)
+        if not own.allows(access):
+            raise Forbidden("exceeds_own_permission", f"不能授予高于本账号的{module.value}权限",
+                            module=module.value, own=own.value, requested=access.value)
+
+
+def create_account(service: Accounts, actor: Principal, role: Role, *, username: str, display_name: str,
+                   password: str, permissions: Mapping[Module, Access] | None = None,
+                   province: str | None = None, school_code: str | None = None,
+                   department_id: str | None = None) -> AccountView:
+    """Create a province (admin), school (province user) or department (school user) account.
+
+    ``permissions`` may name some modules only; the others take the defaults (employment
+    read-write, archive none, hukou none). Records ``accounts.user.created``.
+    """
+    _ensure_manages(actor, role)
+    problem = password_problem(password)
+    if problem:
+        raise invalid("password", problem)
+    taken = Conflict("username_taken", f"用户名 {username} 已被使用", field="username")
+    with service.unit_of_work() as uow:
+        scope = _account_scope(uow.session, actor, role, province=province, school_code=school_code,
+                               department_id=department_id)
+        granted = _granted(actor, role, permissions)
+        if repository.get_user_by_username(uow.session, username) is not None:
+            raise taken
+        user = User(id=str(uuid.uuid4()), username=username, role=role, display_name=display_name,
+                    scope=scope, permissions=granted,
+                    password_hash=hash_password(password))
+        repository.add_user(uow.session, user, created_by=actor.user_id)
+        uow.record(contracts.USER_CREATED, subject=user.id, sequence=user.version, data={
+            "user_id": user.id, "role": role.value, "province": scope.province, "school": scope.school,
+            "department": scope.department, "graduate": None, "employer": None,
+            "permissions": _permissions_data(user.permissions) if user.permissions else None})
+        _commit(uow, taken)
+        view = repository.get_account_view(uow.session, user.id)
+    assert view is not None
+    return view
+
+
+def create_admin(service: Accounts, *, username: str, display_name: str, password: str) -> AccountView:
+    """The platform administrator, created by an operator command (nobody manages it through the
+    API). Records ``accounts.user.created``."""
+    problem = password_problem(password)
+    if problem:
+        raise invalid("password", problem)
+    taken = Conflict("username_taken", f"用户名 {username} 已被使用", field="username")
+    with service.unit_of_work() as uow:
+        if repository.get_user_by_username(uow.session, username) is not None:
+            raise taken
+        user = User(id=str(uuid.uuid4()), username=username, role=Role.ADMIN, display_name=display_name,
+                    scope=Scope(), password_hash=hash_password(password))
+        repository.add_user(uow.session, user, created_by=None)
+        uow.record(contracts.USER_CREATED, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "role": Role.ADMIN.value})
+        _commit(uow, taken)
+        view = repository.get_account_view(uow.session, user.id)
+    assert view is not None
+    return view
+
+
+def list_accounts(service: Accounts, actor: Principal, role: Role, *, province: str | None = None,
+                  school: str | None = None, department: str | None = None, q: str | None = None,
+                  disabled: bool | None = None, page: PageRequest = FIRST_PAGE) -> Page[AccountView]:
+    """The accounts of ``role`` the caller manages, within its scope only."""
+    _ensure_manages(actor, role)
+    possible = True
+    if actor.role is not Role.ADMIN:
+        ok_province, province = _narrow(actor.scope.province, province)
+        ok_school, school = _narrow(actor.scope.school, school) if actor.role is Role.SCHOOL else (True, school)
+        possible = ok_province and ok_school
+        if actor.role is Role.PROVINCE and actor.scope.province is None:
+            possible = False
+        if actor.role is Role.SCHOOL and actor.scope.school is None:
+            possible = False
+    if not possible:
+        return Page.of([], 0, page)
+    with service.unit_of_work() as uow:
+        items, total = repository.list_accounts(uow.session, role=role, province=province, school=school,
+                                                department=department, q=q, disabled=disabled,
+                                                offset=page.offset, limit=page.page_size)
+    return Page.of(items, total, page)
+
+
+def _managed_user(session: Session, actor: Principal, role: Role, user_id: str, *,
+                  for_update: bool = False) -> User:
+    user = repository.get_user(session, user_id, for_update=for_update)
+    if user is None or user.role is not role or not actor.covers(user.scope):
+        raise account_not_found()
+    return user
+
+
+def get_account(service: Accounts, actor: Principal, role: Role, user_id: str) -> AccountView:
+    _ensure_manages(actor, role)
+    with service.unit_of_work() as uow:
+        _managed_user(uow.session, actor, role, user_id)
+        view = repository.get_account_view(uow.session, user_id)
+    assert view is not None
+    return view
+
+
+def change_permissions(service: Accounts, actor: Principal, role: Role, user_id: str,
+                       permissions: Mapping[Module, Access]) -> AccountView:
+    """Replace a school or department account's module rights. If anything changed: records
+    ``accounts.user.permissions_changed`` and revokes the account's tokens, so no token issued
+    before keeps the old rights at any service. The same rights again change nothing."""
+    _ensure_manages(actor, role)
+    if role not in PERMISSIONED_ROLES:
+        raise invalid("permissions", "只有学校和院系账号有模块权限")
+    with service.unit_of_work() as uow:
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        _ensure_within_own(actor, permissions)
+        if user.change_permissions(permissions):
+            repository.save_user(uow.session, user)
+            uow.record(contracts.USER_PERMISSIONS_CHANGED, subject=user.id, sequence=user.version, data={
+                "user_id": user.id, "permissions": _permissions_data(user.permissions),
+                "changed_by": actor.user_id})
+            revoke_tokens(uow, user.id, "permissions_changed", user.version)
+            uow.commit()
+        view = repository.get_account_view(uow.session, user_id)
+    assert view is not None
+    return view
+
+
+def disable_account(service: Accounts, actor: Principal, role: Role, user_id: str) -> AccountView:
+    """Disable an account: it can no longer log in and its tokens die everywhere. Records
+    ``accounts.user.disabled``; disabling a disabled account changes nothing."""
+    _ensure_manages(actor, role)
+    with service.unit_of_work() as uow:
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        if user.disable():
+            repository.save_user(uow.session, user)
+            uow.record(contracts.USER_DISABLED, subject=user.id, sequence=user.version,
+                       data={"user_id": user.id, "disabled_by": actor.user_id})
+            revoke_tokens(uow, user.id, "disabled", user.version)
+            uow.commit()
+        view = repository.get_account_view(uow.session, user_id)
+    assert view is not None
+    return view
+
+
+def _permissions_data(permissions: Mapping[Module, Access]) -> dict[str, str]:
+    return {m.value: permissions.get(m, Access.NONE).value for m in Module}
+
+
+def _commit(uow: UnitOfWork, on_duplicate: DomainError) -> None:
+    """Commit; a unique constraint hit by a concurrent request is the same conflict as ours."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        raise on_duplicate from None

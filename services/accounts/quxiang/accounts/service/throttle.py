@@ -1,0 +1,120 @@
+"""Slowing down password and activation-code guessing (table ``login_throttle``).
+
+Failures are counted per key within a window; when a key reaches its limit it is locked, and a
+locked key is refused (429 with Retry-After) before any password is checked, so a locked-out guesser
+learns nothing and costs us no argon2 time.
+
+Why two keys per attempt:
+- ``account:<username>`` (and ``activation:<考生号>``) stops a guesser working on ONE account from
+  many addresses (a botnet): the account locks whatever the source. Its limit is low (5): a person
+  who forgot the password needs a few tries, not dozens.
+- ``address:<ip>`` stops ONE source trying a few passwords on MANY accounts (password spraying),
+  which never trips an account key. Its limit is higher (20) because a campus or a company often
+  reaches us from one NAT address, and locking it locks every user behind it.
+A successful login resets the account key (the person is back in) but not the address key: a
+spraying source that guesses one account right must not get its budget back. Password and
+activation-code failures share the address key: one budget per source for guessing anything.
+
+The address is ``request.remote_addr``: behind a reverse proxy the deployment must make that the
+client's address (werkzeug's ProxyFix with the proxy count), or every user shares the proxy's key.
+
+Locking an account key also lets anyone lock a known username out for 15 minutes; that is the usual
+price of account lockout and the reason the lock is short and expires by itself.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from quxiang.accounts.adapters.credentials import utc
+from quxiang.accounts.adapters.tables import login_throttle
+from quxiang.accounts.domain.model import DomainError
+
+WINDOW = timedelta(minutes=15)   # failures older than this are forgotten
+LOCKOUT = timedelta(minutes=15)  # how long a key stays locked once it reached its limit
+ACCOUNT_LIMIT = 5
+ADDRESS_LIMIT = 20
+PRUNE_ONE_IN = 100  # failures that also sweep out the finished keys
+
+
+class Throttled(DomainError):
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too_many_attempts", f"尝试次数过多，请 {math.ceil(retry_after / 60)} 分钟后再试",
+                         retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+def account_key(username: str) -> str:
+    return f"account:{username}"
+
+
+def address_key(address: str | None) -> str:
+    return f"address:{address or 'unknown'}"
+
+
+def activation_key(exam_number: str) -> str:
+    return f"activation:{exam_number}"
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def ensure_not_locked(session: Session, keys: Iterable[str], now: datetime | None = None) -> None:
+    """Raise ``Throttled`` with the longest remaining lock among ``keys``."""
+    now = _now(now)
+    rows = session.execute(select(login_throttle.c.locked_until).where(
+        login_throttle.c.key.in_(list(keys)), login_throttle.c.locked_until.is_not(None))).scalars()
+    remaining = [(utc(until) - now).total_seconds() for until in rows]  # type: ignore[operator]
+    longest = max((r for r in remaining if r > 0), default=0)
+    if longest > 0:
+        raise Throttled(math.ceil(longest))
+
+
+def record_failure(session: Session, key: str, limit: int, now: datetime | None = None) -> bool:
+    """Count one failure for ``key``; True if that locked it."""
+    now = _now(now)
+    if secrets.randbelow(PRUNE_ONE_IN) == 0:
+        prune(session, now)
+    _ensure_row(session, key, now)
+    row = session.execute(select(login_throttle).where(login_throttle.c.key == key).with_for_update()).one()
+    window_started = utc(row.window_started_at)
+    if window_started + WINDOW <= now:  # type: ignore[operator]
+        failures, window_started = 1, now  # the window passed: start counting afresh
+    else:
+        failures = row.failures + 1
+    locked_until = now + LOCKOUT if failures >= limit else None
+    session.execute(update(login_throttle).where(login_throttle.c.key == key).values(
+        failures=failures, window_started_at=window_started, locked_until=locked_until))
+    return locked_until is not None
+
+
+def _ensure_row(session: Session, key: str, now: datetime) -> None:
+    # INSERT .. ON CONFLICT DO NOTHING: two first failures at once must not fail on the primary key.
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(login_throttle).values(key=key, failures=0, window_started_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+
+
+def reset(session: Session, key: str) -> None:
+    session.execute(delete(login_throttle).where(login_throttle.c.key == key))
+
+
+def prune(session: Session, now: datetime | None = None) -> None:
+    """Forget keys whose window and lock are over. Guesses at made-up usernames from many addresses
+    would otherwise grow the table without end; a rare sweep on failures keeps it to recent ones."""
+    now = _now(now)
+    session.execute(delete(login_throttle).where(
+        login_throttle.c.window_started_at <= now - WINDOW,
+        or_(login_throttle.c.locked_until.is_(None), login_throttle.c.locked_until <= now)))
