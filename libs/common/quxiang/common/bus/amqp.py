@@ -18,6 +18,7 @@ import amqp
 import kombu
 import kombu.exceptions
 
+from quxiang.common.bus.amqp_socket import ChunkedKombuTransport
 from quxiang.common.bus.transport import (
     ATTEMPT_HEADER,
     ERROR_HEADER,
@@ -112,6 +113,7 @@ class AmqpTransport:
         # block a publisher forever.
         conn = kombu.Connection(self.config.broker_url, heartbeat=self.config.broker_heartbeat,
                                 connect_timeout=self.config.broker_connect_timeout,
+                                transport=ChunkedKombuTransport,
                                 transport_options={"write_timeout": self.config.relay_confirm_timeout})
         try:
             conn.ensure_connection(max_retries=1, timeout=self.config.broker_connect_timeout)

@@ -1,0 +1,60 @@
+"""The chunked py-amqp transport reads whole frames whatever the socket hands over, and keeps what
+it has read when a read times out in the middle of a frame."""
+
+import struct
+
+import pytest
+
+from quxiang.common.bus.amqp_socket import ChunkedTCPTransport
+
+
+def frame(kind: int, channel: int, payload: bytes) -> bytes:
+    return struct.pack(">BHI", kind, channel, len(payload)) + payload + b"\xce"
+
+
+class Socket:
+    """Hands out the scripted pieces; a TimeoutError piece simulates a read timeout."""
+
+    def __init__(self, pieces):
+        self.pieces = list(pieces)
+        self.asked: list[int] = []
+
+    def recv(self, n):
+        self.asked.append(n)
+        piece = self.pieces.pop(0)
+        if isinstance(piece, BaseException):
+            raise piece
+        return piece
+
+
+def transport(sock: Socket) -> ChunkedTCPTransport:
+    t = ChunkedTCPTransport("127.0.0.1:5672")
+    t._quick_recv = sock.recv
+    t._read_buffer = b""
+    return t
+
+
+def test_many_frames_in_one_read_cost_one_call():
+    data = b"".join(frame(1, 1, f"message {i}".encode()) for i in range(50))
+    sock = Socket([data])
+    t = transport(sock)
+    frames = [t.read_frame() for _ in range(50)]
+    assert frames[7] == (1, 1, b"message 7")
+    assert len(sock.asked) == 1 and sock.asked[0] >= 65536
+
+
+def test_frames_split_across_reads_and_a_timeout_mid_frame():
+    data = frame(3, 2, b"x" * 100) + frame(1, 2, b"tail")
+    pieces = [data[i:i + 13] for i in range(0, len(data), 13)]
+    sock = Socket([*pieces[:4], TimeoutError(), *pieces[4:]])
+    t = transport(sock)
+    with pytest.raises(TimeoutError):
+        t.read_frame()
+    assert t.read_frame() == (3, 2, b"x" * 100)  # nothing read before the timeout was lost
+    assert t.read_frame() == (1, 2, b"tail")
+
+
+def test_a_closed_connection_is_an_error():
+    t = transport(Socket([b""]))
+    with pytest.raises(OSError, match="closed"):
+        t.read_frame()
