@@ -241,6 +241,10 @@ class PostgresSandbox:
     def _admin(self) -> psycopg.Connection:
         return psycopg.connect(_conninfo(self.admin_url), autocommit=True, connect_timeout=5)
 
+    def checkpoint(self) -> None:
+        with self._admin() as conn:
+            conn.execute("CHECKPOINT")
+
     def create(self, label: str) -> str:
         """A new empty database; returns its SQLAlchemy URL."""
         name = f"qx_bench_{RUN_ID}_{label}"
@@ -701,10 +705,13 @@ def run(args: argparse.Namespace) -> list[Result]:
         print(f"events of {sizes[0]}-{sizes[1]} B; broker: {broker.isolation}", file=sys.stderr)
         if "raw" in phases:
             bodies = [(e.event_id, e.subject, e.to_json()) for e in events]
+            settle(pg)
             results.append(median_of(args.rounds, lambda r: bench_raw(broker, bodies, r)))
         if "relay" in phases:
+            settle(pg)
             results.append(median_of(args.rounds, lambda r: bench_relay(broker, pg, events, args.relay_batch, r)))
         if "e2e" in phases:
+            settle(pg)
             options = E2eOptions(args.e2e_mode, args.producers, args.consumers, args.commit_every)
             results.append(_announce(bench_e2e(broker, pg, args.e2e_events, args.relay_batch, options)))
         print_report(results, sizes, broker)
@@ -712,6 +719,14 @@ def run(args: argparse.Namespace) -> list[Result]:
         broker.close()
         pg.close()
     return results
+
+
+def settle(pg: PostgresSandbox, seconds: float = 3.0) -> None:
+    """Let the previous phase's aftermath pass before the next is timed: PostgreSQL writes its
+    dirty pages out (CHECKPOINT) and the broker finishes deleting queues and compacting logs.
+    Without it the phase that comes last pays for the ones before it."""
+    pg.checkpoint()
+    time.sleep(seconds)
 
 
 def _announce(result: Result) -> Result:

@@ -1,5 +1,6 @@
-"""Revocation everywhere: accounts voids a user's tokens, and another service refuses them within
-seconds, through the real outbox, relay, RabbitMQ and that service's consumer."""
+"""Revocation everywhere: a province changes a school account's permissions at accounts, and another
+service refuses the account's older tokens within seconds, through the real outbox, relay, RabbitMQ
+and that service's consumer."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import pytest
 
 from quxiang.accounts.adapters import repository
 from quxiang.accounts.bootstrap import SERVICE as ACCOUNTS
-from quxiang.accounts.domain.model import User, default_permissions
+from quxiang.accounts.domain.model import School, User, default_permissions
 from quxiang.accounts.entrypoints.context import EXTENSION_KEY
-from quxiang.accounts.service.revocation import revoke_tokens
 from quxiang.common.auth import KeySet
-from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.auth.tokens import issue_token
 from quxiang.common.bus import make_transport
 from quxiang.common.bus.consumer import ConsumerRuntime
@@ -58,8 +58,10 @@ def test_a_revoked_token_is_refused_by_another_service_within_seconds(postgres, 
         for thread in threads:
             thread.start()
         user = User(id=str(uuid.uuid4()), username="school-10558", role=Role.SCHOOL, display_name="中山大学",
-                    scope=Scope(province="44", school="10558"), permissions=default_permissions(Role.SCHOOL))
+                    scope=Scope(province="44", school="10558"),
+                    permissions={**default_permissions(Role.SCHOOL), Module.ARCHIVE: Access.WRITE})
         with service.unit_of_work() as uow:
+            repository.add_school(uow.session, School(code="10558", name="中山大学", province="44"))
             repository.add_user(uow.session, user, created_by=None)
             uow.commit()
         kid, key = service.keyring.signing_key()
@@ -69,9 +71,13 @@ def test_a_revoked_token_is_refused_by_another_service_within_seconds(postgres, 
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/whoami", headers=headers).status_code == 200
 
-        with service.unit_of_work() as uow:
-            revoke_tokens(uow, user.id, "permissions_changed", sequence=2)
-            uow.commit()
+        # The province takes the school's archive rights away, through the accounts API.
+        province = Principal("province-44", Role.PROVINCE, Scope(province="44"))
+        province_token = issue_token(province, key, kid, accounts_config.jwt_audience, 900)
+        changed = jwks_client.put(f"/school-accounts/{user.id}/permissions",
+                                  headers={"Authorization": f"Bearer {province_token}"},
+                                  json={"employment": "write", "archive": "none", "hukou": "none"})
+        assert changed.status_code == 200, changed.get_json()
         revoked_at = time.monotonic()
         answer = client.get("/whoami", headers=headers)
         while answer.status_code == 200 and time.monotonic() - revoked_at < 10:
@@ -80,9 +86,11 @@ def test_a_revoked_token_is_refused_by_another_service_within_seconds(postgres, 
         assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
         assert time.monotonic() - revoked_at < 5, "revocation must reach other services within seconds"
 
-        fresh = issue_token(Principal(user.id, user.role, user.scope, user.permissions), key, kid,
-                            accounts_config.jwt_audience, 900)
-        assert client.get("/whoami", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+        # A token issued after the change (with the new rights) is accepted.
+        fresh = issue_token(Principal(user.id, user.role, user.scope, {Module.EMPLOYMENT: Access.WRITE}), key,
+                            kid, accounts_config.jwt_audience, 900)
+        me = client.get("/whoami", headers={"Authorization": f"Bearer {fresh}"})
+        assert me.status_code == 200 and me.get_json()["permissions"] == {"employment": "write"}
     finally:
         stop.set()
         for thread in threads:
