@@ -58,3 +58,50 @@ def test_a_closed_connection_is_an_error():
     t = transport(Socket([b""]))
     with pytest.raises(OSError, match="closed"):
         t.read_frame()
+
+
+class TimeoutTrackingSocket(Socket):
+    def __init__(self, pieces):
+        super().__init__(pieces)
+        self.timeouts: list[float | None] = []
+        self.sent: list[bytes] = []
+        self.timeout = None
+
+    def gettimeout(self):
+        return self.timeout
+
+    def settimeout(self, value):
+        self.timeouts.append(value)
+        self.timeout = value
+
+    def sendall(self, data):
+        self.sent.append(bytes(data))
+
+
+def test_buffered_frames_are_read_without_touching_the_socket_timeout():
+    data = b"".join(frame(1, 1, b"m") for _ in range(3))
+    sock = TimeoutTrackingSocket([data])
+    t = transport(sock)
+    t.sock = sock
+    with t.having_timeout(0):  # nothing buffered yet: the timeout is set and restored
+        t.read_frame()
+    assert sock.timeouts == [0, None]
+    for _ in range(2):
+        with t.having_timeout(0):
+            t.read_frame()
+    assert sock.timeouts == [0, None], "whole frames in the buffer need no socket"
+
+
+def test_corked_writes_go_out_in_one_call():
+    sock = TimeoutTrackingSocket([])
+    t = transport(sock)
+    t.sock = sock
+    t._write = sock.sendall
+    reused = bytearray(b"a")
+    with t.corked():
+        t.write(memoryview(reused))
+        reused[0] = ord("X")  # py-amqp reuses its frame buffer: what was written must not change
+        t.write(b"bc")
+        assert sock.sent == []
+    t.write(b"d")
+    assert sock.sent == [b"abc", b"d"]

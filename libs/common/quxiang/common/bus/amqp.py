@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,10 +77,12 @@ class _ConfirmingChannel:
         """Publish (exchange, routing key, message) triples, then wait for all their confirms."""
         self._results = ["not confirmed in time"] * len(messages)
         self._outstanding = {}
-        for index, (exchange, routing_key, message) in enumerate(messages):
-            self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
-            self._outstanding[self._next_tag] = index
-            self._next_tag += 1
+        transport = self.connection.transport
+        with transport.corked() if hasattr(transport, "corked") else nullcontext():
+            for index, (exchange, routing_key, message) in enumerate(messages):
+                self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+                self._outstanding[self._next_tag] = index
+                self._next_tag += 1
         deadline = time.monotonic() + timeout
         while self._outstanding:
             remaining = deadline - time.monotonic()
