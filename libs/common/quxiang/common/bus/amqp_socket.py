@@ -28,32 +28,39 @@ CHUNK = 65536
 
 
 class ChunkedTCPTransport(amqp_transport.TCPTransport):
+    # What was received and not yet handed out: ``_chunk[_pos:]``. An offset instead of slicing the
+    # rest off after every read, which would copy up to a whole chunk for each 7-byte frame header.
+    _chunk: bytes = b""
+    _pos: int = 0
+
     def _read(self, n: int, initial: bool = False, _errnos: tuple[int, ...] = (errno.EAGAIN, errno.EINTR)) -> bytes:
+        if self._read_buffer:
+            # read_frame puts a partial frame back here after a timeout: it comes first.
+            self._chunk, self._pos = self._read_buffer + self._chunk[self._pos:], 0
+            self._read_buffer = b""
         recv = self._quick_recv
-        rbuf = self._read_buffer
-        try:
-            while len(rbuf) < n:
-                try:
-                    chunk = recv(max(n - len(rbuf), CHUNK))
-                except OSError as exc:
-                    if exc.errno in _errnos:
-                        if initial and self.raise_on_initial_eintr:
-                            raise TimeoutError() from exc
-                        continue
-                    raise
-                if not chunk:
-                    raise OSError("Server unexpectedly closed connection")
-                rbuf += chunk
-        except BaseException:
-            self._read_buffer = rbuf
-            raise
-        result, self._read_buffer = rbuf[:n], rbuf[n:]
+        while len(self._chunk) - self._pos < n:
+            try:
+                data = recv(max(n - (len(self._chunk) - self._pos), CHUNK))
+            except OSError as exc:
+                if exc.errno in _errnos:
+                    if initial and self.raise_on_initial_eintr:
+                        raise TimeoutError() from exc
+                    continue
+                raise
+            if not data:
+                raise OSError("Server unexpectedly closed connection")
+            self._chunk, self._pos = self._chunk[self._pos:] + data, 0
+        result = self._chunk[self._pos:self._pos + n]
+        self._pos += n
         return result
 
     def _frame_buffered(self) -> bool:
-        buffered = self._read_buffer
+        if self._read_buffer:
+            return False
+        chunk, pos = self._chunk, self._pos
         # A frame: type (1), channel (2), size (4), payload (size), end marker (1).
-        return len(buffered) >= 7 and len(buffered) >= int.from_bytes(buffered[3:7], "big") + 8
+        return len(chunk) - pos >= 7 and len(chunk) - pos >= int.from_bytes(chunk[pos + 3:pos + 7], "big") + 8
 
     @contextmanager
     def having_timeout(self, timeout: float | None) -> Iterator[Any]:
