@@ -1,0 +1,22 @@
+"""The roster, import jobs, identity view audit and the local schools and departments.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from alembic import op
+
+from quxiang.records.adapters.tables import metadata
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    metadata.create_all(op.get_bind())
+
+
+def downgrade() -> None:
+    metadata.drop_all(op.get_bind())

@@ -1,0 +1,103 @@
+"""Identity numbers at rest: AES-256-GCM ciphertext plus a keyed hash for lookups.
+
+Keys come from the environment: ``QX_RECORDS_ID_KEY`` is the current key (base64 of 32 bytes);
+``QX_RECORDS_ID_OLD_KEYS`` lists earlier keys (base64, comma separated) that still decrypt.
+Without ``QX_RECORDS_ID_KEY`` (the embedded default, development only) a key is generated once into
+``<QX_DATA_DIR>/records_id.key`` and a warning is logged.
+
+Stored forms:
+- ciphertext ``<kid>:<base64(nonce || ciphertext+tag)>``, ``kid`` being the first 8 hex characters
+  of SHA-256 of the key, so each row names the key that encrypted it;
+- hash ``<kid>:<hex HMAC-SHA256(key, number)>``, for duplicate detection and search without
+  decrypting. Lookups compute the hash under every known key, so rows written before a rotation
+  are still found.
+
+Rotation: generate a new key, set it as ``QX_RECORDS_ID_KEY`` and move the previous one into
+``QX_RECORDS_ID_OLD_KEYS``; restart. New and changed rows use the new key, old rows stay readable.
+A key may be dropped from the old list only once no row names its kid (re-encrypting old rows is
+a follow-up: select by kid prefix, decrypt, encrypt, write).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+logger = logging.getLogger(__name__)
+
+KEY_ENV = "QX_RECORDS_ID_KEY"
+OLD_KEYS_ENV = "QX_RECORDS_ID_OLD_KEYS"
+KEY_FILE = "records_id.key"
+
+
+class InvalidKey(ValueError):
+    """A key that is not base64 of 32 bytes, or a ciphertext naming an unknown key."""
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+def _decode_key(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError as exc:
+        raise InvalidKey(f"{where} is not valid base64") from exc
+    if len(key) != 32:
+        raise InvalidKey(f"{where} must be 32 bytes (base64), got {len(key)}")
+    return key
+
+
+class IdentityCipher:
+    def __init__(self, current: bytes, old: list[bytes] | None = None) -> None:
+        self.current_id = key_id(current)
+        self._keys: dict[str, bytes] = {key_id(k): k for k in [*(old or []), current]}
+
+    def encrypt(self, number: str) -> str:
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._keys[self.current_id]).encrypt(nonce, number.encode(), None)
+        return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str) -> str:
+        kid, _, body = stored.partition(":")
+        key = self._keys.get(kid)
+        if key is None:
+            raise InvalidKey(f"no key with id {kid} (list it in {OLD_KEYS_ENV})")
+        raw = base64.b64decode(body)
+        return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode()
+
+    def digest(self, number: str) -> str:
+        """The hash stored with a new or changed row (current key)."""
+        return self._digest(self.current_id, number)
+
+    def digests(self, number: str) -> list[str]:
+        """The hashes ``number`` may be stored under, one per known key."""
+        return [self._digest(kid, number) for kid in self._keys]
+
+    def _digest(self, kid: str, number: str) -> str:
+        return f"{kid}:{hmac.new(self._keys[kid], number.encode(), hashlib.sha256).hexdigest()}"
+
+
+def cipher_from_environment(data_dir: Path, environ: Mapping[str, str] | None = None) -> IdentityCipher:
+    env = os.environ if environ is None else environ
+    old = [_decode_key(k, OLD_KEYS_ENV) for k in env.get(OLD_KEYS_ENV, "").split(",") if k.strip()]
+    if env.get(KEY_ENV):
+        return IdentityCipher(_decode_key(env[KEY_ENV], KEY_ENV), old)
+    path = data_dir / KEY_FILE
+    if path.exists():
+        key = _decode_key(path.read_text(), str(path))
+    else:
+        key = AESGCM.generate_key(bit_length=256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(base64.b64encode(key).decode())
+    logger.warning("%s is not set: identity numbers are encrypted with the generated key in %s "
+                   "(development only; set %s in production)", KEY_ENV, path, KEY_ENV)
+    return IdentityCipher(key, old)

@@ -1,0 +1,156 @@
+"""Reading and writing the records tables through a session or a connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+
+from quxiang.records.adapters.tables import departments, graduates, identity_views, import_jobs, schools
+
+Bind = Session | Connection
+
+# The roster columns compared to decide whether a re-imported row changed (identity: by hash).
+COMPARED = ("student_number", "name", "gender", "department_id", "major_code", "major_name", "education_level",
+            "origin_region", "graduation_year", "phone", "email")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- schools and departments (the local copy of accounts') ---------------------------------------
+
+
+def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
+    exists = bind.execute(select(schools.c.code).where(schools.c.code == code)).first()
+    if exists:
+        bind.execute(update(schools).where(schools.c.code == code).values(name=name, province=province))
+    else:
+        bind.execute(insert(schools).values(code=code, name=name, province=province))
+
+
+def upsert_department(bind: Bind, department_id: str, school_code: str, code: str, name: str) -> None:
+    exists = bind.execute(select(departments.c.id).where(departments.c.id == department_id)).first()
+    if exists:
+        bind.execute(update(departments).where(departments.c.id == department_id).values(code=code, name=name))
+    else:
+        bind.execute(insert(departments).values(id=department_id, school_code=school_code, code=code, name=name))
+
+
+def get_school(bind: Bind, code: str) -> Row | None:
+    return bind.execute(select(schools).where(schools.c.code == code)).first()
+
+
+def department_codes(bind: Bind, school_code: str) -> dict[str, str]:
+    """Department code -> id for one school."""
+    query = select(departments.c.code, departments.c.id).where(departments.c.school_code == school_code)
+    return {code: id_ for code, id_ in bind.execute(query)}
+
+
+# --- the roster -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Existing:
+    id: str
+    version: int
+    identity_hash: str
+    values: tuple[Any, ...]  # COMPARED, in order
+
+
+def existing_graduates(bind: Bind, school_code: str) -> dict[str, Existing]:
+    """The school's graduates by 考生号, with what a re-import compares."""
+    query = select(graduates.c.exam_number, graduates.c.id, graduates.c.version, graduates.c.identity_number_hash,
+                   *(graduates.c[c] for c in COMPARED)).where(graduates.c.school_code == school_code)
+    return {row[0]: Existing(row[1], row[2], row[3], tuple(row[4:])) for row in bind.execute(query)}
+
+
+def exam_numbers_elsewhere(bind: Bind, school_code: str, exam_numbers: Sequence[str]) -> set[str]:
+    if not exam_numbers:
+        return set()
+    query = select(graduates.c.exam_number).where(graduates.c.exam_number.in_(list(exam_numbers)),
+                                                  graduates.c.school_code != school_code)
+    return set(bind.execute(query).scalars())
+
+
+def insert_graduates(bind: Bind, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        bind.execute(insert(graduates), rows)
+
+
+def update_graduates(bind: Bind, rows: list[dict[str, Any]]) -> None:
+    """Each row: ``b_id`` plus the new values (the same keys in every row)."""
+    if rows:
+        values = {k: bindparam(k) for k in rows[0] if k != "b_id"}
+        bind.execute(update(graduates).where(graduates.c.id == bindparam("b_id")).values(values), rows)
+
+
+@dataclass(frozen=True)
+class GraduateFilter:
+    school_code: str
+    department_id: str | None = None
+    education_level: str | None = None
+    q: str | None = None
+
+
+def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [graduates.c.school_code == f.school_code]
+    if f.department_id:
+        conditions.append(graduates.c.department_id == f.department_id)
+    if f.education_level:
+        conditions.append(graduates.c.education_level == f.education_level)
+    if f.q:
+        like = f"%{f.q.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(graduates.c.name.like(like), graduates.c.exam_number.like(like),
+                              graduates.c.student_number.like(like)))
+    return conditions
+
+
+def list_graduates(bind: Bind, f: GraduateFilter, offset: int, limit: int) -> tuple[list[Row], int]:
+    conditions = _conditions(f)
+    total = bind.execute(select(func.count()).select_from(graduates).where(*conditions)).scalar_one()
+    rows = bind.execute(select(graduates, departments.c.name.label("department_name"))
+                        .outerjoin(departments, departments.c.id == graduates.c.department_id)
+                        .where(*conditions).order_by(graduates.c.exam_number).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
+    return bind.execute(select(graduates, departments.c.name.label("department_name"),
+                               schools.c.province.label("province"))
+                        .outerjoin(departments, departments.c.id == graduates.c.department_id)
+                        .outerjoin(schools, schools.c.code == graduates.c.school_code)
+                        .where(graduates.c.id == graduate_id)).first()
+
+
+def add_identity_view(bind: Bind, view_id: str, graduate_id: str, viewer_id: str, viewer_role: str,
+                      purpose: str) -> None:
+    bind.execute(insert(identity_views).values(id=view_id, graduate_id=graduate_id, viewer_id=viewer_id,
+                                               viewer_role=viewer_role, purpose=purpose, viewed_at=now()))
+
+
+# --- import jobs ----------------------------------------------------------------------------------
+
+
+def create_job(bind: Bind, job_id: str, school_code: str, filename: str | None, created_by: str) -> None:
+    bind.execute(insert(import_jobs).values(
+        id=job_id, school_code=school_code, status="validating", filename=(filename or "")[:200] or None,
+        total=None, processed=0, created=0, updated=0, unchanged=0, error_count=0, errors=None,
+        created_by=created_by, created_at=now(), finished_at=None))
+
+
+def update_job(bind: Bind, job_id: str, **values: Any) -> None:
+    if values.get("status") in {"succeeded", "rejected", "failed"}:
+        values.setdefault("finished_at", now())
+    bind.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(**values))
+
+
+def get_job(bind: Bind, job_id: str) -> Row | None:
+    return bind.execute(select(import_jobs).where(import_jobs.c.id == job_id)).first()
+

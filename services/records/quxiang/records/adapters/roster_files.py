@@ -1,0 +1,113 @@
+"""Reading roster files row by row (CSV with the csv module, XLSX with openpyxl in read-only mode)
+and writing the empty templates. Nothing here holds a whole file in memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from quxiang.records.domain.roster import HEADERS
+
+CSV = "csv"
+XLSX = "xlsx"
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+class UnreadableFile(ValueError):
+    """Not a CSV or XLSX file we can read; the message says why, in Chinese."""
+
+
+def sniff_format(path: Path, filename: str | None) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head == _XLSX_MAGIC:
+        return XLSX
+    if (filename or "").lower().endswith((".xlsx", ".xlsm")):
+        raise UnreadableFile("文件不是有效的XLSX工作簿")
+    return CSV
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@contextmanager
+def open_rows(path: Path, kind: str) -> Iterator[tuple[list[str], Iterator[tuple[int, dict[str, str]]]]]:
+    """The header row and an iterator of (row number, {header: cell}); blank rows are skipped."""
+    if kind == XLSX:
+        with path.open("rb") as fh:  # a file object: openpyxl then does not insist on a .xlsx name
+            try:
+                workbook = load_workbook(fh, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises a zoo of errors for corrupt files
+                raise UnreadableFile("无法读取XLSX工作簿") from exc
+            try:
+                rows = workbook.worksheets[0].iter_rows(values_only=True)
+                yield _split((n, [_cell(v) for v in values]) for n, values in enumerate(rows, start=1))
+            finally:
+                workbook.close()
+        return
+    encoding = _csv_encoding(path)
+    with path.open(encoding=encoding, newline="") as fh:
+        yield _split(_csv_rows(csv.reader(fh)))
+
+
+def _csv_rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, [c.strip() for c in cells]
+    except csv.Error as exc:  # e.g. a NUL byte or a cell over the csv module's field size limit
+        raise UnreadableFile(f"CSV格式错误（第{reader.line_num}行）：{exc}") from exc
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel on a Chinese Windows saves)."""
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            while fh.read(1 << 20):
+                pass
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _split(rows: Iterator[tuple[int, list[str]]]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    header: list[str] = []
+    for _, cells in rows:
+        if any(cells):
+            header = [c.strip() for c in cells]
+            break
+
+    def body() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, cells in rows:
+            if any(cells):
+                yield number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+
+    return header, body()
+
+
+def template_csv() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(HEADERS)
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
+
+
+def template_xlsx() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "生源"
+    sheet.append(list(HEADERS))
+    for index in range(1, len(HEADERS) + 1):  # text cells: 考生号 and 身份证号 must not become numbers
+        sheet.cell(row=2, column=index).number_format = "@"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,175 @@
+"""The roster (生源) file's columns and the rules of one row: pure functions over dicts.
+
+``RosterChecker`` validates a file row by row (the caller streams it) and remembers what it needs
+to find duplicates within the file. It never sees a database: the school's departments and the
+education level codes are handed to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from quxiang.common.reference import UnknownCode, validate_region_code
+from quxiang.common.validators import InvalidIdentifier, check_identity_matches_gender, validate_identity_number
+
+# Column header -> attribute; the order is the template's.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("考生号", "exam_number"),
+    ("学号", "student_number"),
+    ("姓名", "name"),
+    ("性别", "gender"),
+    ("身份证号", "identity_number"),
+    ("院系", "department_code"),
+    ("专业代码", "major_code"),
+    ("专业名称", "major_name"),
+    ("学历", "education_level"),
+    ("生源所在地", "origin_region"),
+    ("毕业年份", "graduation_year"),
+    ("手机号", "phone"),
+    ("邮箱", "email"),
+)
+HEADERS: tuple[str, ...] = tuple(h for h, _ in COLUMNS)
+REQUIRED: frozenset[str] = frozenset({"考生号", "姓名", "性别", "身份证号", "院系", "专业代码", "专业名称", "学历",
+                                      "生源所在地", "毕业年份"})
+GENDERS: Mapping[str, str] = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F"}
+MAX_LENGTHS: Mapping[str, int] = {"考生号": 20, "学号": 30, "姓名": 50, "专业名称": 100, "邮箱": 100}
+
+_EXAM_NUMBER = re.compile(r"^[0-9A-Za-z]+$")
+_MAJOR_CODE = re.compile(r"^[0-9A-Z]{4,10}$")
+_PHONE = re.compile(r"^1\d{10}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_Bad = Callable[[str, str], None]  # reports an error on a column of the current row
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int      # the spreadsheet's row number: the header is row 1
+    column: str   # the column header (a Chinese label, as in the file)
+    reason: str   # never contains an identity number
+
+    def to_dict(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid roster row, normalised."""
+
+    row: int
+    exam_number: str
+    student_number: str | None
+    name: str
+    gender: str  # M / F
+    identity_number: str
+    department_code: str
+    department_id: str
+    major_code: str
+    major_name: str
+    education_level: str
+    origin_region: str
+    graduation_year: int
+    phone: str | None
+    email: str | None
+
+
+def missing_columns(headers: list[str]) -> list[RowError]:
+    """The required columns a header row lacks (each one an error on row 1)."""
+    present = {h.strip() for h in headers}
+    return [RowError(1, h, "缺少必需的列") for h in HEADERS if h in REQUIRED and h not in present]
+
+
+@dataclass
+class RosterChecker:
+    """Validates the rows of one file in order; duplicates are judged across all rows seen."""
+
+    departments: Mapping[str, str]  # department code -> department id, of the importing school
+    education_levels: frozenset[str]
+    today: dt.date = field(default_factory=dt.date.today)
+    _exam_numbers: dict[str, int] = field(default_factory=dict)
+    _identity_numbers: dict[str, int] = field(default_factory=dict)
+
+    def check(self, row_number: int, cells: Mapping[str, str]) -> RosterRow | list[RowError]:
+        errors: list[RowError] = []
+
+        def bad(column: str, reason: str) -> None:
+            errors.append(RowError(row_number, column, reason))
+
+        values = {h: (cells.get(h) or "").strip() for h in HEADERS}
+        for header in HEADERS:
+            if header in REQUIRED and not values[header]:
+                bad(header, "必填")
+            elif header in MAX_LENGTHS and len(values[header]) > MAX_LENGTHS[header]:
+                bad(header, f"不能超过{MAX_LENGTHS[header]}个字符")
+
+        exam = values["考生号"]
+        if exam and not _EXAM_NUMBER.match(exam):
+            bad("考生号", "只能包含字母和数字")
+        gender = GENDERS.get(values["性别"].upper()) if values["性别"] else None
+        if values["性别"] and gender is None:
+            bad("性别", "应为“男”或“女”")
+        identity = self._identity(values["身份证号"], gender, bad)
+        department_id = self.departments.get(values["院系"]) if values["院系"] else None
+        if values["院系"] and department_id is None:
+            bad("院系", f"院系代码 {values['院系']} 不是本校的院系")
+        major_code = values["专业代码"].upper()
+        if major_code and not _MAJOR_CODE.match(major_code):
+            bad("专业代码", "应为4到10位数字或大写字母")
+        if values["学历"] and values["学历"] not in self.education_levels:
+            bad("学历", f"未知的学历代码 {values['学历']}")
+        if values["生源所在地"]:
+            try:
+                validate_region_code(values["生源所在地"], "生源所在地")
+            except UnknownCode:
+                bad("生源所在地", "应为6位行政区划代码（GB/T 2260）")
+        year = self._year(values["毕业年份"], bad)
+        if values["手机号"] and not _PHONE.match(values["手机号"]):
+            bad("手机号", "应为11位手机号码")
+        if values["邮箱"] and not _EMAIL.match(values["邮箱"]):
+            bad("邮箱", "邮箱格式不正确")
+        self._duplicates(row_number, exam, identity, bad)
+        if errors:
+            return errors
+        assert gender is not None and identity is not None and department_id is not None and year is not None
+        return RosterRow(
+            row=row_number, exam_number=exam, student_number=values["学号"] or None, name=values["姓名"],
+            gender=gender, identity_number=identity, department_code=values["院系"], department_id=department_id,
+            major_code=major_code, major_name=values["专业名称"], education_level=values["学历"],
+            origin_region=values["生源所在地"], graduation_year=year, phone=values["手机号"] or None,
+            email=values["邮箱"] or None)
+
+    def _identity(self, value: str, gender: str | None, bad: _Bad) -> str | None:
+        if not value:
+            return None
+        try:
+            number = validate_identity_number(value, today=self.today)
+            if gender is not None:
+                check_identity_matches_gender(number, gender)
+        except InvalidIdentifier as exc:
+            bad("身份证号", exc.reason)
+            return None
+        return number
+
+    def _year(self, value: str, bad: _Bad) -> int | None:
+        if not value:
+            return None
+        if not (len(value) == 4 and value.isascii() and value.isdigit()):
+            bad("毕业年份", "应为4位年份")
+            return None
+        year = int(value)
+        if not 2000 <= year <= self.today.year + 6:
+            bad("毕业年份", f"应在2000到{self.today.year + 6}之间")
+            return None
+        return year
+
+    def _duplicates(self, row_number: int, exam: str, identity: str | None, bad: _Bad) -> None:
+        if exam:
+            first = self._exam_numbers.setdefault(exam, row_number)
+            if first != row_number:
+                bad("考生号", f"与第{first}行的考生号重复")
+        if identity:
+            first = self._identity_numbers.setdefault(identity, row_number)
+            if first != row_number:
+                bad("身份证号", f"与第{first}行的身份证号重复")

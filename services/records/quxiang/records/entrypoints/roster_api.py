@@ -1,0 +1,144 @@
+"""生源: the roster import, its template, the graduate lists and the detail view.
+
+Thin HTTP layer over ``service.roster_import`` and ``service.roster``. Reads outside the caller's
+scope answer 404; importing for another school answers 403. Lists take ``page`` (from 1) and
+``page_size`` (default 20; larger than 100 is served as 100) and answer
+``{items, page, page_size, total, pages}`` with identity numbers masked.
+
+The import answers 201 with the job's counts, or 422 ``roster_invalid`` with ``row_errors``
+(``[{row, column, reason}]``, the header being row 1; at most 1000) and ``total_errors``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import flask
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy.engine import Row
+
+from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
+from quxiang.common.auth.principal import Access, Module, Role, Scope
+from quxiang.common.web.errors import ProblemError
+from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx
+from quxiang.records.entrypoints.context import records
+from quxiang.records.service import roster, roster_import
+from quxiang.records.service.roster_import import RosterConflict, RosterRejected
+
+blueprint = Blueprint("roster", __name__, description="生源 Graduate roster")
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
+
+
+class ListArgs(Schema):
+    page = fields.Integer(load_default=1)
+    page_size = fields.Integer(load_default=20)
+    department = fields.String(load_default=None)
+    education_level = fields.String(load_default=None)
+    q = fields.String(load_default=None)
+
+
+@blueprint.route("/roster/template.csv")
+@public
+def template_as_csv() -> flask.Response:
+    return _download(template_csv(), "text/csv; charset=utf-8", "roster-template.csv")
+
+
+@blueprint.route("/roster/template.xlsx")
+@public
+def template_as_xlsx() -> flask.Response:
+    return _download(template_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     "roster-template.xlsx")
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> flask.Response:
+    response = flask.Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+@blueprint.route("/schools/<school_code>/roster/imports", methods=["POST"])
+@requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
+def import_roster(school_code: str) -> tuple[dict[str, Any], int]:
+    """Upload a CSV or XLSX roster (multipart field ``file``); all or nothing."""
+    actor = current_principal()
+    ensure_allowed(roster.school_scope(records(), school_code))
+    flask.request.max_content_length = MAX_UPLOAD_BYTES
+    upload = flask.request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ProblemError(400, "file_required", detail="请上传文件（multipart 字段 file）")
+    service = records()
+    with tempfile.TemporaryDirectory(prefix="qx-roster-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.stream, out, 1 << 20)
+        try:
+            kind = sniff_format(path, upload.filename)
+        except UnreadableFile as exc:
+            raise ProblemError(400, "unreadable_file", detail=str(exc)) from exc
+        job_id = roster_import.start_job(service, actor, school_code, upload.filename)
+        try:
+            roster_import.import_roster(service, actor, school_code, job_id, path, kind)
+        except RosterRejected as exc:
+            raise ProblemError(422, "roster_invalid", detail=f"文件有{exc.total_errors}处错误，未导入任何数据",
+                               job_id=exc.job_id, total_errors=exc.total_errors,
+                               row_errors=[e.to_dict() for e in exc.errors]) from None
+        except RosterConflict as exc:
+            raise ProblemError(409, "roster_conflict", detail="生源在导入期间被修改，请重新导入",
+                               job_id=exc.job_id) from None
+        except UnreadableFile as exc:
+            raise ProblemError(400, "unreadable_file", detail=str(exc), job_id=job_id) from None
+    return _job(roster.get_job(service, job_id)), 201
+
+
+@blueprint.route("/schools/<school_code>/roster/imports/<job_id>")
+@requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.READ)
+def import_status(school_code: str, job_id: str) -> dict[str, Any]:
+    """An import job: status and progress (``processed`` rows validated so far)."""
+    ensure_visible(roster.school_scope(records(), school_code))
+    job = roster.get_job(records(), job_id)
+    if job.school_code != school_code:
+        raise ProblemError(404, "not_found", detail="对象不存在")
+    return _job(job)
+
+
+def _job(job: Row) -> dict[str, Any]:
+    return {"id": job.id, "school_code": job.school_code, "status": job.status, "filename": job.filename,
+            "total": job.total, "processed": job.processed, "created": job.created, "updated": job.updated,
+            "unchanged": job.unchanged, "error_count": job.error_count, "row_errors": job.errors or [],
+            "created_by": job.created_by, "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+
+
+@blueprint.route("/schools/<school_code>/graduates")
+@blueprint.arguments(ListArgs, location="query")
+@requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
+def list_graduates(args: dict[str, Any], school_code: str) -> dict[str, Any]:
+    """The school's roster (a department user: its own department), identity numbers masked."""
+    actor = current_principal()
+    ensure_visible(roster.school_scope(records(), school_code) if actor.role is not Role.DEPARTMENT
+                   else _department_scope(school_code))
+    page = roster.list_graduates(records(), actor, school_code, department_id=args["department"],
+                                 education_level=args["education_level"], q=args["q"], page=args["page"],
+                                 page_size=args["page_size"])
+    return {"items": page.items, "page": page.page, "page_size": page.page_size, "total": page.total,
+            "pages": page.pages}
+
+
+def _department_scope(school_code: str) -> Scope:
+    return Scope(school=school_code, department=current_principal().scope.department)
+
+
+@blueprint.route("/graduates/<graduate_id>")
+@requires(*READERS, Role.GRADUATE, module=Module.EMPLOYMENT, access=Access.READ)
+def graduate_detail(graduate_id: str) -> dict[str, Any]:
+    """One graduate; the full identity number for province and school users (audited)."""
+    detail = roster.graduate_detail(records(), current_principal(), graduate_id)
+    for key in ("created_at", "updated_at"):
+        detail[key] = detail[key].isoformat()
+    return detail

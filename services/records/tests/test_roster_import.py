@@ -1,0 +1,213 @@
+"""The roster import: every validation rule (422, nothing written), CSV and XLSX, idempotence,
+updates, events."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from quxiang.common.bus.tables import outbox
+from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.validators import make_identity_number
+from quxiang.records.adapters.tables import graduates, import_jobs
+from quxiang.records.domain.roster import HEADERS
+
+from .roster_data import csv_file, identity, row, upload, xlsx_file
+
+ID_PATTERN = re.compile(r"\d{17}[\dXx]")
+
+
+@pytest.fixture
+def school(world):
+    world.school()
+    world.department(code="01", name="计算机学院")
+    world.department(code="02", name="数学学院")
+    return "10558"
+
+
+def count(service, table):
+    with service.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_a_valid_csv_is_imported_with_one_event_per_graduate(client, service, world, school):
+    response = upload(client, world.school_user(), csv_file([row(1), row(2), row(3, 院系="02", 性别="女",
+                                                                                   身份证号=identity(3, male=False))]))
+    assert response.status_code == 201, response.get_json()
+    job = response.get_json()
+    assert (job["status"], job["total"], job["processed"], job["created"]) == ("succeeded", 3, 3, 3)
+    assert count(service, graduates) == 3
+    events = world.events(GRADUATE_REGISTERED)
+    assert len(events) == 3
+    assert {e["sequence"] for e in events} == {1}
+    assert events[0]["data"]["exam_number"] == row(1)["考生号"]
+    assert set(events[0]["data"]) == {"graduate_id", "exam_number", "student_number", "name", "school_code",
+                                      "department_id", "education_level", "graduation_year"}
+    status = client.get(f"/schools/10558/roster/imports/{job['id']}", headers=world.school_user())
+    assert status.status_code == 200
+    assert status.get_json()["processed"] == 3
+
+
+def test_a_valid_xlsx_is_imported(client, service, world, school):
+    response = upload(client, world.school_user(), xlsx_file([row(1), row(2)]), filename="roster.xlsx")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["created"] == 2
+    assert count(service, graduates) == 2
+
+
+def test_identity_numbers_are_encrypted_at_rest(service, client, world, school):
+    upload(client, world.school_user(), csv_file([row(1)]))
+    with service.engine.connect() as conn:
+        stored = conn.execute(select(graduates.c.identity_number_encrypted, graduates.c.identity_number_hash)).one()
+    assert identity(1) not in stored[0] and identity(1) not in stored[1]
+    assert service.cipher.decrypt(stored[0]) == identity(1)
+
+
+def test_re_import_is_idempotent(client, service, world, school):
+    body = csv_file([row(1), row(2), row(3)])
+    assert upload(client, world.school_user(), body).status_code == 201
+    before = count(service, outbox)
+    again = upload(client, world.school_user(), body)
+    assert again.status_code == 201
+    assert (again.get_json()["created"], again.get_json()["updated"], again.get_json()["unchanged"]) == (0, 0, 3)
+    assert count(service, graduates) == 3
+    assert count(service, outbox) == before
+
+
+def test_a_changed_row_is_updated_with_exactly_one_event(client, service, world, school):
+    upload(client, world.school_user(), csv_file([row(1), row(2)]))
+    before = world.events(GRADUATE_REGISTERED)
+    changed = upload(client, world.school_user(), csv_file([row(1), row(2, 姓名="改名", 院系="02")]))
+    assert changed.get_json()["updated"] == 1
+    after = world.events(GRADUATE_REGISTERED)
+    assert len(after) == len(before) + 1
+    assert after[-1]["sequence"] == 2 and after[-1]["data"]["name"] == "改名"
+    with service.engine.connect() as conn:
+        version = conn.execute(select(graduates.c.version).where(graduates.c.name == "改名")).scalar_one()
+    assert version == 2
+
+
+BAD_CHECK_CHAR = identity(1)[:17] + ("0" if identity(1)[17] != "0" else "1")
+CASES = [
+    pytest.param({"身份证号": BAD_CHECK_CHAR}, "身份证号", "校验码", id="check-char"),
+    pytest.param({"身份证号": make_identity_number("44010620001301003")}, "身份证号", "出生日期", id="birth-date"),
+    pytest.param({"性别": "女"}, "身份证号", "性别", id="gender-mismatch"),
+    pytest.param({"学历": "99"}, "学历", "学历", id="unknown-education"),
+    pytest.param({"院系": "77"}, "院系", "院系", id="unknown-department"),
+    pytest.param({"生源所在地": "4401"}, "生源所在地", "行政区划", id="bad-region"),
+    pytest.param({"姓名": ""}, "姓名", "必填", id="required"),
+    pytest.param({"手机号": "12345"}, "手机号", "手机", id="phone"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "column", "reason"), CASES)
+def test_each_bad_row_is_listed_and_nothing_written(client, service, world, school, overrides, column, reason):
+    response = upload(client, world.school_user(), csv_file([row(1), row(2, **overrides), row(3)]))
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "roster_invalid"
+    assert {"row": 3, "column": column} in [{"row": e["row"], "column": e["column"]} for e in body["row_errors"]]
+    assert any(reason in e["reason"] for e in body["row_errors"])
+    assert count(service, graduates) == 0
+    assert count(service, outbox) == 0
+    assert not ID_PATTERN.search(response.get_data(as_text=True))
+
+
+def test_duplicates_in_the_file_are_listed(client, service, world, school):
+    rows = [row(1), row(2, 考生号=row(1)["考生号"]), row(3, 身份证号=identity(1))]
+    body = upload(client, world.school_user(), csv_file(rows)).get_json()
+    errors = {(e["row"], e["column"]) for e in body["row_errors"]}
+    assert {(3, "考生号"), (4, "身份证号")} <= errors
+    assert body["total_errors"] == len(body["row_errors"])
+    assert count(service, graduates) == 0
+
+
+def test_a_missing_required_column_is_reported_on_the_header_row(client, service, world, school):
+    headers = [h for h in HEADERS if h != "身份证号"]
+    response = upload(client, world.school_user(), csv_file([row(1)], headers=headers))
+    assert response.status_code == 422
+    assert {"row": 1, "column": "身份证号", "reason": "缺少必需的列"} in response.get_json()["row_errors"]
+    assert count(service, graduates) == 0
+
+
+def test_every_bad_row_is_listed_and_the_job_is_rejected(client, service, world, school):
+    rows = [row(i, 学历="99") for i in range(1, 6)]
+    body = upload(client, world.school_user(), csv_file(rows)).get_json()
+    assert body["total_errors"] == 5 and [e["row"] for e in body["row_errors"]] == [2, 3, 4, 5, 6]
+    with service.engine.connect() as conn:
+        job = conn.execute(select(import_jobs)).one()
+    assert (job.status, job.error_count, job.processed) == ("rejected", 5, 5)
+
+
+def test_an_exam_number_of_another_school_is_refused(client, service, world, school):
+    world.school("10561", "华南理工大学")
+    world.department("10561", "01")
+    upload(client, world.school_user("10561"), csv_file([row(1)]), school="10561")
+    response = upload(client, world.school_user(), csv_file([row(1, 身份证号=identity(9))]))
+    assert response.status_code == 422
+    assert response.get_json()["row_errors"][0]["column"] == "考生号"
+
+
+def test_the_events_carry_no_identity_number(client, service, world, school):
+    upload(client, world.school_user(), csv_file([row(i) for i in range(1, 6)]))
+    upload(client, world.school_user(), csv_file([row(1, 姓名="新名")]))
+    with service.engine.connect() as conn:
+        payloads = conn.execute(select(outbox.c.payload)).scalars().all()
+    assert len(payloads) == 6
+    for payload in payloads:
+        assert not ID_PATTERN.search(payload)
+
+
+def test_import_needs_write_access_and_its_own_school(client, world, school):
+    world.school("10561", "华南理工大学")
+    body = csv_file([row(1)])
+    from quxiang.common.auth.principal import Access
+    assert upload(client, world.school_user(access=Access.READ), body).status_code == 403
+    assert upload(client, world.school_user("10561"), body).status_code == 403
+    assert upload(client, {}, body).status_code == 401
+
+
+def test_the_template_has_the_header_row(client):
+    csv_body = client.get("/roster/template.csv")
+    assert csv_body.status_code == 200
+    assert csv_body.get_data().decode("utf-8-sig").strip().split(",") == list(HEADERS)
+    assert client.get("/roster/template.xlsx").status_code == 200
+
+
+def test_progress_is_committed_while_validating(client, service, world, school, monkeypatch):
+    from quxiang.records.service import roster_import
+
+    seen: list[int] = []
+    original = roster_import._finish
+
+    def finish_and_look(svc, job_id, **values):
+        original(svc, job_id, **values)
+        with service.engine.connect() as conn:  # another connection: only committed values are visible
+            seen.append(conn.execute(select(import_jobs.c.processed).where(import_jobs.c.id == job_id)).scalar_one())
+
+    monkeypatch.setattr(roster_import, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(roster_import, "_finish", finish_and_look)
+    assert upload(client, world.school_user(), csv_file([row(i) for i in range(1, 6)])).status_code == 201
+    assert seen[:3] == [2, 4, 5]
+
+
+def test_uploads_above_the_default_body_limit_are_accepted(client, world, school):
+    body = csv_file([row(1)]) + b"\r\n" * (6 * 1024 * 1024)  # 12 MB: above the suite's 10 MB default
+    response = upload(client, world.school_user(), body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["created"] == 1
+
+
+def test_gb18030_csv_from_excel_is_read(client, world, school):
+    body = csv_file([row(1)]).decode("utf-8").encode("gb18030")
+    response = upload(client, world.school_user(), body)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_broken_file_is_a_400_and_writes_nothing(client, service, world, school):
+    broken_csv = csv_file([row(1)]) + b"a," + b"x" * 200_000 + b"\n"  # over the csv field size limit
+    assert upload(client, world.school_user(), broken_csv).status_code == 400
+    assert upload(client, world.school_user(), b"PK\x03\x04garbage", filename="r.xlsx").status_code == 400
+    assert count(service, graduates) == 0
