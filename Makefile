@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/common $(sort $(wildcard services/*))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench-bus migrate clean lock
+.PHONY: install run test lint bench-bus bench-import migrate clean lock
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install lint
 
 bench-bus: install
 	$(BIN)/python bench/bench_bus.py
+
+bench-import: install
+	$(BIN)/python bench/bench_import.py
 
 migrate: install
 	$(BIN)/python -m quxiang.common.suite --migrate-only
