@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
+import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import amqp
@@ -204,3 +207,19 @@ def test_two_relays_never_duplicate_or_reorder_an_aggregate(engine, bus_config):
     for subject, sequence in effects_in_order(engine):
         seen.setdefault(subject, []).append(sequence)
     assert seen == {aggregate: list(range(1, 31)) for aggregate in aggregates}
+
+
+def test_idle_connections_stay_up_across_many_heartbeat_intervals(engine, bus_config, caplog):
+    """The relay's publisher and the consumer's retry connection are rarely read; they must still
+    answer the broker's heartbeats instead of declaring it gone and reconnecting."""
+    config = replace(bus_config, broker_heartbeat=1)
+    with caplog.at_level(logging.WARNING), bus(engine, config) as running:
+        first = produce(engine, config, "before-idle", 1)
+        wait_for(lambda: effect_counts(engine)[first.event_id] == 1, message="the first event")
+        time.sleep(4.5)  # more than two heartbeat intervals with nothing to do
+        second = produce(engine, config, "after-idle", 1)
+        wait_for(lambda: effect_counts(engine)[second.event_id] == 1, message="the second event")
+    assert running.deliveries == {first.event_id: 1, second.event_id: 1}
+    complaints = [r.getMessage() for r in caplog.records if "heartbeat" in r.getMessage().lower()
+                  or "reconnecting" in r.getMessage() or "retrying in" in r.getMessage()]
+    assert complaints == []

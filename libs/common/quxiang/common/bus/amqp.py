@@ -184,7 +184,7 @@ class AmqpTransport:
     def heartbeat(self) -> None:
         if self._publisher is not None:
             try:
-                self._publisher[0].heartbeat_check()
+                _keep_alive(self._publisher[0])
             except _CONNECTION_ERRORS:
                 self._drop_publisher()
 
@@ -268,7 +268,7 @@ class AmqpTransport:
                         for delivery, outcome in zip(batch, outcomes, strict=True):
                             self._settle(channel, side, spec, delivery, outcome)
                 consumer_conn.heartbeat_check()
-                side_conn.heartbeat_check()
+                _keep_alive(side_conn)
         except _CONNECTION_ERRORS as exc:
             raise TransportError(f"consuming {spec.queue} failed: {exc}") from exc
         finally:
@@ -353,6 +353,19 @@ class AmqpTransport:
         finally:
             _quiet_release(side_conn)
             _quiet_release(conn)
+
+
+def _keep_alive(conn: kombu.Connection) -> None:
+    """Read what the broker sent (its heartbeats, late confirms), then send ours if due.
+
+    A connection that is only written to must still be read: py-amqp counts the frames it has read,
+    and ``heartbeat_check`` alone would declare the broker gone after two silent intervals."""
+    try:
+        while True:
+            conn.drain_events(timeout=0)
+    except TimeoutError:
+        pass
+    conn.heartbeat_check()
 
 
 def _dead_lettered(message: amqp.Message) -> DeadLetteredMessage:
