@@ -247,6 +247,7 @@ class AmqpTransport:
 
             channel.basic_consume(spec.queue, callback=on_message, no_ack=False)
             batch_size = min(self.config.consumer_batch, self.config.consumer_prefetch)
+            last_tick = 0.0
             while not stop.is_set():
                 try:
                     if not arrived:
@@ -267,8 +268,11 @@ class AmqpTransport:
                     else:
                         for delivery, outcome in zip(batch, outcomes, strict=True):
                             self._settle(channel, side, spec, delivery, outcome)
-                consumer_conn.heartbeat_check()
-                _keep_alive(side_conn)
+                now = time.monotonic()
+                if now - last_tick >= 1.0:  # py-amqp wants a tick about once a second, not per batch
+                    last_tick = now
+                    consumer_conn.heartbeat_check()
+                    _keep_alive(side_conn)
         except _CONNECTION_ERRORS as exc:
             raise TransportError(f"consuming {spec.queue} failed: {exc}") from exc
         finally:
