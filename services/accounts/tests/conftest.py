@@ -13,19 +13,12 @@ from quxiang.accounts.domain.model import School, User, default_permissions
 from quxiang.accounts.entrypoints.context import EXTENSION_KEY
 from quxiang.accounts.service.passwords import hash_password
 from quxiang.common.auth.principal import Role, Scope
-from quxiang.common.migrations import upgrade
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import DATABASES, migrated_service_config
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=DATABASES)
 def config(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-    else:
-        url = f"sqlite:///{tmp_path}/accounts.db"
-    config = make_test_config("accounts", url, "embedded", tmp_path)
-    upgrade(config, SERVICE)
-    return config
+    return migrated_service_config(request, tmp_path, SERVICE)
 
 
 @pytest.fixture

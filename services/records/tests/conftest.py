@@ -17,8 +17,7 @@ from quxiang.common.auth.tokens import issue_token, public_jwk
 from quxiang.common.bus.tables import outbox
 from quxiang.common.contracts.accounts import DEPARTMENT_CREATED, SCHOOL_CREATED
 from quxiang.common.events import catalogue
-from quxiang.common.migrations import upgrade
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import DATABASES, migrated_service_config
 from quxiang.records.bootstrap import SERVICE, create_app
 from quxiang.records.entrypoints.consumers import on_department_created, on_school_created
 from quxiang.records.entrypoints.context import EXTENSION_KEY
@@ -26,15 +25,9 @@ from quxiang.records.entrypoints.context import EXTENSION_KEY
 KID = "test-key"
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=DATABASES)
 def config(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-    else:
-        url = f"sqlite:///{tmp_path}/records.db"
-    config = make_test_config("records", url, "embedded", tmp_path)
-    upgrade(config, SERVICE)
-    return config
+    return migrated_service_config(request, tmp_path, SERVICE)
 
 
 @pytest.fixture(scope="session")

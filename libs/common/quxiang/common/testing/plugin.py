@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from quxiang.common.config import Config, load_config
+from quxiang.common.migrations import upgrade
+from quxiang.common.service import ServiceDefinition
 from quxiang.common.testing.infra import Postgres, RabbitMQ, find_postgres, find_rabbitmq, require_infra
 
 _skipped_for_infra: list[str] = []
@@ -73,6 +75,22 @@ def make_test_config(service: str, database_url: str, broker_url: str, data_dir:
     }
     env.update(overrides)
     return load_config(service, env)
+
+
+DATABASES = ["postgresql", "sqlite"]
+
+
+def migrated_service_config(request: pytest.FixtureRequest, tmp_path: Path, definition: ServiceDefinition) -> Config:
+    """A service's Config on a fresh, migrated database: PostgreSQL (a database of its own) when
+    ``request.param`` is "postgresql", else SQLite in ``tmp_path``. A service's conftest uses it as
+    ``@pytest.fixture(params=DATABASES)``, so its tests run on both."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path}/{definition.name.replace('-', '_')}.db"
+    config = make_test_config(definition.name, url, "embedded", tmp_path)
+    upgrade(config, definition)
+    return config
 
 
 @pytest.fixture
