@@ -15,7 +15,7 @@ from quxiang.accounts.service.context import Accounts
 from quxiang.common.auth import KeySet
 from quxiang.common.bus.outbox import make_session_factory
 from quxiang.common.config import Config
-from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
 from quxiang.common.db import make_engine
 from quxiang.common.service import ServiceDefinition, build_app
 
@@ -49,7 +49,8 @@ SERVICE = ServiceDefinition(
     name=NAME,
     create_app=create_app,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
-    consumers=lambda: {ROSTER_CONSUMER: {GRADUATE_REGISTERED: on_graduate_registered},
+    consumers=lambda: {ROSTER_CONSUMER: {GRADUATE_REGISTERED: on_graduate_registered,
+                                        GRADUATE_UPDATED: on_graduate_registered},
                        **settings_consumers.consumers()},
     demo=load_demo,
 )

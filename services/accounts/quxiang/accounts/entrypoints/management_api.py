@@ -28,11 +28,11 @@ from quxiang.accounts.domain.model import (
 )
 from quxiang.accounts.entrypoints.context import accounts
 from quxiang.accounts.service import management
-from quxiang.accounts.service.management import MAX_PAGE_SIZE, Page, PageRequest
 from quxiang.common import reference
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import ACCESS_LABELS, ROLE_LABELS, Access, Module, Role
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_response
+from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out
 
 blueprint = Blueprint("management", __name__, description="账号管理 Account management")
 
@@ -81,27 +81,6 @@ blueprint.register_error_handler(DomainError, domain_problem)
 def known_province(value: str) -> None:
     if value not in reference.provinces():
         raise ValidationError(f"未知的省份代码 {value[:10]}（GB/T 2260 两位代码，如 44）")
-
-
-class Trimmed(fields.String):
-    """A string with surrounding whitespace removed before validation."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1"})
-    page_size = fields.Integer(load_default=management.DEFAULT_PAGE_SIZE, validate=validate.Range(min=1),
-                               metadata={"description": f"Default 20; more than {MAX_PAGE_SIZE} is served as "
-                                                        f"{MAX_PAGE_SIZE}"})
-
-
-class PageOut(Schema):
-    page = fields.Integer(required=True)
-    page_size = fields.Integer(required=True, metadata={"description": "The size served (after the cap)"})
-    total = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
 
 
 class SchoolListArgs(PageArgs):
@@ -244,15 +223,6 @@ class NewProvinceAccountIn(NewAccountIn):
 
 
 # --- mapping -------------------------------------------------------------------------------------
-
-
-def page_args(args: Mapping[str, Any]) -> PageRequest:
-    return PageRequest(page=args["page"], page_size=args["page_size"])
-
-
-def page_out(page: Page[Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
-    return {"items": [convert(i) for i in page.items], "page": page.page, "page_size": page.page_size,
-            "total": page.total, "pages": page.pages}
 
 
 def province_name(code: str | None) -> str | None:

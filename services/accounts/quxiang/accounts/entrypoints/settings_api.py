@@ -19,13 +19,8 @@ from marshmallow import Schema, fields, validate
 from quxiang.accounts.domain.model import AGREEMENT_TYPE_LABELS, MODULE_LABELS, AgreementType, DomainError
 from quxiang.accounts.entrypoints.context import accounts
 from quxiang.accounts.entrypoints.management_api import (
-    PageArgs,
-    PageOut,
     SchoolOut,
-    Trimmed,
     domain_problem,
-    page_args,
-    page_out,
     problem_docs,
     province_name,
     school_out,
@@ -34,6 +29,7 @@ from quxiang.accounts.service import settings
 from quxiang.accounts.service.settings import ModuleState, SchoolSettings
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Module, Role
+from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out
 
 blueprint = Blueprint("settings", __name__, description="功能设置 Function settings")
 blueprint.register_error_handler(DomainError, domain_problem)

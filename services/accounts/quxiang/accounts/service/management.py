@@ -23,9 +23,8 @@ Scope, one rule for every endpoint:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -57,11 +56,10 @@ from quxiang.common.auth.principal import (
 )
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts as contracts
+from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
 
 T = TypeVar("T")
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100  # the server's cap: a larger page_size is served as 100 (the response says so)
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -86,42 +84,6 @@ def school_not_found(field: str | None = None) -> NotFound:
 
 def account_not_found() -> NotFound:
     return NotFound("account_not_found", "账号不存在")
-
-
-# --- pages ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    page: int = 1
-    page_size: int = DEFAULT_PAGE_SIZE
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "page", max(1, self.page))
-        object.__setattr__(self, "page_size", min(max(1, self.page_size), MAX_PAGE_SIZE))
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-
-FIRST_PAGE = PageRequest()
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    page: int
-    page_size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return (self.total + self.page_size - 1) // self.page_size
-
-    @classmethod
-    def of(cls, items: Sequence[T], total: int, request: PageRequest) -> Page[T]:
-        return cls(items=items, page=request.page, page_size=request.page_size, total=total)
 
 
 # --- scope helpers -------------------------------------------------------------------------------

@@ -28,10 +28,7 @@ from quxiang.accounts.adapters.repository import SchoolView, SettingsState
 from quxiang.accounts.domain.model import AgreementType, Conflict, NotFound, refuse_switching_off
 from quxiang.accounts.service.context import Accounts
 from quxiang.accounts.service.management import (
-    FIRST_PAGE,
     Forbidden,
-    Page,
-    PageRequest,
     invalid,
     out_of_scope,
     record_agreement_type,
@@ -41,6 +38,7 @@ from quxiang.common import reference
 from quxiang.common.auth.principal import Module, Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts as contracts
+from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
 
 
 @dataclass(frozen=True)
