@@ -6,7 +6,7 @@ Revises: 0002
 
 from alembic import op
 
-from quxiang.records.adapters.tables import metadata
+from quxiang.records.adapters.tables import ROSTER_TABLES, metadata
 
 revision = "0003"
 down_revision = "0002"
@@ -15,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    metadata.create_all(op.get_bind())
+    metadata.create_all(op.get_bind(), tables=list(ROSTER_TABLES))
 
 
 def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+    metadata.drop_all(op.get_bind(), tables=list(ROSTER_TABLES))

@@ -1,17 +1,23 @@
-"""The records database: the roster and its import jobs, the identity-number view audit, and the
-local copy of accounts' schools and departments (fed by the consumer)."""
+"""The records database: the roster and its import jobs, the identity-number view audit, the
+graduates' confirmations, archive and hukou registrations with their history and the schools'
+settings, and the local copy of accounts' schools, departments and switched-on modules (fed by the
+consumer)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -89,3 +95,95 @@ identity_views = Table(
     Column("viewed_at", DateTime(timezone=True), nullable=False),
     Index("ix_identity_views_graduate", "graduate_id"),
 )
+
+
+# --- the graduate's confirmation of its base data (信息确认) ---------------------------------------
+
+graduate_confirmations = Table(
+    "graduate_confirmations", metadata,
+    Column("graduate_id", String(36), primary_key=True),
+    Column("school_code", String(10), nullable=False),
+    Column("status", String(20), nullable=False),          # confirmed, flagged
+    Column("note", Text),                                  # the graduate's note to its school, when flagged
+    Column("graduate_version", Integer, nullable=False),   # the roster version confirmed or flagged
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_graduate_confirmations_school", "school_code", "status"),
+)
+
+# --- archive and hukou ---------------------------------------------------------------------------
+
+# accounts' switched-on modules per province (accounts.module.enabled; never switched off).
+province_modules = Table(
+    "province_modules", metadata,
+    Column("province", String(2), nullable=False),
+    Column("module", String(20), nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("province", "module", name="pk_province_modules"),
+)
+
+school_module_settings = Table(
+    "school_module_settings", metadata,
+    Column("school_code", String(10), nullable=False),
+    Column("module", String(20), nullable=False),           # archive, hukou
+    Column("department_review", Boolean, nullable=False),   # 院系审核 before the school's
+    Column("deadline", Date, nullable=False),               # last day graduates may save or submit
+    Column("notice", Text),                                 # shown to the graduates
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(36), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("school_code", "module", name="pk_school_module_settings"),
+)
+
+registrations = Table(
+    "registrations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("graduate_id", String(36), nullable=False),
+    Column("module", String(20), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("department_id", String(36), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("transfer_type", String(20)),
+    Column("receiving_unit", String(100)),
+    Column("receiving_department", String(100)),
+    Column("address", String(200)),
+    Column("postcode", String(6)),
+    Column("recipient", String(50)),
+    Column("phone", String(20)),
+    Column("transfer_number", String(30), unique=True),     # 转递编号, archive, from the first approval
+    Column("version", Integer, nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("graduate_id", "module", name="uq_registrations_graduate_module"),
+    Index("ix_registrations_school_module_status", "school_code", "module", "status"),
+)
+
+# Every submission and review: who, at which level, when, the decision and the reason.
+registration_history = Table(
+    "registration_history", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("registration_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),             # the registration's version after the step
+    Column("action", String(30), nullable=False),           # domain.registration.Action
+    Column("level", String(20), nullable=False),            # graduate, department, school
+    Column("actor_id", String(36), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("status", String(30), nullable=False),           # the status the step led to
+    Column("reason", Text),
+    Column("snapshot", JSON),                               # the transfer data submitted or decided on
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_registration_history_registration", "registration_id", "version"),
+)
+
+transfer_counters = Table(
+    "transfer_counters", metadata,
+    Column("school_code", String(10), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("last", Integer, nullable=False),
+    PrimaryKeyConstraint("school_code", "year", name="pk_transfer_counters"),
+)
+
+ROSTER_TABLES = (schools, departments, graduates, import_jobs, identity_views)
+REGISTRATION_TABLES = (graduate_confirmations, province_modules, school_module_settings, registrations,
+                       registration_history, transfer_counters)

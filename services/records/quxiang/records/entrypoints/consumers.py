@@ -1,7 +1,8 @@
-"""Event handlers of records: the local copy of accounts' schools and departments.
+"""Event handlers of records: the local copy of accounts' schools, departments and the modules each
+province switched on.
 
 Handlers get the consumer runtime's unit of work and do not commit: the runtime commits the
-handler's writes together with the inbox row that makes a redelivery a no-op. Both handlers are
+handler's writes together with the inbox row that makes a redelivery a no-op. The handlers are
 upserts, so a replay or an out-of-order delivery leaves the same rows.
 """
 
@@ -11,9 +12,9 @@ from collections.abc import Mapping
 
 from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import DEPARTMENT_CREATED, SCHOOL_CREATED
+from quxiang.common.contracts.accounts import DEPARTMENT_CREATED, MODULE_ENABLED, SCHOOL_CREATED
 from quxiang.common.events import Event
-from quxiang.records.adapters import repository
+from quxiang.records.adapters import registration_store, repository
 
 ORGANISATIONS_CONSUMER = "records.organisations"
 
@@ -29,6 +30,12 @@ def on_department_created(event: Event, uow: UnitOfWork) -> None:
                                  data["name"])
 
 
+def on_module_enabled(event: Event, uow: UnitOfWork) -> None:
+    """A province switched a module on: its graduates may use it once their school's settings are done."""
+    registration_store.enable_module(uow.session, event.data["province"], event.data["module"], event.occurred_at)
+
+
 def consumers() -> dict[str, Mapping[str, Handler]]:
     return {ORGANISATIONS_CONSUMER: {SCHOOL_CREATED: on_school_created,
-                                     DEPARTMENT_CREATED: on_department_created}}
+                                     DEPARTMENT_CREATED: on_department_created,
+                                     MODULE_ENABLED: on_module_enabled}}

@@ -1,0 +1,128 @@
+"""Reading and writing archive and hukou registrations, their history, the schools' settings, the
+switched-on modules and the transfer number counters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quxiang.records.adapters.repository import Bind, now
+from quxiang.records.adapters.tables import (
+    graduate_confirmations,
+    province_modules,
+    registration_history,
+    registrations,
+    school_module_settings,
+    transfer_counters,
+)
+
+# --- switched-on modules (accounts.module.enabled) -----------------------------------------------
+
+
+def module_enabled(bind: Bind, province: str, module: str) -> bool:
+    query = select(province_modules.c.province).where(province_modules.c.province == province,
+                                                      province_modules.c.module == module)
+    return bind.execute(query).first() is not None
+
+
+def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
+    """Idempotent: a module, once on, stays on; a replayed event changes nothing."""
+    if not module_enabled(bind, province, module):
+        bind.execute(insert(province_modules).values(province=province, module=module, enabled_at=at))
+
+
+# --- the schools' settings -----------------------------------------------------------------------
+
+
+def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False) -> Row | None:
+    query = select(school_module_settings).where(school_module_settings.c.school_code == school_code,
+                                                 school_module_settings.c.module == module)
+    return bind.execute(query.with_for_update() if for_update else query).first()
+
+
+def put_settings(bind: Bind, school_code: str, module: str, *, department_review: bool, deadline: date,
+                 notice: str | None, version: int, updated_by: str) -> None:
+    values = {"department_review": department_review, "deadline": deadline, "notice": notice, "version": version,
+              "updated_by": updated_by, "updated_at": now()}
+    if version == 1:
+        bind.execute(insert(school_module_settings).values(school_code=school_code, module=module, **values))
+    else:
+        bind.execute(update(school_module_settings).where(school_module_settings.c.school_code == school_code,
+                                                          school_module_settings.c.module == module)
+                     .values(**values))
+
+
+# --- registrations -------------------------------------------------------------------------------
+
+
+def get_registration(bind: Bind, graduate_id: str, module: str, *, for_update: bool = False) -> Row | None:
+    query = select(registrations).where(registrations.c.graduate_id == graduate_id,
+                                        registrations.c.module == module)
+    return bind.execute(query.with_for_update() if for_update else query).first()
+
+
+def insert_registration(bind: Bind, values: dict[str, Any]) -> None:
+    bind.execute(insert(registrations).values(**values))
+
+
+def update_registration(bind: Bind, registration_id: str, expected_version: int, values: dict[str, Any]) -> bool:
+    """Compare-and-set on the version: False if someone else changed it meanwhile."""
+    result = bind.execute(update(registrations).where(registrations.c.id == registration_id,
+                                                      registrations.c.version == expected_version)
+                          .values(**values))
+    return result.rowcount == 1
+
+
+def add_history(bind: Bind, *, registration_id: str, version: int, action: str, level: str, actor_id: str,
+                actor_role: str, status: str, reason: str | None, snapshot: dict[str, Any] | None,
+                at: datetime) -> None:
+    bind.execute(insert(registration_history).values(
+        id=str(uuid.uuid4()), registration_id=registration_id, version=version, action=action, level=level,
+        actor_id=actor_id, actor_role=actor_role, status=status, reason=reason, snapshot=snapshot, at=at))
+
+
+def history(bind: Bind, registration_id: str) -> list[Row]:
+    query = (select(registration_history).where(registration_history.c.registration_id == registration_id)
+             .order_by(registration_history.c.version, registration_history.c.at))
+    return list(bind.execute(query))
+
+
+def next_transfer_serial(bind: Session, school_code: str, year: int) -> int:
+    """The next serial of the school's transfer numbers for a graduation year. The row is locked by
+    the update until the caller's transaction ends, so two approvals never share a serial."""
+    where = (transfer_counters.c.school_code == school_code, transfer_counters.c.year == year)
+    for _ in range(2):
+        if bind.execute(update(transfer_counters).where(*where).values(last=transfer_counters.c.last + 1)).rowcount:
+            return int(bind.execute(select(transfer_counters.c.last).where(*where)).scalar_one())
+        try:
+            with bind.begin_nested():  # the first of the year; a concurrent first loses and updates
+                bind.execute(insert(transfer_counters).values(school_code=school_code, year=year, last=1))
+            return 1
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"transfer counter of {school_code}/{year} could not be claimed")
+
+
+# --- confirmations of the base data --------------------------------------------------------------
+
+
+def get_confirmation(bind: Bind, graduate_id: str) -> Row | None:
+    return bind.execute(select(graduate_confirmations)
+                        .where(graduate_confirmations.c.graduate_id == graduate_id)).first()
+
+
+def put_confirmation(bind: Bind, *, graduate_id: str, school_code: str, status: str, note: str | None,
+                     graduate_version: int, exists: bool) -> None:
+    values = {"school_code": school_code, "status": status, "note": note, "graduate_version": graduate_version,
+              "updated_at": now()}
+    if exists:
+        bind.execute(update(graduate_confirmations)
+                     .where(graduate_confirmations.c.graduate_id == graduate_id).values(**values))
+    else:
+        bind.execute(insert(graduate_confirmations).values(graduate_id=graduate_id, **values))

@@ -1,0 +1,137 @@
+"""The archive and hukou lists (图7) and their XLSX export, within the caller's scope: a province
+user sees its province, a school user its school, a department user its department. Identity
+numbers are masked in every row; a search by a full identity number matches through its hash."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy.engine import Row
+
+from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.paging import Page, PageRequest
+from quxiang.common.pii import mask_identity_number
+from quxiang.common.reference import education_levels, provinces
+from quxiang.common.validators import InvalidIdentifier, validate_identity_number
+from quxiang.common.web.errors import ProblemError
+from quxiang.records.adapters import registration_lists
+from quxiang.records.adapters.registration_lists import ListFilter
+from quxiang.records.domain.registration import MODULE_LABELS, STATUS_LABELS, RegistrationModule, Status, transfer_type
+from quxiang.records.service.context import Records
+
+EXPORT_COLUMNS = ("考生号", "姓名", "院校", "院系", "专业代码", "专业名称", "学历", "生源所在地", "身份证号", "{type}",
+                  "接收单位", "接收部门", "{address}", "邮政编码", "收件人", "联系电话", "转递编号", "状态", "提交时间",
+                  "审核时间")
+TYPE_HEADERS = {RegistrationModule.ARCHIVE: ("档案转递类型", "档案转寄地址"),
+                RegistrationModule.HUKOU: ("户口迁转类型", "户口迁转地址")}
+
+
+def scoped_filter(actor: Principal, f: ListFilter) -> ListFilter:
+    """The caller's filter narrowed to its scope; asking for another school is refused (403)."""
+    scope = actor.scope
+    if actor.role is Role.PROVINCE:
+        return replace(f, province=scope.province)
+    if actor.role in (Role.SCHOOL, Role.DEPARTMENT):
+        if f.school_code and f.school_code != scope.school:
+            raise ProblemError(403, "out_of_scope", detail="超出账号的管理范围")
+        narrowed = replace(f, school_code=scope.school)
+        if actor.role is Role.DEPARTMENT:
+            if f.department_id and f.department_id != scope.department:
+                raise ProblemError(403, "out_of_scope", detail="超出账号的管理范围")
+            narrowed = replace(narrowed, department_id=scope.department)
+        return narrowed
+    raise ProblemError(403, "role_forbidden", detail="此列表仅限省级、学校和院系用户")
+
+
+def with_identity_search(service: Records, f: ListFilter) -> ListFilter:
+    """A query that is a whole identity number searches by its hashes (numbers are stored encrypted)."""
+    if not f.q or len(f.q) != 18:
+        return f
+    try:
+        number = validate_identity_number(f.q)
+    except InvalidIdentifier:
+        return f
+    return replace(f, identity_hashes=tuple(service.cipher.digests(number)))
+
+
+def list_page(service: Records, actor: Principal, f: ListFilter, request: PageRequest) -> Page[dict[str, Any]]:
+    f = with_identity_search(service, scoped_filter(actor, f))
+    with service.engine.connect() as conn:
+        rows, total = registration_lists.page(conn, f, request.offset, request.page_size)
+    module = RegistrationModule(f.module)
+    return Page.of([row_out(service, module, r) for r in rows], total, request)
+
+
+def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str, Any]:
+    status = Status(row.status) if row.status else Status.NONE
+    kind = transfer_type(module, row.transfer_type) if row.transfer_type else None
+    return {
+        "graduate_id": row.id, "exam_number": row.exam_number, "student_number": row.student_number,
+        "name": row.name, "school_code": row.school_code, "school_name": row.school_name,
+        "department_id": row.department_id, "department_name": row.department_name, "major_code": row.major_code,
+        "major_name": row.major_name, "education_level": row.education_level,
+        "education_level_label": education_levels().label(row.education_level, row.education_level),
+        "origin_region": row.origin_region,
+        "identity_number": mask_identity_number(service.cipher.decrypt(row.identity_number_encrypted)),
+        "registration_id": row.registration_id, "status": status.value, "status_label": STATUS_LABELS[status],
+        "transfer_type": row.transfer_type, "transfer_type_label": kind.name_zh if kind else None,
+        "receiving_unit": row.receiving_unit, "receiving_department": row.receiving_department,
+        "address": row.address, "postcode": row.postcode, "recipient": row.recipient, "phone": row.phone,
+        "transfer_number": row.transfer_number,
+        "submitted_at": _iso(row.submitted_at), "decided_at": _iso(row.decided_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _region_label(code: str) -> str:
+    province = provinces().get(code[:2])
+    return f"{code} {province.name_zh}" if province else code
+
+
+def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str, Iterator[bytes]]:
+    """The whole filtered list as a workbook: rows are read through a server-side cursor and written
+    by openpyxl's write-only mode to a temporary file, which is then streamed and removed. Memory
+    stays flat whatever the number of rows. Answers the file name and the byte chunks."""
+    f = with_identity_search(service, scoped_filter(actor, f))
+    module = RegistrationModule(f.module)
+    type_header, address_header = TYPE_HEADERS[module]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(MODULE_LABELS[module])
+    sheet.append([c.format(type=type_header, address=address_header) for c in EXPORT_COLUMNS])
+    with service.engine.connect() as conn:
+        for row in registration_lists.stream(conn, f):
+            out = row_out(service, module, row)
+            sheet.append([out["exam_number"], out["name"], out["school_name"], out["department_name"],
+                          out["major_code"], out["major_name"], out["education_level_label"],
+                          _region_label(out["origin_region"]), out["identity_number"], out["transfer_type_label"],
+                          out["receiving_unit"], out["receiving_department"], out["address"], out["postcode"],
+                          out["recipient"], out["phone"], out["transfer_number"], out["status_label"],
+                          out["submitted_at"], out["decided_at"]])
+    handle, path = tempfile.mkstemp(prefix="qx-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return f"{module.value}-registrations.xlsx", _chunks(path)
+
+
+def _chunks(path: str, size: int = 1 << 16) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as source:
+            while chunk := source.read(size):
+                yield chunk
+    finally:
+        os.unlink(path)

@@ -1,0 +1,113 @@
+"""The archive and hukou lists (图7) and their export: scope, filters, search, sorting, pages,
+masking, and the permission each needs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from quxiang.common.auth.principal import Access
+
+from .roster_data import identity, row
+from .test_registrations import ARCHIVE, Scenario
+
+
+@pytest.fixture
+def s(client, world):
+    scenario = Scenario(client, world)
+    scenario.open(department_review=False)
+    scenario.submit(scenario.g1)
+    scenario.review(scenario.g1, scenario.school())                       # approved
+    scenario.submit(scenario.g3, data={"transfer_type": "retained"})      # school_review
+    return scenario                                                       # g2: nothing yet
+
+
+def items(s, headers, query=""):
+    response = s.client.get(f"/archive/registrations{query}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_list_shows_every_graduate_masked(s):
+    body = items(s, s.school())
+    assert body["total"] == 3
+    by_exam = {i["exam_number"]: i for i in body["items"]}
+    first = by_exam[row(1)["考生号"]]
+    assert first["status"] == "approved" and first["transfer_type_label"] == "签约单位接收"
+    assert first["address"] == ARCHIVE["address"] and first["school_name"] == "中山大学"
+    assert first["department_name"] == "计算机学院" and first["transfer_number"]
+    assert by_exam[row(2)["考生号"]]["status"] == "none"
+    assert by_exam[row(2)["考生号"]]["status_label"] == "未填写"
+    masked = first["identity_number"]
+    assert masked[:3] == identity(1)[:3] and masked[-4:] == identity(1)[-4:] and "*" * 11 in masked
+    text = str(body)
+    assert all(identity(i) not in text for i in (1, 2, 3))
+
+
+def test_filters_search_and_sorting(s):
+    headers = s.school()
+    assert [i["name"] for i in items(s, headers, "?status=none")["items"]] == ["学生2"]
+    assert [i["name"] for i in items(s, headers, "?status=school_review")["items"]] == ["学生3"]
+    assert [i["name"] for i in items(s, headers, "?transfer_type=retained")["items"]] == ["学生3"]
+    assert [i["name"] for i in items(s, headers, f"?department={s.math}")["items"]] == ["学生3"]
+    assert [i["name"] for i in items(s, headers, "?q=学生2")["items"]] == ["学生2"]
+    assert [i["name"] for i in items(s, headers, "?q=S000003")["items"]] == ["学生3"]
+    assert [i["name"] for i in items(s, headers, f"?q={identity(1)}")["items"]] == ["学生1"]
+    assert items(s, headers, "?origin_region=440000")["total"] == 3
+    assert items(s, headers, "?origin_region=110000")["total"] == 0
+    assert items(s, headers, "?major=计算机")["total"] == 3
+    descending = [i["name"] for i in items(s, headers, "?sort=name&order=desc")["items"]]
+    assert descending == ["学生3", "学生2", "学生1"]
+    page = items(s, headers, "?page=2&page_size=2")
+    assert len(page["items"]) == 1 and page["pages"] == 2
+    assert items(s, headers, "?page_size=5000")["page_size"] == 100
+    assert s.client.get("/archive/registrations?sort=password", headers=headers).status_code == 422
+    assert s.client.get("/archive/registrations?status=lost", headers=headers).status_code == 422
+
+
+def test_scope_of_each_role(s, world):
+    assert items(s, s.department(s.cs))["total"] == 2
+    assert {i["name"] for i in items(s, s.department(s.math))["items"]} == {"学生3"}
+    assert s.client.get(f"/archive/registrations?department={s.cs}",
+                        headers=s.department(s.math)).status_code == 403
+    assert items(s, s.province())["total"] == 3
+    assert items(s, s.province("11"))["total"] == 0
+    world.school("10561", "华南理工大学")
+    assert items(s, s.school(school="10561"))["total"] == 0
+    assert s.client.get("/archive/registrations?school=10558", headers=s.school(school="10561")).status_code == 403
+    assert s.client.get("/archive/registrations", headers=s.school(archive=Access.NONE)).status_code == 403
+    assert s.client.get("/archive/registrations", headers=s.graduate(s.g1)).status_code == 403
+    # the hukou list is a module of its own, with its own permission
+    assert s.client.get("/hukou/registrations", headers=s.school(hukou=Access.NONE)).status_code == 403
+    assert items_of(s, "/hukou/registrations", s.school())["items"][0]["status"] == "none"
+
+
+def items_of(s, path, headers):
+    response = s.client.get(path, headers=headers)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_export_is_the_filtered_list_masked(s):
+    response = s.client.get("/archive/registrations/export.xlsx?status=approved", headers=s.school())
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("考生号", "姓名", "院校") and "档案转递类型" in rows[0]
+    assert len(rows) == 2 and rows[1][0] == row(1)["考生号"]
+    header = rows[0]
+    assert rows[1][header.index("状态")] == "审核通过"
+    assert rows[1][header.index("身份证号")].startswith(identity(1)[:3]) and "*" in rows[1][header.index("身份证号")]
+    everything = load_workbook(io.BytesIO(s.client.get("/archive/registrations/export.xlsx",
+                                                       headers=s.province()).get_data())).active
+    cells = [str(c) for r in everything.iter_rows(values_only=True) for c in r]
+    assert len(list(everything.iter_rows())) == 4
+    assert all(identity(i) not in cells for i in (1, 2, 3))
+
+
+def test_export_needs_read_write(s):
+    assert s.client.get("/archive/registrations/export.xlsx", headers=s.school(archive=Access.READ)).status_code == 403
+    assert s.client.get("/archive/registrations/export.xlsx", headers=s.department(s.cs)).status_code == 200
