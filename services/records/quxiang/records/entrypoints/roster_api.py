@@ -18,15 +18,16 @@ from typing import Any
 
 import flask
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
 from quxiang.common.auth.principal import Access, Module, Role, Scope
 from quxiang.common.web.errors import ProblemError
+from quxiang.common.web.paging import PageArgs, page_args, page_out
 from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx
 from quxiang.records.entrypoints.context import records
-from quxiang.records.service import roster, roster_import
+from quxiang.records.service import confirmation, roster, roster_import
 from quxiang.records.service.roster_import import RosterConflict, RosterRejected
 
 blueprint = Blueprint("roster", __name__, description="生源 Graduate roster")
@@ -142,3 +143,34 @@ def graduate_detail(graduate_id: str) -> dict[str, Any]:
     for key in ("created_at", "updated_at"):
         detail[key] = detail[key].isoformat()
     return detail
+
+
+class ConfirmationIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([confirmation.CONFIRMED, confirmation.FLAGGED]),
+                           metadata={"description": "confirmed: 信息无误; flagged: 信息有误 (note required)"})
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class ConfirmationArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        [confirmation.CONFIRMED, confirmation.FLAGGED, confirmation.PENDING]))
+
+
+@blueprint.route("/graduates/<graduate_id>/confirmation", methods=["PUT"])
+@blueprint.arguments(ConfirmationIn)
+@requires(Role.GRADUATE)
+def confirm_base_data(body: dict[str, Any], graduate_id: str) -> dict[str, Any]:
+    """信息确认: the graduate confirms its base data or flags an error with a note to its school."""
+    return confirmation.confirm(records(), current_principal(), graduate_id, body["status"], body.get("note"))
+
+
+@blueprint.route("/schools/<school_code>/roster/confirmations")
+@blueprint.arguments(ConfirmationArgs, location="query")
+@requires(Role.SCHOOL, Role.DEPARTMENT, module=Module.EMPLOYMENT, access=Access.READ)
+def list_confirmations(args: dict[str, Any], school_code: str) -> dict[str, Any]:
+    """The graduates' confirmations: ``status=flagged`` lists the errors they reported, with notes."""
+    actor = current_principal()
+    ensure_visible(roster.school_scope(records(), school_code) if actor.role is not Role.DEPARTMENT
+                   else _department_scope(school_code))
+    page = confirmation.school_list(records(), actor, school_code, args["status"], page_args(args))
+    return page_out(page, lambda item: item)

@@ -14,8 +14,9 @@ from quxiang.common.auth import ensure_visible
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.web.errors import ProblemError
-from quxiang.records.adapters import repository
+from quxiang.records.adapters import registration_store, repository
 from quxiang.records.adapters.repository import GraduateFilter
+from quxiang.records.service import confirmation
 from quxiang.records.service.context import Records
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
                              graduate=row.id))
         detail = _summary(service, row)
         detail.update(phone=row.phone, email=row.email, created_at=row.created_at, updated_at=row.updated_at,
-                      identity_number_masked=True)
+                      identity_number_masked=True,
+                      confirmation=confirmation.state_of(row, registration_store.get_confirmation(uow.session,
+                                                                                                   row.id)))
         if actor.role in FULL_NUMBER_ROLES or actor.role is Role.GRADUATE:
             detail["identity_number"] = service.cipher.decrypt(row.identity_number_encrypted)
             detail["identity_number_masked"] = False
