@@ -77,6 +77,9 @@ def build_suite(base: Config, migrate: bool = True) -> Suite:
         suite.workers.append((f"relay-{name}", Relay(engine, make_transport(config), config, name).run))
         for consumer, handlers in definition.all_consumers().items():
             runtime = ConsumerRuntime(consumer, handlers, engine, make_transport(config), config, producer=name)
+            # Every queue exists before any relay publishes: an event published before its
+            # consumer's queue is bound would go to the unrouted queue instead.
+            runtime.transport.declare_consumer(runtime.spec)
             suite.workers.append((f"consumer-{consumer}", runtime.run))
         suite.services.append(name)
     suite.app.mounts.update(mounts)
