@@ -105,3 +105,68 @@ def test_corked_writes_go_out_in_one_call():
         assert sock.sent == []
     t.write(b"d")
     assert sock.sent == [b"abc", b"d"]
+
+
+def py_amqp_frames(channel_id: int, frame_max: int, exchange: str, routing_key: str, message) -> bytes:
+    """What py-amqp's own frame writer sends for basic.publish."""
+    from amqp import spec
+    from amqp.method_framing import frame_writer
+    from amqp.serialization import dumps
+
+    class Connection:
+        bytes_sent = 0
+
+    connection = Connection()
+    connection.frame_max = frame_max
+    written: list[bytes] = []
+
+    class Transport:
+        def write(self, data):
+            written.append(bytes(data))
+
+    write = frame_writer(connection, Transport())
+    write(1, channel_id, spec.Basic.Publish, dumps("Bssbb", (0, exchange, routing_key, False, False)), message)
+    return b"".join(written)
+
+
+@pytest.mark.parametrize(("body", "headers", "message_id"), [
+    (b'{"a": 1}', {}, "0b6c7a8e-1111-4222-8333-944455556666"),
+    (b"", {}, "empty"),
+    ("去向 ".encode() * 3000, {"x-qx-attempt": 2, "x-qx-error": "boom: 去向", "x-qx-routing-key": "a.b.c"}, "big"),
+    (b"x" * (4096 - 8), None, None),  # exactly one frame's worth of body
+    (b"y" * (4096 * 3 + 5), {"nested": {"k": [1, "two"]}}, "several body frames"),
+])
+def test_publish_frames_are_what_py_amqp_would_send(body, headers, message_id):
+    import amqp
+
+    from quxiang.common.bus.amqp_socket import PublishFrames
+
+    properties = {"delivery_mode": 2, "content_type": "application/json", "message_id": message_id}
+    if headers is not None:
+        properties["application_headers"] = headers
+    expected = py_amqp_frames(3, 4096, "qx.events", "signing.agreement.approved", amqp.Message(body, **properties))
+    frames = PublishFrames(3, 4096)
+    for _ in range(2):  # the second time from the cached method frame
+        got = b"".join(frames.encode("qx.events", "signing.agreement.approved", body, content_type="application/json",
+                                     headers=headers, delivery_mode=2, message_id=message_id))
+        assert got == expected
+
+
+def test_a_buffered_frame_is_cut_out_without_reading_the_socket():
+    data = frame(1, 1, b"first") + frame(3, 1, b"second")[:-3]
+    sock = Socket([data, frame(3, 1, b"second")[-3:]])
+    t = transport(sock)
+    assert t.buffered_frame() is None  # nothing read yet
+    assert t.read_frame() == (1, 1, b"first")
+    assert len(sock.asked) == 1
+    assert t.buffered_frame() is None  # the second frame is not whole yet
+    assert t.read_frame() == (3, 1, b"second")
+    assert t.buffered_frame() is None
+
+
+def test_a_frame_with_a_bad_end_marker_is_refused():
+    from amqp.exceptions import UnexpectedFrame
+
+    t = transport(Socket([frame(1, 1, b"abc")[:-1] + b"\x00" + frame(1, 1, b"next")]))
+    with pytest.raises(UnexpectedFrame):
+        t.read_frame()

@@ -135,3 +135,24 @@ def test_rows_are_written_whoever_commits_the_session(setup):
         uow.record("test.item.created", subject="direct", sequence=2, data={"name": "b"})
         uow.session.commit()  # not uow.commit(): the outbox rows must still go with it
     assert [(r.subject, r.sequence) for r in rows(engine)] == [("direct", 1), ("direct", 2)]
+
+
+def test_rows_keep_awkward_text_and_the_order_of_recording(setup):
+    """PostgreSQL gets the rows as one array per column: quotes, backslashes, braces, commas, NULL-like
+    words and non-ASCII text must come back unchanged, and ids must follow the order of recording."""
+    engine, config = setup
+    awkward = ['say "hi"', "back\\slash", "{braces}", "a,b", "NULL", "", " spaced ", "去向 登记", "quote\\\"mix"]
+    with unit_of_work(engine, config) as uow:
+        recorded = [uow.record("test.item.created", subject=f"s-{i}-{text}", sequence=i + 1,
+                               data={"name": text, "pad": text * 3})
+                    for i, text in enumerate(awkward)]
+        recorded += [uow.record("test.item.created", subject="many", sequence=i + 1, data={"name": f"n{i}"})
+                     for i in range(300)]
+        uow.commit()
+    stored = rows(engine)
+    assert [r.event_id for r in stored] == [e.event_id for e in recorded]
+    for row, event in zip(stored, recorded, strict=True):
+        assert (row.subject, row.sequence, row.event_type) == (event.subject, event.sequence, event.type)
+        assert row.payload == event.to_json().decode()
+        assert row.partition == partition_of(event.subject, config.outbox_partitions)
+        assert row.sent_at is None and row.attempts == 0
