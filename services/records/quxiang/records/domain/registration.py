@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from quxiang.common.reference import TransferType, transfer_types
+from quxiang.common.workflow import RefusedTransition, Workflow
 
 
 class RegistrationModule(StrEnum):
@@ -77,6 +78,9 @@ TRANSITIONS: Mapping[Action, Mapping[Status, Status]] = {
 }
 
 
+__all__ = ["RefusedTransition"]
+
+
 class Level(StrEnum):
     GRADUATE = "graduate"
     DEPARTMENT = "department"
@@ -99,26 +103,16 @@ REVIEW_ACTIONS: Mapping[tuple[Level, Decision], Action] = {
 }
 
 
-class RefusedTransition(Exception):
-    """The action is not allowed in the registration's current state (answered as 409)."""
-
-    def __init__(self, current: Status, action: Action) -> None:
-        self.current = current
-        self.action = action
-        self.allowed = allowed_actions(current)
-        allowed = "、".join(ACTION_LABELS[a] for a in self.allowed) or "无"
-        super().__init__(f"当前状态为“{STATUS_LABELS[current]}”，不能{ACTION_LABELS[action]}；可执行的操作：{allowed}")
+REGISTRATION = Workflow("registration", TRANSITIONS, STATUS_LABELS, ACTION_LABELS)
 
 
 def allowed_actions(status: Status) -> tuple[Action, ...]:
-    return tuple(action for action, moves in TRANSITIONS.items() if status in moves)
+    return REGISTRATION.allowed(status)
 
 
 def next_status(current: Status, action: Action, *, department_review: bool = True) -> Status:
     """Where ``action`` takes a registration in ``current``; raises ``RefusedTransition``."""
-    target = TRANSITIONS[action].get(current)
-    if target is None:
-        raise RefusedTransition(current, action)
+    target = REGISTRATION.next(current, action)
     if target is Status.DEPARTMENT_REVIEW and not department_review:
         return Status.SCHOOL_REVIEW
     return target

@@ -267,9 +267,7 @@ def _move(current: Status, action: Action, *, department_review: bool = True) ->
     try:
         return next_status(current, action, department_review=department_review)
     except RefusedTransition as exc:
-        raise ProblemError(409, "invalid_state", detail=str(exc), current_status=current.value,
-                           current_status_label=STATUS_LABELS[current],
-                           allowed_actions=[a.value for a in exc.allowed]) from None
+        raise ProblemError(409, "invalid_state", detail=str(exc), **exc.as_problem()) from None
 
 
 def _concurrent() -> ProblemError:
