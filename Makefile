@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/common $(sort $(wildcard services/*))
 STAMP := $(VENV)/.installed
+# The CJK font that agreement PDFs embed (services/signing adapters/fonts.py); QX_PDF_FONT overrides it.
+PDF_FONT_PACKAGE := fonts-wqy-microhei
+PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
 .PHONY: install run test lint bench-bus bench-import migrate clean lock
 
@@ -15,7 +19,17 @@ $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 		$(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
-install: $(STAMP)
+# Only when the font file is missing: apt-get install, refreshing the package lists first if they
+# do not know the package yet. Without apt-get, say what to install and stop.
+$(PDF_FONT):
+	@command -v apt-get >/dev/null 2>&1 || { echo "Agreement PDFs need a CJK font: install the Debian package $(PDF_FONT_PACKAGE) (or set QX_PDF_FONT to a TTF/TTC/OTF font with Chinese glyphs)" >&2; exit 1; }
+	@echo "Installing $(PDF_FONT_PACKAGE) (the CJK font agreement PDFs embed)"
+	@$(APT_GET) install -y -qq --no-install-recommends $(PDF_FONT_PACKAGE) >/dev/null 2>&1 || \
+	  { $(APT_GET) update -qq >/dev/null && $(APT_GET) install -y -qq --no-install-recommends $(PDF_FONT_PACKAGE) >/dev/null; } || \
+	  { echo "Could not install the Debian package $(PDF_FONT_PACKAGE) (the CJK font agreement PDFs need)" >&2; exit 1; }
+	@test -f $@ || { echo "$(PDF_FONT_PACKAGE) is installed but $@ is missing; set QX_PDF_FONT to the font file" >&2; exit 1; }
+
+install: $(STAMP) $(if $(QX_PDF_FONT),,$(PDF_FONT))
 
 run: install
 	$(BIN)/python -m quxiang.common.suite

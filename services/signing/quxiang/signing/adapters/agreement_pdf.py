@@ -1,0 +1,302 @@
+"""The approved employment agreement (普通高等学校毕业生就业协议书) as a PDF.
+
+``render_agreement`` lays out the fixed template on A4 with fpdf2 and embeds a subset of the CJK
+font (``fonts.find_cjk_font``), so the text is real, extractable Chinese that renders anywhere.
+The output is deterministic: the same ``AgreementDocument`` and the same font file give the same
+bytes (the creation date is the approval date, the file id is a hash of the content), which is what
+lets the platform keep the SHA-256 of the copy the graduate and the employer download.
+
+Identity numbers never appear in full: the document carries a masked one (rejected otherwise), and
+every free text printed is passed through ``redact_identity_numbers`` in case one was typed into,
+say, the remarks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, WrapMode, XPos, YPos
+
+from quxiang.common.pii import redact_identity_numbers
+from quxiang.signing.adapters.fonts import CJKFontMissing, find_cjk_font
+
+__all__ = [
+    "AgreementDocument",
+    "AgreementType",
+    "CJKFontMissing",
+    "EmployerParty",
+    "GraduateParty",
+    "Position",
+    "find_cjk_font",
+    "render_agreement",
+]
+
+AgreementType = Literal["three_party", "two_party"]
+
+TITLE = "普通高等学校毕业生就业协议书"
+SUBTITLE: dict[str, str] = {"three_party": "（三方协议）", "two_party": "（两方协议）"}
+
+_FONT = "cjk"
+_MARGIN = 18.0  # mm
+_LINE = 5.5  # mm, line height of body text
+_BODY_SIZE = 10.5
+_LABEL_FILL = (238, 238, 238)
+# A full identity number: 17 digits then a digit or X. A masked one has '*' in the middle.
+_FULL_IDENTITY_NUMBER = re.compile(r"\d{17}[\dXxＸｘ]")
+
+_CLAUSES: dict[str, tuple[str, ...]] = {
+    "three_party": (
+        "一、甲方如实介绍本单位情况，同意录用乙方；乙方如实介绍本人情况，愿意到甲方就业。",
+        "二、乙方报到后，甲乙双方应依法订立劳动合同，劳动合同约定的条件不得低于本协议的约定。",
+        "三、丙方负责乙方毕业资格审核及就业派遣手续，并依据本协议办理档案和户口相关手续。",
+        "四、本协议经甲乙双方确认、丙方审核通过后生效。任何一方解除本协议，应按平台解约流程办理。",
+    ),
+    "two_party": (
+        "一、甲方如实介绍本单位情况，同意录用乙方；乙方如实介绍本人情况，愿意到甲方就业。",
+        "二、乙方报到后，甲乙双方应依法订立劳动合同，劳动合同约定的条件不得低于本协议的约定。",
+        "三、本协议经甲乙双方确认、学校鉴证后生效。任何一方解除本协议，应按平台解约流程办理。",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GraduateParty:
+    """乙方: the graduate, as printed. ``identity_number_masked`` must already be masked."""
+
+    name: str
+    gender: str  # label, e.g. 男 / 女
+    exam_number: str  # 考生号
+    education_level: str  # label, e.g. 本科 / 硕士研究生
+    major: str
+    school_name: str
+    department_name: str
+    phone: str
+    identity_number_masked: str
+
+    def __post_init__(self) -> None:
+        if _FULL_IDENTITY_NUMBER.search(self.identity_number_masked):
+            raise ValueError("identity_number_masked must be masked (see quxiang.common.pii), not a full number")
+
+
+@dataclass(frozen=True)
+class EmployerParty:
+    """甲方: the employer (用人单位)."""
+
+    name: str
+    credit_code: str  # 统一社会信用代码
+    nature: str  # 单位性质 label
+    industry: str  # 单位行业 label
+    region: str  # 单位所在地
+    address: str
+    contact_person: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """The position the graduate is hired for."""
+
+    category: str  # 工作职位类别 label
+    title: str  # 岗位名称
+    work_place: str  # 工作地点
+
+
+@dataclass(frozen=True)
+class AgreementDocument:
+    """Everything the fixed agreement template shows, already resolved to display labels."""
+
+    agreement_number: str
+    agreement_type: AgreementType
+    graduate: GraduateParty
+    employer: EmployerParty
+    position: Position
+    salary: str | int | Decimal  # 月薪: a number (yuan per month) or a text such as "8000-10000元"
+    contract_period_months: int  # 合同期限
+    probation_months: int  # 试用期, 0 for none
+    archive_destination: str  # 档案转寄
+    hukou_destination: str  # 户口迁转
+    remarks: str  # 补充条款, may be long and span lines and pages
+    signed_on: date  # 签约日期
+    approved_on: date  # 审核 (three_party) or 鉴证 (two_party) date
+    approving_school: str
+    verification_hint: str = "本协议真实性可在平台核验，SHA-256 见核验页面"
+
+    def __post_init__(self) -> None:
+        if self.agreement_type not in SUBTITLE:
+            raise ValueError(f"agreement_type must be one of {sorted(SUBTITLE)}, not {self.agreement_type!r}")
+        if self.contract_period_months < 0 or self.probation_months < 0:
+            raise ValueError("contract period and probation are numbers of months, not negative")
+
+
+def render_agreement(doc: AgreementDocument) -> bytes:
+    """Render ``doc`` as an A4 PDF with the CJK font embedded; same input, same bytes."""
+    pdf = _AgreementPDF(doc, find_cjk_font())
+    pdf.add_page()
+    _title(pdf, doc)
+    _section(pdf, "甲方（用人单位）")
+    _grid(pdf, _employer_rows(doc.employer))
+    _section(pdf, "乙方（毕业生）")
+    _grid(pdf, _graduate_rows(doc.graduate))
+    if doc.agreement_type == "three_party":
+        _section(pdf, "丙方（学校）")
+        _grid(pdf, [("学校名称", doc.graduate.school_name, "院系", doc.graduate.department_name)])
+    _section(pdf, "协议条款")
+    _grid(pdf, _term_rows(doc))
+    _paragraphs(pdf, _CLAUSES[doc.agreement_type])
+    _section(pdf, "补充条款")
+    _paragraphs(pdf, [doc.remarks.strip() or "无"])
+    _section(pdf, "签章" if doc.agreement_type == "three_party" else "签章与鉴证")
+    _grid(pdf, _signature_rows(doc))
+    return bytes(pdf.output())
+
+
+class _AgreementPDF(FPDF):
+    def __init__(self, doc: AgreementDocument, font: Path) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._doc = doc
+        # Fixed metadata so the bytes depend on the agreement only (fpdf2 derives /ID from the content).
+        self.set_creation_date(datetime.combine(doc.approved_on, time(), tzinfo=UTC))
+        self.set_title(f"{TITLE} {doc.agreement_number}")
+        self.set_subject(SUBTITLE[doc.agreement_type].strip("（）"))
+        self.set_lang("zh-CN")
+        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
+        self.set_auto_page_break(auto=True, margin=_MARGIN + 8)
+        self.add_font(_FONT, "", str(font), collection_font_number=0)
+        self.set_font(_FONT, size=_BODY_SIZE)
+
+    def footer(self) -> None:
+        self.set_y(-_MARGIN - 2)
+        self.set_font(_FONT, size=8)
+        self.set_text_color(110)
+        self.cell(0, 4, _clean(self._doc.verification_hint), align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 4, f"协议编号 {self._doc.agreement_number}　第 {self.page_no()} 页 / 共 {{nb}} 页", align="R")
+        self.set_text_color(0)
+        self.set_font(_FONT, size=_BODY_SIZE)
+
+
+def _title(pdf: FPDF, doc: AgreementDocument) -> None:
+    pdf.set_font(_FONT, size=18)
+    pdf.cell(0, 11, TITLE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(_FONT, size=12)
+    pdf.cell(0, 7, SUBTITLE[doc.agreement_type], align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font(_FONT, size=_BODY_SIZE)
+    pdf.cell(pdf.epw / 2, _LINE, f"协议编号：{_clean(doc.agreement_number)}")
+    pdf.cell(pdf.epw / 2, _LINE, f"签约日期：{_date(doc.signed_on)}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _section(pdf: FPDF, heading: str) -> None:
+    pdf.ln(3)
+    if pdf.will_page_break(4 * _LINE):  # keep a heading with the first lines under it
+        pdf.add_page()
+    pdf.set_font(_FONT, size=12)
+    pdf.cell(0, 8, heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(_FONT, size=_BODY_SIZE)
+
+
+# A row is (label, value) across the whole width or (label, value, label, value) in two halves.
+_Row = tuple[str, str] | tuple[str, str, str, str]
+
+
+def _grid(pdf: FPDF, rows: Sequence[_Row]) -> None:
+    label_style = FontFace(fill_color=_LABEL_FILL)
+    with pdf.table(
+        col_widths=(22, 28, 22, 28),
+        first_row_as_headings=False,
+        borders_layout=TableBordersLayout.ALL,
+        line_height=_LINE,
+        padding=(0.8, 1.5),
+        text_align="LEFT",
+        wrapmode=WrapMode.CHAR,
+        v_align="MIDDLE",
+    ) as table:
+        for cells in rows:
+            row = table.row()
+            row.cell(cells[0], style=label_style)
+            if len(cells) == 2:
+                row.cell(_clean(cells[1]), colspan=3)
+            else:
+                row.cell(_clean(cells[1]))
+                row.cell(cells[2], style=label_style)
+                row.cell(_clean(cells[3]))
+
+
+def _paragraphs(pdf: FPDF, paragraphs: Sequence[str]) -> None:
+    pdf.ln(1.5)
+    for paragraph in paragraphs:
+        for line in _clean(paragraph).splitlines() or [""]:
+            pdf.multi_cell(0, _LINE, line, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _employer_rows(e: EmployerParty) -> list[_Row]:
+    return [
+        ("单位名称", e.name),
+        ("统一社会信用代码", e.credit_code, "单位性质", e.nature),
+        ("单位行业", e.industry, "单位所在地", e.region),
+        ("单位地址", e.address),
+        ("联系人", e.contact_person, "联系电话", e.phone),
+    ]
+
+
+def _graduate_rows(g: GraduateParty) -> list[_Row]:
+    return [
+        ("姓名", g.name, "性别", g.gender),
+        ("考生号", g.exam_number, "身份证号", g.identity_number_masked),
+        ("学校", g.school_name, "院系", g.department_name),
+        ("专业", g.major, "学历", g.education_level),
+        ("联系电话", g.phone),
+    ]
+
+
+def _term_rows(doc: AgreementDocument) -> list[_Row]:
+    p = doc.position
+    return [
+        ("工作职位类别", p.category, "岗位名称", p.title),
+        ("工作地点", p.work_place),
+        ("月薪", _salary(doc.salary), "合同期限", f"{doc.contract_period_months} 个月"),
+        ("试用期", f"{doc.probation_months} 个月" if doc.probation_months else "无"),
+        ("档案转寄", doc.archive_destination),
+        ("户口迁转", doc.hukou_destination),
+    ]
+
+
+def _signature_rows(doc: AgreementDocument) -> list[_Row]:
+    signed = _date(doc.signed_on)
+    rows: list[_Row] = [
+        ("甲方（签章）", doc.employer.name, "日期", signed),
+        ("乙方（签名）", doc.graduate.name, "日期", signed),
+    ]
+    if doc.agreement_type == "three_party":
+        rows += [
+            ("丙方学校审核意见", "审核通过", "审核日期", _date(doc.approved_on)),
+            ("丙方（审核单位）", doc.approving_school),
+        ]
+    else:
+        rows += [
+            ("学校鉴证", "已鉴证", "鉴证日期", _date(doc.approved_on)),
+            ("鉴证单位", doc.approving_school),
+        ]
+    return rows
+
+
+def _salary(salary: str | int | Decimal) -> str:
+    if isinstance(salary, str):
+        return salary
+    return f"{salary} 元/月"
+
+
+def _date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _clean(text: str) -> str:
+    """Printable text: identity numbers masked, tabs as spaces, Windows line ends normalised."""
+    return redact_identity_numbers(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "))

@@ -1,0 +1,192 @@
+import dataclasses
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from quxiang.signing.adapters.agreement_pdf import (
+    AgreementDocument,
+    EmployerParty,
+    GraduateParty,
+    Position,
+    render_agreement,
+)
+from quxiang.signing.adapters.fonts import CJKFontMissing, find_cjk_font
+
+FULL_ID = "44010119990101123X"
+MASKED_ID = "440***********123X"
+FOOTER_HINT = "本协议真实性可在平台核验，SHA-256 见核验页面"
+
+
+def make_doc(agreement_type="three_party", **changes) -> AgreementDocument:
+    doc = AgreementDocument(
+        agreement_number="2026105581000123",
+        agreement_type=agreement_type,
+        graduate=GraduateParty(
+            name="李明华",
+            gender="男",
+            exam_number="26440101150123",
+            education_level="本科",
+            major="计算机科学与技术",
+            school_name="中山大学",
+            department_name="计算机学院",
+            phone="13800138000",
+            identity_number_masked=MASKED_ID,
+        ),
+        employer=EmployerParty(
+            name="广州示例信息科技有限公司",
+            credit_code="91440101MA5CXQ8L2R",
+            nature="其他企业",
+            industry="信息传输、软件和信息技术服务业",
+            region="广东省广州市天河区",
+            address="天河路 100 号 20 楼",
+            contact_person="王经理",
+            phone="020-88886666",
+        ),
+        position=Position(category="工程技术人员", title="软件开发工程师", work_place="广州市"),
+        salary=9000,
+        contract_period_months=36,
+        probation_months=3,
+        archive_destination="广州市人才服务中心",
+        hukou_destination="迁往单位所在地：广州市天河区",
+        remarks="甲方提供员工宿舍。",
+        signed_on=date(2026, 5, 20),
+        approved_on=date(2026, 5, 25),
+        approving_school="中山大学",
+    )
+    return dataclasses.replace(doc, **changes)
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def three_party_pdf() -> bytes:
+    return render_agreement(make_doc("three_party"))
+
+
+def test_three_party_agreement_is_real_chinese_text(three_party_pdf):
+    assert three_party_pdf.startswith(b"%PDF-")
+    text = compact("".join(pages_text(three_party_pdf)))
+    for expected in (
+        "普通高等学校毕业生就业协议书",
+        "三方协议",
+        "协议编号：2026105581000123",
+        "甲方（用人单位）",
+        "乙方（毕业生）",
+        "丙方（学校）",
+        "广州示例信息科技有限公司",
+        "李明华",
+        "91440101MA5CXQ8L2R",
+        "信息传输、软件和信息技术服务业",
+        "软件开发工程师",
+        "9000元/月",
+        "36个月",
+        "迁往单位所在地：广州市天河区",
+        "甲方提供员工宿舍。",
+        "学校审核意见审核通过",
+        "2026年5月25日",
+    ):
+        assert expected in text, expected
+    assert "两方协议" not in text and "已鉴证" not in text
+
+
+def test_two_party_agreement_has_no_third_party_and_is_attested():
+    text = compact("".join(pages_text(render_agreement(make_doc("two_party", salary="面议")))))
+    for expected in ("普通高等学校毕业生就业协议书", "两方协议", "李明华", "广州示例信息科技有限公司",
+                     "91440101MA5CXQ8L2R", "学校鉴证已鉴证", "鉴证单位中山大学", "月薪面议"):
+        assert expected in text, expected
+    assert "丙方" not in text and "三方协议" not in text and "审核通过" not in text
+
+
+def test_the_cjk_font_is_embedded(three_party_pdf):
+    reader = PdfReader(io.BytesIO(three_party_pdf))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    descriptors = []
+    for ref in fonts.values():
+        font = ref.get_object()
+        assert font["/Subtype"] == "/Type0"  # a CID font, which is how CJK text is written
+        for descendant in font["/DescendantFonts"]:
+            descriptors.append(descendant.get_object()["/FontDescriptor"].get_object())
+    assert descriptors
+    for descriptor in descriptors:
+        assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
+        assert re.fullmatch(r"/[A-Z]{6}\+.+", descriptor["/FontName"])  # a subset, not the whole font
+    assert len(three_party_pdf) < 300_000
+
+
+def test_rendering_is_deterministic_and_follows_the_content(three_party_pdf):
+    assert render_agreement(make_doc("three_party")) == three_party_pdf
+    changed = make_doc("three_party", salary=Decimal("9001"))
+    assert render_agreement(changed) != three_party_pdf
+    assert render_agreement(make_doc("three_party", approved_on=date(2026, 5, 26))) != three_party_pdf
+
+
+def test_another_process_renders_the_same_bytes(three_party_pdf):
+    # What the platform stores is a SHA-256: a restarted worker (another hash seed, so another set
+    # and dict order inside the PDF library) must reproduce it.
+    code = (
+        "import hashlib, sys; sys.path.insert(0, sys.argv[1]); import test_agreement_pdf as t; "
+        "from quxiang.signing.adapters.agreement_pdf import render_agreement; "
+        "print(hashlib.sha256(render_agreement(t.make_doc('three_party'))).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], env=env,
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == hashlib.sha256(three_party_pdf).hexdigest()
+
+
+def test_long_remarks_wrap_onto_further_pages_without_losing_text():
+    clause = "乙方在试用期内享受与正式员工同等的五险一金待遇，甲方为乙方提供岗位技能培训。"
+    sentences = [f"第{i:03d}条：{clause}" for i in range(1, 61)]
+    # One long paragraph (no line breaks: it must wrap) and then one line per sentence.
+    remarks = "".join(sentences[:20]) + "\n" + "\n".join(sentences[20:])
+    pages = pages_text(render_agreement(make_doc(remarks=remarks)))
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, start=1):
+        assert f"第 {number} 页 / 共 {len(pages)} 页" in page
+    # Without the footers, the pages read as one text that holds every sentence, whole and in order.
+    body = compact("".join("\n".join(line for line in page.splitlines() if "协议编号 2026105581000123" not in line
+                                     and FOOTER_HINT not in line) for page in pages))
+    assert compact(remarks) in body
+    assert body.index("第060条") < body.index("签章")
+
+
+def test_a_full_identity_number_is_never_printed():
+    with pytest.raises(ValueError, match="masked"):
+        GraduateParty(**{**dataclasses.asdict(make_doc().graduate), "identity_number_masked": FULL_ID})
+    pdf = render_agreement(make_doc(remarks=f"乙方身份证号 {FULL_ID}，与档案一致。"))
+    text = compact("".join(pages_text(pdf)))
+    assert MASKED_ID in text
+    assert FULL_ID not in text and FULL_ID[:17] not in text
+
+
+def test_find_cjk_font_honours_qx_pdf_font(monkeypatch, tmp_path):
+    real = find_cjk_font()
+    assert real.is_file()
+    monkeypatch.setenv("QX_PDF_FONT", str(real))
+    assert find_cjk_font() == real
+    monkeypatch.setenv("QX_PDF_FONT", str(tmp_path / "missing.ttf"))
+    with pytest.raises(CJKFontMissing, match="QX_PDF_FONT"):
+        find_cjk_font()
+    with pytest.raises(CJKFontMissing, match="QX_PDF_FONT"):
+        render_agreement(make_doc())
+
+
+def test_without_any_font_the_error_names_the_package(monkeypatch, tmp_path):
+    monkeypatch.delenv("QX_PDF_FONT", raising=False)
+    monkeypatch.setattr("quxiang.signing.adapters.fonts.CANDIDATES", (tmp_path / "none.ttc",))
+    with pytest.raises(CJKFontMissing, match="fonts-wqy-microhei"):
+        find_cjk_font()
