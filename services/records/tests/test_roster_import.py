@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from quxiang.common.bus.tables import outbox
-from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
 from quxiang.common.validators import make_identity_number
 from quxiang.records.adapters.tables import graduates, import_jobs
 from quxiang.records.domain.roster import HEADERS
@@ -76,17 +76,32 @@ def test_re_import_is_idempotent(client, service, world, school):
     assert count(service, outbox) == before
 
 
-def test_a_changed_row_is_updated_with_exactly_one_event(client, service, world, school):
+def test_a_changed_row_is_updated_with_exactly_one_updated_event(client, service, world, school):
     upload(client, world.school_user(), csv_file([row(1), row(2)]))
-    before = world.events(GRADUATE_REGISTERED)
-    changed = upload(client, world.school_user(), csv_file([row(1), row(2, 姓名="改名", 院系="02")]))
-    assert changed.get_json()["updated"] == 1
-    after = world.events(GRADUATE_REGISTERED)
-    assert len(after) == len(before) + 1
-    assert after[-1]["sequence"] == 2 and after[-1]["data"]["name"] == "改名"
+    registered = world.events(GRADUATE_REGISTERED)
+    changed = upload(client, world.school_user(), csv_file([row(1), row(2, 姓名="改名", 院系="02"), row(3)]))
+    assert (changed.get_json()["created"], changed.get_json()["updated"], changed.get_json()["unchanged"]) == (1, 1, 1)
+    assert len(world.events(GRADUATE_REGISTERED)) == len(registered) + 1  # row 3 only
+    [update] = world.events(GRADUATE_UPDATED)
+    assert update["sequence"] == 2 and update["data"]["name"] == "改名"
+    assert update["subject"] == update["data"]["graduate_id"] == next(
+        e["subject"] for e in registered if e["data"]["exam_number"] == row(2)["考生号"])
     with service.engine.connect() as conn:
         version = conn.execute(select(graduates.c.version).where(graduates.c.name == "改名")).scalar_one()
     assert version == 2
+    again = upload(client, world.school_user(), csv_file([row(1), row(2, 姓名="改名", 院系="02"), row(3)]))
+    assert again.get_json()["unchanged"] == 3 and len(world.events(GRADUATE_UPDATED)) == 1
+
+
+def test_a_changed_identity_number_is_an_update(client, service, world, school):
+    upload(client, world.school_user(), csv_file([row(1)]))
+    response = upload(client, world.school_user(), csv_file([row(1, 身份证号=identity(7))]))
+    assert response.get_json()["updated"] == 1
+    with service.engine.connect() as conn:
+        stored = conn.execute(select(graduates.c.identity_number_encrypted, graduates.c.identity_number_hash)).one()
+    assert service.cipher.decrypt(stored[0]) == identity(7)
+    assert stored[1] == service.cipher.digest(identity(7))
+    assert len(world.events(GRADUATE_UPDATED)) == 1
 
 
 BAD_CHECK_CHAR = identity(1)[:17] + ("0" if identity(1)[17] != "0" else "1")
@@ -188,6 +203,7 @@ def test_progress_is_committed_while_validating(client, service, world, school, 
             seen.append(conn.execute(select(import_jobs.c.processed).where(import_jobs.c.id == job_id)).scalar_one())
 
     monkeypatch.setattr(roster_import, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(roster_import, "PROGRESS_SECONDS", 0)
     monkeypatch.setattr(roster_import, "_finish", finish_and_look)
     assert upload(client, world.school_user(), csv_file([row(i) for i in range(1, 6)])).status_code == 201
     assert seen[:3] == [2, 4, 5]

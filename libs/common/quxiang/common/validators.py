@@ -28,6 +28,7 @@ __all__ = [
     "InvalidIdentifier",
     "check_identity_matches_gender",
     "credit_code_check_char",
+    "gender_of_identity_number",
     "identity_check_char",
     "identity_gender",
     "make_credit_code",
@@ -41,6 +42,13 @@ Gender = Literal["M", "F"]
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 _DIGITS = frozenset("0123456789")
+# The weighted sum of the 17 digits, three at a time: group text -> its share of the sum.
+_ID_GROUPS = tuple((start, min(start + 3, 17)) for start in range(0, 17, 3))
+_ID_GROUP_SUMS = tuple(
+    {f"{n:0{end - start}d}": sum(int(d) * w for d, w in zip(f"{n:0{end - start}d}", _ID_WEIGHTS[start:end],
+                                                              strict=True))
+     for n in range(10 ** (end - start))}
+    for start, end in _ID_GROUPS)
 
 # GB 32100 leaves out I, O, Z, S and V, which read like 1, 0, 2, 5 and U on paper.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -108,7 +116,14 @@ def identity_check_char(first17: str) -> str:
     """The GB 11643 (ISO 7064 MOD 11-2) check character for 17 ASCII digits."""
     if len(first17) != 17 or not set(first17) <= _DIGITS:
         raise ValueError("identity_check_char needs exactly 17 ASCII digits")
-    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _check_char(first17)
+
+
+def _check_char(first17: str) -> str:
+    """``identity_check_char`` for 17 characters already known to be ASCII digits."""
+    g0, g1, g2, g3, g4, g5 = _ID_GROUP_SUMS
+    total = (g0[first17[:3]] + g1[first17[3:6]] + g2[first17[6:9]] + g3[first17[9:12]] + g4[first17[12:15]]
+             + g5[first17[15:17]])
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -132,10 +147,13 @@ def validate_identity_number(
     check character. 15-digit numbers (pre-1999) are refused: every graduate now holds an
     18-digit one.
     """
-    number = _normalise(value, field)
+    if not isinstance(value, str):
+        raise InvalidIdentifier(field, "必须是文本", "type")
+    # NFKC changes no ASCII text: the common case skips it.
+    number = value.strip().upper() if value.isascii() else _normalise(value, field)
     if len(number) != 18:
         raise InvalidIdentifier(field, f"应为18位，实际为{len(number)}位", "length")
-    if not set(number[:17]) <= _DIGITS or not (number[17] in _DIGITS or number[17] == "X"):
+    if not (number.isascii() and number[:17].isdigit()) or not (number[17] in _DIGITS or number[17] == "X"):
         raise InvalidIdentifier(field, "前17位必须是数字，最后一位是数字或X", "charset")
     if number[:2] not in provinces():
         raise InvalidIdentifier(field, "地址码不属于已知的省级行政区划", "region")
@@ -147,14 +165,22 @@ def validate_identity_number(
         raise InvalidIdentifier(field, "出生日期早于1900年", "birth_date")
     if birth > (today or dt.datetime.now(_CHINA_TZ).date()):
         raise InvalidIdentifier(field, "出生日期晚于今天", "birth_date")
-    if identity_check_char(number[:17]) != number[17]:
+    if _check_char(number[:17]) != number[17]:
         raise InvalidIdentifier(field, "校验码不正确，请核对每一位", "check_char")
     return number
 
 
 def identity_gender(value: str, field: str = "身份证号") -> Gender:
     """``"M"`` or ``"F"`` from the 17th digit (odd: male). Validates ``value`` first."""
-    number = validate_identity_number(value, field)
+    return gender_of_identity_number(validate_identity_number(value, field))
+
+
+def gender_of_identity_number(number: str) -> Gender:
+    """``"M"`` or ``"F"`` from the 17th digit of a number ``validate_identity_number`` returned.
+
+    No validation: for callers that validated the number already (a roster import checks it once
+    per row, then its gender from the result).
+    """
     return "M" if int(number[16]) % 2 else "F"
 
 

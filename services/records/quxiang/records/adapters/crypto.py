@@ -55,23 +55,38 @@ def _decode_key(text: str, where: str) -> bytes:
     return key
 
 
+def stored_key_id(stored: str) -> str:
+    """The key id a stored ciphertext or hash names (the part before the colon)."""
+    return stored.partition(":")[0]
+
+
 class IdentityCipher:
     def __init__(self, current: bytes, old: list[bytes] | None = None) -> None:
         self.current_id = key_id(current)
         self._keys: dict[str, bytes] = {key_id(k): k for k in [*(old or []), current]}
+        self._aead: dict[str, AESGCM] = {kid: AESGCM(k) for kid, k in self._keys.items()}
+        # Keyed once; each digest copies the keyed state (cheaper than keying HMAC again).
+        self._macs = {kid: hmac.new(k, digestmod=hashlib.sha256) for kid, k in self._keys.items()}
+        self._sealer = self._aead[self.current_id]
+        self._prefix = f"{self.current_id}:"
+
+    @property
+    def old_ids(self) -> list[str]:
+        """The ids of the keys that still decrypt but no longer encrypt."""
+        return [kid for kid in self._keys if kid != self.current_id]
 
     def encrypt(self, number: str) -> str:
         nonce = os.urandom(12)
-        sealed = AESGCM(self._keys[self.current_id]).encrypt(nonce, number.encode(), None)
-        return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
+        sealed = self._sealer.encrypt(nonce, number.encode(), None)
+        return self._prefix + base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, stored: str) -> str:
         kid, _, body = stored.partition(":")
-        key = self._keys.get(kid)
-        if key is None:
+        aead = self._aead.get(kid)
+        if aead is None:
             raise InvalidKey(f"no key with id {kid} (list it in {OLD_KEYS_ENV})")
         raw = base64.b64decode(body)
-        return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode()
+        return aead.decrypt(raw[:12], raw[12:], None).decode()
 
     def digest(self, number: str) -> str:
         """The hash stored with a new or changed row (current key)."""
@@ -81,8 +96,16 @@ class IdentityCipher:
         """The hashes ``number`` may be stored under, one per known key."""
         return [self._digest(kid, number) for kid in self._keys]
 
+    def matches(self, stored_hash: str, number: str) -> bool:
+        """Whether ``stored_hash`` (under any known key) is the hash of ``number``: one HMAC, under
+        the key the hash names, instead of one per key."""
+        kid = stored_key_id(stored_hash)
+        return kid in self._keys and hmac.compare_digest(self._digest(kid, number), stored_hash)
+
     def _digest(self, kid: str, number: str) -> str:
-        return f"{kid}:{hmac.new(self._keys[kid], number.encode(), hashlib.sha256).hexdigest()}"
+        mac = self._macs[kid].copy()
+        mac.update(number.encode())
+        return f"{kid}:{mac.hexdigest()}"
 
 
 def cipher_from_environment(data_dir: Path, environ: Mapping[str, str] | None = None) -> IdentityCipher:

@@ -11,9 +11,10 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from quxiang.common.reference import UnknownCode, validate_region_code
-from quxiang.common.validators import InvalidIdentifier, check_identity_matches_gender, validate_identity_number
+from quxiang.common.reference import is_valid_region
+from quxiang.common.validators import InvalidIdentifier, gender_of_identity_number, validate_identity_number
 
 # Column header -> attribute; the order is the template's.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -54,9 +55,9 @@ class RowError:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class RosterRow:
-    """One valid roster row, normalised."""
+class RosterRow(NamedTuple):
+    """One valid roster row, normalised. A tuple: an import keeps every row of a file between
+    validating and writing it, so a row must be small and quick to make."""
 
     row: int
     exam_number: str
@@ -90,6 +91,8 @@ class RosterChecker:
     today: dt.date = field(default_factory=dt.date.today)
     _exam_numbers: dict[str, int] = field(default_factory=dict)
     _identity_numbers: dict[str, int] = field(default_factory=dict)
+    _regions: dict[str, bool] = field(default_factory=dict)  # code -> valid: few codes, many rows
+    _shared: dict[str, str] = field(default_factory=dict)    # one copy of each repeated cell value
 
     def check(self, row_number: int, cells: Mapping[str, str]) -> RosterRow | list[RowError]:
         errors: list[RowError] = []
@@ -119,10 +122,12 @@ class RosterChecker:
             bad("专业代码", "应为4到10位数字或大写字母")
         if values["学历"] and values["学历"] not in self.education_levels:
             bad("学历", f"未知的学历代码 {values['学历']}")
-        if values["生源所在地"]:
-            try:
-                validate_region_code(values["生源所在地"], "生源所在地")
-            except UnknownCode:
+        region = values["生源所在地"]
+        if region:
+            valid = self._regions.get(region)
+            if valid is None:
+                valid = self._regions[region] = is_valid_region(region)
+            if not valid:
                 bad("生源所在地", "应为6位行政区划代码（GB/T 2260）")
         year = self._year(values["毕业年份"], bad)
         if values["手机号"] and not _PHONE.match(values["手机号"]):
@@ -133,22 +138,23 @@ class RosterChecker:
         if errors:
             return errors
         assert gender is not None and identity is not None and department_id is not None and year is not None
+        shared = self._shared.setdefault
+        department, major_name, level = values["院系"], values["专业名称"], values["学历"]
         return RosterRow(
-            row=row_number, exam_number=exam, student_number=values["学号"] or None, name=values["姓名"],
-            gender=gender, identity_number=identity, department_code=values["院系"], department_id=department_id,
-            major_code=major_code, major_name=values["专业名称"], education_level=values["学历"],
-            origin_region=values["生源所在地"], graduation_year=year, phone=values["手机号"] or None,
-            email=values["邮箱"] or None)
+            row_number, exam, values["学号"] or None, values["姓名"], gender, identity, shared(department, department),
+            department_id, shared(major_code, major_code), shared(major_name, major_name), shared(level, level),
+            shared(region, region), year, values["手机号"] or None, values["邮箱"] or None)
 
     def _identity(self, value: str, gender: str | None, bad: _Bad) -> str | None:
         if not value:
             return None
         try:
             number = validate_identity_number(value, today=self.today)
-            if gender is not None:
-                check_identity_matches_gender(number, gender)
         except InvalidIdentifier as exc:
             bad("身份证号", exc.reason)
+            return None
+        if gender is not None and gender_of_identity_number(number) != gender:
+            bad("身份证号", "与性别不一致")  # the reason check_identity_matches_gender gives
             return None
         return number
 

@@ -1,21 +1,26 @@
 """Importing a school's roster file: validate the whole file, then write it in one transaction.
 
-Two streaming passes over the uploaded file (spooled to disk by the caller):
-1. validation: every row through ``RosterChecker`` plus the checks that need the database (a 考生号
-   of another school, an identity number already held by another 考生号 of this school). The job's
-   ``processed`` figure is committed every ``PROGRESS_EVERY`` rows in its own short transaction, so
-   ``GET .../imports/<id>`` shows progress. Any error: the job is ``rejected`` with the errors (at
-   most ``MAX_ERRORS``) and nothing is written.
+1. validation, one streaming pass over the uploaded file (spooled to disk by the caller): every row
+   through ``RosterChecker`` plus the checks that need the database (a 考生号 of another school, an
+   identity number already held by another 考生号 of this school). The job's ``processed`` figure is
+   committed in its own short transaction every ``PROGRESS_EVERY`` rows, at most once per
+   ``PROGRESS_SECONDS``, so ``GET .../imports/<id>`` shows progress. Any error: the job is
+   ``rejected`` with the errors (at most ``MAX_ERRORS``) and nothing is written. The valid rows are
+   kept, normalised, as small tuples (``RosterRow``): the write does not read or check the file again.
 2. writing, in one transaction: new 考生号 inserted (version 1), changed rows updated (version + 1),
-   unchanged rows untouched; one ``records.graduate.registered`` per new or changed graduate
-   (sequence = version). Rows and outbox rows go to the database in batches, not held to the end.
+   unchanged rows untouched; one event per new (``records.graduate.registered``) or changed
+   (``records.graduate.updated``) graduate, sequence = version. Rows and outbox rows are streamed to
+   the database (COPY on PostgreSQL, see ``adapters.roster_writer`` and ``quxiang.common.bus.bulk``).
+   Identity numbers are encrypted (current key) and hashed only for rows that are written.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
+import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,19 +28,19 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from quxiang.common.auth.principal import Principal
-from quxiang.common.bus.outbox import outbox_row, write_rows
-from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.bus.bulk import TrustedEvents, copy_rows, uuid4_strings
+from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
 from quxiang.common.reference import education_levels
-from quxiang.records.adapters import repository
-from quxiang.records.adapters.repository import COMPARED, Existing
+from quxiang.records.adapters import repository, roster_writer
+from quxiang.records.adapters.repository import Existing
 from quxiang.records.adapters.roster_files import open_rows
 from quxiang.records.domain.roster import RosterChecker, RosterRow, RowError, missing_columns
 from quxiang.records.service.context import Records
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 1000
-BATCH = 1000
+PROGRESS_EVERY = 1000    # rows between looks at the clock
+PROGRESS_SECONDS = 0.5   # at most one progress commit per this many seconds
 MAX_ERRORS = 1000
 
 
@@ -91,8 +96,8 @@ def import_roster(service: Records, actor: Principal, school_code: str, job_id: 
         existing = repository.existing_graduates(conn, school_code)
     holders = {e.identity_hash: exam for exam, e in existing.items()}
     try:
-        total = _validate(service, school_code, job_id, path, kind, departments, existing, holders)
-        result = _write(service, school_code, job_id, path, kind, departments, existing, total)
+        rows, total = _validate(service, school_code, job_id, path, kind, departments, existing, holders)
+        result = _write(service, school_code, job_id, rows, existing, total)
     except RosterRejected as exc:
         _finish(service, job_id, status="rejected", error_count=exc.total_errors,
                 errors=[e.to_dict() for e in exc.errors])
@@ -118,11 +123,15 @@ def _checker(departments: dict[str, str]) -> RosterChecker:
 
 
 def _validate(service: Records, school_code: str, job_id: str, path: Path, kind: str,
-              departments: dict[str, str], existing: dict[str, Existing], holders: dict[str, str]) -> int:
+              departments: dict[str, str], existing: dict[str, Existing],
+              holders: dict[str, str]) -> tuple[list[RosterRow], int]:
+    """Every row checked; the valid rows, normalised, for the write (no second reading of the file)."""
     checker = _checker(departments)
     errors = _Errors(kept=[])
     total = 0
-    pending: list[RosterRow] = []  # rows whose 考生号 is new to this school: checked against others in batches
+    kept: list[RosterRow] = []
+    new: list[tuple[str, int]] = []  # (考生号, row) new to this school: checked against other schools' at the end
+    last_progress = time.monotonic()
     with open_rows(path, kind) as (header, rows):
         errors.add(missing_columns(header))
         if errors.total:
@@ -132,21 +141,23 @@ def _validate(service: Records, school_code: str, job_id: str, path: Path, kind:
             checked = checker.check(number, cells)
             if isinstance(checked, list):
                 errors.add(checked)
+                kept = []  # the file is rejected: its rows are no longer needed
             else:
-                errors.add(_identity_conflicts(service, checked, holders))
+                if holders:
+                    errors.add(_identity_conflicts(service, checked, holders))
                 if checked.exam_number not in existing:
-                    pending.append(checked)
-            if len(pending) >= BATCH:
-                errors.add(_taken_elsewhere(service, school_code, pending))
-                pending = []
-            if total % PROGRESS_EVERY == 0:
+                    new.append((checked.exam_number, number))
+                if not errors.total:
+                    kept.append(checked)
+            if total % PROGRESS_EVERY == 0 and time.monotonic() - last_progress >= PROGRESS_SECONDS:
                 _finish(service, job_id, processed=total)
-    errors.add(_taken_elsewhere(service, school_code, pending))
+                last_progress = time.monotonic()
+    errors.add(_taken_elsewhere(service, school_code, new))
     if errors.total:
         _finish(service, job_id, processed=total, total=total)
         raise RosterRejected(job_id, errors.kept, errors.total)
     _finish(service, job_id, processed=total, total=total, status="writing")
-    return total
+    return kept, total
 
 
 def _identity_conflicts(service: Records, row: RosterRow, holders: dict[str, str]) -> list[RowError]:
@@ -157,87 +168,61 @@ def _identity_conflicts(service: Records, row: RosterRow, holders: dict[str, str
     return []
 
 
-def _taken_elsewhere(service: Records, school_code: str, rows: list[RosterRow]) -> list[RowError]:
+def _taken_elsewhere(service: Records, school_code: str, rows: list[tuple[str, int]]) -> list[RowError]:
     with service.engine.connect() as conn:
-        taken = repository.exam_numbers_elsewhere(conn, school_code, [r.exam_number for r in rows])
-    return [RowError(r.row, "考生号", "已属于其他学校的生源") for r in rows if r.exam_number in taken]
+        taken = roster_writer.exam_numbers_elsewhere(conn, school_code, [exam for exam, _ in rows])
+    return [RowError(row, "考生号", "已属于其他学校的生源") for exam, row in rows if exam in taken]
 
 
-def _write(service: Records, school_code: str, job_id: str, path: Path, kind: str, departments: dict[str, str],
-           existing: dict[str, Existing], total: int) -> ImportResult:
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with service.unit_of_work() as uow, open_rows(path, kind) as (_, rows):
-        for inserts, updates, events in _batches(service, school_code, _valid_rows(departments, rows), existing,
-                                                 counts):
-            repository.insert_graduates(uow.session, inserts)
-            repository.update_graduates(uow.session, updates)
-            write_rows(uow.session, [outbox_row(uow.catalogue.new_event(
-                GRADUATE_REGISTERED, subject=data["graduate_id"], sequence=sequence, data=data,
-                producer=uow.producer), uow.partitions) for sequence, data in events])
-        repository.update_job(uow.session, job_id, status="succeeded", **counts)
-        uow.commit()
-    return ImportResult(job_id=job_id, total=total, **counts)
-
-
-def _valid_rows(departments: dict[str, str], rows: Iterator[tuple[int, dict[str, str]]]) -> Iterator[RosterRow]:
-    checker = _checker(departments)
-    for number, cells in rows:
-        checked = checker.check(number, cells)
-        if isinstance(checked, list):  # the file was validated a moment ago: it cannot change on disk
-            raise RuntimeError(f"row {number} became invalid between validation and writing")
-        yield checked
-
-
-Batch = tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]
-
-
-def _batches(service: Records, school_code: str, rows: Iterator[RosterRow], existing: dict[str, Existing],
-             counts: dict[str, int]) -> Iterator[Batch]:
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    events: list[tuple[int, dict[str, Any]]] = []
+def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow], existing: dict[str, Existing],
+           total: int) -> ImportResult:
+    """One transaction: new graduates, changed ones, one event each, the job's outcome."""
+    new: list[RosterRow] = []
+    changed: list[tuple[RosterRow, Existing]] = []
+    cipher = service.cipher
     for row in rows:
-        values = _values(row)
         known = existing.get(row.exam_number)
         if known is None:
-            graduate_id = str(uuid.uuid4())
-            stamp = repository.now()
-            inserts.append({"id": graduate_id, "school_code": school_code, "exam_number": row.exam_number,
-                            **values, **_identity(service, row), "version": 1, "created_at": stamp,
-                            "updated_at": stamp})
-            events.append((1, _event_data(graduate_id, school_code, row)))
-            counts["created"] += 1
-        elif _changed(service, known, row, values):
-            updates.append({"b_id": known.id, **values, **_identity(service, row), "version": known.version + 1,
-                            "updated_at": repository.now()})
-            events.append((known.version + 1, _event_data(known.id, school_code, row)))
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-        if len(inserts) + len(updates) >= BATCH:
-            yield inserts, updates, events
-            inserts, updates, events = [], [], []
-    if inserts or updates:
-        yield inserts, updates, events
+            new.append(row)
+        elif _compared(row) != known.values or not cipher.matches(known.identity_hash,
+                                                                                          row.identity_number):
+            changed.append((row, known))
+    unchanged = len(rows) - len(new) - len(changed)
+    stamp = repository.now()
+    new_ids = uuid4_strings(len(new))
+    with service.unit_of_work() as uow:
+        conn = uow.session.connection()
+        roster_writer.insert_graduates(conn, (
+            (graduate_id, school_code, row.exam_number, *_values(row),
+             cipher.encrypt(row.identity_number), cipher.digest(row.identity_number), 1, stamp, stamp)
+            for graduate_id, row in zip(new_ids, new, strict=True)))
+        roster_writer.update_graduates(conn, (
+            (known.id, *_values(row), cipher.encrypt(row.identity_number),
+             cipher.digest(row.identity_number), known.version + 1, stamp)
+            for row, known in changed))
+        registered = TrustedEvents(GRADUATE_REGISTERED, producer=uow.producer, partitions=uow.partitions,
+                                   catalogue=uow.catalogue, occurred_at=stamp)
+        updated = TrustedEvents(GRADUATE_UPDATED, producer=uow.producer, partitions=uow.partitions,
+                                catalogue=uow.catalogue, occurred_at=stamp)
+        copy_rows(uow.session, itertools.chain(
+            (registered.row(graduate_id, 1, _event_data(graduate_id, school_code, row))
+             for graduate_id, row in zip(new_ids, new, strict=True)),
+            (updated.row(known.id, known.version + 1, _event_data(known.id, school_code, row))
+             for row, known in changed)))
+        repository.update_job(conn, job_id, status="succeeded", created=len(new), updated=len(changed),
+                              unchanged=unchanged)
+        uow.commit()
+    return ImportResult(job_id=job_id, total=total, created=len(new), updated=len(changed), unchanged=unchanged)
 
 
-def _values(row: RosterRow) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in COMPARED}
-
-
-def _identity(service: Records, row: RosterRow) -> dict[str, str]:
-    return {"identity_number_encrypted": service.cipher.encrypt(row.identity_number),
-            "identity_number_hash": service.cipher.digest(row.identity_number)}
-
-
-def _changed(service: Records, known: Existing, row: RosterRow, values: dict[str, Any]) -> bool:
-    if tuple(values[c] for c in COMPARED) != known.values:
-        return True
-    return known.identity_hash not in service.cipher.digests(row.identity_number)
+# A row's values as tuples: repository.COMPARED (what a re-import compares) and roster_writer.VALUES.
+_compared = operator.itemgetter(*(RosterRow._fields.index(c) for c in repository.COMPARED))
+_values = operator.itemgetter(*(RosterRow._fields.index(c) for c in roster_writer.VALUES))
 
 
 def _event_data(graduate_id: str, school_code: str, row: RosterRow) -> dict[str, Any]:
-    """The GRADUATE_REGISTERED payload: never the identity number."""
+    """The GRADUATE_REGISTERED / GRADUATE_UPDATED payload, as the schema dumps it (field order
+    included; see quxiang.common.bus.bulk): never the identity number."""
     return {"graduate_id": graduate_id, "exam_number": row.exam_number, "student_number": row.student_number,
             "name": row.name, "school_code": school_code, "department_id": row.department_id,
             "education_level": row.education_level, "graduation_year": row.graduation_year}
