@@ -31,6 +31,7 @@ from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.metrics import OutboxCollector
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
+from quxiang.common.jobs import ScheduledJob
 from quxiang.common.web import broker_check, create_app, database_check, register_collector
 
 ENTRY_POINT_GROUP = "quxiang.services"
@@ -45,6 +46,8 @@ class ServiceDefinition:
     consumers: Callable[[], Mapping[str, Mapping[str, Handler]]] = field(default=lambda: {})
     # Puts demonstration data in place, idempotently (the suite runs it when QX_DEMO_DATA is on).
     demo: Callable[[Config], None] | None = None
+    # The service's scheduled jobs (``qx-jobs <service>`` runs them; the suite in threads).
+    jobs: Callable[[Config], Sequence[ScheduledJob]] = field(default=lambda config: ())
 
     def all_consumers(self) -> dict[str, Mapping[str, Handler]]:
         """The service's own consumers plus the one every service runs: token revocations."""

@@ -10,6 +10,7 @@ PostgreSQL and RabbitMQ. In production each piece runs as its own process instea
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import signal
 import threading
@@ -26,6 +27,7 @@ from quxiang.common.bus.process import prepare_worker_process
 from quxiang.common.bus.relay import Relay
 from quxiang.common.config import Config, load_config
 from quxiang.common.db import make_engine
+from quxiang.common.jobs import run_periodically
 from quxiang.common.logging import configure_logging
 from quxiang.common.migrations import upgrade
 from quxiang.common.service import discover_services
@@ -81,6 +83,8 @@ def build_suite(base: Config, migrate: bool = True) -> Suite:
             # consumer's queue is bound would go to the unrouted queue instead.
             runtime.transport.declare_consumer(runtime.spec)
             suite.workers.append((f"consumer-{consumer}", runtime.run))
+        for job in definition.jobs(config):
+            suite.workers.append((f"job-{name}-{job.name}", functools.partial(run_periodically, job)))
         suite.services.append(name)
     suite.app.mounts.update(mounts)
     return suite

@@ -38,6 +38,10 @@ class GraduateRegistered(Schema):
     department_id = fields.String(allow_none=True, load_default=None)
     education_level = fields.String(allow_none=True, load_default=None)
     graduation_year = fields.Integer(required=True)
+    gender = fields.String(allow_none=True, load_default=None)                  # M / F
+    major_code = fields.String(allow_none=True, load_default=None)
+    major_name = fields.String(allow_none=True, load_default=None)
+    identity_number_masked = fields.String(allow_none=True, load_default=None)  # 440***********1234, for lists
 
 
 class SchoolSettingsUpdated(Schema):

@@ -1,0 +1,36 @@
+"""Scheduled jobs: rounds repeat until stopped, and a failing round does not end the schedule."""
+
+from __future__ import annotations
+
+import threading
+
+from quxiang.common.jobs import ScheduledJob, run_periodically
+from quxiang.common.service import discover_services
+
+
+def test_a_failing_round_is_logged_and_the_next_one_runs(caplog):
+    rounds: list[int] = []
+    stop = threading.Event()
+
+    def work() -> int:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("database away")
+        if len(rounds) == 3:
+            stop.set()
+        return len(rounds)
+
+    thread = threading.Thread(target=run_periodically, args=(ScheduledJob("test", 0.01, work), stop))
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and len(rounds) == 3
+    assert "job test failed" in caplog.text
+
+
+def test_signing_schedules_the_expiry_of_invitations(tmp_path):
+    from quxiang.common.testing.plugin import make_test_config
+
+    signing = discover_services()["signing"]
+    config = make_test_config("signing", f"sqlite:///{tmp_path}/s.db", "embedded", tmp_path)
+    assert [job.name for job in signing.jobs(config)] == ["expire-invitations"]
+    assert discover_services()["stats"].jobs(config) == ()

@@ -1,0 +1,162 @@
+"""Reading and writing the signing tables through a session or a connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quxiang.signing.adapters.tables import (
+    agreement_counters,
+    agreements,
+    departments,
+    employers,
+    graduates,
+    province_modules,
+    school_settings,
+    schools,
+)
+
+Bind = Session | Connection
+
+
+def _upsert(bind: Bind, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
+    where = [table.c[k] == v for k, v in key.items()]
+    if bind.execute(update(table).where(*where).values(**values)).rowcount == 0:
+        bind.execute(insert(table).values(**key, **values))
+
+
+# --- local copies ---------------------------------------------------------------------------------
+
+
+def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
+    _upsert(bind, schools, {"code": code}, {"name": name, "province": province})
+
+
+def set_agreement_type(bind: Bind, code: str, province: str, agreement_type: str, sequence: int) -> None:
+    """Keeps the newest by the event's sequence: a late, older event changes nothing."""
+    current = bind.execute(select(schools).where(schools.c.code == code)).first()
+    if current is None:  # the school's own event has not arrived yet: its name follows
+        bind.execute(insert(schools).values(code=code, name=code, province=province, agreement_type=agreement_type,
+                                            agreement_type_sequence=sequence))
+    elif current.agreement_type_sequence < sequence:
+        bind.execute(update(schools).where(schools.c.code == code)
+                     .values(agreement_type=agreement_type, agreement_type_sequence=sequence))
+
+
+def upsert_department(bind: Bind, department_id: str, school_code: str, code: str, name: str) -> None:
+    _upsert(bind, departments, {"id": department_id}, {"school_code": school_code, "code": code, "name": name})
+
+
+def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
+    exists = bind.execute(select(province_modules.c.province).where(
+        province_modules.c.province == province, province_modules.c.module == module)).first()
+    if not exists:
+        bind.execute(insert(province_modules).values(province=province, module=module, enabled_at=at))
+
+
+def module_enabled(bind: Bind, province: str, module: str) -> bool:
+    return bind.execute(select(province_modules.c.province).where(
+        province_modules.c.province == province, province_modules.c.module == module)).first() is not None
+
+
+def upsert_employer(bind: Bind, values: dict[str, Any]) -> None:
+    _upsert(bind, employers, {"id": values["id"]}, {k: v for k, v in values.items() if k != "id"})
+
+
+def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
+    """The roster row as records announced it; an older version than the one kept changes nothing."""
+    current = bind.execute(select(graduates.c.sequence).where(graduates.c.id == values["id"])).scalar()
+    if current is None:
+        bind.execute(insert(graduates).values(**values, sequence=sequence))
+    elif current < sequence:
+        bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
+
+
+def get_school(bind: Bind, code: str) -> Row | None:
+    return bind.execute(select(schools).where(schools.c.code == code)).first()
+
+
+def get_employer(bind: Bind, employer_id: str) -> Row | None:
+    return bind.execute(select(employers).where(employers.c.id == employer_id)).first()
+
+
+def graduate_id_by_exam_number(bind: Bind, exam_number: str, name: str) -> str | None:
+    return bind.execute(select(graduates.c.id).where(graduates.c.exam_number == exam_number,
+                                                     graduates.c.name == name)).scalar()
+
+
+def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
+    query = (select(graduates, schools.c.province, schools.c.name.label("school_name"),
+                    departments.c.name.label("department_name"))
+             .outerjoin(schools, schools.c.code == graduates.c.school_code)
+             .outerjoin(departments, departments.c.id == graduates.c.department_id)
+             .where(graduates.c.id == graduate_id))
+    return bind.execute(query).first()
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def get_settings(bind: Bind, school_code: str, *, for_update: bool = False) -> Row | None:
+    query = select(school_settings).where(school_settings.c.school_code == school_code)
+    return bind.execute(query.with_for_update() if for_update else query).first()
+
+
+def put_settings(bind: Bind, school_code: str, values: dict[str, Any]) -> None:
+    _upsert(bind, school_settings, {"school_code": school_code}, values)
+
+
+# --- agreements ---------------------------------------------------------------------------------
+
+
+def get_agreement(bind: Bind, agreement_id: str, *, for_update: bool = False) -> Row | None:
+    query = select(agreements).where(agreements.c.id == agreement_id)
+    return bind.execute(query.with_for_update() if for_update else query).first()
+
+
+def insert_agreement(bind: Bind, values: dict[str, Any]) -> None:
+    bind.execute(insert(agreements).values(**values))
+
+
+def update_agreement(bind: Bind, agreement_id: str, expected_version: int, values: dict[str, Any]) -> bool:
+    """Compare-and-set on the version: False if another transaction changed it first."""
+    return bind.execute(update(agreements).where(agreements.c.id == agreement_id,
+                                                 agreements.c.version == expected_version)
+                        .values(**values)).rowcount == 1
+
+
+def held_agreement(bind: Bind, graduate_id: str) -> Row | None:
+    """The graduate's accepted or approved agreement, if any."""
+    return bind.execute(select(agreements).where(
+        agreements.c.graduate_id == graduate_id,
+        agreements.c.status.in_(("department_review", "school_review", "approved")))).first()
+
+
+def expired_invitations(bind: Bind, now: datetime, limit: int) -> list[str]:
+    query = (select(agreements.c.id).where(agreements.c.status == "invited", agreements.c.respond_by < now)
+             .order_by(agreements.c.respond_by).limit(limit))
+    return list(bind.execute(query).scalars())
+
+
+def next_serial(bind: Session, year: int, school_code: str, education_level: str) -> int:
+    """The next agreement serial for (year, school, level). The update locks the counter row until
+    the caller's transaction ends, so two agreements never share a number."""
+    where = (agreement_counters.c.year == year, agreement_counters.c.school_code == school_code,
+             agreement_counters.c.education_level == education_level)
+    for _ in range(2):
+        if bind.execute(update(agreement_counters).where(*where)
+                        .values(last=agreement_counters.c.last + 1)).rowcount:
+            return int(bind.execute(select(agreement_counters.c.last).where(*where)).scalar_one())
+        try:
+            with bind.begin_nested():  # the first of its kind; a concurrent first loses and updates
+                bind.execute(insert(agreement_counters).values(year=year, school_code=school_code,
+                                                               education_level=education_level, last=1))
+            return 1
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"agreement counter {year}/{school_code}/{education_level} could not be claimed")

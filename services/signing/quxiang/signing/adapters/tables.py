@@ -1,0 +1,147 @@
+"""The signing database: agreements (online signing for now) with their audit trail and number
+counters, the schools' signing settings, and local copies of what accounts and records announce
+(schools, departments, switched-on modules, agreement types, employers, graduates)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from quxiang.common.audit import audit_table
+
+metadata = MetaData()
+
+# --- local copies (fed by the consumers) ----------------------------------------------------------
+
+schools = Table(
+    "schools", metadata,
+    Column("code", String(10), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("province", String(2), nullable=False),
+    Column("agreement_type", String(20)),            # accounts.school.agreement_type_set
+    Column("agreement_type_sequence", Integer, nullable=False, server_default="0"),
+)
+
+departments = Table(
+    "departments", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("school_code", String(10), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+)
+
+province_modules = Table(
+    "province_modules", metadata,
+    Column("province", String(2), nullable=False),
+    Column("module", String(20), nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("province", "module", name="pk_province_modules"),
+)
+
+employers = Table(
+    "employers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("credit_code", String(18), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("nature", String(10), nullable=False),
+    Column("industry", String(10), nullable=False),
+    Column("region", String(6), nullable=False),
+)
+
+graduates = Table(
+    "graduates", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("school_code", String(10), nullable=False),
+    Column("exam_number", String(20), nullable=False),
+    Column("student_number", String(30)),
+    Column("name", String(50), nullable=False),
+    Column("gender", String(1)),
+    Column("department_id", String(36)),
+    Column("major_code", String(10)),
+    Column("major_name", String(100)),
+    Column("education_level", String(4)),
+    Column("graduation_year", Integer, nullable=False),
+    Column("identity_number_masked", String(18)),   # never the full number: records keeps that
+    Column("sequence", Integer, nullable=False),     # the roster version last applied
+    Index("ix_signing_graduates_school", "school_code", "department_id"),
+)
+
+# --- the school's signing settings (网签设置) ------------------------------------------------------
+
+school_settings = Table(
+    "school_settings", metadata,
+    Column("school_code", String(10), primary_key=True),
+    Column("department_review", Boolean, nullable=False),
+    Column("notice", Text),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(36), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- agreements ---------------------------------------------------------------------------------
+
+HELD_STATUSES = ("department_review", "school_review", "approved")
+
+agreements = Table(
+    "agreements", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),   # 协议编号
+    Column("flow", String(20), nullable=False),                  # online (offline, supplementary later)
+    Column("initiator", String(10), nullable=False),             # employer, graduate
+    Column("agreement_type", String(20), nullable=False),        # the school's type at invitation
+    Column("status", String(30), nullable=False),
+    Column("graduate_id", String(36), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("department_id", String(36)),
+    Column("education_level", String(4)),
+    Column("graduation_year", Integer, nullable=False),
+    Column("employer_id", String(36), nullable=False),
+    Column("unit", JSON, nullable=False),                        # the employer's data at invitation
+    Column("terms", JSON, nullable=False),                       # domain.terms.Terms
+    Column("respond_by", DateTime(timezone=True)),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    Column("audit_position", Integer, nullable=False),           # anchors the audit chain's end
+    Column("audit_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_agreements_graduate", "graduate_id"),
+    Index("ix_agreements_employer", "employer_id", "status"),
+    Index("ix_agreements_school_status", "school_code", "status"),
+    Index("ix_agreements_expiry", "status", "respond_by"),
+    # A graduate holds at most one accepted or approved agreement: exactly one of two concurrent
+    # acceptances commits, the other hits this index.
+    Index("uq_agreements_held_by_graduate", "graduate_id", unique=True,
+          postgresql_where=text("status IN ('department_review', 'school_review', 'approved')"),
+          sqlite_where=text("status IN ('department_review', 'school_review', 'approved')")),
+    # An employer has at most one open invitation per graduate.
+    Index("uq_agreements_open_invitation", "employer_id", "graduate_id", unique=True,
+          postgresql_where=text("status = 'invited'"), sqlite_where=text("status = 'invited'")),
+)
+
+agreement_counters = Table(
+    "agreement_counters", metadata,
+    Column("year", Integer, nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("education_level", String(4), nullable=False),
+    Column("last", Integer, nullable=False),
+    PrimaryKeyConstraint("year", "school_code", "education_level", name="pk_agreement_counters"),
+)
+
+agreement_audit = audit_table(metadata, "agreement_audit")
+
+SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, school_settings, agreements,
+                  agreement_counters, agreement_audit)

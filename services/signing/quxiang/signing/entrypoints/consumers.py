@@ -1,0 +1,72 @@
+"""Event handlers of signing: local copies of what accounts and records announce.
+
+Handlers get the consumer runtime's unit of work and do not commit: the runtime commits their writes
+with the inbox row that makes a redelivery a no-op. Each is an upsert, and the versioned ones
+(agreement types, roster rows) keep the newest by the event's sequence, so a replay or an
+out-of-order delivery leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from quxiang.common.bus.consumer import Handler
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.contracts import accounts, records
+from quxiang.common.events import Event
+from quxiang.signing.adapters import store
+
+CONSUMER = "signing.directory"
+
+
+def on_school_created(event: Event, uow: UnitOfWork) -> None:
+    data = event.data
+    store.upsert_school(uow.session, data["school_code"], data["name"], data["province"])
+
+
+def on_department_created(event: Event, uow: UnitOfWork) -> None:
+    data = event.data
+    store.upsert_department(uow.session, data["department_id"], data["school_code"], data["code"], data["name"])
+
+
+def on_module_enabled(event: Event, uow: UnitOfWork) -> None:
+    store.enable_module(uow.session, event.data["province"], event.data["module"], event.occurred_at)
+
+
+def on_agreement_type_set(event: Event, uow: UnitOfWork) -> None:
+    data = event.data
+    store.set_agreement_type(uow.session, data["school_code"], data["province"], data["agreement_type"],
+                             event.sequence)
+
+
+def on_employer_registered(event: Event, uow: UnitOfWork) -> None:
+    data = event.data
+    store.upsert_employer(uow.session, {"id": data["employer_id"], "credit_code": data["credit_code"],
+                                        "name": data["name"], "nature": data["nature"],
+                                        "industry": data["industry"], "region": data["region"]})
+
+
+def on_graduate(event: Event, uow: UnitOfWork) -> None:
+    data = event.data
+    store.apply_graduate(uow.session, {
+        "id": data["graduate_id"], "school_code": data["school_code"], "exam_number": data["exam_number"],
+        "student_number": data.get("student_number"), "name": data["name"], "gender": data.get("gender"),
+        "department_id": data.get("department_id"), "major_code": data.get("major_code"),
+        "major_name": data.get("major_name"), "education_level": data.get("education_level"),
+        "graduation_year": data["graduation_year"], "identity_number_masked": data.get("identity_number_masked"),
+    }, event.sequence)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    accounts.SCHOOL_CREATED: on_school_created,
+    accounts.DEPARTMENT_CREATED: on_department_created,
+    accounts.MODULE_ENABLED: on_module_enabled,
+    accounts.AGREEMENT_TYPE_SET: on_agreement_type_set,
+    accounts.EMPLOYER_REGISTERED: on_employer_registered,
+    records.GRADUATE_REGISTERED: on_graduate,
+    records.GRADUATE_UPDATED: on_graduate,
+}
+
+
+def consumers() -> dict[str, Mapping[str, Handler]]:
+    return {CONSUMER: HANDLERS}

@@ -1,0 +1,413 @@
+"""在线签约 use cases: the school's signing settings, the employer's invitation, the graduate's answer,
+the expiry job, the department's and the school's reviews.
+
+Every change locks the agreement row, checks its version, appends to the agreement's hash-chained
+audit trail (keeping the chain's end on the agreement row as its anchor) and records one event, all
+in one transaction. The rule "a graduate holds at most one accepted or approved agreement" is a
+partial unique index: of two acceptances at the same moment exactly one commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+
+from quxiang.common import audit
+from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.context import current_correlation_id
+from quxiang.common.contracts import signing as contracts
+from quxiang.common.reference import employer_natures, industries, position_categories
+from quxiang.common.web.errors import ProblemError
+from quxiang.common.workflow import RefusedTransition
+from quxiang.signing.adapters import store
+from quxiang.signing.adapters.tables import agreement_audit
+from quxiang.signing.domain.online import (
+    AGREEMENT_TYPE_LABELS,
+    DEFAULT_RESPONSE_DAYS,
+    INITIATOR_LABELS,
+    MAX_RESPONSE_DAYS,
+    MIN_RESPONSE_DAYS,
+    ONLINE_SIGNING,
+    Action,
+    AgreementType,
+    Initiator,
+    Status,
+    agreement_number,
+    status_label,
+)
+from quxiang.signing.domain.terms import InvalidTerms, check_terms
+from quxiang.signing.service.context import Signing
+
+EMPLOYMENT = "employment"
+DESTINATION_SIGNED = "10"  # 签就业协议形式就业 (reference/destination_categories.csv)
+MAX_REASON = 500
+
+EVENTS = {
+    Status.INVITED: contracts.AGREEMENT_INVITED, Status.DEPARTMENT_REVIEW: contracts.AGREEMENT_ACCEPTED,
+    Status.DECLINED: contracts.AGREEMENT_DECLINED, Status.EXPIRED: contracts.AGREEMENT_EXPIRED,
+    Status.WITHDRAWN: contracts.AGREEMENT_WITHDRAWN, Status.SCHOOL_REVIEW: contracts.AGREEMENT_DEPARTMENT_APPROVED,
+    Status.DEPARTMENT_REJECTED: contracts.AGREEMENT_REJECTED, Status.SCHOOL_REJECTED: contracts.AGREEMENT_REJECTED,
+    Status.APPROVED: contracts.AGREEMENT_APPROVED,
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def not_found() -> ProblemError:
+    return ProblemError(404, "not_found", detail="对象不存在")
+
+
+# --- availability and the school's settings -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Availability:
+    enabled: bool
+    agreement_type: str | None
+    settings: Row | None
+
+    @property
+    def refusal(self) -> tuple[str, str] | None:
+        if not self.enabled:
+            return "module_not_enabled", "省级用户尚未开通毕业去向登记与网签"
+        if not self.agreement_type:
+            return "agreement_type_unset", "学校的协议类型尚未设置"
+        if self.settings is None:
+            return "settings_incomplete", "学校尚未完成网签设置"
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        refusal = self.refusal
+        return {"enabled": self.enabled, "agreement_type": self.agreement_type,
+                "agreement_type_label": AGREEMENT_TYPE_LABELS[AgreementType(self.agreement_type)]
+                if self.agreement_type else None,
+                "settings_completed": self.settings is not None,
+                "department_review": self.settings.department_review if self.settings else None,
+                "open": refusal is None, "reason": refusal[1] if refusal else None}
+
+
+def availability(bind: store.Bind, school: Row | None) -> Availability:
+    if school is None:
+        return Availability(False, None, None)
+    return Availability(store.module_enabled(bind, school.province, EMPLOYMENT), school.agreement_type,
+                        store.get_settings(bind, school.code))
+
+
+def settings_view(service: Signing, actor: Principal, school_code: str) -> dict[str, Any]:
+    with service.engine.connect() as conn:
+        school = store.get_school(conn, school_code)
+        if school is None or not actor.covers(Scope(province=school.province, school=school_code,
+                                                     department=actor.scope.department)):
+            raise not_found()
+        state = availability(conn, school)
+    settings = state.settings
+    return {"school_code": school_code, **state.as_dict(), "completed": settings is not None,
+            "notice": settings.notice if settings else None, "version": settings.version if settings else 0}
+
+
+def put_settings(service: Signing, actor: Principal, school_code: str, *, department_review: bool,
+                 notice: str | None) -> dict[str, Any]:
+    """网签设置: saved once, the school's settings are complete (an event accounts shows)."""
+    with service.unit_of_work() as uow:
+        school = store.get_school(uow.session, school_code)
+        if school is None:
+            raise not_found()
+        if not actor.covers(Scope(province=school.province, school=school_code)):
+            raise ProblemError(403, "out_of_scope", detail="超出账号的管理范围")
+        current = store.get_settings(uow.session, school_code, for_update=True)
+        version = (current.version if current else 0) + 1
+        store.put_settings(uow.session, school_code, {
+            "department_review": department_review, "notice": (notice or "").strip() or None, "version": version,
+            "updated_by": actor.user_id, "updated_at": now()})
+        uow.record(contracts.SCHOOL_SETTINGS_UPDATED, subject=school_code, sequence=version,
+                   data={"school_code": school_code, "module": EMPLOYMENT, "completed": True})
+        uow.commit()
+    return settings_view(service, actor, school_code)
+
+
+# --- invitations ----------------------------------------------------------------------------------
+
+
+def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, terms: dict[str, Any],
+           response_days: int | None) -> dict[str, Any]:
+    """An employer invites the graduate named by 考生号 and name (both must match the roster)."""
+    if actor.role is not Role.EMPLOYER or not actor.scope.employer:
+        raise ProblemError(403, "role_forbidden", detail="只有用人单位可以发起签约邀请")
+    days = DEFAULT_RESPONSE_DAYS if response_days is None else response_days
+    if not MIN_RESPONSE_DAYS <= days <= MAX_RESPONSE_DAYS:
+        raise ValidationError({"response_days": [f"应约有效期应为{MIN_RESPONSE_DAYS}到{MAX_RESPONSE_DAYS}天"]})
+    try:
+        checked = check_terms(terms)
+    except InvalidTerms as exc:
+        raise ValidationError({"terms": exc.errors}) from None
+    agreement_id = str(uuid.uuid4())
+    try:
+        with service.unit_of_work() as uow:
+            employer = store.get_employer(uow.session, actor.scope.employer)
+            if employer is None:
+                raise ProblemError(409, "employer_unknown", detail="单位信息尚未同步，请稍后再试")
+            graduate = _graduate_by_exam_number(uow.session, exam_number.strip(), name.strip())
+            school = store.get_school(uow.session, graduate.school_code)
+            refusal = availability(uow.session, school).refusal
+            if refusal:
+                raise ProblemError(403, refusal[0], detail=refusal[1])
+            assert school is not None and school.agreement_type
+            stamp = now()
+            serial = store.next_serial(uow.session, graduate.graduation_year, graduate.school_code,
+                                       graduate.education_level or "00")
+            values = {
+                "id": agreement_id, "flow": "online", "initiator": Initiator.EMPLOYER.value,
+                "agreement_type": school.agreement_type, "status": Status.INVITED.value, "graduate_id": graduate.id,
+                "school_code": graduate.school_code, "department_id": graduate.department_id,
+                "education_level": graduate.education_level, "graduation_year": graduate.graduation_year,
+                "employer_id": employer.id, "unit": _unit(employer), "terms": checked.as_dict(),
+                "respond_by": stamp + timedelta(days=days), "accepted_at": None, "decided_at": None,
+                "number": agreement_number(graduate.graduation_year, graduate.school_code,
+                                           graduate.education_level or "00", serial),
+                "version": 1, "created_at": stamp, "updated_at": stamp}
+            entry = _audit(uow, agreement_id, actor, "invite", None, Status.INVITED, None, stamp)
+            store.insert_agreement(uow.session, {**values, "audit_position": entry.position,
+                                                 "audit_hash": entry.hash})
+            _record(uow, values, graduate, Status.INVITED, actor, None)
+            uow.commit()
+    except IntegrityError:
+        raise ProblemError(409, "invitation_open", detail="已向该毕业生发出签约邀请，请等待其应约") from None
+    return detail(service, actor, agreement_id)
+
+
+def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> Row:
+    graduate_id = store.graduate_id_by_exam_number(bind, exam_number, name)
+    graduate = store.get_graduate(bind, graduate_id) if graduate_id else None
+    if graduate is None:
+        raise ProblemError(404, "graduate_not_found", detail="未找到该毕业生：请核对考生号和姓名")
+    return graduate
+
+
+def _unit(employer: Row) -> dict[str, Any]:
+    return {"name": employer.name, "credit_code": employer.credit_code, "nature": employer.nature,
+            "industry": employer.industry, "region": employer.region}
+
+
+# --- the graduate's answer, the employer's withdrawal, expiry ------------------------------------
+
+
+def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
+            reason: str | None = None) -> dict[str, Any]:
+    if actor.role is not Role.GRADUATE:
+        raise ProblemError(403, "role_forbidden", detail="只有毕业生本人可以应约")
+    action = Action.ACCEPT if accept else Action.DECLINE
+    late = False
+    try:
+        with service.unit_of_work() as uow:
+            row = _locked(uow, actor, agreement_id)
+            stamp = now()
+            if Status(row.status) is Status.INVITED and row.respond_by and _aware(row.respond_by) < stamp:
+                # A late answer is refused even if the expiry job has not run: expire it now.
+                _move(uow, row, Action.EXPIRE, _system(), None, stamp)
+                late = True
+            else:
+                if accept and store.held_agreement(uow.session, row.graduate_id) is not None:
+                    raise _held()
+                extra = {"accepted_at": stamp} if accept else {}
+                department_review = _department_review(uow, row.school_code)
+                _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra,
+                      skip_department=accept and not department_review)
+            uow.commit()
+    except IntegrityError:
+        raise _held() from None
+    if late:
+        raise ProblemError(409, "invitation_expired", detail="签约邀请已过应约有效期，不能再应约",
+                           current_status=Status.EXPIRED.value,
+                           current_status_label=status_label(Status.EXPIRED, row.agreement_type), allowed_actions=[])
+    return detail(service, actor, agreement_id)
+
+
+def withdraw(service: Signing, actor: Principal, agreement_id: str) -> dict[str, Any]:
+    if actor.role is not Role.EMPLOYER:
+        raise ProblemError(403, "role_forbidden", detail="只有发出邀请的单位可以撤回")
+    with service.unit_of_work() as uow:
+        row = _locked(uow, actor, agreement_id)
+        _move(uow, row, Action.WITHDRAW, actor, None, now())
+        uow.commit()
+    return detail(service, actor, agreement_id)
+
+
+def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -> int:
+    """The scheduled job: every unanswered invitation past its deadline becomes 签约邀请逾期未回应."""
+    at = at or now()
+    done = 0
+    while True:
+        with service.engine.connect() as conn:
+            due = store.expired_invitations(conn, at, batch)
+        if not due:
+            return done
+        for agreement_id in due:
+            with service.unit_of_work() as uow:
+                row = store.get_agreement(uow.session, agreement_id, for_update=True)
+                if row is not None and Status(row.status) is Status.INVITED:  # answered meanwhile: skip
+                    _move(uow, row, Action.EXPIRE, _system(), None, at)
+                    uow.commit()
+                    done += 1
+        if len(due) < batch:
+            return done
+
+
+# --- reviews -------------------------------------------------------------------------------------
+
+
+def review(service: Signing, actor: Principal, agreement_id: str, approve: bool, reason: str | None) -> dict[str, Any]:
+    level = {Role.DEPARTMENT: "department", Role.SCHOOL: "school"}.get(actor.role)
+    if level is None:
+        raise ProblemError(403, "role_forbidden", detail="只有院系或学校用户可以审核")
+    reason = (reason or "").strip() or None
+    if not approve and not reason:
+        raise ProblemError(422, "reason_required", detail="审核不通过时必须填写原因", field="reason")
+    if reason and len(reason) > MAX_REASON:
+        raise ProblemError(422, "invalid_reason", detail=f"原因不能超过{MAX_REASON}个字符", field="reason")
+    action = {("department", True): Action.DEPARTMENT_APPROVE, ("department", False): Action.DEPARTMENT_REJECT,
+              ("school", True): Action.SCHOOL_APPROVE, ("school", False): Action.SCHOOL_REJECT}[(level, approve)]
+    with service.unit_of_work() as uow:
+        row = _locked(uow, actor, agreement_id)
+        stamp = now()
+        final = action in (Action.SCHOOL_APPROVE, Action.DEPARTMENT_REJECT, Action.SCHOOL_REJECT)
+        _move(uow, row, action, actor, reason, stamp, extra={"decided_at": stamp} if final else {})
+        uow.commit()
+    return detail(service, actor, agreement_id)
+
+
+# --- shared steps --------------------------------------------------------------------------------
+
+
+def _locked(uow: UnitOfWork, actor: Principal, agreement_id: str) -> Row:
+    row = store.get_agreement(uow.session, agreement_id, for_update=True)
+    if row is None or not _visible(uow.session, actor, row):
+        raise not_found()
+    return row
+
+
+def _visible(bind: store.Bind, actor: Principal, row: Row) -> bool:
+    school = store.get_school(bind, row.school_code)
+    return actor.covers(Scope(province=school.province if school else None, school=row.school_code,
+                              department=row.department_id, graduate=row.graduate_id, employer=row.employer_id))
+
+
+def _department_review(uow: UnitOfWork, school_code: str) -> bool:
+    settings = store.get_settings(uow.session, school_code)
+    return True if settings is None else bool(settings.department_review)
+
+
+def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: str | None, stamp: datetime, *,
+          extra: dict[str, Any] | None = None, skip_department: bool = False) -> Status:
+    current = Status(row.status)
+    try:
+        target = ONLINE_SIGNING.next(current, action)
+    except RefusedTransition as exc:
+        problem = exc.as_problem()
+        problem["current_status_label"] = status_label(current, row.agreement_type)
+        raise ProblemError(409, "invalid_state", detail=str(exc).replace(exc.current_label, problem[
+            "current_status_label"]), **problem) from None
+    if skip_department and target is Status.DEPARTMENT_REVIEW:
+        target = Status.SCHOOL_REVIEW
+    entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp)
+    values = {"status": target.value, "version": row.version + 1, "updated_at": stamp,
+              "audit_position": entry.position, "audit_hash": entry.hash, **(extra or {})}
+    if not store.update_agreement(uow.session, row.id, row.version, values):
+        raise ProblemError(409, "concurrent_change", detail="协议刚被其他操作修改，请刷新后重试")
+    graduate = store.get_graduate(uow.session, row.graduate_id)
+    event_status = Status.DEPARTMENT_REVIEW if action is Action.ACCEPT else target  # accepted, whatever comes next
+    _record(uow, {**row._asdict(), **values}, graduate, event_status, actor, reason, status=target)
+    return target
+
+
+def _audit(uow: UnitOfWork, agreement_id: str, actor: Principal, action: str, source: Status | None,
+           target: Status | None, reason: str | None, stamp: datetime) -> audit.AuditEntry:
+    return audit.append(uow.session, agreement_audit, aggregate_id=agreement_id, actor_id=actor.user_id,
+                        actor_role=actor.role.value, action=action, from_state=source.value if source else None,
+                        to_state=target.value if target else None, reason=reason,
+                        request_id=current_correlation_id(), at=stamp)
+
+
+def _system() -> Principal:
+    return Principal("system", Role.ADMIN, Scope())
+
+
+def _held() -> ProblemError:
+    return ProblemError(409, "agreement_held", detail="你已有已应约或已生效的协议，不能再接受其他签约邀请")
+
+
+def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event_status: Status, actor: Principal,
+            reason: str | None, *, status: Status | None = None) -> None:
+    unit, terms = values["unit"], values["terms"]
+    accepted = values.get("accepted_at")
+    approved = (status or event_status) is Status.APPROVED
+    uow.record(EVENTS[event_status], subject=values["id"], sequence=values["version"], data={
+        "agreement_id": values["id"], "agreement_number": values["number"],
+        "agreement_type": values["agreement_type"], "initiator": values["initiator"],
+        "status": (status or event_status).value, "graduate_id": values["graduate_id"],
+        "exam_number": graduate.exam_number if graduate else "", "name": graduate.name if graduate else "",
+        "school_code": values["school_code"], "department_id": values["department_id"],
+        "education_level": values["education_level"], "graduation_year": values["graduation_year"],
+        "employer_id": values["employer_id"], "actor_role": actor.role.value, "reason": reason,
+        "destination_code": DESTINATION_SIGNED, "unit_name": unit["name"], "credit_code": unit["credit_code"],
+        "unit_nature": unit["nature"], "unit_industry": unit["industry"], "unit_region": unit["region"],
+        "position_category": terms["position_category"],
+        "signing_date": _aware(accepted).date().isoformat() if accepted else None,
+        "approved_at": values["updated_at"].isoformat() if approved else None})
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def detail(service: Signing, actor: Principal, agreement_id: str) -> dict[str, Any]:
+    with service.engine.connect() as conn:
+        row = store.get_agreement(conn, agreement_id)
+        if row is None or not _visible(conn, actor, row):
+            raise not_found()
+        graduate = store.get_graduate(conn, row.graduate_id)
+        trail = audit.trail(conn, agreement_audit, agreement_id)
+    return agreement_out(row, graduate, trail)
+
+
+def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] | None = None) -> dict[str, Any]:
+    status = Status(row.status)
+    unit, terms = row.unit, row.terms
+    out: dict[str, Any] = {
+        "id": row.id, "number": row.number, "flow": row.flow, "initiator": row.initiator,
+        "initiator_label": INITIATOR_LABELS[Initiator(row.initiator)], "agreement_type": row.agreement_type,
+        "agreement_type_label": AGREEMENT_TYPE_LABELS[AgreementType(row.agreement_type)],
+        "status": status.value, "status_label": status_label(status, row.agreement_type),
+        "allowed_actions": [a.value for a in ONLINE_SIGNING.allowed(status) if a is not Action.EXPIRE],
+        "respond_by": _aware(row.respond_by).isoformat() if row.respond_by else None,
+        "accepted_at": _aware(row.accepted_at).isoformat() if row.accepted_at else None,
+        "decided_at": _aware(row.decided_at).isoformat() if row.decided_at else None,
+        "version": row.version, "employer_id": row.employer_id,
+        "unit": {**unit, "nature_label": employer_natures().label(unit["nature"], unit["nature"]),
+                 "industry_label": industries().label(unit["industry"], unit["industry"])},
+        "terms": {**terms, "position_category_label": position_categories().label(terms["position_category"],
+                                                                                   terms["position_category"])},
+        "graduate": None if graduate is None else {
+            "id": graduate.id, "exam_number": graduate.exam_number, "name": graduate.name,
+            "school_code": graduate.school_code, "school_name": graduate.school_name,
+            "department_id": graduate.department_id, "department_name": graduate.department_name,
+            "major_name": graduate.major_name, "education_level": graduate.education_level,
+            "identity_number": graduate.identity_number_masked},
+    }
+    if trail is not None:
+        out["history"] = [{"position": e.position, "action": e.action, "actor_id": e.actor_id,
+                           "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state,
+                           "reason": e.reason, "request_id": e.request_id, "at": e.at.isoformat(),
+                           "hash": e.hash} for e in trail]
+    return out
