@@ -96,3 +96,32 @@ def test_decode_round_trips_and_validates_again(catalogue):
         catalogue.decode(b"\xff\xfe")
     with pytest.raises(UnknownEventType):
         catalogue.decode(json.dumps({**body, "type": "records.graduate.gone"}))
+
+
+def test_event_ids_are_random_version_4_uuids_in_canonical_form():
+    from quxiang.common.events import new_event_id
+
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for event_id in ids:
+        parsed = uuid.UUID(event_id)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == event_id
+
+
+@pytest.mark.parametrize(("sent", "received"), [
+    ("0B6C7A8E-1111-4222-8333-944455556666", "0b6c7a8e-1111-4222-8333-944455556666"),
+    ("{0b6c7a8e-1111-4222-8333-944455556666}", "0b6c7a8e-1111-4222-8333-944455556666"),
+    ("0b6c7a8e111142228333944455556666", "0b6c7a8e-1111-4222-8333-944455556666"),
+])
+def test_decode_normalises_the_event_id(catalogue, sent, received):
+    body = json.loads(new(catalogue).to_json())
+    body["event_id"] = sent
+    assert catalogue.decode(json.dumps(body)).event_id == received
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "0b6c7a8e-1111-4222-8333-94445555666", 42, None])
+def test_decode_refuses_a_bad_event_id(catalogue, bad):
+    body = json.loads(new(catalogue).to_json())
+    body["event_id"] = bad
+    with pytest.raises(InvalidEvent):
+        catalogue.decode(json.dumps(body))

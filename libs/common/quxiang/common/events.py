@@ -8,6 +8,7 @@ received bytes back into events through ``Catalogue.decode`` (which validates ag
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -24,6 +25,18 @@ ENVELOPE_FIELDS = (
     "event_id", "type", "version", "occurred_at", "producer", "correlation_id",
     "causation_id", "subject", "sequence", "data",
 )
+# The form str(uuid.UUID(...)) gives; anything else is normalised through uuid.UUID.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # what to_json used to make per call
+_UUID4_CLEAR = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF  # the version nibble and the variant bits
+_UUID4_SET = 0x00000000_0000_4000_8000_000000000000  # version 4, RFC 4122 variant
+
+
+def new_event_id() -> str:
+    """``str(uuid.uuid4())`` in half the time: the same 122 random bits from ``os.urandom``, formatted
+    directly instead of through a UUID object."""
+    h = "%032x" % ((int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR) | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class EventError(ValueError):
@@ -72,7 +85,7 @@ class Event:
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        return _JSON.encode(self.to_dict()).encode()
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ class Catalogue:
         if when.tzinfo is None:
             raise InvalidEvent(f"{type}: occurred_at must carry a time zone")
         return Event(
-            event_id=event_id or str(uuid.uuid4()),
+            event_id=event_id or new_event_id(),
             type=type,
             version=entry.version,
             occurred_at=when.astimezone(UTC),
@@ -164,7 +177,9 @@ class Catalogue:
             raise InvalidEvent(
                 f"{entry.name}: version {raw['version']!r} received, {entry.version} is registered")
         try:
-            event_id = str(uuid.UUID(str(raw["event_id"])))
+            event_id = raw["event_id"]
+            if not (isinstance(event_id, str) and _CANONICAL_UUID.fullmatch(event_id)):
+                event_id = str(uuid.UUID(str(event_id)))
             occurred_at = datetime.fromisoformat(str(raw["occurred_at"]).replace("Z", "+00:00"))
         except ValueError as exc:
             raise InvalidEvent(f"{entry.name}: bad envelope field: {exc}") from None

@@ -119,11 +119,11 @@ class _ConfirmingChannel:
 
 CONTENT_TYPE = "application/json"
 PERSISTENT = 2
-Publication = tuple[str, str, bytes, str | None, dict[str, Any]]
+Publication = tuple[str, str, bytes, str | None, dict[str, Any] | None]
 """What ``_ConfirmingChannel.publish`` sends: exchange, routing key, body, message id, headers."""
 
 
-def _message(body: bytes, message_id: str | None, headers: dict[str, Any]) -> amqp.Message:
+def _message(body: bytes, message_id: str | None, headers: dict[str, Any] | None) -> amqp.Message:
     return amqp.Message(body, delivery_mode=PERSISTENT, content_type=CONTENT_TYPE,
                         message_id=message_id, application_headers=headers)
 
@@ -199,8 +199,9 @@ class AmqpTransport:
         try:
             channel = self._publisher_channel()
             exchange = self.exchange
-            results = channel.publish([(exchange, m.routing_key, m.body, m.message_id, m.headers) for m in messages],
-                                      timeout)
+            # No headers table at all when there are none (the relay's case), like any plain publisher.
+            results = channel.publish([(exchange, m.routing_key, m.body, m.message_id, m.headers or None)
+                                       for m in messages], timeout)
         except _CONNECTION_ERRORS as exc:
             self._drop_publisher()
             raise TransportError(f"publishing failed: {exc}") from exc

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Histogram
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -22,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from quxiang.common.bus.backoff import Backoff
-from quxiang.common.bus.outbox import UnitOfWork, make_session_factory
+from quxiang.common.bus.outbox import UnitOfWork, make_session_factory, pg_text_array
 from quxiang.common.bus.tables import inbox
 from quxiang.common.bus.transport import (
     Ack,
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, UnitOfWork], None]
 
-HANDLED = Counter("qx_consumer_messages_total", "Messages settled by consumers", ["consumer", "outcome"])
+HANDLED = PromCounter("qx_consumer_messages_total", "Messages settled by consumers", ["consumer", "outcome"])
 LAG = Histogram("qx_consumer_lag_seconds", "From an event's occurrence to its handling", ["consumer"],
                 buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300))
 INBOX_RETENTION = timedelta(days=30)
@@ -100,8 +102,8 @@ class ConsumerRuntime:
                          _describe(exc))
         for index, event in ready:
             outcomes[index] = self._handle_one(deliveries[index], event)
-        for outcome in outcomes:
-            self._handled[type(outcome)].inc()
+        for kind, count in Counter(type(o) for o in outcomes).items():
+            self._handled[kind].inc(count)
         self._maybe_prune()
         return [o for o in outcomes if o is not None]
 
@@ -219,8 +221,8 @@ def claim_inbox(session: Session, consumer: str, events: Sequence[Event]) -> set
     if session.get_bind().dialect.name == "postgresql":
         # Arrays as two parameters: a short statement the driver caches and prepares, whatever the
         # batch size (a long multi-row VALUES text is parsed again on every call).
-        result = session.execute(_PG_CLAIM, {"consumer": consumer, "now": now, "ids": list(unique),
-                                             "types": list(unique.values())})
+        result = session.execute(_PG_CLAIM, {"consumer": consumer, "now": now, "ids": pg_text_array(list(unique)),
+                                             "types": pg_text_array(list(unique.values()))})
         return set(result.scalars())
     statement = sqlite_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
     rows = [{"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now} for i, t in unique.items()]

@@ -55,13 +55,13 @@ def write_rows(bind: Session | Connection, rows: list[dict[str, Any]]) -> None:
         params: dict[str, Any] = {"channel": NOTIFY_CHANNEL}
         for column, sql_type in _PG_COLUMNS.items():
             values = [r[column] for r in rows]
-            params[column] = _pg_text_array(values) if sql_type in ("varchar", "text") else values
+            params[column] = pg_text_array(values) if sql_type in ("varchar", "text") else values
         bind.execute(_PG_WRITE, params)
         return
     bind.execute(insert(outbox), rows)
 
 
-def _pg_text_array(values: list[str]) -> str:
+def pg_text_array(values: list[str]) -> str:
     """A PostgreSQL array literal of strings, every element quoted and escaped.
 
     The driver's own list adaptation escapes each element with a regular expression and a Python
