@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -143,5 +144,16 @@ agreement_counters = Table(
 
 agreement_audit = audit_table(metadata, "agreement_audit")
 
+# The approved agreement as rendered once: the bytes are kept (a re-render with another font build
+# would differ) and their SHA-256 is what verification compares.
+agreement_documents = Table(
+    "agreement_documents", metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, school_settings, agreements,
                   agreement_counters, agreement_audit)
+DOCUMENT_TABLES = (agreement_documents,)

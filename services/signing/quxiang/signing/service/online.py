@@ -43,6 +43,7 @@ from quxiang.signing.domain.online import (
     status_label,
 )
 from quxiang.signing.domain.terms import InvalidTerms, check_terms
+from quxiang.signing.service import documents
 from quxiang.signing.service.context import Signing
 
 EMPLOYMENT = "employment"
@@ -326,6 +327,8 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
               "audit_position": entry.position, "audit_hash": entry.hash, **(extra or {})}
     if not store.update_agreement(uow.session, row.id, row.version, values):
         raise ProblemError(409, "concurrent_change", detail="协议刚被其他操作修改，请刷新后重试")
+    if target is Status.APPROVED:
+        documents.store_document(uow.session, {**row._asdict(), **values}, stamp)
     graduate = store.get_graduate(uow.session, row.graduate_id)
     event_status = Status.DEPARTMENT_REVIEW if action is Action.ACCEPT else target  # accepted, whatever comes next
     _record(uow, {**row._asdict(), **values}, graduate, event_status, actor, reason, status=target)
@@ -378,7 +381,10 @@ def detail(service: Signing, actor: Principal, agreement_id: str) -> dict[str, A
             raise not_found()
         graduate = store.get_graduate(conn, row.graduate_id)
         trail = audit.trail(conn, agreement_audit, agreement_id)
-    return agreement_out(row, graduate, trail)
+        document = documents.get_document(conn, agreement_id)
+    out = agreement_out(row, graduate, trail)
+    out["document_sha256"] = document.sha256 if document else None
+    return out
 
 
 def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] | None = None) -> dict[str, Any]:
