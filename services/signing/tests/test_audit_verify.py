@@ -1,0 +1,34 @@
+"""``qx-signing audit-verify``: a clean trail passes; a changed entry and a deleted last entry are
+reported with the agreement and the position, and the command fails."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, update
+
+from quxiang.signing.adapters.tables import agreement_audit
+from quxiang.signing.entrypoints.cli import audit_verify
+
+from .test_online_signing import Scene
+
+
+def test_audit_verify_finds_changed_and_truncated_trails(client, world, service, capsys):
+    scene = Scene(client, world)
+    scene.settings()
+    first = scene.invite(scene.e1).get_json()["id"]
+    second = scene.invite(scene.e2, 2).get_json()["id"]
+    scene.act(first, "accept", world.graduate_user(scene.g1))
+    assert audit_verify(service, None) == 0
+    with service.engine.begin() as conn:
+        conn.execute(update(agreement_audit).where(agreement_audit.c.aggregate_id == first,
+                                                   agreement_audit.c.position == 2).values(actor_role="school"))
+    assert audit_verify(service, None) == 1
+    out = capsys.readouterr().out
+    assert f"agreement {first} position 2: changed" in out and second not in out
+    assert audit_verify(service, second) == 0
+    with service.engine.begin() as conn:
+        last = conn.execute(select(func.max(agreement_audit.c.position))
+                            .where(agreement_audit.c.aggregate_id == second)).scalar_one()
+        conn.execute(delete(agreement_audit).where(agreement_audit.c.aggregate_id == second,
+                                                   agreement_audit.c.position == last))
+    assert audit_verify(service, second) == 1
+    assert f"agreement {second}" in capsys.readouterr().out
