@@ -93,13 +93,17 @@ school_settings = Table(
 
 # --- agreements ---------------------------------------------------------------------------------
 
-HELD_STATUSES = ("department_review", "school_review", "approved")
+# The graduate holds the agreement (no other may be accepted, applied for or registered) while it is
+# in one of these states, whatever the flow.
+HELD_STATUSES = ("application_department_review", "application_school_review", "awaiting_scan",
+                 "department_review", "school_review", "approved", "void_review")
+_HELD_SQL = "status IN (" + ", ".join(f"'{s}'" for s in HELD_STATUSES) + ")"
 
 agreements = Table(
     "agreements", metadata,
     Column("id", String(36), primary_key=True),
     Column("number", String(40), nullable=False, unique=True),   # 协议编号
-    Column("flow", String(20), nullable=False),                  # online (offline, supplementary later)
+    Column("flow", String(20), nullable=False),                  # online, offline, supplementary
     Column("initiator", String(10), nullable=False),             # employer, graduate
     Column("agreement_type", String(20), nullable=False),        # the school's type at invitation
     Column("status", String(30), nullable=False),
@@ -108,12 +112,14 @@ agreements = Table(
     Column("department_id", String(36)),
     Column("education_level", String(4)),
     Column("graduation_year", Integer, nullable=False),
-    Column("employer_id", String(36), nullable=False),
+    Column("employer_id", String(36)),                           # none when the unit is not on the platform
     Column("unit", JSON, nullable=False),                        # the employer's data at invitation
     Column("terms", JSON, nullable=False),                       # domain.terms.Terms
     Column("respond_by", DateTime(timezone=True)),
     Column("accepted_at", DateTime(timezone=True)),
     Column("decided_at", DateTime(timezone=True)),
+    Column("scan_attachment_id", String(36)),                    # offline and supplementary: the signed scan
+    Column("ended_at", DateTime(timezone=True)),                 # terminated or voided
     Column("version", Integer, nullable=False),
     Column("audit_position", Integer, nullable=False),           # anchors the audit chain's end
     Column("audit_hash", String(64), nullable=False),
@@ -126,8 +132,7 @@ agreements = Table(
     # A graduate holds at most one accepted or approved agreement: exactly one of two concurrent
     # acceptances commits, the other hits this index.
     Index("uq_agreements_held_by_graduate", "graduate_id", unique=True,
-          postgresql_where=text("status IN ('department_review', 'school_review', 'approved')"),
-          sqlite_where=text("status IN ('department_review', 'school_review', 'approved')")),
+          postgresql_where=text(_HELD_SQL), sqlite_where=text(_HELD_SQL)),
     # An employer has at most one open invitation per graduate.
     Index("uq_agreements_open_invitation", "employer_id", "graduate_id", unique=True,
           postgresql_where=text("status = 'invited'"), sqlite_where=text("status = 'invited'")),
@@ -154,6 +159,51 @@ agreement_documents = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Uploaded documents (scans, termination letters, proofs), kept in the database with the record
+# they belong to, so a backup or a restore never separates them.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner_type", String(20), nullable=False),            # agreement, termination, destination
+    Column("owner_id", String(36), nullable=False),
+    Column("kind", String(30), nullable=False),                  # scan, termination_letter, proof
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(40), nullable=False),          # judged from the content
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by", String(36), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_attachments_owner", "owner_type", "owner_id"),
+)
+
+# 解约: a request to end an approved agreement. Online: one party asks, the other agrees, the school
+# reviews; offline: the graduate uploads the termination letter and the school reviews.
+terminations = Table(
+    "terminations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agreement_id", String(36), nullable=False),
+    Column("mode", String(10), nullable=False),                  # online, offline
+    Column("requested_by", String(10), nullable=False),          # graduate, employer
+    Column("status", String(30), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("letter_attachment_id", String(36)),
+    Column("school_code", String(10), nullable=False),
+    Column("department_id", String(36)),
+    Column("graduate_id", String(36), nullable=False),
+    Column("employer_id", String(36)),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_terminations_agreement", "agreement_id"),
+    Index("ix_terminations_school_status", "school_code", "status"),
+    # one open termination request per agreement
+    Index("uq_terminations_open", "agreement_id", unique=True,
+          postgresql_where=text("status IN ('awaiting_counterparty', 'school_review')"),
+          sqlite_where=text("status IN ('awaiting_counterparty', 'school_review')")),
+)
+
 SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, school_settings, agreements,
                   agreement_counters, agreement_audit)
 DOCUMENT_TABLES = (agreement_documents,)
+FLOW_TABLES = (attachments, terminations)

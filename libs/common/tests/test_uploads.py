@@ -1,0 +1,36 @@
+"""Uploads are judged by their content and bounded in size."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from quxiang.common.uploads import JPEG, PDF, PNG, detect, read_upload
+from quxiang.common.web.errors import ProblemError
+
+PDF_BYTES = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\0" * 32
+
+
+def test_types_by_content_not_by_name():
+    assert (detect(PDF_BYTES), detect(PNG_BYTES), detect(JPEG_BYTES)) == (PDF, PNG, JPEG)
+    upload = read_upload(io.BytesIO(PNG_BYTES), "scan.pdf")
+    assert upload.content_type == PNG and upload.size == len(PNG_BYTES) and len(upload.sha256) == 64
+    with pytest.raises(ProblemError) as refused:
+        read_upload(io.BytesIO(b"MZ\x90\x00 not a document"), "scan.pdf")
+    assert refused.value.status == 415 and refused.value.code == "unsupported_file_type"
+    with pytest.raises(ProblemError) as only_pdf:
+        read_upload(io.BytesIO(PNG_BYTES), "letter.png", accepted=[PDF])
+    assert only_pdf.value.status == 415 and "PDF" in only_pdf.value.detail
+
+
+def test_size_is_bounded_and_empty_refused():
+    assert read_upload(io.BytesIO(PDF_BYTES), "a.pdf", max_bytes=len(PDF_BYTES)).size == len(PDF_BYTES)
+    with pytest.raises(ProblemError) as too_large:
+        read_upload(io.BytesIO(PDF_BYTES + b"x"), "a.pdf", max_bytes=len(PDF_BYTES))
+    assert too_large.value.status == 413
+    with pytest.raises(ProblemError) as empty:
+        read_upload(io.BytesIO(b""), "a.pdf")
+    assert empty.value.status == 400
