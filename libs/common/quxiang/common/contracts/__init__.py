@@ -4,4 +4,4 @@ A producer and its consumers import the same module, so they agree on the schema
 Importing ``quxiang.common.contracts`` registers them all.
 """
 
-from quxiang.common.contracts import accounts, records, signing  # noqa: F401 - registration on import
+from quxiang.common.contracts import accounts, destinations, records, signing  # noqa: F401 - registration on import

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,11 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quxiang.common.uploads import Upload
 from quxiang.signing.adapters.tables import (
     agreement_counters,
     agreements,
+    attachments,
     departments,
     employers,
     graduates,
@@ -160,3 +163,30 @@ def next_serial(bind: Session, year: int, school_code: str, education_level: str
         except IntegrityError:
             continue
     raise RuntimeError(f"agreement counter {year}/{school_code}/{education_level} could not be claimed")
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def add_attachment(bind: Bind, *, owner_type: str, owner_id: str, kind: str, upload: Upload,
+                   uploaded_by: str, at: datetime) -> str:
+    """Keep an uploaded document (``quxiang.common.uploads.read_upload`` checked it); answers its id."""
+    attachment_id = str(uuid.uuid4())
+    bind.execute(insert(attachments).values(
+        id=attachment_id, owner_type=owner_type, owner_id=owner_id, kind=kind, filename=upload.filename,
+        content_type=upload.content_type, size=upload.size, sha256=upload.sha256, data=upload.data,
+        uploaded_by=uploaded_by, uploaded_at=at))
+    return attachment_id
+
+
+def get_attachment(bind: Bind, attachment_id: str) -> Row | None:
+    return bind.execute(select(attachments).where(attachments.c.id == attachment_id)).first()
+
+
+def attachment_summaries(bind: Bind, owner_type: str, owner_id: str) -> list[Row]:
+    """The owner's attachments without their bytes, oldest first."""
+    query = (select(attachments.c.id, attachments.c.kind, attachments.c.filename, attachments.c.content_type,
+                    attachments.c.size, attachments.c.sha256, attachments.c.uploaded_by, attachments.c.uploaded_at)
+             .where(attachments.c.owner_type == owner_type, attachments.c.owner_id == owner_id)
+             .order_by(attachments.c.uploaded_at))
+    return list(bind.execute(query))

@@ -147,7 +147,9 @@ agreement_counters = Table(
     PrimaryKeyConstraint("year", "school_code", "education_level", name="pk_agreement_counters"),
 )
 
-agreement_audit = audit_table(metadata, "agreement_audit")
+# Every aggregate of signing (agreements, terminations, destination registrations) chains its
+# audit entries here, keyed by its id.
+agreement_audit = audit_table(metadata, "signing_audit")
 
 # The approved agreement as rendered once: the bytes are kept (a re-render with another font build
 # would differ) and their SHA-256 is what verification compares.
