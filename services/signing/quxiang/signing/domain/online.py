@@ -1,10 +1,20 @@
-"""在线签约: the online signing of an employment agreement, from the employer's invitation to the
-school's review. One table of allowed transitions; labels follow the provincial guide.
+"""The agreement's flows, one table of allowed transitions each; labels follow the provincial guide.
 
-An employer invites (签约发起方: 单位); the graduate accepts or rejects before the deadline (no answer in
+在线签约 (online):
+an employer invites (签约发起方: 单位); the graduate accepts or rejects before the deadline (no answer in
 time: expired by the scheduled job, and a late answer is refused even before the job ran); an
 accepted agreement goes to the department, then the school: 审核 for a three-party agreement, 鉴证
 for a two-party one (the school's agreement type when the invitation was made).
+
+线下签约 (offline, initiator 学生): the graduate applies with the unit's data and the terms; the
+department and the school review the application (协议审核); the platform generates the agreement; the
+graduate uploads the stamped scan; the department and the school review the signing (签约审核).
+
+补登 (supplementary, initiator 学生): a paper agreement signed elsewhere, registered with its scan and
+reviewed the same way.
+
+Every flow ends the same way: an approved agreement is in force until a termination (解约, its own
+request, see ``domain.termination``) or a void request (作废) approved by the school ends it.
 """
 
 from __future__ import annotations
@@ -41,6 +51,14 @@ class Status(StrEnum):
     APPROVED = "approved"
     DEPARTMENT_REJECTED = "department_rejected"
     SCHOOL_REJECTED = "school_rejected"
+    APPLICATION_DEPARTMENT_REVIEW = "application_department_review"
+    APPLICATION_SCHOOL_REVIEW = "application_school_review"
+    APPLICATION_DEPARTMENT_REJECTED = "application_department_rejected"
+    APPLICATION_SCHOOL_REJECTED = "application_school_rejected"
+    AWAITING_SCAN = "awaiting_scan"
+    VOID_REVIEW = "void_review"
+    VOIDED = "voided"
+    TERMINATED = "terminated"
 
 
 STATUS_LABELS: Mapping[Status, str] = {
@@ -53,6 +71,14 @@ STATUS_LABELS: Mapping[Status, str] = {
     Status.APPROVED: "签约审核通过",
     Status.DEPARTMENT_REJECTED: "签约审核不通过（院系审核不通过）",
     Status.SCHOOL_REJECTED: "签约审核不通过（学校审核不通过）",
+    Status.APPLICATION_DEPARTMENT_REVIEW: "协议申请 待院系审核",
+    Status.APPLICATION_SCHOOL_REVIEW: "协议申请 待学校审核",
+    Status.APPLICATION_DEPARTMENT_REJECTED: "协议审核不通过（院系审核不通过）",
+    Status.APPLICATION_SCHOOL_REJECTED: "协议审核不通过（学校审核不通过）",
+    Status.AWAITING_SCAN: "待上传签约材料",
+    Status.VOID_REVIEW: "作废申请审核中",
+    Status.VOIDED: "已作废",
+    Status.TERMINATED: "已解约",
 }
 # A two-party agreement is attested (鉴证), not reviewed, by the school.
 TWO_PARTY_LABELS: Mapping[Status, str] = {
@@ -77,6 +103,16 @@ class Action(StrEnum):
     DEPARTMENT_REJECT = "department_reject"
     SCHOOL_APPROVE = "school_approve"
     SCHOOL_REJECT = "school_reject"
+    RESUBMIT_APPLICATION = "resubmit_application"
+    APPLICATION_DEPARTMENT_APPROVE = "application_department_approve"
+    APPLICATION_DEPARTMENT_REJECT = "application_department_reject"
+    APPLICATION_SCHOOL_APPROVE = "application_school_approve"
+    APPLICATION_SCHOOL_REJECT = "application_school_reject"
+    SUBMIT_SCAN = "submit_scan"
+    REQUEST_VOID = "request_void"
+    APPROVE_VOID = "approve_void"
+    REJECT_VOID = "reject_void"
+    TERMINATE = "terminate"
 
 
 ACTION_LABELS: Mapping[Action, str] = {
@@ -84,6 +120,29 @@ ACTION_LABELS: Mapping[Action, str] = {
     Action.WITHDRAW: "撤回签约邀请", Action.DEPARTMENT_APPROVE: "院系审核通过",
     Action.DEPARTMENT_REJECT: "院系审核不通过", Action.SCHOOL_APPROVE: "学校审核（鉴证）通过",
     Action.SCHOOL_REJECT: "学校审核（鉴证）不通过",
+    Action.RESUBMIT_APPLICATION: "重新提交协议申请", Action.APPLICATION_DEPARTMENT_APPROVE: "院系协议审核通过",
+    Action.APPLICATION_DEPARTMENT_REJECT: "院系协议审核不通过", Action.APPLICATION_SCHOOL_APPROVE: "学校协议审核通过",
+    Action.APPLICATION_SCHOOL_REJECT: "学校协议审核不通过", Action.SUBMIT_SCAN: "上传签约材料并提交审核",
+    Action.REQUEST_VOID: "申请作废", Action.APPROVE_VOID: "同意作废", Action.REJECT_VOID: "不同意作废",
+    Action.TERMINATE: "解约生效",
+}
+
+# The signing review and what follows it, the same in every flow.
+_REVIEW_AND_AFTER: dict[Action, dict[Status, Status]] = {
+    Action.DEPARTMENT_APPROVE: {Status.DEPARTMENT_REVIEW: Status.SCHOOL_REVIEW},
+    Action.DEPARTMENT_REJECT: {Status.DEPARTMENT_REVIEW: Status.DEPARTMENT_REJECTED},
+    Action.SCHOOL_APPROVE: {Status.SCHOOL_REVIEW: Status.APPROVED},
+    Action.SCHOOL_REJECT: {Status.SCHOOL_REVIEW: Status.SCHOOL_REJECTED},
+    Action.REQUEST_VOID: {Status.APPROVED: Status.VOID_REVIEW},
+    Action.APPROVE_VOID: {Status.VOID_REVIEW: Status.VOIDED},
+    Action.REJECT_VOID: {Status.VOID_REVIEW: Status.APPROVED},
+    Action.TERMINATE: {Status.APPROVED: Status.TERMINATED},
+}
+# The scan is (re)submitted while awaited, and after a rejected signing review.
+_SCAN: dict[Action, dict[Status, Status]] = {
+    Action.SUBMIT_SCAN: {Status.AWAITING_SCAN: Status.DEPARTMENT_REVIEW,
+                         Status.DEPARTMENT_REJECTED: Status.DEPARTMENT_REVIEW,
+                         Status.SCHOOL_REJECTED: Status.DEPARTMENT_REVIEW},
 }
 
 ONLINE_SIGNING = Workflow("online_signing", {
@@ -91,14 +150,32 @@ ONLINE_SIGNING = Workflow("online_signing", {
     Action.DECLINE: {Status.INVITED: Status.DECLINED},
     Action.EXPIRE: {Status.INVITED: Status.EXPIRED},
     Action.WITHDRAW: {Status.INVITED: Status.WITHDRAWN},
-    Action.DEPARTMENT_APPROVE: {Status.DEPARTMENT_REVIEW: Status.SCHOOL_REVIEW},
-    Action.DEPARTMENT_REJECT: {Status.DEPARTMENT_REVIEW: Status.DEPARTMENT_REJECTED},
-    Action.SCHOOL_APPROVE: {Status.SCHOOL_REVIEW: Status.APPROVED},
-    Action.SCHOOL_REJECT: {Status.SCHOOL_REVIEW: Status.SCHOOL_REJECTED},
+    **_REVIEW_AND_AFTER,
 }, STATUS_LABELS, ACTION_LABELS)
 
+OFFLINE_SIGNING = Workflow("offline_signing", {
+    Action.RESUBMIT_APPLICATION: {Status.APPLICATION_DEPARTMENT_REJECTED: Status.APPLICATION_DEPARTMENT_REVIEW,
+                                  Status.APPLICATION_SCHOOL_REJECTED: Status.APPLICATION_DEPARTMENT_REVIEW},
+    Action.APPLICATION_DEPARTMENT_APPROVE: {Status.APPLICATION_DEPARTMENT_REVIEW: Status.APPLICATION_SCHOOL_REVIEW},
+    Action.APPLICATION_DEPARTMENT_REJECT: {Status.APPLICATION_DEPARTMENT_REVIEW:
+                                          Status.APPLICATION_DEPARTMENT_REJECTED},
+    Action.APPLICATION_SCHOOL_APPROVE: {Status.APPLICATION_SCHOOL_REVIEW: Status.AWAITING_SCAN},
+    Action.APPLICATION_SCHOOL_REJECT: {Status.APPLICATION_SCHOOL_REVIEW: Status.APPLICATION_SCHOOL_REJECTED},
+    **_SCAN,
+    **_REVIEW_AND_AFTER,
+}, STATUS_LABELS, ACTION_LABELS)
+
+SUPPLEMENTARY = Workflow("supplementary_registration", {**_SCAN, **_REVIEW_AND_AFTER}, STATUS_LABELS, ACTION_LABELS)
+
+WORKFLOWS: Mapping[str, Workflow[Status, Action]] = {"online": ONLINE_SIGNING, "offline": OFFLINE_SIGNING,
+                                                     "supplementary": SUPPLEMENTARY}
+# Where a new agreement of each flow starts (online: INVITED; offline: the application's review).
+FIRST_REVIEW = {Status.DEPARTMENT_REVIEW: Status.SCHOOL_REVIEW,
+                Status.APPLICATION_DEPARTMENT_REVIEW: Status.APPLICATION_SCHOOL_REVIEW}
+
 # The graduate holds the agreement (no other may be accepted) in these states.
-HELD = frozenset({Status.DEPARTMENT_REVIEW, Status.SCHOOL_REVIEW, Status.APPROVED})
+HELD = frozenset({Status.APPLICATION_DEPARTMENT_REVIEW, Status.APPLICATION_SCHOOL_REVIEW, Status.AWAITING_SCAN,
+                  Status.DEPARTMENT_REVIEW, Status.SCHOOL_REVIEW, Status.APPROVED, Status.VOID_REVIEW})
 # An employer's invitation to a graduate is open (no second one) in this state.
 OPEN = frozenset({Status.INVITED})
 

@@ -31,10 +31,11 @@ from quxiang.signing.adapters.tables import agreement_audit
 from quxiang.signing.domain.online import (
     AGREEMENT_TYPE_LABELS,
     DEFAULT_RESPONSE_DAYS,
+    FIRST_REVIEW,
     INITIATOR_LABELS,
     MAX_RESPONSE_DAYS,
     MIN_RESPONSE_DAYS,
-    ONLINE_SIGNING,
+    WORKFLOWS,
     Action,
     AgreementType,
     Initiator,
@@ -50,13 +51,36 @@ EMPLOYMENT = "employment"
 DESTINATION_SIGNED = "10"  # 签就业协议形式就业 (reference/destination_categories.csv)
 MAX_REASON = 500
 
+# The event each step announces (creating an agreement announces invited, applied or registered).
 EVENTS = {
-    Status.INVITED: contracts.AGREEMENT_INVITED, Status.DEPARTMENT_REVIEW: contracts.AGREEMENT_ACCEPTED,
-    Status.DECLINED: contracts.AGREEMENT_DECLINED, Status.EXPIRED: contracts.AGREEMENT_EXPIRED,
-    Status.WITHDRAWN: contracts.AGREEMENT_WITHDRAWN, Status.SCHOOL_REVIEW: contracts.AGREEMENT_DEPARTMENT_APPROVED,
-    Status.DEPARTMENT_REJECTED: contracts.AGREEMENT_REJECTED, Status.SCHOOL_REJECTED: contracts.AGREEMENT_REJECTED,
-    Status.APPROVED: contracts.AGREEMENT_APPROVED,
+    Action.ACCEPT: contracts.AGREEMENT_ACCEPTED, Action.DECLINE: contracts.AGREEMENT_DECLINED,
+    Action.EXPIRE: contracts.AGREEMENT_EXPIRED, Action.WITHDRAW: contracts.AGREEMENT_WITHDRAWN,
+    Action.DEPARTMENT_APPROVE: contracts.AGREEMENT_DEPARTMENT_APPROVED,
+    Action.DEPARTMENT_REJECT: contracts.AGREEMENT_REJECTED, Action.SCHOOL_REJECT: contracts.AGREEMENT_REJECTED,
+    Action.SCHOOL_APPROVE: contracts.AGREEMENT_APPROVED,
+    Action.RESUBMIT_APPLICATION: contracts.AGREEMENT_APPLIED,
+    Action.APPLICATION_DEPARTMENT_APPROVE: contracts.AGREEMENT_APPLICATION_ADVANCED,
+    Action.APPLICATION_SCHOOL_APPROVE: contracts.AGREEMENT_APPLICATION_APPROVED,
+    Action.APPLICATION_DEPARTMENT_REJECT: contracts.AGREEMENT_APPLICATION_REJECTED,
+    Action.APPLICATION_SCHOOL_REJECT: contracts.AGREEMENT_APPLICATION_REJECTED,
+    Action.SUBMIT_SCAN: contracts.AGREEMENT_SUBMITTED, Action.REQUEST_VOID: contracts.AGREEMENT_VOID_REQUESTED,
+    Action.REJECT_VOID: contracts.AGREEMENT_VOID_REJECTED, Action.APPROVE_VOID: contracts.AGREEMENT_VOIDED,
+    Action.TERMINATE: contracts.AGREEMENT_TERMINATED,
 }
+ENDED = frozenset({Status.VOIDED, Status.TERMINATED})
+APPLICATION_REVIEW = frozenset({Status.APPLICATION_DEPARTMENT_REVIEW, Status.APPLICATION_SCHOOL_REVIEW})
+# (stage, reviewer level, approved?) -> action; the stage follows the agreement's state.
+REVIEW_ACTIONS = {
+    ("signing", "department", True): Action.DEPARTMENT_APPROVE,
+    ("signing", "department", False): Action.DEPARTMENT_REJECT,
+    ("signing", "school", True): Action.SCHOOL_APPROVE, ("signing", "school", False): Action.SCHOOL_REJECT,
+    ("application", "department", True): Action.APPLICATION_DEPARTMENT_APPROVE,
+    ("application", "department", False): Action.APPLICATION_DEPARTMENT_REJECT,
+    ("application", "school", True): Action.APPLICATION_SCHOOL_APPROVE,
+    ("application", "school", False): Action.APPLICATION_SCHOOL_REJECT,
+}
+FINAL_REVIEW_ACTIONS = frozenset({Action.SCHOOL_APPROVE, Action.DEPARTMENT_REJECT, Action.SCHOOL_REJECT,
+                                  Action.APPLICATION_DEPARTMENT_REJECT, Action.APPLICATION_SCHOOL_REJECT})
 
 
 def now() -> datetime:
@@ -182,7 +206,7 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
             entry = _audit(uow, agreement_id, actor, "invite", None, Status.INVITED, None, stamp)
             store.insert_agreement(uow.session, {**values, "audit_position": entry.position,
                                                  "audit_hash": entry.hash})
-            _record(uow, values, graduate, Status.INVITED, actor, None)
+            _record(uow, values, graduate, contracts.AGREEMENT_INVITED, actor, None, Status.INVITED)
             uow.commit()
     except IntegrityError:
         raise ProblemError(409, "invitation_open", detail="已向该毕业生发出签约邀请，请等待其应约") from None
@@ -223,9 +247,7 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
                 if accept and store.held_agreement(uow.session, row.graduate_id) is not None:
                     raise _held()
                 extra = {"accepted_at": stamp} if accept else {}
-                department_review = _department_review(uow, row.school_code)
-                _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra,
-                      skip_department=accept and not department_review)
+                _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra)
             uow.commit()
     except IntegrityError:
         raise _held() from None
@@ -278,12 +300,12 @@ def review(service: Signing, actor: Principal, agreement_id: str, approve: bool,
         raise ProblemError(422, "reason_required", detail="审核不通过时必须填写原因", field="reason")
     if reason and len(reason) > MAX_REASON:
         raise ProblemError(422, "invalid_reason", detail=f"原因不能超过{MAX_REASON}个字符", field="reason")
-    action = {("department", True): Action.DEPARTMENT_APPROVE, ("department", False): Action.DEPARTMENT_REJECT,
-              ("school", True): Action.SCHOOL_APPROVE, ("school", False): Action.SCHOOL_REJECT}[(level, approve)]
     with service.unit_of_work() as uow:
         row = _locked(uow, actor, agreement_id)
+        stage = "application" if Status(row.status) in APPLICATION_REVIEW else "signing"
+        action = REVIEW_ACTIONS[(stage, level, approve)]
         stamp = now()
-        final = action in (Action.SCHOOL_APPROVE, Action.DEPARTMENT_REJECT, Action.SCHOOL_REJECT)
+        final = action in FINAL_REVIEW_ACTIONS
         _move(uow, row, action, actor, reason, stamp, extra={"decided_at": stamp} if final else {})
         uow.commit()
     return detail(service, actor, agreement_id)
@@ -311,27 +333,31 @@ def _department_review(uow: UnitOfWork, school_code: str) -> bool:
 
 
 def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: str | None, stamp: datetime, *,
-          extra: dict[str, Any] | None = None, skip_department: bool = False) -> Status:
+          extra: dict[str, Any] | None = None) -> Status:
+    """One step of the agreement's flow: the transition table, the school's department-review
+    setting, the audit entry and its anchor, the compare-and-set update, the approved document and
+    the event, in the caller's transaction."""
     current = Status(row.status)
     try:
-        target = ONLINE_SIGNING.next(current, action)
+        target = WORKFLOWS[row.flow].next(current, action)
     except RefusedTransition as exc:
         problem = exc.as_problem()
         problem["current_status_label"] = status_label(current, row.agreement_type)
         raise ProblemError(409, "invalid_state", detail=str(exc).replace(exc.current_label, problem[
             "current_status_label"]), **problem) from None
-    if skip_department and target is Status.DEPARTMENT_REVIEW:
-        target = Status.SCHOOL_REVIEW
+    if target in FIRST_REVIEW and not _department_review(uow, row.school_code):
+        target = FIRST_REVIEW[target]
     entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp)
     values = {"status": target.value, "version": row.version + 1, "updated_at": stamp,
               "audit_position": entry.position, "audit_hash": entry.hash, **(extra or {})}
+    if target in ENDED:
+        values["ended_at"] = stamp
     if not store.update_agreement(uow.session, row.id, row.version, values):
         raise ProblemError(409, "concurrent_change", detail="协议刚被其他操作修改，请刷新后重试")
-    if target is Status.APPROVED:
+    if target is Status.APPROVED and documents.get_document(uow.session, row.id) is None:
         documents.store_document(uow.session, {**row._asdict(), **values}, stamp)
     graduate = store.get_graduate(uow.session, row.graduate_id)
-    event_status = Status.DEPARTMENT_REVIEW if action is Action.ACCEPT else target  # accepted, whatever comes next
-    _record(uow, {**row._asdict(), **values}, graduate, event_status, actor, reason, status=target)
+    _record(uow, {**row._asdict(), **values}, graduate, EVENTS[action], actor, reason, target)
     return target
 
 
@@ -351,15 +377,14 @@ def _held() -> ProblemError:
     return ProblemError(409, "agreement_held", detail="你已有已应约或已生效的协议，不能再接受其他签约邀请")
 
 
-def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event_status: Status, actor: Principal,
-            reason: str | None, *, status: Status | None = None) -> None:
+def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event_type: str, actor: Principal,
+            reason: str | None, status: Status) -> None:
     unit, terms = values["unit"], values["terms"]
     accepted = values.get("accepted_at")
-    approved = (status or event_status) is Status.APPROVED
-    uow.record(EVENTS[event_status], subject=values["id"], sequence=values["version"], data={
+    uow.record(event_type, subject=values["id"], sequence=values["version"], data={
         "agreement_id": values["id"], "agreement_number": values["number"],
-        "agreement_type": values["agreement_type"], "initiator": values["initiator"],
-        "status": (status or event_status).value, "graduate_id": values["graduate_id"],
+        "agreement_type": values["agreement_type"], "initiator": values["initiator"], "flow": values["flow"],
+        "status": status.value, "graduate_id": values["graduate_id"],
         "exam_number": graduate.exam_number if graduate else "", "name": graduate.name if graduate else "",
         "school_code": values["school_code"], "department_id": values["department_id"],
         "education_level": values["education_level"], "graduation_year": values["graduation_year"],
@@ -368,7 +393,7 @@ def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event
         "unit_nature": unit["nature"], "unit_industry": unit["industry"], "unit_region": unit["region"],
         "position_category": terms["position_category"],
         "signing_date": _aware(accepted).date().isoformat() if accepted else None,
-        "approved_at": values["updated_at"].isoformat() if approved else None})
+        "approved_at": values["updated_at"].isoformat() if status is Status.APPROVED else None})
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -395,7 +420,8 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
         "initiator_label": INITIATOR_LABELS[Initiator(row.initiator)], "agreement_type": row.agreement_type,
         "agreement_type_label": AGREEMENT_TYPE_LABELS[AgreementType(row.agreement_type)],
         "status": status.value, "status_label": status_label(status, row.agreement_type),
-        "allowed_actions": [a.value for a in ONLINE_SIGNING.allowed(status) if a is not Action.EXPIRE],
+        "allowed_actions": [a.value for a in WORKFLOWS[row.flow].allowed(status)
+                            if a not in (Action.EXPIRE, Action.TERMINATE)],
         "respond_by": _aware(row.respond_by).isoformat() if row.respond_by else None,
         "accepted_at": _aware(row.accepted_at).isoformat() if row.accepted_at else None,
         "decided_at": _aware(row.decided_at).isoformat() if row.decided_at else None,
