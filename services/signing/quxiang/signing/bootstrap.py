@@ -14,7 +14,7 @@ from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.jobs import ScheduledJob
 from quxiang.common.service import ServiceDefinition, build_app
-from quxiang.signing.entrypoints import consumers, documents_api, online_api
+from quxiang.signing.entrypoints import agreement_flows_api, consumers, destination_api, documents_api, online_api
 from quxiang.signing.entrypoints.context import EXTENSION_KEY
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -32,7 +32,8 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     """The app; ``keys`` replaces the accounts JWKS (tests sign their own tokens)."""
     service = build_signing(config)
     app = build_app(NAME, config, engine=service.engine, keys=keys,
-                    blueprints=[online_api.blueprint, documents_api.blueprint],
+                    blueprints=[online_api.blueprint, documents_api.blueprint, agreement_flows_api.blueprint,
+                                destination_api.blueprint],
                     api_title="网上签约 signing")
     app.extensions[EXTENSION_KEY] = service
     return app

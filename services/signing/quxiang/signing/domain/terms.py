@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from quxiang.common.reference import is_valid_region, position_categories
+from quxiang.common.reference import employer_natures, industries, is_valid_region, position_categories
+from quxiang.common.validators import InvalidIdentifier, validate_credit_code
 
 FIELD_LABELS: Mapping[str, str] = {
     "position_category": "工作职位类别", "job_title": "岗位名称", "work_region": "工作地点（行政区划）",
@@ -46,7 +47,8 @@ class Terms:
 class InvalidTerms(Exception):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         self.errors = dict(errors)
-        super().__init__("；".join(f"{FIELD_LABELS.get(f, f)}：{'，'.join(r)}" for f, r in self.errors.items()))
+        labels = {**FIELD_LABELS, **UNIT_LABELS}
+        super().__init__("；".join(f"{labels.get(f, f)}：{'，'.join(r)}" for f, r in self.errors.items()))
 
 
 def check_terms(data: Mapping[str, Any]) -> Terms:
@@ -88,3 +90,46 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
     if errors:
         raise InvalidTerms(errors)
     return Terms(**values)
+
+
+# --- the unit, typed in by the graduate when it is not on the platform (offline, supplementary) ---
+
+UNIT_LABELS: Mapping[str, str] = {"name": "单位名称", "credit_code": "统一社会信用代码", "nature": "单位性质",
+                                  "industry": "单位行业", "region": "单位所在地"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    credit_code: str
+    nature: str
+    industry: str
+    region: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_unit(data: Mapping[str, Any]) -> Unit:
+    """The unit's data checked against the code tables; every error at once (``InvalidTerms``)."""
+    errors: dict[str, list[str]] = {}
+    values = {name: (str(data.get(name) or "")).strip() for name in UNIT_LABELS}
+    for name, value in values.items():
+        if not value:
+            errors.setdefault(name, []).append("必填")
+    if len(values["name"]) > 100:
+        errors.setdefault("name", []).append("不能超过100个字符")
+    if values["credit_code"]:
+        try:
+            values["credit_code"] = validate_credit_code(values["credit_code"])
+        except InvalidIdentifier as exc:
+            errors.setdefault("credit_code", []).append(exc.reason)
+    if values["nature"] and values["nature"] not in employer_natures():
+        errors.setdefault("nature", []).append(f"未知的单位性质代码 {values['nature']}")
+    if values["industry"] and values["industry"] not in industries():
+        errors.setdefault("industry", []).append(f"未知的单位行业代码 {values['industry']}")
+    if values["region"] and not is_valid_region(values["region"]):
+        errors.setdefault("region", []).append("应为6位行政区划代码（GB/T 2260）")
+    if errors:
+        raise InvalidTerms(errors)
+    return Unit(**values)

@@ -1,7 +1,8 @@
 """The approved agreement's PDF and its verification.
 
 - ``GET /agreements/<id>/agreement.pdf``: the graduate, the employer, and province, school and
-  department users in scope; 409 while the agreement has not been approved.
+  department users in scope: the approved agreement as kept; for an offline agreement whose
+  application was approved, the generated agreement to print and stamp; otherwise 409.
 - ``POST /agreements/verify``: anyone; a PDF (multipart ``file``, at most 10 MB) or ``{sha256}``;
   answers whether it is genuine and the agreement's current state (a terminated one says so).
 """
@@ -16,6 +17,7 @@ from flask_smorest import Blueprint
 from quxiang.common.auth import current_principal, public, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.web.errors import ProblemError
+from quxiang.signing.adapters import store
 from quxiang.signing.entrypoints.context import signing
 from quxiang.signing.service import documents, online
 
@@ -31,11 +33,14 @@ def download(agreement_id: str) -> flask.Response:
     detail = online.detail(signing(), current_principal(), agreement_id)  # 404 outside the caller's scope
     with signing().engine.connect() as conn:
         document = documents.get_document(conn, agreement_id)
-    if document is None:
+        generated = None if document else documents.generated_agreement(conn, store.get_agreement(conn, agreement_id))
+    if document is None and generated is None:
         raise ProblemError(409, "not_approved", detail="协议审核通过后才能下载", current_status=detail["status"])
-    response = flask.Response(bytes(document.pdf), mimetype="application/pdf")
+    pdf = bytes(document.pdf) if document else generated
+    response = flask.Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"attachment; filename=agreement-{detail['number']}.pdf"
-    response.headers["X-Content-SHA256"] = document.sha256
+    if document:
+        response.headers["X-Content-SHA256"] = document.sha256
     return response
 
 

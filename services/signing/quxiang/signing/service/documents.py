@@ -74,6 +74,20 @@ def store_document(bind: store.Bind, row: Any, approved_at: datetime) -> str:
     return digest
 
 
+GENERATED = frozenset({Status.AWAITING_SCAN, Status.DEPARTMENT_REVIEW, Status.SCHOOL_REVIEW,
+                       Status.DEPARTMENT_REJECTED, Status.SCHOOL_REJECTED})
+
+
+def generated_agreement(bind: store.Bind, row: Row) -> bytes | None:
+    """线下签约: once the application is approved, the platform generates the agreement to print,
+    sign and stamp. Rendered on request; only the approved agreement's document is kept."""
+    if row.flow != "offline" or Status(row.status) not in GENERATED:
+        return None
+    graduate = store.get_graduate(bind, row.graduate_id)
+    school = store.get_school(bind, row.school_code)
+    return render_agreement(build_document(row._asdict(), graduate, school, row.updated_at))
+
+
 def get_document(bind: store.Bind, agreement_id: str) -> Row | None:
     return bind.execute(select(agreement_documents).where(agreement_documents.c.agreement_id == agreement_id)).first()
 

@@ -246,6 +246,8 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
             else:
                 if accept and store.held_agreement(uow.session, row.graduate_id) is not None:
                     raise _held()
+                if accept:
+                    refuse_if_destination(uow.session, row.graduate_id)
                 extra = {"accepted_at": stamp} if accept else {}
                 _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra)
             uow.commit()
@@ -371,6 +373,16 @@ def _audit(uow: UnitOfWork, agreement_id: str, actor: Principal, action: str, so
 
 def _system() -> Principal:
     return Principal("system", Role.ADMIN, Scope())
+
+
+def refuse_if_destination(bind: store.Bind, graduate_id: str) -> None:
+    """A graduate with a destination registration under review or approved holds no agreement."""
+    try:
+        from quxiang.signing.adapters.destination_store import current_destination
+    except ImportError:  # destination registration not installed yet
+        return
+    if current_destination(bind, graduate_id) is not None:
+        raise ProblemError(409, "destination_registered", detail="你已登记其他毕业去向，如需签约请先申请作废该登记")
 
 
 def _held() -> ProblemError:
