@@ -1,0 +1,40 @@
+"""去向登记 tables: the registrations (their audit trail is the shared ``signing_audit``, their proofs
+the shared ``attachments`` with owner_type "destination")."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, Text, text
+
+from quxiang.signing.adapters.tables import metadata
+
+_NOT_VOIDED = "status <> 'voided'"
+
+destination_registrations = Table(
+    "destination_registrations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("graduate_id", String(36), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("department_id", String(36)),
+    Column("education_level", String(4)),
+    Column("graduation_year", Integer, nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("destination_code", String(4), nullable=False),        # 毕业去向类别代码
+    Column("fields", JSON, nullable=False),                       # the category's fields (domain.destination)
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),                # approved or rejected
+    Column("void_reason", Text),
+    Column("voided_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    Column("audit_position", Integer, nullable=False),            # anchors the audit chain's end
+    Column("audit_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_destination_registrations_graduate", "graduate_id"),
+    Index("ix_destination_registrations_school_status", "school_code", "status"),
+    # At most one registration per graduate that is not voided: of two concurrent first
+    # registrations exactly one commits; after voiding, the graduate registers again.
+    Index("uq_destination_registrations_graduate", "graduate_id", unique=True,
+          postgresql_where=text(_NOT_VOIDED), sqlite_where=text(_NOT_VOIDED)),
+)
+
+DESTINATION_TABLES = (destination_registrations,)
