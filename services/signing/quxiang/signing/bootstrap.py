@@ -14,7 +14,14 @@ from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.jobs import ScheduledJob
 from quxiang.common.service import ServiceDefinition, build_app
-from quxiang.signing.entrypoints import agreement_flows_api, consumers, destination_api, documents_api, online_api
+from quxiang.signing.entrypoints import (
+    agreement_flows_api,
+    consumers,
+    destination_api,
+    documents_api,
+    online_api,
+    termination_api,
+)
 from quxiang.signing.entrypoints.context import EXTENSION_KEY
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -33,7 +40,7 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     service = build_signing(config)
     app = build_app(NAME, config, engine=service.engine, keys=keys,
                     blueprints=[online_api.blueprint, documents_api.blueprint, agreement_flows_api.blueprint,
-                                destination_api.blueprint],
+                                termination_api.blueprint, destination_api.blueprint],
                     api_title="网上签约 signing")
     app.extensions[EXTENSION_KEY] = service
     return app

@@ -22,6 +22,7 @@ from quxiang.signing.adapters.tables import (
     province_modules,
     school_settings,
     schools,
+    terminations,
 )
 
 Bind = Session | Connection
@@ -190,3 +191,26 @@ def attachment_summaries(bind: Bind, owner_type: str, owner_id: str) -> list[Row
              .where(attachments.c.owner_type == owner_type, attachments.c.owner_id == owner_id)
              .order_by(attachments.c.uploaded_at))
     return list(bind.execute(query))
+
+
+# --- terminations --------------------------------------------------------------------------------
+
+
+def get_termination(bind: Bind, termination_id: str, *, for_update: bool = False) -> Row | None:
+    query = select(terminations).where(terminations.c.id == termination_id)
+    return bind.execute(query.with_for_update() if for_update else query).first()
+
+
+def insert_termination(bind: Bind, values: dict[str, Any]) -> None:
+    bind.execute(insert(terminations).values(**values))
+
+
+def update_termination(bind: Bind, termination_id: str, expected_version: int, values: dict[str, Any]) -> bool:
+    return bind.execute(update(terminations).where(terminations.c.id == termination_id,
+                                                   terminations.c.version == expected_version)
+                        .values(**values)).rowcount == 1
+
+
+def terminations_of(bind: Bind, agreement_id: str) -> list[Row]:
+    return list(bind.execute(select(terminations).where(terminations.c.agreement_id == agreement_id)
+                             .order_by(terminations.c.created_at)))

@@ -195,6 +195,8 @@ terminations = Table(
     Column("graduate_id", String(36), nullable=False),
     Column("employer_id", String(36)),
     Column("version", Integer, nullable=False),
+    Column("audit_position", Integer, nullable=False),
+    Column("audit_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_terminations_agreement", "agreement_id"),

@@ -43,7 +43,7 @@ class SupplementaryIn(OfflineIn):
     signed_on = fields.Date(required=True, metadata={"description": "签约日期"})
 
 
-class ReasonIn(Schema):
+class VoidReasonIn(Schema):
     reason = fields.String(load_default=None, allow_none=True)
 
 
@@ -97,7 +97,7 @@ def download_scan(agreement_id: str) -> flask.Response:
 
 
 @blueprint.route("/agreements/<agreement_id>/void-request", methods=["POST"])
-@blueprint.arguments(ReasonIn)
+@blueprint.arguments(VoidReasonIn)
 @requires(Role.GRADUATE)
 def request_void(body: dict[str, Any], agreement_id: str) -> dict[str, Any]:
     return agreement_flows.request_void(signing(), current_principal(), agreement_id, body.get("reason"))

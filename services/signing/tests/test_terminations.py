@@ -1,0 +1,127 @@
+"""解约: online (either party asks, the other answers, the school reviews) and offline (the letter),
+every refused step, the agreement ending, signing again afterwards, the events and the history."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from quxiang.common.contracts import signing as contracts
+
+from .conftest import TERMS
+from .test_agreement_flows import PNG, UNIT, approve, post
+from .test_online_signing import Scene
+
+
+@pytest.fixture
+def signed(client, world):
+    scene = Scene(client, world)
+    scene.settings()
+    scene.graduate_headers = world.graduate_user(scene.g1)
+    scene.employer_headers = world.employer_user(scene.e1)
+    scene.department = world.department_user(scene.cs)
+    agreement = scene.invite(scene.e1).get_json()["id"]
+    scene.act(agreement, "accept", scene.graduate_headers)
+    approve(scene, agreement)
+    scene.agreement = agreement
+    return scene
+
+
+def ask(scene, headers, reason="个人原因"):
+    return scene.client.post(f"/agreements/{scene.agreement}/terminations", headers=headers, json={"reason": reason})
+
+
+def test_online_termination_by_the_graduate(signed, world):
+    assert ask(signed, signed.graduate_headers, "").status_code == 422
+    asked = ask(signed, signed.graduate_headers)
+    assert asked.status_code == 201
+    termination = asked.get_json()
+    assert (termination["status"], termination["requested_by_label"]) == ("awaiting_counterparty", "学生")
+    assert ask(signed, signed.employer_headers).get_json()["code"] == "termination_open"
+    tid = termination["id"]
+    own = post(signed, f"/terminations/{tid}/agree", headers=signed.graduate_headers)
+    assert own.status_code == 403 and own.get_json()["code"] == "counterparty_only"
+    early = post(signed, f"/terminations/{tid}/reviews", {"decision": "approve"}, headers=signed.school)
+    assert early.status_code == 409 and early.get_json()["current_status"] == "awaiting_counterparty"
+    assert post(signed, f"/terminations/{tid}/agree", headers=signed.employer_headers).get_json()[
+        "status"] == "school_review"
+    assert post(signed, f"/terminations/{tid}/reviews", {"decision": "approve"},
+                headers=signed.department).status_code == 403
+    done = post(signed, f"/terminations/{tid}/reviews", {"decision": "approve"}, headers=signed.school).get_json()
+    assert done["status_label"] == "解约审核通过" and done["agreement_status"] == "terminated"
+    assert done["agreement_status_label"] == "已解约"
+    assert [h["action"] for h in done["history"]] == ["request", "agree", "school_approve"]
+    detail = signed.client.get(f"/agreements/{signed.agreement}", headers=signed.school).get_json()
+    assert detail["history"][-1]["action"] == "terminate" and detail["history"][-1]["reason"] == "个人原因"
+    assert [e["type"] for e in world.events("signing.termination")] == [
+        contracts.TERMINATION_REQUESTED, contracts.TERMINATION_AGREED, contracts.TERMINATION_APPROVED]
+    ended = world.events(contracts.AGREEMENT_TERMINATED)[0]["data"]
+    assert ended["agreement_number"] == detail["number"] and ended["unit_name"] and ended["destination_code"] == "10"
+    verified = signed.client.post("/agreements/verify", json={"sha256": detail["document_sha256"]}).get_json()
+    assert verified["genuine"] is True and verified["status_label"] == "已解约" and verified["in_force"] is False
+    # the graduate may sign again
+    again = signed.invite(signed.e2).get_json()["id"]
+    assert signed.act(again, "accept", signed.graduate_headers).status_code == 200
+
+
+def test_declined_withdrawn_and_rejected_requests_keep_the_agreement(signed):
+    tid = ask(signed, signed.employer_headers).get_json()["id"]
+    assert post(signed, f"/terminations/{tid}/disagree", {}, headers=signed.graduate_headers).status_code == 422
+    declined = post(signed, f"/terminations/{tid}/disagree", {"reason": "不同意"}, headers=signed.graduate_headers)
+    assert declined.get_json()["status_label"] == "对方不同意解约"
+    second = ask(signed, signed.employer_headers).get_json()["id"]
+    assert post(signed, f"/terminations/{second}/withdraw", headers=signed.graduate_headers).status_code == 403
+    assert post(signed, f"/terminations/{second}/withdraw", headers=signed.employer_headers).get_json()[
+        "status"] == "withdrawn"
+    third = ask(signed, signed.graduate_headers).get_json()["id"]
+    post(signed, f"/terminations/{third}/agree", headers=signed.employer_headers)
+    rejected = post(signed, f"/terminations/{third}/reviews", {"decision": "reject", "reason": "材料不全"},
+                    headers=signed.school).get_json()
+    assert rejected["status"] == "school_rejected" and rejected["agreement_status"] == "approved"
+    listed = signed.client.get(f"/agreements/{signed.agreement}/terminations", headers=signed.school).get_json()
+    assert [t["status"] for t in listed["items"]] == ["counterparty_declined", "withdrawn", "school_rejected"]
+
+
+def test_offline_termination_with_the_letter(client, world):
+    scene = Scene(client, world)
+    scene.settings(department_review=False)
+    graduate = world.graduate_user(scene.g1)
+    agreement = post_offline(scene, graduate)
+    online_ask = client.post(f"/agreements/{agreement}/terminations", headers=graduate, json={"reason": "x"})
+    assert online_ask.status_code == 409 and online_ask.get_json()["code"] == "offline_only"
+
+    def letter(data, headers=graduate):
+        return client.post(f"/agreements/{agreement}/terminations", headers=headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(data), "letter.pdf"), "reason": "单位撤销录用"})
+
+    assert letter(b"plain text, not a letter").status_code == 415
+    made = letter(PNG)
+    assert made.status_code == 201 and made.get_json()["status"] == "school_review"
+    tid = made.get_json()["id"]
+    assert client.get(f"/terminations/{tid}/letter", headers=scene.school).get_data() == PNG
+    done = client.post(f"/terminations/{tid}/reviews", headers=scene.school, json={"decision": "approve"}).get_json()
+    assert done["agreement_status"] == "terminated"
+
+
+def post_offline(scene, graduate):
+    created = scene.client.post("/agreements/supplementary", headers=graduate,
+                                json={"unit": UNIT, "terms": TERMS, "signed_on": "2026-03-02"}).get_json()
+    scene.client.post(f"/agreements/{created['id']}/scan", headers=graduate, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(PNG), "scan.png")})
+    approved = scene.review(created["id"], scene.school).get_json()
+    assert approved["status"] == "approved"
+    return created["id"]
+
+
+def test_only_an_agreement_in_force_ends_and_only_its_parties_ask(client, world):
+    scene = Scene(client, world)
+    scene.settings()
+    agreement = scene.invite(scene.e1).get_json()["id"]
+    refused = client.post(f"/agreements/{agreement}/terminations", headers=world.employer_user(scene.e1),
+                          json={"reason": "x"})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "not_in_force"
+    assert client.post(f"/agreements/{agreement}/terminations", headers=world.employer_user(scene.e2),
+                       json={"reason": "x"}).status_code == 404
+    assert client.post(f"/agreements/{agreement}/terminations", headers=scene.school,
+                       json={"reason": "x"}).status_code == 403
