@@ -148,3 +148,14 @@ def test_void_request_and_review(ready, world):
     genuine = ready.client.post("/agreements/verify", json={"sha256": voided["document_sha256"]}).get_json()
     assert genuine["genuine"] is True and genuine["status"] == "voided" and genuine["in_force"] is False
     assert post(ready, "/agreements/offline", {"unit": UNIT, "terms": TERMS}).status_code == 201  # free again
+
+
+def test_a_registered_destination_blocks_signing(ready, world):
+    invitation = ready.invite(ready.e1).get_json()["id"]
+    submitted = ready.client.post(f"/graduates/{ready.g1}/destination/submit", headers=ready.graduate_headers,
+                                  json={"destination_code": "70", "fields": {}})
+    assert submitted.status_code == 200, submitted.get_json()
+    refused = ready.act(invitation, "accept", ready.graduate_headers)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "destination_registered"
+    offline = post(ready, "/agreements/offline", {"unit": UNIT, "terms": TERMS})
+    assert offline.status_code == 409 and offline.get_json()["code"] == "destination_registered"

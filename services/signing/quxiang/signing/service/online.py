@@ -26,7 +26,7 @@ from quxiang.common.contracts import signing as contracts
 from quxiang.common.reference import employer_natures, industries, position_categories
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
-from quxiang.signing.adapters import store
+from quxiang.signing.adapters import destination_store, store
 from quxiang.signing.adapters.tables import agreement_audit
 from quxiang.signing.domain.online import (
     AGREEMENT_TYPE_LABELS,
@@ -377,11 +377,7 @@ def _system() -> Principal:
 
 def refuse_if_destination(bind: store.Bind, graduate_id: str) -> None:
     """A graduate with a destination registration under review or approved holds no agreement."""
-    try:
-        from quxiang.signing.adapters.destination_store import current_destination
-    except ImportError:  # destination registration not installed yet
-        return
-    if current_destination(bind, graduate_id) is not None:
+    if destination_store.current_destination(bind, graduate_id) is not None:
         raise ProblemError(409, "destination_registered", detail="你已登记其他毕业去向，如需签约请先申请作废该登记")
 
 
