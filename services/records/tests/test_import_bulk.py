@@ -26,7 +26,9 @@ from quxiang.common.validators import (
 from .roster_data import identity
 
 DATA = {"graduate_id": "g-1", "exam_number": "26440100000001", "student_number": None, "name": '学生"\\\t一',
-        "school_code": "10558", "department_id": "d-1", "education_level": "31", "graduation_year": 2026}
+        "school_code": "10558", "department_id": "d-1", "education_level": "31", "graduation_year": 2026,
+        "gender": "F", "major_code": "080901", "major_name": "计算机科学与技术",
+        "identity_number_masked": "440***********003X"}
 
 
 @pytest.mark.parametrize("type_", [GRADUATE_REGISTERED, GRADUATE_UPDATED])
@@ -41,6 +43,17 @@ def test_a_trusted_row_is_the_validated_row(type_):
     slow.pop("created_at")
     assert fast == slow
     assert json.loads(fast["payload"])["correlation_id"] == "corr-1"
+
+
+def test_data_unlike_the_schema_is_refused_at_the_first_row():
+    events = TrustedEvents(GRADUATE_REGISTERED, producer="records", partitions=4)
+    with pytest.raises(InvalidEvent, match="not what the schema gives"):
+        events.row("g-1", 1, {k: v for k, v in DATA.items() if k != "gender"})  # a field left out
+    with pytest.raises(InvalidEvent, match="not what the schema gives"):
+        events.row("g-1", 1, dict(reversed(DATA.items())))  # another order: another JSON
+    with pytest.raises(InvalidEvent, match="invalid data"):
+        events.row("g-1", 1, {**DATA, "graduation_year": "soon"})
+    events.row("g-1", 1, DATA)
 
 
 def test_trusted_rows_get_fresh_ids_and_refuse_a_bad_sequence():

@@ -43,8 +43,11 @@ def test_a_valid_csv_is_imported_with_one_event_per_graduate(client, service, wo
     assert len(events) == 3
     assert {e["sequence"] for e in events} == {1}
     assert events[0]["data"]["exam_number"] == row(1)["考生号"]
-    assert set(events[0]["data"]) == {"graduate_id", "exam_number", "student_number", "name", "school_code",
-                                      "department_id", "education_level", "graduation_year"}
+    assert list(events[0]["data"]) == ["graduate_id", "exam_number", "student_number", "name", "school_code",
+                                       "department_id", "education_level", "graduation_year", "gender",
+                                       "major_code", "major_name", "identity_number_masked"]
+    assert events[2]["data"]["gender"] == "F" and events[0]["data"]["major_name"] == "计算机科学与技术"
+    assert events[0]["data"]["identity_number_masked"] == identity(1)[:3] + "*" * 11 + identity(1)[-4:]
     status = client.get(f"/schools/10558/roster/imports/{job['id']}", headers=world.school_user())
     assert status.status_code == 200
     assert status.get_json()["processed"] == 3

@@ -8,8 +8,10 @@ skip it. ``TrustedEvents`` makes outbox rows of one event type whose envelope is
 (``Event.to_json``), the registered version, the correlation and causation ids of the context.
 
 The caller's promise: ``data`` is what the schema's ``dump(load(data))`` would return, i.e. every
-field of the schema, in its declared order, with JSON-safe values. The tests of a producer should
-compare one of its rows with the validated path.
+field of the schema, in its declared order, with JSON-safe values. The first row of each
+``TrustedEvents`` is checked against the schema (one validation, not one per row), so a producer
+that falls behind a changed contract fails at once instead of publishing what the schema would
+not give; its tests should still compare its rows with the validated path.
 
 ``copy_rows`` writes the rows with PostgreSQL's COPY, in the caller's transaction, and wakes the
 relays at commit like ``write_rows``; on other databases it is ``write_rows`` in batches.
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import marshmallow
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -95,6 +98,8 @@ class TrustedEvents:
     def __init__(self, type: str, *, producer: str, partitions: int,
                  catalogue: Catalogue = default_catalogue, occurred_at: datetime | None = None) -> None:
         entry = catalogue.get(type)  # UnknownEventType for a type nobody registered
+        self._schema = entry.schema
+        self._checked = False
         when = occurred_at or datetime.now(UTC)
         if when.tzinfo is None:
             raise InvalidEvent(f"{type}: occurred_at must carry a time zone")
@@ -115,12 +120,24 @@ class TrustedEvents:
         """An outbox row, as ``outbox_row`` makes it."""
         if not subject or isinstance(sequence, bool) or sequence < 1:
             raise InvalidEvent(f"{self.type}: a subject and a positive sequence are required")
+        if not self._checked:
+            self._check(data)
         event_id = event_id or self._new_id()
         return {"event_id": event_id, "event_type": self.type, "subject": subject, "sequence": sequence,
                 "partition": partition_of(subject, self.partitions),
                 "payload": self.payload(event_id, subject, sequence, data), "created_at": self.created_at,
                 "attempts": 0}
 
+
+    def _check(self, data: Mapping[str, Any]) -> None:
+        try:
+            clean = self._schema.dump(self._schema.load(dict(data)))
+        except marshmallow.ValidationError as exc:
+            raise InvalidEvent(f"{self.type}: invalid data: {_ENCODER.encode(exc.messages)}") from None
+        if list(clean.items()) != list(data.items()):
+            raise InvalidEvent(f"{self.type}: trusted data is not what the schema gives: fields "
+                               f"{list(data)}, expected {list(clean)}")
+        self._checked = True
 
     def _new_id(self) -> str:
         if not self._ids:

@@ -14,8 +14,8 @@ Stored forms:
 
 Rotation: generate a new key, set it as ``QX_RECORDS_ID_KEY`` and move the previous one into
 ``QX_RECORDS_ID_OLD_KEYS``; restart. New and changed rows use the new key, old rows stay readable.
-A key may be dropped from the old list only once no row names its kid (re-encrypting old rows is
-a follow-up: select by kid prefix, decrypt, encrypt, write).
+``qx-records reencrypt`` (``adapters.reencryption``) then moves the old rows to the new key; a key
+may be dropped from the old list only once no row names its kid (the command says when).
 """
 
 from __future__ import annotations

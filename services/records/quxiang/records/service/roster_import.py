@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from quxiang.common.auth.principal import Principal
 from quxiang.common.bus.bulk import TrustedEvents, copy_rows, uuid4_strings
 from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
+from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
 from quxiang.records.adapters import repository, roster_writer
 from quxiang.records.adapters.repository import Existing
@@ -221,8 +222,10 @@ _values = operator.itemgetter(*(RosterRow._fields.index(c) for c in roster_write
 
 
 def _event_data(graduate_id: str, school_code: str, row: RosterRow) -> dict[str, Any]:
-    """The GRADUATE_REGISTERED / GRADUATE_UPDATED payload, as the schema dumps it (field order
-    included; see quxiang.common.bus.bulk): never the identity number."""
+    """The GRADUATE_REGISTERED / GRADUATE_UPDATED payload, exactly as the schema dumps it (field order
+    included: quxiang.common.bus.bulk checks the first one). Never the identity number: its mask."""
     return {"graduate_id": graduate_id, "exam_number": row.exam_number, "student_number": row.student_number,
             "name": row.name, "school_code": school_code, "department_id": row.department_id,
-            "education_level": row.education_level, "graduation_year": row.graduation_year}
+            "education_level": row.education_level, "graduation_year": row.graduation_year, "gender": row.gender,
+            "major_code": row.major_code, "major_name": row.major_name,
+            "identity_number_masked": mask_identity_number(row.identity_number)}

@@ -1,0 +1,95 @@
+"""``qx-records``: operator commands of the records service.
+
+    qx-records reencrypt [--batch-size N]    re-encrypt identity numbers still under an old key
+    qx-records reencrypt --status            only count them, by key
+
+Key rotation of the identity numbers (see ``quxiang.records.adapters.crypto`` and
+docs/configuration.md): set the new key as ``QX_RECORDS_ID_KEY``, move the previous one into
+``QX_RECORDS_ID_OLD_KEYS``, restart the service, then run ``qx-records reencrypt`` with the same
+environment. It works in batches, each its own transaction, and may be interrupted and run again at
+any time; it ends by saying which old keys no row needs any more, which may then be dropped from
+``QX_RECORDS_ID_OLD_KEYS``. Exit status 1 if some rows name a key that is not configured.
+
+Adding a command: write ``_add_<name>(commands)`` that adds a sub-parser and sets ``run`` to a
+function ``(args, service) -> exit status``, and list it in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from quxiang.common.config import Config, load_config
+from quxiang.records.adapters import reencryption
+from quxiang.records.bootstrap import NAME, build_records
+from quxiang.records.service.context import Records
+
+
+def _counts(pending: dict[str, int]) -> str:
+    return ", ".join(f"{kid}: {n}" for kid, n in sorted(pending.items())) or "none"
+
+
+def reencrypt(args: argparse.Namespace, service: Records) -> int:
+    cipher = service.cipher
+    if args.status:
+        pending = reencryption.pending_by_key(service.engine, cipher)
+        print(f"current key {cipher.current_id}; graduates under other keys: {_counts(pending)}")
+        return 0
+
+    def report(done: reencryption.Reencryption) -> None:
+        print(f"batch {done.batches}: {done.reencrypted} re-encrypted, {done.skipped} skipped so far", flush=True)
+
+    done = reencryption.reencrypt(service.engine, cipher, batch_size=args.batch_size,
+                                  progress=report if args.verbose else None)
+    pending = reencryption.pending_by_key(service.engine, cipher)
+    print(f"re-encrypted {done.reencrypted}, skipped {done.skipped} (changed meanwhile), "
+          f"in {done.batches} batch(es) under key {cipher.current_id}")
+    print(f"still under other keys: {_counts(pending)}")
+    if done.unreadable:
+        print(f"no configured key decrypts {_counts(done.unreadable)}: list those keys in QX_RECORDS_ID_OLD_KEYS "
+              "and run again", file=sys.stderr)
+    unused = [kid for kid in cipher.old_ids if kid not in pending]
+    if unused:
+        print(f"no graduate needs the old key(s) {', '.join(unused)} any more: they may be removed from "
+              "QX_RECORDS_ID_OLD_KEYS")
+    return 1 if done.unreadable else 0
+
+
+def _add_reencrypt(commands: Any) -> None:
+    parser = commands.add_parser("reencrypt", help="re-encrypt and re-hash identity numbers still under an old key",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-size", type=int, default=reencryption.DEFAULT_BATCH, metavar="N",
+                        help=f"graduates per transaction (default {reencryption.DEFAULT_BATCH})")
+    parser.add_argument("--status", action="store_true", help="only count the graduates under old keys")
+    parser.add_argument("-v", "--verbose", action="store_true", help="a line per batch")
+    parser.set_defaults(run=reencrypt)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qx-records", description="Operator commands of the records service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, config: Config | None = None) -> int:
+    """Run one command; the database is the records service's (QX_DATABASE_URL or the template), the
+    keys those of the environment (QX_RECORDS_ID_KEY, QX_RECORDS_ID_OLD_KEYS)."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "batch_size", 1) < 1:
+        build_parser().error("--batch-size must be at least 1")
+    service = build_records(config or load_config(NAME))
+    try:
+        return args.run(args, service)
+    finally:
+        service.engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
