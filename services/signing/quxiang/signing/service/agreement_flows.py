@@ -81,9 +81,9 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
             if refusal:
                 raise ProblemError(403, refusal[0], detail=refusal[1])
             assert school is not None
+            online.refuse_if_destination(uow.session, graduate_id)
             if store.held_agreement(uow.session, graduate_id) is not None:
                 raise online._held()
-            online.refuse_if_destination(uow.session, graduate_id)
             stamp = online.now()
             if flow == "offline":
                 start = Status.APPLICATION_DEPARTMENT_REVIEW

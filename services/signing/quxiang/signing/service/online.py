@@ -244,10 +244,10 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
                 _move(uow, row, Action.EXPIRE, _system(), None, stamp)
                 late = True
             else:
-                if accept and store.held_agreement(uow.session, row.graduate_id) is not None:
-                    raise _held()
                 if accept:
                     refuse_if_destination(uow.session, row.graduate_id)
+                    if store.held_agreement(uow.session, row.graduate_id) is not None:
+                        raise _held()
                 extra = {"accepted_at": stamp} if accept else {}
                 _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra)
             uow.commit()
@@ -376,7 +376,9 @@ def _system() -> Principal:
 
 
 def refuse_if_destination(bind: store.Bind, graduate_id: str) -> None:
-    """A graduate with a destination registration under review or approved holds no agreement."""
+    """A graduate with a destination registration under review or approved holds no agreement. The
+    graduate's row is locked first, as a destination submission does, so the two cannot pass at once."""
+    destination_store.lock_graduate(bind, graduate_id)
     if destination_store.current_destination(bind, graduate_id) is not None:
         raise ProblemError(409, "destination_registered", detail="你已登记其他毕业去向，如需签约请先申请作废该登记")
 
