@@ -1,0 +1,108 @@
+"""The read model computed the slow way, from the per-graduate table: what the counters must equal.
+Used by ``qx-stats rebuild`` (and, per province, as the benchmark's baseline)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, literal, select
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from quxiang.stats.adapters.queries import Filter
+from quxiang.stats.adapters.tables import aggregates, counters, destination_counters, graduates, schools
+from quxiang.stats.domain.model import COUNTER_COLUMNS, MODULES, Aggregate, CounterKey, Kind
+
+Bind = Session | Connection
+CounterRows = dict[CounterKey, dict[str, int]]
+DestinationRows = dict[tuple[CounterKey, str], int]
+
+
+def _figure_sums() -> list[ColumnElement[Any]]:
+    cols: list[ColumnElement[Any]] = [func.count().label("total")]
+    for m in MODULES:
+        for state in ("registered", "review"):
+            cols.append(func.sum(case((graduates.c[m.value] == state, 1), else_=0)).label(f"{m.value}_{state}"))
+    return cols
+
+
+def _key_columns() -> list[ColumnElement[Any]]:
+    g = graduates.c
+    return [g.school_code, func.coalesce(g.department_id, literal("")).label("department_id"),
+            func.coalesce(g.education_level, literal("")).label("education_level"), g.graduation_year]
+
+
+def _key(row: Row) -> CounterKey:
+    return CounterKey(row.school_code, row.department_id, row.education_level, int(row.graduation_year))
+
+
+def counters_from_graduates(bind: Bind) -> tuple[CounterRows, DestinationRows]:
+    """GROUP BY over every graduate in the roster."""
+    keys = _key_columns()
+    in_roster = graduates.c.roster_sequence > 0
+    rows = bind.execute(select(*keys, *_figure_sums()).where(in_roster).group_by(*keys))
+    out = {_key(r): {c: int(getattr(r, c) or 0) for c in COUNTER_COLUMNS} for r in rows}
+    drows = bind.execute(select(*keys, graduates.c.destination_code, func.count().label("n"))
+                         .where(in_roster, graduates.c.employment == "registered",
+                                graduates.c.destination_code.is_not(None))
+                         .group_by(*keys, graduates.c.destination_code))
+    return out, {(_key(r), r.destination_code): int(r.n) for r in drows}
+
+
+def stored_counters(bind: Bind) -> tuple[CounterRows, DestinationRows]:
+    """The counters as the consumers left them (rows that are all zero are as good as absent)."""
+    out = {}
+    for r in bind.execute(select(counters)):
+        values = {c: int(getattr(r, c)) for c in COUNTER_COLUMNS}
+        if any(values.values()):
+            out[_key(r)] = values
+    drows = {(_key(r), r.destination_code): int(r.count) for r in bind.execute(select(destination_counters))
+             if r.count}
+    return out, drows
+
+
+def replace_counters(bind: Bind, rows: CounterRows, drows: DestinationRows, chunk: int = 5000) -> None:
+    bind.execute(delete(counters))
+    bind.execute(delete(destination_counters))
+    values = [{**_key_values(k), **v} for k, v in rows.items()]
+    for i in range(0, len(values), chunk):
+        bind.execute(insert(counters), values[i:i + chunk])
+    dvalues = [{**_key_values(k), "destination_code": code, "count": n} for (k, code), n in drows.items()]
+    for i in range(0, len(dvalues), chunk):
+        bind.execute(insert(destination_counters), dvalues[i:i + chunk])
+
+
+def _key_values(key: CounterKey) -> dict[str, Any]:
+    return {"school_code": key.school_code, "department_id": key.department_id,
+            "education_level": key.education_level, "graduation_year": key.graduation_year}
+
+
+def graduate_pages(bind: Bind, size: int) -> Iterator[tuple[Sequence[Row], Mapping[str, list[Aggregate]]]]:
+    """Every graduate in id order, a page at a time, with its aggregates."""
+    last = ""
+    while True:
+        page = bind.execute(select(graduates).where(graduates.c.id > last).order_by(graduates.c.id).limit(size)).all()
+        if not page:
+            return
+        ids = [r.id for r in page]
+        found: dict[str, list[Aggregate]] = {}
+        for r in bind.execute(select(aggregates).where(aggregates.c.graduate_id.in_(ids))):
+            found.setdefault(r.graduate_id, []).append(Aggregate(r.id, Kind(r.kind), r.status, r.destination_code))
+        yield page, found
+        last = ids[-1]
+
+
+def province_sums_by_school(conn: Connection, f: Filter) -> dict[str, dict[str, int]]:
+    """The baseline: the province view's figures by a GROUP BY over every graduate's state."""
+    g = graduates.c
+    query = (select(g.school_code, *_figure_sums())
+             .where(g.roster_sequence > 0, g.school_code.in_(select(schools.c.code)
+                                                             .where(schools.c.province == f.province)))
+             .group_by(g.school_code))
+    if f.graduation_year is not None:
+        query = query.where(g.graduation_year == f.graduation_year)
+    if f.education_level is not None:
+        query = query.where(g.education_level == f.education_level)
+    return {r.school_code: {c: int(getattr(r, c) or 0) for c in COUNTER_COLUMNS} for r in conn.execute(query)}

@@ -1,0 +1,194 @@
+"""The write side of the read model: the local directory (schools, departments, modules), each
+graduate's row (locked while its events are applied), the aggregates, and the counter deltas, which
+are summed per transaction and written in one statement just before the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+
+from quxiang.stats.adapters.tables import (
+    COUNTER_KEY,
+    aggregates,
+    counters,
+    departments,
+    destination_counters,
+    graduates,
+    province_modules,
+    schools,
+)
+from quxiang.stats.domain.model import (
+    COUNTER_COLUMNS,
+    Aggregate,
+    CounterKey,
+    Deltas,
+    Graduate,
+    Kind,
+    Standing,
+    State,
+)
+
+Bind = Session | Connection
+_PENDING = "qx.stats.pending"
+
+
+def insert(bind: Bind, table: Any) -> Insert:
+    """An INSERT that knows ON CONFLICT on this database (PostgreSQL or SQLite)."""
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- the directory --------------------------------------------------------------------------------
+
+def _ensure_school(bind: Bind, code: str, province: str = "") -> None:
+    """A placeholder until the school's own event arrives (it fills in the name and province)."""
+    bind.execute(insert(bind, schools).values(code=code, name=code, province=province)
+                 .on_conflict_do_nothing(index_elements=["code"]))
+
+
+def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
+    stmt = insert(bind, schools).values(code=code, name=name, province=province)
+    bind.execute(stmt.on_conflict_do_update(index_elements=["code"], set_={"name": name, "province": province}))
+
+
+def set_agreement_type(bind: Bind, code: str, province: str, agreement_type: str, sequence: int) -> None:
+    """The newest by the event's sequence: a late, older event changes nothing."""
+    _ensure_school(bind, code, province)
+    bind.execute(update(schools).where(schools.c.code == code, schools.c.agreement_type_sequence < sequence)
+                 .values(agreement_type=agreement_type, agreement_type_sequence=sequence))
+
+
+def set_settings(bind: Bind, code: str, module: str, completed: bool, sequence: int) -> None:
+    _ensure_school(bind, code)
+    flag, seq = schools.c[f"{module}_settings"], schools.c[f"{module}_settings_sequence"]
+    bind.execute(update(schools).where(schools.c.code == code, seq < sequence)
+                 .values({flag: completed, seq: sequence}))
+
+
+def upsert_department(bind: Bind, department_id: str, school_code: str, code: str, name: str) -> None:
+    values = {"school_code": school_code, "code": code, "name": name}
+    bind.execute(insert(bind, departments).values(id=department_id, **values)
+                 .on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+def enable_module(bind: Bind, province: str, module: str) -> None:
+    bind.execute(insert(bind, province_modules).values(province=province, module=module)
+                 .on_conflict_do_nothing(index_elements=["province", "module"]))
+
+
+# --- graduates and aggregates ---------------------------------------------------------------------
+
+def lock_graduate(bind: Bind, graduate_id: str) -> Row:
+    """The graduate's row, created if new, locked until the commit (one statement): events of one
+    graduate handled by two consumers at once are applied one after the other."""
+    stmt = insert(bind, graduates).values(id=graduate_id, roster_sequence=0, employment="none", archive="none",
+                                          hukou="none")
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={"id": stmt.excluded.id})
+    return bind.execute(stmt.returning(*graduates.c)).one()
+
+
+def graduate_of(row: Row | Mapping[str, Any]) -> Graduate:
+    r = row._mapping if isinstance(row, Row) else row
+    key = None
+    if r["roster_sequence"]:
+        key = CounterKey(r["school_code"], r["department_id"] or "", r["education_level"] or "",
+                         int(r["graduation_year"]))
+    standing = Standing(State(r["employment"]), State(r["archive"]), State(r["hukou"]), r["destination_code"])
+    return Graduate(key, standing)
+
+
+def graduate_aggregates(bind: Bind, graduate_id: str) -> list[tuple[Aggregate, int]]:
+    """Every aggregate of the graduate with its sequence."""
+    rows = bind.execute(select(aggregates.c.id, aggregates.c.kind, aggregates.c.status, aggregates.c.destination_code,
+                               aggregates.c.sequence).where(aggregates.c.graduate_id == graduate_id))
+    return [(Aggregate(r.id, Kind(r.kind), r.status, r.destination_code), r.sequence) for r in rows]
+
+
+def put_aggregate(bind: Bind, aggregate: Aggregate, graduate_id: str, sequence: int, exists: bool) -> None:
+    values = {"kind": aggregate.kind.value, "graduate_id": graduate_id, "sequence": sequence,
+              "status": aggregate.status, "destination_code": aggregate.destination_code}
+    if exists:
+        bind.execute(update(aggregates).where(aggregates.c.id == aggregate.id).values(values))
+    else:
+        bind.execute(insert(bind, aggregates).values(id=aggregate.id, **values))
+
+
+def update_graduate(bind: Bind, graduate_id: str, values: Mapping[str, Any], at: datetime) -> None:
+    bind.execute(update(graduates).where(graduates.c.id == graduate_id).values(**values, updated_at=at))
+
+
+def standing_values(standing: Standing) -> dict[str, Any]:
+    return {"employment": standing.employment.value, "archive": standing.archive.value,
+            "hukou": standing.hukou.value, "destination_code": standing.destination_code}
+
+
+# --- counters -------------------------------------------------------------------------------------
+
+def add_deltas(session: Session, deltas: Deltas) -> None:
+    """Adds to this transaction's pending counter changes; they are written just before the commit."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = Deltas({}, {})
+        if not sa_event.contains(session, "before_commit", _flush):
+            sa_event.listen(session, "before_commit", _flush)
+            sa_event.listen(session, "after_rollback", _discard)
+    for key, values in deltas.counters.items():
+        row = pending.counters.setdefault(key, {})
+        for column, n in values.items():
+            row[column] = row.get(column, 0) + n
+    for dkey, n in deltas.destinations.items():
+        pending.destinations[dkey] = pending.destinations.get(dkey, 0) + n
+
+
+def _discard(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _flush(session: Session) -> None:
+    pending: Deltas | None = session.info.pop(_PENDING, None)
+    if pending:
+        write_deltas(session, pending)
+
+
+def _key_values(key: CounterKey) -> dict[str, Any]:
+    return {"school_code": key.school_code, "department_id": key.department_id,
+            "education_level": key.education_level, "graduation_year": key.graduation_year}
+
+
+def write_deltas(bind: Bind, deltas: Deltas) -> None:
+    """Adds ``deltas`` to the counters: one statement per table, rows in key order (two
+    transactions touching the same rows lock them in the same order)."""
+    rows = []
+    for key, values in sorted(deltas.counters.items(), key=lambda kv: _sort_key(kv[0])):
+        if any(values.values()):
+            rows.append({**_key_values(key), **{c: values.get(c, 0) for c in COUNTER_COLUMNS}})
+    if rows:
+        stmt = insert(bind, counters).values(rows)
+        bind.execute(stmt.on_conflict_do_update(
+            index_elements=list(COUNTER_KEY),
+            set_={c: counters.c[c] + stmt.excluded[c] for c in COUNTER_COLUMNS}))
+    drows = [{**_key_values(key), "destination_code": code, "count": n}
+             for (key, code), n in sorted(deltas.destinations.items(), key=lambda kv: (*_sort_key(kv[0][0]), kv[0][1]))
+             if n]
+    if drows:
+        stmt = insert(bind, destination_counters).values(drows)
+        bind.execute(stmt.on_conflict_do_update(
+            index_elements=[*COUNTER_KEY, "destination_code"],
+            set_={"count": destination_counters.c.count + stmt.excluded["count"]}))
+
+
+def _sort_key(key: CounterKey) -> tuple[str, str, str, int]:
+    return (key.school_code, key.department_id, key.education_level, key.graduation_year)
+
+
+def discard_pending(session: Session) -> None:
+    """Forget this transaction's pending counter changes (a rebuild writes the counters itself)."""
+    _discard(session)

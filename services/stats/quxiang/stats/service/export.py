@@ -1,0 +1,68 @@
+"""The views as workbooks (图8): the province's schools or a school's departments, with the total
+row last. A view has at most a few hundred rows, so the workbook is built in memory."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+from quxiang.stats.domain.model import MODULE_LABELS, MODULES
+
+FIGURE_HEADERS = ("总人数", "已登记", "审核中", "未登记")
+SETTINGS_LABELS = {True: "已完成", False: "未完成"}
+
+
+def _figures(item: Mapping[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for m in MODULES:
+        f = item[m.value]
+        out += [f["total"], f["registered"], f["review"], f["unregistered"]]
+    return out
+
+
+def _module_headers() -> tuple[list[str], list[str]]:
+    top, sub = [], []
+    for m in MODULES:
+        top += [MODULE_LABELS[m], "", "", ""]
+        sub += list(FIGURE_HEADERS)
+    return top, sub
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def province_xlsx(view: Mapping[str, Any]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "数据统计"
+    top, sub = _module_headers()
+    settings = [f"{MODULE_LABELS[m]}设置" for m in MODULES]
+    sheet.append(["学校代码", "学校名称", "网签协议类型", *settings, *top])
+    sheet.append(["", "", "", "", "", "", *sub])
+    for item in view["items"]:
+        done: Sequence[str] = [SETTINGS_LABELS[item["settings_completed"][m.value]] for m in MODULES]
+        sheet.append([item["school_code"], item["school_name"], item["agreement_type_label"], *done, *_figures(item)])
+    total = view["total"]
+    sheet.append(["", total["school_name"], f"已设置 {total['agreement_type_set']}",
+                  *[f"已完成 {total['settings_completed'][m.value]}" for m in MODULES], *_figures(total)])
+    return _save(workbook)
+
+
+def school_xlsx(view: Mapping[str, Any]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "院系统计"
+    top, sub = _module_headers()
+    sheet.append([f"{view['school_code']} {view['school_name']}"])
+    sheet.append(["院系代码", "院系名称", *top])
+    sheet.append(["", "", *sub])
+    for item in view["items"]:
+        sheet.append([item.get("department_code") or "", item["department_name"], *_figures(item)])
+    sheet.append(["", view["total"]["department_name"], *_figures(view["total"])])
+    return _save(workbook)

@@ -1,0 +1,114 @@
+"""Fixtures for the stats tests: the service on a fresh PostgreSQL database (the real thing) or on
+SQLite, tokens signed by a test key, and a World that builds the events the other services publish
+and feeds them through the consumer handlers, one transaction each (``deliver``) or a batch in one
+transaction as the consumer runtime does (``deliver_batch``)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from quxiang.common.auth import KeySet
+from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
+from quxiang.common.auth.tokens import issue_token, public_jwk
+from quxiang.common.testing.plugin import DATABASES, migrated_service_config
+from quxiang.stats.adapters.tables import counters, destination_counters, graduates
+from quxiang.stats.bootstrap import SERVICE, create_app
+from quxiang.stats.domain.model import COUNTER_COLUMNS
+from quxiang.stats.entrypoints import consumers
+from quxiang.stats.entrypoints.context import EXTENSION_KEY
+
+KID = "test-key"
+
+
+@pytest.fixture(params=DATABASES)
+def config(request, tmp_path):
+    return migrated_service_config(request, tmp_path, SERVICE)
+
+
+@pytest.fixture(scope="session")
+def signing_key():
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def app(config, signing_key):
+    keys = KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0)
+    app = create_app(config, keys=keys)
+    yield app
+    app.extensions[EXTENSION_KEY].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def service(app):
+    return app.extensions[EXTENSION_KEY]
+
+
+class World:
+    """Delivers events through the consumer handlers; mints callers' tokens; reads the counters."""
+
+    def __init__(self, service, signing_key):
+        self.service = service
+        self.signing_key = signing_key
+
+    def deliver(self, *events):
+        for e in events:
+            with self.service.unit_of_work() as uow:
+                consumers.HANDLERS[e.type](e, uow)
+                uow.commit()
+
+    def deliver_batch(self, events):
+        """As the consumer runtime: a batch in one transaction, an event id once."""
+        with self.service.unit_of_work() as uow:
+            seen = set()
+            for e in events:
+                if e.event_id not in seen:
+                    seen.add(e.event_id)
+                    consumers.HANDLERS[e.type](e, uow)
+            uow.commit()
+
+    def snapshot(self):
+        """Counters (non-zero rows), destination counters and graduates' standings."""
+        with self.service.engine.connect() as conn:
+            rows = {}
+            for r in conn.execute(select(counters)):
+                values = tuple(getattr(r, c) for c in COUNTER_COLUMNS)
+                if any(values):
+                    rows[(r.school_code, r.department_id, r.education_level, r.graduation_year)] = values
+            drows = {(r.school_code, r.department_id, r.education_level, r.graduation_year, r.destination_code): r.count
+                     for r in conn.execute(select(destination_counters)) if r.count}
+            grads = {r.id: (r.roster_sequence, r.school_code, r.department_id, r.employment, r.archive, r.hukou,
+                            r.destination_code) for r in conn.execute(select(graduates))}
+        return rows, drows, grads
+
+    def headers(self, role, permissions=None, **scope):
+        principal = Principal(str(uuid.uuid4()), role, Scope(**scope), permissions or {})
+        token = issue_token(principal, self.signing_key, KID, self.service.config.jwt_audience, 900)
+        return {"Authorization": f"Bearer {token}"}
+
+    def province_user(self, province="44"):
+        return self.headers(Role.PROVINCE, province=province)
+
+    def school_user(self, school, access=Access.READ, province="44"):
+        return self.headers(Role.SCHOOL, {Module.EMPLOYMENT: access}, province=province, school=school)
+
+    def department_user(self, school, department, access=Access.READ, province="44"):
+        return self.headers(Role.DEPARTMENT, {Module.EMPLOYMENT: access}, province=province, school=school,
+                            department=department)
+
+
+@pytest.fixture
+def world(service, signing_key):
+    return World(service, signing_key)
+
+
+def new_id():
+    return str(uuid.uuid4())

@@ -1,0 +1,110 @@
+"""Counts after a scripted scenario, through the consumer handlers and the API."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from .scenario import CS, EXPECTED_PROVINCE, EXPECTED_ZSU_DEPARTMENTS, LAW, SCUT, ZSU, events
+
+MODULES = ("employment", "archive", "hukou")
+
+
+def _figures(item):
+    return {m: item[m] for m in MODULES}
+
+
+def test_province_view_counts_the_scenario(world, client):
+    world.deliver(*events())
+    response = client.get("/province", headers=world.province_user())
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert [i["school_code"] for i in body["items"]] == [ZSU, SCUT]
+    by_code = {i["school_code"]: i for i in body["items"]}
+    for code in (ZSU, SCUT):
+        assert _figures(by_code[code]) == EXPECTED_PROVINCE[code], code
+    assert _figures(body["total"]) == EXPECTED_PROVINCE["total"]
+    assert body["total"]["school_name"] == "合计"
+    zsu = by_code[ZSU]
+    assert zsu["agreement_type"] == "two_party" and zsu["agreement_type_label"] == "两方协议"
+    assert zsu["settings_completed"] == {"employment": True, "archive": True, "hukou": False}
+    assert by_code[SCUT]["agreement_type"] == "three_party"
+    assert body["modules_enabled"] == {"employment": True, "archive": True, "hukou": False}
+    for item in [*body["items"], body["total"]]:
+        for m in MODULES:
+            f = item[m]
+            assert f["registered"] + f["review"] + f["unregistered"] == f["total"]
+
+
+def test_filters_by_graduation_year_and_education_level(world, client):
+    world.deliver(*events())
+    body = client.get("/province?graduation_year=2025", headers=world.province_user()).json
+    assert body["total"]["employment"] == {"total": 1, "registered": 1, "review": 0, "unregistered": 0}
+    body = client.get("/province?education_level=11", headers=world.province_user()).json
+    zsu = {i["school_code"]: i for i in body["items"]}[ZSU]
+    assert zsu["employment"] == {"total": 1, "registered": 1, "review": 0, "unregistered": 0}
+    assert body["total"]["employment"]["total"] == 1
+
+
+def test_school_view_has_a_row_per_department(world, client):
+    world.deliver(*events())
+    body = client.get(f"/schools/{ZSU}", headers=world.school_user(ZSU)).json
+    rows = {i["department_id"]: i for i in body["items"]}
+    assert [i["department_name"] for i in body["items"]] == ["计算机学院", "法学院"]
+    for department, expected in EXPECTED_ZSU_DEPARTMENTS.items():
+        assert _figures(rows[department]) == expected
+    assert _figures(body["total"]) == EXPECTED_PROVINCE[ZSU]
+    narrowed = client.get(f"/schools/{ZSU}?department={LAW}", headers=world.school_user(ZSU)).json
+    assert [i["department_id"] for i in narrowed["items"]] == [LAW]
+    assert _figures(narrowed["total"]) == EXPECTED_ZSU_DEPARTMENTS[LAW]
+
+
+def test_destination_breakdown_and_placement_rate(world, client):
+    world.deliver(*events())
+    body = client.get("/destinations", headers=world.province_user()).json
+    counts = {c["code"]: c["count"] for c in body["categories"]}
+    assert body["total"] == 11 and body["registered"] == 5
+    assert counts["10"] == 2 and counts["80"] == 1 and counts["70"] == 1
+    assert counts["271"] == 1 and counts["27"] == 1  # the parent includes its sub-category
+    assert counts["75"] == 0 and counts["11"] == 0
+    groups = {g["group"]: g["count"] for g in body["groups"]}
+    assert groups == {"employed_at_unit": 3, "not_at_unit": 1, "not_placed": 1}
+    placement = body["placement"]
+    assert placement["count"] == 4 and placement["rate"] == round(4 / 11, 4)
+    parts = {p["bucket"]: (p["name"], p["count"]) for p in placement["parts"]}
+    assert parts == {"unit_employment": ("单位就业率", 3), "entrepreneurship": ("自主创业率", 0),
+                     "freelance": ("自由职业率", 0), "further_study": ("升学率", 1)}
+    cs = client.get(f"/destinations?school={ZSU}&department={CS}", headers=world.province_user()).json
+    assert cs["total"] == 4 and {c["code"]: c["count"] for c in cs["categories"] if c["count"]} == {
+        "10": 1, "80": 1, "70": 1}
+    law = client.get("/destinations?education_level=11", headers=world.province_user()).json
+    assert law["placement"]["count"] == 1 and law["total"] == 1
+
+
+def test_exports_are_workbooks_with_the_total_row(world, client):
+    world.deliver(*events())
+    response = client.get("/province/export.xlsx", headers=world.province_user())
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("学校代码", "学校名称", "网签协议类型")
+    assert rows[2][0] == ZSU and rows[2][6:10] == (8, 4, 2, 2)
+    assert rows[-1][1] == "合计" and rows[-1][6:10] == (11, 5, 2, 4)
+    response = client.get(f"/schools/{ZSU}/export.xlsx", headers=world.school_user(ZSU))
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert rows[3][1] == "计算机学院" and rows[3][2:6] == (4, 3, 1, 0)
+    assert rows[-1][1] == "合计" and rows[-1][2:6] == (8, 4, 2, 2)
+
+
+def test_a_change_moves_the_counters_at_once(world, client):
+    """Freshness: what a handler applied is in the next answer; the lag is a metric."""
+    world.deliver(*events())
+    from .scenario import gid
+    from .stats_events import A, agreement
+    world.deliver(agreement(A.AGREEMENT_APPROVED, "agr-late", 4, "approved", gid("h2"), SCUT))
+    body = client.get("/province", headers=world.province_user()).json
+    scut = {i["school_code"]: i for i in body["items"]}[SCUT]
+    assert scut["employment"]["registered"] == 2
+    metrics = client.get("/metrics").data.decode()
+    assert "qx_stats_lag_seconds" in metrics and "qx_stats_event_lag_seconds_bucket" in metrics
