@@ -19,6 +19,7 @@ from quxiang.signing.entrypoints import (
     consumers,
     destination_api,
     documents_api,
+    lists_api,
     online_api,
     termination_api,
 )
@@ -40,7 +41,7 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     service = build_signing(config)
     app = build_app(NAME, config, engine=service.engine, keys=keys,
                     blueprints=[online_api.blueprint, documents_api.blueprint, agreement_flows_api.blueprint,
-                                termination_api.blueprint, destination_api.blueprint],
+                                termination_api.blueprint, destination_api.blueprint, lists_api.blueprint],
                     api_title="网上签约 signing")
     app.extensions[EXTENSION_KEY] = service
     return app

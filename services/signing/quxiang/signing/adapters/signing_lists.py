@@ -1,0 +1,210 @@
+"""The lists the province, schools and departments read (图6): online signing, the graduate-initiated
+agreements (offline and supplementary), terminations and destination registrations. Each is
+filtered, searched, sorted, paged, or streamed whole for an export; every row carries the graduate's
+columns (masked identity number only: signing never has the full one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, FromClause, Select, func, or_, select
+from sqlalchemy.engine import Connection, Row
+
+from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
+from quxiang.signing.adapters.store import Bind
+from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
+
+
+class Kind(StrEnum):
+    ONLINE = "online"                    # 在线签约管理: flow online
+    SUPPLEMENTARY = "supplementary"      # 补登管理: the graduate-initiated flows, offline and supplementary
+    TERMINATIONS = "terminations"        # 解约管理
+    DESTINATIONS = "destinations"        # 去向登记管理
+
+
+FLOWS: Mapping[Kind, tuple[str, ...]] = {Kind.ONLINE: ("online",), Kind.SUPPLEMENTARY: ("offline", "supplementary")}
+
+_UNIT_NAME = agreements.c.unit["name"].as_string()
+_DESTINATION_UNIT = func.coalesce(destinations.c.fields["unit_name"].as_string(),
+                                  destinations.c.fields["business_name"].as_string(),
+                                  destinations.c.fields["study_school"].as_string())
+
+_GRADUATE_SORTS: dict[str, ColumnElement] = {
+    "name": graduates.c.name, "exam_number": graduates.c.exam_number, "student_number": graduates.c.student_number,
+    "department": departments.c.code, "major": graduates.c.major_code,  # codes: no collation differences
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One list: its table joined to the graduate, school and department, the columns scope and
+    filters apply to, what ``q`` searches, the sort keys and the unique tie-breaker."""
+
+    table: FromClause
+    joined: FromClause
+    school_code: ColumnElement
+    department_id: ColumnElement
+    education_level: ColumnElement
+    graduation_year: ColumnElement
+    status: ColumnElement
+    searched: tuple[ColumnElement, ...]
+    sorts: Mapping[str, ColumnElement]
+    tie: ColumnElement
+    columns: tuple[ColumnElement, ...]
+
+
+def _with_graduate(base: FromClause, school_code: ColumnElement, department_id: ColumnElement,
+                   graduate_id: ColumnElement) -> FromClause:
+    return (base.join(schools, schools.c.code == school_code)
+            .outerjoin(departments, departments.c.id == department_id)
+            .outerjoin(graduates, graduates.c.id == graduate_id))
+
+
+_GRADUATE_COLUMNS = (graduates.c.exam_number, graduates.c.student_number, graduates.c.name,
+                     graduates.c.major_code, graduates.c.major_name, graduates.c.identity_number_masked,
+                     schools.c.name.label("school_name"), departments.c.name.label("department_name"))
+_SEARCHED = (graduates.c.name, graduates.c.exam_number, graduates.c.student_number)
+
+_AGREEMENTS = Source(
+    table=agreements,
+    joined=_with_graduate(agreements, agreements.c.school_code, agreements.c.department_id, agreements.c.graduate_id),
+    school_code=agreements.c.school_code, department_id=agreements.c.department_id,
+    education_level=agreements.c.education_level, graduation_year=agreements.c.graduation_year,
+    status=agreements.c.status,
+    searched=(*_SEARCHED, agreements.c.number, _UNIT_NAME),
+    sorts={**_GRADUATE_SORTS, "school": agreements.c.school_code, "education_level": agreements.c.education_level,
+           "number": agreements.c.number, "unit_name": _UNIT_NAME, "status": agreements.c.status,
+           "initiator": agreements.c.initiator, "flow": agreements.c.flow, "created_at": agreements.c.created_at,
+           "updated_at": agreements.c.updated_at},
+    tie=agreements.c.number,
+    columns=(agreements.c.id, agreements.c.number, agreements.c.flow, agreements.c.initiator,
+             agreements.c.agreement_type, agreements.c.status, agreements.c.graduate_id, agreements.c.school_code,
+             agreements.c.department_id, agreements.c.education_level, agreements.c.graduation_year,
+             agreements.c.employer_id, _UNIT_NAME.label("unit_name"), agreements.c.created_at,
+             agreements.c.updated_at, *_GRADUATE_COLUMNS),
+)
+
+_TERMINATIONS = Source(
+    table=terminations,
+    joined=_with_graduate(terminations.join(agreements, agreements.c.id == terminations.c.agreement_id),
+                          terminations.c.school_code, terminations.c.department_id, terminations.c.graduate_id),
+    school_code=terminations.c.school_code, department_id=terminations.c.department_id,
+    education_level=agreements.c.education_level, graduation_year=agreements.c.graduation_year,
+    status=terminations.c.status,
+    searched=(*_SEARCHED, agreements.c.number, _UNIT_NAME),
+    sorts={**_GRADUATE_SORTS, "school": terminations.c.school_code, "education_level": agreements.c.education_level,
+           "number": agreements.c.number, "unit_name": _UNIT_NAME, "status": terminations.c.status,
+           "initiator": agreements.c.initiator, "mode": terminations.c.mode,
+           "requested_by": terminations.c.requested_by, "created_at": terminations.c.created_at,
+           "updated_at": terminations.c.updated_at},
+    tie=terminations.c.id,
+    columns=(terminations.c.id, terminations.c.agreement_id, terminations.c.mode, terminations.c.requested_by,
+             terminations.c.status, terminations.c.graduate_id, terminations.c.school_code,
+             terminations.c.department_id, terminations.c.created_at, terminations.c.updated_at,
+             agreements.c.number, agreements.c.flow, agreements.c.initiator, agreements.c.agreement_type,
+             agreements.c.status.label("agreement_status"), agreements.c.education_level,
+             agreements.c.graduation_year, _UNIT_NAME.label("unit_name"), *_GRADUATE_COLUMNS),
+)
+
+_DESTINATIONS = Source(
+    table=destinations,
+    joined=_with_graduate(destinations, destinations.c.school_code, destinations.c.department_id,
+                          destinations.c.graduate_id),
+    school_code=destinations.c.school_code, department_id=destinations.c.department_id,
+    education_level=destinations.c.education_level, graduation_year=destinations.c.graduation_year,
+    status=destinations.c.status,
+    searched=(*_SEARCHED, _DESTINATION_UNIT),
+    sorts={**_GRADUATE_SORTS, "school": destinations.c.school_code, "education_level": destinations.c.education_level,
+           "destination_code": destinations.c.destination_code, "unit_name": _DESTINATION_UNIT,
+           "status": destinations.c.status, "submitted_at": destinations.c.submitted_at,
+           "updated_at": destinations.c.updated_at},
+    tie=destinations.c.id,
+    columns=(destinations.c.id, destinations.c.graduate_id, destinations.c.school_code,
+             destinations.c.department_id, destinations.c.education_level, destinations.c.graduation_year,
+             destinations.c.status, destinations.c.destination_code, _DESTINATION_UNIT.label("unit_name"),
+             destinations.c.submitted_at, destinations.c.decided_at, destinations.c.updated_at, *_GRADUATE_COLUMNS),
+)
+
+SOURCES: Mapping[Kind, Source] = {Kind.ONLINE: _AGREEMENTS, Kind.SUPPLEMENTARY: _AGREEMENTS,
+                                  Kind.TERMINATIONS: _TERMINATIONS, Kind.DESTINATIONS: _DESTINATIONS}
+SORT_KEYS: Mapping[Kind, tuple[str, ...]] = {kind: tuple(sorted(source.sorts)) for kind, source in SOURCES.items()}
+DEFAULT_SORT = "updated_at"
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    kind: Kind
+    province: str | None = None           # a province user's province
+    school_code: str | None = None
+    department_id: str | None = None
+    major: str | None = None              # 专业代码, or part of the name
+    education_level: str | None = None
+    status: str | None = None
+    initiator: str | None = None          # the agreement's 签约发起方 (agreements and terminations)
+    graduation_year: int | None = None
+    flow: str | None = None               # supplementary list: offline or supplementary
+    mode: str | None = None               # terminations: online or offline
+    requested_by: str | None = None       # terminations: graduate or employer
+    destination_codes: Sequence[str] = ()  # destinations: a category and its sub-categories
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+
+
+def _conditions(source: Source, f: ListFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    equal = ((schools.c.province, f.province), (source.school_code, f.school_code),
+             (source.department_id, f.department_id), (source.education_level, f.education_level),
+             (source.graduation_year, f.graduation_year), (source.status, f.status))
+    conditions.extend(column == value for column, value in equal if value)
+    if f.major:
+        conditions.append(or_(graduates.c.major_code == f.major.upper(), graduates.c.major_name.like(_like(f.major))))
+    if f.q and _like(f.q) != "%%":
+        conditions.append(or_(*(column.like(_like(f.q)) for column in source.searched)))
+    conditions.extend(_kind_conditions(f))
+    return conditions
+
+
+def _kind_conditions(f: ListFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.kind in FLOWS:
+        conditions.append(agreements.c.flow.in_(FLOWS[f.kind]))
+    if f.kind is Kind.DESTINATIONS:
+        conditions.append(destinations.c.status != "draft")  # not registered until submitted
+        if f.destination_codes:
+            conditions.append(destinations.c.destination_code.in_(list(f.destination_codes)))
+    if f.initiator and f.kind is not Kind.DESTINATIONS:
+        conditions.append(agreements.c.initiator == f.initiator)
+    if f.flow and f.kind is not Kind.DESTINATIONS:
+        conditions.append(agreements.c.flow == f.flow)
+    if f.kind is Kind.TERMINATIONS:
+        conditions.extend(column == value for column, value in ((terminations.c.mode, f.mode),
+                                                                (terminations.c.requested_by, f.requested_by))
+                          if value)
+    return conditions
+
+
+def _rows(f: ListFilter) -> Select:
+    source = SOURCES[f.kind]
+    key = source.sorts[f.sort]
+    return (select(*source.columns).select_from(source.joined).where(*_conditions(source, f))
+            .order_by(key.desc() if f.descending else key.asc(), source.tie.asc()))
+
+
+def page(bind: Bind, f: ListFilter, offset: int, limit: int) -> tuple[list[Row], int]:
+    source = SOURCES[f.kind]
+    counted = select(func.count()).select_from(source.joined).where(*_conditions(source, f))
+    total = bind.execute(counted).scalar_one()
+    return list(bind.execute(_rows(f).offset(offset).limit(limit))), total
+
+
+def stream(conn: Connection, f: ListFilter, batch: int = 2000) -> Iterator[Row]:
+    """Every row, fetched in batches through a server-side cursor: memory stays flat however many."""
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(_rows(f))
+    yield from result

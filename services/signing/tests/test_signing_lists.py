@@ -1,0 +1,298 @@
+"""The 图6 lists (在线签约, 补登, 解约, 去向登记) and their exports: rows and labels, every filter, the
+text search on each field, sorting with its tie-breaker, the page cap, the scope of every role, the
+permission each needs, and the exported workbook."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+import pytest
+from openpyxl import load_workbook
+
+from quxiang.common.auth.principal import Access, Role
+
+from .conftest import TERMS
+from .test_agreement_flows import UNIT, approve
+from .test_destinations import UNIT as DESTINATION_UNIT
+from .test_online_signing import Scene
+
+MASKED = "440***********1234"
+
+
+class Lists(Scene):
+    """School 10558: 学生1 (计算机学院) approved online with e1, then asks to terminate; 学生2 (数学学院)
+    declined e2's invitation, then registered 502 三支一扶; 学生3 (计算机学院, 硕士, 数学专业) invited
+    by e1; 学生4 (数学学院) applied offline; 学生5 (计算机学院, 2025) registered a paper agreement
+    (补登); 学生6 only drafted a destination. School 10561 (same province): 学生7 invited by e1."""
+
+    def __init__(self, client, world):
+        super().__init__(client, world)
+        assert self.settings().status_code == 200
+        world.graduate(3, self.cs, education_level="11", major_code="070101", major_name="数学与应用数学")
+        self.g4 = world.graduate(4, self.math)
+        self.g5 = world.graduate(5, self.cs, graduation_year=2025)
+        self.g6 = world.graduate(6, self.cs)
+        self.department = world.department_user(self.cs)
+        self.a1 = self.invite(self.e1, 1).get_json()["id"]
+        assert self.act(self.a1, "accept", world.graduate_user(self.g1)).status_code == 200
+        approve(self, self.a1)
+        self.t1 = self.client.post(f"/agreements/{self.a1}/terminations", headers=world.graduate_user(self.g1),
+                                   json={"reason": "个人原因"}).get_json()["id"]
+        self.a2 = self.invite(self.e2, 2).get_json()["id"]
+        assert self.act(self.a2, "decline", world.graduate_user(self.g2)).status_code == 200
+        self.a3 = self.invite(self.e1, 3).get_json()["id"]
+        self.a4 = self.graduate_post(self.g4, "/agreements/offline", {"unit": UNIT, "terms": TERMS})["id"]
+        self.a5 = self.graduate_post(self.g5, "/agreements/supplementary",
+                                     {"unit": UNIT, "terms": TERMS, "signed_on": "2026-03-02"})["id"]
+        self.d2 = self.destination(self.g2, "502", submit=True)
+        self.destination(self.g6, "70", fields={}, submit=False)
+        world.school("10561", "华南理工大学")
+        self.other = world.school_user("10561")
+        self.other_department = world.department("10561", "01", "机械学院")
+        world.graduate(7, self.other_department, school="10561")
+        assert self.client.put("/schools/10561/settings", headers=self.other,
+                               json={"department_review": True}).status_code == 200
+        self.a7 = self.invite(self.e1, 7).get_json()["id"]
+
+    def graduate_post(self, graduate, path, body):
+        response = self.client.post(path, headers=self.world.graduate_user(graduate), json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def destination(self, graduate, code, fields=None, submit=True):
+        headers = self.world.graduate_user(graduate)
+        body = {"destination_code": code, "fields": DESTINATION_UNIT if fields is None else fields}
+        saved = self.client.put(f"/graduates/{graduate}/destination/draft", headers=headers, json=body)
+        assert saved.status_code in (200, 201), saved.get_json()
+        if submit:
+            submitted = self.client.post(f"/graduates/{graduate}/destination/submit", headers=headers)
+            assert submitted.status_code == 200, submitted.get_json()
+        return saved.get_json()["id"]
+
+    def get(self, path, headers=None):
+        response = self.client.get(path, headers=headers or self.school)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def names(self, path, headers=None):
+        return [i["name"] for i in self.get(path, headers)["items"]]
+
+
+@pytest.fixture
+def s(client, world):
+    return Lists(client, world)
+
+
+# --- rows and labels -----------------------------------------------------------------------------
+
+
+def test_online_signing_rows_and_labels(s):
+    body = s.get("/lists/online-signing?sort=name&order=asc")
+    assert body["total"] == 3
+    rows = {i["name"]: i for i in body["items"]}
+    assert [(rows[n]["initiator_label"], rows[n]["status_label"]) for n in ("学生1", "学生2", "学生3")] == [
+        ("单位", "签约审核通过"), ("单位", "学生已拒绝签约 签约失败"), ("单位", "已发出签约邀请 待学生应约")]
+    first = rows["学生1"]
+    assert first["id"] == s.a1 and first["school_name"] == "中山大学" and first["department_name"] == "计算机学院"
+    assert first["major_name"] == "计算机科学与技术" and first["education_level_label"] == "本科生毕业"
+    assert first["identity_number"] == MASKED and first["student_number"] == "S000001"
+    assert first["number"] == "20261055831000001" and first["unit_name"] == "广州示例信息科技有限公司"
+    assert first["created_at"] and first["updated_at"]
+    assert rows["学生2"]["unit_name"] == "深圳示例科技有限公司"
+    assert rows["学生3"]["education_level_label"] == "硕士生毕业"
+    # the row's id opens the detail view, with its history
+    detail = s.get(f"/agreements/{first['id']}")
+    assert detail["number"] == first["number"] and detail["history"]
+
+
+def test_supplementary_rows_are_the_graduate_initiated_flows(s):
+    rows = {i["name"]: i for i in s.get("/lists/supplementary")["items"]}
+    assert set(rows) == {"学生4", "学生5"}
+    assert (rows["学生4"]["id"], rows["学生4"]["flow_label"], rows["学生4"]["initiator_label"],
+            rows["学生4"]["status_label"]) == (s.a4, "线下签约", "学生", "协议申请 待院系审核")
+    assert (rows["学生5"]["id"], rows["学生5"]["flow_label"], rows["学生5"]["status_label"]) == (
+        s.a5, "补登", "待上传签约材料")
+    assert rows["学生4"]["unit_name"] == UNIT["name"] and rows["学生4"]["identity_number"] == MASKED
+    assert [i["name"] for i in s.get("/lists/supplementary?flow=offline")["items"]] == ["学生4"]
+    assert s.names("/lists/supplementary?flow=supplementary") == ["学生5"]
+    assert s.client.get("/lists/supplementary?flow=online", headers=s.school).status_code == 422
+
+
+def test_termination_rows_and_filters(s):
+    body = s.get("/lists/terminations")
+    assert body["total"] == 1
+    row = body["items"][0]
+    assert (row["id"], row["agreement_id"], row["name"], row["number"]) == (s.t1, s.a1, "学生1", "20261055831000001")
+    assert (row["mode_label"], row["requested_by_label"], row["status_label"], row["initiator_label"]) == (
+        "线上解约", "学生", "解约申请 待对方确认", "单位")
+    assert row["unit_name"] == "广州示例信息科技有限公司" and row["identity_number"] == MASKED
+    assert row["agreement_status_label"] == "签约审核通过"
+    assert s.get(f"/terminations/{row['id']}")["history"]
+    for query, total in (("mode=online", 1), ("mode=offline", 0), ("requested_by=graduate", 1),
+                         ("requested_by=employer", 0), ("status=awaiting_counterparty", 1),
+                         ("status=school_review", 0), ("initiator=employer", 1), ("initiator=graduate", 0),
+                         (f"department={s.math}", 0), ("q=20261055831000001", 1), ("q=广州示例", 1),
+                         ("q=深圳示例", 0), ("q=S000001", 1), ("q=学生2", 0), ("education_level=11", 0)):
+        assert s.get(f"/lists/terminations?{query}")["total"] == total, query
+    assert s.client.get("/lists/terminations?status=invited", headers=s.school).status_code == 422
+
+
+def test_destination_rows_and_the_category_filter(s):
+    body = s.get("/lists/destinations")
+    assert body["total"] == 1  # 学生6's draft is not registered yet
+    row = body["items"][0]
+    assert (row["id"], row["graduate_id"], row["name"], row["department_name"]) == (s.d2, s.g2, "学生2", "数学学院")
+    assert (row["destination_code"], row["destination_label"], row["status_label"]) == (
+        "502", "国家基层项目—三支一扶", "待院系审核")
+    assert row["unit_name"] == DESTINATION_UNIT["unit_name"] and row["identity_number"] == MASKED
+    assert s.get(f"/graduates/{s.g2}/destination")
+    for query, total in (("destination_code=50", 1), ("destination_code=502", 1), ("destination_code=503", 0),
+                         ("destination_code=70", 0), ("status=department_review", 1), ("status=approved", 0),
+                         ("q=广州示例", 1), ("q=学生2", 1), ("q=26440100000002", 1), ("q=学生6", 0),
+                         (f"department={s.cs}", 0), ("graduation_year=2025", 0)):
+        assert s.get(f"/lists/destinations?{query}")["total"] == total, query
+    for bad in ("destination_code=999", "status=draft", "initiator=graduate&status=lost", "sort=number"):
+        assert s.client.get(f"/lists/destinations?{bad}", headers=s.school).status_code == 422, bad
+
+
+# --- filters, search, sorting, pages -------------------------------------------------------------
+
+
+def test_filters_and_search_on_each_field(s):
+    online = "/lists/online-signing?sort=name&order=asc&"
+    assert s.names(f"{online}department={s.math}") == ["学生2"]
+    assert s.names(f"{online}major=数学") == ["学生3"]
+    assert s.names(f"{online}major=070101") == ["学生3"]
+    assert s.names(f"{online}education_level=11") == ["学生3"]
+    assert s.names(f"{online}status=declined") == ["学生2"]
+    assert s.names(f"{online}initiator=graduate") == []
+    assert s.names(f"{online}initiator=employer") == ["学生1", "学生2", "学生3"]
+    assert s.names(f"{online}graduation_year=2026") == ["学生1", "学生2", "学生3"]
+    assert s.names("/lists/supplementary?graduation_year=2025") == ["学生5"]
+    assert s.names("/lists/supplementary?initiator=graduate&sort=name&order=asc") == ["学生4", "学生5"]
+    number = s.get(f"/agreements/{s.a3}")["number"]
+    for q, expected in (("学生2", ["学生2"]), ("26440100000003", ["学生3"]), ("S000001", ["学生1"]),
+                        (number, ["学生3"]), ("深圳示例", ["学生2"]), ("广州示例", ["学生1", "学生3"]),
+                        ("nobody", [])):
+        assert s.names(f"{online}q={q}") == expected, q
+    assert s.names("/lists/supplementary?q=佛山示例&sort=name&order=asc") == ["学生4", "学生5"]
+    for bad in ("status=lost", "sort=password", "order=up", "initiator=school", "graduation_year=x",
+                "mode=online"):
+        response = s.client.get(f"/lists/online-signing?{bad}", headers=s.school)
+        assert response.status_code == (200 if bad == "mode=online" else 422), bad  # unknown args are ignored
+
+
+def test_sorting_with_a_unique_tie_breaker(s):
+    assert s.names("/lists/online-signing?sort=name&order=asc") == ["学生1", "学生2", "学生3"]
+    assert s.names("/lists/online-signing?sort=name&order=desc") == ["学生3", "学生2", "学生1"]
+    # 学生3's number has level 11: 20261055811000001 < 20261055831000001 < ...002
+    assert s.names("/lists/online-signing?sort=number&order=asc") == ["学生3", "学生1", "学生2"]
+    assert s.names("/lists/online-signing?sort=number&order=desc") == ["学生2", "学生1", "学生3"]
+    # every row has the same initiator: the number breaks the tie, ascending whatever the order
+    assert s.names("/lists/online-signing?sort=initiator&order=asc") == ["学生3", "学生1", "学生2"]
+    assert s.names("/lists/online-signing?sort=initiator&order=desc") == ["学生3", "学生1", "学生2"]
+    assert s.names("/lists/online-signing?sort=status&order=asc") == ["学生1", "学生2", "学生3"]
+    assert s.names("/lists/online-signing?sort=department&order=desc&page_size=1") == ["学生2"]
+    assert s.names("/lists/supplementary?sort=flow&order=asc") == ["学生4", "学生5"]
+    assert s.names("/lists/supplementary?sort=flow&order=desc") == ["学生5", "学生4"]
+
+
+def test_pages_and_the_cap(s):
+    first = s.get("/lists/online-signing?sort=name&order=asc&page=1&page_size=2")
+    second = s.get("/lists/online-signing?sort=name&order=asc&page=2&page_size=2")
+    assert [i["name"] for i in first["items"]] == ["学生1", "学生2"] and first["pages"] == 2
+    assert [i["name"] for i in second["items"]] == ["学生3"] and second["total"] == 3
+    capped = s.get("/lists/online-signing?page_size=5000")
+    assert capped["page_size"] == 100 and len(capped["items"]) == 3
+    assert s.client.get("/lists/online-signing?page=0", headers=s.school).status_code == 422
+
+
+# --- scope and permissions -----------------------------------------------------------------------
+
+
+def test_scope_of_every_role(s, world):
+    def total(path, headers):
+        return s.get(path, headers)["total"]
+
+    province = world.headers(Role.PROVINCE, province="44")
+    assert total("/lists/online-signing", province) == 4
+    assert s.names("/lists/online-signing?school=10561", province) == ["学生7"]
+    assert total("/lists/terminations", province) == 1 and total("/lists/destinations", province) == 1
+    for path in ("/lists/online-signing", "/lists/supplementary", "/lists/terminations", "/lists/destinations"):
+        assert total(path, world.headers(Role.PROVINCE, province="11")) == 0, path
+    assert total("/lists/online-signing", s.school) == 3
+    assert s.names("/lists/online-signing", s.other) == ["学生7"]
+    assert total("/lists/supplementary", s.other) == 0 and total("/lists/destinations", s.other) == 0
+    assert s.client.get("/lists/online-signing?school=10558", headers=s.other).status_code == 403
+    assert s.client.get("/lists/terminations?school=10561", headers=s.school).status_code == 403
+    assert s.names("/lists/online-signing?sort=name&order=asc", s.department) == ["学生1", "学生3"]
+    math = world.department_user(s.math)
+    assert s.names("/lists/online-signing", math) == ["学生2"]
+    assert s.names("/lists/supplementary", math) == ["学生4"] and s.names("/lists/destinations", math) == ["学生2"]
+    assert total("/lists/terminations", math) == 0
+    assert s.client.get(f"/lists/online-signing?department={s.cs}", headers=math).status_code == 403
+    for path in ("/lists/online-signing", "/lists/supplementary", "/lists/terminations", "/lists/destinations"):
+        for refused in (world.graduate_user(s.g1), world.employer_user(s.e1), world.school_user(access=Access.NONE),
+                        world.department_user(s.cs, access=Access.NONE)):
+            assert s.client.get(path, headers=refused).status_code == 403, path
+            assert s.client.get(f"{path}/export.xlsx", headers=refused).status_code == 403, path
+    # the caller's own agreements stay where they were
+    assert s.get("/agreements", world.employer_user(s.e1))["total"] == 3
+    assert s.get("/agreements", world.graduate_user(s.g1))["total"] == 1
+
+
+def test_read_only_lists_but_does_not_export(s, world):
+    for headers in (world.school_user(access=Access.READ), world.department_user(s.cs, access=Access.READ)):
+        assert s.client.get("/lists/online-signing", headers=headers).status_code == 200
+        refused = s.client.get("/lists/online-signing/export.xlsx", headers=headers)
+        assert refused.status_code == 403 and refused.get_json()["code"] == "module_forbidden"
+    assert s.client.get("/lists/online-signing/export.xlsx", headers=s.department).status_code == 200
+    assert s.client.get("/lists/destinations/export.xlsx",
+                        headers=world.headers(Role.PROVINCE, province="44")).status_code == 200
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def sheet_rows(s, path, headers=None):
+    response = s.client.get(path, headers=headers or s.school)
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    return [list(r) for r in load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True)]
+
+
+def test_export_is_the_filtered_list_masked(s, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows = sheet_rows(s, f"/lists/online-signing/export.xlsx?department={s.cs}&sort=name&order=asc&page_size=1")
+    assert rows[0] == ["签约发起方", "姓名", "院校", "院系", "专业", "学历", "身份证号", "当前协议编号",
+                       "签约单位", "学号", "签约状态", "提交时间", "更新时间"]
+    assert [r[:11] for r in rows[1:]] == [
+        ["单位", "学生1", "中山大学", "计算机学院", "计算机科学与技术", "本科生毕业", MASKED, "20261055831000001",
+         "广州示例信息科技有限公司", "S000001", "签约审核通过"],
+        ["单位", "学生3", "中山大学", "计算机学院", "数学与应用数学", "硕士生毕业", MASKED, "20261055811000001",
+         "广州示例信息科技有限公司", "S000003", "已发出签约邀请 待学生应约"]]
+    assert all(r[11] and r[12] for r in rows[1:])
+    assert list(tmp_path.glob("qx-export-*")) == []  # the temporary file was removed once streamed
+    assert len(sheet_rows(s, "/lists/online-signing/export.xlsx")) == 4
+    province = s.world.headers(Role.PROVINCE, province="44")
+    assert len(sheet_rows(s, "/lists/online-signing/export.xlsx", province)) == 5
+    assert sheet_rows(s, "/lists/online-signing/export.xlsx?q=nobody")[1:] == []
+
+
+def test_exports_of_the_other_lists(s):
+    supplementary = sheet_rows(s, "/lists/supplementary/export.xlsx?flow=supplementary")
+    assert supplementary[0][:3] == ["签约发起方", "签约方式", "姓名"] and len(supplementary) == 2
+    assert supplementary[1][:3] == ["学生", "补登", "学生5"] and MASKED in supplementary[1]
+    terminations = sheet_rows(s, "/lists/terminations/export.xlsx")
+    assert terminations[0][-5:] == ["解约方式", "解约申请方", "解约状态", "提交时间", "更新时间"]
+    assert terminations[1][:2] == ["单位", "学生1"]
+    assert terminations[1][-5:-2] == ["线上解约", "学生", "解约申请 待对方确认"]
+    destinations = sheet_rows(s, "/lists/destinations/export.xlsx?destination_code=50")
+    assert destinations[0] == ["姓名", "院校", "院系", "专业", "学历", "身份证号", "学号", "毕业去向类别",
+                               "单位（院校）名称", "登记状态", "提交时间", "更新时间"]
+    assert destinations[1][:10] == ["学生2", "中山大学", "数学学院", "计算机科学与技术", "本科生毕业", MASKED,
+                                    "S000002", "国家基层项目—三支一扶", DESTINATION_UNIT["unit_name"], "待院系审核"]
+    assert len(destinations) == 2
+    assert sheet_rows(s, "/lists/destinations/export.xlsx?destination_code=80")[1:] == []
