@@ -170,3 +170,63 @@ def test_a_frame_with_a_bad_end_marker_is_refused():
     t = transport(Socket([frame(1, 1, b"abc")[:-1] + b"\x00" + frame(1, 1, b"next")]))
     with pytest.raises(UnexpectedFrame):
         t.read_frame()
+
+
+def _deliveries_through(handler_factory, frames, auto_decode=True):
+    """Feed frames to a frame handler on an unconnected connection; what the consumer callback got."""
+    import amqp
+
+    from quxiang.common.bus.amqp_socket import ChunkedConnection
+
+    connection = ChunkedConnection("127.0.0.1:5672")
+    channel = amqp.Channel(connection, 1, auto_decode=auto_decode)
+    got = []
+    channel.callbacks["ctag"] = lambda m: got.append(
+        (m.body, m.properties, m.delivery_info, m.channel is channel))
+    handler = handler_factory(connection, connection.on_inbound_method)
+    ready = [handler(frame) for frame in frames]
+    return got, ready, connection.bytes_recv
+
+
+def _delivery_frames(body, properties, tag, channel=1, frame_max=64, redelivered=False):
+    import amqp
+    from amqp.serialization import dumps
+
+    args = struct.pack(">HH", 60, 60) + dumps("sLbss", ("ctag", tag, redelivered, "qx.events", "a.b.c"))
+    header = struct.pack(">HHQ", 60, 0, len(body)) + amqp.Message(body, **properties)._serialize_properties()
+    frames = [(1, channel, args), (2, channel, header)]
+    frames += [(3, channel, body[i:i + frame_max]) for i in range(0, len(body), frame_max)]
+    return frames
+
+
+def test_the_deliver_shortcut_hands_over_what_py_amqps_own_path_does():
+    from amqp.method_framing import frame_handler
+
+    from quxiang.common.bus.amqp_socket import deliver_frame_handler
+
+    props = {"delivery_mode": 2, "content_type": "application/json", "message_id": "m-1",
+             "application_headers": {"x-qx-attempt": 1, "x-qx-error": "去向"}}
+    frames = [
+        *_delivery_frames(b'{"n": 1}', props, 1),
+        (8, 0, b""),  # a heartbeat between two deliveries
+        *_delivery_frames("去向".encode() * 100, {"message_id": "m-2"}, 2, redelivered=True),  # several body frames
+        *_delivery_frames(b"", {}, 3),  # no body at all
+        *_delivery_frames(b"encoded", {"content_encoding": "utf-8"}, 4),  # py-amqp decodes this one itself
+    ]
+    expected = _deliveries_through(frame_handler, frames)
+    got = _deliveries_through(deliver_frame_handler, frames)
+    assert got == expected
+    assert [d[0] for d in got[0]] == [b'{"n": 1}', "去向".encode() * 100, "", "encoded"]  # py-amqp: "" without a body
+    assert [d[2]["redelivered"] for d in got[0]] == [False, True, False, False]
+
+
+def test_the_deliver_shortcut_refuses_frames_out_of_order():
+    from amqp.exceptions import UnexpectedFrame
+
+    from quxiang.common.bus.amqp_socket import deliver_frame_handler
+
+    method, header, body = _delivery_frames(b"abc", {}, 1)
+    with pytest.raises(UnexpectedFrame):
+        _deliveries_through(deliver_frame_handler, [method, body])
+    with pytest.raises(UnexpectedFrame):
+        _deliveries_through(deliver_frame_handler, [method, header, method])

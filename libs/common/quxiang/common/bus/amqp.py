@@ -277,10 +277,16 @@ class AmqpTransport:
             channel.basic_consume(spec.queue, callback=on_message, no_ack=False)
             batch_size = min(self.config.consumer_batch, self.config.consumer_prefetch)
             last_tick = 0.0
+            # py-amqp sends a heartbeat from a tick only when a whole interval has passed since the
+            # tick that last saw traffic, so ticks a second apart let up to three intervals pass
+            # between two heartbeats when the interval is short, and the broker drops the
+            # connection after two. A few ticks per interval, and idle waits no longer than one.
+            tick_every = min(1.0, self.config.broker_heartbeat / 4) if self.config.broker_heartbeat else 1.0
+            idle_wait = min(0.5, tick_every)
             while not stop.is_set():
                 try:
                     if not arrived:
-                        consumer_conn.drain_events(timeout=0.5)
+                        consumer_conn.drain_events(timeout=idle_wait)
                     # Take whatever else is already in the socket buffer, without waiting for more.
                     while len(arrived) < batch_size:
                         consumer_conn.drain_events(timeout=0)
@@ -298,7 +304,7 @@ class AmqpTransport:
                         for delivery, outcome in zip(batch, outcomes, strict=True):
                             self._settle(channel, side, spec, delivery, outcome)
                 now = time.monotonic()
-                if now - last_tick >= 1.0:  # py-amqp wants a tick about once a second, not per batch
+                if now - last_tick >= tick_every:  # a few times per heartbeat interval, not per batch
                     last_tick = now
                     consumer_conn.heartbeat_check()
                     _keep_alive(side_conn)

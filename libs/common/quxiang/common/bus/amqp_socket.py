@@ -9,7 +9,9 @@ at the top. This transport:
 - leaves the socket timeout alone when a whole frame is already buffered, since reading it touches
   no socket;
 - can be corked: writes are collected and sent in one call when uncorked;
-- hands out a frame that is whole in the buffer without a ``_read`` per part (``buffered_frame``).
+- hands out a frame that is whole in the buffer without a ``_read`` per part (``buffered_frame``);
+- takes basic.deliver (method, content header, body) through a shortcut of py-amqp's frame handler
+  and channel dispatch (``deliver_frame_handler``), the consumer's message path.
 ``PublishFrames`` encodes basic.publish frames directly, for a batch sent in one write: py-amqp's
 generic argument and property serialization was the largest part of the relay's own time.
 TLS connections keep py-amqp's own transport.
@@ -24,7 +26,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import amqp
+from amqp import method_framing, spec
 from amqp import transport as amqp_transport
+from amqp.basic_message import Message
+from amqp.exceptions import UnexpectedFrame
+from amqp.serialization import decode_properties_basic
 from amqp.serialization import dumps as amqp_dumps
 from kombu.transport import pyamqp
 
@@ -177,7 +183,82 @@ class PublishFrames:
         return out
 
 
+_DELIVER = struct.pack(">HH", *spec.Basic.Deliver)
+_CONTENT_HEADER = struct.Struct(">HxxQ")  # class, weight, body size; the properties follow
+_DELIVERY_TAG = struct.Struct(">QB")  # delivery tag, then the octet holding the redelivered bit
+
+
+def _shortstrs(buf: bytes, offset: int, count: int) -> tuple[list[str], int]:
+    out = []
+    for _ in range(count):
+        size = buf[offset]
+        out.append(buf[offset + 1:offset + 1 + size].decode("utf-8", "surrogatepass"))
+        offset += 1 + size
+    return out, offset
+
+
+def deliver_frame_handler(connection: amqp.Connection, callback: Any) -> Any:
+    """py-amqp's frame handler with a shortcut for basic.deliver, the frames a consumer mostly reads.
+
+    A delivery's three frames are assembled here and, in the plain case (an open channel with its
+    deliver callback, nobody waiting for a deliver method, no content encoding to apply), handed to
+    the channel's ``_on_basic_deliver`` with arguments parsed by ``struct``: what py-amqp's
+    ``dispatch_method`` would do after its generic argument parser. Everything else, and any
+    delivery outside the plain case, takes py-amqp's own path."""
+    generic = method_framing.frame_handler(connection, callback)
+    partial: dict[int, list[Any]] = {}  # channel -> [message, the frame type expected next]
+
+    def on_frame(frame: tuple[int, int, bytes]) -> bool:
+        frame_type, channel, buf = frame
+        pending = partial.get(channel)
+        if pending is None:
+            if frame_type != 1 or buf[:4] != _DELIVER:
+                return generic(frame)
+            connection.bytes_recv += 1
+            partial[channel] = [Message(frame_method=spec.Basic.Deliver, frame_args=buf), 2]
+            return False
+        connection.bytes_recv += 1
+        msg, expected = pending
+        if frame_type != expected and not (frame_type == 3 and expected == 3):
+            raise UnexpectedFrame(f"Received frame {frame_type} while expecting type: {expected}")
+        if frame_type == 2:
+            msg.body_size = _CONTENT_HEADER.unpack_from(buf, 0)[1]
+            msg.properties = decode_properties_basic(buf, 12)[0]
+            if msg.body_size:
+                pending[1] = 3
+                return False
+            msg.ready = True
+        else:
+            msg.inbound_body(buf)
+            if not msg.ready:
+                return False
+        del partial[channel]
+        _dispatch_deliver(connection, channel, msg, callback)
+        return True
+
+    return on_frame
+
+
+def _dispatch_deliver(connection: amqp.Connection, channel_id: int, msg: Message, callback: Any) -> None:
+    channels = connection.channels
+    channel = channels.get(channel_id) if channels is not None else None
+    listener = channel._callbacks.get(spec.Basic.Deliver) if channel is not None else None
+    if (listener is None or channel.is_closing or spec.Basic.Deliver in channel._pending
+            or "content_encoding" in msg.properties):
+        callback(channel_id, spec.Basic.Deliver, msg.frame_args, msg)  # py-amqp's own dispatch
+        return
+    buf = msg.frame_args
+    (consumer_tag,), offset = _shortstrs(buf, 4, 1)
+    delivery_tag, bits = _DELIVERY_TAG.unpack_from(buf, offset)
+    (exchange, routing_key), _ = _shortstrs(buf, offset + 9, 2)
+    listener(consumer_tag, delivery_tag, bool(bits & 1), exchange, routing_key, msg)
+
+
 class ChunkedConnection(amqp.Connection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.frame_handler_cls = deliver_frame_handler
+
     def blocking_read(self, timeout: float | None = None) -> Any:
         # A frame already in the buffer needs no socket timeout set and restored around it.
         transport = self.transport
