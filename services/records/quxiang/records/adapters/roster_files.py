@@ -44,6 +44,15 @@ def _cell(value: Any) -> str:
 @contextmanager
 def open_rows(path: Path, kind: str) -> Iterator[tuple[list[str], Iterator[tuple[int, dict[str, str]]]]]:
     """The header row and an iterator of (row number, {header: cell}); blank rows are skipped."""
+    with open_cells(path, kind) as (header, rows):
+        yield header, ((n, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h})
+                       for n, cells in rows)
+
+
+@contextmanager
+def open_cells(path: Path, kind: str) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """The header row and an iterator of (row number, [cell, ...] in file order, each stripped);
+    blank rows are skipped. Each row's list is new: the caller may keep or change it."""
     if kind == XLSX:
         with path.open("rb") as fh:  # a file object: openpyxl then does not insist on a .xlsx name
             try:
@@ -80,19 +89,13 @@ def _csv_encoding(path: Path) -> str:
         return "gb18030"
 
 
-def _split(rows: Iterator[tuple[int, list[str]]]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def _split(rows: Iterator[tuple[int, list[str]]]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     header: list[str] = []
     for _, cells in rows:
         if any(cells):
             header = [c.strip() for c in cells]
             break
-
-    def body() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, cells in rows:
-            if any(cells):
-                yield number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
-
-    return header, body()
+    return header, ((number, cells) for number, cells in rows if any(cells))
 
 
 def template_csv() -> bytes:

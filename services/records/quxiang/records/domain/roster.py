@@ -8,8 +8,9 @@ education level codes are handed to it.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -76,6 +77,33 @@ class RosterRow(NamedTuple):
     email: str | None
 
 
+# tuple.__new__ with the values in field order: a NamedTuple's own __new__ is Python code.
+_new_row = tuple.__new__
+# (position in HEADERS, header, required, maximum length or 0), for the checks every cell gets.
+_CELL_RULES = tuple((i, h, h in REQUIRED, MAX_LENGTHS.get(h, 0)) for i, h in enumerate(HEADERS)
+                    if h in REQUIRED or h in MAX_LENGTHS)
+
+
+def cells_in_order(header: Sequence[str]) -> Callable[[list[str]], Sequence[str]]:
+    """For a file's header row: a function from a row's cells (stripped, as ``roster_files`` reads
+    them) to the cells of ``HEADERS`` in that order, "" for a column the file lacks or a short row.
+    A header named twice: its last column, as a dict built from the row would hold. The function
+    may append to the list it is given."""
+    names = [h.strip() for h in header]
+    width = len(names)
+    positions = [max((i for i, n in enumerate(names) if n == h), default=width) for h in HEADERS]
+    pick = operator.itemgetter(*positions)
+
+    def ordered(cells: list[str]) -> Sequence[str]:
+        if len(cells) == width:
+            cells.append("")  # what the absent columns point at (the list is the reader's, made for this row)
+        else:
+            cells = [*cells[:width], *([""] * (width - len(cells))), ""]  # cut or pad
+        return pick(cells)
+
+    return ordered
+
+
 def missing_columns(headers: list[str]) -> list[RowError]:
     """The required columns a header row lacks (each one an error on row 1)."""
     present = {h.strip() for h in headers}
@@ -95,55 +123,58 @@ class RosterChecker:
     _shared: dict[str, str] = field(default_factory=dict)    # one copy of each repeated cell value
 
     def check(self, row_number: int, cells: Mapping[str, str]) -> RosterRow | list[RowError]:
+        return self.check_values(row_number, [(cells.get(h) or "").strip() for h in HEADERS])
+
+    def check_values(self, row_number: int, values: Sequence[str]) -> RosterRow | list[RowError]:
+        """``check`` for the row's cells in ``HEADERS`` order, stripped (what ``cells_in_order`` gives)."""
         errors: list[RowError] = []
 
         def bad(column: str, reason: str) -> None:
             errors.append(RowError(row_number, column, reason))
 
-        values = {h: (cells.get(h) or "").strip() for h in HEADERS}
-        for header in HEADERS:
-            if header in REQUIRED and not values[header]:
+        exam, student, name, gender_cell, identity_cell, department, major_cell, major_name, level, region, \
+            year_cell, phone, email = values
+        for index, header, required, limit in _CELL_RULES:
+            value = values[index]
+            if required and not value:
                 bad(header, "必填")
-            elif header in MAX_LENGTHS and len(values[header]) > MAX_LENGTHS[header]:
-                bad(header, f"不能超过{MAX_LENGTHS[header]}个字符")
+            elif limit and len(value) > limit:
+                bad(header, f"不能超过{limit}个字符")
 
-        exam = values["考生号"]
         if exam and not _EXAM_NUMBER.match(exam):
             bad("考生号", "只能包含字母和数字")
-        gender = GENDERS.get(values["性别"].upper()) if values["性别"] else None
-        if values["性别"] and gender is None:
+        gender = GENDERS.get(gender_cell.upper()) if gender_cell else None
+        if gender_cell and gender is None:
             bad("性别", "应为“男”或“女”")
-        identity = self._identity(values["身份证号"], gender, bad)
-        department_id = self.departments.get(values["院系"]) if values["院系"] else None
-        if values["院系"] and department_id is None:
-            bad("院系", f"院系代码 {values['院系']} 不是本校的院系")
-        major_code = values["专业代码"].upper()
+        identity = self._identity(identity_cell, gender, bad)
+        department_id = self.departments.get(department) if department else None
+        if department and department_id is None:
+            bad("院系", f"院系代码 {department} 不是本校的院系")
+        major_code = major_cell.upper()
         if major_code and not _MAJOR_CODE.match(major_code):
             bad("专业代码", "应为4到10位数字或大写字母")
-        if values["学历"] and values["学历"] not in self.education_levels:
-            bad("学历", f"未知的学历代码 {values['学历']}")
-        region = values["生源所在地"]
+        if level and level not in self.education_levels:
+            bad("学历", f"未知的学历代码 {level}")
         if region:
             valid = self._regions.get(region)
             if valid is None:
                 valid = self._regions[region] = is_valid_region(region)
             if not valid:
                 bad("生源所在地", "应为6位行政区划代码（GB/T 2260）")
-        year = self._year(values["毕业年份"], bad)
-        if values["手机号"] and not _PHONE.match(values["手机号"]):
+        year = self._year(year_cell, bad)
+        if phone and not _PHONE.match(phone):
             bad("手机号", "应为11位手机号码")
-        if values["邮箱"] and not _EMAIL.match(values["邮箱"]):
+        if email and not _EMAIL.match(email):
             bad("邮箱", "邮箱格式不正确")
         self._duplicates(row_number, exam, identity, bad)
         if errors:
             return errors
         assert gender is not None and identity is not None and department_id is not None and year is not None
         shared = self._shared.setdefault
-        department, major_name, level = values["院系"], values["专业名称"], values["学历"]
-        return RosterRow(
-            row_number, exam, values["学号"] or None, values["姓名"], gender, identity, shared(department, department),
-            department_id, shared(major_code, major_code), shared(major_name, major_name), shared(level, level),
-            shared(region, region), year, values["手机号"] or None, values["邮箱"] or None)
+        return _new_row(RosterRow, (
+            row_number, exam, student or None, name, gender, identity, shared(department, department), department_id,
+            shared(major_code, major_code), shared(major_name, major_name), shared(level, level),
+            shared(region, region), year, phone or None, email or None))
 
     def _identity(self, value: str, gender: str | None, bad: _Bad) -> str | None:
         if not value:

@@ -34,8 +34,8 @@ from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
 from quxiang.records.adapters import repository, roster_writer
 from quxiang.records.adapters.repository import Existing
-from quxiang.records.adapters.roster_files import open_rows
-from quxiang.records.domain.roster import RosterChecker, RosterRow, RowError, missing_columns
+from quxiang.records.adapters.roster_files import open_cells
+from quxiang.records.domain.roster import RosterChecker, RosterRow, RowError, cells_in_order, missing_columns
 from quxiang.records.service.context import Records
 
 logger = logging.getLogger(__name__)
@@ -133,13 +133,15 @@ def _validate(service: Records, school_code: str, job_id: str, path: Path, kind:
     kept: list[RosterRow] = []
     new: list[tuple[str, int]] = []  # (考生号, row) new to this school: checked against other schools' at the end
     last_progress = time.monotonic()
-    with open_rows(path, kind) as (header, rows):
+    with open_cells(path, kind) as (header, rows):
         errors.add(missing_columns(header))
         if errors.total:
             raise RosterRejected(job_id, errors.kept, errors.total)
+        ordered = cells_in_order(header)
+        check = checker.check_values
         for number, cells in rows:
             total += 1
-            checked = checker.check(number, cells)
+            checked = check(number, ordered(cells))
             if isinstance(checked, list):
                 errors.add(checked)
                 kept = []  # the file is rejected: its rows are no longer needed
