@@ -15,7 +15,7 @@ from quxiang.common.auth import KeySet
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.auth.tokens import issue_token, public_jwk
 from quxiang.common.testing.plugin import DATABASES, migrated_service_config
-from quxiang.stats.adapters.tables import counters, destination_counters, graduates
+from quxiang.stats.adapters.tables import counters, destination_counters, graduates, school_counters
 from quxiang.stats.bootstrap import SERVICE, create_app
 from quxiang.stats.domain.model import COUNTER_COLUMNS
 from quxiang.stats.entrypoints import consumers
@@ -76,7 +76,7 @@ class World:
             uow.commit()
 
     def snapshot(self):
-        """Counters (non-zero rows), destination counters and graduates' standings."""
+        """Counters (non-zero rows), destination counters, graduates' standings, per-school counters."""
         with self.service.engine.connect() as conn:
             rows = {}
             for r in conn.execute(select(counters)):
@@ -85,9 +85,14 @@ class World:
                     rows[(r.school_code, r.department_id, r.education_level, r.graduation_year)] = values
             drows = {(r.school_code, r.department_id, r.education_level, r.graduation_year, r.destination_code): r.count
                      for r in conn.execute(select(destination_counters)) if r.count}
+            schools = {}
+            for r in conn.execute(select(school_counters)):
+                values = tuple(getattr(r, c) for c in COUNTER_COLUMNS)
+                if any(values):
+                    schools[(r.school_code, r.education_level, r.graduation_year)] = values
             grads = {r.id: (r.roster_sequence, r.school_code, r.department_id, r.employment, r.archive, r.hukou,
                             r.destination_code) for r in conn.execute(select(graduates))}
-        return rows, drows, grads
+        return rows, drows, grads, schools
 
     def headers(self, role, permissions=None, **scope):
         principal = Principal(str(uuid.uuid4()), role, Scope(**scope), permissions or {})

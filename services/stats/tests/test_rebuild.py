@@ -33,6 +33,7 @@ def test_rebuild_reports_and_fixes_drift(world, service):
                                                                                 destination_code=None))
     dry = rebuild(service, fix=False)
     assert dry.graduates_fixed == 1 and dry.counter_rows_fixed >= 1 and dry.destination_rows_fixed == 0
+    assert dry.school_rows_fixed == 0  # the roll-up was right: only the department rows drifted
     assert world.snapshot() != good  # a dry run changes nothing
     report = rebuild(service)
     assert report.graduates_fixed == 1 and report.counter_rows_fixed == dry.counter_rows_fixed

@@ -10,7 +10,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
-from quxiang.stats.adapters.tables import counters, departments, destination_counters, province_modules, schools
+from quxiang.stats.adapters.tables import (
+    counters,
+    departments,
+    destination_counters,
+    province_modules,
+    school_counters,
+    schools,
+)
 from quxiang.stats.domain.model import COUNTER_COLUMNS
 
 
@@ -39,17 +46,20 @@ def _conditions(table: object, f: Filter) -> list[ColumnElement[bool]]:
     return out
 
 
-def _sums() -> list[ColumnElement[int]]:
-    return [func.coalesce(func.sum(counters.c[name]), 0).label(name) for name in COUNTER_COLUMNS]
+def _sums(table: object = counters) -> list[ColumnElement[int]]:
+    c = table.c  # type: ignore[attr-defined]
+    return [func.coalesce(func.sum(c[name]), 0).label(name) for name in COUNTER_COLUMNS]
 
 
 def province_rows(conn: Connection, f: Filter) -> Sequence[Row]:
-    """One row per school of ``f.province`` (schools without graduates too), ordered by code."""
-    join = and_(counters.c.school_code == schools.c.code, *_conditions(counters, Filter(
+    """One row per school of ``f.province`` (schools without graduates too), ordered by code: a sum
+    over the per-school counters, a few rows per school."""
+    t = school_counters
+    join = and_(t.c.school_code == schools.c.code, *_conditions(t, Filter(
         education_level=f.education_level, graduation_year=f.graduation_year)))
     query = (select(schools.c.code, schools.c.name, schools.c.agreement_type, schools.c.employment_settings,
-                    schools.c.archive_settings, schools.c.hukou_settings, *_sums())
-             .select_from(schools.outerjoin(counters, join))
+                    schools.c.archive_settings, schools.c.hukou_settings, *_sums(t))
+             .select_from(schools.outerjoin(t, join))
              .where(schools.c.province == f.province)
              .group_by(schools.c.code, schools.c.name, schools.c.agreement_type, schools.c.employment_settings,
                        schools.c.archive_settings, schools.c.hukou_settings)
@@ -83,9 +93,10 @@ def modules_of(conn: Connection, province: str) -> set[str]:
 
 
 def totals(conn: Connection, f: Filter) -> dict[str, int]:
-    query = select(*_sums()).where(*_conditions(counters, f))
+    t = counters if f.department_id is not None else school_counters
+    query = select(*_sums(t)).where(*_conditions(t, f))
     if f.province is not None:
-        query = query.where(counters.c.school_code.in_(select(schools.c.code).where(schools.c.province == f.province)))
+        query = query.where(t.c.school_code.in_(select(schools.c.code).where(schools.c.province == f.province)))
     return dict(conn.execute(query).one()._mapping)
 
 

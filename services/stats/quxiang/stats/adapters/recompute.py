@@ -12,12 +12,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from quxiang.stats.adapters.queries import Filter
-from quxiang.stats.adapters.tables import aggregates, counters, destination_counters, graduates, schools
+from quxiang.stats.adapters.tables import (
+    aggregates,
+    counters,
+    destination_counters,
+    graduates,
+    school_counters,
+    schools,
+)
 from quxiang.stats.domain.model import COUNTER_COLUMNS, MODULES, Aggregate, CounterKey, Kind
 
 Bind = Session | Connection
 CounterRows = dict[CounterKey, dict[str, int]]
 DestinationRows = dict[tuple[CounterKey, str], int]
+SchoolRows = dict[tuple[str, str, int], dict[str, int]]
 
 
 def _figure_sums() -> list[ColumnElement[Any]]:
@@ -63,12 +71,36 @@ def stored_counters(bind: Bind) -> tuple[CounterRows, DestinationRows]:
     return out, drows
 
 
+def school_rows(rows: CounterRows) -> SchoolRows:
+    """The per-school roll-up of department-level counter rows."""
+    out: SchoolRows = {}
+    for k, v in rows.items():
+        into = out.setdefault((k.school_code, k.education_level, k.graduation_year), dict.fromkeys(COUNTER_COLUMNS, 0))
+        for c in COUNTER_COLUMNS:
+            into[c] += v.get(c, 0)
+    return {k: v for k, v in out.items() if any(v.values())}
+
+
+def stored_school_counters(bind: Bind) -> SchoolRows:
+    out = {}
+    for r in bind.execute(select(school_counters)):
+        values = {c: int(getattr(r, c)) for c in COUNTER_COLUMNS}
+        if any(values.values()):
+            out[(r.school_code, r.education_level, int(r.graduation_year))] = values
+    return out
+
+
 def replace_counters(bind: Bind, rows: CounterRows, drows: DestinationRows, chunk: int = 5000) -> None:
-    bind.execute(delete(counters))
-    bind.execute(delete(destination_counters))
+    """Replace all counters (department level, school roll-up, destinations) by these."""
+    for table in (counters, school_counters, destination_counters):
+        bind.execute(delete(table))
     values = [{**_key_values(k), **v} for k, v in rows.items()]
     for i in range(0, len(values), chunk):
         bind.execute(insert(counters), values[i:i + chunk])
+    svalues = [{"school_code": s, "education_level": lvl, "graduation_year": y, **v}
+               for (s, lvl, y), v in school_rows(rows).items()]
+    for i in range(0, len(svalues), chunk):
+        bind.execute(insert(school_counters), svalues[i:i + chunk])
     dvalues = [{**_key_values(k), "destination_code": code, "count": n} for (k, code), n in drows.items()]
     for i in range(0, len(dvalues), chunk):
         bind.execute(insert(destination_counters), dvalues[i:i + chunk])

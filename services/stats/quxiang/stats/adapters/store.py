@@ -4,7 +4,7 @@ are summed per transaction and written in one statement just before the commit."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +17,14 @@ from sqlalchemy.sql.dml import Insert
 
 from quxiang.stats.adapters.tables import (
     COUNTER_KEY,
+    SCHOOL_KEY,
     aggregates,
     counters,
     departments,
     destination_counters,
     graduates,
     province_modules,
+    school_counters,
     schools,
 )
 from quxiang.stats.domain.model import (
@@ -167,14 +169,18 @@ def write_deltas(bind: Bind, deltas: Deltas) -> None:
     """Adds ``deltas`` to the counters: one statement per table, rows in key order (two
     transactions touching the same rows lock them in the same order)."""
     rows = []
+    by_school: dict[tuple[str, str, int], dict[str, int]] = {}
     for key, values in sorted(deltas.counters.items(), key=lambda kv: _sort_key(kv[0])):
         if any(values.values()):
             rows.append({**_key_values(key), **{c: values.get(c, 0) for c in COUNTER_COLUMNS}})
-    if rows:
-        stmt = insert(bind, counters).values(rows)
-        bind.execute(stmt.on_conflict_do_update(
-            index_elements=list(COUNTER_KEY),
-            set_={c: counters.c[c] + stmt.excluded[c] for c in COUNTER_COLUMNS}))
+            school = by_school.setdefault((key.school_code, key.education_level, key.graduation_year),
+                                          dict.fromkeys(COUNTER_COLUMNS, 0))
+            for column, n in values.items():
+                school[column] += n
+    _add(bind, counters, COUNTER_KEY, rows)
+    _add(bind, school_counters, SCHOOL_KEY, [
+        {"school_code": s, "education_level": lvl, "graduation_year": y, **v}
+        for (s, lvl, y), v in sorted(by_school.items()) if any(v.values())])
     drows = [{**_key_values(key), "destination_code": code, "count": n}
              for (key, code), n in sorted(deltas.destinations.items(), key=lambda kv: (*_sort_key(kv[0][0]), kv[0][1]))
              if n]
@@ -183,6 +189,13 @@ def write_deltas(bind: Bind, deltas: Deltas) -> None:
         bind.execute(stmt.on_conflict_do_update(
             index_elements=[*COUNTER_KEY, "destination_code"],
             set_={"count": destination_counters.c.count + stmt.excluded["count"]}))
+
+
+def _add(bind: Bind, table: Any, key: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    if rows:
+        stmt = insert(bind, table).values(rows)
+        bind.execute(stmt.on_conflict_do_update(index_elements=list(key),
+                                                set_={c: table.c[c] + stmt.excluded[c] for c in COUNTER_COLUMNS}))
 
 
 def _sort_key(key: CounterKey) -> tuple[str, str, str, int]:

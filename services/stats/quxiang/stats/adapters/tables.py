@@ -101,6 +101,19 @@ counters = Table(
     PrimaryKeyConstraint(*_KEY, name="pk_stat_counters"),
 )
 
+# The same figures rolled up per school (no department): what the province view sums, a few hundred
+# rows per province whatever the number of departments.
+school_counters = Table(
+    "stat_school_counters", metadata,
+    Column("school_code", String(10), nullable=False),
+    Column("education_level", String(4), nullable=False),
+    Column("graduation_year", Integer, nullable=False),
+    *[Column(name, Integer, nullable=False, default=0) for name in (
+        "total", "employment_registered", "employment_review", "archive_registered", "archive_review",
+        "hukou_registered", "hukou_review")],
+    PrimaryKeyConstraint("school_code", "education_level", "graduation_year", name="pk_stat_school_counters"),
+)
+
 destination_counters = Table(
     "stat_destination_counters", metadata,
     *_key_columns(),
@@ -110,4 +123,6 @@ destination_counters = Table(
 )
 
 COUNTER_KEY = _KEY
-READ_MODEL_TABLES = (schools, departments, province_modules, aggregates, graduates, counters, destination_counters)
+SCHOOL_KEY = ("school_code", "education_level", "graduation_year")
+READ_MODEL_TABLES = (schools, departments, province_modules, aggregates, graduates, counters, school_counters,
+                     destination_counters)

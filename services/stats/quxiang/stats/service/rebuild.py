@@ -20,7 +20,7 @@ from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.events import Event
 from quxiang.stats.adapters import recompute, store
-from quxiang.stats.adapters.tables import aggregates, counters, destination_counters, graduates
+from quxiang.stats.adapters.tables import aggregates, counters, destination_counters, graduates, school_counters
 from quxiang.stats.domain.model import COUNTER_COLUMNS, standing
 from quxiang.stats.service.context import Stats
 
@@ -34,6 +34,8 @@ class RebuildReport:
     graduates_fixed: int = 0
     counter_rows: int = 0
     counter_rows_fixed: int = 0
+    school_rows: int = 0
+    school_rows_fixed: int = 0
     destination_rows: int = 0
     destination_rows_fixed: int = 0
     fixed: bool = True
@@ -41,13 +43,14 @@ class RebuildReport:
 
     @property
     def drift(self) -> int:
-        return self.graduates_fixed + self.counter_rows_fixed + self.destination_rows_fixed
+        return self.graduates_fixed + self.counter_rows_fixed + self.school_rows_fixed + self.destination_rows_fixed
 
     def lines(self) -> list[str]:
         verb = "fixed" if self.fixed else "found (not fixed: dry run)"
         out = [f"replayed {self.replayed} events" if self.replayed else "no replay: from the stored aggregates",
                f"graduates checked {self.graduates}, standing drift {verb}: {self.graduates_fixed}",
                f"counter rows {self.counter_rows}, drift {verb}: {self.counter_rows_fixed}",
+               f"school counter rows {self.school_rows}, drift {verb}: {self.school_rows_fixed}",
                f"destination counter rows {self.destination_rows}, drift {verb}: {self.destination_rows_fixed}"]
         return out + [f"  {s}" for s in self.samples]
 
@@ -63,12 +66,16 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
         session = uow.session
         _lock(session)
         before, dbefore = recompute.stored_counters(session)
+        sbefore = recompute.stored_school_counters(session)
         if events is not None:
             report.replayed = _replay(uow, events, handlers or {})
         _fix_standings(session, report, page)
         after, dafter = recompute.counters_from_graduates(session)
         report.counter_rows, report.destination_rows = len(after), len(dafter)
+        safter = recompute.school_rows(after)
+        report.school_rows = len(safter)
         report.counter_rows_fixed = _diff(before, after, report, "counters")
+        report.school_rows_fixed = _diff(sbefore, safter, report, "school counters")
         report.destination_rows_fixed = _diff(dbefore, dafter, report, "destinations")
         store.discard_pending(session)
         if fix:
@@ -81,13 +88,13 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
 
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        names = ", ".join(t.name for t in (graduates, aggregates, counters, destination_counters))
+        names = ", ".join(t.name for t in (graduates, aggregates, counters, school_counters, destination_counters))
         session.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
 
 
 def _replay(uow: UnitOfWork, events: Iterable[Event], handlers: Mapping[str, Handler]) -> int:
     session = uow.session
-    for t in (aggregates, graduates, counters, destination_counters):
+    for t in (aggregates, graduates, counters, school_counters, destination_counters):
         session.execute(delete(t))
     seen: set[str] = set()
     for event in events:
