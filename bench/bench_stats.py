@@ -12,7 +12,7 @@ each, and 1,000,000 graduates (round-robin over the schools; 学历 11/31/41, gr
 
 Measurements:
 (a) view      ``GET /province`` through the Flask test client with a minted province-user token
-              (authentication, the query over ``stat_counters`` joined with the province's schools, JSON):
+              (authentication, the sum over ``stat_school_counters`` of the province's schools, JSON):
               ``--requests`` requests (default 500), the province rotating over the 32; p50 and p95.
               The same through the service function ``views.province_view`` is printed too.
 (b) groupby   the baseline: the same figures per school by a GROUP BY over ``stat_graduates`` (every
@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--graduates", type=int, default=1_000_000)
-    parser.add_argument("--schools", type=int, default=1_000)
+    parser.add_argument("--schools", type=int, default=3_000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--baseline-requests", type=int, default=100)
     parser.add_argument("--ingest-graduates", type=int, default=1_000)
