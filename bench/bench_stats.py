@@ -196,8 +196,8 @@ def check_equal(service: Any, codes: Sequence[str]) -> None:
 
     with service.engine.connect() as conn:
         for p in codes:
-            view = {r.code: {c: int(getattr(r, c)) for c in COUNTER_COLUMNS}
-                    for r in queries.province_rows(conn, Filter(province=p)) if r.total}
+            view = {r.code: {c: sums[c] for c in COUNTER_COLUMNS}
+                    for r, sums in queries.province_rows(conn, Filter(province=p)) if sums["total"]}
             base = recompute.province_sums_by_school(conn, Filter(province=p))
             if view != base:
                 raise SystemExit(f"province {p}: the counters differ from the GROUP BY")

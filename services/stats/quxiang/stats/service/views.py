@@ -49,8 +49,7 @@ def province_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
         modules = queries.modules_of(conn, f.province or "")
     total = empty_sums()
     items = []
-    for row in rows:
-        sums = _sums(row)
+    for row, sums in rows:
         add_sums(total, sums)
         items.append({"school_code": row.code, "school_name": row.name, "agreement_type": row.agreement_type,
                       "agreement_type_label": AGREEMENT_TYPE_LABELS.get(row.agreement_type, row.agreement_type),
