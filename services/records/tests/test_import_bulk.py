@@ -45,6 +45,31 @@ def test_a_trusted_row_is_the_validated_row(type_):
     assert json.loads(fast["payload"])["correlation_id"] == "corr-1"
 
 
+def test_rows_from_data_encoded_by_the_producer():
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    encoded = TrustedEvents(GRADUATE_UPDATED, producer="records", partitions=16, occurred_at=when)
+    plain = TrustedEvents(GRADUATE_UPDATED, producer="records", partitions=16, occurred_at=when)
+    data_json = json.dumps(DATA, ensure_ascii=False, separators=(",", ":"))
+    assert encoded.row_json("g-1", 2, data_json, event_id="e-1") == plain.row("g-1", 2, DATA, event_id="e-1")
+    line = encoded.line_json("g-1", 2, data_json).split("\t")
+    assert line[1:5] == [GRADUATE_UPDATED, "g-1", "2", str(plain.row("g-1", 2, DATA)["partition"])]
+    assert line[5] == copy_text(plain.payload(line[0], "g-1", 2, DATA)) and line[6:] == [when.isoformat(), "0"]
+    for other in (json.dumps(DATA, ensure_ascii=False), json.dumps(DATA, separators=(",", ":"))):
+        with pytest.raises(InvalidEvent, match="encoded"):  # spaces, or escaped Chinese: another JSON text
+            TrustedEvents(GRADUATE_UPDATED, producer="records", partitions=16).row_json("g-1", 2, other)
+
+
+def test_the_import_encodes_its_event_data_as_the_schema_would():
+    from quxiang.records.domain.roster import RosterRow
+    from quxiang.records.service.roster_import import _event_json, _json
+
+    row = RosterRow(2, "A1", None, '名"字\\\t', "F", identity(3, male=False), "01", "dep-1", "080901", "计算机",
+                    "31", "440106", 2026, None, None)
+    data_json = _event_json("g-9", _json("10558"), row)
+    TrustedEvents(GRADUATE_REGISTERED, producer="records", partitions=4).row_json("g-9", 1, data_json)  # checks it
+    assert json.loads(data_json)["identity_number_masked"].count("*") == 11
+
+
 def test_data_unlike_the_schema_is_refused_at_the_first_row():
     events = TrustedEvents(GRADUATE_REGISTERED, producer="records", partitions=4)
     with pytest.raises(InvalidEvent, match="not what the schema gives"):

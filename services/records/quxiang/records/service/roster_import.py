@@ -16,19 +16,19 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import operator
 import time
 import uuid
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from quxiang.common.auth.principal import Principal
-from quxiang.common.bus.bulk import TrustedEvents, copy_rows, uuid4_strings
+from quxiang.common.bus.bulk import TrustedEvents, copy_events, uuid4_strings
 from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
@@ -207,11 +207,11 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
                                    catalogue=uow.catalogue, occurred_at=stamp)
         updated = TrustedEvents(GRADUATE_UPDATED, producer=uow.producer, partitions=uow.partitions,
                                 catalogue=uow.catalogue, occurred_at=stamp)
-        copy_rows(uow.session, itertools.chain(
-            (registered.row(graduate_id, 1, _event_data(graduate_id, school_code, row))
-             for graduate_id, row in zip(new_ids, new, strict=True)),
-            (updated.row(known.id, known.version + 1, _event_data(known.id, school_code, row))
-             for row, known in changed)))
+        school = _json(school_code)
+        copy_events(uow.session, registered, ((graduate_id, 1, _event_json(graduate_id, school, row))
+                                              for graduate_id, row in zip(new_ids, new, strict=True)))
+        copy_events(uow.session, updated, ((known.id, known.version + 1, _event_json(known.id, school, row))
+                                           for row, known in changed))
         repository.update_job(conn, job_id, status="succeeded", created=len(new), updated=len(changed),
                               unchanged=unchanged)
         uow.commit()
@@ -223,11 +223,21 @@ _compared = operator.itemgetter(*(RosterRow._fields.index(c) for c in repository
 _values = operator.itemgetter(*(RosterRow._fields.index(c) for c in roster_writer.VALUES))
 
 
-def _event_data(graduate_id: str, school_code: str, row: RosterRow) -> dict[str, Any]:
-    """The GRADUATE_REGISTERED / GRADUATE_UPDATED payload, exactly as the schema dumps it (field order
-    included: quxiang.common.bus.bulk checks the first one). Never the identity number: its mask."""
-    return {"graduate_id": graduate_id, "exam_number": row.exam_number, "student_number": row.student_number,
-            "name": row.name, "school_code": school_code, "department_id": row.department_id,
-            "education_level": row.education_level, "graduation_year": row.graduation_year, "gender": row.gender,
-            "major_code": row.major_code, "major_name": row.major_name,
-            "identity_number_masked": mask_identity_number(row.identity_number)}
+def _event_json(graduate_id: str, school_json: str, row: RosterRow) -> str:
+    """The GRADUATE_REGISTERED / GRADUATE_UPDATED data as ``Event.to_json`` encodes it: the schema's
+    fields in its order (quxiang.common.bus.bulk checks the first event of an import against the
+    schema and that encoding). Never the identity number: its mask."""
+    return (f'{{"graduate_id":{_json(graduate_id)},"exam_number":{_json(row.exam_number)},'
+            f'"student_number":{_json_or_null(row.student_number)},"name":{_json(row.name)},'
+            f'"school_code":{school_json},"department_id":{_json(row.department_id)},'
+            f'"education_level":{_json(row.education_level)},"graduation_year":{row.graduation_year:d},'
+            f'"gender":{_json(row.gender)},"major_code":{_json(row.major_code)},'
+            f'"major_name":{_json(row.major_name)},'
+            f'"identity_number_masked":{_json(mask_identity_number(row.identity_number))}}}')
+
+
+_json = encode_basestring  # a str as JSON text, as Event.to_json writes it (no ASCII escaping)
+
+
+def _json_or_null(value: str | None) -> str:
+    return "null" if value is None else _json(value)
