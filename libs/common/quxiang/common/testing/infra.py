@@ -60,10 +60,12 @@ class Postgres:
         parts = urlsplit(self.admin_url)
         return urlunsplit(parts._replace(path=f"/{database}"))
 
-    def create_database(self, label: str = "db") -> str:
+    def create_database(self, label: str = "db", template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template`` (a database name; nobody may be connected
+        to it while it is copied)."""
         name = f"qx_t_{RUN_ID}_{label}_{uuid.uuid4().hex[:6]}".lower().replace("-", "_")
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         self.created.append(name)
         return self.url_for(name)
 

@@ -10,9 +10,11 @@ Fixtures:
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -83,14 +85,40 @@ DATABASES = ["postgresql", "sqlite"]
 def migrated_service_config(request: pytest.FixtureRequest, tmp_path: Path, definition: ServiceDefinition) -> Config:
     """A service's Config on a fresh, migrated database: PostgreSQL (a database of its own) when
     ``request.param`` is "postgresql", else SQLite in ``tmp_path``. A service's conftest uses it as
-    ``@pytest.fixture(params=DATABASES)``, so its tests run on both."""
+    ``@pytest.fixture(params=DATABASES)``, so its tests run on both.
+
+    The migrations run once per service and session, into a template (a PostgreSQL template
+    database, a SQLite file); each test gets a copy, which is much faster than migrating each time.
+    The migrations themselves are tested by each service's round-trip test."""
     if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
+        postgres: Postgres = request.getfixturevalue("postgres")
+        template = _pg_template(postgres, definition, request.getfixturevalue("tmp_path_factory"))
+        url = postgres.create_database(definition.name.replace("-", "_"), template=template)
+        request.addfinalizer(lambda: postgres.drop_database(url))
     else:
-        url = f"sqlite:///{tmp_path}/{definition.name.replace('-', '_')}.db"
-    config = make_test_config(definition.name, url, "embedded", tmp_path)
-    upgrade(config, definition)
-    return config
+        path = tmp_path / f"{definition.name.replace('-', '_')}.db"
+        shutil.copyfile(_sqlite_template(definition, request.getfixturevalue("tmp_path_factory")), path)
+        url = f"sqlite:///{path}"
+    return make_test_config(definition.name, url, "embedded", tmp_path)
+
+
+def _pg_template(postgres: Postgres, definition: ServiceDefinition, factory: pytest.TempPathFactory) -> str:
+    key = f"pg-template:{definition.name}"
+    if key not in _state:
+        url = postgres.create_database(f"tpl_{definition.name.replace('-', '_')}")
+        upgrade(make_test_config(definition.name, url, "embedded", factory.mktemp("template")), definition)
+        _state[key] = urlsplit(url).path.lstrip("/")
+    return str(_state[key])
+
+
+def _sqlite_template(definition: ServiceDefinition, factory: pytest.TempPathFactory) -> Path:
+    key = f"sqlite-template:{definition.name}"
+    if key not in _state:
+        folder = factory.mktemp("template")
+        path = folder / "template.db"
+        upgrade(make_test_config(definition.name, f"sqlite:///{path}", "embedded", folder), definition)
+        _state[key] = path
+    return Path(str(_state[key]))
 
 
 @pytest.fixture
