@@ -11,7 +11,7 @@ from werkzeug.test import Client
 from quxiang.common.service import discover_services
 from quxiang.common.suite import build_suite
 
-SERVICES = {"accounts", "records", "signing", "stats", "sync-gateway"}
+SERVICES = {"accounts", "ems-sim", "records", "signing", "stats", "sync-gateway"}
 
 
 def probe_every_service(monkeypatch, env):

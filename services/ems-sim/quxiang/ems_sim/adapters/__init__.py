@@ -1,0 +1,1 @@
+"""Tables and the store of records and idempotency keys."""

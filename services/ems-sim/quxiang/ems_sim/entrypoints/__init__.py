@@ -1,0 +1,1 @@
+"""The HTTP API: graduates and records, the admin endpoints, fault injection."""

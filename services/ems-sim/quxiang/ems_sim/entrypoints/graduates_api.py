@@ -1,0 +1,103 @@
+"""The employment management system's API, open on the internal network (no platform tokens):
+
+- ``PUT /graduates/<exam_number>/<kind>``: the platform's mirror of a record (source ``platform``).
+- ``PATCH`` / ``DELETE /graduates/<exam_number>/<kind>``: the system's own users' edits; a destination
+  mirrored from the platform answers 409 ``managed_by_platform``.
+- ``GET /graduates/<exam_number>``: the three records; ``GET /records``: pages for reconciliation.
+
+Every write needs ``Idempotency-Key`` (400 without): the same key again answers what the first request
+got and writes nothing; the key with another request answers 422 ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from quxiang.common.auth import public
+from quxiang.common.web.errors import ProblemError
+from quxiang.ems_sim.adapters.tables import IDEMPOTENCY_KEY
+from quxiang.ems_sim.domain.records import Kind
+from quxiang.ems_sim.entrypoints.context import ems
+from quxiang.ems_sim.entrypoints.schemas import PATCH_SCHEMAS, PUT_SCHEMAS, RecordsArgs, check_exam_number
+from quxiang.ems_sim.service import reads, writes
+from quxiang.ems_sim.service.idempotency import Reply
+
+blueprint = Blueprint("ems", __name__, description="就业管理系统 records")
+
+KINDS = "any(destination, archive, hukou)"
+
+
+def idempotency_key() -> str:
+    key = flask.request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise ProblemError(400, "idempotency_key_required", detail="写操作需要 Idempotency-Key 请求头")
+    if len(key) > IDEMPOTENCY_KEY:
+        raise ProblemError(400, "idempotency_key_invalid",
+                           detail=f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY} 个字符")
+    return key
+
+
+def json_body() -> dict[str, Any]:
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ProblemError(400, "invalid_json", detail="请求体必须是 JSON 对象")
+    return body
+
+
+def _answer(reply: Reply) -> tuple[dict[str, Any], int]:
+    return reply.body, reply.status
+
+
+@blueprint.route(f"/graduates/<exam_number>/<{KINDS}:kind>")
+class GraduateRecord(MethodView):
+    @public
+    def put(self, exam_number: str, kind: str) -> tuple[dict[str, Any], int]:
+        """Write a record as the platform approved it (the whole record; absent fields become null)."""
+        key = idempotency_key()
+        body = json_body()
+        check_exam_number(exam_number)
+        values = PUT_SCHEMAS[Kind(kind)].load(body)
+        return _answer(writes.put_record(ems(), key, Kind(kind), exam_number, values, body))
+
+    @public
+    def patch(self, exam_number: str, kind: str) -> tuple[dict[str, Any], int]:
+        """An edit by the system's own users: only the fields sent change; source becomes ``ems``."""
+        key = idempotency_key()
+        body = json_body()
+        check_exam_number(exam_number)
+        changes = PATCH_SCHEMAS[Kind(kind)].load(body)
+        return _answer(writes.patch_record(ems(), key, Kind(kind), exam_number, changes, body))
+
+    @public
+    def delete(self, exam_number: str, kind: str) -> tuple[dict[str, Any], int]:
+        """A deletion by the system's own users (answers ``write: deleted`` and a null record)."""
+        key = idempotency_key()
+        check_exam_number(exam_number)
+        return _answer(writes.delete_record(ems(), key, Kind(kind), exam_number))
+
+
+@blueprint.route("/graduates/<exam_number>")
+@public
+def graduate(exam_number: str) -> dict[str, Any]:
+    """The destination, archive and hukou records of a graduate (null where absent); 404 if none."""
+    found = reads.graduate(ems(), exam_number) if len(exam_number) <= 32 else None
+    if found is None:
+        raise ProblemError(404, "not_found", detail="就业管理系统中没有该考生号的记录")
+    return found
+
+
+@blueprint.route("/records")
+@blueprint.arguments(RecordsArgs, location="query")
+@public
+def records(args: dict[str, Any]) -> dict[str, Any]:
+    """Records of one kind in a stable order (by 考生号), ``next_cursor`` null on the last page."""
+    query = reads.RecordQuery(kind=Kind(args["kind"]), school_code=args["school_code"],
+                              updated_since=args["updated_since"], cursor=args["cursor"], limit=args["limit"])
+    try:
+        return reads.records_page(ems(), query)
+    except reads.InvalidCursor:
+        raise ProblemError(422, "invalid_cursor", detail="cursor 无效，请使用上一页返回的 next_cursor") from None

@@ -1,0 +1,1 @@
+"""Use cases: idempotent writes, reads, faults and counters."""

@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from quxiang.common.config import ConfigError
+from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.service_checks import assert_migrations_round_trip, assert_service_boots
+from quxiang.ems_sim.bootstrap import SERVICE
+from quxiang.ems_sim.domain.faults import NO_FAULTS, FaultSettings
+from quxiang.ems_sim.entrypoints.faults import faults_from_environment
+
+
+def test_boots_on_the_embedded_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("QX_EMS_FAULTS", raising=False)
+    config = make_test_config(SERVICE.name, f"sqlite:///{tmp_path}/db.sqlite", "embedded", tmp_path)
+    assert_service_boots(SERVICE, config)
+    assert_migrations_round_trip(SERVICE, config)
+
+
+def test_migrates_on_postgresql(pg_url, tmp_path):
+    config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
+    assert_migrations_round_trip(SERVICE, config)
+
+
+def test_the_database_is_named_ems_sim(tmp_path):
+    config = make_test_config(SERVICE.name, "", "embedded", tmp_path)
+    assert config.database_url_for(SERVICE.name).endswith("/ems_sim.db")
+
+
+def test_faults_from_the_environment():
+    assert faults_from_environment({}) is NO_FAULTS
+    settings = faults_from_environment({"QX_EMS_FAULTS": json.dumps({"latency_ms": 20, "throttle_rate": 0.5})})
+    assert settings == FaultSettings(latency_ms=20, throttle_rate=0.5)
+    for bad in ("{", '{"error_rate": 2}', '{"nope": 1}', "[1]"):
+        with pytest.raises(ConfigError, match="QX_EMS_FAULTS"):
+            faults_from_environment({"QX_EMS_FAULTS": bad})
+
+
+def test_the_app_starts_with_the_faults_of_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("QX_EMS_FAULTS", json.dumps({"down": True}))
+    config = make_test_config(SERVICE.name, f"sqlite:///{tmp_path}/db.sqlite", "embedded", tmp_path)
+    from quxiang.common.migrations import upgrade
+
+    upgrade(config, SERVICE)
+    client = SERVICE.create_app(config).test_client()
+    assert client.get("/admin/faults").get_json()["down"] is True
+    assert client.get("/graduates/1").status_code == 503
