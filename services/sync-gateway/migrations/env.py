@@ -1,3 +1,4 @@
 from quxiang.common.migrations import run_env
+from quxiang.sync_gateway.adapters.tables import metadata
 
-run_env([])  # the service's own metadata joins the bus tables here as it grows
+run_env([metadata])

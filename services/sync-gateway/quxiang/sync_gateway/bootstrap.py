@@ -1,23 +1,59 @@
-"""Composition root of the sync-gateway service: its app, its consumers, its migrations."""
+"""Composition root of the sync-gateway service: its app, its consumers, its jobs, its migrations."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Flask
 
+import quxiang.common.contracts  # noqa: F401 - the event types sync-gateway consumes
+from quxiang.common.auth import KeySet
+from quxiang.common.bus.outbox import make_session_factory
 from quxiang.common.config import Config
+from quxiang.common.db import make_engine
+from quxiang.common.jobs import ScheduledJob
 from quxiang.common.service import ServiceDefinition, build_app
+from quxiang.common.web import register_collector
+from quxiang.sync_gateway.adapters.metrics import LedgerCollector
+from quxiang.sync_gateway.entrypoints import consumers, sync_api
+from quxiang.sync_gateway.entrypoints.context import EXTENSION_KEY
+from quxiang.sync_gateway.service.context import Gateway
 
 NAME = "sync-gateway"
+DELIVERY_ROUND = 5.0   # seconds one round of the delivery job runs (it waits for work inside)
 
 
-def create_app(config: Config) -> Flask:
-    return build_app(NAME, config, api_title="数据同步 sync-gateway")
+def build_gateway(config: Config) -> Gateway:
+    engine = make_engine(config.database_url_for(NAME))
+    return Gateway.build(config, engine, make_session_factory(engine))
+
+
+def create_app(config: Config, keys: KeySet | None = None) -> Flask:
+    """The app; ``keys`` replaces the accounts JWKS (tests sign their own tokens)."""
+    service = build_gateway(config)
+    app = build_app(NAME, config, engine=service.engine, keys=keys, blueprints=[sync_api.blueprint],
+                    api_title="数据同步 sync-gateway")
+    app.extensions[EXTENSION_KEY] = service
+    register_collector(app, LedgerCollector(service.engine))
+    return app
+
+
+def jobs(config: Config) -> Sequence[ScheduledJob]:
+    from quxiang.sync_gateway.service.reconcile import reconcile
+    from quxiang.sync_gateway.service.worker import SyncWorker
+
+    service = build_gateway(config)
+    worker = SyncWorker(service)
+    return [ScheduledJob("deliver", 0.01, lambda: worker.run_for(DELIVERY_ROUND)),
+            ScheduledJob("reconcile", service.settings.reconcile_interval,
+                         lambda: " ".join(reconcile(service).lines()))]
 
 
 SERVICE = ServiceDefinition(
     name=NAME,
     create_app=create_app,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    consumers=consumers.consumers,
+    jobs=jobs,
 )

@@ -1,0 +1,82 @@
+"""The HTTP client of ems-sim (the employment management system stand-in): one ``requests`` session
+with a connection pool as large as the worker's concurrency, so connections are reused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from quxiang.sync_gateway.domain.delivery import Outcome, Result, classify
+
+DEFAULT_URL = "http://127.0.0.1:8000/api/ems-sim"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: the backoff decides
+
+
+class EmsClient:
+    def __init__(self, base_url: str = DEFAULT_URL, pool_size: int = 16, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def put_record(self, exam_number: str, kind: str, body: Mapping[str, Any], key: str) -> Result:
+        """One write; the idempotency key makes a repeat harmless."""
+        try:
+            response = self.session.put(f"{self.base_url}/graduates/{exam_number}/{kind}", json=dict(body),
+                                        headers={"Idempotency-Key": key}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            return Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500])
+        if response.status_code >= 300:
+            return classify(response.status_code, _retry_after(response.headers.get("Retry-After")),
+                            response.text[:300])
+        try:
+            write = response.json().get("write")
+        except ValueError:
+            write = None
+        return Result(Outcome.SYNCED, write=write)
+
+    def probe(self) -> bool:
+        """Whether the EMS answers a read (the circuit breaker's probe)."""
+        try:
+            response = self.session.get(f"{self.base_url}/records", params={"limit": 1}, timeout=self.timeout)
+        except requests.RequestException:
+            return False
+        return response.status_code < 500 and response.status_code != 429
+
+    def graduate(self, exam_number: str) -> dict[str, Any] | None:
+        response = self.session.get(f"{self.base_url}/graduates/{exam_number}", timeout=self.timeout)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def records(self, kind: str, school_code: str | None = None, limit: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every EMS record of ``kind`` (of one school), page by page."""
+        params: dict[str, Any] = {"kind": kind, "limit": limit}
+        if school_code:
+            params["school_code"] = school_code
+        while True:
+            response = self.session.get(f"{self.base_url}/records", params=params, timeout=self.timeout)
+            response.raise_for_status()
+            page = response.json()
+            yield from page.get("items", [])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+            params["cursor"] = cursor

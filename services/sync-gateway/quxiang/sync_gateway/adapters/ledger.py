@@ -1,0 +1,234 @@
+"""Reading and writing the sync ledger.
+
+``apply`` runs inside the consumer's transaction (no HTTP there); ``claim`` and ``settle`` are the
+worker's two short transactions around its HTTP calls: a claimed row carries a lease (a token and an
+expiry), so no two workers deliver one slot at once and a slot's writes reach the EMS in order, and
+a result is written only by the lease's holder and only as far as it is still true (a newer desired
+version that arrived meanwhile stays pending).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records, sync_schools
+from quxiang.sync_gateway.domain.ordering import Held, merged_anchor, supersedes
+from quxiang.sync_gateway.domain.records import Desired
+
+NOTIFY_CHANNEL = "qx_sync"
+Bind = Session | Connection
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; every time in the ledger is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _insert(bind: Bind) -> Any:
+    return pg_insert if bind.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
+    query = select(sync_records.c.id, sync_records.c.aggregate_id, sync_records.c.sequence,
+                   sync_records.c.anchor_at).where(sync_records.c.exam_number == exam_number,
+                                                   sync_records.c.kind == kind)
+    return bind.execute(query.with_for_update()).first()
+
+
+def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
+    """Make ``desired`` the slot's record if it is newer than what the slot holds (domain.ordering);
+    return whether it did. The slot is locked for the rest of the transaction."""
+    row = _held_row(bind, desired.exam_number, desired.kind)
+    if row is None:
+        values = _desired_values(desired, desired.anchor_at, now)
+        statement = _insert(bind)(sync_records).values(version=1, created_at=now, **values)
+        if bind.execute(statement.on_conflict_do_nothing(index_elements=["exam_number", "kind"])).rowcount:
+            _notify(bind)
+            return True
+        row = _held_row(bind, desired.exam_number, desired.kind)  # a concurrent first insert won
+    held = Held(row.aggregate_id, row.sequence, utc(row.anchor_at))  # type: ignore[arg-type]
+    if not supersedes(held, desired.aggregate_id, desired.sequence, desired.anchor_at):
+        return False
+    anchor = merged_anchor(held, desired.aggregate_id, desired.anchor_at)
+    bind.execute(update(sync_records).where(sync_records.c.id == row.id).values(
+        version=sync_records.c.version + 1, **_desired_values(desired, anchor, now)))
+    _notify(bind)
+    return True
+
+
+def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[str, Any]:
+    return {"exam_number": desired.exam_number, "kind": desired.kind, "graduate_id": desired.graduate_id,
+            "name": desired.name, "school_code": desired.school_code, "department_id": desired.department_id,
+            "aggregate_id": desired.aggregate_id, "sequence": desired.sequence, "anchor_at": anchor,
+            "event_id": desired.event_id, "event_type": desired.event_type, "occurred_at": desired.occurred_at,
+            "record": desired.record, "key_round": 0, "status": PENDING, "attempts": 0, "last_error": None,
+            "next_attempt_at": now, "updated_at": now, "failed_at": None}
+
+
+def _notify(bind: Bind) -> None:
+    """Wake the workers at commit (PostgreSQL folds the notifications of a transaction into one)."""
+    if bind.get_bind().dialect.name == "postgresql":
+        bind.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+# --- the worker ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    exam_number: str
+    kind: str
+    school_code: str
+    name: str
+    record: dict[str, Any]
+    version: int
+    idempotency_key: str
+    occurred_at: datetime
+    attempts: int
+    lease: str
+
+
+def idempotency_key(event_id: str, key_round: int) -> str:
+    """The source event's id; a re-sync by reconciliation needs a new write, so it adds its round."""
+    return event_id if not key_round else f"{event_id}.r{key_round}"
+
+
+def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Claimed]:
+    """Lease up to ``limit`` due pending rows (oldest due first). PostgreSQL skips rows another
+    worker has locked; SQLite's one writer serializes claims anyway."""
+    now = now or datetime.now(UTC)
+    lease = str(uuid.uuid4())
+    free = or_(sync_records.c.leased_until.is_(None), sync_records.c.leased_until < now)
+    due = (select(sync_records.c.id).where(sync_records.c.status == PENDING, sync_records.c.next_attempt_at <= now,
+                                           free)
+           .order_by(sync_records.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    with engine.begin() as conn:
+        ids = [r.id for r in conn.execute(due)]
+        if not ids:
+            return []
+        conn.execute(update(sync_records).where(sync_records.c.id.in_(ids))
+                     .values(lease=lease, leased_until=now + timedelta(seconds=lease_seconds)))
+        rows = conn.execute(select(
+            sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind, sync_records.c.school_code,
+            sync_records.c.name, sync_records.c.record, sync_records.c.version, sync_records.c.event_id,
+            sync_records.c.key_round, sync_records.c.occurred_at, sync_records.c.attempts,
+        ).where(sync_records.c.id.in_(ids)).order_by(sync_records.c.next_attempt_at)).all()
+    return [Claimed(r.id, r.exam_number, r.kind, r.school_code, r.name, r.record, r.version,
+                    idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease)  # type: ignore[arg-type]
+            for r in rows]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    claimed: Claimed
+    status: str                  # synced, pending (retry later), failed
+    at: datetime
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    write: str | None = None
+    lag_ms: int | None = None
+
+
+def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
+    """Write the results of a round in one transaction; return how many still held their lease."""
+    written = 0
+    with engine.begin() as conn:
+        for s in settlements:
+            c = s.claimed
+            mine = and_(sync_records.c.id == c.id, sync_records.c.lease == c.lease)
+            release = {"lease": None, "leased_until": None}
+            if s.status == SYNCED:
+                values = {"synced_at": s.at, "synced_version": c.version, "ems_write": s.write, "lag_ms": s.lag_ms}
+                done = conn.execute(update(sync_records).where(mine, sync_records.c.version == c.version).values(
+                    status=SYNCED, attempts=c.attempts + 1, last_error=None, updated_at=s.at, **release,
+                    **values)).rowcount
+                if not done:  # a newer version came meanwhile: it stays pending, this one was written
+                    done = conn.execute(update(sync_records).where(mine).values(**release, **values)).rowcount
+            else:
+                done = conn.execute(update(sync_records).where(mine, sync_records.c.version == c.version).values(
+                    status=s.status, attempts=c.attempts + 1, last_error=s.error, updated_at=s.at,
+                    next_attempt_at=s.next_attempt_at or s.at, failed_at=s.at if s.status == FAILED else None,
+                    **release)).rowcount
+                if not done:
+                    done = conn.execute(update(sync_records).where(mine).values(**release)).rowcount
+            written += done
+    return written
+
+
+def release(engine: Engine, claimed: Sequence[Claimed]) -> None:
+    """Give leases back untouched (the breaker opened before they were sent)."""
+    if not claimed:
+        return
+    with engine.begin() as conn:
+        for c in claimed:
+            conn.execute(update(sync_records).where(sync_records.c.id == c.id, sync_records.c.lease == c.lease)
+                         .values(lease=None, leased_until=None))
+
+
+# --- operators -----------------------------------------------------------------------------------
+
+def retry_failed(engine: Engine, ids: Sequence[int] | None = None, schools: Sequence[str] | None = None,
+                 now: datetime | None = None) -> int:
+    """Failed rows back to pending with a fresh budget; ``ids`` / ``schools`` narrow it."""
+    now = now or datetime.now(UTC)
+    condition = [sync_records.c.status == FAILED]
+    if ids is not None:
+        condition.append(sync_records.c.id.in_(list(ids)))
+    if schools is not None:
+        condition.append(sync_records.c.school_code.in_(list(schools)))
+    with engine.begin() as conn:
+        count = conn.execute(update(sync_records).where(*condition).values(
+            status=PENDING, attempts=0, next_attempt_at=now, updated_at=now, failed_at=None)).rowcount
+        if count:
+            _notify(conn)
+    return count
+
+
+def resync(conn: Connection, row_id: int, now: datetime) -> bool:
+    """Reconciliation found the EMS differing from a synced record: deliver it again under a new key."""
+    done = conn.execute(update(sync_records).where(sync_records.c.id == row_id, sync_records.c.status == SYNCED)
+                        .values(status=PENDING, key_round=sync_records.c.key_round + 1, attempts=0,
+                                next_attempt_at=now, updated_at=now, last_error="reconciliation: drift")).rowcount
+    if done:
+        _notify(conn)
+    return bool(done)
+
+
+def get_record(bind: Bind, row_id: int) -> Any:
+    return bind.execute(select(sync_records).where(sync_records.c.id == row_id)).first()
+
+
+def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
+    statement = _insert(bind)(sync_schools).values(code=code, name=name, province=province)
+    bind.execute(statement.on_conflict_do_update(index_elements=["code"], set_={"name": name, "province": province}))
+
+
+def schools_of_province(bind: Bind, province: str) -> dict[str, str]:
+    rows = bind.execute(select(sync_schools.c.code, sync_schools.c.name).where(sync_schools.c.province == province))
+    return {r.code: r.name for r in rows}
+
+
+def province_of(bind: Bind, school_code: str) -> str | None:
+    return bind.execute(select(sync_schools.c.province).where(sync_schools.c.code == school_code)).scalar()
+
+
+def counts(bind: Bind) -> dict[str, int]:
+    rows = bind.execute(select(sync_records.c.status, func.count()).group_by(sync_records.c.status))
+    return {status: count for status, count in rows}
+
+
+def insert_rows(bind: Bind, rows: list[dict[str, Any]]) -> None:
+    """Tests and benchmarks: ledger rows as they are."""
+    bind.execute(insert(sync_records), rows)

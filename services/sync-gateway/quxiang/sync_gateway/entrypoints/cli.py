@@ -1,0 +1,70 @@
+"""``qx-sync``: operator commands of the sync-gateway service.
+
+    qx-sync retry-failed [--id ID ...] [--school CODE]   failed records back to pending (fresh budget)
+    qx-sync reconcile [--dry-run]                        compare synced records with the EMS, re-sync drift
+    qx-sync run [--seconds N]                            run the delivery worker (default: until SIGTERM)
+    qx-sync status                                       counts per ledger status
+
+``reconcile`` exits 1 when it could not read the EMS, or on a dry run that found drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from quxiang.common.config import load_config
+from quxiang.sync_gateway.adapters import ledger
+from quxiang.sync_gateway.bootstrap import NAME, build_gateway
+from quxiang.sync_gateway.service.reconcile import reconcile
+from quxiang.sync_gateway.service.worker import SyncWorker
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qx-sync", description="Operator commands of the sync-gateway service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    retry = commands.add_parser("retry-failed", help="failed records back to pending")
+    retry.add_argument("--id", type=int, action="append", dest="ids", help="a ledger record id (repeatable)")
+    retry.add_argument("--school", action="append", dest="schools", help="a school code (repeatable)")
+    check = commands.add_parser("reconcile", help="compare the synced records with the EMS and re-sync drift")
+    check.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
+    run = commands.add_parser("run", help="run the delivery worker")
+    run.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    commands.add_parser("status", help="counts per ledger status")
+    args = parser.parse_args(argv)
+    gateway = build_gateway(load_config(NAME))
+    try:
+        if args.command == "retry-failed":
+            print(f"retried={ledger.retry_failed(gateway.engine, ids=args.ids, schools=args.schools)}")
+            return 0
+        if args.command == "status":
+            with gateway.engine.connect() as conn:
+                print(" ".join(f"{k}={v}" for k, v in sorted(ledger.counts(conn).items())) or "empty")
+            return 0
+        if args.command == "reconcile":
+            report = reconcile(gateway, fix=not args.dry_run)
+            for line in report.lines():
+                print(line)
+            return 1 if report.errors or (args.dry_run and report.drift) else 0
+        return _run(gateway, args.seconds)
+    finally:
+        gateway.engine.dispose()
+
+
+def _run(gateway: object, seconds: float | None) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = SyncWorker(gateway)  # type: ignore[arg-type]
+    try:
+        worker.run_for(seconds if seconds is not None else float("inf"), stop)
+    finally:
+        worker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""From an event to the ledger, inside the consumer's transaction (no HTTP here: the worker delivers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from quxiang.common.events import Event
+from quxiang.sync_gateway.adapters import ledger
+from quxiang.sync_gateway.domain.records import desired_record
+
+
+def apply_event(session: Session, event: Event, now: datetime | None = None) -> bool:
+    """Record what the EMS should hold after ``event``; False when a later record is already there."""
+    desired = desired_record(event.type, event.event_id, event.subject, event.sequence, event.occurred_at,
+                             event.data)
+    return ledger.apply(session, desired, now or datetime.now(UTC))

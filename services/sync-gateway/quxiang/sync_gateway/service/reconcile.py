@@ -1,0 +1,122 @@
+"""Reconciliation: the ledger's synced records against what the EMS holds, drift re-synced.
+
+Per kind and school, the EMS's records are read page by page (``GET /records``) and each synced
+ledger record is compared field by field with its EMS copy:
+
+- missing in the EMS (deleted there): re-synced;
+- different in the EMS: re-synced for destination records (the lock rule makes the platform their
+  owner); for archive and hukou records, which stay editable in the EMS, a record whose EMS source is
+  ``ems`` (edited there through its own edit API) is kept as the EMS has it and counted, and any
+  other difference is re-synced;
+- pending and failed ledger records are not compared: the worker delivers them anyway.
+
+A re-sync sets the ledger row pending again with a new idempotency key (the event id plus a round),
+because the EMS answers a repeated key from its memory without writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from quxiang.sync_gateway.adapters import ledger, metrics
+from quxiang.sync_gateway.adapters.ems_client import EmsClient
+from quxiang.sync_gateway.adapters.tables import SYNCED, sync_records
+from quxiang.sync_gateway.domain.records import ARCHIVE, FIELDS, HUKOU, KINDS
+from quxiang.sync_gateway.service.context import Gateway
+
+EMS_EDITABLE = (ARCHIVE, HUKOU)
+EMS_SOURCE = "ems"
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    in_sync: int = 0
+    missing: int = 0
+    changed: int = 0
+    kept_ems_edits: int = 0
+    resynced: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def drift(self) -> int:
+        return self.missing + self.changed
+
+    def lines(self) -> list[str]:
+        return [f"checked={self.checked} in_sync={self.in_sync} missing={self.missing} changed={self.changed} "
+                f"kept_ems_edits={self.kept_ems_edits} resynced={self.resynced} errors={len(self.errors)}",
+                *(f"error: {e}" for e in self.errors)]
+
+
+def _fields(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    record = item.get("record")
+    return record if isinstance(record, Mapping) else item
+
+
+def _source(item: Mapping[str, Any]) -> str | None:
+    return item.get("source") or _fields(item).get("source")
+
+
+def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any]) -> bool:
+    return any((wanted.get(name) or None) != (held.get(name) or None) for name in FIELDS[kind])
+
+
+def _synced_rows(gateway: Gateway, kind: str, school: str) -> Iterator[Any]:
+    with gateway.engine.connect() as conn:
+        yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record)
+                                .where(sync_records.c.kind == kind, sync_records.c.school_code == school,
+                                       sync_records.c.status == SYNCED)).all()
+
+
+def _schools(gateway: Gateway, kind: str) -> list[str]:
+    with gateway.engine.connect() as conn:
+        return list(conn.execute(select(sync_records.c.school_code).distinct()
+                                 .where(sync_records.c.kind == kind, sync_records.c.status == SYNCED)).scalars())
+
+
+def reconcile(gateway: Gateway, client: EmsClient | None = None, fix: bool = True) -> ReconcileReport:
+    own = client is None
+    client = client or gateway.ems_client()
+    report = ReconcileReport()
+    try:
+        for kind in KINDS:
+            for school in _schools(gateway, kind):
+                try:
+                    held = {item["exam_number"]: item for item in client.records(kind, school)}
+                except Exception as exc:  # noqa: BLE001 - reported; the other schools still run
+                    report.errors.append(f"{kind} {school}: {type(exc).__name__}: {exc}"[:300])
+                    continue
+                _compare(gateway, kind, school, held, report, fix)
+    finally:
+        if own:
+            client.close()
+    return report
+
+
+def _compare(gateway: Gateway, kind: str, school: str, held: Mapping[str, Mapping[str, Any]],
+             report: ReconcileReport, fix: bool) -> None:
+    drifted: list[int] = []
+    for row in _synced_rows(gateway, kind, school):
+        report.checked += 1
+        item = held.get(row.exam_number)
+        if item is None:
+            report.missing += 1
+            metrics.RECONCILED.labels(kind, "missing").inc()
+            drifted.append(row.id)
+        elif not differs(kind, row.record, _fields(item)):
+            report.in_sync += 1
+        elif kind in EMS_EDITABLE and _source(item) == EMS_SOURCE:
+            report.kept_ems_edits += 1
+        else:
+            report.changed += 1
+            metrics.RECONCILED.labels(kind, "changed").inc()
+            drifted.append(row.id)
+    if fix and drifted:
+        now = datetime.now(UTC)
+        with gateway.engine.begin() as conn:
+            report.resynced += sum(ledger.resync(conn, row_id, now) for row_id in drifted)

@@ -1,0 +1,153 @@
+"""The sync worker: delivers the ledger's pending records to the EMS.
+
+A round claims up to ``concurrency`` due rows (a lease each, SELECT .. FOR UPDATE SKIP LOCKED on
+PostgreSQL), sends them at once from a thread pool over one keep-alive session, each with its
+source event's id as the Idempotency-Key, and writes the results in one transaction. Between rounds
+an idle worker waits for the consumer's NOTIFY (PostgreSQL) or polls (SQLite). Retries, Retry-After,
+the circuit breaker and the retry budget follow ``domain.delivery``. Several workers may run: the
+leases keep them apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from quxiang.sync_gateway.adapters import ledger, metrics
+from quxiang.sync_gateway.adapters.ems_client import EmsClient
+from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED
+from quxiang.sync_gateway.adapters.wakeup import Wakeup
+from quxiang.sync_gateway.domain.delivery import CircuitBreaker, Outcome, Result, RetryPolicy
+from quxiang.sync_gateway.service.context import Gateway
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0   # longer than the client's timeout: a lease outlives its request
+IDLE_WAIT = 0.25       # longest sleep of an idle worker; retries falling due are found by this poll
+
+
+@dataclass
+class RoundReport:
+    synced: int = 0
+    retried: int = 0
+    failed: int = 0
+    stale: int = 0
+    probes: int = 0
+
+    def add(self, other: RoundReport) -> None:
+        for name in ("synced", "retried", "failed", "stale", "probes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def __bool__(self) -> bool:
+        return any((self.synced, self.retried, self.failed))
+
+
+@dataclass
+class SyncWorker:
+    gateway: Gateway
+    client: EmsClient | None = None
+    clock: Callable[[], float] = time.monotonic
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+    def __post_init__(self) -> None:
+        settings = self.gateway.settings
+        self.client = self.client or self.gateway.ems_client()
+        self.policy = RetryPolicy(max_attempts=settings.max_attempts, initial=self.policy.initial,
+                                  maximum=self.policy.maximum)
+        self.breaker.probe_interval = settings.probe_interval
+        self.concurrency = settings.concurrency
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qx-sync")
+        self._wakeup = Wakeup(self.gateway.engine)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._wakeup.close()
+        if self.client is not None:
+            self.client.close()
+
+    # -- one round ----------------------------------------------------------------------------
+    def deliver_due(self) -> RoundReport:
+        """Claim what is due and deliver it; nothing while the breaker holds deliveries back."""
+        report = RoundReport()
+        if not self._may_deliver(report):
+            return report
+        claimed = ledger.claim(self.gateway.engine, self.concurrency, LEASE_SECONDS)
+        if not claimed:
+            return report
+        results = list(self._pool.map(self._send, claimed))
+        now, mono = datetime.now(UTC), self.clock()
+        settlements = []
+        for c, result in zip(claimed, results, strict=True):
+            self.breaker.record(result, mono)
+            settlements.append(self._settlement(c, result, now, report))
+        metrics.BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
+        ledger.settle(self.gateway.engine, settlements)
+        return report
+
+    def _may_deliver(self, report: RoundReport) -> bool:
+        mono = self.clock()
+        if self.breaker.allows(mono):
+            return True
+        if self.breaker.probe_due(mono):
+            report.probes += 1
+            ok = self.client.probe()  # type: ignore[union-attr]
+            self.breaker.probed(ok, self.clock())
+            metrics.BREAKER_OPEN.set(0 if ok else 1)
+            if ok:
+                log.info("sync: the EMS answers again; deliveries resume")
+            return ok and self.breaker.allows(self.clock())
+        return False
+
+    def _send(self, c: ledger.Claimed) -> Result:
+        body = {**c.record, "school_code": c.school_code, "name": c.name, "platform_version": c.version}
+        return self.client.put_record(c.exam_number, c.kind, body, c.idempotency_key)  # type: ignore[union-attr]
+
+    def _settlement(self, c: ledger.Claimed, result: Result, now: datetime, report: RoundReport) -> ledger.Settlement:
+        metrics.DELIVERIES.labels(c.kind, result.outcome.value).inc()
+        if result.outcome is Outcome.SYNCED:
+            report.synced += 1
+            lag = metrics.observe_synced(c.kind, c.occurred_at, now)
+            return ledger.Settlement(c, SYNCED, now, write=result.write, lag_ms=round(lag * 1000))
+        attempts = c.attempts + 1
+        if self.policy.parks(attempts, result):
+            report.failed += 1
+            metrics.PARKED.labels(c.kind).inc()
+            log.warning("sync: %s of %s parked as failed after %d attempt(s): %s", c.kind, c.exam_number, attempts,
+                        result.error)
+            return ledger.Settlement(c, FAILED, now, error=result.error)
+        report.retried += 1
+        delay = self.policy.delay(attempts, result.retry_after)
+        return ledger.Settlement(c, PENDING, now, error=result.error, next_attempt_at=now + timedelta(seconds=delay))
+
+    # -- running ------------------------------------------------------------------------------
+    def run_for(self, seconds: float, stop: threading.Event | None = None) -> RoundReport:
+        """Rounds for about ``seconds``, waiting for work between them (one ScheduledJob round)."""
+        total = RoundReport()
+        deadline = self.clock() + seconds
+        while self.clock() < deadline and not (stop and stop.is_set()):
+            report = self.deliver_due()
+            total.add(report)
+            if report.synced or report.retried or report.failed:
+                continue
+            wait = min(IDLE_WAIT, max(0.0, deadline - self.clock()))
+            if self.breaker.is_open:
+                wait = min(wait, max(0.01, self.breaker.next_probe - self.clock()))
+            self._wakeup.wait(wait)
+        return total
+
+    def drain(self, timeout: float = 30.0) -> RoundReport:
+        """Deliver until nothing is due (tests, commands)."""
+        total = RoundReport()
+        deadline = self.clock() + timeout
+        while self.clock() < deadline:
+            report = self.deliver_due()
+            total.add(report)
+            if not (report.synced or report.retried or report.failed or report.probes):
+                break
+        return total

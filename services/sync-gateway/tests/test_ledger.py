@@ -1,0 +1,74 @@
+"""The ledger kept by the consumer handlers: one slot per (考生号, kind), the newest record by the
+ordering rule whatever order the events arrive in, duplicates harmless."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import select
+
+from quxiang.sync_gateway.adapters.tables import sync_records
+
+from .events import A, D, agreement, at, destination, new_id, registration
+
+
+def slot(gateway, exam_number, kind="destination"):
+    with gateway.engine.connect() as conn:
+        return conn.execute(select(sync_records).where(sync_records.c.exam_number == exam_number,
+                                                       sync_records.c.kind == kind)).first()
+
+
+def test_termination_stays_whatever_the_order(world, gateway):
+    for n, order in enumerate(itertools.permutations(range(2))):
+        exam, a = f"2644019900{n}", new_id()
+        events = [agreement(A.AGREEMENT_APPROVED, a, 7, exam, occurred_at=at(0)),
+                  agreement(A.AGREEMENT_TERMINATED, a, 9, exam, occurred_at=at(5))]
+        world.deliver(*(events[i] for i in order))
+        row = slot(gateway, exam)
+        assert row.record["status"] == "terminated" and row.sequence == 9 and row.status == "pending"
+        assert row.event_id == events[1].event_id
+
+
+def test_older_aggregates_end_never_clears_a_newer_approval(world, gateway):
+    """A approved, A terminated, B approved: every arrival order leaves B in force."""
+    for n, order in enumerate(itertools.permutations(range(3))):
+        exam, a, b = f"2644019901{n}", new_id(), new_id()
+        events = [agreement(A.AGREEMENT_APPROVED, a, 7, exam, occurred_at=at(0), unit="甲公司"),
+                  agreement(A.AGREEMENT_TERMINATED, a, 9, exam, occurred_at=at(5), unit="甲公司"),
+                  agreement(A.AGREEMENT_APPROVED, b, 6, exam, occurred_at=at(10), unit="乙公司")]
+        world.deliver(*(events[i] for i in order))
+        row = slot(gateway, exam)
+        assert (row.aggregate_id, row.record["unit_name"], row.record["status"]) == (b, "乙公司", "in_force"), order
+
+
+def test_voided_registration_then_agreement_and_back(world, gateway):
+    exam, r, a = "26440199020", new_id(), new_id()
+    world.deliver(agreement(A.AGREEMENT_APPROVED, a, 5, exam, occurred_at=at(20)),
+                  destination(D.DESTINATION_VOIDED, r, 6, exam, occurred_at=at(10)),
+                  destination(D.DESTINATION_APPROVED, r, 4, exam, occurred_at=at(0)))
+    assert slot(gateway, exam).aggregate_id == a
+    world.deliver(agreement(A.AGREEMENT_VOIDED, a, 8, exam, occurred_at=at(30)))
+    row = slot(gateway, exam)
+    assert row.aggregate_id == a and row.record["status"] == "voided"
+
+
+def test_duplicates_and_stale_versions_change_nothing(world, gateway):
+    exam, a = "26440199030", new_id()
+    approved = agreement(A.AGREEMENT_APPROVED, a, 7, exam, occurred_at=at(0))
+    world.deliver(approved)
+    before = slot(gateway, exam)
+    world.deliver(approved, agreement(A.AGREEMENT_APPROVED, a, 5, exam, occurred_at=at(-1)))
+    after = slot(gateway, exam)
+    assert (after.version, after.event_id, after.updated_at) == (before.version, before.event_id, before.updated_at)
+
+
+def test_each_kind_has_its_slot(world, gateway):
+    exam = "26440199040"
+    world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, exam), registration("archive", new_id(), 3, exam),
+                  registration("hukou", new_id(), 3, exam))
+    assert {slot(gateway, exam, k).kind for k in ("destination", "archive", "hukou")} == {"destination", "archive",
+                                                                                         "hukou"}
+    newer = registration("archive", slot(gateway, exam, "archive").aggregate_id, 5, exam, address="深圳市南山区")
+    world.deliver(newer)
+    row = slot(gateway, exam, "archive")
+    assert row.record["address"] == "深圳市南山区" and row.version == 2
