@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from quxiang.ems_sim.adapters import store
+from quxiang.ems_sim.adapters.tables import EXAM_NUMBER
 from quxiang.ems_sim.domain.records import Kind
 from quxiang.ems_sim.service.context import EmsSim
 from quxiang.ems_sim.service.views import record_view
@@ -45,9 +46,12 @@ def encode_cursor(exam_number: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        after = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursor(cursor) from exc
+    if not after or len(after) > EXAM_NUMBER:
+        raise InvalidCursor(cursor)
+    return after
 
 
 def records_page(ems: EmsSim, query: RecordQuery) -> dict[str, Any]:
