@@ -36,8 +36,13 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def _postgres(bind: Bind) -> bool:
+    dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
+    return dialect.name == "postgresql"
+
+
 def _insert(bind: Bind) -> Any:
-    return pg_insert if bind.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if _postgres(bind) else sqlite_insert
 
 
 def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
@@ -79,7 +84,7 @@ def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[s
 
 def _notify(bind: Bind) -> None:
     """Wake the workers at commit (PostgreSQL folds the notifications of a transaction into one)."""
-    if bind.get_bind().dialect.name == "postgresql":
+    if _postgres(bind):
         bind.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 

@@ -5,7 +5,20 @@ province's status view."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 
 metadata = MetaData()
 
@@ -45,7 +58,7 @@ sync_records = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("synced_at", DateTime(timezone=True)),
     Column("synced_version", Integer),
-    Column("lag_ms", Integer),                                  # occurred_at -> EMS write, last sync
+    Column("lag_ms", BigInteger),                                  # occurred_at -> EMS write, last sync
     Column("ems_write", String(10)),                            # created, updated, unchanged
     Column("failed_at", DateTime(timezone=True)),
     UniqueConstraint("exam_number", "kind", name="uq_sync_records_slot"),
