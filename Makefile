@@ -10,7 +10,7 @@ PDF_FONT_PACKAGE := fonts-wqy-microhei
 PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench-bus bench-import bench-stats migrate clean lock
+.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync migrate clean lock
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-import: install
 
 bench-stats: install
 	$(BIN)/python bench/bench_stats.py
+
+bench-sync: install
+	$(BIN)/python bench/bench_sync.py
 
 migrate: install
 	$(BIN)/python -m quxiang.common.suite --migrate-only
