@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -53,20 +53,20 @@ def _sums(table: object = counters) -> list[ColumnElement[int]]:
 
 def province_rows(conn: Connection, f: Filter) -> list[tuple[Row, dict[str, int]]]:
     """Each school of ``f.province`` (schools without graduates too), ordered by code, with its sums:
-    the schools by their province index, then one sum over the per-school counters of exactly those
-    schools (a few rows per school, found by the primary key)."""
-    found = conn.execute(select(schools.c.code, schools.c.name, schools.c.agreement_type,
-                                schools.c.employment_settings, schools.c.archive_settings, schools.c.hukou_settings)
-                         .where(schools.c.province == f.province).order_by(schools.c.code)).all()
-    if not found:
-        return []
+    one statement that finds the schools by their province index and sums their per-school counters
+    (a few rows per school, by the primary key). Its text depends only on which filters are set, so
+    the driver prepares it once and the server plans it once per connection."""
     t = school_counters
-    conditions = _conditions(t, Filter(education_level=f.education_level, graduation_year=f.graduation_year))
-    sums = {r.school_code: {c: int(getattr(r, c)) for c in COUNTER_COLUMNS} for r in conn.execute(
-        select(t.c.school_code, *_sums(t)).where(t.c.school_code.in_([r.code for r in found]), *conditions)
-        .group_by(t.c.school_code))}
-    empty = dict.fromkeys(COUNTER_COLUMNS, 0)
-    return [(r, sums.get(r.code, empty)) for r in found]
+    joined = schools.outerjoin(t, and_(t.c.school_code == schools.c.code,
+                                       *_conditions(t, Filter(education_level=f.education_level,
+                                                              graduation_year=f.graduation_year))))
+    query = (select(schools.c.code, schools.c.name, schools.c.agreement_type, schools.c.employment_settings,
+                    schools.c.archive_settings, schools.c.hukou_settings, *_sums(t))
+             .select_from(joined).where(schools.c.province == f.province)
+             .group_by(schools.c.code, schools.c.name, schools.c.agreement_type, schools.c.employment_settings,
+                       schools.c.archive_settings, schools.c.hukou_settings)
+             .order_by(schools.c.code))
+    return [(r, {c: int(getattr(r, c)) for c in COUNTER_COLUMNS}) for r in conn.execute(query)]
 
 
 def department_rows(conn: Connection, f: Filter) -> Sequence[Row]:

@@ -26,15 +26,20 @@ def add_sums(into: dict[str, int], other: Mapping[str, int]) -> dict[str, int]:
     return into
 
 
+# (module, its registered column, its review column), worked out once: the province view calls
+# module_figures for every school on every request.
+_MODULE_COLUMNS = tuple((m.value, f"{m.value}_registered", f"{m.value}_review") for m in MODULES)
+
+
 def module_figures(sums: Mapping[str, int]) -> dict[str, dict[str, int]]:
     """Per module: total, registered, review, unregistered; the three add up to the total."""
     total = int(sums.get("total") or 0)
     out = {}
-    for module in MODULES:
-        registered = int(sums.get(f"{module.value}_registered") or 0)
-        review = int(sums.get(f"{module.value}_review") or 0)
-        out[module.value] = {"total": total, "registered": registered, "review": review,
-                             "unregistered": total - registered - review}
+    for module, registered_column, review_column in _MODULE_COLUMNS:
+        registered = int(sums.get(registered_column) or 0)
+        review = int(sums.get(review_column) or 0)
+        out[module] = {"total": total, "registered": registered, "review": review,
+                       "unregistered": total - registered - review}
     return out
 
 

@@ -35,8 +35,11 @@ def _sums(row: Row) -> dict[str, int]:
     return {c: int(getattr(row, c) or 0) for c in COUNTER_COLUMNS}
 
 
+_SETTINGS_COLUMNS = tuple((m.value, f"{m.value}_settings") for m in MODULES)
+
+
 def _settings_out(row: Row) -> dict[str, bool]:
-    return {m.value: bool(getattr(row, f"{m.value}_settings")) for m in MODULES}
+    return {module: bool(getattr(row, column)) for module, column in _SETTINGS_COLUMNS}
 
 
 def province_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
