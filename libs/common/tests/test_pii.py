@@ -55,3 +55,14 @@ def test_adjacent_letters_do_not_protect_an_identity_number() -> None:
 def test_redaction_is_idempotent() -> None:
     once = redact_identity_numbers(f"x {ID} y")
     assert redact_identity_numbers(once) == once
+
+
+def test_an_audit_finds_valid_numbers_only():
+    from quxiang.common.pii import identity_numbers_in
+    from quxiang.common.validators import make_identity_number
+
+    number = make_identity_number("44010620000101001")
+    request_id = "9da76550e7dc44c5859197204860890558ab"  # 18 digits in a row, not a number
+    text = f'{{"request_id": "{request_id}", "note": "见 {number}", "masked": "440***********{number[-4:]}"}}'
+    assert identity_numbers_in(text) == [number]
+    assert identity_numbers_in(request_id) == []

@@ -36,3 +36,18 @@ def redact_identity_numbers(text: str) -> str:
     if not text:
         return text
     return _IDENTITY_NUMBER.sub(lambda m: mask_identity_number(m.group(0)), text)
+
+
+def identity_numbers_in(text: str) -> list[str]:
+    """The valid identity numbers (check character, province, birth date) that appear in ``text``
+    in full: what an audit of logs, events and answers looks for. A run of 18 digits that is not a
+    valid number (a request id's digits, an order number) is not one."""
+    from quxiang.common.validators import InvalidIdentifier, validate_identity_number
+
+    found = []
+    for match in _IDENTITY_NUMBER.finditer(text or ""):
+        try:
+            found.append(validate_identity_number(match.group(0)))
+        except InvalidIdentifier:
+            continue
+    return found

@@ -25,6 +25,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.records.adapters.registration_lists import SORT_COLUMNS, ListFilter
 from quxiang.records.domain.registration import Decision, RegistrationModule, Status
@@ -34,7 +35,6 @@ from quxiang.records.service import registration_lists, registrations
 blueprint = Blueprint("registrations", __name__, description="档案与户口信息登记 Archive and hukou registration")
 
 READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SettingsIn(Schema):
@@ -143,7 +143,7 @@ def _routes(module: RegistrationModule) -> None:
     @requires(*READERS, module=perm, access=Access.WRITE)
     def export(args: dict[str, Any]) -> flask.Response:
         filename, chunks = registration_lists.export_xlsx(records(), current_principal(), _filter(module, args))
-        response = flask.Response(chunks, mimetype=XLSX)
+        response = flask.Response(chunks, mimetype=XLSX_MIMETYPE)
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         return response
 

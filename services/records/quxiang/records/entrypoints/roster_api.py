@@ -23,6 +23,7 @@ from sqlalchemy.engine import Row
 
 from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
 from quxiang.common.auth.principal import Access, Module, Role, Scope
+from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.web.paging import PageArgs, page_args, page_out
 from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx
@@ -53,7 +54,7 @@ def template_as_csv() -> flask.Response:
 @blueprint.route("/roster/template.xlsx")
 @public
 def template_as_xlsx() -> flask.Response:
-    return _download(template_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _download(template_xlsx(), XLSX_MIMETYPE,
                      "roster-template.xlsx")
 
 

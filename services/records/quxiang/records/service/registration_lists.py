@@ -4,20 +4,18 @@ numbers are masked in every row; a search by a full identity number matches thro
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels, provinces
+from quxiang.common.spreadsheets import write_workbook
 from quxiang.common.validators import InvalidIdentifier, validate_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_lists
@@ -100,38 +98,21 @@ def _region_label(code: str) -> str:
 
 
 def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str, Iterator[bytes]]:
-    """The whole filtered list as a workbook: rows are read through a server-side cursor and written
-    by openpyxl's write-only mode to a temporary file, which is then streamed and removed. Memory
-    stays flat whatever the number of rows. Answers the file name and the byte chunks."""
+    """The whole filtered list as a streamed workbook (``quxiang.common.spreadsheets``), rows read
+    through a server-side cursor. Answers the file name and the byte chunks."""
     f = with_identity_search(service, scoped_filter(actor, f))
     module = RegistrationModule(f.module)
     type_header, address_header = TYPE_HEADERS[module]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(MODULE_LABELS[module])
-    sheet.append([c.format(type=type_header, address=address_header) for c in EXPORT_COLUMNS])
+    header = [c.format(type=type_header, address=address_header) for c in EXPORT_COLUMNS]
     with service.engine.connect() as conn:
-        for row in registration_lists.stream(conn, f):
-            out = row_out(service, module, row)
-            sheet.append([out["exam_number"], out["name"], out["school_name"], out["department_name"],
-                          out["major_code"], out["major_name"], out["education_level_label"],
-                          _region_label(out["origin_region"]), out["identity_number"], out["transfer_type_label"],
-                          out["receiving_unit"], out["receiving_department"], out["address"], out["postcode"],
-                          out["recipient"], out["phone"], out["transfer_number"], out["status_label"],
-                          out["submitted_at"], out["decided_at"]])
-    handle, path = tempfile.mkstemp(prefix="qx-export-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return f"{module.value}-registrations.xlsx", _chunks(path)
+        chunks = write_workbook(MODULE_LABELS[module], header, (
+            _export_row(row_out(service, module, row)) for row in registration_lists.stream(conn, f)))
+    return f"{module.value}-registrations.xlsx", chunks
 
 
-def _chunks(path: str, size: int = 1 << 16) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as source:
-            while chunk := source.read(size):
-                yield chunk
-    finally:
-        os.unlink(path)
+def _export_row(out: dict[str, Any]) -> list[Any]:
+    return [out["exam_number"], out["name"], out["school_name"], out["department_name"], out["major_code"],
+            out["major_name"], out["education_level_label"], _region_label(out["origin_region"]),
+            out["identity_number"], out["transfer_type_label"], out["receiving_unit"], out["receiving_department"],
+            out["address"], out["postcode"], out["recipient"], out["phone"], out["transfer_number"],
+            out["status_label"], out["submitted_at"], out["decided_at"]]

@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.reference import destination_categories
+from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.signing.adapters.signing_lists import DEFAULT_SORT, FLOWS, SORT_KEYS, Kind, ListFilter
 from quxiang.signing.domain import destination, online, termination
@@ -33,7 +34,6 @@ from quxiang.signing.service import signing_lists
 blueprint = Blueprint("signing_lists", __name__, description="毕业去向与网签信息管理 Lists and exports")
 
 READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PATHS = {Kind.ONLINE: "online-signing", Kind.SUPPLEMENTARY: "supplementary", Kind.TERMINATIONS: "terminations",
          Kind.DESTINATIONS: "destinations"}
 SCHEMA_NAMES = {Kind.ONLINE: "OnlineSigning", Kind.SUPPLEMENTARY: "Supplementary", Kind.TERMINATIONS: "Termination",
@@ -108,7 +108,7 @@ def _routes(kind: Kind) -> None:
     @requires(*READERS, module=Module.EMPLOYMENT, access=Access.WRITE)
     def export(args: dict[str, Any]) -> flask.Response:
         filename, chunks = signing_lists.export_xlsx(signing(), current_principal(), _filter(kind, args))
-        response = flask.Response(chunks, mimetype=XLSX)
+        response = flask.Response(chunks, mimetype=XLSX_MIMETYPE)
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         return response
 

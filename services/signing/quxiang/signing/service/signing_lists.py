@@ -5,19 +5,17 @@ department. Each row names the record the detail view opens (``GET /agreements/<
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.reference import destination_categories, education_levels
+from quxiang.common.spreadsheets import write_workbook
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import signing_lists
 from quxiang.signing.adapters.signing_lists import Kind, ListFilter
@@ -137,33 +135,12 @@ def _iso(value: Any) -> str | None:
 
 
 def export_xlsx(service: Signing, actor: Principal, f: ListFilter) -> tuple[str, Iterator[bytes]]:
-    """The whole filtered list as a workbook: rows are read through a server-side cursor and written
-    by openpyxl's write-only mode to a temporary file, which is then streamed and removed. Answers
-    the file name and the byte chunks."""
+    """The whole filtered list as a streamed workbook (``quxiang.common.spreadsheets``), rows read
+    through a server-side cursor. Answers the file name and the byte chunks."""
     f = scoped_filter(actor, f)
     columns = EXPORT_COLUMNS[f.kind]
     convert = ROW_OUT[f.kind]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAMES[f.kind])
-    sheet.append([header for header, _ in columns])
     with service.engine.connect() as conn:
-        for row in signing_lists.stream(conn, f):
-            out = convert(row)
-            sheet.append([out[key] for _, key in columns])
-    handle, path = tempfile.mkstemp(prefix="qx-export-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return f"{FILE_NAMES[f.kind]}.xlsx", _chunks(path)
-
-
-def _chunks(path: str, size: int = 1 << 16) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as source:
-            while chunk := source.read(size):
-                yield chunk
-    finally:
-        os.unlink(path)
+        chunks = write_workbook(SHEET_NAMES[f.kind], [header for header, _ in columns], (
+            [out[key] for _, key in columns] for out in map(convert, signing_lists.stream(conn, f))))
+    return f"{FILE_NAMES[f.kind]}.xlsx", chunks

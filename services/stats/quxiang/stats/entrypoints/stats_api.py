@@ -22,6 +22,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.web.paging import Trimmed
 from quxiang.stats.adapters.queries import Filter
 from quxiang.stats.entrypoints.context import stats
@@ -30,7 +31,6 @@ from quxiang.stats.service import export, views
 blueprint = Blueprint("stats", __name__, description="数据统计 Statistics")
 
 READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ViewArgs(Schema):
@@ -49,7 +49,7 @@ def _filter(args: dict[str, Any]) -> Filter:
 
 
 def _xlsx(content: bytes, filename: str) -> flask.Response:
-    response = flask.Response(content, mimetype=XLSX)
+    response = flask.Response(content, mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
 
