@@ -20,7 +20,7 @@ from quxiang.ems_sim.service.context import EmsSim
 
 ENVIRONMENT_VARIABLE = "QX_EMS_FAULTS"
 NEVER_DOWN = ("/admin/", "/healthz", "/readyz", "/metrics")
-FAULTED = ("/graduates/", "/records")
+FAULTED = ("/graduates/", "/records", "/batch")
 UNAVAILABLE = "就业管理系统暂时不可用，请稍后重试"
 THROTTLED = "请求过于频繁，请稍后重试"
 

@@ -16,9 +16,10 @@ from typing import Any
 import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from quxiang.common.auth import public
-from quxiang.common.web.errors import ProblemError
+from quxiang.common.web.errors import ProblemError, flatten_messages
 from quxiang.ems_sim.adapters.tables import IDEMPOTENCY_KEY
 from quxiang.ems_sim.domain.records import Kind
 from quxiang.ems_sim.entrypoints.context import ems
@@ -78,6 +79,66 @@ class GraduateRecord(MethodView):
         key = idempotency_key()
         check_exam_number(exam_number)
         return _answer(writes.delete_record(ems(), key, Kind(kind), exam_number))
+
+
+BATCH_LIMIT = 500
+
+
+@blueprint.route("/batch", methods=["POST"])
+@public
+def batch() -> tuple[dict[str, Any], int]:
+    """Many platform writes in one request: ``{"items": [{"kind", "exam_number", "idempotency_key",
+    "record"}, ...]}`` (at most 500). Each item is exactly ``PUT /graduates/<exam_number>/<kind>`` with
+    ``Idempotency-Key: <idempotency_key>`` and body ``record``, in its own savepoint: it answers on its
+    own (``{"items": [{"status", "body"}, ...]}`` in the order sent), and a refused item changes
+    nothing for the others."""
+    items = json_body().get("items")
+    if not isinstance(items, list) or not items or len(items) > BATCH_LIMIT:
+        raise ProblemError(400, "invalid_batch", detail=f"items 必须是 1 到 {BATCH_LIMIT} 个写操作的数组")
+    answers = writes.put_batch(ems(), [_batch_item(item) for item in items])
+    return {"items": [_item_answer(answer) for answer in answers]}, 200
+
+
+def _batch_item(item: Any) -> writes.BatchItem:
+    if not isinstance(item, dict):
+        refused = ProblemError(400, "invalid_json", detail="每一项必须是 JSON 对象")
+        return writes.BatchItem(None, "", "", None, None, refused)
+    exam_number, key, record = item.get("exam_number"), item.get("idempotency_key"), item.get("record")
+    refused = None
+    try:
+        kind = Kind(item.get("kind"))
+    except ValueError:
+        kind, refused = None, ProblemError(422, "validation_error", detail="kind: 无效的类型")
+        refused.extra["errors"] = {"kind": ["无效的类型"]}
+    if not isinstance(key, str) or not key.strip():
+        refused = ProblemError(400, "idempotency_key_required", detail="每一项需要 idempotency_key")
+    elif len(key.strip()) > IDEMPOTENCY_KEY:
+        refused = ProblemError(400, "idempotency_key_invalid",
+                               detail=f"idempotency_key 不能超过 {IDEMPOTENCY_KEY} 个字符")
+    elif not isinstance(record, dict):
+        refused = ProblemError(400, "invalid_json", detail="record 必须是 JSON 对象")
+    values = None
+    if refused is None and kind is not None:
+        try:
+            check_exam_number(exam_number if isinstance(exam_number, str) else "")
+            values = PUT_SCHEMAS[kind].load(record)
+        except ValidationError as error:
+            errors = flatten_messages(error.messages)
+            detail = "; ".join(f"{name}: {' '.join(texts)}" for name, texts in errors.items())
+            refused = ProblemError(422, "validation_error", detail=detail)
+            refused.extra["errors"] = errors  # the single PUT's 422 shape (a reserved name for raising)
+    return writes.BatchItem(kind, exam_number if isinstance(exam_number, str) else "",
+                            key.strip() if isinstance(key, str) else "", values, record, refused)
+
+
+def _item_answer(answer: Reply | ProblemError) -> dict[str, Any]:
+    if isinstance(answer, Reply):
+        return {"status": answer.status, "body": answer.body}
+    body = {"type": answer.type, "title": answer.title, "status": answer.status,
+            "detail": answer.detail if answer.detail is not None else answer.title, "code": answer.code}
+    for name, value in answer.extra.items():
+        body.setdefault(name, value)
+    return {"status": answer.status, "body": body}
 
 
 @blueprint.route("/graduates/<exam_number>")
