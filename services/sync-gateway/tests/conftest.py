@@ -94,10 +94,16 @@ def base_config(request, tmp_path):
 
 
 @pytest.fixture
-def config(base_config, request):
+def sync_batch():
+    """QX_SYNC_BATCH of the tests; test_delivery parametrizes it to run both ways (POST /batch, PUT)."""
+    return "10"
+
+
+@pytest.fixture
+def config(base_config, request, sync_batch):
     url = request.getfixturevalue("ems").url if "ems" in request.fixturenames else "http://127.0.0.1:9/none"
     extra = {**base_config.extra, "QX_EMS_URL": url, "QX_SYNC_CONCURRENCY": "8", "QX_SYNC_MAX_ATTEMPTS": "4",
-             "QX_SYNC_PROBE_INTERVAL": "0.2"}
+             "QX_SYNC_PROBE_INTERVAL": "0.2", "QX_SYNC_BATCH": sync_batch}
     return dataclasses.replace(base_config, extra=extra)
 
 

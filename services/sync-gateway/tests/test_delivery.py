@@ -16,7 +16,8 @@ from quxiang.sync_gateway.domain.delivery import RetryPolicy
 
 from .events import A, agreement, at, new_id, registration
 
-pytestmark = pytest.mark.timeout(120)
+# Every test both ways: records in batches of up to 10 (POST /batch), and one PUT per record.
+pytestmark = [pytest.mark.timeout(120), pytest.mark.parametrize("sync_batch", ["10", "1"])]
 
 
 def rows(gateway):
@@ -85,11 +86,12 @@ def test_errors_and_throttling_are_retried_until_through(world, gateway, worker,
     ems.faults(error_rate=0.25, throttle_rate=0.15, retry_after_s=0)
     worker.policy = RetryPolicy(max_attempts=15, initial=0.02, maximum=0.1)  # 0.4**15: never parked
     worker.breaker.threshold = 1000
-    exams = approvals(world, 40)
+    worker.batch_size = min(worker.batch_size, 2)  # enough requests for both faults to come up
+    exams = approvals(world, 60)
     settle_all(worker, timeout=40)
     stats = ems.stats()
     assert stats["faults"]["error"] > 0 and stats["faults"]["throttle"] > 0
-    assert stats["writes"]["destination"]["created"] == 40
+    assert stats["writes"]["destination"]["created"] == 60
     assert all(r.status == "synced" for r in rows(gateway).values()), [r.last_error for r in rows(gateway).values()]
     ems.clear_faults()  # reads are faulted too
     assert {e for e in exams if ems.graduate(e)} == set(exams)
@@ -166,3 +168,24 @@ def test_the_lock_rule_refuses_ems_edits_of_mirrored_destinations(world, worker,
     edit = ems.http.patch(f"{ems.url}/graduates/{exam}/archive", json={"address": "北京市"},
                           headers={"Idempotency-Key": new_id()})
     assert edit.status_code == 200 and ems.graduate(exam)["archive"]["source"] == "ems"
+
+
+def test_a_batch_answers_per_record(world, gateway, worker, ems, sync_batch):
+    """One request carries up to QX_SYNC_BATCH records; a refused one is parked, the others synced,
+    and a replayed one (a lost answer) is one write."""
+    ems.faults(latency_ms=1)  # counts the requests
+    good = approvals(world, 12, prefix="264401997")
+    bad = "26440199700"
+    world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, bad, unit="单" * 300))
+    worker.drain()
+    held = rows(gateway)
+    assert all(held[e + "/destination"].status == "synced" for e in good)
+    assert held[bad + "/destination"].status == "failed" and "422" in held[bad + "/destination"].last_error
+    requests = ems.stats()["faults"]["latency"]
+    assert requests == (2 if sync_batch == "10" else 13)
+    with gateway.engine.begin() as conn:  # two answers lost: delivered again with the same keys
+        conn.execute(sync_records.update().where(sync_records.c.exam_number.in_(good[:2])).values(status="pending"))
+    worker.drain()
+    stats = ems.stats()
+    assert stats["writes"]["destination"] == {"created": 12, "updated": 0, "unchanged": 0}
+    assert stats["replays"] == 2

@@ -1,9 +1,12 @@
 """The HTTP client of ems-sim (the employment management system stand-in): one ``requests`` session
-with a connection pool as large as the worker's concurrency, so connections are reused."""
+with a connection pool as large as the worker's concurrency, so connections are reused. Writes go one
+by one (``PUT /graduates/<exam_number>/<kind>``) or many per request (``POST /batch``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -21,6 +24,24 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: the backoff decides
+
+
+@dataclass(frozen=True)
+class Write:
+    exam_number: str
+    kind: str
+    body: Mapping[str, Any]
+    key: str
+
+
+def _item_result(answer: Any) -> Result:
+    status = answer.get("status") if isinstance(answer, dict) else None
+    body = answer.get("body") if isinstance(answer, dict) else None
+    if not isinstance(status, int):
+        return Result(Outcome.UNAVAILABLE, "batch: malformed item answer")
+    if status >= 300:
+        return classify(status, None, json.dumps(body, ensure_ascii=False)[:300])
+    return Result(Outcome.SYNCED, write=body.get("write") if isinstance(body, dict) else None)
 
 
 class EmsClient:
@@ -50,6 +71,28 @@ class EmsClient:
         except ValueError:
             write = None
         return Result(Outcome.SYNCED, write=write)
+
+    def put_records(self, writes: Sequence[Write]) -> list[Result]:
+        """Many writes in one request (``POST /batch``), each on its own idempotency key and answered on
+        its own; a failure of the request as a whole (refused, timeout, 5xx, 429) is every item's."""
+        items = [{"kind": w.kind, "exam_number": w.exam_number, "idempotency_key": w.key, "record": dict(w.body)}
+                 for w in writes]
+        try:
+            response = self.session.post(f"{self.base_url}/batch", json={"items": items}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            return [Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500])] * len(writes)
+        if response.status_code >= 300:
+            whole = classify(response.status_code, _retry_after(response.headers.get("Retry-After")),
+                             response.text[:300])
+            return [whole] * len(writes)
+        try:
+            answers = response.json()["items"]
+        except (ValueError, KeyError, TypeError):
+            answers = None
+        if not isinstance(answers, list) or len(answers) != len(writes):
+            # Items may have been written; their keys make sending them again harmless.
+            return [Result(Outcome.UNAVAILABLE, "batch: malformed answer")] * len(writes)
+        return [_item_result(answer) for answer in answers]
 
     def probe(self) -> bool:
         """Whether the EMS answers a read (the circuit breaker's probe)."""

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from quxiang.sync_gateway.adapters import ledger, metrics
-from quxiang.sync_gateway.adapters.ems_client import EmsClient
+from quxiang.sync_gateway.adapters.ems_client import EmsClient, Write
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED
 from quxiang.sync_gateway.adapters.wakeup import Wakeup
 from quxiang.sync_gateway.domain.delivery import CircuitBreaker, Outcome, Result, RetryPolicy
@@ -62,6 +63,7 @@ class SyncWorker:
                                   maximum=self.policy.maximum)
         self.breaker.probe_interval = settings.probe_interval
         self.concurrency = settings.concurrency
+        self.batch_size = settings.batch_size
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qx-sync")
         self._wakeup = Wakeup(self.gateway.engine)
 
@@ -77,10 +79,13 @@ class SyncWorker:
         report = RoundReport()
         if not self._may_deliver(report):
             return report
-        claimed = ledger.claim(self.gateway.engine, self.concurrency, LEASE_SECONDS)
+        claimed = ledger.claim(self.gateway.engine, self.concurrency * self.batch_size, LEASE_SECONDS)
         if not claimed:
             return report
-        results = list(self._pool.map(self._send, claimed))
+        if self.batch_size == 1:
+            results = list(self._pool.map(self._send, claimed))
+        else:
+            results = [r for chunk in self._pool.map(self._send_batch, self._chunks(claimed)) for r in chunk]
         now, mono = datetime.now(UTC), self.clock()
         settlements = []
         for c, result in zip(claimed, results, strict=True):
@@ -104,9 +109,24 @@ class SyncWorker:
             return ok and self.breaker.allows(self.clock())
         return False
 
+    @staticmethod
+    def _body(c: ledger.Claimed) -> dict[str, Any]:
+        return {**c.record, "school_code": c.school_code, "name": c.name, "platform_version": c.version}
+
     def _send(self, c: ledger.Claimed) -> Result:
-        body = {**c.record, "school_code": c.school_code, "name": c.name, "platform_version": c.version}
-        return self.client.put_record(c.exam_number, c.kind, body, c.idempotency_key)  # type: ignore[union-attr]
+        return self.client.put_record(c.exam_number, c.kind, self._body(c), c.idempotency_key)  # type: ignore[union-attr]
+
+    def _chunks(self, claimed: list[ledger.Claimed]) -> list[list[ledger.Claimed]]:
+        """Requests of up to ``batch_size`` rows (the EMS's cost is mostly per request: a few due rows
+        go in one request, a backlog in ``concurrency`` full ones at once). A slot is claimed once per
+        round, so no two writes of one slot are ever in flight together."""
+        return [claimed[i:i + self.batch_size] for i in range(0, len(claimed), self.batch_size)]
+
+    def _send_batch(self, chunk: list[ledger.Claimed]) -> list[Result]:
+        if len(chunk) == 1:
+            return [self._send(chunk[0])]
+        return self.client.put_records(  # type: ignore[union-attr]
+            [Write(c.exam_number, c.kind, self._body(c), c.idempotency_key) for c in chunk])
 
     def _settlement(self, c: ledger.Claimed, result: Result, now: datetime, report: RoundReport) -> ledger.Settlement:
         metrics.DELIVERIES.labels(c.kind, result.outcome.value).inc()
