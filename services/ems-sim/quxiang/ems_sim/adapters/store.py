@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from quxiang.ems_sim.adapters.tables import TABLES, idempotency_keys
@@ -82,6 +84,24 @@ def find_key(conn: Connection, key: str) -> StoredKey | None:
 def claim_key(conn: Connection, key: str, fingerprint: str) -> None:
     """Insert the key first: a concurrent request with the same key waits on it, then fails unique."""
     conn.execute(insert(idempotency_keys).values(key=key, fingerprint=fingerprint, created_at=now()))
+
+
+def find_keys(conn: Connection, keys: list[str]) -> dict[str, StoredKey]:
+    """The stored keys among ``keys``, in one statement (the batch endpoint)."""
+    if not keys:
+        return {}
+    rows = conn.execute(select(idempotency_keys.c.key, idempotency_keys.c.fingerprint, idempotency_keys.c.status,
+                               idempotency_keys.c.body).where(idempotency_keys.c.key.in_(keys)))
+    return {row.key: StoredKey(row.fingerprint, row.status, row.body) for row in rows}
+
+
+def claim_key_if_new(conn: Connection, key: str, fingerprint: str) -> bool:
+    """Insert the key unless it exists; False if it does (a concurrent holder is waited for first: a
+    unique insert blocks until the other transaction ends). No error, so no savepoint is needed."""
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert_(idempotency_keys).values(key=key, fingerprint=fingerprint, created_at=now())
+    statement = statement.on_conflict_do_nothing(index_elements=["key"]).returning(idempotency_keys.c.key)
+    return conn.execute(statement).first() is not None  # rowcount is not reliable here (-1 on psycopg)
 
 
 def complete_key(conn: Connection, key: str, status: int, body: str) -> None:

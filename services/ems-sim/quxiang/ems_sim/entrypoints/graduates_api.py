@@ -17,6 +17,7 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from quxiang.common.auth import public
 from quxiang.common.web.errors import ProblemError, flatten_messages
@@ -91,11 +92,15 @@ def batch() -> tuple[dict[str, Any], int]:
     "record"}, ...]}`` (at most 500). Each item is exactly ``PUT /graduates/<exam_number>/<kind>`` with
     ``Idempotency-Key: <idempotency_key>`` and body ``record``, in its own savepoint: it answers on its
     own (``{"items": [{"status", "body"}, ...]}`` in the order sent), and a refused item changes
-    nothing for the others."""
+    nothing for the others. 503 ``batch_not_written``: the transaction failed as a whole (nothing
+    written)."""
     items = json_body().get("items")
     if not isinstance(items, list) or not items or len(items) > BATCH_LIMIT:
         raise ProblemError(400, "invalid_batch", detail=f"items 必须是 1 到 {BATCH_LIMIT} 个写操作的数组")
-    answers = writes.put_batch(ems(), [_batch_item(item) for item in items])
+    try:
+        answers = writes.put_batch(ems(), [_batch_item(item) for item in items])
+    except OperationalError:  # e.g. a deadlock with a concurrent batch: nothing was written, send it again
+        raise ProblemError(503, "batch_not_written", detail="批量写入未完成（未写入任何记录），请重试") from None
     return {"items": [_item_answer(answer) for answer in answers]}, 200
 
 

@@ -55,22 +55,17 @@ def run_once(ems: EmsSim, key: str, request_fingerprint: str, operation: Callabl
 
 def _attempt(ems: EmsSim, key: str, request_fingerprint: str, operation: Callable[[Connection], Reply]) -> Reply:
     with ems.engine.begin() as conn:
-        return attempt_in(conn, key, request_fingerprint, operation)
+        stored = store.find_key(conn, key)
+        if stored is not None:
+            return replay(stored, request_fingerprint)
+        store.claim_key(conn, key, request_fingerprint)
+        reply = operation(conn)
+        store.complete_key(conn, key, reply.status, json.dumps(reply.body, ensure_ascii=False))
+        return reply
 
 
-def attempt_in(conn: Connection, key: str, request_fingerprint: str, operation: Callable[[Connection], Reply]) -> Reply:
-    """One keyed write inside the caller's transaction (the batch endpoint runs each item in its own
-    savepoint); the same rules as ``run_once``, which counts and retries."""
-    stored = store.find_key(conn, key)
-    if stored is not None:
-        return _replay(stored, request_fingerprint)
-    store.claim_key(conn, key, request_fingerprint)
-    reply = operation(conn)
-    store.complete_key(conn, key, reply.status, json.dumps(reply.body, ensure_ascii=False))
-    return reply
-
-
-def _replay(stored: store.StoredKey, request_fingerprint: str) -> Reply:
+def replay(stored: store.StoredKey, request_fingerprint: str) -> Reply:
+    """The stored answer of a key; 422 if the key came with another request."""
     if stored.fingerprint != request_fingerprint:
         raise ProblemError(422, "idempotency_key_reused", detail="该 Idempotency-Key 已用于另一个请求，请换一个新的键")
     return Reply(stored.status, json.loads(stored.body))

@@ -3,12 +3,12 @@ rule, and the test-only tamper that bypasses it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from quxiang.common.web.errors import ProblemError
 from quxiang.ems_sim.adapters import store
@@ -22,7 +22,7 @@ from quxiang.ems_sim.domain.records import (
     write_result,
 )
 from quxiang.ems_sim.service.context import EmsSim
-from quxiang.ems_sim.service.idempotency import ATTEMPTS, Reply, attempt_in, fingerprint, run_once
+from quxiang.ems_sim.service.idempotency import Reply, fingerprint, replay, run_once
 from quxiang.ems_sim.service.views import write_view
 
 
@@ -40,9 +40,15 @@ def _apply(conn: Connection, kind: Kind, exam_number: str, existing: dict[str, A
     return store.get_record(conn, kind, exam_number), result
 
 
-def _put_operation(kind: Kind, exam_number: str, values: Mapping[str, Any]) -> Callable[[Connection], Reply]:
+def _put_values(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole record as the platform sends it: absent fields become null, source ``platform``."""
     full = {name: values.get(name) for name in (*FIELDS[kind], "school_code", "name", "platform_version")}
     full["source"] = Source.PLATFORM.value
+    return full
+
+
+def _put_operation(kind: Kind, exam_number: str, values: Mapping[str, Any]) -> Callable[[Connection], Reply]:
+    full = _put_values(kind, values)
 
     def operation(conn: Connection) -> Reply:
         existing = store.get_record(conn, kind, exam_number, for_update=True)
@@ -71,43 +77,60 @@ class BatchItem:
 
 
 def put_batch(ems: EmsSim, items: Sequence[BatchItem]) -> list[Reply | ProblemError]:
-    """Many platform writes in one transaction, each in its own savepoint and on its own key, exactly
-    as ``PUT /graduates/<exam_number>/<kind>`` with that key: a new key writes once and stores its
-    answer, a known key answers from memory, a reused key or an invalid item answers its problem
-    without touching the others. Items run in the order sent (a slot sent twice keeps its order).
-    Nothing is counted unless the transaction commits; if it does not, nothing was written."""
-    answers: list[Reply | ProblemError] = []
+    """Many platform writes in one transaction, each on its own key exactly as
+    ``PUT /graduates/<exam_number>/<kind>`` with that key: a new key writes once and stores its answer,
+    a known key answers from memory, a reused key or an invalid item answers its problem and changes
+    nothing. A slot sent twice is written in the order sent. The keys are claimed with
+    ``INSERT .. ON CONFLICT DO NOTHING`` (a concurrent holder of a key is waited for, then answered
+    from), so no item can fail the transaction of the others; if it fails as a whole (the database),
+    nothing was written and the caller sends the batch again. Counted only once committed."""
+    answers: list[Reply | ProblemError | None] = [None] * len(items)
+    # Rows are locked slot by slot in one order (kind, 考生号) whatever the order sent, so concurrent
+    # batches do not deadlock on each other; the sort is stable, so one slot's items keep their order.
+    order = sorted(range(len(items)), key=lambda i: (items[i].kind or "", items[i].exam_number))
     with ems.engine.begin() as conn:
-        for item in items:
-            answers.append(_batch_item(conn, item))
+        stored = store.find_keys(conn, [item.key for item in items if item.refused is None and item.key])
+        for index in order:
+            answers[index] = _batch_item(conn, items[index], stored)
     for answer in answers:
         if isinstance(answer, Reply):
             if answer.counted is None:
                 ems.counters.replay()
             else:
                 ems.counters.count(*answer.counted)
-    return answers
+    return [answer for answer in answers if answer is not None]
 
 
-def _batch_item(conn: Connection, item: BatchItem) -> Reply | ProblemError:
+def _batch_item(conn: Connection, item: BatchItem, stored: dict[str, store.StoredKey]) -> Reply | ProblemError:
     if item.refused is not None or item.kind is None or item.values is None:
         return item.refused or ProblemError(422, "validation_error")
     request_fingerprint = fingerprint("PUT", f"{item.kind}/{item.exam_number}", item.raw_body)
-    operation = _put_operation(item.kind, item.exam_number, item.values)
-    for attempt in range(ATTEMPTS):
-        try:
-            with conn.begin_nested():
-                return attempt_in(conn, item.key, request_fingerprint, operation)
-        except ProblemError as problem:
-            return problem
-        except IntegrityError:
-            # The key was written by a concurrent request that has committed since: the next attempt
-            # finds it and answers from it.
-            if attempt == ATTEMPTS - 1:
-                break
-        except DBAPIError as exc:  # e.g. a deadlock with a concurrent batch: this item only, retried by the caller
-            return ProblemError(503, "item_not_written", detail=f"写入失败，请重试: {type(exc.orig).__name__}")
-    return ProblemError(503, "item_not_written", detail="写入冲突，请重试")
+    try:
+        known = stored.get(item.key)
+        if known is None and not store.claim_key_if_new(conn, item.key, request_fingerprint):
+            known = store.find_key(conn, item.key)  # claimed by a concurrent request (committed) or this batch
+        if known is not None:
+            return replay(known, request_fingerprint)
+    except ProblemError as problem:
+        return problem
+    full = _put_values(item.kind, item.values)
+    existing = store.get_record(conn, item.kind, item.exam_number, for_update=True)
+    result = write_result(existing, full)
+    record = existing
+    if result is not Write.UNCHANGED:
+        record = {**(existing or {}), **full, "exam_number": item.exam_number, "updated_at": store.now()}
+        if result is Write.CREATED:
+            store.insert_record(conn, item.kind, item.exam_number, _stored(record))
+        else:
+            store.update_record(conn, item.kind, item.exam_number, _stored(record))
+    reply = Reply(200, write_view(item.kind, item.exam_number, record, result), ("writes", item.kind, result))
+    store.complete_key(conn, item.key, reply.status, json.dumps(reply.body, ensure_ascii=False))
+    stored[item.key] = store.StoredKey(request_fingerprint, reply.status, json.dumps(reply.body, ensure_ascii=False))
+    return reply
+
+
+def _stored(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in record.items() if name != "exam_number"}
 
 
 def patch_record(ems: EmsSim, key: str, kind: Kind, exam_number: str, changes: Mapping[str, Any],
