@@ -72,6 +72,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+class Vhost:
+    """A vhost of its own on the local RabbitMQ for one run (rabbitmqctl), deleted at the end."""
+
+    def __init__(self, base_url: str) -> None:
+        self.name = f"qx-bench-sync-{RUN_ID}"
+        parts = urlsplit(base_url)
+        subprocess.run(["rabbitmqctl", "add_vhost", self.name], check=True, capture_output=True, timeout=60)
+        subprocess.run(["rabbitmqctl", "set_permissions", "-p", self.name, parts.username or "guest", ".*", ".*",
+                        ".*"], check=True, capture_output=True, timeout=60)
+        self.url = urlunsplit(parts._replace(path="/" + self.name))
+
+    def delete(self) -> None:
+        subprocess.run(["rabbitmqctl", "delete_vhost", self.name], capture_output=True, timeout=60)
+
+
 class Ems:
     """ems-sim under gunicorn, stopped and started again for the outage."""
 
@@ -158,7 +173,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     base = os.environ.get("QX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     names = {s: f"qx_bench_sync_{RUN_ID}_{s.replace('-', '_')}" for s in ("signing", "sync-gateway", "ems-sim")}
     folder = tempfile.mkdtemp(prefix="qx-bench-sync-")
-    env = {**os.environ, "QX_DATA_DIR": folder, "QX_BROKER_URL": "embedded", "QX_LOG_JSON": "false",
+    vhost = Vhost(args.bus) if args.bus != "embedded" else None
+    broker = vhost.url if vhost is not None else "embedded"
+    env = {**os.environ, "QX_DATA_DIR": folder, "QX_BROKER_URL": broker, "QX_LOG_JSON": "false",
            "QX_LOG_LEVEL": "WARNING", "QX_EXCHANGE": f"qx.bench.{RUN_ID}", "QX_QUEUE_PREFIX": f"qx.bench.{RUN_ID}",
            "QX_DEMO_DATA": "false"}
     ems_port = free_port()
@@ -188,7 +205,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             thread.start()
         worker = subprocess.Popen([sys.executable, "-m", "quxiang.sync_gateway.entrypoints.cli", "run"],
                                   env={**env, "QX_DATABASE_URL": configs["sync-gateway"].database_url,
-                                       "QX_EMS_URL": ems.url, "QX_SYNC_CONCURRENCY": str(args.concurrency)})
+                                       "QX_EMS_URL": ems.url, "QX_SYNC_CONCURRENCY": str(args.concurrency),
+                                       "QX_SYNC_BATCH": str(args.batch)})
         record_approvals(signing, args.rate, 1.0, "W")  # warm-up: connections, caches
         wait_synced(gateway.engine, int(args.rate), 60)
 
@@ -244,6 +262,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             thread.join(timeout=10)
         for db in names.values():
             _admin(base, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if vhost is not None:
+            vhost.delete()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="approvals per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady phase")
     parser.add_argument("--outage", type=float, default=60.0, help="seconds ems-sim is down")
-    parser.add_argument("--concurrency", type=int, default=32, help="deliveries in flight (QX_SYNC_CONCURRENCY)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (QX_SYNC_CONCURRENCY)")
+    parser.add_argument("--batch", type=int, default=50, help="records per request (QX_SYNC_BATCH)")
+    parser.add_argument("--bus", default=os.environ.get("QX_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                        help="RabbitMQ URL (a vhost of the run's own is made with rabbitmqctl), or 'embedded'")
     args = parser.parse_args(argv)
     figures = run(args)
     print(f"rate={figures['rate']:.0f} p50_ms={figures['p50']:.0f} p99_ms={figures['p99']:.0f} "

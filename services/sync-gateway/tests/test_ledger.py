@@ -72,3 +72,28 @@ def test_each_kind_has_its_slot(world, gateway):
     world.deliver(newer)
     row = slot(gateway, exam, "archive")
     assert row.record["address"] == "深圳市南山区" and row.version == 2
+
+
+def test_claim_and_settle_a_round(world, gateway):
+    """Claimed rows carry the round's lease; settling writes a synced row, keeps a row whose slot got a
+    newer version meanwhile pending (released, the sent version noted), and leaves a lost lease alone."""
+    from datetime import UTC, datetime
+
+    from quxiang.sync_gateway.adapters import ledger
+
+    aggregates = {exam: new_id() for exam in ("26440198001", "26440198002", "26440198003")}
+    world.deliver(*(agreement(A.AGREEMENT_APPROVED, agg, 7, exam) for exam, agg in aggregates.items()))
+    claimed = ledger.claim(gateway.engine, 10, 60)
+    assert sorted(c.exam_number for c in claimed) == sorted(aggregates) and len({c.lease for c in claimed}) == 1
+    assert ledger.claim(gateway.engine, 10, 60) == []  # leased: not claimed twice
+    world.deliver(agreement(A.AGREEMENT_TERMINATED, aggregates["26440198002"], 8, "26440198002"))
+    with gateway.engine.begin() as conn:
+        conn.execute(sync_records.update().where(sync_records.c.exam_number == "26440198003").values(lease="other"))
+    now = datetime.now(UTC)
+    written = ledger.settle(gateway.engine, [ledger.Settlement(c, "synced", now, write="created", lag_ms=5)
+                                             for c in claimed])
+    assert written == 2
+    first, second, third = (slot(gateway, exam) for exam in sorted(aggregates))
+    assert (first.status, first.synced_version, first.lease, first.lag_ms) == ("synced", 1, None, 5)
+    assert (second.status, second.version, second.synced_version, second.lease) == ("pending", 2, 1, None)
+    assert (third.status, third.lease, third.synced_at) == ("pending", "other", None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -119,17 +119,14 @@ def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None
     due = (select(sync_records.c.id).where(sync_records.c.status == PENDING, sync_records.c.next_attempt_at <= now,
                                            free)
            .order_by(sync_records.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
-    with engine.begin() as conn:
-        ids = [r.id for r in conn.execute(due)]
-        if not ids:
-            return []
-        conn.execute(update(sync_records).where(sync_records.c.id.in_(ids))
-                     .values(lease=lease, leased_until=now + timedelta(seconds=lease_seconds)))
-        rows = conn.execute(select(
-            sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind, sync_records.c.school_code,
-            sync_records.c.name, sync_records.c.record, sync_records.c.version, sync_records.c.event_id,
-            sync_records.c.key_round, sync_records.c.occurred_at, sync_records.c.attempts,
-        ).where(sync_records.c.id.in_(ids)).order_by(sync_records.c.next_attempt_at)).all()
+    claim_ = (update(sync_records).where(sync_records.c.id.in_(due.scalar_subquery()))
+              .values(lease=lease, leased_until=now + timedelta(seconds=lease_seconds))
+              .returning(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
+                         sync_records.c.school_code, sync_records.c.name, sync_records.c.record,
+                         sync_records.c.version, sync_records.c.event_id, sync_records.c.key_round,
+                         sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at))
+    with engine.begin() as conn:  # one statement: the due rows are locked, leased and read at once
+        rows = sorted(conn.execute(claim_).all(), key=lambda r: (utc(r.next_attempt_at), r.id))
     return [Claimed(r.id, r.exam_number, r.kind, r.school_code, r.name, r.record, r.version,
                     idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease)  # type: ignore[arg-type]
             for r in rows]
@@ -147,20 +144,41 @@ class Settlement:
 
 
 def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
-    """Write the results of a round in one transaction; return how many still held their lease."""
+    """Write the results of a round in one transaction; return how many still held their lease.
+    The synced rows (nearly all of them) in one executemany; the rest, and a synced row whose slot got
+    a newer version meanwhile, row by row."""
+    settlements = list(settlements)
+    synced = [s for s in settlements if s.status == SYNCED]
     written = 0
+    held: set[int] = set()
     with engine.begin() as conn:
+        if synced:
+            conn.execute(update(sync_records).where(
+                sync_records.c.id == bindparam("b_id"), sync_records.c.lease == bindparam("b_lease"),
+                sync_records.c.version == bindparam("b_version")).values(
+                status=SYNCED, attempts=bindparam("b_attempts"), last_error=None, updated_at=bindparam("b_at"),
+                lease=None, leased_until=None, synced_at=bindparam("b_at"), synced_version=bindparam("b_version"),
+                ems_write=bindparam("b_write"), lag_ms=bindparam("b_lag")),
+                [{"b_id": s.claimed.id, "b_lease": s.claimed.lease, "b_version": s.claimed.version,
+                  "b_attempts": s.claimed.attempts + 1, "b_at": s.at, "b_write": s.write, "b_lag": s.lag_ms}
+                 for s in synced])
+            # Still leased by this round: not updated, a newer version came meanwhile (it stays pending).
+            held = {r.id for r in conn.execute(select(sync_records.c.id).where(
+                sync_records.c.id.in_([s.claimed.id for s in synced]),
+                sync_records.c.lease.in_({s.claimed.lease for s in synced})))}
+            # Written by the executemany: released, synced at this round's time (a lost lease: neither).
+            written += conn.execute(select(func.count()).select_from(sync_records).where(
+                sync_records.c.id.in_([s.claimed.id for s in synced if s.claimed.id not in held]),
+                sync_records.c.synced_at.in_({s.at for s in synced}), sync_records.c.lease.is_(None))).scalar_one()
         for s in settlements:
             c = s.claimed
             mine = and_(sync_records.c.id == c.id, sync_records.c.lease == c.lease)
             release = {"lease": None, "leased_until": None}
             if s.status == SYNCED:
+                if c.id not in held:
+                    continue
                 values = {"synced_at": s.at, "synced_version": c.version, "ems_write": s.write, "lag_ms": s.lag_ms}
-                done = conn.execute(update(sync_records).where(mine, sync_records.c.version == c.version).values(
-                    status=SYNCED, attempts=c.attempts + 1, last_error=None, updated_at=s.at, **release,
-                    **values)).rowcount
-                if not done:  # a newer version came meanwhile: it stays pending, this one was written
-                    done = conn.execute(update(sync_records).where(mine).values(**release, **values)).rowcount
+                written += conn.execute(update(sync_records).where(mine).values(**release, **values)).rowcount
             else:
                 done = conn.execute(update(sync_records).where(mine, sync_records.c.version == c.version).values(
                     status=s.status, attempts=c.attempts + 1, last_error=s.error, updated_at=s.at,
@@ -168,7 +186,7 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
                     **release)).rowcount
                 if not done:
                     done = conn.execute(update(sync_records).where(mine).values(**release)).rowcount
-            written += done
+                written += done
     return written
 
 

@@ -29,6 +29,7 @@ from quxiang.sync_gateway.service.context import Gateway
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0   # longer than the client's timeout: a lease outlives its request
+SPREAD = 4            # a round's rows go out as at least this many requests side by side (if enough rows)
 IDLE_WAIT = 0.25       # longest sleep of an idle worker; retries falling due are found by this poll
 
 
@@ -65,7 +66,9 @@ class SyncWorker:
         self.concurrency = settings.concurrency
         self.batch_size = settings.batch_size
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qx-sync")
+        self.lanes = settings.lanes
         self._wakeup = Wakeup(self.gateway.engine)
+        self._breaker_lock = threading.Lock()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -77,8 +80,9 @@ class SyncWorker:
     def deliver_due(self) -> RoundReport:
         """Claim what is due and deliver it; nothing while the breaker holds deliveries back."""
         report = RoundReport()
-        if not self._may_deliver(report):
-            return report
+        with self._breaker_lock:  # the lanes share the breaker: one probe, one count of failures
+            if not self._may_deliver(report):
+                return report
         claimed = ledger.claim(self.gateway.engine, self.concurrency * self.batch_size, LEASE_SECONDS)
         if not claimed:
             return report
@@ -88,10 +92,11 @@ class SyncWorker:
             results = [r for chunk in self._pool.map(self._send_batch, self._chunks(claimed)) for r in chunk]
         now, mono = datetime.now(UTC), self.clock()
         settlements = []
-        for c, result in zip(claimed, results, strict=True):
-            self.breaker.record(result, mono)
-            settlements.append(self._settlement(c, result, now, report))
-        metrics.BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
+        with self._breaker_lock:
+            for c, result in zip(claimed, results, strict=True):
+                self.breaker.record(result, mono)
+                settlements.append(self._settlement(c, result, now, report))
+            metrics.BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
         ledger.settle(self.gateway.engine, settlements)
         return report
 
@@ -117,10 +122,12 @@ class SyncWorker:
         return self.client.put_record(c.exam_number, c.kind, self._body(c), c.idempotency_key)  # type: ignore[union-attr]
 
     def _chunks(self, claimed: list[ledger.Claimed]) -> list[list[ledger.Claimed]]:
-        """Requests of up to ``batch_size`` rows (the EMS's cost is mostly per request: a few due rows
-        go in one request, a backlog in ``concurrency`` full ones at once). A slot is claimed once per
-        round, so no two writes of one slot are ever in flight together."""
-        return [claimed[i:i + self.batch_size] for i in range(0, len(claimed), self.batch_size)]
+        """Requests of up to ``batch_size`` rows, and at least ``SPREAD`` of them when there are enough
+        rows, so that a handful of due rows still goes out as a few requests side by side and a backlog
+        as ``concurrency`` full ones at once. A slot is claimed once per round, so no two writes of
+        one slot are ever in flight together."""
+        per_request = min(self.batch_size, max(1, -(-len(claimed) // min(self.concurrency, SPREAD))))
+        return [claimed[i:i + per_request] for i in range(0, len(claimed), per_request)]
 
     def _send_batch(self, chunk: list[ledger.Claimed]) -> list[Result]:
         if len(chunk) == 1:
@@ -147,9 +154,36 @@ class SyncWorker:
 
     # -- running ------------------------------------------------------------------------------
     def run_for(self, seconds: float, stop: threading.Event | None = None) -> RoundReport:
-        """Rounds for about ``seconds``, waiting for work between them (one ScheduledJob round)."""
-        total = RoundReport()
+        """Rounds for about ``seconds``, waiting for work between them (one ScheduledJob round).
+
+        ``lanes`` loops run side by side, each claiming its own rows (the leases keep them apart, as
+        between workers): while one lane waits for the EMS's answer, another takes the rows that came
+        in meanwhile, so a record does not wait for the round in flight to end."""
         deadline = self.clock() + seconds
+        if self.lanes == 1:
+            return self._lane(deadline, stop, self._wakeup)
+        totals: list[RoundReport] = []
+
+        def lane(wakeup: Wakeup) -> None:
+            try:
+                totals.append(self._lane(deadline, stop, wakeup))
+            finally:
+                if wakeup is not self._wakeup:
+                    wakeup.close()
+
+        threads = [threading.Thread(target=lane, args=(self._wakeup if i == 0 else Wakeup(self.gateway.engine),),
+                                    name=f"qx-sync-lane-{i}", daemon=True) for i in range(self.lanes)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        total = RoundReport()
+        for report in totals:
+            total.add(report)
+        return total
+
+    def _lane(self, deadline: float, stop: threading.Event | None, wakeup: Wakeup) -> RoundReport:
+        total = RoundReport()
         while self.clock() < deadline and not (stop and stop.is_set()):
             report = self.deliver_due()
             total.add(report)
@@ -158,7 +192,7 @@ class SyncWorker:
             wait = min(IDLE_WAIT, max(0.0, deadline - self.clock()))
             if self.breaker.is_open:
                 wait = min(wait, max(0.01, self.breaker.next_probe - self.clock()))
-            self._wakeup.wait(wait)
+            wakeup.wait(wait)
         return total
 
     def drain(self, timeout: float = 30.0) -> RoundReport:
