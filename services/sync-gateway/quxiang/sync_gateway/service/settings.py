@@ -14,7 +14,7 @@ class SyncSettings:
     ems_url: str = DEFAULT_URL
     concurrency: int = 32             # deliveries (requests) in flight per worker
     batch_size: int = 50              # records per request (POST /batch); 1: one PUT per record
-    lanes: int = 2                    # delivery rounds side by side per worker
+    lanes: int = 3                    # delivery rounds side by side per worker
     max_attempts: int = 10            # the retry budget, then the record is parked as failed
     reconcile_interval: float = 3600.0
     probe_interval: float = 1.0       # seconds between the breaker's probes while the EMS is down
@@ -38,7 +38,7 @@ def load_settings(extra: Mapping[str, str]) -> SyncSettings:
         ems_url=extra.get("QX_EMS_URL") or DEFAULT_URL,
         concurrency=int(_number(extra, "QX_SYNC_CONCURRENCY", 32, int)),
         batch_size=min(500, int(_number(extra, "QX_SYNC_BATCH", 50, int))),
-        lanes=int(_number(extra, "QX_SYNC_LANES", 2, int)),
+        lanes=int(_number(extra, "QX_SYNC_LANES", 3, int)),
         max_attempts=int(_number(extra, "QX_SYNC_MAX_ATTEMPTS", 10, int)),
         reconcile_interval=_number(extra, "QX_SYNC_RECONCILE_INTERVAL", 3600.0, float),
         probe_interval=_number(extra, "QX_SYNC_PROBE_INTERVAL", 1.0, float),

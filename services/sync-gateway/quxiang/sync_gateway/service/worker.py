@@ -29,7 +29,7 @@ from quxiang.sync_gateway.service.context import Gateway
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0   # longer than the client's timeout: a lease outlives its request
-SPREAD = 4            # a round's rows go out as at least this many requests side by side (if enough rows)
+SPREAD = 2            # a round's rows go out as at least this many requests side by side (if enough rows)
 IDLE_WAIT = 0.25       # longest sleep of an idle worker; retries falling due are found by this poll
 
 
