@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+class NotificationListener:
+    """LISTEN on a PostgreSQL channel, so an idle loop (a relay, a sync worker) wakes as soon as a
+    transaction that notifies commits. Its own autocommit connection, reopened after an error."""
+
+    def __init__(self, engine: Engine, channel: str) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.channel = channel
+        self._conn: Any = None
+
+    def wait(self, timeout: float) -> bool:
+        """True if a notification came within ``timeout`` (or the connection was just opened, when
+        something may have been missed); False on timeout or when the database is unavailable."""
+        import psycopg
+
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                self._conn.execute(f"LISTEN {self.channel}")
+                return True  # rows may have come while not listening: look once more
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+        except psycopg.Error:
+            self.close()
+            time.sleep(min(timeout, 1.0))
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

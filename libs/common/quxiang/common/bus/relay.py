@@ -25,7 +25,7 @@ from quxiang.common.bus.outbox import NOTIFY_CHANNEL
 from quxiang.common.bus.tables import ensure_partitions, outbox, outbox_partition
 from quxiang.common.bus.transport import OutgoingMessage, Transport, TransportError
 from quxiang.common.config import Config
-from quxiang.common.db import is_postgres
+from quxiang.common.db import NotificationListener, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ class Relay:
         self.transport = transport
         self.config = config
         self.service = service
-        self._listener: _Listener | None = _Listener(engine) if is_postgres(engine) else None
+        self._listener: NotificationListener | None = (NotificationListener(engine, NOTIFY_CHANNEL)
+                                                      if is_postgres(engine) else None)
         self._last_prune = 0.0
 
     def prepare(self) -> None:
@@ -169,33 +170,3 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-class _Listener:
-    """LISTEN on the outbox channel, so an idle relay wakes as soon as a row is committed."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._conn = None
-
-    def wait(self, timeout: float) -> bool:
-        """True if a notification came within ``timeout``; False on timeout or when unavailable."""
-        import psycopg
-
-        try:
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
-                self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                return True  # rows may have come while not listening: look once more
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                return True
-            return False
-        except psycopg.Error:
-            self.close()
-            time.sleep(min(timeout, 1.0))
-            return False
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None

@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy.engine import Engine
 
+from quxiang.common.db import NotificationListener
 from quxiang.sync_gateway.adapters.ledger import NOTIFY_CHANNEL
 
 SQLITE_POLL = 0.05
@@ -14,35 +15,18 @@ SQLITE_POLL = 0.05
 
 class Wakeup:
     def __init__(self, engine: Engine) -> None:
-        self.postgres = engine.dialect.name == "postgresql"
-        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._conn = None
+        self._listener = (NotificationListener(engine, NOTIFY_CHANNEL) if engine.dialect.name == "postgresql"
+                          else None)
 
     def wait(self, timeout: float) -> bool:
         """True if woken by a notification within ``timeout`` seconds."""
         if timeout <= 0:
             return False
-        if not self.postgres:
+        if self._listener is None:
             time.sleep(min(timeout, SQLITE_POLL))
             return False
-        import psycopg
-
-        try:
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
-                self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                return True  # rows may have come while not listening: look once more
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                return True
-            return False
-        except psycopg.Error:
-            self.close()
-            time.sleep(min(timeout, 1.0))
-            return False
+        return self._listener.wait(timeout)
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        if self._listener is not None:
+            self._listener.close()
