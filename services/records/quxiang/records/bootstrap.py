@@ -13,7 +13,7 @@ from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.service import ServiceDefinition, build_app
 from quxiang.records.adapters.crypto import cipher_from_environment
-from quxiang.records.entrypoints import consumers, registration_api, roster_api
+from quxiang.records.entrypoints import consumers, registration_api, roster_api, snapshot_api
 from quxiang.records.entrypoints.context import EXTENSION_KEY
 from quxiang.records.service.context import Records
 
@@ -30,7 +30,7 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     """The app; ``keys`` replaces the accounts JWKS (tests sign their own tokens)."""
     service = build_records(config)
     app = build_app(NAME, config, engine=service.engine, keys=keys,
-                    blueprints=[roster_api.blueprint, registration_api.blueprint],
+                    blueprints=[roster_api.blueprint, registration_api.blueprint, snapshot_api.blueprint],
                     api_title="生源与档案户口 records")
     app.extensions[EXTENSION_KEY] = service
     return app

@@ -21,6 +21,7 @@ from quxiang.signing.entrypoints import (
     documents_api,
     lists_api,
     online_api,
+    snapshot_api,
     termination_api,
 )
 from quxiang.signing.entrypoints.context import EXTENSION_KEY
@@ -41,7 +42,8 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     service = build_signing(config)
     app = build_app(NAME, config, engine=service.engine, keys=keys,
                     blueprints=[online_api.blueprint, documents_api.blueprint, agreement_flows_api.blueprint,
-                                termination_api.blueprint, destination_api.blueprint, lists_api.blueprint],
+                                termination_api.blueprint, destination_api.blueprint, lists_api.blueprint,
+                                snapshot_api.blueprint],
                     api_title="网上签约 signing")
     app.extensions[EXTENSION_KEY] = service
     return app

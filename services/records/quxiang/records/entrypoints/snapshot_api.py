@@ -1,0 +1,57 @@
+"""Snapshots for rebuilding read models (``qx-stats rebuild --from-services``): pages of at most 1000
+rows ordered by id; ``next_cursor`` is the ``cursor`` of the next page (null: the last one). Admin
+sees everything, a province user its province's schools.
+
+- ``GET /snapshots/graduates``: id, school_code, department_id, education_level, graduation_year,
+  version (the roster aggregate's sequence); never an identity number.
+- ``GET /snapshots/registrations?module=archive|hukou``: id (the events' subject), graduate_id,
+  module, status, version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from quxiang.common.auth import current_principal, requires
+from quxiang.common.auth.principal import Role
+from quxiang.records.adapters import snapshots
+from quxiang.records.entrypoints.context import records
+
+blueprint = Blueprint("snapshots", __name__, description="Snapshots for rebuilding read models")
+
+
+class SnapshotArgs(Schema):
+    cursor = fields.String(load_default=None, validate=validate.Length(max=64))
+    limit = fields.Integer(load_default=snapshots.MAX_LIMIT, validate=validate.Range(min=1, max=snapshots.MAX_LIMIT))
+
+
+class RegistrationSnapshotArgs(SnapshotArgs):
+    module = fields.String(required=True, validate=validate.OneOf(["archive", "hukou"]))
+
+
+def _province() -> str | None:
+    principal = current_principal()
+    return None if principal.role is Role.ADMIN else (principal.scope.province or "")
+
+
+def _out(rows: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    return {"items": rows, "next_cursor": cursor}
+
+
+@blueprint.route("/snapshots/graduates")
+@blueprint.arguments(SnapshotArgs, location="query")
+@requires(Role.ADMIN, Role.PROVINCE)
+def graduate_snapshot(args: dict[str, Any]) -> dict[str, Any]:
+    with records().engine.connect() as conn:
+        return _out(*snapshots.graduate_page(conn, args["cursor"], args["limit"], _province()))
+
+
+@blueprint.route("/snapshots/registrations")
+@blueprint.arguments(RegistrationSnapshotArgs, location="query")
+@requires(Role.ADMIN, Role.PROVINCE)
+def registration_snapshot(args: dict[str, Any]) -> dict[str, Any]:
+    with records().engine.connect() as conn:
+        return _out(*snapshots.registration_page(conn, args["module"], args["cursor"], args["limit"], _province()))
