@@ -5,12 +5,17 @@
     qx-stats rebuild --replay FILE    first replay an event log (JSON lines of event envelopes, as the
                                       outbox and the broker carry them) into emptied graduate tables
 
+    qx-stats rebuild --from-services --records-url URL --signing-url URL [--token TOKEN]
+                                      first load the owning services' snapshots (an admin's access
+                                      token, or QX_STATS_SOURCE_TOKEN) into emptied graduate tables
+
 Exit status 0 when nothing drifted or the drift was fixed, 1 on a dry run that found drift.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -18,6 +23,7 @@ from quxiang.common.config import load_config
 from quxiang.common.events import Event, catalogue
 from quxiang.stats.bootstrap import NAME, build_stats
 from quxiang.stats.entrypoints.consumers import HANDLERS
+from quxiang.stats.service import snapshots
 from quxiang.stats.service.rebuild import rebuild
 
 
@@ -34,11 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     cmd = commands.add_parser("rebuild", help="recompute the read model and report drift found and fixed")
     cmd.add_argument("--replay", metavar="FILE", help="an event log to replay (JSON lines of envelopes)")
     cmd.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
+    cmd.add_argument("--from-services", action="store_true", help="load records' and signing's snapshots")
+    cmd.add_argument("--records-url", help="records' base URL")
+    cmd.add_argument("--signing-url", help="signing's base URL")
+    cmd.add_argument("--token", default=os.environ.get("QX_STATS_SOURCE_TOKEN"), help="an admin's access token")
     args = parser.parse_args(argv)
+    if args.from_services and (args.replay or not (args.records_url and args.signing_url and args.token)):
+        parser.error("--from-services needs --records-url, --signing-url and --token (or QX_STATS_SOURCE_TOKEN), "
+                     "and no --replay")
     service = build_stats(load_config(NAME))
     try:
         events = read_log(args.replay) if args.replay else None
-        report = rebuild(service, events, fix=not args.dry_run, handlers=HANDLERS)
+        if args.from_services:
+            source = snapshots.from_services(args.records_url, args.signing_url, args.token)
+            report = rebuild(service, fix=not args.dry_run, load=snapshots.load(source),
+                             source="the records and signing snapshots")
+        else:
+            report = rebuild(service, events, fix=not args.dry_run, handlers=HANDLERS)
     finally:
         service.engine.dispose()
     for line in report.lines():

@@ -9,7 +9,7 @@ how many graduates and counter rows differed. ``fix=False`` reports and changes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,6 +39,7 @@ class RebuildReport:
     destination_rows: int = 0
     destination_rows_fixed: int = 0
     fixed: bool = True
+    source: str = ""
     samples: list[str] = field(default_factory=list)
 
     @property
@@ -47,7 +48,9 @@ class RebuildReport:
 
     def lines(self) -> list[str]:
         verb = "fixed" if self.fixed else "found (not fixed: dry run)"
-        out = [f"replayed {self.replayed} events" if self.replayed else "no replay: from the stored aggregates",
+        first = (f"loaded {self.replayed} rows from {self.source}" if self.source else
+                 f"replayed {self.replayed} events" if self.replayed else "no replay: from the stored aggregates")
+        out = [first,
                f"graduates checked {self.graduates}, standing drift {verb}: {self.graduates_fixed}",
                f"counter rows {self.counter_rows}, drift {verb}: {self.counter_rows_fixed}",
                f"school counter rows {self.school_rows}, drift {verb}: {self.school_rows_fixed}",
@@ -56,12 +59,13 @@ class RebuildReport:
 
 
 def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = True, page: int = 5000,
-            handlers: Mapping[str, Handler] | None = None) -> RebuildReport:
+            handlers: Mapping[str, Handler] | None = None,
+            load: Callable[[Session], int] | None = None, source: str = "") -> RebuildReport:
     """``events`` (with the consumers' ``handlers``): replay them instead of trusting the stored
     aggregates; events of other types are skipped, an event id seen twice counts once."""
     if events is not None and handlers is None:
         raise ValueError("replaying events needs the consumers' handlers")
-    report = RebuildReport(fixed=fix)
+    report = RebuildReport(fixed=fix, source=source if load is not None else "")
     with stats.unit_of_work() as uow:
         session = uow.session
         _lock(session)
@@ -69,6 +73,10 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
         sbefore = recompute.stored_school_counters(session)
         if events is not None:
             report.replayed = _replay(uow, events, handlers or {})
+        elif load is not None:
+            for t in (aggregates, graduates, counters, school_counters, destination_counters):
+                session.execute(delete(t))
+            report.replayed = load(session)
         _fix_standings(session, report, page)
         after, dafter = recompute.counters_from_graduates(session)
         report.counter_rows, report.destination_rows = len(after), len(dafter)
