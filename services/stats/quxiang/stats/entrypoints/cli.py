@@ -48,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.from_services and (args.replay or not (args.records_url and args.signing_url and args.token)):
         parser.error("--from-services needs --records-url, --signing-url and --token (or QX_STATS_SOURCE_TOKEN), "
                      "and no --replay")
+    if args.from_services:
+        try:
+            snapshots.require_admin_token(args.token)
+        except snapshots.NotAnAdminToken as exc:
+            parser.error(str(exc))
     service = build_stats(load_config(NAME))
     try:
         events = read_log(args.replay) if args.replay else None

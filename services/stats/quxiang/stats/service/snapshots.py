@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 import requests
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,24 @@ def pages(url: str, token: str, params: Mapping[str, str] | None = None,
             return
 
 
+class NotAnAdminToken(ValueError):
+    """The rebuild empties every province's figures, so it must read every province: an admin's token."""
+
+
+def require_admin_token(token: str) -> None:
+    """Refuse a token that is not an admin's before anything is emptied. Only the role claim is read
+    here (the services verify the signature when they answer)."""
+    try:
+        role = jwt.decode(token, options={"verify_signature": False}).get("role")
+    except jwt.PyJWTError as exc:
+        raise NotAnAdminToken(f"the token cannot be read: {exc}") from None
+    if role != "admin":
+        raise NotAnAdminToken(f"a rebuild from the services needs an admin's token, not a {role!r} one: "
+                              "a province's token would reload only that province after emptying all")
+
+
 def from_services(records_url: str, signing_url: str, token: str) -> Snapshots:
+    require_admin_token(token)
     r, s = records_url.rstrip("/"), signing_url.rstrip("/")
 
     def aggregates() -> Iterator[tuple[Kind, Mapping[str, Any]]]:
