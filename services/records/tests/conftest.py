@@ -8,49 +8,19 @@ import json
 import uuid
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from quxiang.common.auth import KeySet
 from quxiang.common.auth.principal import DEFAULT_PERMISSIONS, Access, Module, Principal, Role, Scope
-from quxiang.common.auth.tokens import issue_token, public_jwk
+from quxiang.common.auth.tokens import issue_token
 from quxiang.common.bus.tables import outbox
 from quxiang.common.contracts.accounts import DEPARTMENT_CREATED, SCHOOL_CREATED
 from quxiang.common.events import catalogue
-from quxiang.common.testing.plugin import DATABASES, migrated_service_config
-from quxiang.records.bootstrap import SERVICE, create_app
+from quxiang.common.testing.plugin import TEST_KID, service_fixtures
+from quxiang.records.bootstrap import SERVICE
 from quxiang.records.entrypoints.consumers import on_department_created, on_school_created
 from quxiang.records.entrypoints.context import EXTENSION_KEY
 
-KID = "test-key"
-
-
-@pytest.fixture(params=DATABASES)
-def config(request, tmp_path):
-    return migrated_service_config(request, tmp_path, SERVICE)
-
-
-@pytest.fixture(scope="session")
-def signing_key():
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def app(config, signing_key):
-    keys = KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0)
-    app = create_app(config, keys=keys)
-    yield app
-    app.extensions[EXTENSION_KEY].engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def service(app):
-    return app.extensions[EXTENSION_KEY]
+config, app, client, service = service_fixtures(SERVICE, EXTENSION_KEY)
 
 
 class World:
@@ -81,7 +51,7 @@ class World:
         if permissions is None:
             permissions = dict(DEFAULT_PERMISSIONS) if role in (Role.SCHOOL, Role.DEPARTMENT) else {}
         principal = Principal(str(uuid.uuid4()), role, Scope(**scope), permissions)
-        token = issue_token(principal, self.signing_key, KID, self.service.config.jwt_audience, 900)
+        token = issue_token(principal, self.signing_key, TEST_KID, self.service.config.jwt_audience, 900)
         return {"Authorization": f"Bearer {token}"}
 
     def school_user(self, school="10558", access=Access.WRITE):

@@ -9,54 +9,26 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from quxiang.common.auth import KeySet
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
-from quxiang.common.auth.tokens import issue_token, public_jwk
+from quxiang.common.auth.tokens import issue_token
 from quxiang.common.bus.tables import outbox
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import catalogue
-from quxiang.common.testing.plugin import DATABASES, migrated_service_config
+from quxiang.common.testing.plugin import TEST_KID, service_fixtures
 from quxiang.common.validators import make_credit_code
-from quxiang.signing.bootstrap import SERVICE, create_app
+from quxiang.signing.bootstrap import SERVICE
 from quxiang.signing.entrypoints import consumers
 from quxiang.signing.entrypoints.context import EXTENSION_KEY
 
-KID = "test-key"
 TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region": "440106", "work_place": "广州市天河区",
          "monthly_salary": 12000, "contract_months": 36, "probation_months": 3, "contact_person": "王经理",
          "contact_phone": "13800000000", "archive_destination": "广州市人才中心", "hukou_destination": "广州市天河区",
          "remarks": "五险一金"}
 
 
-@pytest.fixture(params=DATABASES)
-def config(request, tmp_path):
-    return migrated_service_config(request, tmp_path, SERVICE)
-
-
-@pytest.fixture(scope="session")
-def signing_key():
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def app(config, signing_key):
-    keys = KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0)
-    app = create_app(config, keys=keys)
-    yield app
-    app.extensions[EXTENSION_KEY].engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def service(app):
-    return app.extensions[EXTENSION_KEY]
+config, app, client, service = service_fixtures(SERVICE, EXTENSION_KEY)
 
 
 class World:
@@ -112,7 +84,7 @@ class World:
 
     def headers(self, role, permissions=None, **scope):
         principal = Principal(str(uuid.uuid4()), role, Scope(**scope), permissions or {})
-        token = issue_token(principal, self.signing_key, KID, self.service.config.jwt_audience, 900)
+        token = issue_token(principal, self.signing_key, TEST_KID, self.service.config.jwt_audience, 900)
         return {"Authorization": f"Bearer {token}"}
 
     def school_user(self, school="10558", access=Access.WRITE, province="44"):

@@ -8,48 +8,18 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from quxiang.common.auth import KeySet
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
-from quxiang.common.auth.tokens import issue_token, public_jwk
-from quxiang.common.testing.plugin import DATABASES, migrated_service_config
+from quxiang.common.auth.tokens import issue_token
+from quxiang.common.testing.plugin import TEST_KID, service_fixtures
 from quxiang.stats.adapters.tables import counters, destination_counters, graduates, school_counters
-from quxiang.stats.bootstrap import SERVICE, create_app
+from quxiang.stats.bootstrap import SERVICE
 from quxiang.stats.domain.model import COUNTER_COLUMNS
 from quxiang.stats.entrypoints import consumers
 from quxiang.stats.entrypoints.context import EXTENSION_KEY
 
-KID = "test-key"
-
-
-@pytest.fixture(params=DATABASES)
-def config(request, tmp_path):
-    return migrated_service_config(request, tmp_path, SERVICE)
-
-
-@pytest.fixture(scope="session")
-def signing_key():
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def app(config, signing_key):
-    keys = KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0)
-    app = create_app(config, keys=keys)
-    yield app
-    app.extensions[EXTENSION_KEY].engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def service(app):
-    return app.extensions[EXTENSION_KEY]
+config, app, client, service = service_fixtures(SERVICE, EXTENSION_KEY)
 
 
 class World:
@@ -96,7 +66,7 @@ class World:
 
     def headers(self, role, permissions=None, **scope):
         principal = Principal(str(uuid.uuid4()), role, Scope(**scope), permissions or {})
-        token = issue_token(principal, self.signing_key, KID, self.service.config.jwt_audience, 900)
+        token = issue_token(principal, self.signing_key, TEST_KID, self.service.config.jwt_audience, 900)
         return {"Authorization": f"Bearer {token}"}
 
     def province_user(self, province="44"):

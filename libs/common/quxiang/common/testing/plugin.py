@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -153,3 +154,51 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"SKIPPED {line}: they did not run. Start the servers or set "
                                     "QX_TEST_POSTGRES_URL / QX_TEST_AMQP_URL; CI sets REQUIRE_INFRA=1.",
                                     red=True, bold=True)
+
+
+# --- a service's app under test, with tokens signed by a key of the test run ------------------------
+
+TEST_KID = "test-key"
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Any:
+    """The run's token signing key (what accounts' keyring is in production)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate()
+
+
+def test_keys(private_key: Any) -> Any:
+    """The KeySet a service under test verifies tokens with: the run's public key only."""
+    from quxiang.common.auth import KeySet
+    from quxiang.common.auth.tokens import public_jwk
+
+    return KeySet(lambda: {"keys": [public_jwk(private_key, TEST_KID)]}, min_refetch=0)
+
+
+def service_fixtures(definition: ServiceDefinition, extension_key: str) -> tuple[Any, ...]:
+    """The fixtures every service's tests start from, for its conftest to bind:
+    ``config, app, client, service = service_fixtures(SERVICE, EXTENSION_KEY)``. ``config`` runs
+    each test on PostgreSQL and on SQLite (``migrated_service_config``); ``app`` verifies tokens
+    signed with ``signing_key``; ``service`` is what the app keeps under ``extension_key``."""
+
+    @pytest.fixture(params=DATABASES, name="config")
+    def config_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
+        return migrated_service_config(request, tmp_path, definition)
+
+    @pytest.fixture(name="app")
+    def app_fixture(config: Config, signing_key: Any) -> Iterator[Any]:
+        app = definition.create_app(config, keys=test_keys(signing_key))  # type: ignore[call-arg]
+        yield app
+        app.extensions[extension_key].engine.dispose()
+
+    @pytest.fixture(name="client")
+    def client_fixture(app: Any) -> Any:
+        return app.test_client()
+
+    @pytest.fixture(name="service")
+    def service_fixture(app: Any) -> Any:
+        return app.extensions[extension_key]
+
+    return config_fixture, app_fixture, client_fixture, service_fixture
