@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -16,6 +15,7 @@ from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels, provinces
 from quxiang.common.spreadsheets import write_workbook
+from quxiang.common.times import iso_utc
 from quxiang.common.validators import InvalidIdentifier, validate_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_lists
@@ -82,14 +82,9 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
         "receiving_unit": row.receiving_unit, "receiving_department": row.receiving_department,
         "address": row.address, "postcode": row.postcode, "recipient": row.recipient, "phone": row.phone,
         "transfer_number": row.transfer_number,
-        "submitted_at": _iso(row.submitted_at), "decided_at": _iso(row.decided_at),
+        "submitted_at": iso_utc(row.submitted_at), "decided_at": iso_utc(row.decided_at),
     }
 
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def _region_label(code: str) -> str:

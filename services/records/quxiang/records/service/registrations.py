@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from marshmallow import ValidationError
@@ -22,6 +22,7 @@ from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
 from quxiang.common.pii import mask_identity_number
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
 from quxiang.records.adapters import repository
@@ -319,13 +320,8 @@ def _record(uow: UnitOfWork, module: RegistrationModule, outcome: str, graduate:
         "department_id": graduate.department_id, "education_level": graduate.education_level,
         "graduation_year": graduate.graduation_year, "status": status.value, "transfer": transfer,
         "transfer_number": transfer_number, "level": level.value if level else None, "reviewer_id": reviewer_id,
-        "reason": reason, "submitted_at": _iso(submitted_at), "decided_at": _iso(decided_at)})
+        "reason": reason, "submitted_at": iso_utc(submitted_at), "decided_at": iso_utc(decided_at)})
 
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 # --- the answer ----------------------------------------------------------------------------------
@@ -348,8 +344,8 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "transfer": transfer_out(module, registration),
         "transfer_number": registration.transfer_number if registration else None,
         "version": registration.version if registration else 0,
-        "submitted_at": _iso(registration.submitted_at) if registration else None,
-        "decided_at": _iso(registration.decided_at) if registration else None,
+        "submitted_at": iso_utc(registration.submitted_at) if registration else None,
+        "decided_at": iso_utc(registration.decided_at) if registration else None,
         "allowed_actions": [a.value for a in allowed_actions(status)],
         "availability": state.as_dict(),
         "graduate": {"exam_number": graduate.exam_number, "name": graduate.name, "school_code": graduate.school_code,
@@ -362,5 +358,5 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "history": [{"version": h.version, "action": h.action, "action_label": ACTION_LABELS[Action(h.action)],
                      "level": h.level, "level_label": LEVEL_LABELS[Level(h.level)], "actor_id": h.actor_id,
                      "actor_role": h.actor_role, "status": h.status, "status_label": STATUS_LABELS[Status(h.status)],
-                     "reason": h.reason, "transfer": h.snapshot, "at": _iso(h.at)} for h in history],
+                     "reason": h.reason, "transfer": h.snapshot, "at": iso_utc(h.at)} for h in history],
     }

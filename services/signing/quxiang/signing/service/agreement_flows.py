@@ -11,7 +11,7 @@ graduate to register again.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -117,7 +117,7 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
 
 def _midday(day: date) -> datetime:
     """A signing date stored as an instant that is that date in China and in UTC alike."""
-    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=online.UTC)
+    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
 
 
 def resubmit_application(service: Signing, actor: Principal, agreement_id: str, unit: dict[str, Any] | None,

@@ -24,6 +24,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import destinations as contracts
 from quxiang.common.reference import destination_categories, employer_natures, industries, position_categories
+from quxiang.common.times import iso_utc
 from quxiang.common.uploads import Upload
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
@@ -337,8 +338,8 @@ def _record(uow: UnitOfWork, action: Action, values: dict[str, Any], graduate: R
         "status": values["status"], "destination_code": values["destination_code"],
         "placement_bucket": ems["placement_bucket"], "fields": dict(values["fields"]), "reason": reason,
         "level": LEVELS.get(action), "actor_role": actor.role.value,
-        "approved_at": _iso(values.get("decided_at")) if mirrored else None,
-        "voided_at": _iso(values.get("voided_at")),
+        "approved_at": iso_utc(values.get("decided_at")) if mirrored else None,
+        "voided_at": iso_utc(values.get("voided_at")),
     }
     for key in ("unit_name", "credit_code", "unit_nature", "unit_industry", "unit_region", "position_category",
                 "study_school", "programme", "country", "enlistment_notice_number"):
@@ -376,11 +377,6 @@ _VALUE_LABELS = {"unit_nature": employer_natures, "unit_industry": industries,
                  "position_category": position_categories}
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-
 
 def registration_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry],
                      proofs: list[Row]) -> dict[str, Any]:
@@ -399,10 +395,10 @@ def registration_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntr
                    for name in (form.fields if form else ())],
         "proof_required": bool(form and form.proof), "proof_label": form.proof if form else None,
         "proofs": [{"id": p.id, "kind": p.kind, "filename": p.filename, "content_type": p.content_type,
-                    "size": p.size, "sha256": p.sha256, "uploaded_at": _iso(p.uploaded_at)} for p in proofs],
-        "submitted_at": _iso(row.submitted_at), "decided_at": _iso(row.decided_at),
-        "void_reason": row.void_reason, "voided_at": _iso(row.voided_at), "version": row.version,
-        "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+                    "size": p.size, "sha256": p.sha256, "uploaded_at": iso_utc(p.uploaded_at)} for p in proofs],
+        "submitted_at": iso_utc(row.submitted_at), "decided_at": iso_utc(row.decided_at),
+        "void_reason": row.void_reason, "voided_at": iso_utc(row.voided_at), "version": row.version,
+        "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at),
         "graduate": None if graduate is None else {
             "id": graduate.id, "exam_number": graduate.exam_number, "name": graduate.name,
             "school_code": graduate.school_code, "school_name": graduate.school_name,
@@ -417,7 +413,7 @@ def registration_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntr
 
 
 def graduate_view(graduate: Row, current: dict[str, Any] | None, voided: list[Row]) -> dict[str, Any]:
-    previous = [{"id": v.id, "destination_code": v.destination_code, "voided_at": _iso(v.voided_at)} for v in voided]
+    previous = [{"id": v.id, "destination_code": v.destination_code, "voided_at": iso_utc(v.voided_at)} for v in voided]
     if current is None:
         return {"graduate_id": graduate.id, "status": "none", "status_label": NONE_LABEL,
                 "allowed_actions": [Action.SAVE.value, Action.SUBMIT.value], "voided": previous}

@@ -24,6 +24,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.reference import employer_natures, industries, position_categories
+from quxiang.common.times import as_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
 from quxiang.signing.adapters import destination_store, store
@@ -85,10 +86,6 @@ FINAL_REVIEW_ACTIONS = frozenset({Action.SCHOOL_APPROVE, Action.DEPARTMENT_REJEC
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def not_found() -> ProblemError:
@@ -239,7 +236,7 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
         with service.unit_of_work() as uow:
             row = _locked(uow, actor, agreement_id)
             stamp = now()
-            if Status(row.status) is Status.INVITED and row.respond_by and _aware(row.respond_by) < stamp:
+            if Status(row.status) is Status.INVITED and row.respond_by and as_utc(row.respond_by) < stamp:
                 # A late answer is refused even if the expiry job has not run: expire it now.
                 _move(uow, row, Action.EXPIRE, _system(), None, stamp)
                 late = True
@@ -402,7 +399,7 @@ def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event
         "destination_code": DESTINATION_SIGNED, "unit_name": unit["name"], "credit_code": unit["credit_code"],
         "unit_nature": unit["nature"], "unit_industry": unit["industry"], "unit_region": unit["region"],
         "position_category": terms["position_category"],
-        "signing_date": _aware(accepted).date().isoformat() if accepted else None,
+        "signing_date": as_utc(accepted).date().isoformat() if accepted else None,
         "approved_at": values["updated_at"].isoformat() if status is Status.APPROVED else None})
 
 
@@ -432,9 +429,9 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
         "status": status.value, "status_label": status_label(status, row.agreement_type),
         "allowed_actions": [a.value for a in WORKFLOWS[row.flow].allowed(status)
                             if a not in (Action.EXPIRE, Action.TERMINATE)],
-        "respond_by": _aware(row.respond_by).isoformat() if row.respond_by else None,
-        "accepted_at": _aware(row.accepted_at).isoformat() if row.accepted_at else None,
-        "decided_at": _aware(row.decided_at).isoformat() if row.decided_at else None,
+        "respond_by": as_utc(row.respond_by).isoformat() if row.respond_by else None,
+        "accepted_at": as_utc(row.accepted_at).isoformat() if row.accepted_at else None,
+        "decided_at": as_utc(row.decided_at).isoformat() if row.decided_at else None,
         "version": row.version, "employer_id": row.employer_id,
         "unit": {**unit, "nature_label": employer_natures().label(unit["nature"], unit["nature"]),
                  "industry_label": industries().label(unit["industry"], unit["industry"])},

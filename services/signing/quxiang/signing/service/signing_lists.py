@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -16,6 +15,7 @@ from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.reference import destination_categories, education_levels
 from quxiang.common.spreadsheets import write_workbook
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import signing_lists
 from quxiang.signing.adapters.signing_lists import Kind, ListFilter
@@ -96,7 +96,7 @@ def _agreement_out(row: Row) -> dict[str, Any]:
             "initiator_label": online.INITIATOR_LABELS[initiator], "agreement_type": row.agreement_type,
             "status": row.status, "status_label": online.status_label(online.Status(row.status), row.agreement_type),
             "employer_id": row.employer_id, "unit_name": row.unit_name,
-            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
+            "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at)}
 
 
 def _termination_out(row: Row) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _termination_out(row: Row) -> dict[str, Any]:
             "status": status.value, "status_label": termination.STATUS_LABELS[status],
             "agreement_status": row.agreement_status,
             "agreement_status_label": online.status_label(online.Status(row.agreement_status), row.agreement_type),
-            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
+            "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at)}
 
 
 def _destination_out(row: Row) -> dict[str, Any]:
@@ -119,19 +119,14 @@ def _destination_out(row: Row) -> dict[str, Any]:
     return {**_graduate(row), "id": row.id, "destination_code": row.destination_code,
             "destination_label": category.name_zh if category else row.destination_code,
             "unit_name": row.unit_name, "status": status.value, "status_label": destination.STATUS_LABELS[status],
-            "submitted_at": _iso(row.submitted_at), "decided_at": _iso(row.decided_at),
-            "updated_at": _iso(row.updated_at)}
+            "submitted_at": iso_utc(row.submitted_at), "decided_at": iso_utc(row.decided_at),
+            "updated_at": iso_utc(row.updated_at)}
 
 
 ROW_OUT: Mapping[Kind, Callable[[Row], dict[str, Any]]] = {
     Kind.ONLINE: _agreement_out, Kind.SUPPLEMENTARY: _agreement_out, Kind.TERMINATIONS: _termination_out,
     Kind.DESTINATIONS: _destination_out}
 
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def export_xlsx(service: Signing, actor: Principal, f: ListFilter) -> tuple[str, Iterator[bytes]]:

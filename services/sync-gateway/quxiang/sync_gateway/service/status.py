@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.paging import Page, PageRequest
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.ledger import utc
@@ -104,12 +105,8 @@ def record_out(row: Any) -> dict[str, Any]:
     return {"id": row.id, "exam_number": row.exam_number, "name": row.name, "school_code": row.school_code,
             "kind": row.kind, "kind_label": KIND_LABELS[row.kind], "status": row.status,
             "attempts": row.attempts, "last_error": row.last_error, "version": row.version,
-            "event_id": row.event_id, "occurred_at": _iso(row.occurred_at), "failed_at": _iso(row.failed_at),
-            "synced_at": _iso(row.synced_at), "updated_at": _iso(row.updated_at)}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return utc(value).isoformat() if value else None  # type: ignore[union-attr]
+            "event_id": row.event_id, "occurred_at": iso_utc(row.occurred_at), "failed_at": iso_utc(row.failed_at),
+            "synced_at": iso_utc(row.synced_at), "updated_at": iso_utc(row.updated_at)}
 
 
 def _scope_of(gateway: Gateway, school_code: str) -> Scope:
