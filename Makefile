@@ -12,6 +12,12 @@ APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninterac
 
 .PHONY: install run test lint bench-bus bench-import bench-stats bench-sync migrate clean lock
 
+# Each capability that needs more than the Python packages (Debian packages, a stack of processes)
+# keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
+TEST_PREREQS :=
+.DEFAULT_GOAL := install
+-include $(sort $(wildcard mk/*.mk))
+
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
@@ -37,7 +43,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+test: install lint $(TEST_PREREQS)
 	$(BIN)/python -m pytest
 
 bench-bus: install
