@@ -16,12 +16,13 @@ from quxiang.common.jobs import ScheduledJob
 from quxiang.common.service import ServiceDefinition, build_app
 from quxiang.common.web import register_collector
 from quxiang.sync_gateway.adapters.metrics import LedgerCollector
-from quxiang.sync_gateway.entrypoints import consumers, sync_api
+from quxiang.sync_gateway.entrypoints import consumers, feed_api, sync_api
 from quxiang.sync_gateway.entrypoints.context import EXTENSION_KEY
 from quxiang.sync_gateway.service.context import Gateway
 
 NAME = "sync-gateway"
 DELIVERY_ROUND = 5.0   # seconds one round of the delivery job runs (it waits for work inside)
+FEED_INTERVAL = 0.25   # seconds between rounds of the feed's publishing and webhook jobs
 
 
 def build_gateway(config: Config) -> Gateway:
@@ -32,7 +33,7 @@ def build_gateway(config: Config) -> Gateway:
 def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     """The app; ``keys`` replaces the accounts JWKS (tests sign their own tokens)."""
     service = build_gateway(config)
-    app = build_app(NAME, config, engine=service.engine, keys=keys, blueprints=[sync_api.blueprint],
+    app = build_app(NAME, config, engine=service.engine, keys=keys, blueprints=[sync_api.blueprint, feed_api.blueprint],
                     api_title="数据同步 sync-gateway")
     app.extensions[EXTENSION_KEY] = service
     register_collector(app, LedgerCollector(service.engine))
@@ -40,14 +41,23 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
 
 
 def jobs(config: Config) -> Sequence[ScheduledJob]:
+    from quxiang.sync_gateway.service.feed import FeedRelay, WebhookSender
     from quxiang.sync_gateway.service.reconcile import reconcile
     from quxiang.sync_gateway.service.worker import SyncWorker
 
     service = build_gateway(config)
     worker = SyncWorker(service)
+    feed_relay = FeedRelay(service)
+    webhooks = WebhookSender(service)
     return [ScheduledJob("deliver", 0.01, lambda: worker.run_for(DELIVERY_ROUND)),
             ScheduledJob("reconcile", service.settings.reconcile_interval,
-                         lambda: " ".join(reconcile(service).lines()))]
+                         lambda: " ".join(reconcile(service).lines())),
+            ScheduledJob("feed-publish", FEED_INTERVAL, lambda: _quiet(feed_relay.publish_round())),
+            ScheduledJob("feed-webhooks", FEED_INTERVAL, lambda: _quiet(webhooks.deliver_round()))]
+
+
+def _quiet(count: int) -> str | None:
+    return f"{count} sent" if count else None
 
 
 SERVICE = ServiceDefinition(

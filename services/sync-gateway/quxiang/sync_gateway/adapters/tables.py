@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -76,3 +77,91 @@ sync_schools = Table(
 )
 
 LEDGER_TABLES = (sync_records, sync_schools)
+
+
+# --- the school feed (学校数据订阅, docs/feed.md) ----------------------------------------------------
+
+feed_counters = Table(
+    "feed_counters", metadata,
+    Column("school_code", String(10), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),     # the school's cursor: +1 per entry
+)
+
+feed_entries = Table(
+    "feed_entries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("school_code", String(10), nullable=False),
+    Column("sequence", BigInteger, nullable=False),          # per school, from feed_counters
+    Column("event_id", String(36), nullable=False),          # the source event's id
+    Column("event_type", String(64), nullable=False),
+    Column("exam_number", String(32), nullable=False),
+    Column("message", JSON, nullable=False),                 # the public message, as sent
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),         # confirmed by the broker; None: not yet
+    UniqueConstraint("event_id", name="uq_feed_entries_event"),
+    UniqueConstraint("school_code", "sequence", name="uq_feed_entries_cursor"),
+    Index("ix_feed_entries_unpublished", "id", postgresql_where=text("published_at IS NULL"),
+          sqlite_where=text("published_at IS NULL")),
+)
+
+feed_credentials = Table(
+    "feed_credentials", metadata,
+    Column("school_code", String(10), primary_key=True),
+    Column("username", String(100), nullable=False),         # the broker user; the password is not kept
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("rotated_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(64)),
+)
+
+feed_webhooks = Table(
+    "feed_webhooks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("school_code", String(10), nullable=False),
+    Column("url", String(500), nullable=False),
+    Column("secret", String(100), nullable=False),           # kept: every delivery is signed with it
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    Index("ix_feed_webhooks_school", "school_code"),
+)
+
+DELIVERY_PENDING = "pending"
+DELIVERY_DELIVERED = "delivered"
+DELIVERY_FAILED = "failed"
+DELIVERY_LABELS = {DELIVERY_PENDING: "待推送", DELIVERY_DELIVERED: "已推送", DELIVERY_FAILED: "推送失败"}
+
+feed_deliveries = Table(
+    "feed_deliveries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("webhook_id", Integer, nullable=False),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),            # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("failed_at", DateTime(timezone=True)),
+    UniqueConstraint("webhook_id", "entry_id", name="uq_feed_deliveries_entry"),
+    Index("ix_feed_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
+)
+
+feed_attempts = Table(
+    "feed_attempts", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("delivery_id", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_feed_attempts_delivery", "delivery_id"),
+)
+
+FEED_TABLES = (feed_counters, feed_entries, feed_credentials, feed_webhooks, feed_deliveries, feed_attempts)

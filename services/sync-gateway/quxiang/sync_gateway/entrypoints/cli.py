@@ -4,6 +4,9 @@
     qx-sync reconcile [--dry-run]                        compare synced records with the EMS, re-sync drift
     qx-sync run [--seconds N]                            run the delivery worker (default: until SIGTERM)
     qx-sync status                                       counts per ledger status
+    qx-sync feed-credentials create|rotate|revoke|show SCHOOL
+                                                         a school's feed broker user (password shown once)
+    qx-sync feed-asyncapi                                the feed's AsyncAPI document (docs/feed-asyncapi.json)
 
 ``reconcile`` exits 1 when it could not read the EMS, or on a dry run that found drift.
 """
@@ -11,14 +14,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from quxiang.common.config import load_config
+from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
+from quxiang.sync_gateway.adapters.broker_admin import BrokerAdminError
 from quxiang.sync_gateway.bootstrap import NAME, build_gateway
+from quxiang.sync_gateway.domain.asyncapi import document
+from quxiang.sync_gateway.service import feed
 from quxiang.sync_gateway.service.reconcile import reconcile
 from quxiang.sync_gateway.service.worker import SyncWorker
 
@@ -34,7 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("run", help="run the delivery worker")
     run.add_argument("--seconds", type=float, default=None, help="stop after this long")
     commands.add_parser("status", help="counts per ledger status")
+    credentials = commands.add_parser("feed-credentials", help="a school's feed broker user")
+    credentials.add_argument("action", choices=["create", "rotate", "revoke", "show"])
+    credentials.add_argument("school", help="the school code")
+    commands.add_parser("feed-asyncapi", help="print the feed's AsyncAPI document")
     args = parser.parse_args(argv)
+    if args.command == "feed-asyncapi":
+        print(asyncapi_text(), end="")
+        return 0
     gateway = build_gateway(load_config(NAME))
     try:
         if args.command == "retry-failed":
@@ -49,9 +64,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             for line in report.lines():
                 print(line)
             return 1 if report.errors or (args.dry_run and report.drift) else 0
+        if args.command == "feed-credentials":
+            return _credentials(gateway, args.action, args.school)
         return _run(gateway, args.seconds)
     finally:
         gateway.engine.dispose()
+
+
+def asyncapi_text() -> str:
+    """The document as docs/feed-asyncapi.json holds it."""
+    return json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
+
+
+def _credentials(gateway: object, action: str, school: str) -> int:
+    try:
+        if action == "show":
+            out = feed.show_credential(gateway, school)  # type: ignore[arg-type]
+        elif action == "revoke":
+            out = feed.revoke_credential(gateway, school, "qx-sync")  # type: ignore[arg-type]
+        else:
+            out = feed.issue_credential(gateway, school, "qx-sync", rotate=action == "rotate")  # type: ignore[arg-type]
+    except ProblemError as exc:
+        print(f"error: {exc.code}: {exc.detail}", file=sys.stderr)
+        return 1
+    except BrokerAdminError as exc:
+        print(f"error: the RabbitMQ management API: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _run(gateway: object, seconds: float | None) -> int:

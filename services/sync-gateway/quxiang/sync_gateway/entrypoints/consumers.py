@@ -1,6 +1,7 @@
 """Event handlers of sync-gateway: the approved, terminated and voided agreements and destination
 registrations and the approved archive and hukou registrations become the ledger's desired records
-(the worker delivers them); accounts' new schools give the province of each school.
+(the worker delivers them); accounts' new schools give the province of each school; the school feed
+(``sync-gateway.feed``) records every event that concerns a school as that school's feed entry.
 
 Handlers get the consumer runtime's unit of work and do not commit: the runtime commits the ledger
 rows with the inbox row. No HTTP happens here.
@@ -15,15 +16,21 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts
 from quxiang.common.events import Event
 from quxiang.sync_gateway.adapters import ledger
+from quxiang.sync_gateway.domain.feed import FEED_EVENT_TYPES
 from quxiang.sync_gateway.domain.records import EVENT_TYPES
-from quxiang.sync_gateway.service import ingest
+from quxiang.sync_gateway.service import feed, ingest
 
 EMS_CONSUMER = "sync-gateway.ems"
 DIRECTORY_CONSUMER = "sync-gateway.directory"
+FEED_CONSUMER = "sync-gateway.feed"
 
 
 def on_mirrored(event: Event, uow: UnitOfWork) -> None:
     ingest.apply_event(uow.session, event)
+
+
+def on_feed_event(event: Event, uow: UnitOfWork) -> None:
+    feed.record_event(uow.session, event)
 
 
 def on_school_created(event: Event, uow: UnitOfWork) -> None:
@@ -33,8 +40,9 @@ def on_school_created(event: Event, uow: UnitOfWork) -> None:
 
 EMS_HANDLERS: Mapping[str, Handler] = dict.fromkeys(EVENT_TYPES, on_mirrored)
 DIRECTORY_HANDLERS: Mapping[str, Handler] = {accounts.SCHOOL_CREATED: on_school_created}
+FEED_HANDLERS: Mapping[str, Handler] = dict.fromkeys(FEED_EVENT_TYPES, on_feed_event)
 HANDLERS: Mapping[str, Handler] = {**EMS_HANDLERS, **DIRECTORY_HANDLERS}
 
 
 def consumers() -> dict[str, Mapping[str, Handler]]:
-    return {EMS_CONSUMER: EMS_HANDLERS, DIRECTORY_CONSUMER: DIRECTORY_HANDLERS}
+    return {EMS_CONSUMER: EMS_HANDLERS, DIRECTORY_CONSUMER: DIRECTORY_HANDLERS, FEED_CONSUMER: FEED_HANDLERS}

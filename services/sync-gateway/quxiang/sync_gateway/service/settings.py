@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from quxiang.common.config import ConfigError
+from quxiang.sync_gateway.adapters.broker_admin import DEFAULT_ADMIN_URL
 from quxiang.sync_gateway.adapters.ems_client import DEFAULT_URL
 
 
@@ -18,6 +19,21 @@ class SyncSettings:
     max_attempts: int = 10            # the retry budget, then the record is parked as failed
     reconcile_interval: float = 3600.0
     probe_interval: float = 1.0       # seconds between the breaker's probes while the EMS is down
+    feed: FeedSettings = field(default_factory=lambda: FeedSettings())
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """The school feed (docs/feed.md)."""
+
+    exchange: str = "qx.feed"
+    queue_prefix: str = "qx.feed.school"
+    user_prefix: str = "qx-feed-"             # broker users are global to RabbitMQ, not per vhost
+    admin_url: str = DEFAULT_ADMIN_URL         # the RabbitMQ management API
+    webhook_max_attempts: int = 8
+    webhook_backoff: float = 30.0             # seconds before the second attempt, doubling
+    webhook_backoff_max: float = 3600.0
+    webhook_timeout: float = 10.0
 
 
 def _number(extra: Mapping[str, str], name: str, default: float, cast: type) -> float:
@@ -42,4 +58,14 @@ def load_settings(extra: Mapping[str, str]) -> SyncSettings:
         max_attempts=int(_number(extra, "QX_SYNC_MAX_ATTEMPTS", 10, int)),
         reconcile_interval=_number(extra, "QX_SYNC_RECONCILE_INTERVAL", 3600.0, float),
         probe_interval=_number(extra, "QX_SYNC_PROBE_INTERVAL", 1.0, float),
+        feed=FeedSettings(
+            exchange=extra.get("QX_FEED_EXCHANGE") or "qx.feed",
+            queue_prefix=extra.get("QX_FEED_QUEUE_PREFIX") or "qx.feed.school",
+            user_prefix=extra.get("QX_FEED_USER_PREFIX") or "qx-feed-",
+            admin_url=extra.get("QX_BROKER_ADMIN_URL") or DEFAULT_ADMIN_URL,
+            webhook_max_attempts=int(_number(extra, "QX_FEED_WEBHOOK_MAX_ATTEMPTS", 8, int)),
+            webhook_backoff=_number(extra, "QX_FEED_WEBHOOK_BACKOFF", 30.0, float),
+            webhook_backoff_max=_number(extra, "QX_FEED_WEBHOOK_BACKOFF_MAX", 3600.0, float),
+            webhook_timeout=_number(extra, "QX_FEED_WEBHOOK_TIMEOUT", 10.0, float),
+        ),
     )

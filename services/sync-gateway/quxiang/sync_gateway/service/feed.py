@@ -1,0 +1,323 @@
+"""The school feed's use cases: recording entries (consumer), publishing them to RabbitMQ and pushing
+them to webhooks (jobs), the pull endpoint, broker credentials and webhook subscriptions (API, CLI).
+
+Scope: a school user acts on its own school only, a province user on the schools of its province
+(known from accounts' events); outside it a school does not exist (404).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.events import Event
+from quxiang.common.pii import redact_identity_numbers
+from quxiang.common.times import iso_utc
+from quxiang.common.web.errors import ProblemError
+from quxiang.sync_gateway.adapters import feed_store, ledger
+from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, vhost_of
+from quxiang.sync_gateway.adapters.feed_publisher import FeedPublisher
+from quxiang.sync_gateway.adapters.tables import DELIVERY_FAILED, DELIVERY_LABELS, feed_credentials, feed_webhooks
+from quxiang.sync_gateway.domain import signatures
+from quxiang.sync_gateway.domain.feed import entry_of, queue_name, routing_key
+from quxiang.sync_gateway.service.context import Gateway
+
+PUBLISH_BATCH = 500
+DELIVERY_BATCH = 50
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(404, "not_found", title="Not Found", detail="对象不存在")
+
+
+# -- recording (the feed consumer) ----------------------------------------------------------------
+
+def record_event(session: Session, event: Event, now: datetime | None = None) -> int | None:
+    """The feed entry of ``event`` in the consumer's transaction; None when it was already there."""
+    entry = entry_of(event.event_id, event.type, event.subject, event.sequence, event.occurred_at, event.data)
+    return feed_store.record(session, entry, now or datetime.now(UTC))
+
+
+# -- scope ------------------------------------------------------------------------------------------
+
+def school_in_scope(gateway: Gateway, principal: Principal, school: str | None) -> str:
+    """The school the caller acts on: its own (school user), or ``school`` of its province."""
+    if principal.role is Role.SCHOOL:
+        own = principal.scope.school or ""
+        if school not in (None, own):
+            raise _not_found()
+        return own
+    if not school:
+        raise ProblemError(400, "school_required", detail="请指定学校代码 school")
+    with gateway.engine.connect() as conn:
+        if ledger.province_of(conn, school) != principal.scope.province:
+            raise _not_found()
+    return school
+
+
+# -- pull ---------------------------------------------------------------------------------------------
+
+def pull(gateway: Gateway, school: str, after: int, limit: int) -> dict[str, Any]:
+    """The school's messages with a sequence above ``after``, oldest first; ``next_cursor`` is what
+    to pass next time (the last sequence returned, or ``after`` when there is nothing new)."""
+    with gateway.engine.connect() as conn:
+        items = feed_store.page_after(conn, school, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return {"school_code": school, "items": items, "page_size": limit,
+            "next_cursor": items[-1]["sequence"] if items else after, "has_more": more}
+
+
+# -- publishing (a job) -------------------------------------------------------------------------------
+
+class FeedRelay:
+    """Publishes unpublished entries in entry order and marks them published once confirmed. A crash
+    between the confirm and the mark publishes an entry again: schools deduplicate by ``event_id``."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        settings = gateway.settings.feed
+        self.publisher = (None if gateway.config.embedded_bus else
+                          FeedPublisher(gateway.config.broker_url, settings.exchange, settings.queue_prefix,
+                                        gateway.config.relay_confirm_timeout))
+
+    def publish_round(self, limit: int = PUBLISH_BATCH) -> int:
+        if self.publisher is None:
+            return 0  # the embedded bus has no broker: the pull endpoint and webhooks serve the feed
+        with self.gateway.engine.begin() as conn:
+            if not feed_store.lock_publisher(conn):
+                return 0
+            rows = feed_store.unpublished(conn, limit)
+            confirmed = self.publisher.publish(rows) if rows else []
+            feed_store.mark_published(conn, confirmed, datetime.now(UTC))
+        return len(confirmed)
+
+    def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
+
+
+# -- webhook deliveries (a job) -----------------------------------------------------------------------
+
+@dataclass
+class WebhookSender:
+    gateway: Gateway
+    http: requests.Session | None = None
+
+    def __post_init__(self) -> None:
+        self.http = self.http or requests.Session()
+
+    def backoff(self, attempt: int) -> float:
+        settings = self.gateway.settings.feed
+        return min(settings.webhook_backoff_max, settings.webhook_backoff * 2 ** (attempt - 1))
+
+    def deliver_round(self, limit: int = DELIVERY_BATCH) -> int:
+        """Send the due deliveries once each; how many were attempted."""
+        settings = self.gateway.settings.feed
+        now = datetime.now(UTC)
+        with self.gateway.engine.begin() as conn:
+            due = feed_store.claim_due(conn, now, limit, timedelta(seconds=settings.webhook_timeout + 30))
+        for row in due:
+            self._send(row)
+        return len(due)
+
+    def _send(self, row: Any) -> None:
+        settings = self.gateway.settings.feed
+        attempt = row.attempts + 1
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        if not row.active:
+            error = "subscription deleted"
+        else:
+            message = row.message if isinstance(row.message, dict) else json.loads(row.message)
+            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "quxiang-feed/1",
+                       signatures.EVENT_ID_HEADER: row.event_id, signatures.DELIVERY_HEADER: str(row.id),
+                       **signatures.signed_headers(row.secret, body)}
+            try:
+                response = self.http.post(row.url, data=body, headers=headers,  # type: ignore[union-attr]
+                                          timeout=settings.webhook_timeout, allow_redirects=False)
+                status_code = response.status_code
+                if not 200 <= status_code < 300:
+                    error = f"HTTP {status_code}"
+            except requests.RequestException as exc:
+                error = redact_identity_numbers(f"{type(exc).__name__}: {exc}")[:500]
+        ok = error is None
+        give_up = not row.active or attempt >= settings.webhook_max_attempts
+        with self.gateway.engine.begin() as conn:
+            feed_store.settle(conn, row.id, attempt, started, status_code, error,
+                              int((time.monotonic() - clock) * 1000), ok, give_up,
+                              started + timedelta(seconds=self.backoff(attempt)))
+
+
+# -- broker credentials -------------------------------------------------------------------------------
+
+def _admin(gateway: Gateway) -> BrokerAdmin:
+    if gateway.config.embedded_bus:
+        raise ProblemError(503, "broker_unavailable", detail="未配置 RabbitMQ（嵌入式消息总线），无法创建订阅账号")
+    return BrokerAdmin(gateway.settings.feed.admin_url)
+
+
+def _credential_out(gateway: Gateway, row: Any, password: str | None = None) -> dict[str, Any]:
+    settings = gateway.settings.feed
+    out = {"school_code": row.school_code, "username": row.username, "active": row.active,
+           "status_label": "有效" if row.active else "已吊销",
+           "vhost": vhost_of(gateway.config.broker_url) if not gateway.config.embedded_bus else None,
+           "queue": queue_name(settings.queue_prefix, row.school_code), "exchange": settings.exchange,
+           "routing_key": routing_key(row.school_code), "created_at": iso_utc(row.created_at),
+           "rotated_at": iso_utc(row.rotated_at), "revoked_at": iso_utc(row.revoked_at)}
+    if password is not None:
+        out["password"] = password
+        out["password_note"] = "密码只显示这一次，平台不保存"  # noqa: S105 - a label, not a password
+    return out
+
+
+def _credential(gateway: Gateway, school: str) -> Any:
+    with gateway.engine.connect() as conn:
+        return conn.execute(select(feed_credentials).where(feed_credentials.c.school_code == school)).first()
+
+
+def show_credential(gateway: Gateway, school: str) -> dict[str, Any]:
+    row = _credential(gateway, school)
+    if row is None:
+        raise _not_found()
+    return _credential_out(gateway, row)
+
+
+def issue_credential(gateway: Gateway, school: str, actor: str, rotate: bool = False) -> dict[str, Any]:
+    """Create (or with ``rotate`` replace the password of) the school's broker user; the password is
+    returned here only. Rotating closes the connections opened with the old password."""
+    admin = _admin(gateway)
+    settings = gateway.settings.feed
+    row = _credential(gateway, school)
+    if rotate and (row is None or not row.active):
+        raise ProblemError(409, "no_active_credential", detail="该学校没有有效的订阅账号，请先创建")
+    if not rotate and row is not None and row.active:
+        raise ProblemError(409, "credential_exists", detail="该学校已有订阅账号；如需新密码请轮换")
+    username = f"{settings.user_prefix}{school}"
+    password = secrets.token_urlsafe(24)
+    vhost = vhost_of(gateway.config.broker_url)
+    queue = queue_name(settings.queue_prefix, school)
+    admin.declare_school_queue(vhost, settings.exchange, queue, routing_key(school))
+    admin.put_user(username, password)
+    admin.grant_consume_only(vhost, username, queue)
+    if rotate:
+        admin.close_connections(username)
+    now = datetime.now(UTC)
+    with gateway.engine.begin() as conn:
+        if row is None:
+            conn.execute(insert(feed_credentials).values(school_code=school, username=username, active=True,
+                                                         created_at=now, created_by=actor))
+        elif rotate:
+            conn.execute(update(feed_credentials).where(feed_credentials.c.school_code == school)
+                         .values(rotated_at=now))
+        else:
+            conn.execute(update(feed_credentials).where(feed_credentials.c.school_code == school).values(
+                username=username, active=True, created_at=now, created_by=actor, rotated_at=None,
+                revoked_at=None, revoked_by=None))
+    return _credential_out(gateway, _credential(gateway, school), password)
+
+
+def revoke_credential(gateway: Gateway, school: str, actor: str) -> dict[str, Any]:
+    """Delete the broker user and close its connections: the broker refuses it from now on."""
+    row = _credential(gateway, school)
+    if row is None:
+        raise _not_found()
+    admin = _admin(gateway)
+    admin.delete_user(row.username)
+    admin.close_connections(row.username)
+    with gateway.engine.begin() as conn:
+        conn.execute(update(feed_credentials).where(feed_credentials.c.school_code == school).values(
+            active=False, revoked_at=datetime.now(UTC), revoked_by=actor))
+    return _credential_out(gateway, _credential(gateway, school))
+
+
+# -- webhook subscriptions ----------------------------------------------------------------------------
+
+def webhook_out(row: Any, secret: str | None = None) -> dict[str, Any]:
+    out = {"id": row.id, "school_code": row.school_code, "url": row.url, "active": row.active,
+           "created_at": iso_utc(row.created_at), "deleted_at": iso_utc(row.deleted_at)}
+    if secret is not None:
+        out["secret"] = secret
+        out["secret_note"] = "签名密钥只显示这一次"  # noqa: S105 - a label
+    return out
+
+
+def subscribe(gateway: Gateway, school: str, url: str, actor: str) -> dict[str, Any]:
+    if not url.startswith(("https://", "http://")):
+        raise ProblemError(422, "invalid_url", detail="回调地址须为 http(s) URL")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    with gateway.engine.begin() as conn:
+        hook_id = conn.execute(insert(feed_webhooks).values(
+            school_code=school, url=url, secret=secret, active=True, created_at=datetime.now(UTC),
+            created_by=actor).returning(feed_webhooks.c.id)).scalar_one()
+        row = conn.execute(select(feed_webhooks).where(feed_webhooks.c.id == hook_id)).one()
+    return webhook_out(row, secret)
+
+
+def webhooks(gateway: Gateway, school: str) -> list[dict[str, Any]]:
+    with gateway.engine.connect() as conn:
+        rows = conn.execute(select(feed_webhooks).where(feed_webhooks.c.school_code == school)
+                            .order_by(feed_webhooks.c.id)).all()
+    return [webhook_out(r) for r in rows]
+
+
+def webhook_in_scope(gateway: Gateway, principal: Principal, webhook_id: int) -> Any:
+    with gateway.engine.connect() as conn:
+        row = conn.execute(select(feed_webhooks).where(feed_webhooks.c.id == webhook_id)).first()
+    if row is None:
+        raise _not_found()
+    school_in_scope(gateway, principal, row.school_code)
+    return row
+
+
+def unsubscribe(gateway: Gateway, webhook_id: int) -> dict[str, Any]:
+    with gateway.engine.begin() as conn:
+        conn.execute(update(feed_webhooks).where(feed_webhooks.c.id == webhook_id)
+                     .values(active=False, deleted_at=datetime.now(UTC)))
+        return webhook_out(conn.execute(select(feed_webhooks).where(feed_webhooks.c.id == webhook_id)).one())
+
+
+def delivery_out(row: Any, attempts: Any = None) -> dict[str, Any]:
+    out = {"id": row.id, "webhook_id": row.webhook_id, "event_id": row.event_id, "sequence": row.sequence,
+           "status": row.status, "status_label": DELIVERY_LABELS[row.status], "attempts": row.attempts,
+           "last_status_code": row.last_status_code, "last_error": row.last_error,
+           "next_attempt_at": iso_utc(row.next_attempt_at) if row.status == "pending" else None,
+           "delivered_at": iso_utc(row.delivered_at), "failed_at": iso_utc(row.failed_at)}
+    if attempts is not None:
+        out["attempt_log"] = [{"attempt": a.attempt, "started_at": iso_utc(a.started_at),
+                               "status_code": a.status_code, "error": a.error, "duration_ms": a.duration_ms}
+                              for a in attempts]
+    return out
+
+
+def delivery_in_scope(gateway: Gateway, principal: Principal, delivery_id: int) -> dict[str, Any]:
+    with gateway.engine.connect() as conn:
+        row = feed_store.delivery(conn, delivery_id)
+        if row is None:
+            raise _not_found()
+        school_in_scope(gateway, principal, row.school_code)
+        return delivery_out(row, feed_store.attempts_of(conn, delivery_id))
+
+
+def redeliver(gateway: Gateway, principal: Principal, delivery_id: int) -> dict[str, Any]:
+    """A delivery (failed, or delivered and wanted again) back to pending with a fresh budget."""
+    delivery_in_scope(gateway, principal, delivery_id)
+    with gateway.engine.begin() as conn:
+        feed_store.redeliver(conn, delivery_id, datetime.now(UTC))
+    return delivery_in_scope(gateway, principal, delivery_id)
+
+
+__all__ = ["DELIVERY_FAILED", "FeedRelay", "WebhookSender", "issue_credential", "pull", "record_event",
+           "revoke_credential", "subscribe"]

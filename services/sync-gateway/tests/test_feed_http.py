@@ -1,0 +1,226 @@
+"""The school feed over HTTP, on PostgreSQL and SQLite: the pull endpoint (cursor, scope), webhook
+subscriptions and deliveries to a real local HTTP server (signed, retried with backoff up to a bound,
+every attempt recorded, failed after the bound, redelivered by hand)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from quxiang.common.auth.principal import Access
+from quxiang.sync_gateway.adapters.tables import feed_entries
+from quxiang.sync_gateway.domain import signatures
+from quxiang.sync_gateway.service.feed import WebhookSender
+
+from .conftest import free_port
+from .events import school_created
+from .feed_scenario import SCHOOL_A, SCHOOL_B, record, scenario
+
+BASE = ""  # the app serves at its root; the suite mounts it under /api/sync-gateway
+
+
+@pytest.fixture
+def config(base_config):
+    extra = {**base_config.extra, "QX_FEED_WEBHOOK_BACKOFF": "0.05", "QX_FEED_WEBHOOK_MAX_ATTEMPTS": "3",
+             "QX_FEED_WEBHOOK_TIMEOUT": "2"}
+    return dataclasses.replace(base_config, extra=extra)
+
+
+@pytest.fixture
+def schools(world):
+    world.deliver(school_created(SCHOOL_A, "华南示例大学"), school_created(SCHOOL_B, "岭南示例学院"))
+
+
+class Receiver:
+    """A school's webhook endpoint: answers ``fail`` (a status code) to the first ``failures``
+    requests, or to every request while ``always_fail`` is set, then 204."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.failures = 0
+        self.always_fail = False
+        self.fail = 500
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        with self.lock:
+            self.requests.append((dict(request.headers), request.get_data()))
+            failing = self.always_fail or len(self.requests) <= self.failures
+        return Response(status=self.fail if failing else 204)(environ, start_response)
+
+
+@pytest.fixture
+def receiver():
+    app = Receiver()
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.url = f"http://127.0.0.1:{port}/hooks/quxiang"
+    yield app
+    server.shutdown()
+
+
+def pull_all(client, headers, school=None, page_size=4):
+    after, items = 0, []
+    while True:
+        query = {"after": after, "page_size": page_size, **({"school": school} if school else {})}
+        response = client.get(f"{BASE}/feed/events", query_string=query, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        page = response.get_json()
+        items += page["items"]
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            return items, after
+
+
+def run_rounds(gateway, until, seconds=15.0):
+    sender = WebhookSender(gateway)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sender.deliver_round()
+        if until():
+            return
+        time.sleep(0.02)
+    raise AssertionError("the deliveries did not settle in time")
+
+
+def test_pull_pages_through_a_schools_entries_by_cursor_in_scope(client, gateway, world, schools):
+    events = scenario()
+    record(gateway, events)
+    school_a = world.school_user(SCHOOL_A)
+    items, cursor = pull_all(client, school_a)
+    expected = [e for e in events if e.data["school_code"] == SCHOOL_A]
+    assert [i["event_id"] for i in items] == [e.event_id for e in expected]
+    assert [i["sequence"] for i in items] == list(range(1, len(expected) + 1)) and cursor == len(expected)
+    assert {i["school_code"] for i in items} == {SCHOOL_A}
+    # nothing new after the cursor; the cursor stays
+    page = client.get(f"{BASE}/feed/events", query_string={"after": cursor}, headers=school_a).get_json()
+    assert page["items"] == [] and page["next_cursor"] == cursor and page["has_more"] is False
+    # a redelivered domain event does not make a second entry
+    record(gateway, events[:3])
+    with gateway.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(feed_entries)).scalar_one() == len(events)
+    # scope: a school sees only itself, a province its schools and must say which
+    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_B}, headers=school_a).status_code == 404
+    province = world.province_user("44")
+    b_items, _ = pull_all(client, province, SCHOOL_B, page_size=100)
+    assert [i["event_id"] for i in b_items] == [e.event_id for e in events if e.data["school_code"] == SCHOOL_B]
+    assert client.get(f"{BASE}/feed/events", headers=province).status_code == 400
+    other = world.province_user("45")
+    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_A}, headers=other).status_code == 404
+    assert client.get(f"{BASE}/feed/events").status_code == 401
+
+
+def test_served_asyncapi_document_is_public_and_is_the_docs_copy(client):
+    from .test_feed_messages import DOCS
+
+    response = client.get(f"{BASE}/feed/asyncapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == json.loads(DOCS.read_text(encoding="utf-8"))
+
+
+def test_webhook_deliveries_are_signed_and_retried_until_the_endpoint_answers(client, gateway, world, schools,
+                                                                              receiver):
+    admin = world.school_user(SCHOOL_A, Access.WRITE)
+    created = client.post(f"{BASE}/feed/webhooks", json={"url": receiver.url}, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    hook = created.get_json()
+    secret = hook["secret"]
+    assert secret.startswith("whsec_")
+    listed = client.get(f"{BASE}/feed/webhooks", headers=admin).get_json()["items"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]  # shown once
+    receiver.failures = 2
+    events = scenario()
+    record(gateway, events)
+    expected = [e.event_id for e in events if e.data["school_code"] == SCHOOL_A]
+
+    def all_delivered():
+        page = client.get(f"{BASE}/feed/webhooks/{hook['id']}/deliveries",
+                          query_string={"status": "delivered", "page_size": 100}, headers=admin).get_json()
+        return page["total"] == len(expected)
+
+    run_rounds(gateway, all_delivered)
+    delivered = {}
+    for headers, body in receiver.requests:
+        assert signatures.verify(secret, body, headers), headers
+        assert not signatures.verify(secret, body.replace(b'"schema_version":1', b'"schema_version":2'), headers)
+        message = json.loads(body)
+        assert message["school_code"] == SCHOOL_A and headers[signatures.EVENT_ID_HEADER] == message["event_id"]
+        delivered[message["event_id"]] = message
+    assert set(delivered) == set(expected)  # every entry of the school, none of the other school
+    deliveries = client.get(f"{BASE}/feed/webhooks/{hook['id']}/deliveries", query_string={"page_size": 100},
+                            headers=admin).get_json()["items"]
+    # the first round sent every entry once: the first two got the 500s and were retried after the backoff
+    logs = [client.get(f"{BASE}/feed/deliveries/{d['id']}", headers=admin).get_json() for d in deliveries]
+    assert [d["sequence"] for d in logs] == sorted(d["sequence"] for d in logs)
+    first = logs[0]
+    assert first["status"] == "delivered" and first["attempts"] == 2
+    assert [a["status_code"] for a in first["attempt_log"]] == [500, 204]
+    assert [a["error"] for a in first["attempt_log"]] == ["HTTP 500", None]
+    assert [a["status_code"] for a in logs[1]["attempt_log"]] == [500, 204]
+    assert all([a["status_code"] for a in d["attempt_log"]] == [204] for d in logs[2:])
+    assert all(a["duration_ms"] >= 0 for d in logs for a in d["attempt_log"])
+    sender = WebhookSender(gateway)
+    assert [sender.backoff(n) for n in (1, 2, 3)] == [0.05, 0.1, 0.2]
+    # another school sees neither the subscription nor its deliveries
+    school_b = world.school_user(SCHOOL_B, Access.WRITE)
+    assert client.get(f"{BASE}/feed/deliveries/{first['id']}", headers=school_b).status_code == 404
+    assert client.delete(f"{BASE}/feed/webhooks/{hook['id']}", headers=school_b).status_code == 404
+
+
+def test_a_failing_endpoint_gets_bounded_retries_then_failed_and_a_manual_redeliver(client, gateway, world,
+                                                                                   schools, receiver):
+    admin = world.school_user(SCHOOL_A, Access.WRITE)
+    hook = client.post(f"{BASE}/feed/webhooks", json={"url": receiver.url}, headers=admin).get_json()
+    refused = client.post(f"{BASE}/feed/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/x"},
+                          headers=admin).get_json()
+    receiver.always_fail, receiver.fail = True, 503
+    record(gateway, scenario()[:1])  # one entry of school A
+
+    def failed(hook_id):
+        return lambda: client.get(f"{BASE}/feed/webhooks/{hook_id}/deliveries", query_string={"status": "failed"},
+                                  headers=admin).get_json()["total"] == 1
+
+    run_rounds(gateway, lambda: failed(hook["id"])() and failed(refused["id"])())
+    delivery = client.get(f"{BASE}/feed/webhooks/{hook['id']}/deliveries", headers=admin).get_json()["items"][0]
+    detail = client.get(f"{BASE}/feed/deliveries/{delivery['id']}", headers=admin).get_json()
+    assert detail["status"] == "failed" and detail["status_label"] == "推送失败" and detail["attempts"] == 3
+    assert [a["status_code"] for a in detail["attempt_log"]] == [503, 503, 503]
+    starts = [a["started_at"] for a in detail["attempt_log"]]
+    assert starts == sorted(starts)
+    assert len(receiver.requests) == 3  # the bound: no fourth attempt
+    WebhookSender(gateway).deliver_round()
+    assert len(receiver.requests) == 3
+    unreachable = client.get(f"{BASE}/feed/webhooks/{refused['id']}/deliveries", headers=admin).get_json()["items"]
+    assert unreachable[0]["last_status_code"] is None and "ConnectionError" in unreachable[0]["last_error"]
+    # redelivering needs write access, then goes through with a fresh budget
+    reader = world.school_user(SCHOOL_A, Access.READ)
+    assert client.post(f"{BASE}/feed/deliveries/{delivery['id']}/redeliver", headers=reader).status_code == 403
+    receiver.always_fail = False
+    again = client.post(f"{BASE}/feed/deliveries/{delivery['id']}/redeliver", headers=admin)
+    assert again.status_code == 200 and again.get_json()["status"] == "pending" and again.get_json()["attempts"] == 0
+    run_rounds(gateway, lambda: client.get(f"{BASE}/feed/deliveries/{delivery['id']}", headers=admin)
+               .get_json()["status"] == "delivered")
+    log = client.get(f"{BASE}/feed/deliveries/{delivery['id']}", headers=admin).get_json()["attempt_log"]
+    assert [a["status_code"] for a in log] == [503, 503, 503, 204]
+    # a deleted subscription gets nothing more
+    assert client.delete(f"{BASE}/feed/webhooks/{hook['id']}", headers=admin).get_json()["active"] is False
+    record(gateway, scenario()[:1])
+    WebhookSender(gateway).deliver_round()
+    assert len(receiver.requests) == 4
+
+
+def test_credentials_need_a_broker(client, world, schools):
+    admin = world.school_user(SCHOOL_A, Access.WRITE)
+    response = client.post(f"{BASE}/feed/credentials", headers=admin)
+    assert response.status_code == 503 and response.get_json()["code"] == "broker_unavailable"
+    assert client.post(f"{BASE}/feed/webhooks", json={"url": "ftp://example.cn/x"}, headers=admin).status_code == 422
