@@ -1,9 +1,23 @@
-# One image for every Quxiang service; the command picks the process:
+# One image for every Quxiang service (the last stage, built by default); the command picks the process:
 #   API:        gunicorn -c deploy/gunicorn.conf.py 'quxiang.common.wsgi:app_for("signing")'
 #   worker:     python deploy/docker/qx_worker.py signing relay consumer jobs
 #   migrations: python -m quxiang.common.suite --migrate-only
 #   operators:  qx-dlq, qx-sync, qx-records, qx-accounts, qx-stats (docs/operations.md)
-FROM python:3.11-slim
+
+# The gateway for Kubernetes (`docker build --target gateway -t quxiang-gateway .`): nginx with
+# deploy/nginx/gateway.conf.template (rendered from QX_* variables at start by the image's envsubst
+# step) and the console's static files. compose.yaml mounts the same two into the stock image instead.
+FROM nginx:1.27-alpine AS gateway
+RUN rm -f /etc/nginx/conf.d/default.conf
+COPY deploy/nginx/gateway.conf.template /etc/nginx/templates/gateway.conf.template
+COPY console/ /srv/console/
+ENV NGINX_ENVSUBST_FILTER=^QX_ \
+    QX_GATEWAY_LISTEN=8080 \
+    QX_CONSOLE_ROOT=/srv/console
+EXPOSE 8080
+
+# The services.
+FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
