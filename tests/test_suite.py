@@ -19,8 +19,9 @@ def probe_every_service(monkeypatch, env):
         monkeypatch.setenv(key, value)
     suite = build_suite(load_base())
     client = Client(suite.app)
-    index = client.get("/").json
+    index = client.get("/api/").json
     assert set(index["services"]) == set(suite.services) >= SERVICES
+    assert client.get("/api/no-such-service/x").status_code == 404
     for name in suite.services:
         ready = client.get(f"/api/{name}/readyz")
         assert ready.status_code == 200, (name, ready.json)
@@ -60,6 +61,31 @@ def test_suite_on_postgresql_and_rabbitmq(monkeypatch, tmp_path, postgres, rabbi
         for name in SERVICES:
             postgres.drop_database(template.format(service=name.replace("-", "_")))
     assert suite.services
+
+
+def test_the_console_is_served_at_the_root_with_the_api_index_beside_it(monkeypatch, tmp_path):
+    console = tmp_path / "console"
+    (console / "js").mkdir(parents=True)
+    (console / "index.html").write_text("<!doctype html><title>去向</title>", encoding="utf-8")
+    (console / "js" / "app.js").write_text("export {};", encoding="utf-8")
+    monkeypatch.setenv("QX_CONSOLE_ROOT", str(console))
+    suite = probe_every_service(monkeypatch, {"QX_DATA_DIR": str(tmp_path / "data"), "QX_BROKER_URL": "embedded"})
+    client = Client(suite.app)
+    home = client.get("/")
+    assert home.status_code == 200 and "去向" in home.text and home.mimetype == "text/html"
+    script = client.get("/js/app.js")
+    assert script.status_code == 200 and "javascript" in script.mimetype
+    assert client.get("/province/stats").text == home.text, "a route of the app answers index.html"
+    assert client.get("/js/missing.js").status_code == 404
+    assert client.get("/../secret.txt").text == home.text
+    assert client.get("/api/accounts/readyz").status_code == 200
+
+
+def test_the_repository_console_is_the_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("QX_CONSOLE_ROOT", raising=False)
+    suite = probe_every_service(monkeypatch, {"QX_DATA_DIR": str(tmp_path), "QX_BROKER_URL": "embedded"})
+    home = Client(suite.app).get("/")
+    assert home.status_code == 200 and '<div id="app"' in home.text
 
 
 @pytest.mark.parametrize("bad", ["redis://nowhere"])

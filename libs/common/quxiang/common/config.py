@@ -107,6 +107,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`make run` (the one-process suite) loads each service's demonstration data at start."),
     Setting("QX_HTTP_HOST", "http_host", "127.0.0.1", _str, "Address `make run` listens on."),
     Setting("QX_HTTP_PORT", "http_port", "8000", _int, "Port `make run` listens on."),
+    Setting("QX_CONSOLE_ROOT", "console_root", "", _str,
+            "Folder of the web console's static files that `make run` serves at `/`. Empty: the "
+            "repository's console/ folder (none served when it is missing)."),
     Setting("QX_LOG_LEVEL", "log_level", "INFO", _str, "Logging level."),
     Setting("QX_LOG_JSON", "log_json", "true", _bool,
             "JSON log lines (one object per line) or plain text."),
@@ -138,6 +141,7 @@ class Config:
     demo_data: bool
     http_host: str
     http_port: int
+    console_root: str
     log_level: str
     log_json: bool
     extra: Mapping[str, str] = field(default_factory=dict)

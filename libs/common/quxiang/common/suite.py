@@ -16,8 +16,9 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, send_from_directory
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
@@ -48,26 +49,67 @@ class Suite:
         return threads
 
 
-def _index(services: Sequence[str]) -> Flask:
-    index = Flask(__name__, static_folder=None)
-    index.json.ensure_ascii = False  # type: ignore[attr-defined]
+def console_root(base: Config) -> Path | None:
+    """The web console's folder: QX_CONSOLE_ROOT, else the repository's console/ when it exists."""
+    if base.console_root:
+        return Path(base.console_root).resolve()
+    default = Path(__file__).resolve().parents[4] / "console"
+    return default if (default / "index.html").is_file() else None
 
-    @index.get("/")
-    def home():  # noqa: ANN202
+
+def _front(services: Sequence[str], console: Path | None) -> Flask:
+    """What is not a service: the JSON index at ``/api/`` and the console's static files at ``/``.
+
+    The console is a single-page app, so any other path that is not a file answers its index.html
+    (the nginx gateway does the same with ``try_files``)."""
+    front = Flask(__name__, static_folder=None)
+    front.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    def index() -> Response:
         return jsonify({
             "platform": "去向 Quxiang — 毕业去向登记与网上签约平台",
+            "console": "/" if console else None,
             "services": {name: {"api": f"/api/{name}/", "docs": f"/api/{name}/docs",
                                 "openapi": f"/api/{name}/openapi.json", "health": f"/api/{name}/readyz"}
                          for name in services},
         })
 
-    return index
+    front.add_url_rule("/api/", "api_index", index)
+    front.add_url_rule("/api", "api_index_bare", index)
+
+    @front.get("/api/<path:rest>")
+    def unknown_api(rest: str) -> tuple[Response, int]:
+        body = jsonify({"type": "about:blank", "title": "Not Found", "status": 404, "code": "not_found",
+                        "detail": f"没有这个接口：/api/{rest}"})
+        body.headers["Content-Type"] = "application/problem+json"
+        return body, 404
+
+    if console is None:
+        front.add_url_rule("/", "home", index)
+        return front
+
+    @front.get("/")
+    @front.get("/<path:path>")
+    def console_file(path: str = "index.html") -> Response:
+        target = (console / path).resolve()
+        if not target.is_relative_to(console):
+            path = "index.html"
+        elif not target.is_file():
+            if Path(path).suffix:  # a missing asset is a 404, not the page
+                return Response("not found", status=404, mimetype="text/plain")
+            path = "index.html"  # a route of the single-page app
+        # no-cache: the files change with a deploy and have no hashed names, so always revalidate
+        response = send_from_directory(console, path, max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    return front
 
 
 def build_suite(base: Config, migrate: bool = True) -> Suite:
     definitions = discover_services()
     mounts = {}
-    suite = Suite(app=DispatcherMiddleware(_index(list(definitions))))
+    suite = Suite(app=DispatcherMiddleware(_front(list(definitions), console_root(base))))
     for name, definition in definitions.items():
         config = load_config(name)
         if migrate:
@@ -107,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     mode = "embedded (SQLite + in-process bus)" if base.embedded_bus else "RabbitMQ"
     log.info("Quxiang on http://%s:%d/ — %s; services: %s", base.http_host, base.http_port, mode,
              ", ".join(suite.services) or "none")
+    console = console_root(base)
+    if console is not None:
+        log.info("Console (web UI) on http://%s:%d/ (from %s); the API index at /api/.%s", base.http_host,
+                 base.http_port, console, " Demo logins: the table above." if base.demo_data else "")
     try:
         run_simple(base.http_host, base.http_port, suite.app, threaded=True, use_reloader=False)
     finally:

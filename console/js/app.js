@@ -1,0 +1,62 @@
+// The console's shell: the layout (header, menu, message area, view) and the hash router.
+import { logout } from './api.js';
+import { currentUser } from './context.js';
+import { homeOf, visibleMenu } from './menu.js';
+import { h, reportError } from './ui.js';
+import { ROUTES } from './routes.js';
+import { loadCodes } from './codes.js';
+
+const app = document.getElementById('app');
+
+function menuLink(item, path) {
+  const active = !item.external && path.startsWith(item.href.slice(1));
+  return h('a', { href: item.href, class: active ? 'active' : '', target: item.external ? '_blank' : null, rel: item.external ? 'noopener' : null }, item.label);
+}
+
+function layout(me, path) {
+  const nav = h('nav', { class: 'menu', 'aria-label': '菜单' }, visibleMenu(me).map((item) => (item.children
+    ? h('div', { class: 'menu-group' }, h('div', { class: 'menu-group-label' }, item.label), item.children.map((child) => menuLink(child, path)))
+    : menuLink(item, path))));
+  const view = h('main', { id: 'view', class: 'view' });
+  app.className = 'shell';
+  app.replaceChildren(
+    h('header', { class: 'topbar' },
+      h('a', { class: 'brand', href: homeOf(me) }, '全国高校毕业生毕业去向登记与网上签约平台'),
+      h('span', { class: 'who', id: 'who' }, `${me.display_name || me.username}（${me.role_label || me.role}）`),
+      h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); window.location.hash = '#/login'; } }, '退出')),
+    h('div', { class: 'body' }, nav, h('div', { class: 'content' }, h('div', { id: 'flash', 'aria-live': 'polite' }), view)));
+  return view;
+}
+
+function bare() {
+  const view = h('main', { id: 'view', class: 'view bare' });
+  app.className = 'bare-shell';
+  app.replaceChildren(h('div', { id: 'flash', 'aria-live': 'polite' }), view);
+  return view;
+}
+
+async function render() {
+  const path = (window.location.hash || '#/').slice(1) || '/';
+  const me = currentUser();
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  if (!route || (!route.public && !me)) {
+    window.location.hash = me ? homeOf(me) : '#/login';
+    return;
+  }
+  if (route.public && me && route.redirectWhenLoggedIn) {
+    window.location.hash = homeOf(me);
+    return;
+  }
+  const view = route.public ? bare() : layout(me, path);
+  const params = path.match(route.pattern).slice(1).map(decodeURIComponent);
+  try {
+    const screen = await route.load();
+    await screen.render(view, { me, params, query: new URLSearchParams(path.split('?')[1] || '') });
+  } catch (error) {
+    reportError(error);
+  }
+  view.dataset.ready = path; // the browser tests wait for this
+}
+
+window.addEventListener('hashchange', render);
+loadCodes().finally(render);

@@ -1,0 +1,129 @@
+// The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
+// each with its review state.
+import { get, post, put } from '../api.js';
+import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, withoutBlanks } from '../ui.js';
+import { codes } from '../codes.js';
+import { agreementFacts } from './signing_detail.js';
+import { historySection, statusLine } from './review.js';
+import { partyActions, terminationsOf } from './agreement_actions.js';
+import { transferFacts } from './registrations.js';
+
+const graduateId = (me) => me.scope.graduate;
+
+export async function render(view, { me }) {
+  const g = await get(`/records/graduates/${graduateId(me)}`);
+  const rerender = () => { view.replaceChildren(); return render(view, { me }); };
+  const note = h('textarea', { name: 'note', rows: 2, placeholder: '信息有误时请说明需更正的内容' });
+  const confirm = h('button', { type: 'button', class: 'primary', id: 'confirm-info' }, '信息无误，确认');
+  const flag = h('button', { type: 'button', class: 'danger', id: 'flag-info' }, '信息有误，提交说明');
+  confirm.addEventListener('click', () => act(confirm, () => put(`/records/graduates/${g.id}/confirmation`, { status: 'confirmed' }), '已确认基本信息').then((r) => r && rerender()));
+  flag.addEventListener('click', () => act(flag, () => put(`/records/graduates/${g.id}/confirmation`, { status: 'flagged', note: note.value.trim() || null }), '已提交更正说明，学校将核实').then((r) => r && rerender()));
+  view.append(pageTitle('我的信息'), section('基本信息（生源）', definitionList([
+    ['姓名', g.name], ['考生号', g.exam_number], ['学号', g.student_number], ['性别', { M: '男', F: '女' }[g.gender] || g.gender],
+    ['身份证号', g.identity_number], ['院系', g.department_name], ['专业', `${g.major_name}（${g.major_code}）`],
+    ['学历', codes().label('education_levels', g.education_level)], ['生源所在地', g.origin_region], ['毕业年份', g.graduation_year],
+    ['手机号', g.phone], ['邮箱', g.email],
+  ]), h('p', {}, '信息确认：', badge(g.confirmation.status_label, g.confirmation.status), g.confirmation.note ? `（${g.confirmation.note}）` : ''),
+  field('说明', note), h('div', { class: 'form-actions' }, confirm, flag)));
+}
+
+export async function renderAgreements(view, { me }) {
+  const list = await get('/signing/agreements', { page_size: 50 });
+  const rerender = () => { view.replaceChildren(); return renderAgreements(view, { me }); };
+  view.append(pageTitle('签约邀请与协议'));
+  if (!list.items.length) view.append(section(null, h('p', { class: 'muted' }, '暂无签约邀请。')));
+  for (const summary of list.items) {
+    const agreement = await get(`/signing/agreements/${summary.id}`);
+    view.append(h('article', { class: 'card agreement', dataset: { agreement: agreement.id, status: agreement.status } },
+      h('h2', {}, `${agreement.unit?.name || summary.unit_name} · ${agreement.terms?.job_title || ''}`),
+      statusLine(agreement),
+      agreement.status === 'invited' ? h('p', {}, `请在 ${fmtTime(agreement.respond_by)} 前应约。`) : null,
+      partyActions(me, agreement, rerender),
+      h('details', {}, h('summary', {}, '协议内容与审核记录'), agreementFacts(agreement), historySection(agreement.history, 'agreement')),
+      agreement.status === 'approved' || agreement.status === 'terminated' ? await terminationsOf(me, agreement, rerender) : null));
+  }
+}
+
+function destinationForm(current, onSaved) {
+  const forms = codes().destination_forms || {};
+  const labels = codes().destination_field_labels || {};
+  const categories = codes().destination_categories.filter((c) => !c.requires_agreement);
+  const chooser = select('destination_code', categories.map((c) => [c.code, `${c.code} ${c.name}`]), current.destination_code || '', { blank: '请选择毕业去向类别' });
+  const fieldsBox = h('div', { class: 'grid-form' });
+  const drawFields = () => {
+    const code = chooser.value;
+    const form = forms[code] || forms[code.slice(0, 2)] || { fields: [] };
+    fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, input(name, { value: (current.fields || {})[name] || '', dataset: { destinationField: name } }))),
+      form.proof ? h('p', { class: 'hint' }, `需上传证明材料：${form.proof}（提交后在登记详情上传）`) : '');
+  };
+  chooser.addEventListener('change', drawFields);
+  drawFields();
+  const body = () => {
+    const values = {};
+    for (const el of fieldsBox.querySelectorAll('input')) if (el.value.trim()) values[el.name] = el.value.trim();
+    return { destination_code: chooser.value, fields: values };
+  };
+  const save = h('button', { type: 'button' }, '保存草稿');
+  const submit = h('button', { type: 'button', class: 'primary', id: 'submit-destination' }, '提交审核');
+  save.addEventListener('click', () => act(save, () => put(`/signing/graduates/${current.graduate_id}/destination/draft`, body()), '草稿已保存').then((r) => r && onSaved()));
+  submit.addEventListener('click', () => act(submit, () => post(`/signing/graduates/${current.graduate_id}/destination/submit`, body()), '已提交，等待审核').then((r) => r && onSaved()));
+  return h('div', {}, field('毕业去向类别', chooser), fieldsBox, h('div', { class: 'form-actions' }, save, submit));
+}
+
+export async function renderDestination(view, { me }) {
+  const current = await get(`/signing/graduates/${graduateId(me)}/destination`);
+  const rerender = () => { view.replaceChildren(); return renderDestination(view, { me }); };
+  const allowed = current.allowed_actions || [];
+  const labels = codes().destination_field_labels || {};
+  view.append(pageTitle('毕业去向登记'), section(null, h('p', { class: 'hint' }, '已签订就业协议的毕业生无需在此登记；其他毕业去向请选择类别并填写信息，经院系、学校审核。'),
+    statusLine(current),
+    current.destination_code ? definitionList([['毕业去向', current.destination_name || codes().label('destination_categories', current.destination_code)],
+      ...Object.entries(current.fields || {}).map(([k, v]) => [labels[k] || k, v])]) : null,
+    allowed.includes('save') || allowed.includes('submit') ? destinationForm({ ...current, graduate_id: graduateId(me) }, rerender) : null,
+    allowed.includes('request_void') ? voidButton(current, rerender) : null));
+  if (current.history) view.append(historySection(current.history, 'destination'));
+}
+
+function voidButton(current, reload) {
+  const button = h('button', { type: 'button', class: 'danger' }, '申请作废');
+  button.addEventListener('click', async () => {
+    const reason = await askReason('申请作废毕业去向登记');
+    if (reason === null) return;
+    if (await act(button, () => post(`/signing/destinations/${current.id}/void-request`, { reason }), '作废申请已提交')) reload();
+  });
+  return button;
+}
+
+function transferForm(module, item, onSaved) {
+  const types = codes().transfer_types[module];
+  const t = item.transfer || {};
+  const chooser = select('transfer_type', types.map((x) => [x.code, x.name]), t.transfer_type || '', { blank: module === 'archive' ? '请选择档案转寄类型' : '请选择户口迁转类型' });
+  const names = module === 'archive'
+    ? [['receiving_unit', '接收单位'], ['receiving_department', '接收部门'], ['address', '地址'], ['postcode', '邮政编码'], ['recipient', '收件人'], ['phone', '联系电话']]
+    : [['address', '户口迁转地址'], ['receiving_unit', '接收单位'], ['postcode', '邮政编码']];
+  const form = h('form', { class: 'grid-form', id: `${module}-form` }, field(module === 'archive' ? '档案转寄类型' : '户口迁转类型', chooser),
+    names.map(([name, label]) => field(label, input(name, { value: t[name] || '' }))));
+  const save = h('button', { type: 'button' }, '保存草稿');
+  const submit = h('button', { type: 'button', class: 'primary', id: `submit-${module}` }, '提交审核');
+  const gid = item.graduate_id;
+  save.addEventListener('click', () => act(save, () => put(`/records/graduates/${gid}/${module}/draft`, withoutBlanks(formValues(form))), '草稿已保存').then((r) => r && onSaved()));
+  submit.addEventListener('click', () => act(submit, () => post(`/records/graduates/${gid}/${module}/submit`, withoutBlanks(formValues(form))), '已提交，等待审核').then((r) => r && onSaved()));
+  return h('div', {}, form, h('div', { class: 'form-actions' }, save, submit));
+}
+
+export async function renderRegistration(view, { me, params }) {
+  const module = params[0];
+  const item = await get(`/records/graduates/${graduateId(me)}/${module}`);
+  const rerender = () => { view.replaceChildren(); return renderRegistration(view, { me, params }); };
+  const open = item.availability && item.availability.open;
+  const allowed = item.allowed_actions || [];
+  view.append(pageTitle(item.module_label), section(null,
+    statusLine(item),
+    item.availability ? h('p', { class: 'hint' }, open ? `登记截止日期：${dash(item.availability.deadline)}` : `暂不能登记：${dash(item.availability.reason)}`) : null,
+    item.availability && item.availability.notice ? h('p', { class: 'notice-text' }, item.availability.notice) : null,
+    item.transfer_number ? h('p', {}, `转递编号：${item.transfer_number}`) : null,
+    transferFacts(module, item.transfer),
+    open && (allowed.includes('save') || allowed.includes('submit')) ? transferForm(module, item, rerender) : null),
+  historySection(item.history, 'registration'));
+}
+

@@ -1,0 +1,52 @@
+// The shared list screen of 图6 and 图7: filters, sort, pages, export and a 查看 link per row.
+import { download, get } from '../api.js';
+import { act, field, formValues, h, input, pager, reportError, section, select, withoutBlanks, table } from '../ui.js';
+import { codes } from '../codes.js';
+
+// options: {path, exportPath, exportName, columns, statuses, extraFilters(me), sorts, me, initial}
+export async function listScreen(view, options) {
+  const { me } = options;
+  const state = { page: 1, filters: { ...(options.initial || {}) } };
+  const holder = h('div', { class: 'list-holder' });
+  const schools = me.role === 'province' ? (await get('/accounts/schools', { page_size: 100 })).items : [];
+  const departments = me.role === 'school' ? (await get(`/accounts/schools/${me.scope.school}/departments`)).items : [];
+  const form = h('form', { class: 'filters', id: 'list-filters' },
+    input('q', { placeholder: '姓名、考生号、学号或身份证号', value: state.filters.q || '' }),
+    schools.length ? select('school', schools.map((s) => [s.code, s.name]), state.filters.school || '', { blank: '全部院校' }) : null,
+    departments.length ? select('department', departments.map((d) => [d.id, d.name]), state.filters.department || '', { blank: '全部院系' }) : null,
+    input('major', { placeholder: '专业（代码或名称）', value: state.filters.major || '' }),
+    select('education_level', codes().education_levels, state.filters.education_level || '', { blank: '全部学历' }),
+    select('status', options.statuses, state.filters.status || '', { blank: '全部状态' }),
+    (options.extraFilters || []).map((f) => select(f.name, f.options, state.filters[f.name] || '', { blank: f.blank })),
+    select('sort', options.sorts, state.filters.sort || '', { blank: '默认排序' }),
+    select('order', [['desc', '降序'], ['asc', '升序']], state.filters.order || 'desc'),
+    h('button', { type: 'submit', class: 'primary' }, '查询'),
+    options.exportPath ? h('button', { type: 'button', id: 'export', onclick: (event) => exportList(event.currentTarget) }, '导出 XLSX') : null);
+
+  async function exportList(button) {
+    await act(button, () => download(options.exportPath, withoutBlanks(state.filters), options.exportName),
+      (file) => `已下载 ${file.name}（${file.size} 字节）`);
+  }
+
+  async function reload() {
+    try {
+      const data = await get(options.path, { ...withoutBlanks(state.filters), page: state.page, page_size: 20 });
+      holder.replaceChildren(table(options.columns, data.items, { class: 'records' }), pager(data, (p) => { state.page = p; reload(); }));
+    } catch (error) {
+      holder.replaceChildren();
+      reportError(error);
+    }
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    state.filters = formValues(form);
+    state.page = 1;
+    reload();
+  });
+  await reload();
+  view.append(section(null, form, holder));
+  return { reload };
+}
+
+export const viewLink = (href) => h('a', { href, class: 'button small view-link' }, '查看');
+export const educationLabel = (row) => row.education_level_label || codes().label('education_levels', row.education_level);

@@ -1,0 +1,59 @@
+// 用户登录 (图1, 图2): 学校登录 for province, school and department users; separate entries for
+// graduates and employers. Graduates activate their account first with the school's code.
+import { login, post, session } from '../api.js';
+import { homeOf } from '../menu.js';
+import { act, field, formValues, h, input } from '../ui.js';
+
+const ENTRIES = {
+  staff: { label: '学校登录', hint: '省级、学校、院系用户使用就业管理系统账号登录', roles: ['province', 'school', 'department', 'admin'], user: '用户名' },
+  graduate: { label: '毕业生登录', hint: '用户名为考生号；首次使用请先激活账号', roles: ['graduate'], user: '考生号' },
+  employer: { label: '用人单位登录', hint: '没有账号的单位请先注册', roles: ['employer'], user: '用户名' },
+};
+
+function banner() {
+  return h('div', { class: 'login-banner' }, h('h1', {}, '全国高校毕业生毕业去向登记与网上签约平台'),
+    h('p', {}, '毕业去向登记 · 网上签约 · 档案与户口信息登记'));
+}
+
+export function render(view, { params }) {
+  const kind = params[0] || 'staff';
+  const entry = ENTRIES[kind];
+  const tabs = h('div', { class: 'tabs', role: 'tablist' }, Object.entries(ENTRIES).map(([key, e]) =>
+    h('a', { href: `#/login/${key}`, role: 'tab', class: key === kind ? 'active' : '', 'aria-selected': String(key === kind), id: `tab-${key}` }, e.label)));
+  const form = h('form', { class: 'login-form', id: 'login-form' },
+    h('p', { class: 'hint' }, entry.hint),
+    field(entry.user, input('username', { autocomplete: 'username', required: true, id: 'username' })),
+    field('密码', input('password', { type: 'password', autocomplete: 'current-password', required: true, id: 'password' })),
+    h('button', { type: 'submit', class: 'primary wide', id: 'login-submit' }, '登录'),
+    kind === 'graduate' ? h('p', {}, h('a', { href: '#/activate' }, '激活毕业生账号')) : null,
+    kind === 'employer' ? h('p', {}, h('a', { href: '#/register', id: 'register-link' }, '用人单位注册')) : null);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { username, password } = formValues(form);
+    act(form.querySelector('button[type=submit]'), async () => {
+      const me = await login(username, password);
+      if (!entry.roles.includes(me.role)) {
+        session.clear();
+        throw new Error(`该账号是${me.role_label || me.role}，请从对应的入口登录`);
+      }
+      window.location.hash = homeOf(me);
+    });
+  });
+  view.append(banner(), h('div', { class: 'card login-card' }, tabs, form));
+}
+
+export function renderActivate(view) {
+  const form = h('form', { class: 'login-form', id: 'activate-form' },
+    h('p', { class: 'hint' }, '使用学校发放的激活码设置登录密码，激活后以考生号登录。'),
+    field('考生号', input('exam_number', { required: true })),
+    field('激活码', input('activation_code', { required: true })),
+    field('新密码', input('password', { type: 'password', autocomplete: 'new-password', required: true })),
+    h('button', { type: 'submit', class: 'primary wide' }, '激活账号'),
+    h('p', {}, h('a', { href: '#/login/graduate' }, '返回毕业生登录')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), () => post('/accounts/graduates/activate', formValues(form)),
+      (r) => `账号 ${r.username} 已激活，请登录`);
+  });
+  view.append(banner(), h('div', { class: 'card login-card' }, h('h2', {}, '激活毕业生账号'), form));
+}

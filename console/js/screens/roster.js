@@ -1,0 +1,100 @@
+// 生源管理: the school imports its roster (CSV or XLSX, all or nothing, every bad row shown),
+// lists its graduates (identity numbers masked), hands out activation codes and reads the
+// graduates' 信息确认.
+import { download, get, post, upload } from '../api.js';
+import { canWrite, schoolOf } from '../context.js';
+import { act, badge, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
+import { codes } from '../codes.js';
+
+export async function render(view, { me }) {
+  const school = schoolOf(me);
+  const writable = me.role === 'school' && canWrite(me, 'employment');
+  view.append(pageTitle('生源管理'));
+  if (writable) view.append(importSection(school), activationSection(school));
+  view.append(await graduatesSection(school, me), await confirmationsSection(school));
+}
+
+function importSection(school) {
+  const result = h('div', { id: 'import-result' });
+  const form = h('form', { class: 'grid-form', id: 'roster-import' },
+    field('生源文件（CSV 或 XLSX）', h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx', required: true, id: 'roster-file' })),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'primary' }, '导入生源'),
+      h('button', { type: 'button', class: 'link', onclick: () => act(null, () => download('/records/roster/template.csv', {}, '生源模板.csv')) }, '下载 CSV 模板'),
+      h('button', { type: 'button', class: 'link', onclick: () => act(null, () => download('/records/roster/template.xlsx', {}, '生源模板.xlsx')) }, '下载 XLSX 模板')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { file } = formValues(form);
+    const data = new FormData();
+    data.append('file', file);
+    result.replaceChildren();
+    act(form.querySelector('button'), () => upload(`/records/schools/${school}/roster/imports`, data),
+      (job) => `导入成功：新增 ${job.created} 人，更新 ${job.updated} 人，未变化 ${job.unchanged} 人`)
+      .then((job) => {
+        if (job) result.replaceChildren(h('p', { class: 'ok', id: 'import-summary' }, `文件 ${job.filename}：共 ${job.total} 行，新增 ${job.created}，更新 ${job.updated}，未变化 ${job.unchanged}。`));
+      });
+  });
+  return section('导入生源', h('p', { class: 'hint' }, '整个文件校验通过后才会写入；有错误时不导入任何数据，并列出每一行的错误。按考生号更新已导入的毕业生。'), form, result);
+}
+
+function activationSection(school) {
+  const holder = h('div');
+  const button = h('button', { type: 'button', class: 'primary', id: 'issue-codes' }, '发放激活码');
+  button.addEventListener('click', () => act(button, () => post(`/accounts/schools/${school}/activation-codes/issue`), (r) => `已发放 ${r.codes.length} 个激活码，剩余 ${r.remaining} 个待发放`)
+    .then((r) => {
+      if (!r) return;
+      holder.replaceChildren(h('p', { class: 'hint' }, '激活码只显示这一次，请立即打印或分发给毕业生。'), table([
+        { label: '考生号', value: (c) => c.exam_number },
+        { label: '姓名', value: (c) => c.name },
+        { label: '激活码', value: (c) => h('code', { class: 'activation-code' }, c.activation_code) },
+      ], r.codes, { class: 'activation-codes', empty: '没有待发放的激活码' }));
+    }));
+  return section('毕业生账号激活码', h('p', { class: 'hint' }, '为尚未发放激活码的毕业生生成激活码；每个激活码只发放一次。'), button, holder);
+}
+
+async function graduatesSection(school, me) {
+  const holder = h('div');
+  const filters = { q: '', education_level: '', department: '' };
+  let page = 1;
+  const departments = me.role === 'school' ? (await get(`/accounts/schools/${school}/departments`)).items : [];
+  const form = h('form', { class: 'filters' },
+    input('q', { placeholder: '姓名、考生号或学号' }),
+    me.role === 'school' ? select('department', departments.map((d) => [d.id, d.name]), '', { blank: '全部院系' }) : null,
+    select('education_level', codes().education_levels, '', { blank: '全部学历' }),
+    h('button', { type: 'submit' }, '查询'));
+  const reload = async () => {
+    try {
+      const data = await get(`/records/schools/${school}/graduates`, { ...withoutBlanks(filters), page, page_size: 20 });
+      holder.replaceChildren(table([
+        { label: '考生号', value: (g) => g.exam_number },
+        { label: '学号', value: (g) => g.student_number },
+        { label: '姓名', value: (g) => g.name },
+        { label: '院系', value: (g) => g.department_name },
+        { label: '专业', value: (g) => g.major_name },
+        { label: '学历', value: (g) => codes().label('education_levels', g.education_level) },
+        { label: '身份证号', value: (g) => g.identity_number },
+      ], data.items, { class: 'graduates' }), pager(data, (p) => { page = p; reload(); }));
+    } catch (error) { reportError(error); }
+  };
+  form.addEventListener('submit', (event) => { event.preventDefault(); Object.assign(filters, formValues(form)); page = 1; reload(); });
+  await reload();
+  return section('毕业生生源', form, holder);
+}
+
+async function confirmationsSection(school) {
+  const holder = h('div');
+  const choose = select('status', [['flagged', '有异议'], ['pending', '待确认'], ['confirmed', '已确认']], 'flagged', { blank: '全部' });
+  const reload = async () => {
+    const data = await get(`/records/schools/${school}/roster/confirmations`, withoutBlanks({ status: choose.value, page_size: 50 }));
+    holder.replaceChildren(table([
+      { label: '考生号', value: (c) => c.exam_number },
+      { label: '姓名', value: (c) => c.name },
+      { label: '院系', value: (c) => c.department_name },
+      { label: '确认状态', value: (c) => badge(c.status_label, c.status) },
+      { label: '说明', value: (c) => c.note || '--' },
+    ], data.items));
+  };
+  choose.addEventListener('change', () => reload().catch(reportError));
+  await reload();
+  return section('信息确认', field('状态', choose), holder);
+}

@@ -1,0 +1,78 @@
+// 查看: an agreement, a termination or a destination registration with its review history, and
+// the review buttons for a reviewer whose turn it is.
+import { download, get } from '../api.js';
+import { act, dash, definitionList, fmtTime, h, pageTitle, section } from '../ui.js';
+import { codes } from '../codes.js';
+import { historySection, reviewBar, statusLine } from './review.js';
+
+export function graduateFacts(g) {
+  return definitionList([
+    ['姓名', g.name], ['考生号', g.exam_number], ['院校', g.school_name || g.school_code], ['院系', g.department_name],
+    ['专业', g.major_name], ['学历', codes().label('education_levels', g.education_level)], ['身份证号', g.identity_number],
+  ]);
+}
+
+export function agreementFacts(a) {
+  const unit = a.unit || {};
+  const terms = a.terms || {};
+  return [
+    section('协议信息', definitionList([
+      ['协议编号', a.number], ['协议类型', a.agreement_type_label], ['签约方式', { online: '在线签约', offline: '线下签约', supplementary: '补登' }[a.flow]],
+      ['签约发起方', a.initiator_label], ['应约截止', a.status === 'invited' ? fmtTime(a.respond_by) : null],
+      ['文件 SHA-256', a.document_sha256],
+    ])),
+    section('用人单位（甲方）', definitionList([
+      ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label], ['单位所在地', unit.region],
+    ])),
+    section('岗位与条款', definitionList([
+      ['工作职位类别', terms.position_category_label], ['岗位名称', terms.job_title], ['工作地点', terms.work_place],
+      ['月薪（元）', terms.monthly_salary], ['合同期限（月）', terms.contract_months], ['试用期（月）', terms.probation_months],
+      ['联系人', terms.contact_person], ['联系电话', terms.contact_phone], ['档案转寄', terms.archive_destination],
+      ['户口迁转', terms.hukou_destination], ['补充条款', terms.remarks],
+    ])),
+  ];
+}
+
+export function pdfButton(agreement) {
+  if (!agreement.document_sha256) return null;
+  const button = h('button', { type: 'button', class: 'primary', id: 'download-pdf' }, '下载就业协议书（PDF）');
+  button.addEventListener('click', () => act(button, () => download(`/signing/agreements/${agreement.id}/agreement.pdf`, {}, `就业协议书-${agreement.number}.pdf`),
+    (file) => `已下载 ${file.name}（${file.size} 字节，SHA-256 ${file.sha256 || agreement.document_sha256}）`));
+  return button;
+}
+
+export async function renderAgreement(view, { me, params }) {
+  const agreement = await get(`/signing/agreements/${params[0]}`);
+  const rerender = () => { view.replaceChildren(); return renderAgreement(view, { me, params }); };
+  view.append(pageTitle('签约详情', h('a', { href: '#/signing/online', class: 'button small' }, '返回列表')),
+    section(null, statusLine(agreement), graduateFacts(agreement.graduate || {}),
+      reviewBar(me, 'employment', agreement.allowed_actions || [], {
+        review: `/signing/agreements/${agreement.id}/reviews`, voidReview: `/signing/agreements/${agreement.id}/void-reviews`,
+      }, rerender), pdfButton(agreement)),
+    agreementFacts(agreement), historySection(agreement.history, 'agreement'));
+}
+
+export async function renderTermination(view, { me, params }) {
+  const item = await get(`/signing/terminations/${params[0]}`);
+  const rerender = () => { view.replaceChildren(); return renderTermination(view, { me, params }); };
+  view.append(pageTitle('解约详情', h('a', { href: '#/signing/terminations', class: 'button small' }, '返回列表')),
+    section(null, statusLine(item), definitionList([
+      ['解约方式', item.mode_label], ['申请方', item.requested_by_label], ['解约原因', item.reason],
+      ['协议', item.agreement_id ? h('a', { href: `#/agreements/${item.agreement_id}` }, dash(item.number || '查看协议')) : null],
+    ]), reviewBar(me, 'employment', item.allowed_actions || [], { review: `/signing/terminations/${item.id}/reviews` }, rerender)),
+    historySection(item.history, 'termination'));
+}
+
+export async function renderDestination(view, { me, params }) {
+  const item = await get(`/signing/destinations/${params[0]}`);
+  const rerender = () => { view.replaceChildren(); return renderDestination(view, { me, params }); };
+  const labels = codes().destination_field_labels || {};
+  const fields = Object.entries(item.fields || {}).map(([name, value]) => [labels[name] || name, value]);
+  view.append(pageTitle('去向登记详情', h('a', { href: '#/signing/destinations', class: 'button small' }, '返回列表')),
+    section(null, statusLine(item), item.graduate ? graduateFacts(item.graduate) : null,
+      definitionList([['毕业去向', item.destination_name || codes().label('destination_categories', item.destination_code)], ...fields]),
+      reviewBar(me, 'employment', item.allowed_actions || [], {
+        review: `/signing/destinations/${item.id}/reviews`, voidReview: `/signing/destinations/${item.id}/void-reviews`,
+      }, rerender)),
+    historySection(item.history, 'destination'));
+}

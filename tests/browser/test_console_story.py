@@ -1,0 +1,276 @@
+"""The whole story through the web console in headless Chromium, as its users click through it:
+the province switches 户口信息登记 on and sets an agreement type, the school completes its settings
+and imports its roster (a bad file first: every row error is shown), an employer invites, the
+graduate activates, confirms and accepts, department and school approve, the province sees the
+statistics change and the record in the signing list; a read-only school account sees the list
+but no approve button, and its direct API call to approve is refused (403). Screenshots of each
+main screen are saved under var/artifacts/browser/."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quxiang.common.validators import make_identity_number
+
+pytestmark = pytest.mark.timeout(300)
+
+PASSWORD = "Demo2026!"
+HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
+EXAM = "2644019900001"
+EXAM_2 = "2644019900002"
+
+
+def roster(tmp: Path, name: str, rows: list[str]) -> Path:
+    path = tmp / name
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def retry(action: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Events travel between the services: some steps succeed only once an event has arrived."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {timeout}s: {what}") from None
+            time.sleep(0.5)
+
+
+def api_status(base: str, method: str, path: str, token: str, body: dict[str, Any]) -> int:
+    request = urllib.request.Request(f"{base}/api{path}", data=json.dumps(body).encode(), method=method,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
+    b = browser
+    started = time.monotonic()
+    shots: list[Path] = []
+
+    def shot(name: str) -> None:
+        shots.append(b.screenshot(artifacts, name))
+
+    # --- the login page and the province ------------------------------------------------------
+    b.open("#/login/staff")
+    assert [t.text for t in b.all(".tabs a")] == ["学校登录", "毕业生登录", "用人单位登录"]
+    b.fill("#login-form", {"username": "demo-gd", "password": "wrong-password"})
+    b.css("#login-submit").click()
+    assert "用户名或密码错误" in b.expect_error()
+    shot("01-login")
+
+    b.login("staff", "demo-gd", PASSWORD)
+    assert b.menu() == ["首页", "账号管理", "功能设置", "在线签约管理", "补登管理", "解约管理", "去向登记管理",
+                        "档案信息管理", "户口信息管理", "数据统计", "数据同步", "操作指南"]
+    assert "功能设置" in b.css(".welcome").text
+    shot("02-province-home")
+
+    # 功能设置: switching 户口信息登记 on asks first, then cannot be undone
+    b.open("#/settings")
+    b.css("button[data-enable='hukou']").click()
+    assert "不可再关闭" in b.confirm_dialog()
+    b.expect_success("户口信息登记")
+    b.wait(lambda: not b.all("button[data-enable='hukou']"), "no 开启 button once hukou is on")
+    assert b.all("button[data-enable]") == [], "every module is on; none can be switched off"
+    # 华南理工大学 on 两方协议
+    b.fill("tr:has(button[data-agreement-type='10561'])", {"agreement_type": "two_party"})
+    b.css("button[data-agreement-type='10561']").click()
+    assert "两方协议" in b.expect_success("华南理工大学")
+    shot("03-province-settings")
+
+    # 账号管理: a read-only school account for 中山大学
+    b.open("#/accounts")
+    assert b.css("form[data-account='demo-scut'] select[name='archive']").get_attribute("value") == "read"
+    b.fill("#create-school-account", {"username": "zsu-viewer", "display_name": "中山大学只读账号",
+                                      "password": "Viewer-2026-pass", "school_code": "10558",
+                                      "employment": "read", "archive": "read", "hukou": "none"})
+    b.css("#create-school-account button[type=submit]").click()
+    b.expect_success("zsu-viewer")
+    b.wait(lambda: b.all("form[data-account='zsu-viewer']"), "the new account listed")
+    shot("04-province-accounts")
+
+    # --- the school: settings and roster ------------------------------------------------------
+    b.login("staff", "demo-zsu", PASSWORD)
+    assert "生源管理" in b.menu()
+    b.open("#/settings")
+    b.css("#signing-settings button[type=submit]").click()
+    b.expect_success("网签设置已保存")
+
+    def hukou_settings_saved() -> None:
+        b.open("#/settings")
+        b.fill("#hukou-settings", {"deadline": "12312099"})  # typed into the date input as the locale shows it
+        b.css("#hukou-settings button[type=submit]").click()
+        b.expect_success("户口信息登记设置已保存", timeout=5)
+
+    retry(hukou_settings_saved, "the province's hukou switch reached records")
+    shot("05-school-settings")
+
+    b.open("#/roster")
+    identity = make_identity_number("44010620030307001")
+    identity_2 = make_identity_number("44010620040408002")
+    bad = roster(tmp_path, "bad.csv", [f"{EXAM},S1,李同学,男,{identity},CS,080901,计算机科学与技术,31,440106,2026,,",
+                                       f"{EXAM_2},S2,王同学,男,12345,CS,080901,计算机科学与技术,31,440106,2026,,"])
+    b.css("#roster-file").send_keys(str(bad))
+    b.css("#roster-import button[type=submit]").click()
+    error = b.expect_error("未导入任何数据")
+    assert "身份证号" in error and "3" in error, error  # the row error table: row 3, column 身份证号
+    good = roster(tmp_path, "good.csv", [f"{EXAM},S1,李同学,男,{identity},CS,080901,计算机科学与技术,31,440106,2026,,",
+                                         f"{EXAM_2},S2,王同学,女,{identity_2},LAW,030101,法学,31,440106,2026,,"])
+
+    def imported() -> None:
+        b.open("#/roster")
+        b.css("#roster-file").send_keys(str(good))
+        b.css("#roster-import button[type=submit]").click()
+        b.expect_success("新增 2 人", timeout=5)
+
+    retry(imported, "the roster imported")
+    b.wait(lambda: b.all("#import-summary"), "the import summary")
+
+    def codes_issued() -> str:
+        b.css("#issue-codes").click()
+        b.expect_success("激活码", timeout=5)
+        rows = {r.find_element("css selector", "td").text: r.find_element("css selector", "code").text
+                for r in b.all("table.activation-codes tbody tr") if r.find_elements("css selector", "code")}
+        assert EXAM in rows, rows
+        return rows[EXAM]
+
+    code = retry(codes_issued, "the graduates' accounts provisioned from the roster")
+    b.open("#/roster")
+    graduates = b.css("table.graduates").text
+    assert "李同学" in graduates and identity not in graduates and identity[:3] + "*" in graduates
+    shot("06-school-roster")
+
+    # --- the employer invites -----------------------------------------------------------------
+    b.login("employer", "demo-employer", PASSWORD)
+    assert b.menu() == ["单位信息", "发起签约邀请", "签约管理", "操作指南"]
+
+    def invited() -> None:
+        b.open("#/employer/invite")
+        b.fill("#invite-form", {"exam_number": EXAM, "name": "李同学", "position_category": "10",
+                                "job_title": "软件工程师",
+                                "work_region": "440106", "work_place": "广州市天河区", "monthly_salary": "9000",
+                                "contract_months": "36", "probation_months": "3", "contact_person": "张经理",
+                                "contact_phone": "13800000000"})
+        b.css("#invite-form button[type=submit]").click()
+        b.expect_success("签约邀请已发出", timeout=5)
+
+    retry(invited, "signing knows the graduate (roster event)")
+    shot("07-employer-invite")
+
+    # --- the graduate activates, confirms and accepts -----------------------------------------
+    b.logout()
+    b.open("#/activate")
+    b.fill("#activate-form", {"exam_number": EXAM, "activation_code": code, "password": "Graduate-2026-pass"})
+    b.css("#activate-form button").click()
+    b.expect_success("已激活")
+    b.login("graduate", EXAM, "Graduate-2026-pass")
+    assert b.menu() == ["我的信息", "签约邀请与协议", "毕业去向登记", "档案信息登记", "户口信息登记", "操作指南"]
+    assert identity in b.css("dl.facts").text, "the graduate sees its own full identity number"
+    b.css("#confirm-info").click()
+    b.expect_success("已确认")
+    shot("08-graduate-info")
+    b.open("#/me/agreements")
+    b.click("接受邀请")
+    b.confirm_dialog()
+    b.expect_success("已接受")
+    b.wait(lambda: "待院系审核" in b.css("article.agreement").text, "the agreement waits for the department")
+    shot("09-graduate-agreements")
+
+    # --- department review --------------------------------------------------------------------
+    b.login("staff", "demo-zsu-cs", PASSWORD)
+    b.open("#/signing/online?status=department_review")
+    b.wait(lambda: "李同学" in b.css("table.records").text, "the department's review queue")
+    b.css("table.records a.view-link").click()
+    b.ready()
+    b.click("审核通过")
+    b.expect_success("审核通过")
+    b.wait(lambda: "待学校审核" in b.css(".status-line").text, "the agreement waits for the school")
+    agreement_url = b.driver.current_url
+    agreement_id = agreement_url.rsplit("/", 1)[-1]
+
+    # --- the read-only school account: the list, no approve button, and a refused API call -----
+    b.login("staff", "zsu-viewer", "Viewer-2026-pass")
+    assert "在线签约管理" in b.menu() and "户口信息管理" not in b.menu() and "功能设置" not in b.menu()
+    b.open("#/signing/online")
+    assert "李同学" in b.css("table.records").text
+    b.open(f"#/agreements/{agreement_id}")
+    assert "待学校审核" in b.css(".status-line").text
+    assert not b.all("#review-bar") and not b.all("button[data-decision]"), "a read-only account sees no review buttons"
+    shot("10-readonly-detail")
+    refused = api_status(b.base, "POST", f"/signing/agreements/{agreement_id}/reviews", b.token(),
+                         {"decision": "approve"})
+    assert refused == 403
+
+    # --- school review: approved, the PDF downloads --------------------------------------------
+    b.login("staff", "demo-zsu", PASSWORD)
+    b.open(f"#/agreements/{agreement_id}")
+    b.click("审核通过")
+    b.expect_success("审核通过")
+    b.wait(lambda: "签约审核通过" in b.css(".status-line").text, "the agreement approved")
+    b.css("#download-pdf").click()
+    assert "SHA-256" in b.expect_success("已下载")
+    shot("11-school-approved")
+
+    # --- the employer downloads and asks for termination --------------------------------------
+    b.login("employer", "demo-employer", PASSWORD)
+    b.open("#/employer/agreements")
+    b.css(f"button[data-open='{agreement_id}']").click()
+    b.wait(lambda: b.all("#download-pdf"), "the approved agreement's PDF button")
+    b.css("#download-pdf").click()
+    b.expect_success("已下载")
+    b.click("申请解约")
+    b.answer_reason("岗位调整，协商解约")
+    b.expect_success("解约申请已提交")
+    b.wait(lambda: "解约申请 待对方确认" in b.css("table.terminations").text, "the termination request listed")
+    shot("12-employer-agreements")
+
+    # --- the province: statistics changed, the record in the signing list, export -------------
+    b.login("staff", "demo-gd", PASSWORD)
+
+    def registered() -> None:
+        b.open("#/stats")
+        body = b.css("#stats-body")
+        assert body.get_attribute("data-registered") == "1" and body.get_attribute("data-total") == "2"
+
+    retry(registered, "the statistics show one of two graduates registered")
+    first_row = b.css("table.stats-employment tbody tr:nth-child(2)").text
+    assert "中山大学" in first_row
+    assert len(b.all("svg.chart")) >= 3
+    shot("13-province-stats")
+    b.open("#/signing/online")
+    listed = b.css("table.records").text
+    assert "李同学" in listed and "签约审核通过" in listed and "广州示例信息科技有限公司" in listed
+    assert identity not in listed
+    b.css("#export").click()
+    assert ".xlsx" in b.expect_success("已下载")
+    shot("14-province-signing-list")
+    b.css("table.records a.view-link").click()
+    b.ready()
+    history = b.css("table.history").text
+    assert "院系审核通过" in history and "学校审核（鉴证）通过" in history
+    shot("15-province-agreement-detail")
+    b.open("#/sync")
+    assert "中山大学" in b.css("table.sync").text
+    shot("16-province-sync")
+
+    # a phone-sized window: the same list as cards
+    b.driver.set_window_size(390, 844)
+    b.open("#/signing/online")
+    shot("17-phone-signing-list")
+
+    downloads = sorted(p.name for p in (artifacts / "downloads").glob("*"))
+    assert any(n.endswith(".pdf") for n in downloads) and any(n.endswith(".xlsx") for n in downloads), downloads
+    print(f"\nbrowser story in {time.monotonic() - started:.1f}s; screenshots:", *shots, sep="\n  ")
