@@ -10,6 +10,8 @@ import dataclasses
 import json
 import subprocess
 import sys
+import threading
+import time
 import types
 import uuid
 from pathlib import Path
@@ -18,15 +20,20 @@ from urllib.parse import quote
 import pika
 import pika.exceptions
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from quxiang.common.auth.principal import Access
+from quxiang.common.bus import make_transport
+from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.relay import Relay
+from quxiang.common.bus.transport import OutgoingMessage
 from quxiang.common.testing.infra import RUN_ID, require_infra
 from quxiang.common.testing.plugin import migrated_service_config
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, BrokerAdminError, vhost_of
 from quxiang.sync_gateway.adapters.tables import feed_entries
 from quxiang.sync_gateway.bootstrap import SERVICE
 from quxiang.sync_gateway.entrypoints import cli
+from quxiang.sync_gateway.entrypoints.consumers import FEED_CONSUMER, FEED_HANDLERS
 from quxiang.sync_gateway.service.feed import FeedRelay
 
 from .events import school_created
@@ -233,3 +240,60 @@ def test_rotation_and_revocation_stop_the_old_credentials(client, gateway, world
     # a new credential can be issued after a revocation
     again = client.post("/feed/credentials", headers=admin)
     assert again.status_code == 201 and again.get_json()["active"] is True
+
+
+def test_domain_events_reach_the_school_through_the_bus_once(client, gateway, world, schools, tmp_path):
+    """The whole way: domain events in an outbox -> relay -> RabbitMQ -> the ``sync-gateway.feed``
+    consumer runtime (its inbox) -> feed entries -> the feed publisher -> the school's queue -> the
+    example consumer. Events the bus delivers twice make one entry."""
+    config = gateway.config
+    events = scenario()
+    # the shortcut: the producers' outbox rows are written to this database's outbox (as bench-sync does)
+    with gateway.unit_of_work() as uow:
+        for e in events:
+            uow.record(e.type, subject=e.subject, sequence=e.sequence, data=e.data, event_id=e.event_id,
+                       occurred_at=e.occurred_at)
+        uow.commit()
+    stop = threading.Event()
+    runtime = ConsumerRuntime(FEED_CONSUMER, FEED_HANDLERS, gateway.engine, make_transport(config), config,
+                              producer="sync-gateway")
+    relay = Relay(gateway.engine, make_transport(config), config, "producers")
+    runtime.transport.declare_consumer(runtime.spec)
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in (relay, runtime)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: entry_count(gateway) == len(events))
+        again = make_transport(config)
+        try:
+            assert again.publish_batch([OutgoingMessage(routing_key=e.type, body=e.to_json(), message_id=e.event_id)
+                                        for e in events[:4]], timeout=5) == [None] * 4
+        finally:
+            again.close()
+        time.sleep(1.5)
+        assert entry_count(gateway) == len(events)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    publish_all(gateway)
+    cred = client.post("/feed/credentials", headers=world.school_user(SCHOOL_B, Access.WRITE)).get_json()
+    code, received, stderr = run_example(amqp_url(gateway, cred["username"], cred["password"]), cred["queue"],
+                                         tmp_path / "b.sqlite")
+    assert code == 0, stderr
+    assert [m["event_id"] for m in received] == [e.event_id for e in events if e.data["school_code"] == SCHOOL_B]
+    assert [m["sequence"] for m in received] == list(range(1, len(received) + 1))
+
+
+def entry_count(gateway):
+    with gateway.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(feed_entries)).scalar_one()
+
+
+def wait_for(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")

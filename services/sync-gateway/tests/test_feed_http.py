@@ -14,12 +14,16 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from quxiang.common.auth import KeySet
 from quxiang.common.auth.principal import Access
+from quxiang.common.auth.tokens import public_jwk
 from quxiang.sync_gateway.adapters.tables import feed_entries
+from quxiang.sync_gateway.bootstrap import create_app
 from quxiang.sync_gateway.domain import signatures
-from quxiang.sync_gateway.service.feed import WebhookSender
+from quxiang.sync_gateway.entrypoints.context import EXTENSION_KEY
+from quxiang.sync_gateway.service.feed import WebhookSender, webhook_address_error
 
-from .conftest import free_port
+from .conftest import KID, free_port
 from .events import school_created
 from .feed_scenario import SCHOOL_A, SCHOOL_B, record, scenario
 
@@ -29,7 +33,7 @@ BASE = ""  # the app serves at its root; the suite mounts it under /api/sync-gat
 @pytest.fixture
 def config(base_config):
     extra = {**base_config.extra, "QX_FEED_WEBHOOK_BACKOFF": "0.05", "QX_FEED_WEBHOOK_MAX_ATTEMPTS": "3",
-             "QX_FEED_WEBHOOK_TIMEOUT": "2"}
+             "QX_FEED_WEBHOOK_TIMEOUT": "2", "QX_FEED_WEBHOOK_ALLOW_PRIVATE": "true"}
     return dataclasses.replace(base_config, extra=extra)
 
 
@@ -219,8 +223,33 @@ def test_a_failing_endpoint_gets_bounded_retries_then_failed_and_a_manual_redeli
     assert len(receiver.requests) == 4
 
 
+@pytest.mark.parametrize(("url", "refused"), [
+    ("http://127.0.0.1:15672/api/users", "address 127.0.0.1 is not public"),
+    ("https://10.1.2.3/hook", "address 10.1.2.3 is not public"),
+    ("http://169.254.169.254/latest/meta-data", "address 169.254.169.254 is not public"),
+    ("http://[::1]/hook", "address ::1 is not public"),
+    ("http://localhost/hook", "is not public"),
+    ("ftp://8.8.8.8/x", "not an http(s) URL"),
+    ("https://8.8.8.8/hook", None),
+])
+def test_webhooks_may_not_point_into_the_platforms_network(url, refused):
+    error = webhook_address_error(url, allow_private=False)
+    assert (error is None) if refused is None else (refused in error)
+    assert webhook_address_error(url, allow_private=True) == (None if url.startswith("http") else refused)
+
+
 def test_credentials_need_a_broker(client, world, schools):
     admin = world.school_user(SCHOOL_A, Access.WRITE)
     response = client.post(f"{BASE}/feed/credentials", headers=admin)
     assert response.status_code == 503 and response.get_json()["code"] == "broker_unavailable"
     assert client.post(f"{BASE}/feed/webhooks", json={"url": "ftp://example.cn/x"}, headers=admin).status_code == 422
+
+
+def test_private_addresses_are_refused_by_default(base_config, signing_key, tmp_path, world):
+    app = create_app(base_config, keys=KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0))
+    try:
+        response = app.test_client().post("/feed/webhooks", json={"url": "http://127.0.0.1:9/hook"},
+                                          headers=world.school_user(SCHOOL_A, Access.WRITE))
+        assert response.status_code == 422 and response.get_json()["code"] == "webhook_url_not_allowed"
+    finally:
+        app.extensions[EXTENSION_KEY].engine.dispose()

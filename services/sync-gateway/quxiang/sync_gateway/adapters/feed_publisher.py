@@ -18,6 +18,8 @@ from quxiang.sync_gateway.adapters.broker_admin import vhost_of
 from quxiang.sync_gateway.domain.feed import queue_name, routing_key
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, amqp.exceptions.AMQPError, ConnectionError)
+# a nack or a confirm that does not come in time ends the batch like a broken connection
+PUBLISH_ERRORS = (*CONNECTION_ERRORS, amqp.exceptions.MessageNacked)
 
 
 class FeedPublisher:
@@ -70,9 +72,10 @@ class FeedPublisher:
                                  delivery_mode=2, message_id=row.event_id, type=message["change"],
                                  application_headers={"schema_version": message["schema_version"],
                                                       "school_code": row.school_code}),
-                    exchange=self.exchange, routing_key=routing_key(row.school_code))
+                    exchange=self.exchange, routing_key=routing_key(row.school_code),
+                    confirm_timeout=self.timeout)
                 confirmed.append(row.id)
-        except CONNECTION_ERRORS:
+        except PUBLISH_ERRORS:
             self.close()
             if not confirmed:
                 raise

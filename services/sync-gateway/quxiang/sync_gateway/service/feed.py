@@ -7,14 +7,18 @@ Scope: a school user acts on its own school only, a province user on the schools
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from prometheus_client import Counter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +37,30 @@ from quxiang.sync_gateway.service.context import Gateway
 
 PUBLISH_BATCH = 500
 DELIVERY_BATCH = 50
+
+PUBLISHED = Counter("qx_feed_published_total", "School feed messages confirmed by the broker")
+WEBHOOK_ATTEMPTS = Counter("qx_feed_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
+
+
+def webhook_address_error(url: str, allow_private: bool) -> str | None:
+    """Why the platform may not call ``url``, or None. Only http(s) to public addresses: a school's
+    subscription must not make the platform POST into its own network (the broker's management API,
+    metadata endpoints). Checked at subscription and again before every attempt (DNS may change)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return "host does not resolve"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"address {address} is not public"
+    return None
 
 
 def _not_found() -> ProblemError:
@@ -99,6 +127,7 @@ class FeedRelay:
             rows = feed_store.unpublished(conn, limit)
             confirmed = self.publisher.publish(rows) if rows else []
             feed_store.mark_published(conn, confirmed, datetime.now(UTC))
+        PUBLISHED.inc(len(confirmed))
         return len(confirmed)
 
     def close(self) -> None:
@@ -137,8 +166,11 @@ class WebhookSender:
         clock = time.monotonic()
         status_code: int | None = None
         error: str | None = None
+        refused = webhook_address_error(row.url, settings.webhook_allow_private) if row.active else None
         if not row.active:
             error = "subscription deleted"
+        elif refused:
+            error = f"URL refused: {refused}"
         else:
             message = row.message if isinstance(row.message, dict) else json.loads(row.message)
             body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
@@ -155,6 +187,7 @@ class WebhookSender:
                 error = redact_identity_numbers(f"{type(exc).__name__}: {exc}")[:500]
         ok = error is None
         give_up = not row.active or attempt >= settings.webhook_max_attempts
+        WEBHOOK_ATTEMPTS.labels("delivered" if ok else "failed" if give_up else "retry").inc()
         with self.gateway.engine.begin() as conn:
             feed_store.settle(conn, row.id, attempt, started, status_code, error,
                               int((time.monotonic() - clock) * 1000), ok, give_up,
@@ -255,8 +288,9 @@ def webhook_out(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 
 def subscribe(gateway: Gateway, school: str, url: str, actor: str) -> dict[str, Any]:
-    if not url.startswith(("https://", "http://")):
-        raise ProblemError(422, "invalid_url", detail="回调地址须为 http(s) URL")
+    refused = webhook_address_error(url, gateway.settings.feed.webhook_allow_private)
+    if refused:
+        raise ProblemError(422, "webhook_url_not_allowed", detail=f"回调地址不可用：{refused}")
     secret = "whsec_" + secrets.token_urlsafe(32)
     with gateway.engine.begin() as conn:
         hook_id = conn.execute(insert(feed_webhooks).values(

@@ -34,6 +34,7 @@ class FeedSettings:
     webhook_backoff: float = 30.0             # seconds before the second attempt, doubling
     webhook_backoff_max: float = 3600.0
     webhook_timeout: float = 10.0
+    webhook_allow_private: bool = False       # True: URLs on loopback/private addresses (tests, intranets)
 
 
 def _number(extra: Mapping[str, str], name: str, default: float, cast: type) -> float:
@@ -67,5 +68,7 @@ def load_settings(extra: Mapping[str, str]) -> SyncSettings:
             webhook_backoff=_number(extra, "QX_FEED_WEBHOOK_BACKOFF", 30.0, float),
             webhook_backoff_max=_number(extra, "QX_FEED_WEBHOOK_BACKOFF_MAX", 3600.0, float),
             webhook_timeout=_number(extra, "QX_FEED_WEBHOOK_TIMEOUT", 10.0, float),
+            webhook_allow_private=(extra.get("QX_FEED_WEBHOOK_ALLOW_PRIVATE") or "false").lower()
+            in ("1", "true", "yes"),
         ),
     )
