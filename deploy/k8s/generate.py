@@ -31,7 +31,11 @@ METRICS_PORT = 9100
 # Names of the Secrets the operator creates (docs/operations.md), not secrets.
 CONNECTIONS_SECRET = "quxiang-connections"  # noqa: S105
 RECORDS_KEY_SECRET = "quxiang-records-key"  # noqa: S105
+BROKER_ADMIN_SECRET = "quxiang-broker-admin"  # noqa: S105
 CONFIG_MAP = "quxiang-config"
+# Secrets a service reads beyond the connections: sync-gateway's school feed makes each school's broker
+# user through the management API (docs/feed.md).
+EXTRA_SECRETS = {"sync-gateway": (BROKER_ADMIN_SECRET,)}
 TRIGGER_AUTH = "quxiang-rabbitmq"
 # Messages waiting per worker replica before KEDA adds one (QX_CONSUMER_BATCH is 250: a few batches).
 QUEUE_LENGTH_PER_REPLICA = 1000
@@ -98,8 +102,9 @@ def _env(service: str) -> list[dict[str, Any]]:
     return env
 
 
-def _env_from() -> list[dict[str, Any]]:
-    return [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": CONNECTIONS_SECRET}}]
+def _env_from(service: str) -> list[dict[str, Any]]:
+    return [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": CONNECTIONS_SECRET}},
+            *({"secretRef": {"name": name}} for name in EXTRA_SECRETS.get(service, ()))]
 
 
 SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "allowPrivilegeEscalation": False,
@@ -133,7 +138,7 @@ def api_objects(info: ServiceInfo, size: Sizing) -> Iterator[dict[str, Any]]:
         "image": IMAGE,
         "command": ["gunicorn", "-c", "deploy/gunicorn.conf.py", f'quxiang.common.wsgi:app_for("{info.name}")'],
         "ports": [{"name": "http", "containerPort": API_PORT}],
-        "envFrom": _env_from(),
+        "envFrom": _env_from(info.name),
         "env": [{"name": "QX_WEB_WORKERS", "value": str(size.web_workers)}, *_env(info.name)],
         # Liveness never looks at dependencies: a database outage must not restart every replica.
         "startupProbe": {"httpGet": {**http_get, "path": "/healthz"}, "periodSeconds": 2, "failureThreshold": 60},
@@ -179,7 +184,7 @@ def worker_objects(info: ServiceInfo, size: Sizing, queue_prefix: str) -> Iterat
         "image": IMAGE,
         "command": worker_command(info),
         "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
-        "envFrom": _env_from(),
+        "envFrom": _env_from(info.name),
         "env": _env(info.name),
         # The metrics port answers only while every process of the worker runs.
         "livenessProbe": {"tcpSocket": {"port": "metrics"}, "initialDelaySeconds": 10, "periodSeconds": 15,

@@ -182,6 +182,8 @@ def test_every_process_gets_the_configuration_it_needs(compose: dict, services: 
         assert env.get("QX_RECORDS_ID_KEY"), f"{name}: records needs its key (and migrations build every app)"
         if service == "sync-gateway":
             assert env["QX_EMS_URL"] == "http://ems-sim-api:8000/api/ems-sim"
+            # the school feed's broker users (docs/feed.md)
+            assert env["QX_BROKER_ADMIN_URL"].startswith("http://quxiang:"), name
     migrations = _env(compose["services"]["migrations"])
     assert migrations.get("QX_BROKER_ADMIN_URL", "").startswith("http://"), "load_definitions needs the management API"
 

@@ -168,6 +168,11 @@ def test_every_service_has_its_api_and_worker(k8s_builds: dict[str, list[dict]],
         # KEDA makes its own HPA for the worker: a second one would fight it.
         assert not [h for h in objects if h["kind"] == "HorizontalPodAutoscaler"
                     and h["spec"]["scaleTargetRef"]["name"] == f"{name}-worker"]
+    for component in ("api", "worker"):
+        deployment = _by(objects, "Deployment", f"sync-gateway-{component}")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        sources = {s.get("secretRef", {}).get("name") for s in container["envFrom"]}
+        assert "quxiang-broker-admin" in sources, "the school feed makes broker users (docs/feed.md)"
     listed = yaml.safe_load((ROOT / "deploy/k8s/base/kustomization.yaml").read_text())["resources"]
     assert {f"services/{name}.yaml" for name in services} <= set(listed)
 
