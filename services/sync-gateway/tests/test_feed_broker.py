@@ -190,6 +190,23 @@ def test_each_school_consumes_its_own_feed_and_nothing_else(client, gateway, wor
         assert refused is not None and refused[0] == 403 and "ACCESS_REFUSED" in refused[1], what
 
 
+def test_a_school_without_a_broker_user_gets_no_queue(client, gateway, world, schools, broker_admin, tmp_path):
+    cred = client.post("/feed/credentials", headers=world.school_user(SCHOOL_A, Access.WRITE)).get_json()
+    events = scenario()
+    record(gateway, events)
+    publish_all(gateway)  # every entry handled: school B's are skipped, not left pending
+    queue_b = cred["queue"].replace(SCHOOL_A, SCHOOL_B)
+    path = f"/queues/{quote(cred['vhost'], safe='')}/{quote(queue_b, safe='')}"
+    assert broker_admin._call("GET", path, ok_missing=True) is None
+    code, received, stderr = run_example(amqp_url(gateway, cred["username"], cred["password"]), cred["queue"],
+                                         tmp_path / "a.sqlite", idle=1.0)
+    assert code == 0 and len(received) == len([e for e in events if e.data["school_code"] == SCHOOL_A]), stderr
+    # school B still has its entries through the pull endpoint
+    pulled = client.get("/feed/events", query_string={"school": SCHOOL_B, "page_size": 100},
+                        headers=world.province_user("44")).get_json()["items"]
+    assert [m["event_id"] for m in pulled] == [e.event_id for e in events if e.data["school_code"] == SCHOOL_B]
+
+
 def test_passive_declares_need_no_permission_but_give_no_access(client, gateway, world, schools, broker_admin):
     """RabbitMQ checks no permission on a passive declare (docs/feed.md, known limits): a school can
     learn that another school's queue exists and its message count, never its messages. Pinned here so
@@ -276,8 +293,8 @@ def test_domain_events_reach_the_school_through_the_bus_once(client, gateway, wo
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
-    publish_all(gateway)
     cred = client.post("/feed/credentials", headers=world.school_user(SCHOOL_B, Access.WRITE)).get_json()
+    publish_all(gateway)
     code, received, stderr = run_example(amqp_url(gateway, cred["username"], cred["password"]), cred["queue"],
                                          tmp_path / "b.sqlite")
     assert code == 0, stderr

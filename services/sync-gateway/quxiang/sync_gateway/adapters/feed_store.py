@@ -23,6 +23,7 @@ from quxiang.sync_gateway.adapters.tables import (
     DELIVERY_PENDING,
     feed_attempts,
     feed_counters,
+    feed_credentials,
     feed_deliveries,
     feed_entries,
     feed_webhooks,
@@ -79,6 +80,11 @@ def unpublished(conn: Connection, limit: int) -> Sequence[Any]:
                                feed_entries.c.message)
                         .where(feed_entries.c.published_at.is_(None)).order_by(feed_entries.c.id)
                         .limit(limit)).all()
+
+
+def schools_with_credentials(conn: Connection) -> set[str]:
+    """Schools that have (or had: a revoked user's queue stays for the next one) a broker user."""
+    return set(conn.execute(select(feed_credentials.c.school_code)).scalars())
 
 
 def mark_published(conn: Connection, ids: Sequence[int], now: datetime) -> None:

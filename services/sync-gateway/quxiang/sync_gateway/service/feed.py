@@ -125,10 +125,17 @@ class FeedRelay:
             if not feed_store.lock_publisher(conn):
                 return 0
             rows = feed_store.unpublished(conn, limit)
-            confirmed = self.publisher.publish(rows) if rows else []
-            feed_store.mark_published(conn, confirmed, datetime.now(UTC))
+            if not rows:
+                return 0
+            subscribed = feed_store.schools_with_credentials(conn)
+            queued = [r for r in rows if r.school_code in subscribed]
+            # A school that never had a broker user has no queue to fill: its entries are served
+            # by the pull endpoint and webhooks only.
+            skipped = [r.id for r in rows if r.school_code not in subscribed]
+            confirmed = self.publisher.publish(queued) if queued else []
+            feed_store.mark_published(conn, [*confirmed, *skipped], datetime.now(UTC))
         PUBLISHED.inc(len(confirmed))
-        return len(confirmed)
+        return len(confirmed) + len(skipped)
 
     def close(self) -> None:
         if self.publisher is not None:
