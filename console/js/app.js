@@ -8,15 +8,23 @@ import { loadCodes } from './codes.js';
 
 const app = document.getElementById('app');
 
-function menuLink(item, path) {
-  const active = !item.external && path.startsWith(item.href.slice(1));
-  return h('a', { href: item.href, class: active ? 'active' : '', target: item.external ? '_blank' : null, rel: item.external ? 'noopener' : null }, item.label);
+// The active entry: the menu link that is the longest prefix of the route.
+function activeHref(me, path) {
+  const route = path.split('?')[0];
+  const links = visibleMenu(me).flatMap((item) => item.children || [item]).filter((item) => !item.external);
+  const matches = links.filter((item) => route === item.href.slice(1) || route.startsWith(`${item.href.slice(1)}/`));
+  return matches.sort((a, b) => b.href.length - a.href.length)[0]?.href;
+}
+
+function menuLink(item, active) {
+  return h('a', { href: item.href, class: item.href === active ? 'active' : '', target: item.external ? '_blank' : null, rel: item.external ? 'noopener' : null }, item.label);
 }
 
 function layout(me, path) {
+  const active = activeHref(me, path);
   const nav = h('nav', { class: 'menu', 'aria-label': '菜单' }, visibleMenu(me).map((item) => (item.children
-    ? h('div', { class: 'menu-group' }, h('div', { class: 'menu-group-label' }, item.label), item.children.map((child) => menuLink(child, path)))
-    : menuLink(item, path))));
+    ? h('div', { class: 'menu-group' }, h('div', { class: 'menu-group-label' }, item.label), item.children.map((child) => menuLink(child, active)))
+    : menuLink(item, active))));
   const view = h('main', { id: 'view', class: 'view' });
   app.className = 'shell';
   app.replaceChildren(

@@ -51,8 +51,8 @@ export function stackedBars(title, rows, series) {
 // items: [{label, value}] with value a share in [0, 1] or a count (max taken from the items).
 export function bars(title, items, { format = (v) => v, max } = {}) {
   const rowHeight = 24;
-  const labelWidth = 190;
-  const width = 520;
+  const labelWidth = 150;
+  const width = 380;
   const top = max || Math.max(1, ...items.map((i) => i.value));
   const chart = svg('svg', { viewBox: `0 0 ${width} ${items.length * rowHeight + 10}`, class: 'chart', role: 'img', 'aria-label': title });
   items.forEach((item, i) => {

@@ -41,6 +41,7 @@ class Browser:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.profile}")
         options.add_argument(f"--window-size={width},{height}")
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                                   "download.prompt_for_download": False})
         self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -179,10 +180,18 @@ class Browser:
         return [a.text for a in self.all("nav.menu a")]
 
     def screenshot(self, folder: Path, name: str) -> Path:
+        """The whole page: the window is made as tall as the page for the picture."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
-        height = self.driver.execute_script("return Math.max(document.body.scrollHeight, 600)")
         width = self.driver.get_window_size()["width"]
-        self.driver.set_window_size(width, min(int(height) + 120, 4000))
+        self.driver.set_window_size(width, 700)
+        height = self.driver.execute_script("window.scrollTo(0, 0); return document.documentElement.scrollHeight")
+        self.driver.set_window_size(width, min(int(height) + 140, 4000))
         self.driver.save_screenshot(str(path))
+        self.driver.set_window_size(width, 900)
         return path
+
+    def console_errors(self) -> list[str]:
+        """The browser console's errors since the last call, except the APIs' refusals the test provoked."""
+        return [entry["message"] for entry in self.driver.get_log("browser")
+                if entry["level"] == "SEVERE" and "/api/" not in entry["message"]]

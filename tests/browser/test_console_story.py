@@ -111,7 +111,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
 
     def hukou_settings_saved() -> None:
         b.open("#/settings")
-        b.fill("#hukou-settings", {"deadline": "12312099"})  # typed into the date input as the locale shows it
+        # typed into the date input as the locale shows it; the school reviews hukou itself
+        b.fill("#hukou-settings", {"deadline": "12312099", "department_review": False})
         b.css("#hukou-settings button[type=submit]").click()
         b.expect_success("户口信息登记设置已保存", timeout=5)
 
@@ -224,6 +225,26 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "SHA-256" in b.expect_success("已下载")
     shot("11-school-approved")
 
+    # --- 户口信息登记: the graduate registers, the school reviews it in 户口信息管理 ------------------
+    b.login("graduate", EXAM, "Graduate-2026-pass")
+    b.open("#/me/hukou")
+    b.fill("#hukou-form", {"transfer_type": "origin", "address": "广州市越秀区某街2号", "postcode": "510000"})
+    b.css("#submit-hukou").click()
+    b.expect_success("已提交")
+    b.wait(lambda: "待学校审核" in b.css(".status-line").text, "the hukou registration waits for the school")
+    shot("12-graduate-hukou")
+    b.login("staff", "demo-zsu", PASSWORD)
+    b.open("#/registrations/hukou?status=school_review")
+    b.wait(lambda: "李同学" in b.css("table.records").text, "the school's hukou review queue")
+    b.css("table.records a.view-link").click()
+    b.ready()
+    b.click("审核不通过")
+    b.answer_reason("地址不完整，请补充门牌号")
+    b.expect_success("审核不通过")
+    b.wait(lambda: "学校审核不通过" in b.css(".status-line").text, "the registration rejected")
+    assert "地址不完整" in b.css("table.history").text
+    shot("13-school-hukou-review")
+
     # --- the employer downloads and asks for termination --------------------------------------
     b.login("employer", "demo-employer", PASSWORD)
     b.open("#/employer/agreements")
@@ -235,7 +256,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.answer_reason("岗位调整，协商解约")
     b.expect_success("解约申请已提交")
     b.wait(lambda: "解约申请 待对方确认" in b.css("table.terminations").text, "the termination request listed")
-    shot("12-employer-agreements")
+    shot("14-employer-agreements")
 
     # --- the province: statistics changed, the record in the signing list, export -------------
     b.login("staff", "demo-gd", PASSWORD)
@@ -249,27 +270,31 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     first_row = b.css("table.stats-employment tbody tr:nth-child(2)").text
     assert "中山大学" in first_row
     assert len(b.all("svg.chart")) >= 3
-    shot("13-province-stats")
+    shot("15-province-stats")
     b.open("#/signing/online")
     listed = b.css("table.records").text
     assert "李同学" in listed and "签约审核通过" in listed and "广州示例信息科技有限公司" in listed
     assert identity not in listed
     b.css("#export").click()
     assert ".xlsx" in b.expect_success("已下载")
-    shot("14-province-signing-list")
+    shot("16-province-signing-list")
     b.css("table.records a.view-link").click()
     b.ready()
     history = b.css("table.history").text
     assert "院系审核通过" in history and "学校审核（鉴证）通过" in history
-    shot("15-province-agreement-detail")
+    shot("17-province-agreement-detail")
     b.open("#/sync")
     assert "中山大学" in b.css("table.sync").text
-    shot("16-province-sync")
+    shot("18-province-sync")
+    b.open("#/registrations/hukou")
+    assert "学校审核不通过" in b.css("table.records").text
+    shot("19-province-hukou-list")
 
     # a phone-sized window: the same list as cards
     b.driver.set_window_size(390, 844)
     b.open("#/signing/online")
-    shot("17-phone-signing-list")
+    shot("20-phone-signing-list")
+    assert b.console_errors() == []
 
     downloads = sorted(p.name for p in (artifacts / "downloads").glob("*"))
     assert any(n.endswith(".pdf") for n in downloads) and any(n.endswith(".xlsx") for n in downloads), downloads

@@ -1,7 +1,7 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
 import { get, post } from '../api.js';
-import { act, askReason, badge, confirmDialog, fmtTime, h, section, table } from '../ui.js';
+import { act, askReason, badge, confirmDialog, h, section, table } from '../ui.js';
 import { pdfButton } from './signing_detail.js';
 
 function actionButton(label, cls, run, done, reload) {
@@ -43,7 +43,6 @@ export async function terminationsOf(me, agreement, reload) {
   const items = data.items || data;
   if (!items.length) return null;
   return section('解约申请', table([
-    { label: '申请时间', value: (t) => fmtTime(t.created_at) },
     { label: '申请方', value: (t) => t.requested_by_label },
     { label: '原因', value: (t) => t.reason || '--' },
     { label: '状态', value: (t) => badge(t.status_label, t.status) },

@@ -1,9 +1,9 @@
 // The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
 // each with its review state.
-import { get, post, put } from '../api.js';
+import { get, post, put, upload } from '../api.js';
 import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
-import { agreementFacts } from './signing_detail.js';
+import { agreementFacts, destinationFields } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
 import { partyActions, terminationsOf } from './agreement_actions.js';
 import { transferFacts } from './registrations.js';
@@ -53,7 +53,8 @@ function destinationForm(current, onSaved) {
   const drawFields = () => {
     const code = chooser.value;
     const form = forms[code] || forms[code.slice(0, 2)] || { fields: [] };
-    fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, input(name, { value: (current.fields || {})[name] || '', dataset: { destinationField: name } }))),
+    const saved = Object.fromEntries((Array.isArray(current.fields) ? current.fields : []).map((f) => [f.name, f.value || '']));
+    fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, input(name, { value: saved[name] || '', dataset: { destinationField: name } }))),
       form.proof ? h('p', { class: 'hint' }, `需上传证明材料：${form.proof}（提交后在登记详情上传）`) : '');
   };
   chooser.addEventListener('change', drawFields);
@@ -74,14 +75,27 @@ export async function renderDestination(view, { me }) {
   const current = await get(`/signing/graduates/${graduateId(me)}/destination`);
   const rerender = () => { view.replaceChildren(); return renderDestination(view, { me }); };
   const allowed = current.allowed_actions || [];
-  const labels = codes().destination_field_labels || {};
   view.append(pageTitle('毕业去向登记'), section(null, h('p', { class: 'hint' }, '已签订就业协议的毕业生无需在此登记；其他毕业去向请选择类别并填写信息，经院系、学校审核。'),
     statusLine(current),
     current.destination_code ? definitionList([['毕业去向', current.destination_name || codes().label('destination_categories', current.destination_code)],
-      ...Object.entries(current.fields || {}).map(([k, v]) => [labels[k] || k, v])]) : null,
+      ...destinationFields(current)]) : null,
+    allowed.includes('add_proof') && current.proof_required ? proofUpload(current, rerender) : null,
     allowed.includes('save') || allowed.includes('submit') ? destinationForm({ ...current, graduate_id: graduateId(me) }, rerender) : null,
     allowed.includes('request_void') ? voidButton(current, rerender) : null));
   if (current.history) view.append(historySection(current.history, 'destination'));
+}
+
+function proofUpload(current, reload) {
+  const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png' });
+  const button = h('button', { type: 'button' }, '上传证明材料');
+  button.addEventListener('click', async () => {
+    const data = new FormData();
+    data.append('file', file.files[0]);
+    if (await act(button, () => upload(`/signing/destinations/${current.id}/proofs`, data), '证明材料已上传')) reload();
+  });
+  const uploaded = (current.proofs || []).map((p) => h('li', {}, `${p.filename}（${p.size} 字节）`));
+  return h('div', { class: 'card' }, h('p', {}, `证明材料（${current.proof_label}）：`), uploaded.length ? h('ul', {}, uploaded) : h('p', { class: 'muted' }, '尚未上传'),
+    h('span', { class: 'inline' }, file, button));
 }
 
 function voidButton(current, reload) {

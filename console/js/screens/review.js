@@ -10,7 +10,7 @@ const ROLE_LABELS = { graduate: '毕业生', employer: '用人单位', departmen
 const EXTRA_ACTIONS = { invite: '发出签约邀请', apply: '申请电子协议', register: '补登', request: '提出解约申请', submit: '提交', save: '保存' };
 
 export function historySection(history, kind) {
-  const statuses = Object.fromEntries(Object.values(codes().statuses || {}).flat());
+  const statuses = Object.fromEntries(((codes().statuses || {})[kind]) || []);
   const actions = (codes().actions || {})[kind] || {};
   return section('审核记录', table([
     { label: '时间', value: (e) => fmtTime(e.at) },

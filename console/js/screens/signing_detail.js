@@ -63,11 +63,18 @@ export async function renderTermination(view, { me, params }) {
     historySection(item.history, 'termination'));
 }
 
+// A registration's fields as [label, shown value] pairs (the API answers a list per form field).
+export function destinationFields(item) {
+  const labels = codes().destination_field_labels || {};
+  const list = Array.isArray(item.fields) ? item.fields
+    : Object.entries(item.fields || {}).map(([name, value]) => ({ name, value }));
+  return list.map((f) => [f.label || labels[f.name] || f.name, f.value_label ? `${f.value_label}（${f.value}）` : f.value]);
+}
+
 export async function renderDestination(view, { me, params }) {
   const item = await get(`/signing/destinations/${params[0]}`);
   const rerender = () => { view.replaceChildren(); return renderDestination(view, { me, params }); };
-  const labels = codes().destination_field_labels || {};
-  const fields = Object.entries(item.fields || {}).map(([name, value]) => [labels[name] || name, value]);
+  const fields = destinationFields(item);
   view.append(pageTitle('去向登记详情', h('a', { href: '#/signing/destinations', class: 'button small' }, '返回列表')),
     section(null, statusLine(item), item.graduate ? graduateFacts(item.graduate) : null,
       definitionList([['毕业去向', item.destination_name || codes().label('destination_categories', item.destination_code)], ...fields]),
