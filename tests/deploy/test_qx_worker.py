@@ -10,10 +10,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+
+from quxiang.common.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy/docker/qx_worker.py"
@@ -125,3 +129,55 @@ def test_without_processes_it_says_how_to_use_it() -> None:
     result = subprocess.run([sys.executable, str(SCRIPT), "signing"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "relay consumer jobs" in result.stderr
+
+
+# -- the real processes, on PostgreSQL and RabbitMQ -------------------------------------------------
+
+
+def _queues(rabbitmq: Any) -> set[str]:
+    listed = rabbitmq.rabbitmqctl("list_queues", "-p", rabbitmq.vhost or "/", "--no-table-headers", "-q", "name")
+    return set(listed.stdout.split())
+
+
+def test_a_real_worker_runs_relay_consumers_and_jobs_until_stopped(pg_url: str, rabbitmq: Any,
+                                                                   tmp_path: Path) -> None:
+    from quxiang.common.migrations import upgrade
+    from quxiang.common.service import get_service
+
+    if not rabbitmq.can_admin:
+        pytest.skip("the broker is not on this machine: its queues cannot be listed")
+    names = uuid.uuid4().hex[:8]
+    env = {**os.environ, "QX_DATABASE_URL": pg_url, "QX_BROKER_URL": rabbitmq.url,
+           "QX_EXCHANGE": f"qx.events.{names}", "QX_QUEUE_PREFIX": f"qx.{names}", "QX_DATA_DIR": str(tmp_path),
+           "QX_LOG_JSON": "false", "QX_WORKER_METRICS_PORT": str(_free_port()),
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    upgrade(load_config("signing", env), get_service("signing"))
+    port = int(env["QX_WORKER_METRICS_PORT"])
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "signing", "relay", "consumer", "jobs"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(lambda: _scrape(port) != "" or proc.poll() is not None, timeout=60)
+        # The consumer declares its queues once connected; every process must still be running then.
+        _wait_for(lambda: f"qx.{names}.signing.directory" in _queues(rabbitmq) or proc.poll() is not None,
+                  timeout=60)
+        time.sleep(2)
+        assert proc.poll() is None, proc.communicate(timeout=5)[0][-3000:]
+        assert {f"qx.{names}.signing.directory", f"qx.{names}.signing.auth"} <= _queues(rabbitmq)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+        assert proc.returncode == 0, output[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_jobs_are_refused_for_a_service_without_them(tmp_path: Path) -> None:
+    # Why compose.yaml and the Kubernetes workers name `jobs` only for signing and sync-gateway: the
+    # worker would otherwise stop at once and restart for ever.
+    env = {**os.environ, "QX_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([str(Path(sys.executable).parent / "qx-jobs"), "accounts"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "no scheduled jobs" in result.stderr
