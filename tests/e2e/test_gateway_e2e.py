@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -92,7 +93,7 @@ def gateway(postgres: Postgres, rabbitmq: RabbitMQ, tmp_path_factory: pytest.Tem
         database_url_template=postgres.url_for(f"qx_e2e_{run}_{{service}}"),
         # Its own vhost, created by the stack and deleted by purge; else the run's, with own names.
         broker_url=with_vhost(rabbitmq.base_url, f"qx-e2e-{run}") if own_vhost else rabbitmq.url,
-        web_workers=2,
+        web_workers=1,  # 6 APIs, 6 consumers, 5 relays, 2 job runners and nginx on 2 cores
         env={"QX_EXCHANGE": f"qx_e2e_{run}.events", "QX_QUEUE_PREFIX": f"qx_e2e_{run}",
              "QX_LOG_LEVEL": "INFO", "QX_RELAY_IDLE_WAIT": "0.2"},
     )
@@ -105,9 +106,12 @@ def gateway(postgres: Postgres, rabbitmq: RabbitMQ, tmp_path_factory: pytest.Tem
     except StackError as exc:
         pytest.fail(str(exc), pytrace=False)
     finally:
+        groups = stack.recorded()
         killed = stack.down()
         stack.purge()
-        assert not stack.running(), "a stack process outlived stack-down"
+        left = subprocess.run(["ps", "-o", "pid=,args=", "-g", ",".join(map(str, groups.values()))],
+                              capture_output=True, text=True, check=False).stdout.strip() if groups else ""
+        assert not left, f"stack processes outlived stack-down:\n{left}"
         assert not killed, f"needed SIGKILL: {killed}"
 
 

@@ -229,10 +229,9 @@ class Stack:
         vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
         if vhost == "/" or parts.hostname not in ("127.0.0.1", "localhost", "::1") or not shutil.which("rabbitmqctl"):
             return
-        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts", "name"], capture_output=True, text=True,
-                                timeout=60, check=True).stdout.split()
-        if vhost not in listed:
-            subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, timeout=60, check=True)
+        if _vhost_reachable(self.settings.broker_url):
+            return  # rabbitmqctl starts an Erlang VM per call: seconds, so only when needed
+        subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, timeout=60, check=False)
         subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*"],
                        capture_output=True, timeout=60, check=True)
 
@@ -379,6 +378,22 @@ class Stack:
         vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
         if vhost != "/" and shutil.which("rabbitmqctl"):
             subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60, check=False)
+
+
+def _vhost_reachable(broker_url: str) -> bool:
+    import amqp
+
+    parts = urlsplit(broker_url)
+    connection = amqp.Connection(host=f"{parts.hostname}:{parts.port or 5672}",
+                                 userid=unquote(parts.username or "guest"), password=unquote(parts.password or "guest"),
+                                 virtual_host=unquote(parts.path[1:]) or "/", connect_timeout=5)
+    try:
+        connection.connect()
+    except Exception:  # noqa: BLE001 - missing vhost, refused access or no broker: rabbitmqctl will tell
+        return False
+    else:
+        connection.close()
+        return True
 
 
 def _drop_database(url: str) -> None:
