@@ -59,13 +59,38 @@ function flattenErrors(errors, prefix = '') {
   return lines;
 }
 
+// The input of the current screen a field error names (its last path segment), if there is one.
+function inputFor(name) {
+  const view = document.getElementById('view');
+  const last = name.split('.').pop();
+  return view ? view.querySelector(`[name="${CSS.escape(last)}"]`) : null;
+}
+
+function labelOf(input, name) {
+  const label = input && input.closest('.field') && input.closest('.field').querySelector('.field-label');
+  return label ? label.textContent : name;
+}
+
+// Marks the inputs the API named, with the reason under each, until the next message.
+function markFields(fields) {
+  for (const node of document.querySelectorAll('#view .invalid')) node.classList.remove('invalid');
+  for (const node of document.querySelectorAll('#view .field-error')) node.remove();
+  for (const [name, reason] of fields) {
+    const input = inputFor(name);
+    if (!input) continue;
+    input.classList.add('invalid');
+    input.after(h('small', { class: 'field-error' }, reason));
+  }
+}
+
 export function errorDetail(error) {
   if (!(error instanceof ApiError)) return null;
   const parts = [];
   const fields = flattenErrors(error.errors);
+  markFields(fields);
   if (fields.length) {
     parts.push(h('ul', { class: 'field-errors' }, fields.map(([name, reason]) =>
-      h('li', { dataset: { field: name } }, h('code', {}, name), '：', reason))));
+      h('li', { dataset: { field: name } }, labelOf(inputFor(name), name), '：', reason))));
   }
   if (error.rowErrors && error.rowErrors.length) {
     parts.push(table([

@@ -9,6 +9,8 @@ import { partyActions, terminationsOf } from './agreement_actions.js';
 import { transferFacts } from './registrations.js';
 
 const graduateId = (me) => me.scope.graduate;
+// destination fields that take a code of a table, chosen from it
+const CODED = { unit_nature: 'employer_natures', unit_industry: 'industries', position_category: 'position_categories' };
 
 export async function render(view, { me }) {
   const g = await get(`/records/graduates/${graduateId(me)}`);
@@ -54,14 +56,17 @@ function destinationForm(current, onSaved) {
     const code = chooser.value;
     const form = forms[code] || forms[code.slice(0, 2)] || { fields: [] };
     const saved = Object.fromEntries((Array.isArray(current.fields) ? current.fields : []).map((f) => [f.name, f.value || '']));
-    fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, input(name, { value: saved[name] || '', dataset: { destinationField: name } }))),
+    const control = (name) => (CODED[name]
+      ? select(name, codes()[CODED[name]], saved[name] || '', { blank: '请选择' })
+      : input(name, { value: saved[name] || '' }));
+    fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, control(name))),
       form.proof ? h('p', { class: 'hint' }, `需上传证明材料：${form.proof}（提交后在登记详情上传）`) : '');
   };
   chooser.addEventListener('change', drawFields);
   drawFields();
   const body = () => {
     const values = {};
-    for (const el of fieldsBox.querySelectorAll('input')) if (el.value.trim()) values[el.name] = el.value.trim();
+    for (const el of fieldsBox.querySelectorAll('input, select')) if (el.value.trim()) values[el.name] = el.value.trim();
     return { destination_code: chooser.value, fields: values };
   };
   const save = h('button', { type: 'button' }, '保存草稿');

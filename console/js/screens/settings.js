@@ -101,7 +101,7 @@ async function renderSchool(view, me) {
     });
     view.append(section(title,
       h('p', {}, '状态：', badge(settings.completed ? '已完成设置' : (settings.reason || '未完成'), settings.completed ? 'completed' : settings.enabled ? 'pending' : 'none')),
-      fieldset(form, !canWrite(me, module))));
+      fieldset(form, !canWrite(me, module) || !settings.enabled)));
   }
 }
 
