@@ -1,7 +1,7 @@
 """deploy/nginx/gateway.conf.template on a real nginx in front of a stand-in upstream that echoes
 what it received: the placeholders (what compose.yaml and Kubernetes fill in), paths passed through
 unchanged, request ids kept or minted, the console's single-page fallback, and the gateway's own
-errors as problem+json (413, 429, 502, 403 for metrics). Seconds, not the whole stack."""
+errors as problem+json (413, 429, 502, 404, 403 for metrics). Seconds, not the whole stack."""
 
 from __future__ import annotations
 
@@ -116,6 +116,10 @@ def test_paths_reach_the_services_unchanged_with_a_request_id(gateway: str) -> N
         assert seen["forwarded_for"] == "127.0.0.1"
     kept = requests.get(f"{gateway}/api/signing/x", headers={"X-Request-ID": "abc-1"}, timeout=5).json()
     assert kept["request_id"] == "abc-1"
+    replaced = requests.get(f"{gateway}/api/signing/x", headers={"X-Request-ID": 'a"b'}, timeout=5).json()
+    assert re.fullmatch(r"[0-9a-f]{32}", replaced["request_id"]), replaced
+    refused = requests.get(f"{gateway}/api/nothing/x", headers={"X-Request-ID": 'x","code":"forged'}, timeout=5)
+    assert refused.json()["code"] == "not_found"
 
 
 def test_the_console_is_a_single_page_app(gateway: str) -> None:
@@ -139,6 +143,7 @@ def test_the_gateways_own_errors_are_problems(gateway: str) -> None:
     assert requests.post(f"{gateway}/api/records/x", data=b"0" * (12 << 20), timeout=30).json()["bytes"] == 12 << 20
     problem(requests.get(f"{gateway}/api/stats/province", timeout=10), 502, "bad_gateway")
     problem(requests.get(f"{gateway}/api/unknown/x", timeout=5), 404, "not_found")
+    problem(requests.get(f"{gateway}/api/signing/metrics", timeout=5), 403, "forbidden")
     statuses = [requests.post(f"{gateway}/api/accounts/auth/login", json={}, timeout=5).status_code
                 for _ in range(40)]
     assert statuses[:30] == [200] * 30 and 429 in statuses, statuses
