@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -253,3 +254,54 @@ def test_private_addresses_are_refused_by_default(base_config, signing_key, tmp_
         assert response.status_code == 422 and response.get_json()["code"] == "webhook_url_not_allowed"
     finally:
         app.extensions[EXTENSION_KEY].engine.dispose()
+
+
+def load_example(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_webhook_receiver_takes_signed_deliveries_once(client, gateway, world, schools, tmp_path):
+    """examples/school_webhook_receiver.py (standard library only) as the subscription's endpoint."""
+    example = load_example("school_webhook_receiver")
+    admin = world.school_user(SCHOOL_A, Access.WRITE)
+    port = free_port()
+    hook = client.post("/feed/webhooks", json={"url": f"http://127.0.0.1:{port}/feed"}, headers=admin).get_json()
+    store = example.open_store(str(tmp_path / "school.sqlite"))
+    server = example.ThreadingHTTPServer(("127.0.0.1", port), example.make_handler(hook["secret"], store))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        events = scenario()
+        record(gateway, events)
+        expected = [e.event_id for e in events if e.data["school_code"] == SCHOOL_A]
+        run_rounds(gateway, lambda: store.execute("SELECT count(*) FROM feed_events").fetchone()[0] == len(expected))
+        stored = [r[0] for r in store.execute("SELECT event_id FROM feed_events ORDER BY sequence")]
+        assert stored == expected
+        # a redelivery is answered 204 and stored once; a forged one is refused
+        first = client.get(f"/feed/webhooks/{hook['id']}/deliveries", headers=admin).get_json()["items"][0]
+        client.post(f"/feed/deliveries/{first['id']}/redeliver", headers=admin)
+        run_rounds(gateway, lambda: client.get(f"/feed/deliveries/{first['id']}", headers=admin)
+                   .get_json()["status"] == "delivered")
+        assert store.execute("SELECT count(*) FROM feed_events").fetchone()[0] == len(expected)
+        body = b'{"event_id": "forged", "sequence": 999}'
+        forged = requests.post(f"http://127.0.0.1:{port}/feed", data=body, timeout=5,
+                               headers=signatures.signed_headers("whsec_wrong", body))
+        assert forged.status_code == 401
+        stale = signatures.signed_headers(hook["secret"], body, now=time.time() - 600)
+        assert requests.post(f"http://127.0.0.1:{port}/feed", data=body, headers=stale, timeout=5).status_code == 401
+    finally:
+        server.shutdown()
+        store.close()
+    # the example's check and the platform's agree
+    body = b'{"x": 1}'
+    headers = signatures.signed_headers("s3cret", body)
+    assert example.verify("s3cret", body, headers[signatures.TIMESTAMP_HEADER], headers[signatures.SIGNATURE_HEADER])
+    assert not example.verify("s3cret", body + b" ", headers[signatures.TIMESTAMP_HEADER],
+                              headers[signatures.SIGNATURE_HEADER])

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -158,8 +158,6 @@ def deliveries_of(conn: Connection, webhook_id: int, status: str | None, offset:
 
 
 def count_deliveries(conn: Connection, webhook_id: int, status: str | None) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(feed_deliveries).where(feed_deliveries.c.webhook_id == webhook_id)
     if status:
         query = query.where(feed_deliveries.c.status == status)

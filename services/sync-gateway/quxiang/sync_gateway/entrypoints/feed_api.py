@@ -19,8 +19,8 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, public, requires
 from quxiang.common.auth.principal import Access, Module, Role
-from quxiang.common.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
-from quxiang.common.web.paging import PageArgs, Trimmed, page_args
+from quxiang.common.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.sync_gateway.adapters import feed_store
 from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS
 from quxiang.sync_gateway.domain import asyncapi
@@ -131,8 +131,7 @@ def list_deliveries(args: dict[str, Any], webhook_id: int) -> dict[str, Any]:
     with gateway().engine.connect() as conn:
         total = feed_store.count_deliveries(conn, webhook_id, args["status"])
         rows = feed_store.deliveries_of(conn, webhook_id, args["status"], page.offset, page.page_size)
-    return {"items": [feed.delivery_out(r) for r in rows], "page": page.page, "page_size": page.page_size,
-            "total": total, "pages": (total + page.page_size - 1) // page.page_size}
+    return page_out(Page.of(rows, total, page), feed.delivery_out)
 
 
 @blueprint.route("/feed/deliveries/<int:delivery_id>")

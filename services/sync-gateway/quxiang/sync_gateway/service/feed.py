@@ -30,7 +30,7 @@ from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import feed_store, ledger
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, vhost_of
 from quxiang.sync_gateway.adapters.feed_publisher import FeedPublisher
-from quxiang.sync_gateway.adapters.tables import DELIVERY_FAILED, DELIVERY_LABELS, feed_credentials, feed_webhooks
+from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS, feed_credentials, feed_webhooks
 from quxiang.sync_gateway.domain import signatures
 from quxiang.sync_gateway.domain.feed import entry_of, queue_name, routing_key
 from quxiang.sync_gateway.service.context import Gateway
@@ -360,5 +360,5 @@ def redeliver(gateway: Gateway, principal: Principal, delivery_id: int) -> dict[
     return delivery_in_scope(gateway, principal, delivery_id)
 
 
-__all__ = ["DELIVERY_FAILED", "FeedRelay", "WebhookSender", "issue_credential", "pull", "record_event",
+__all__ = ["FeedRelay", "WebhookSender", "issue_credential", "pull", "record_event",
            "revoke_credential", "subscribe"]
