@@ -28,8 +28,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, subprocess.Popen[bytes]]]:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path, subprocess.Popen[bytes]]]:
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
     metrics = tmp_path / "prom"
     metrics.mkdir()
     (metrics / "counter_4242.db").write_bytes(b"left by an earlier run")
