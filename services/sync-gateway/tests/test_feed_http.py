@@ -246,6 +246,20 @@ def test_credentials_need_a_broker(client, world, schools):
     assert client.post(f"{BASE}/feed/webhooks", json={"url": "ftp://example.cn/x"}, headers=admin).status_code == 422
 
 
+def test_an_unreachable_management_api_is_a_503_and_changes_nothing(base_config, signing_key, world, schools):
+    config = dataclasses.replace(base_config, broker_url="amqp://guest:guest@127.0.0.1:9/",
+                                 extra={**base_config.extra, "QX_BROKER_ADMIN_URL": f"http://127.0.0.1:{free_port()}"})
+    app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0))
+    try:
+        client = app.test_client()
+        admin = world.school_user(SCHOOL_A, Access.WRITE)
+        response = client.post("/feed/credentials", headers=admin)
+        assert response.status_code == 503 and response.get_json()["code"] == "broker_admin_unavailable"
+        assert client.get("/feed/credentials", headers=admin).status_code == 404  # nothing recorded
+    finally:
+        app.extensions[EXTENSION_KEY].engine.dispose()
+
+
 def test_private_addresses_are_refused_by_default(base_config, signing_key, tmp_path, world):
     app = create_app(base_config, keys=KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0))
     try:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,13 +31,14 @@ from quxiang.common.pii import redact_identity_numbers
 from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import feed_store, ledger
-from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, vhost_of
+from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, BrokerAdminError, vhost_of
 from quxiang.sync_gateway.adapters.feed_publisher import FeedPublisher
 from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS, feed_credentials, feed_webhooks
 from quxiang.sync_gateway.domain import signatures
 from quxiang.sync_gateway.domain.feed import entry_of, queue_name, routing_key
 from quxiang.sync_gateway.service.context import Gateway
 
+log = logging.getLogger(__name__)
 PUBLISH_BATCH = 500
 DELIVERY_BATCH = 50
 
@@ -209,6 +213,15 @@ def _admin(gateway: Gateway) -> BrokerAdmin:
     return BrokerAdmin(gateway.settings.feed.admin_url)
 
 
+@contextmanager
+def _broker_admin_errors() -> Iterator[None]:
+    try:
+        yield
+    except BrokerAdminError as exc:
+        log.error("school feed: the RabbitMQ management API failed: %s", exc)
+        raise ProblemError(503, "broker_admin_unavailable", detail="消息服务器管理接口暂不可用，请稍后重试") from None
+
+
 def _credential_out(gateway: Gateway, row: Any, password: str | None = None) -> dict[str, Any]:
     settings = gateway.settings.feed
     out = {"school_code": row.school_code, "username": row.username, "active": row.active,
@@ -249,11 +262,12 @@ def issue_credential(gateway: Gateway, school: str, actor: str, rotate: bool = F
     password = secrets.token_urlsafe(24)
     vhost = vhost_of(gateway.config.broker_url)
     queue = queue_name(settings.queue_prefix, school)
-    admin.declare_school_queue(vhost, settings.exchange, queue, routing_key(school))
-    admin.put_user(username, password)
-    admin.grant_consume_only(vhost, username, queue)
-    if rotate:
-        admin.close_connections(username)
+    with _broker_admin_errors():
+        admin.declare_school_queue(vhost, settings.exchange, queue, routing_key(school))
+        admin.put_user(username, password)
+        admin.grant_consume_only(vhost, username, queue)
+        if rotate:
+            admin.close_connections(username)
     now = datetime.now(UTC)
     with gateway.engine.begin() as conn:
         if row is None:
@@ -275,8 +289,9 @@ def revoke_credential(gateway: Gateway, school: str, actor: str) -> dict[str, An
     if row is None:
         raise _not_found()
     admin = _admin(gateway)
-    admin.delete_user(row.username)
-    admin.close_connections(row.username)
+    with _broker_admin_errors():
+        admin.delete_user(row.username)
+        admin.close_connections(row.username)
     with gateway.engine.begin() as conn:
         conn.execute(update(feed_credentials).where(feed_credentials.c.school_code == school).values(
             active=False, revoked_at=datetime.now(UTC), revoked_by=actor))
