@@ -45,6 +45,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[4]
@@ -157,6 +158,7 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("QX_DATABASE_URL", None)  # one URL for every service would put them in one database
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each API gets its own below; workers none
         env.update(self.settings.env)
         return env
 
@@ -191,7 +193,8 @@ class Stack:
 
     # --- up ---------------------------------------------------------------------------------
 
-    def up(self, timeout: float = 120.0, out: object = sys.stdout) -> None:
+    def up(self, timeout: float = 180.0, out: TextIO = sys.stdout) -> None:
+        started = time.monotonic()
         nginx = nginx_binary()
         if nginx is None:
             raise StackError("nginx is not installed (Debian: apt-get install nginx; `make stack` does it)")
@@ -201,7 +204,6 @@ class Stack:
             folder.mkdir(parents=True, exist_ok=True)
         self.ensure_vhost()
         env = self.environment()
-        started = time.monotonic()
         try:
             self._run_once("migrate", [sys.executable, "-m", "quxiang.common.suite", "--migrate-only"], env,
                            timeout=timeout)
@@ -214,14 +216,14 @@ class Stack:
             raise
         self._say(out, started)
 
-    def _say(self, out: object, started: float) -> None:
+    def _say(self, out: TextIO, started: float) -> None:
         lines = [f"Quxiang stack ready in {time.monotonic() - started:.0f}s: {self.settings.gateway_url}/",
                  f"  APIs at {self.settings.gateway_url}/api/<service>/ (docs: /api/<service>/docs); "
                  f"logs in {self.logs}",
                  f"  demo logins (password {DEMO_PASSWORD}):"]
         lines += [f"    {username:<14} {role}" for role, username in DEMO_LOGINS]
         lines.append("  stop it with: make stack-down")
-        print("\n".join(lines), file=out)  # type: ignore[arg-type]
+        print("\n".join(lines), file=out)
 
     def ensure_vhost(self) -> None:
         """Create the broker URL's vhost on a local RabbitMQ when it is missing (rabbitmqctl)."""
