@@ -30,6 +30,7 @@ from quxiang.common.bus.transport import OutgoingMessage
 from quxiang.common.testing.infra import RUN_ID, require_infra
 from quxiang.common.testing.plugin import migrated_service_config
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, BrokerAdminError, vhost_of
+from quxiang.sync_gateway.adapters.feed_publisher import FeedPublisher
 from quxiang.sync_gateway.adapters.tables import feed_entries
 from quxiang.sync_gateway.bootstrap import SERVICE
 from quxiang.sync_gateway.entrypoints import cli
@@ -314,3 +315,29 @@ def wait_for(condition, seconds=30.0):
             return
         time.sleep(0.1)
     raise AssertionError("timed out")
+
+
+def test_a_broker_outage_loses_no_entry(client, gateway, world, schools, tmp_path):
+    cred = client.post("/feed/credentials", headers=world.school_user(SCHOOL_A, Access.WRITE)).get_json()
+    events = scenario()
+    record(gateway, events)
+    relay = FeedRelay(gateway)
+    settings = gateway.settings.feed
+    relay.publisher = FeedPublisher("amqp://guest:guest@127.0.0.1:9/", settings.exchange, settings.queue_prefix,
+                                    timeout=2)
+    with pytest.raises(OSError):
+        relay.publish_round()
+    with gateway.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(feed_entries)
+                            .where(feed_entries.c.published_at.is_(None))).scalar_one() == len(events)
+    publish_all(gateway)  # the broker is back
+    code, received, stderr = run_example(amqp_url(gateway, cred["username"], cred["password"]), cred["queue"],
+                                         tmp_path / "a.sqlite", idle=1.0)
+    assert code == 0, stderr
+    assert [m["event_id"] for m in received] == [e.event_id for e in events if e.data["school_code"] == SCHOOL_A]
+
+
+def test_the_examples_import_nothing_of_the_platform():
+    for example in EXAMPLE.parent.glob("school_*.py"):
+        text = example.read_text(encoding="utf-8")
+        assert "import quxiang" not in text and "from quxiang" not in text, example.name
