@@ -2,7 +2,7 @@
 import { logout } from './api.js';
 import { currentUser } from './context.js';
 import { homeOf, visibleMenu } from './menu.js';
-import { h, reportError } from './ui.js';
+import { h, reportError, showPending } from './ui.js';
 import { ROUTES } from './routes.js';
 import { loadCodes } from './codes.js';
 
@@ -56,6 +56,7 @@ async function render() {
     return;
   }
   const view = route.public ? bare() : layout(me, path);
+  showPending();
   const params = path.match(route.pattern).slice(1).map(decodeURIComponent);
   try {
     const screen = await route.load();

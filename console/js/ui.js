@@ -48,6 +48,14 @@ export function flash(kind, message, detail) {
 
 export const success = (message) => flash('success', message);
 
+// A message for the next screen (the layout, and its message area, is rebuilt on navigation).
+let pending = null;
+export function flashNext(kind, message) { pending = [kind, message]; }
+export function showPending() {
+  if (pending) flash(...pending);
+  pending = null;
+}
+
 function flattenErrors(errors, prefix = '') {
   const lines = [];
   for (const [key, value] of Object.entries(errors || {})) {

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from quxiang.common.validators import make_identity_number
+from quxiang.common.validators import make_credit_code, make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -26,6 +26,7 @@ PASSWORD = "Demo2026!"
 HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 EXAM = "2644019900001"
 EXAM_2 = "2644019900002"
+UNIT = "广州浏览器测试科技有限公司"
 
 
 def roster(tmp: Path, name: str, rows: list[str]) -> Path:
@@ -77,6 +78,11 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
                         "档案信息管理", "户口信息管理", "数据统计", "数据同步", "操作指南"]
     assert "功能设置" in b.css(".welcome").text
     shot("02-province-home")
+    # an expired or broken access token: the console refreshes it once and goes on
+    b.driver.execute_script("const s = JSON.parse(sessionStorage.getItem('qx.session'));"
+                            " s.access_token = 'broken'; sessionStorage.setItem('qx.session', JSON.stringify(s));")
+    b.open("#/home")
+    assert "毕业去向登记与网签" in b.css("table.data").text and b.token() != "broken"
 
     # 功能设置: switching 户口信息登记 on asks first, then cannot be undone
     b.open("#/settings")
@@ -154,9 +160,25 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "李同学" in graduates and identity not in graduates and identity[:3] + "*" in graduates
     shot("06-school-roster")
 
-    # --- the employer invites -----------------------------------------------------------------
-    b.login("employer", "demo-employer", PASSWORD)
+    # --- an employer registers and invites -----------------------------------------------------
+    b.logout()
+    b.open("#/login/employer")
+    b.css("#register-link").click()
+    b.ready("#/register")
+    unit = {"name": UNIT, "credit_code": make_credit_code("91440106MA59BRWT1"), "nature": "39", "industry": "34",
+            "region": "440106", "address": "广州市天河区某路 8 号", "contact_name": "赵经理",
+            "contact_phone": "020-87654321", "username": "browser-employer", "password": "Employer-2026-pass"}
+    wrong = unit["credit_code"][:-1] + ("1" if unit["credit_code"][-1] != "1" else "2")  # a wrong check character
+    b.fill("#employer-register", {**unit, "credit_code": wrong})
+    b.css("#employer-register button[type=submit]").click()
+    assert "统一社会信用代码" in b.expect_error()
+    assert b.all("#employer-register .invalid"), "the refused field is marked"
+    b.fill("#employer-register", {"credit_code": unit["credit_code"]})
+    b.css("#employer-register button[type=submit]").click()
+    b.expect_success("注册成功")
+    b.login("employer", "browser-employer", "Employer-2026-pass")
     assert b.menu() == ["单位信息", "发起签约邀请", "签约管理", "操作指南"]
+    assert UNIT in b.css("dl.facts").text
 
     def invited() -> None:
         b.open("#/employer/invite")
@@ -192,6 +214,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
 
     # --- department review --------------------------------------------------------------------
     b.login("staff", "demo-zsu-cs", PASSWORD)
+    menu = b.menu()
+    assert "户口信息管理" in menu and "账号管理" not in menu and "功能设置" not in menu and "数据统计" not in menu
     b.open("#/signing/online?status=department_review")
     b.wait(lambda: "李同学" in b.css("table.records").text, "the department's review queue")
     b.css("table.records a.view-link").click()
@@ -246,7 +270,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     shot("13-school-hukou-review")
 
     # --- the employer downloads and asks for termination --------------------------------------
-    b.login("employer", "demo-employer", PASSWORD)
+    b.login("employer", "browser-employer", "Employer-2026-pass")
     b.open("#/employer/agreements")
     b.css(f"button[data-open='{agreement_id}']").click()
     b.wait(lambda: b.all("#download-pdf"), "the approved agreement's PDF button")
@@ -273,7 +297,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     shot("15-province-stats")
     b.open("#/signing/online")
     listed = b.css("table.records").text
-    assert "李同学" in listed and "签约审核通过" in listed and "广州示例信息科技有限公司" in listed
+    assert "李同学" in listed and "签约审核通过" in listed and UNIT in listed
     assert identity not in listed
     b.css("#export").click()
     assert ".xlsx" in b.expect_success("已下载")

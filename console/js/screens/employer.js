@@ -1,7 +1,7 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
 import { get, post } from '../api.js';
-import { act, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, table, withoutBlanks } from '../ui.js';
+import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, table, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
@@ -30,8 +30,11 @@ export function renderRegister(view) {
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '注册'), h('a', { href: '#/login/employer' }, '返回登录')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button'), () => post('/accounts/employers', formValues(form)),
-      '注册成功，请使用登录用户名登录').then((r) => { if (r) window.location.hash = '#/login/employer'; });
+    act(form.querySelector('button'), () => post('/accounts/employers', formValues(form))).then((r) => {
+      if (!r) return;
+      flashNext('success', `注册成功：${r.employer ? r.employer.name : ''}，请使用登录用户名 ${r.username} 登录`);
+      window.location.hash = '#/login/employer';
+    });
   });
   view.append(h('div', { class: 'card register-card' }, h('h1', {}, '用人单位注册'), form));
 }
