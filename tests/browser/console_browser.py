@@ -88,6 +88,8 @@ class Browser:
             return bool(value) and (want is None or value == want)
 
         self.wait(rendered, f"the screen {route or ''} rendered")
+        text = self.driver.execute_script("return document.getElementById('view').innerText")
+        assert "[object " not in text and "undefined" not in text, f"a rendering slip on {route}: {text[:300]}"
 
     def css(self, selector: str) -> Any:
         from selenium.webdriver.common.by import By

@@ -233,6 +233,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "李同学" in b.css("table.records").text
     b.open(f"#/agreements/{agreement_id}")
     assert "待学校审核" in b.css(".status-line").text
+    assert "岗位与条款" in b.css("#view").text and "软件工程师" in b.css("#view").text
+    assert "[object" not in b.css("#view").text
     assert not b.all("#review-bar") and not b.all("button[data-decision]"), "a read-only account sees no review buttons"
     shot("10-readonly-detail")
     refused = api_status(b.base, "POST", f"/signing/agreements/{agreement_id}/reviews", b.token(),

@@ -49,7 +49,7 @@ export async function renderAgreement(view, { me, params }) {
       reviewBar(me, 'employment', agreement.allowed_actions || [], {
         review: `/signing/agreements/${agreement.id}/reviews`, voidReview: `/signing/agreements/${agreement.id}/void-reviews`,
       }, rerender), pdfButton(agreement)),
-    agreementFacts(agreement), historySection(agreement.history, 'agreement'));
+    ...agreementFacts(agreement), historySection(agreement.history, 'agreement'));
 }
 
 export async function renderTermination(view, { me, params }) {
