@@ -182,9 +182,9 @@ export function input(name, props = {}) {
 
 export function select(name, options, value, { blank } = {}) {
   const choices = blank !== undefined ? [['', blank], ...options] : options;
-  const node = h('select', { name }, choices.map(([code, label]) => h('option', { value: code }, label)));
-  if (value !== undefined && value !== null) node.value = value;
-  return node;
+  // `selected` as an attribute, so that a form's reset() comes back to it
+  return h('select', { name }, choices.map(([code, label]) =>
+    h('option', { value: code, selected: value !== undefined && value !== null && String(code) === String(value) }, label)));
 }
 
 export function formValues(form) {

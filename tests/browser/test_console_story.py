@@ -106,6 +106,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.css("#create-school-account button[type=submit]").click()
     b.expect_success("zsu-viewer")
     b.wait(lambda: b.all("form[data-account='zsu-viewer']"), "the new account listed")
+    assert b.css("form[data-account='zsu-viewer'] select[name='employment']").get_attribute("value") == "read"
+    assert b.css("#create-school-account select[name='hukou']").get_attribute("value") == "none", "back to the defaults"
     shot("04-province-accounts")
 
     # --- the school: settings and roster ------------------------------------------------------
