@@ -318,10 +318,27 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "学校审核不通过" in b.css("table.records").text
     shot("19-province-hukou-list")
 
+    # --- the graduate agrees to the termination, the school approves it in 解约管理 -------------
+    b.login("graduate", EXAM, "Graduate-2026-pass")
+    b.open("#/me/agreements")
+    b.click("同意解约")
+    b.expect_success("已同意解约")
+    b.login("staff", "demo-zsu", PASSWORD)
+    b.open("#/signing/terminations?status=school_review")
+    b.wait(lambda: "李同学" in b.css("table.records").text, "the school's termination queue")
+    b.css("table.records a.view-link").click()
+    b.ready()
+    b.click("审核通过")
+    b.expect_success("审核通过")
+    b.wait(lambda: "解约审核通过" in b.css(".status-line").text, "the termination approved")
+    shot("21-school-termination-approved")
+    b.open(f"#/agreements/{agreement_id}")
+    assert "已解约" in b.css(".status-line").text
+
     # a phone-sized window: the same list as cards
     b.driver.set_window_size(390, 844)
     b.open("#/signing/online")
-    shot("20-phone-signing-list")
+    shot("22-phone-signing-list")
     assert b.console_errors() == []
 
     downloads = sorted(p.name for p in (artifacts / "downloads").glob("*"))

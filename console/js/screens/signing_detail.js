@@ -57,8 +57,11 @@ export async function renderTermination(view, { me, params }) {
   const rerender = () => { view.replaceChildren(); return renderTermination(view, { me, params }); };
   view.append(pageTitle('解约详情', h('a', { href: '#/signing/terminations', class: 'button small' }, '返回列表')),
     section(null, statusLine(item), definitionList([
-      ['解约方式', item.mode_label], ['申请方', item.requested_by_label], ['解约原因', item.reason],
-      ['协议', item.agreement_id ? h('a', { href: `#/agreements/${item.agreement_id}` }, dash(item.number || '查看协议')) : null],
+      ['解约方式', item.mode_label || { online: '线上解约', offline: '线下解约' }[item.mode]], ['申请方', item.requested_by_label],
+      ['解约原因', item.reason], ['协议状态', item.agreement_status_label],
+      ['协议', item.agreement_id ? h('a', { href: `#/agreements/${item.agreement_id}` }, dash(item.agreement_number || '查看协议')) : null],
+      ['解约函', item.letter_attachment_id ? h('button', { type: 'button', class: 'small', onclick: (e) => act(e.currentTarget,
+        () => download(`/signing/terminations/${item.id}/letter`, {}, '解约函'), (f) => `已下载 ${f.name}`) }, '下载解约函') : null],
     ]), reviewBar(me, 'employment', item.allowed_actions || [], { review: `/signing/terminations/${item.id}/reviews` }, rerender)),
     historySection(item.history, 'termination'));
 }
