@@ -25,6 +25,7 @@ from quxiang.sync_gateway.adapters import feed_store
 from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS
 from quxiang.sync_gateway.domain import asyncapi
 from quxiang.sync_gateway.entrypoints.context import gateway
+from quxiang.sync_gateway.entrypoints.openapi import json_answer
 from quxiang.sync_gateway.service import feed
 
 blueprint = Blueprint("feed", __name__, description="学校数据订阅 The school feed")
@@ -56,12 +57,14 @@ def _school(args: dict[str, Any]) -> str:
 
 
 @blueprint.route("/feed/asyncapi.json")
+@json_answer(blueprint)
 @public
 def asyncapi_document() -> dict[str, Any]:
     return asyncapi.document()
 
 
 @blueprint.route("/feed/events")
+@json_answer(blueprint)
 @blueprint.arguments(PullArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def pull_events(args: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +73,7 @@ def pull_events(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/credentials")
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def show_credential(args: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +81,7 @@ def show_credential(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/credentials", methods=["POST"])
+@json_answer(blueprint, 201, "Created")
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def create_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -85,6 +90,7 @@ def create_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
 
 
 @blueprint.route("/feed/credentials/rotate", methods=["POST"])
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def rotate_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -93,6 +99,7 @@ def rotate_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
 
 
 @blueprint.route("/feed/credentials", methods=["DELETE"])
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def revoke_credential(args: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +107,7 @@ def revoke_credential(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/webhooks")
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def list_webhooks(args: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +115,7 @@ def list_webhooks(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/webhooks", methods=["POST"])
+@json_answer(blueprint, 201, "Created")
 @blueprint.arguments(SchoolArgs, location="query")
 @blueprint.arguments(WebhookIn)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
@@ -116,6 +125,7 @@ def create_webhook(args: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str
 
 
 @blueprint.route("/feed/webhooks/<int:webhook_id>", methods=["DELETE"])
+@json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def delete_webhook(webhook_id: int) -> dict[str, Any]:
     feed.webhook_in_scope(gateway(), current_principal(), webhook_id)
@@ -123,6 +133,7 @@ def delete_webhook(webhook_id: int) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/webhooks/<int:webhook_id>/deliveries")
+@json_answer(blueprint)
 @blueprint.arguments(DeliveryArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def list_deliveries(args: dict[str, Any], webhook_id: int) -> dict[str, Any]:
@@ -135,12 +146,14 @@ def list_deliveries(args: dict[str, Any], webhook_id: int) -> dict[str, Any]:
 
 
 @blueprint.route("/feed/deliveries/<int:delivery_id>")
+@json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def show_delivery(delivery_id: int) -> dict[str, Any]:
     return feed.delivery_in_scope(gateway(), current_principal(), delivery_id)
 
 
 @blueprint.route("/feed/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def redeliver(delivery_id: int) -> dict[str, Any]:
     return feed.redeliver(gateway(), current_principal(), delivery_id)

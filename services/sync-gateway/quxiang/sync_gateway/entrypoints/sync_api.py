@@ -19,6 +19,7 @@ from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.sync_gateway.entrypoints.context import gateway
+from quxiang.sync_gateway.entrypoints.openapi import json_answer
 from quxiang.sync_gateway.service import status
 
 blueprint = Blueprint("sync", __name__, description="数据同步 Mirroring into the employment management system")
@@ -35,6 +36,7 @@ class FailedArgs(PageArgs, SchoolArgs):
 
 
 @blueprint.route("/sync/status")
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
 def sync_status(args: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +44,7 @@ def sync_status(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/sync/failed")
+@json_answer(blueprint)
 @blueprint.arguments(FailedArgs, location="query")
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
 def sync_failed(args: dict[str, Any]) -> dict[str, Any]:
@@ -50,12 +53,14 @@ def sync_failed(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/sync/failed/<int:record_id>/retry", methods=["POST"])
+@json_answer(blueprint)
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def retry_failed(record_id: int) -> dict[str, Any]:
     return status.retry_one(gateway(), current_principal(), record_id)
 
 
 @blueprint.route("/sync/failed/retry-all", methods=["POST"])
+@json_answer(blueprint)
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def retry_all_failed(args: dict[str, Any]) -> dict[str, Any]:
