@@ -15,6 +15,14 @@ APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninterac
 # Each capability that needs more than the Python packages (Debian packages, a stack of processes)
 # keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
 TEST_PREREQS :=
+# $(call apt_install,PACKAGES,WHY): the one way a target installs Debian packages, used only when
+# what they provide is missing. Refreshes the package lists first if they do not know the packages
+# yet; without apt-get, says what to install and stops.
+apt_install = command -v apt-get >/dev/null 2>&1 || { echo "$(2): install the Debian package(s) $(1)" >&2; exit 1; }; \
+	echo "Installing $(1) ($(2))"; \
+	$(APT_GET) install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 || \
+	  { $(APT_GET) update -qq >/dev/null && $(APT_GET) install -y -qq --no-install-recommends $(1) >/dev/null; } || \
+	  { echo "Could not install the Debian package(s) $(1) ($(2))" >&2; exit 1; }
 .DEFAULT_GOAL := install
 -include $(sort $(wildcard mk/*.mk))
 
@@ -25,14 +33,8 @@ $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 		$(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
-# Only when the font file is missing: apt-get install, refreshing the package lists first if they
-# do not know the package yet. Without apt-get, say what to install and stop.
 $(PDF_FONT):
-	@command -v apt-get >/dev/null 2>&1 || { echo "Agreement PDFs need a CJK font: install the Debian package $(PDF_FONT_PACKAGE) (or set QX_PDF_FONT to a TTF/TTC/OTF font with Chinese glyphs)" >&2; exit 1; }
-	@echo "Installing $(PDF_FONT_PACKAGE) (the CJK font agreement PDFs embed)"
-	@$(APT_GET) install -y -qq --no-install-recommends $(PDF_FONT_PACKAGE) >/dev/null 2>&1 || \
-	  { $(APT_GET) update -qq >/dev/null && $(APT_GET) install -y -qq --no-install-recommends $(PDF_FONT_PACKAGE) >/dev/null; } || \
-	  { echo "Could not install the Debian package $(PDF_FONT_PACKAGE) (the CJK font agreement PDFs need)" >&2; exit 1; }
+	@$(call apt_install,$(PDF_FONT_PACKAGE),the CJK font agreement PDFs embed)
 	@test -f $@ || { echo "$(PDF_FONT_PACKAGE) is installed but $@ is missing; set QX_PDF_FONT to the font file" >&2; exit 1; }
 
 install: $(STAMP) $(if $(QX_PDF_FONT),,$(PDF_FONT))

@@ -11,11 +11,7 @@ NGINX := /usr/sbin/nginx
 # Debian's package would start its default site; the stack never uses it, and in containers
 # policy-rc.d keeps it from starting at all.
 $(NGINX):
-	@command -v apt-get >/dev/null 2>&1 || { echo "The gateway needs nginx: install the Debian package $(NGINX_PACKAGE)" >&2; exit 1; }
-	@echo "Installing $(NGINX_PACKAGE) (the stack's gateway)"
-	@$(APT_GET) install -y -qq --no-install-recommends $(NGINX_PACKAGE) >/dev/null 2>&1 || \
-	  { $(APT_GET) update -qq >/dev/null && $(APT_GET) install -y -qq --no-install-recommends $(NGINX_PACKAGE) >/dev/null; } || \
-	  { echo "Could not install the Debian package $(NGINX_PACKAGE) (the stack's gateway)" >&2; exit 1; }
+	@$(call apt_install,$(NGINX_PACKAGE),the stack's gateway)
 
 stack: install $(NGINX)
 	$(BIN)/python -m quxiang.common.stack up
