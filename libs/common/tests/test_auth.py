@@ -7,6 +7,7 @@ import json
 import time
 
 import jwt
+import marshmallow
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.views import MethodView
@@ -144,6 +145,10 @@ def test_unknown_kids_cannot_hammer_the_jwks(keys):
 SCHOOLS = {"10558": Scope(province="44", school="10558"), "10001": Scope(province="11", school="10001")}
 
 
+class NoteIn(marshmallow.Schema):
+    text = marshmallow.fields.String(required=True)
+
+
 def make_blueprint():
     blp = Blueprint("things", __name__, url_prefix="/things")
 
@@ -161,6 +166,12 @@ def make_blueprint():
     @requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.READ)
     def read_employment():
         return {"user": current_principal().user_id}
+
+    @blp.route("/notes", methods=["POST"])
+    @blp.arguments(NoteIn)
+    @requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
+    def post_note(body):
+        return {"text": body["text"]}
 
     @blp.route("/schools/<school>")
     class SchoolView(MethodView):
@@ -214,6 +225,19 @@ def test_roles_and_module_permissions(service, keys):
     assert read_only.json["module"] == "archive" and read_only.json["needed"] == "write"
     writer = Principal("u-w", Role.SCHOOL, SCHOOL_USER.scope, {Module.ARCHIVE: Access.WRITE})
     assert call(client, "POST", "/things/archive", keys.token(writer)).status_code == 200
+
+
+def test_who_may_call_is_decided_before_the_body_is_parsed(service, keys):
+    client, _ = service
+    for body in ({}, {"text": 1}, {"text": "ok", "status": "approved"}):
+        anonymous = client.post("/things/notes", json=body)
+        assert anonymous.status_code == 401, "an anonymous caller learns nothing about the body"
+        province = {"Authorization": f"Bearer {keys.token(PROVINCE_USER)}"}
+        denied = client.post("/things/notes", json=body, headers=province)
+        assert denied.status_code == 403 and denied.json["code"] == "role_forbidden"
+    school = {"Authorization": f"Bearer {keys.token(SCHOOL_USER)}"}
+    assert client.post("/things/notes", json={}, headers=school).status_code == 422
+    assert client.post("/things/notes", json={"text": "ok"}, headers=school).json == {"text": "ok"}
 
 
 def test_other_scopes_are_404_for_objects_and_403_for_actions(service, keys):
@@ -282,3 +306,12 @@ def test_every_service_says_who_the_caller_is(service, keys):
     assert me == {"user_id": "u-school", "role": "school", "role_label": "学校用户",
                   "scope": {"province": "44", "school": "10558"},
                   "permissions": {"employment": "write", "archive": "read", "hukou": "none"}}
+
+
+def test_whoami_is_documented_with_what_it_answers(service):
+    client, _ = service
+    spec = client.get("/openapi.json").json
+    ok = spec["paths"]["/whoami"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = ok["$ref"].split("/")[-1]
+    assert set(spec["components"]["schemas"][name]["properties"]) == {"user_id", "role", "role_label", "scope",
+                                                                      "permissions"}

@@ -187,6 +187,7 @@ def test_import_needs_write_access_and_its_own_school(client, world, school):
 def test_the_template_has_the_header_row(client):
     csv_body = client.get("/roster/template.csv")
     assert csv_body.status_code == 200
+    assert csv_body.headers["Content-Type"] == "text/csv; charset=utf-8", "the charset once"
     assert csv_body.get_data().decode("utf-8-sig").strip().split(",") == list(HEADERS)
     assert client.get("/roster/template.xlsx").status_code == 200
 

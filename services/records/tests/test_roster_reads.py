@@ -50,6 +50,9 @@ def test_lists_filter_and_paginate(client, world, roster):
     assert (len(page["items"]), page["pages"]) == (1, 2)
     capped = client.get("/schools/10558/graduates?page_size=1000", headers=headers).get_json()
     assert capped["page_size"] == 100
+    for bad in ("page_size=0", "page_size=-1", "page=0"):  # refused as on every other list, not clamped
+        refused = client.get(f"/schools/10558/graduates?{bad}", headers=headers)
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {bad.split("=")[0]}
 
 
 def test_another_school_sees_nothing(client, world, roster):

@@ -173,3 +173,13 @@ def test_not_modified_has_no_problem_body(client: FlaskClient) -> None:
 )
 def test_flatten_messages(messages: Any, expected: dict[str, list[str]]) -> None:
     assert flatten_messages(messages) == expected
+
+
+def test_error_responses_are_documented_as_problem_json_with_extension_members(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    responses = spec["components"]["responses"]
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        content = responses[name]["content"]
+        assert list(content) == [PROBLEM_CONTENT_TYPE], name
+        schema = spec["components"]["schemas"][content[PROBLEM_CONTENT_TYPE]["schema"]["$ref"].split("/")[-1]]
+        assert schema.get("additionalProperties") is not False, "problems carry members beyond the standard ones"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from quxiang.common.auth import KeySet
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.service import ServiceDefinition, build_app
@@ -23,9 +24,9 @@ def build_ems_sim(config: Config) -> EmsSim:
     return EmsSim(config=config, engine=engine, faults=FaultSwitch(faults_from_environment()))
 
 
-def create_app(config: Config) -> Flask:
+def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     service = build_ems_sim(config)
-    app = build_app(NAME, config, engine=service.engine,
+    app = build_app(NAME, config, engine=service.engine, keys=keys,
                     blueprints=[graduates_api.blueprint, admin_api.blueprint],
                     api_title="就业管理系统模拟 ems-sim")
     app.extensions[EXTENSION_KEY] = service

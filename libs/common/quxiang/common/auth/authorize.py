@@ -68,6 +68,34 @@ def _unauthorized(code: str, detail: str) -> ProblemError:
 
 def install_auth(app: flask.Flask, authenticator: Authenticator) -> None:
     app.extensions[EXTENSION_KEY] = authenticator
+    app.before_request(_authorize_before_parsing)
+
+
+def _authorize_before_parsing() -> None:
+    """Authentication and the role and module checks run before the request's body and query are
+    parsed: a caller without the right gets 401 or 403 whatever it sent, never a 422 that tells
+    it about the endpoint (the body's validation runs in the view's outer decorators)."""
+    endpoint = flask.request.endpoint
+    if endpoint is None:
+        return
+    method = "GET" if flask.request.method == "HEAD" else flask.request.method
+    rules = dict(rule_of(flask.current_app.view_functions[endpoint]))
+    rule = rules.get(method, rules.get("*"))
+    if rule is not None and not rule.public:
+        flask.g.qx_principal = _authorize(rule)
+
+
+def _authorize(rule: AccessRule) -> Principal:
+    principal = _authenticator().authenticate(flask.request.headers.get("Authorization"))
+    if principal.role not in rule.roles:
+        allowed = "、".join(ROLE_LABELS[r] for r in sorted(rule.roles))
+        raise ProblemError(403, "role_forbidden", title="Forbidden", detail=f"此操作仅限：{allowed}")
+    if rule.module is not None and not principal.access_to(rule.module).allows(rule.access):
+        needed = "读写" if rule.access is Access.WRITE else "只读"
+        raise ProblemError(403, "module_forbidden", title="Forbidden",
+                           detail=f"账号对模块 {rule.module.value} 没有{needed}权限",
+                           module=rule.module.value, needed=rule.access.value)
+    return principal
 
 
 def public(view: F) -> F:
@@ -85,17 +113,10 @@ def requires(*roles: Role, module: Module | None = None, access: Access = Access
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            principal = _authenticator().authenticate(flask.request.headers.get("Authorization"))
-            if principal.role not in rule.roles:
-                allowed = "、".join(ROLE_LABELS[r] for r in sorted(rule.roles))
-                raise ProblemError(403, "role_forbidden", title="Forbidden",
-                                   detail=f"此操作仅限：{allowed}")
-            if rule.module is not None and not principal.access_to(rule.module).allows(rule.access):
-                needed = "读写" if rule.access is Access.WRITE else "只读"
-                raise ProblemError(403, "module_forbidden", title="Forbidden",
-                                   detail=f"账号对模块 {rule.module.value} 没有{needed}权限",
-                                   module=rule.module.value, needed=rule.access.value)
-            flask.g.qx_principal = principal
+            # Normally already checked before parsing (install_auth); checked here too for views
+            # called without that hook.
+            if flask.g.get("qx_principal") is None:
+                flask.g.qx_principal = _authorize(rule)
             return view(*args, **kwargs)
 
         setattr(guarded, RULE_ATTR, rule)

@@ -6,15 +6,27 @@ The console uses it to draw its menu; operators use it to check that a service a
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from quxiang.common.auth.authorize import current_principal, requires
 from quxiang.common.auth.principal import ROLE_LABELS, Role
+
+
+class WhoAmIOut(Schema):
+    user_id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": [r.value for r in Role]})
+    role_label = fields.String(required=True)
+    scope = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                        metadata={"description": "province, school, department, graduate, employer (those set)"})
+    permissions = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                              metadata={"description": "module -> none/read/write (school and department users)"})
 
 
 def whoami_blueprint() -> Blueprint:
     blueprint = Blueprint("whoami", __name__, description="当前用户 The caller")
 
     @blueprint.route("/whoami")
+    @blueprint.response(200, WhoAmIOut)
     @requires(*Role)
     def whoami() -> dict:
         principal = current_principal()

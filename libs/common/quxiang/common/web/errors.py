@@ -17,6 +17,7 @@ import flask
 import marshmallow as ma
 import werkzeug.exceptions as wexc
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from quxiang.common.context import current_correlation_id
 
@@ -260,6 +261,9 @@ def _handle_unexpected(error: Exception) -> flask.Response | wexc.HTTPException:
 class ProblemSchema(ma.Schema):
     """The problem+json body; used by flask-smorest to document error responses."""
 
+    class Meta:
+        unknown = ma.INCLUDE  # RFC 9457 extension members (row_errors, module, needed, job_id...)
+
     type = ma.fields.String(metadata={"description": "'about:blank' or a URN naming the problem"})
     title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
     status = ma.fields.Integer(metadata={"description": "HTTP status code"})
@@ -277,6 +281,22 @@ class ProblemApi(Api):
     """flask-smorest's Api with problem+json errors (its own handler is registered by ``init_app``)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The error responses documented as what they are: problem+json (flask-smorest would say
+        application/json, so a client or schemathesis holding us to the spec sees an undocumented
+        content type on every error)."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_CONTENT_TYPE
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: wexc.HTTPException) -> Any:  # type: ignore[override]
         return http_exception_response(error)

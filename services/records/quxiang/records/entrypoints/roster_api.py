@@ -37,9 +37,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
 
 
-class ListArgs(Schema):
-    page = fields.Integer(load_default=1)
-    page_size = fields.Integer(load_default=20)
+class ListArgs(PageArgs):
     department = fields.String(load_default=None)
     education_level = fields.String(load_default=None)
     q = fields.String(load_default=None)
@@ -58,8 +56,9 @@ def template_as_xlsx() -> flask.Response:
                      "roster-template.xlsx")
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> flask.Response:
-    response = flask.Response(body, mimetype=mimetype)
+def _download(body: bytes, content_type: str, filename: str) -> flask.Response:
+    # content_type, not mimetype: werkzeug adds "; charset=utf-8" to a text mimetype that already has one
+    response = flask.Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
 
