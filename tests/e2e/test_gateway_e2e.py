@@ -12,26 +12,22 @@ be made, its own exchange and queue names), free ports; stopped and dropped at t
 from __future__ import annotations
 
 import io
-import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-import requests
 
-from quxiang.common.stack import Stack, StackError, StackSettings, nginx_binary
+from quxiang.common.stack import Stack, StackError, nginx_binary
 from quxiang.common.testing.infra import Postgres, RabbitMQ, require_infra
+from quxiang.common.testing.stack_run import SERVICES, Gateway, eventually, isolated_settings
 from quxiang.common.validators import make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
 
-SERVICES = ("accounts", "records", "signing", "stats", "sync-gateway", "ems-sim")
-PASSWORD = "Demo2026!"
 SCHOOL = "10558"  # 中山大学; its 计算机学院 is CS in the roster and demo-zsu-cs at accounts
 EXAM = "2644019900001"
 NAME = "李同学"
@@ -44,38 +40,6 @@ TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region
          "remarks": "五险一金"}
 
 
-def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it answers something truthy; the last answer is in the failure."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = check()
-        except AssertionError as exc:  # a check may assert on a response to explain itself
-            last = exc
-        else:
-            if last:
-                return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f}s: {what}; last: {last!r}"[:2000])
-        time.sleep(0.25)
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
-
-
-def with_vhost(base_url: str, vhost: str) -> str:
-    return urlunsplit(urlsplit(base_url)._replace(path="/" + quote(vhost, safe="")))
-
-
 @pytest.fixture(scope="module")
 def gateway(postgres: Postgres, rabbitmq: RabbitMQ, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if nginx_binary() is None:
@@ -84,19 +48,10 @@ def gateway(postgres: Postgres, rabbitmq: RabbitMQ, tmp_path_factory: pytest.Tem
             pytest.fail(f"REQUIRE_INFRA=1 and {message}", pytrace=False)
         pytest.skip(f"INFRA MISSING: {message}")
     run = uuid.uuid4().hex[:8]
-    own_vhost = rabbitmq.can_admin
-    ports = free_ports(len(SERVICES) + 1)
-    settings = StackSettings(
-        directory=Path(tmp_path_factory.mktemp("stack")),
-        gateway_port=ports[0],
-        service_ports=dict(zip(SERVICES, ports[1:], strict=True)),
-        database_url_template=postgres.url_for(f"qx_e2e_{run}_{{service}}"),
-        # Its own vhost, created by the stack and deleted by purge; else the run's, with own names.
-        broker_url=with_vhost(rabbitmq.base_url, f"qx-e2e-{run}") if own_vhost else rabbitmq.url,
-        web_workers=1,  # 6 APIs, 6 consumers, 5 relays, 2 job runners and nginx on 2 cores
-        env={"QX_EXCHANGE": f"qx_e2e_{run}.events", "QX_QUEUE_PREFIX": f"qx_e2e_{run}",
-             "QX_LOG_LEVEL": "INFO", "QX_RELAY_IDLE_WAIT": "0.2"},
-    )
+    settings = isolated_settings(
+        Path(tmp_path_factory.mktemp("stack")), run, "e2e", postgres.url_for, rabbitmq.base_url,
+        own_vhost=rabbitmq.can_admin, broker_url=rabbitmq.url,
+        web_workers=1)  # 6 APIs, 6 consumers, 5 relays, 2 job runners and nginx on 2 cores
     stack = Stack(settings)
     started = time.monotonic()
     try:
@@ -113,29 +68,6 @@ def gateway(postgres: Postgres, rabbitmq: RabbitMQ, tmp_path_factory: pytest.Tem
                               capture_output=True, text=True, check=False).stdout.strip() if groups else ""
         assert not left, f"stack processes outlived stack-down:\n{left}"
         assert not killed, f"needed SIGKILL: {killed}"
-
-
-class Gateway:
-    """HTTP through nginx only."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-
-    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
-
-    def ok(self, method: str, path: str, token: str | None = None, status: int = 200, **kwargs: Any) -> Any:
-        response = self.call(method, path, token, **kwargs)
-        assert response.status_code == status, (method, path, response.status_code, response.text[:1000])
-        return response.json() if response.content else None
-
-    def login(self, username: str, password: str = PASSWORD) -> str:
-        return self.ok("POST", "/api/accounts/auth/login", json={"username": username, "password": password})[
-            "access_token"]
 
 
 def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
