@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scenario import populate
+from security_scenario import populate
 from security_world import CapturingHandler, World, build_world, drop_world, principals
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def log_capture() -> CapturingHandler:
     handler = CapturingHandler()
     root = logging.getLogger()
@@ -24,7 +24,7 @@ def log_capture() -> CapturingHandler:
     root.removeHandler(handler)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(postgres, tmp_path_factory, log_capture) -> World:
     root = logging.getLogger()
     world = build_world(postgres, tmp_path_factory.mktemp("security"))
@@ -39,7 +39,7 @@ def world(postgres, tmp_path_factory, log_capture) -> World:
         drop_world(world, postgres)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def callers(world):
     return principals(world.ids)
 

@@ -5,7 +5,7 @@ fails the coverage check, so a new endpoint cannot ship without deciding who may
 A caller in ``allow`` passes authorization: any answer but 401, 403, 404 or a 5xx (a 409 or a 422
 about the state or the body is the service doing its job after letting the caller in). A caller in
 ``hidden`` gets 404: the object is outside its scope and its existence is not leaked. Every other
-caller gets 403. The objects named in the paths are the scripted run's (scenario.py): the
+caller gets 403. The objects named in the paths are the scripted run's (security_scenario.py): the
 agreement, termination and hukou/archive registrations of ``graduate`` (CS department of 10558,
 with ``employer``), the destination registration of ``other_graduate`` (also CS), school 10558,
 province 44."""
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenario import TERMS, UNIT
+from security_scenario import TERMS, UNIT
 
 from quxiang.common.validators import make_credit_code
 

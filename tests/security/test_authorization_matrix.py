@@ -1,10 +1,10 @@
 """Object- and function-level authorization: every endpoint of every service, called by every
-caller (every role, in and out of the world's scopes), answers as the table says (endpoints.py)."""
+caller (every role, in and out of the world's scopes), answers as the table says (security_endpoints.py)."""
 
 from __future__ import annotations
 
 import pytest
-from endpoints import BUILTIN, TABLE, body_of, concrete_path
+from security_endpoints import BUILTIN, TABLE, body_of, concrete_path
 from security_world import iter_rules
 
 CASES = [(service, method, rule) for service, rows in TABLE.items() for method, rule in rows]
@@ -21,7 +21,7 @@ def test_every_endpoint_of_every_service_has_a_row(world):
         rows = set(TABLE.get(name, {}))
         missing += [f"{name} {m} {r}" for m, r in sorted(served - rows)]
         stale += [f"{name} {m} {r}" for m, r in sorted(rows - served)]
-    assert not missing, "endpoints without a row in tests/security/endpoints.py: " + "; ".join(missing)
+    assert not missing, "endpoints without a row in tests/security/security_endpoints.py: " + "; ".join(missing)
     assert not stale, "rows for endpoints no service serves: " + "; ".join(stale)
     assert set(TABLE) == set(world.services)
 

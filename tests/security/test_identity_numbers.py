@@ -9,8 +9,8 @@ import io
 import json
 
 import openpyxl
-from endpoints import TABLE, concrete_path
-from scenario import IDENTITY_NUMBERS
+from security_endpoints import TABLE, concrete_path
+from security_scenario import IDENTITY_NUMBERS
 from sqlalchemy import select
 
 from quxiang.common.bus.tables import outbox

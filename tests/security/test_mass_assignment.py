@@ -5,7 +5,7 @@ naming it, even beside an otherwise valid body, and even from a caller who may c
 
 from __future__ import annotations
 
-from endpoints import TABLE, concrete_path
+from security_endpoints import TABLE, concrete_path
 
 # What a caller must never set: the object's state, who it is and whom it belongs to.
 PRIVILEGED = {
@@ -61,7 +61,7 @@ def _table_rule(service: str, method: str, path: str) -> str:
     for table_method, rule in TABLE[service]:
         if table_method == method and rule.replace("int:", "") == simple:
             return rule
-    raise AssertionError(f"{service} {method} {path}: no row in endpoints.py")
+    raise AssertionError(f"{service} {method} {path}: no row in security_endpoints.py")
 
 
 def refusal_names(response, field: str) -> bool:

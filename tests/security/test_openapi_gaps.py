@@ -1,10 +1,10 @@
-"""The list of operations that do not document their success answer (openapi_gaps.py) is exact:
+"""The list of operations that do not document their success answer (security_openapi_gaps.py) is exact:
 a new endpoint without ``@blueprint.response`` fails here, and so does a listed one that got
 documented (remove it from the list: it is held to its document by schemathesis from then on)."""
 
 from __future__ import annotations
 
-from openapi_gaps import MISMATCHES, UNDOCUMENTED_SUCCESS
+from security_openapi_gaps import MISMATCHES, UNDOCUMENTED_SUCCESS
 
 
 def test_the_operations_without_a_documented_success_are_exactly_the_listed_ones(world):

@@ -14,14 +14,14 @@ import re
 import hypothesis
 import pytest
 import schemathesis
-from endpoints import TABLE, concrete_path
 from hypothesis import HealthCheck, Phase, given, settings
-from openapi_gaps import tolerated
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+from security_endpoints import TABLE, concrete_path
+from security_openapi_gaps import tolerated
 
 EXAMPLES = int(os.environ.get("QX_SCHEMATHESIS_EXAMPLES", "4"))
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -38,7 +38,7 @@ def _rule(service: str, method: str, path: str) -> str:
         plain = rule.replace("int:", "").replace("<any(destination, archive, hukou):kind>", "<kind>")
         if table_method == method and plain == simple:
             return rule
-    raise AssertionError(f"{service} {method} {path}: no row in endpoints.py")
+    raise AssertionError(f"{service} {method} {path}: no row in security_endpoints.py")
 
 
 def _path_parameters(service: str, method: str, path: str, ids: dict[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ import time
 
 import jwt
 import pytest
-from endpoints import concrete_path
+from security_endpoints import concrete_path
 from security_world import iter_rules
 
 from quxiang.common.auth.authorize import rule_of
