@@ -1,0 +1,186 @@
+"""The pieces of ``make bench-api`` at a tiny size: the step search and the report, the hello app,
+one real locust step against a local hello server, and every request the workload builds reaching a
+real route of the one-process suite with the method it uses. The full run (a stack, seeding, minutes
+of load) is ``make bench-api`` itself."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+bench_api = importlib.import_module("bench_api")
+api_workload = importlib.import_module("api_workload")
+api_seed = importlib.import_module("api_seed")
+hello_app = importlib.import_module("hello_app")
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def step(target: float, rps: float, p99: float, failures: int = 0, seconds: float = 10.0) -> object:
+    requests = round(rps * seconds)
+    histogram = {10.0: requests - requests // 50, p99: requests // 50} if requests else {}  # 2% slow
+    endpoint = bench_api.Endpoint("x", requests, failures, histogram)
+    return bench_api.Step(target=target, seconds=seconds, endpoints=[endpoint], generator_cpu_s=1.0,
+                          machine_busy_s=10.0, cores=2)
+
+
+def test_percentiles_of_merged_histograms() -> None:
+    merged = bench_api.merge([{"10": 98, "20": 1}, {20.0: 0, "300": 1}])
+    assert merged == {10.0: 98, 20.0: 1, 300.0: 1}
+    assert bench_api.percentile(merged, 0.5) == 10.0
+    assert bench_api.percentile(merged, 0.99) == 20.0
+    assert bench_api.percentile(merged, 1.0) == 300.0
+    assert bench_api.percentile({}, 0.99) == 0.0
+
+
+def test_a_step_is_good_only_within_latency_errors_and_rate() -> None:
+    assert step(100, 99, 80).good(100, 0.001)
+    assert step(100, 99, 120).verdict(100, 0.001) == "miss: p99"
+    assert step(100, 99, 80, failures=5).verdict(100, 0.001) == "miss: errors"
+    assert step(100, 80, 80).verdict(100, 0.001) == "miss: short of the rate"
+    assert not bench_api.Step(target=10, seconds=10, endpoints=[]).good(100, 0.001)
+
+
+def capacity_model(capacity: float, calls: list[float]):
+    def measure(rate: float) -> object:
+        calls.append(rate)
+        achieved = min(rate, capacity)
+        return step(rate, achieved, 50 if rate <= capacity else 400)
+    return measure
+
+
+def test_the_search_climbs_then_bisects_to_the_capacity() -> None:
+    calls: list[float] = []
+    best, steps = bench_api.search(capacity_model(500, calls), start=100, factor=2, refine=3, max_steps=10,
+                                   p99_ms=100, max_errors=0.001)
+    assert calls[:4] == [100, 200, 400, 800]  # up until the first miss
+    assert calls[4:] == [600, 500, 550]  # then halfway between the best good and the lowest bad
+    assert best is not None and best.target == 500 and len(steps) == 7
+
+
+def test_the_search_goes_down_when_the_first_step_misses_and_stops_at_max_steps() -> None:
+    calls: list[float] = []
+    best, _ = bench_api.search(capacity_model(30, calls), start=100, factor=2, refine=0, max_steps=10,
+                               p99_ms=100, max_errors=0.001)
+    assert calls == [100, 50, 25] and best is not None and best.target == 25
+    calls.clear()
+    best, steps = bench_api.search(capacity_model(0, calls), start=100, factor=2, refine=2, max_steps=3,
+                                   p99_ms=100, max_errors=0.001)
+    assert best is None and len(steps) == 3
+
+
+def test_the_report_and_the_final_line() -> None:
+    platform, hello = step(200, 200, 80), step(1000, 800, 30)
+    line = bench_api.final_line(platform, hello)
+    assert line == "rps=200 p99_ms=80 hello_rps=800 ratio=0.25"
+    assert re.fullmatch(r"rps=\d+ p99_ms=\d+ hello_rps=\d+ ratio=\d+\.\d\d", line)
+    assert bench_api.final_line(None, hello) == "rps=0 p99_ms=0 hello_rps=800 ratio=0.00"
+    table = bench_api.endpoint_table(platform)
+    assert "total" in table and " 200.0 " in table
+    assert bench_api.step_line("hello", hello, 100, 0.001).rstrip().endswith("miss: short of the rate")
+
+
+def test_combine_adds_generators_up() -> None:
+    result = {"seconds": 10.0, "generator_cpu_s": 1.0, "machine_busy_s": 12.0, "cores": 2,
+              "endpoints": {"a": {"requests": 100, "failures": 1, "histogram": {"10": 100}}},
+              "errors": [["a: 500", 1]]}
+    combined = bench_api.combine(200, [result, result])
+    assert combined.requests == 200 and combined.failures == 2 and combined.rps == 20.0
+    assert combined.generator_cpu_s == 2.0 and combined.errors == [("a: 500", 2)]
+
+
+def test_the_hello_app_answers_any_path() -> None:
+    client = hello_app.app.test_client()
+    assert client.get("/").text == "hello"
+    assert client.get("/api/stats/hello").text == "hello"
+
+
+@pytest.fixture
+def hello_server() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, hello_app.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def test_one_locust_step_against_a_local_hello(hello_server: str, tmp_path: Path) -> None:
+    config = {"host": hello_server, "rate": 40, "warmup": 0.5, "duration": 2.0, "mode": "hello"}
+    measured = bench_api.run_generators(tmp_path, config, 1, None)
+    assert measured.failures == 0
+    assert 40 <= measured.requests <= 120, measured.requests  # 40/s for 2 s
+    assert [e.name for e in measured.endpoints] == ["hello"] and 0 < measured.p(0.99) < 1000
+    assert measured.generator_cpu_s > 0
+
+
+def dataset() -> object:
+    return api_workload.Dataset(
+        school="10558", province_login="demo-gd", school_login="demo-zsu", department_login="demo-zsu-cs",
+        employer_login="demo-employer", graduates=[("g-1", "2644010000001")], agreements=["a-1"],
+        uninvited=[("2644010000002", "学生2"), ("2644010000003", "学生3")], awaiting_department=["a-2"],
+        drafting=[("g-1", "2644010000001")])
+
+
+def test_write_pools_give_each_value_once_then_fall_back_to_a_read() -> None:
+    data, rng = dataset(), random.Random(1)
+    first, second = api_workload.invitation(data, rng), api_workload.invitation(data, rng)
+    assert {first.json["exam_number"], second.json["exam_number"]} == {"2644010000002", "2644010000003"}
+    assert api_workload.invitation(data, rng) is None
+    assert api_workload.department_review(data, rng).path == "/api/signing/agreements/a-2/reviews"
+    assert api_workload.department_review(data, rng) is None
+    names = {api_workload.next_call(data, rng).name for _ in range(300)}
+    assert not {"invitation (write)", "department review (write)"} & names
+    assert "stats school" in names
+
+
+def test_the_dataset_survives_json_and_the_pools_are_dealt_out() -> None:
+    data = dataset()
+    again = api_workload.dataset_from_json(api_workload.dataset_to_json(data))
+    assert again == data
+    parts = bench_api.split_pools(data, 2)
+    assert [p.uninvited for p in parts] == [[("2644010000002", "学生2")], [("2644010000003", "学生3")]]
+    assert parts[0].graduates == parts[1].graduates == data.graduates
+
+
+def test_the_seed_roster_is_valid() -> None:
+    from quxiang.common.validators import check_identity_matches_gender, validate_identity_number
+
+    lines = api_seed.roster_csv(30).splitlines()
+    assert lines[0] == api_seed.HEADER.strip() and len(lines) == 31
+    rows = [line.split(",") for line in lines[1:]]
+    assert len({r[0] for r in rows}) == 30 and len({r[4] for r in rows}) == 30
+    for row in rows:
+        validate_identity_number(row[4])
+        check_identity_matches_gender(row[4], row[3])
+    assert sum(r[5] == "CS" for r in rows) == 20
+
+
+def test_every_workload_request_reaches_a_real_route(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Against the one-process suite: without a token each request must be refused as unauthenticated,
+    so its path exists and takes its method (a 404 or 405 would mean the workload calls nothing)."""
+    from quxiang.common.config import load_config
+    from quxiang.common.suite import build_suite
+
+    monkeypatch.setenv("QX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QX_BROKER_URL", "embedded")
+    monkeypatch.setenv("QX_DEMO_DATA", "false")
+    client = Client(build_suite(load_config("quxiang")).app)
+    data, rng = dataset(), random.Random(2)
+    for builder, _ in api_workload.MIX:
+        call = builder(data, rng)
+        assert call is not None and call.login, builder.__name__
+        answer = client.open(call.path, method=call.method, json=call.json)
+        assert answer.status_code == 401, (builder.__name__, call.path, answer.status_code, answer.text[:300])
