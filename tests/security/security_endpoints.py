@@ -269,8 +269,11 @@ SYNC_GATEWAY = {
     ("GET", "/feed/events"): row(FEED_READERS),
     ("GET", "/feed/webhooks"): row(FEED_READERS),
     ("POST", "/feed/webhooks"): row(FEED_WRITERS, json={"url": "not a url"}),
-    ("DELETE", "/feed/webhooks/<int:webhook_id>"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
-    ("GET", "/feed/webhooks/<int:webhook_id>/deliveries"): row(FEED_READERS, expected=NO_OBJECT),
+    # school 10558's webhook: another school does not see it
+    ("DELETE", "/feed/webhooks/<int:webhook_id>"): row(FEED_WRITERS - {"other_school", "other_province"},
+                                                       hidden={"other_school", "other_province"}),
+    ("GET", "/feed/webhooks/<int:webhook_id>/deliveries"): row(FEED_READERS - {"other_school", "other_province"},
+                                                               hidden={"other_school", "other_province"}),
     ("GET", "/sync/failed"): row(FEED_READERS),
     ("POST", "/sync/failed/<int:record_id>/retry"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
     ("POST", "/sync/failed/retry-all"): row(FEED_WRITERS),
@@ -315,7 +318,7 @@ def concrete_path(rule: str, ids: dict[str, str]) -> str:
         if name == "user_id":
             return ids[next(key for prefix, key in users.items() if rule.startswith(prefix))]
         fixed = {"school_code": "10558", "code": "10558", "province": "44", "module": "hukou", "kind": "destination",
-                 "delivery_id": "987654", "webhook_id": "987654", "record_id": "987654",
+                 "delivery_id": "987654", "webhook_id": ids["webhook"], "record_id": "987654",
                  "exam_number": ids["exam_number"], "graduate_id": ids["graduate"], "agreement_id": ids["agreement"],
                  "termination_id": ids["termination"], "registration_id": ids["registration"],
                  "attachment_id": ids["attachment"], "job_id": ids["job"]}

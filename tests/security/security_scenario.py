@@ -118,6 +118,11 @@ def populate(world: World) -> dict[str, str]:
                           "phone": "020-12345678"}))
     world.pump()
 
+    # the school's webhook subscription (sync-gateway's feed)
+    webhook = world.client("sync-gateway").post("/feed/webhooks", headers=school,
+                                                json={"url": "http://127.0.0.1:9/quxiang-hook"})
+    ids["webhook"] = str(ok(webhook, 201)["id"])
+
     # lists and exports, as the schools and the province read them
     for path in ("/lists/online-signing", "/lists/destinations", "/lists/terminations"):
         ok(signing.get(path, headers=school))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import openpyxl
 from security_endpoints import TABLE, concrete_path
@@ -75,3 +76,11 @@ def test_no_log_record_and_no_event_holds_one(world, log_capture):
     in_logs = [line[:300] for line in log_capture.lines if identity_numbers_in(line)]
     assert not in_logs, in_logs[:5]
     assert any(r.startswith("quxiang.records") and "identity number of graduate" in r for r in log_capture.lines)
+
+
+def test_the_capture_sees_records_before_the_apps_redact_them(world, log_capture):
+    """The audit above would be blind if the apps' own handler (which masks numbers in place) ran
+    first: a probe proves the capture gets the record as logged."""
+    logging.getLogger("quxiang.security.probe").debug("probe %s", IDENTITY_NUMBERS[3])
+    probe = log_capture.lines.pop()
+    assert identity_numbers_in(probe) == [IDENTITY_NUMBERS[3]], probe
