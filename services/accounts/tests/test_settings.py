@@ -41,6 +41,11 @@ def test_the_three_modules_start_off_with_their_labels(client, gd):
         ("employment", "毕业去向登记与网签", False, "未开启", None),
         ("archive", "档案信息登记", False, "未开启", None),
         ("hukou", "户口信息登记", False, "未开启", None)]
+    # ... and the document says so: a module without an agreement type answers null
+    assert [m["agreement_default"] for m in body["modules"]] == [None, None, None]
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    module = next(s for s in schemas.values() if "agreement_default" in s.get("properties", {}))
+    assert module["properties"]["agreement_default"].get("nullable") is True
 
 
 def test_switching_a_module_on_is_recorded_once_and_asking_again_changes_nothing(client, service, gd):

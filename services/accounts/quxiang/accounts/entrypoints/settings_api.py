@@ -52,8 +52,9 @@ _PROBLEMS = {
 problems = problem_docs(blueprint, _PROBLEMS)
 
 
-def _agreement_field(required: bool) -> fields.String:
-    return fields.String(required=required, validate=validate.OneOf(AGREEMENT_VALUES),
+def _agreement_field(required: bool, allow_none: bool = False) -> fields.String:
+    """``allow_none`` for answers: a module other than employment, or not switched on, has none."""
+    return fields.String(required=required, allow_none=allow_none, validate=validate.OneOf(AGREEMENT_VALUES),
                          metadata={"description": "two_party 两方协议 / three_party 三方协议"})
 
 
@@ -83,7 +84,7 @@ class ModuleOut(Schema):
     status_label = fields.String(required=True)
     enabled_at = fields.DateTime(allow_none=True)
     irreversible = fields.Boolean(required=True, metadata={"description": "Always true: once on, for good"})
-    agreement_default = _agreement_field(False)
+    agreement_default = _agreement_field(False, allow_none=True)
     agreement_default_label = fields.String(allow_none=True)
 
 
@@ -106,7 +107,7 @@ class SchoolModuleOut(Schema):
 class SchoolSettingsOut(Schema):
     school_code = fields.String(required=True)
     school_name = fields.String(required=True)
-    agreement_type = _agreement_field(False)
+    agreement_type = _agreement_field(False, allow_none=True)
     agreement_type_label = fields.String(allow_none=True)
     modules = fields.List(fields.Nested(SchoolModuleOut), required=True)
 
