@@ -107,3 +107,4 @@ def test_no_5xx_and_answers_as_documented_under_generated_calls(world, tokens, s
     assert not errors, f"{len(errors)} of {operations} operations:\n" + "\n\n".join(errors)
     assert not new_gaps, (f"{service}: answers that do not match the OpenAPI (document them, or fix the answer):\n"
                           + "\n".join(new_gaps))
+
