@@ -44,6 +44,7 @@ class Row:
     files: Callable[[], dict[str, Any]] | None = None
     note: str = ""
     expected: dict[str, int] = field(default_factory=dict)  # callers with another definite answer
+    objects: dict[str, str] = field(default_factory=dict)  # placeholder -> key in ids, instead of the default
 
     def answer(self, caller: str) -> str | int:
         if caller in self.expected:
@@ -185,9 +186,9 @@ SIGNING = {
     ("POST", "/agreements/<agreement_id>/reviews"): row(WRITERS, hidden={"other_school", "other_department"},
                                                         json=DECISION),
     ("POST", "/agreements/<agreement_id>/scan"): row({"graduate"}, hidden={"other_graduate"}, files=pdf),
-    # an online agreement has no scan: the callers let in learn that (404 from the service)
-    ("GET", "/agreements/<agreement_id>/scan"): row(AGREEMENT_READERS, hidden=AGREEMENT_OUTSIDERS,
-                                                    expected=dict.fromkeys(AGREEMENT_READERS, 404)),
+    # the scan of the fourth graduate's offline agreement (no employer on it)
+    ("GET", "/agreements/<agreement_id>/scan"): row(READERS, hidden=AGREEMENT_OUTSIDERS | {"graduate", "employer"},
+                                                    objects={"agreement_id": "offline_agreement"}),
     ("POST", "/agreements/<agreement_id>/terminations"): row({"graduate", "employer"},
                                                              hidden={"other_graduate", "other_employer"},
                                                              json={"reason": "安全测试"}),
@@ -308,13 +309,15 @@ BUILTIN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET",
 _PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
-def concrete_path(rule: str, ids: dict[str, str]) -> str:
-    """The rule with the world's objects in its placeholders."""
+def concrete_path(rule: str, ids: dict[str, str], objects: dict[str, str] | None = None) -> str:
+    """The rule with the world's objects in its placeholders (``objects`` names other ones)."""
     users = {"/department-accounts/": "department_user", "/school-accounts/": "school_user",
              "/province-accounts/": "province_user"}
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
+        if objects and name in objects:
+            return ids[objects[name]]
         if name == "user_id":
             return ids[next(key for prefix, key in users.items() if rule.startswith(prefix))]
         fixed = {"school_code": "10558", "code": "10558", "province": "44", "module": "hukou", "kind": "destination",

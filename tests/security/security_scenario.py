@@ -21,6 +21,8 @@ TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region
          "remarks": "五险一金"}
 UNIT = {"unit_name": "广州示例信息科技有限公司", "credit_code": make_credit_code("91440106MA59DEMX1"),
         "unit_nature": "39", "unit_industry": "34", "unit_region": "440106", "position_category": "10"}
+OFFLINE_UNIT = {"name": "佛山示例制造有限公司", "credit_code": make_credit_code("91440604MA5DEMX03"), "nature": "39",
+                "industry": "34", "region": "440604"}
 # The identity numbers of the roster: the suite checks none of them ever shows in full.
 IDENTITY_NUMBERS = [make_identity_number(f"44010620030307{2 * i + 1:03d}") for i in range(4)]
 EXAM_NUMBERS = [f"26440199000{i:02d}" for i in range(1, 5)]
@@ -66,14 +68,15 @@ def populate(world: World) -> dict[str, str]:
 
     # the roster: two graduates in CS, one in LAW, one at another school's department is not needed
     rows = [f"{EXAM_NUMBERS[i]},S{i},学生{i},男,{IDENTITY_NUMBERS[i]},{dept},080901,计算机科学与技术,31,440106,2026,,\n"
-            for i, dept in enumerate(["CS", "CS", "LAW"])]
+            for i, dept in enumerate(["CS", "CS", "LAW", "CS"])]
     job = ok(records.post("/schools/10558/roster/imports", headers=school, content_type="multipart/form-data",
                           data={"file": (io.BytesIO((ROSTER_HEADER + "".join(rows)).encode()), "roster.csv")}), 201)
     ids["job"] = job["id"] if "id" in job else job["job_id"]
     world.pump()
     graduates = ok(records.get("/schools/10558/graduates?page_size=100", headers=school))["items"]
     by_exam = {g["exam_number"]: g["id"] if "id" in g else g["graduate_id"] for g in graduates}
-    ids["graduate"], ids["other_graduate"], ids["law_graduate"] = (by_exam[e] for e in EXAM_NUMBERS[:3])
+    ids["graduate"], ids["other_graduate"], ids["law_graduate"], ids["offline_graduate"] = (
+        by_exam[e] for e in EXAM_NUMBERS)
     ids["exam_number"] = EXAM_NUMBERS[0]
 
     graduate = headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
@@ -91,6 +94,16 @@ def populate(world: World) -> dict[str, str]:
                                   json={"reason": "个人原因"}), 201)
     ids["termination"] = termination["id"]
     world.pump()
+
+    # a fourth graduate's offline agreement, approved and scanned: the object of the scan's rows
+    offline_graduate = headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
+                                                                               graduate=ids["offline_graduate"])))
+    offline = ok(signing.post("/agreements/offline", headers=offline_graduate, json={"unit": OFFLINE_UNIT,
+                                                                                     "terms": TERMS}), 201)
+    ids["offline_agreement"] = offline["id"]
+    ok(signing.post(f"/agreements/{offline['id']}/reviews", headers=school, json={"decision": "approve"}))
+    ok(signing.post(f"/agreements/{offline['id']}/scan", headers=offline_graduate, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(b"%PDF-1.4\n%scan\n%%EOF"), "scan.pdf")}))
 
     # the other graduate: a destination registration (a further study) with a proof
     other_graduate = headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
