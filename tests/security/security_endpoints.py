@@ -233,9 +233,10 @@ SIGNING = {
                                                              hidden={"other_graduate", "other_employer"},
                                                              expected={"graduate": 403},
                                                              json={"reason": "安全测试"}),
-    # an online termination has no letter
-    ("GET", "/terminations/<termination_id>/letter"): row(AGREEMENT_READERS, hidden=AGREEMENT_OUTSIDERS,
-                                                          expected=dict.fromkeys(AGREEMENT_READERS, 404)),
+    # the letter of the offline agreement's termination (the fourth graduate's; no employer on it)
+    ("GET", "/terminations/<termination_id>/letter"): row(READERS,
+                                                          hidden=AGREEMENT_OUTSIDERS | {"graduate", "employer"},
+                                                          objects={"termination_id": "offline_termination"}),
     ("POST", "/terminations/<termination_id>/reviews"): row({"school_w"}, hidden={"other_school"}, json=DECISION),
     # ... and only the graduate may withdraw it
     ("POST", "/terminations/<termination_id>/withdraw"): row({"graduate"}, hidden={"other_graduate", "other_employer"},

@@ -104,6 +104,12 @@ def populate(world: World) -> dict[str, str]:
     ok(signing.post(f"/agreements/{offline['id']}/reviews", headers=school, json={"decision": "approve"}))
     ok(signing.post(f"/agreements/{offline['id']}/scan", headers=offline_graduate, content_type="multipart/form-data",
                     data={"file": (io.BytesIO(b"%PDF-1.4\n%scan\n%%EOF"), "scan.pdf")}))
+    ok(signing.post(f"/agreements/{offline['id']}/reviews", headers=school, json={"decision": "approve"}))
+    # ... and its offline termination, with the letter
+    letter_pdf = (io.BytesIO(b"%PDF-1.4\n%letter\n%%EOF"), "letter.pdf")
+    letter = ok(signing.post(f"/agreements/{offline['id']}/terminations", headers=offline_graduate,
+                             content_type="multipart/form-data", data={"reason": "单位变更", "file": letter_pdf}), 201)
+    ids["offline_termination"] = letter["id"]
 
     # the other graduate: a destination registration (a further study) with a proof
     other_graduate = headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
