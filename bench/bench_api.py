@@ -160,10 +160,11 @@ def combine(target: float, results: list[dict[str, Any]]) -> Step:
 
 
 def search(measure: Callable[[float], Step], start: float, factor: float, refine: int, max_steps: int,
-           p99_ms: float, max_errors: float) -> tuple[Step | None, list[Step]]:
+           p99_ms: float, max_errors: float, floor: float = 1.0) -> tuple[Step | None, list[Step]]:
     """Step search over arrival rates: up by ``factor`` while good (down by it while the first steps
-    miss), then ``refine`` bisections between the best good and the lowest bad rate. Answers the good
-    step with the highest achieved rate (None if none was good) and every step in order."""
+    miss, not below ``floor``: a handful of requests a second says nothing), then ``refine``
+    bisections between the best good and the lowest bad rate. Answers the good step with the highest
+    achieved rate (None if none was good) and every step in order."""
     steps: list[Step] = []
     good: Step | None = None
     bad: float | None = None
@@ -178,7 +179,7 @@ def search(measure: Callable[[float], Step], start: float, factor: float, refine
             rate *= factor
         else:
             bad = rate if bad is None else min(bad, rate)
-            if good is not None:
+            if good is not None or rate / factor < floor:
                 break
             rate /= factor
     for _ in range(refine):
@@ -237,6 +238,9 @@ class Cleanup:
     def __init__(self) -> None:
         self.undo: list[tuple[str, Callable[[], None]]] = []
         signal.signal(signal.SIGTERM, self._interrupt)
+        # Started in the background by a shell, Python inherits SIGINT ignored: Ctrl-C and kill -INT
+        # must still clean up.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     @staticmethod
     def _interrupt(signum: int, frame: Any) -> None:
@@ -417,6 +421,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--invitations", type=int, default=400, help="more invitations, left invited (400)")
     parser.add_argument("--start", type=float, default=50.0, help="first platform rate, req/s (50)")
     parser.add_argument("--hello-start", type=float, default=200.0, help="first hello rate, req/s (200)")
+    parser.add_argument("--min-rate", type=float, default=5.0, help="lowest rate tried, req/s (5)")
     parser.add_argument("--factor", type=float, default=1.5, help="rate multiplier between steps (1.5)")
     parser.add_argument("--refine", type=int, default=2, help="bisections after the first miss (2)")
     parser.add_argument("--max-steps", type=int, default=10, help="steps per search at most (10)")
@@ -445,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     platform: Step | None = None
     try:
         search_args = {"factor": args.factor, "refine": args.refine, "max_steps": args.max_steps,
-                       "p99_ms": args.p99_ms, "max_errors": args.max_errors}
+                       "p99_ms": args.p99_ms, "max_errors": args.max_errors, "floor": args.min_rate}
         step_config = {"warmup": args.warmup, "duration": args.duration}
 
         def report(label: str, measure: Callable[[float], Step]) -> Callable[[float], Step]:

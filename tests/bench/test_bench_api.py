@@ -6,8 +6,10 @@ of load) is ``make bench-api`` itself."""
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import re
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -78,6 +80,10 @@ def test_the_search_goes_down_when_the_first_step_misses_and_stops_at_max_steps(
     best, steps = bench_api.search(capacity_model(0, calls), start=100, factor=2, refine=2, max_steps=3,
                                    p99_ms=100, max_errors=0.001)
     assert best is None and len(steps) == 3
+    calls.clear()
+    best, _ = bench_api.search(capacity_model(0, calls), start=100, factor=2, refine=2, max_steps=10,
+                               p99_ms=100, max_errors=0.001, floor=20)
+    assert best is None and calls == [100, 50, 25]  # 12.5 would be under the floor
 
 
 def test_the_report_and_the_final_line() -> None:
@@ -184,3 +190,29 @@ def test_every_workload_request_reaches_a_real_route(monkeypatch: pytest.MonkeyP
         assert call is not None and call.login, builder.__name__
         answer = client.open(call.path, method=call.method, json=call.json)
         assert answer.status_code == 401, (builder.__name__, call.path, answer.status_code, answer.text[:300])
+
+
+@pytest.fixture
+def keep_signal_handlers() -> Iterator[None]:
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_cleanup_stops_what_was_spawned_and_undoes_everything_in_reverse(tmp_path: Path,
+                                                                          keep_signal_handlers: None) -> None:
+    cleanup, done = bench_api.Cleanup(), []
+    cleanup.add("first", lambda: done.append("first"))
+    process = bench_api.spawn(["sleep", "60"], tmp_path / "sleep.log", {}, tmp_path, cleanup)
+
+    def broken() -> None:
+        raise RuntimeError("this step fails")
+
+    cleanup.add("broken", broken)
+    cleanup.add("last", lambda: done.append("last"))
+    cleanup.run()
+    assert done == ["last", "first"]  # the failing step did not stop the rest
+    assert process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
