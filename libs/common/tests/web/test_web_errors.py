@@ -42,7 +42,7 @@ def test_wrong_type_names_the_field(client: FlaskClient) -> None:
     response = client.put("/registrations/1", json={"name": "Li", "age": "old"})
     body = problem(response, 422, "validation_error")
     assert body["errors"] == {"age": ["Not a valid integer."]}
-    assert "age" in body["detail"]
+    assert body["detail"] == "以下字段有误：age"  # users read it: Chinese, naming the field
 
 
 def test_missing_required_field(client: FlaskClient) -> None:

@@ -236,8 +236,8 @@ def http_exception_response(error: wexc.HTTPException) -> flask.Response | wexc.
 def _validation_detail(errors: Mapping[str, list[str]]) -> str:
     fields = [name for name in errors if not name.startswith("_")]
     if fields:
-        return "Invalid input in: " + ", ".join(fields)
-    return "; ".join(m for messages in errors.values() for m in messages) or "Invalid input."
+        return "以下字段有误：" + "、".join(fields)
+    return "; ".join(m for messages in errors.values() for m in messages) or "输入有误。"
 
 
 def _handle_problem_error(error: ProblemError) -> flask.Response:
