@@ -10,6 +10,7 @@ import flask_smorest
 
 from quxiang.common.config import Config
 from quxiang.common.logging import configure_logging
+from quxiang.common.web.body import install_body_drain
 from quxiang.common.web.errors import ProblemApi, register_error_handlers
 from quxiang.common.web.health import EXTENSION_KEY as READINESS_KEY
 from quxiang.common.web.health import add_readiness_check, health_blueprint
@@ -78,6 +79,7 @@ def create_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
+    install_body_drain(app)
     install_request_id(app)
     return app
 
