@@ -1,0 +1,174 @@
+"""The fault suite: the whole stack under a steady workload of signing, archive and hukou flows, one
+fault at a time; after each, every source of truth is compared (fault_checker) and lost, duplicated
+and unexpected records must all be zero. The table is printed at the end of the run."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from fault_harness import Harness, Result, bound_queues, publish_poison
+from fault_proxy import HoldingProxy
+
+from quxiang.common.testing.stack_run import eventually
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def verdict(result: Result) -> None:
+    assert result.clean and not [n for n in result.notes if n.startswith(("flow failed", "5xx other"))], (
+        f"{result.fault}: lost={result.lost} duplicated={result.duplicated} unexpected={result.unexpected}\n"
+        + "\n".join(result.notes))
+
+
+def test_employment_system_down(harness: Harness) -> None:
+    def inject() -> None:
+        harness.ems_faults(down=True)
+        time.sleep(4)
+        harness.ems_faults()
+
+    before = harness.ems_faults_answered()
+    verdict(harness.run("ems-sim down 4s", inject))
+    assert harness.ems_faults_answered() > before, "the fault never met a delivery"
+
+
+def test_employment_system_failing(harness: Harness) -> None:
+    def inject() -> None:
+        harness.ems_faults(error_rate=0.6, throttle_rate=0.2, retry_after_s=1)
+        time.sleep(4)
+        harness.ems_faults()
+
+    before = harness.ems_faults_answered()
+    verdict(harness.run("ems-sim failing (60% 503, 20% 429)", inject))
+    assert harness.ems_faults_answered() > before, "the fault never met a delivery"
+
+
+def test_employment_system_slow(harness: Harness) -> None:
+    def inject() -> None:
+        harness.ems_faults(latency_ms=1500)
+        time.sleep(3)
+        harness.ems_faults()
+
+    before = harness.ems_faults_answered()
+    verdict(harness.run("ems-sim slow (1.5 s a request)", inject))
+    assert harness.ems_faults_answered() > before, "the fault never met a delivery"
+
+
+def test_broker_restart(harness: Harness) -> None:
+    verdict(harness.run("broker restart (2 s down)", lambda: harness.rabbit.restart(down_seconds=2)))
+
+
+def test_all_connections_closed(harness: Harness) -> None:
+    verdict(harness.run("all broker connections closed", harness.rabbit.close_all_connections))
+
+
+def test_relay_killed(harness: Harness) -> None:
+    def inject() -> None:
+        for relay in ("signing-relay", "records-relay"):
+            harness.kill(relay)
+        time.sleep(2)  # approvals pile up in the outboxes meanwhile
+        for relay in ("signing-relay", "records-relay"):
+            harness.spawn(relay)
+
+    verdict(harness.run("relay SIGKILL (signing, records)", inject))
+
+
+def test_consumer_killed_before_its_commit(harness: Harness) -> None:
+    """sync-gateway's consumer holds deliveries it cannot commit (the suite locks its inbox), and
+    is killed there: the broker gives them to the next consumer, nothing of them was written."""
+    import psycopg
+
+    url = harness.database_url("sync-gateway").replace("postgresql+psycopg://", "postgresql://")
+    queue = harness.queue(".sync-gateway.ems")
+
+    def inject() -> None:
+        with psycopg.connect(url) as lock:
+            lock.execute("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE")
+            eventually(lambda: harness.queue_depths()[queue][1] > 0, "deliveries held by sync-gateway's consumer",
+                       timeout=60)
+            harness.kill("sync-gateway-consumer")
+            lock.rollback()
+        harness.spawn("sync-gateway-consumer")
+
+    verdict(harness.run("consumer SIGKILL before commit", inject))
+
+
+def test_consumer_killed_after_its_commit(harness: Harness) -> None:
+    """stats' consumer talks to the broker through a proxy that swallows what it sends: it commits
+    its batch (inbox rows and counters) but its acks never arrive, and it is killed there. The broker
+    delivers the batch again; the inbox must absorb every duplicate (no counter counts twice)."""
+    import psycopg
+
+    url = harness.database_url("stats").replace("postgresql+psycopg://", "postgresql://")
+    proxy = HoldingProxy(harness.rabbit.port)
+    harness.kill("stats-consumer", signal.SIGTERM)
+    harness.spawn("stats-consumer", QX_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{proxy.port}/")
+    eventually(lambda: proxy.connected > 0, "stats' consumer connected through the proxy", timeout=30)
+    time.sleep(1.5)  # declared and consuming
+
+    def inbox() -> int:
+        with psycopg.connect(url) as conn:
+            return int(conn.execute("SELECT count(*) FROM inbox").fetchone()[0])
+
+    def inject() -> None:
+        committed = inbox()
+        proxy.hold()
+        eventually(lambda: inbox() > committed + 2, "stats' consumer committed a batch it cannot ack", timeout=60)
+        harness.kill("stats-consumer")
+        proxy.close()
+        harness.spawn("stats-consumer")
+
+    try:
+        result = harness.run("consumer SIGKILL after commit", inject)
+    finally:
+        proxy.close()
+    assert proxy.swallowed > 0
+    verdict(result)
+
+
+PROBES: dict[str, int] = {}  # what the APIs answered while PostgreSQL was down
+
+
+def test_postgres_restart_during_writes(harness: Harness) -> None:
+    """The services' database goes away mid-flow and comes back (an immediate shutdown: every
+    connection dropped, WAL recovery): nothing half-written, nothing lost, every process reconnects.
+    The workload also retries a 500 here, so the data can be judged while the answers are wrong
+    (see the next test)."""
+    def inject() -> None:
+        harness.postgres.stop("immediate")
+        started = time.monotonic()
+        PROBES.update(harness.probe_apis())
+        time.sleep(max(0.0, 3 - (time.monotonic() - started)))
+        harness.postgres.start_again()
+
+    harness.workload.transient.add(500)
+    try:
+        result = harness.run("PostgreSQL restart (3 s down)", inject)
+    finally:
+        harness.workload.transient.discard(500)
+    assert result.clean and not [n for n in result.notes if n.startswith("flow failed")], (
+        f"{result.fault}: lost={result.lost} duplicated={result.duplicated} unexpected={result.unexpected}\n"
+        + "\n".join(result.notes))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (libs/common/quxiang/common/web/errors.py): no error handler maps a lost database "
+    "(sqlalchemy OperationalError/DBAPIError with a dropped connection) to 503; while PostgreSQL is "
+    "down the APIs answer 500 internal_error"))
+def test_apis_answer_503_while_postgres_is_down(harness: Harness) -> None:
+    if not PROBES:
+        pytest.skip("the PostgreSQL restart fault did not run")
+    assert set(PROBES.values()) == {503}, PROBES
+
+
+def test_poison_message(harness: Harness) -> None:
+    """A message no consumer can read, on a routing key several consumers take: each dead-letters it
+    at once and goes on (the workload's flows go through); the checker expects exactly it there."""
+    exchange = harness.stack.settings.env["QX_EXCHANGE"]
+    key = "signing.agreement.approved"
+    queues = [q for q in bound_queues(harness.rabbit, key) if not q.endswith((".dlq", ".unrouted"))]
+    assert queues, "nothing is bound to signing.agreement.approved"
+    for queue in queues:
+        harness.checker.poison[f"{queue}.dlq"] = 1
+    verdict(harness.run("poison message", lambda: publish_poison(harness.rabbit.url, exchange, key)))
