@@ -10,6 +10,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -130,6 +131,12 @@ def bus_config(pg_url: str, rabbitmq: RabbitMQ, tmp_path: Path) -> Config:
 @pytest.fixture
 def embedded_config(tmp_path: Path) -> Config:
     return make_test_config("testsvc", f"sqlite:///{tmp_path / 'testsvc.db'}", "embedded", tmp_path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests log in hundreds of times: argon2 at its production cost would take minutes of CI.
+    # Processes the tests start (stacks, gunicorn) inherit it. See quxiang.accounts.service.passwords.
+    os.environ.setdefault("QX_PASSWORD_HASHING", "fast-for-tests")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,11 +1,35 @@
-"""Password hashing: argon2id with the library's current parameters; old hashes upgrade on login."""
+"""Password hashing: argon2id with the library's current parameters; old hashes upgrade on login.
+
+``QX_PASSWORD_HASHING=fast-for-tests`` (set by the test plugin, never in production) makes every
+argon2 hasher of accounts cheap, so test runs that log in hundreds of times do not spend minutes in
+argon2. A hash written that way differs in its parameters, so a normal run rehashes it at the next
+login.
+"""
 
 from __future__ import annotations
+
+import logging
+import os
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+logger = logging.getLogger(__name__)
+
+HASHING_ENV = "QX_PASSWORD_HASHING"
+FAST_FOR_TESTS = "fast-for-tests"
+
+
+def argon2_hasher(**parameters: int) -> PasswordHasher:
+    """An argon2id hasher with ``parameters`` (the library's defaults when none), or the cheap test
+    one when ``QX_PASSWORD_HASHING=fast-for-tests``."""
+    if os.environ.get(HASHING_ENV) == FAST_FOR_TESTS:
+        logger.warning("%s=%s: argon2 at test cost; never in production", HASHING_ENV, FAST_FOR_TESTS)
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher(**parameters)
+
+
+_hasher = argon2_hasher()
 # Verifying against this when the account does not exist keeps the answer's timing the same.
 _DUMMY_HASH = _hasher.hash("no such account: timing parity only")
 

@@ -34,13 +34,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from quxiang.accounts.adapters import credentials, repository
 from quxiang.accounts.domain.model import Conflict, DomainError, User
 from quxiang.accounts.service import throttle
-from quxiang.accounts.service.passwords import hash_password
+from quxiang.accounts.service.passwords import argon2_hasher, hash_password
 from quxiang.common.auth.principal import Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.accounts import GRADUATE_ACTIVATED, USER_CREATED
@@ -50,7 +49,7 @@ CODE_LENGTH = 8
 ISSUE_BATCH_DEFAULT = 200
 ISSUE_BATCH_MAX = 1000
 ACTIVATION_LIMIT = throttle.ACCOUNT_LIMIT
-_code_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_code_hasher = argon2_hasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 WRONG_CODE = "考生号或激活码错误"
 
