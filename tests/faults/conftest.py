@@ -4,7 +4,6 @@ workload's graduates set up once; the table of results at the end of the run."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -16,15 +15,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fault_harness import RESULTS, Harness, ps, table
+from fault_harness import FULL, RESULTS, Harness, ps, table
 from fault_servers import PrivatePostgres, PrivateRabbitMQ, ServerUnavailable
 from fault_workload import Workload
 
 from quxiang.common.stack import Stack, StackError, nginx_binary
 from quxiang.common.testing.infra import require_infra
 from quxiang.common.testing.stack_run import isolated_settings
-
-FULL = os.environ.get("QX_FAULTS_FULL", "").lower() in ("1", "true", "yes")
 
 
 def _missing(message: str) -> None:

@@ -17,6 +17,9 @@ from fault_workload import HUKOU, SCHOOL, TERMS, Workload
 
 from quxiang.common.stack import Stack
 
+# The bigger variant: more flows per fault, longer faults (CI runs the small one within ~3 minutes).
+FULL = os.environ.get("QX_FAULTS_FULL", "").lower() in ("1", "true", "yes")
+
 
 @dataclass
 class Result:
@@ -60,6 +63,7 @@ class Harness:
         self.checker = Checker(self.database_url, ems, self.queue_depths)
         self.baseline = Tally()
         self.results: list[Result] = []
+        self.pending_notes: list[str] = []
 
     # --- the stack's parts ------------------------------------------------------------------
 
@@ -97,7 +101,7 @@ class Harness:
         name, argv, extra = next(c for c in self.stack.commands() if c[0] == process)
         self.stack._spawn(name, argv, {**self.stack.environment(), **extra, **env})
 
-    def probe_apis(self) -> dict[str, int]:
+    def probe_apis(self) -> dict[str, str]:
         """A read and a write of each service that keeps its data in PostgreSQL, through the gateway."""
         api, w = self.workload.api, self.workload
         graduate = w.waiting.pop()  # never in a flow: a probe that wrote would show as unexpected
@@ -117,10 +121,23 @@ class Harness:
         answered = {}
         for label, (method, path, token, body) in calls.items():
             try:
-                answered[label] = api.call(method, path, token, json=body).status_code
-            except Exception:  # noqa: BLE001 - no answer at all is worse than a 500: record it as 0
-                answered[label] = 0
+                response = api.call(method, path, token, json=body)
+                code = response.json().get("code") if response.content and response.status_code >= 400 else None
+                answered[label] = f"{response.status_code} {code}"
+            except Exception as exc:  # noqa: BLE001 - no answer at all is worse than a 500: recorded
+                answered[label] = type(exc).__name__
         return answered
+
+    def outbox_backlog(self, service: str) -> int:
+        import psycopg
+
+        url = self.database_url(service).replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as conn:
+            return int(conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
+
+    def note(self, text: str) -> None:
+        """A line for the table under the fault being run."""
+        self.pending_notes.append(text)
 
     def ems_faults_answered(self) -> int:
         import requests
@@ -167,10 +184,12 @@ class Harness:
                         max(0, tally.unexpected - self.baseline.unexpected), recovered,
                         len(self.workload.flows) - flows_before,
                         " ".join(f"{code}x{n}" for code, n in sorted(seen.items()) if code >= 500) or "-",
-                        tally.notes + [f"flow failed: {f.graduate.exam_number}: {f.failure}" for f in failed]
+                        self.pending_notes + tally.notes
+                        + [f"flow failed: {f.graduate.exam_number}: {f.failure}" for f in failed]
                         + ([f"still moving: {tally.unsettled}"] if tally.unsettled else [])
                         + [f"5xx other than 502/503/504: {e}" for e in self.workload.answers.errors])
         self.baseline = tally
+        self.pending_notes = []
         self.workload.answers.errors.clear()
         RESULTS.append(result)
         self.results.append(result)

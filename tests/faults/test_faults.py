@@ -8,12 +8,14 @@ import signal
 import time
 
 import pytest
-from fault_harness import Harness, Result, bound_queues, publish_poison
+from fault_harness import FULL, Harness, Result, bound_queues, publish_poison
 from fault_proxy import HoldingProxy
+from fault_workload import SCHOOL
 
 from quxiang.common.testing.stack_run import eventually
 
 pytestmark = pytest.mark.timeout(600)
+WINDOW = 8.0 if FULL else 3.0  # seconds a fault lasts (QX_FAULTS_FULL=1: longer, and more flows)
 
 
 def verdict(result: Result) -> None:
@@ -25,18 +27,18 @@ def verdict(result: Result) -> None:
 def test_employment_system_down(harness: Harness) -> None:
     def inject() -> None:
         harness.ems_faults(down=True)
-        time.sleep(4)
+        time.sleep(WINDOW + 1)
         harness.ems_faults()
 
     before = harness.ems_faults_answered()
-    verdict(harness.run("ems-sim down 4s", inject))
+    verdict(harness.run("ems-sim down", inject))
     assert harness.ems_faults_answered() > before, "the fault never met a delivery"
 
 
 def test_employment_system_failing(harness: Harness) -> None:
     def inject() -> None:
         harness.ems_faults(error_rate=0.6, throttle_rate=0.2, retry_after_s=1)
-        time.sleep(4)
+        time.sleep(WINDOW + 1)
         harness.ems_faults()
 
     before = harness.ems_faults_answered()
@@ -47,7 +49,7 @@ def test_employment_system_failing(harness: Harness) -> None:
 def test_employment_system_slow(harness: Harness) -> None:
     def inject() -> None:
         harness.ems_faults(latency_ms=1500)
-        time.sleep(3)
+        time.sleep(WINDOW)
         harness.ems_faults()
 
     before = harness.ems_faults_answered()
@@ -56,7 +58,7 @@ def test_employment_system_slow(harness: Harness) -> None:
 
 
 def test_broker_restart(harness: Harness) -> None:
-    verdict(harness.run("broker restart (2 s down)", lambda: harness.rabbit.restart(down_seconds=2)))
+    verdict(harness.run("broker restart", lambda: harness.rabbit.restart(down_seconds=WINDOW - 1)))
 
 
 def test_all_connections_closed(harness: Harness) -> None:
@@ -67,7 +69,10 @@ def test_relay_killed(harness: Harness) -> None:
     def inject() -> None:
         for relay in ("signing-relay", "records-relay"):
             harness.kill(relay)
-        time.sleep(2)  # approvals pile up in the outboxes meanwhile
+        time.sleep(WINDOW)
+        # the fault met the workload: events waited in an outbox with no relay to send them
+        eventually(lambda: harness.outbox_backlog("signing") + harness.outbox_backlog("records") > 0,
+                   "events waiting in signing's or records' outbox", timeout=30)
         for relay in ("signing-relay", "records-relay"):
             harness.spawn(relay)
 
@@ -107,6 +112,8 @@ def test_consumer_killed_after_its_commit(harness: Harness) -> None:
     eventually(lambda: proxy.connected > 0, "stats' consumer connected through the proxy", timeout=30)
     time.sleep(1.5)  # declared and consuming
 
+    held: list[int] = []
+
     def inbox() -> int:
         with psycopg.connect(url) as conn:
             return int(conn.execute("SELECT count(*) FROM inbox").fetchone()[0])
@@ -115,7 +122,14 @@ def test_consumer_killed_after_its_commit(harness: Harness) -> None:
         committed = inbox()
         proxy.hold()
         eventually(lambda: inbox() > committed + 2, "stats' consumer committed a batch it cannot ack", timeout=60)
+        # Every event committed since the hold is one whose ack the broker never heard: it is still
+        # the broker's (unacknowledged, or ready again if the broker gave up on the connection).
+        held.append(inbox() - committed)
+        waiting = sum(ready + unacked for name, (ready, unacked) in harness.queue_depths().items()
+                      if ".stats." in name and not name.endswith(".dlq"))
         harness.kill("stats-consumer")
+        harness.note(f"committed, never acknowledged when killed: {held[-1]} events ({proxy.swallowed} bytes held; "
+                     f"{waiting} messages still the broker's)")
         proxy.close()
         harness.spawn("stats-consumer")
 
@@ -123,11 +137,11 @@ def test_consumer_killed_after_its_commit(harness: Harness) -> None:
         result = harness.run("consumer SIGKILL after commit", inject)
     finally:
         proxy.close()
-    assert proxy.swallowed > 0
+    assert proxy.swallowed > 0 and held and held[0] > 0, (proxy.swallowed, held)
     verdict(result)
 
 
-PROBES: dict[str, int] = {}  # what the APIs answered while PostgreSQL was down
+PROBES: dict[str, str] = {}  # what the APIs answered while PostgreSQL was down
 
 
 def test_postgres_restart_during_writes(harness: Harness) -> None:
@@ -139,12 +153,13 @@ def test_postgres_restart_during_writes(harness: Harness) -> None:
         harness.postgres.stop("immediate")
         started = time.monotonic()
         PROBES.update(harness.probe_apis())
-        time.sleep(max(0.0, 3 - (time.monotonic() - started)))
+        harness.note(f"answers while down: {PROBES}")
+        time.sleep(max(0.0, WINDOW - (time.monotonic() - started)))
         harness.postgres.start_again()
 
     harness.workload.transient.add(500)
     try:
-        result = harness.run("PostgreSQL restart (3 s down)", inject)
+        result = harness.run("PostgreSQL restart", inject)
     finally:
         harness.workload.transient.discard(500)
     assert result.clean and not [n for n in result.notes if n.startswith("flow failed")], (
@@ -153,13 +168,14 @@ def test_postgres_restart_during_writes(harness: Harness) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "BUG (libs/common/quxiang/common/web/errors.py): no error handler maps a lost database "
-    "(sqlalchemy OperationalError/DBAPIError with a dropped connection) to 503; while PostgreSQL is "
-    "down the APIs answer 500 internal_error"))
+    "BUG (libs/common): while PostgreSQL is down the APIs answer 500 internal_error, not 503 "
+    "(web/errors.py maps no database-connection error to 503); and a service that has not cached "
+    "accounts' JWKS yet answers 401 keys_unavailable (auth/tokens.py: accounts' JWKS is 500 then), "
+    "refusing valid tokens instead of 503"))
 def test_apis_answer_503_while_postgres_is_down(harness: Harness) -> None:
     if not PROBES:
         pytest.skip("the PostgreSQL restart fault did not run")
-    assert set(PROBES.values()) == {503}, PROBES
+    assert all(answer.startswith("503 ") for answer in PROBES.values()), PROBES
 
 
 def test_poison_message(harness: Harness) -> None:
@@ -172,3 +188,39 @@ def test_poison_message(harness: Harness) -> None:
     for queue in queues:
         harness.checker.poison[f"{queue}.dlq"] = 1
     verdict(harness.run("poison message", lambda: publish_poison(harness.rabbit.url, exchange, key)))
+
+
+def test_the_checker_counts_what_it_claims(harness: Harness) -> None:
+    """Last: the checker itself, on the same stack. A mirrored record deleted in ems-sim is lost, a
+    record nobody confirmed is unexpected, a counter counted twice is duplicated; put back, all zero."""
+    import psycopg
+    import requests
+
+    done = next(f for f in harness.workload.flows if f.complete)
+    stranger = harness.workload.waiting[-1].exam_number
+    assert harness.checker.check(harness.workload.flows).clean
+
+    def tamper(body: dict[str, object]) -> None:
+        requests.post(f"{harness.ems_url}/admin/tamper", json=body, timeout=10).raise_for_status()
+
+    original = requests.get(f"{harness.ems_url}/graduates/{done.graduate.exam_number}", timeout=10).json()["hukou"]
+    tamper({"exam_number": done.graduate.exam_number, "kind": "hukou", "delete": True})
+    tamper({"exam_number": stranger, "kind": "hukou", "fields": {"transfer_type": "origin", "source": "platform"}})
+    stats = harness.database_url("stats").replace("postgresql+psycopg://", "postgresql://")
+    bump = ("UPDATE stat_school_counters SET hukou_registered = hukou_registered + %s WHERE ctid = "
+            "(SELECT ctid FROM stat_school_counters WHERE school_code = %s AND hukou_registered > 0 LIMIT 1)")
+    with psycopg.connect(stats, autocommit=True) as conn:
+        conn.execute(bump, (1, SCHOOL))
+    try:
+        tally = harness.checker.check(harness.workload.flows)
+        assert (tally.lost, tally.duplicated, tally.unexpected) == (1, 1, 1), tally.notes
+        assert any("missing from ems-sim hukous" in n and done.graduate.exam_number in n for n in tally.notes)
+        assert any("in ems-sim hukous, never confirmed" in n and stranger in n for n in tally.notes)
+        assert any("stats hukou counter above its rows" in n for n in tally.notes)
+    finally:
+        with psycopg.connect(stats, autocommit=True) as conn:
+            conn.execute(bump, (-1, SCHOOL))
+        tamper({"exam_number": stranger, "kind": "hukou", "delete": True})
+        fields = {k: v for k, v in original.items() if k not in ("exam_number", "updated_at")}
+        tamper({"exam_number": done.graduate.exam_number, "kind": "hukou", "fields": fields})
+    assert harness.checker.check(harness.workload.flows).clean
