@@ -6,20 +6,14 @@ settings at records, accounts shows the settings completed, the graduate activat
 from __future__ import annotations
 
 import io
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from quxiang.common.config import load_config
-from quxiang.common.service import discover_services
-from quxiang.common.suite import build_suite
+from quxiang.common.testing.served_suite import served_suite
 from quxiang.common.validators import make_identity_number
 
 pytestmark = pytest.mark.timeout(240)
@@ -39,12 +33,6 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0,
         time.sleep(0.2)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -56,31 +44,8 @@ class Api:
 
 
 def test_hukou_registration_across_accounts_and_records(monkeypatch, tmp_path, postgres, rabbitmq):
-    prefix = f"qx_t_{uuid.uuid4().hex[:8]}"
-    template = postgres.url_for(prefix + "_{service}")
-    port = free_port()  # the services fetch accounts' public keys over HTTP, as in production
-    for key, value in {"QX_JWKS_URL": f"http://127.0.0.1:{port}/api/accounts/.well-known/jwks.json",
-                       "QX_DATA_DIR": str(tmp_path), "QX_BROKER_URL": rabbitmq.url,
-                       "QX_DATABASE_URL_TEMPLATE": template, "QX_EXCHANGE": f"{prefix}.events",
-                       "QX_QUEUE_PREFIX": prefix, "QX_DEMO_DATA": "true"}.items():
-        monkeypatch.setenv(key, value)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-    server = None
-    try:
-        suite = build_suite(load_config("quxiang"))
-        threads = suite.start_workers(stop)
-        server = make_server("127.0.0.1", port, suite.app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with served_suite(monkeypatch, tmp_path, postgres, rabbitmq) as (suite, _):
         run_scenario(Api(Client(suite.app)))
-    finally:
-        if server is not None:
-            server.shutdown()
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
-        for name in discover_services():
-            postgres.drop_database(template.format(service=name.replace("-", "_")))
 
 
 def run_scenario(api: Api) -> None:
