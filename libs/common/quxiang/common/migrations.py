@@ -41,6 +41,20 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
+def drop_database(url: str) -> None:
+    """Drop the PostgreSQL database of ``url`` if it exists, closing its connections (SQLite: nothing)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
 def upgrade(config: Config, definition: ServiceDefinition, engine: Engine | None = None) -> None:
     """Bring the service's database to the newest revision and fill the outbox partitions."""
     url = config.database_url_for(definition.name)

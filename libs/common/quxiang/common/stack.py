@@ -362,6 +362,7 @@ class Stack:
     def purge(self) -> None:
         """Drop the stack's databases and its vhost (after ``down``)."""
         from quxiang.common.config import load_config
+        from quxiang.common.migrations import drop_database
 
         env = self.environment()
         saved = {k: os.environ.get(k) for k in ("QX_DATABASE_URL_TEMPLATE", "QX_DATABASE_URL")}
@@ -369,7 +370,7 @@ class Stack:
         os.environ.pop("QX_DATABASE_URL", None)
         try:
             for name in self.services():
-                _drop_database(load_config(name).database_url_for(name))
+                drop_database(load_config(name).database_url_for(name))
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -396,24 +397,6 @@ def _vhost_reachable(broker_url: str) -> bool:
     else:
         connection.close()
         return True
-
-
-def _drop_database(url: str) -> None:
-    from sqlalchemy import pool
-    from sqlalchemy.engine import make_url
-
-    from quxiang.common.db import make_engine
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 def _reap(pid: int) -> None:
