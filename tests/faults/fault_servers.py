@@ -88,6 +88,8 @@ class PrivateRabbitMQ:
         (base / "enabled_plugins").write_text("[].\n")
         (base / "rabbitmq.conf").write_text(
             "loopback_users = none\n"
+            # Queue counts (list_queues) fresh within half a second: the checker waits on them.
+            "collect_statistics_interval = 500\n"
             "log.console = false\nlog.file.level = warning\n"
             # A 2-core box shared with other tests: no alarms from its memory or disk use.
             "vm_memory_high_watermark.absolute = 2GB\ndisk_free_limit.absolute = 50MB\n")
