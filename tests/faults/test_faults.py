@@ -166,11 +166,6 @@ def test_postgres_restart_during_writes(harness: Harness) -> None:
         + "\n".join(result.notes))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (libs/common): while PostgreSQL is down the APIs answer 500 internal_error, not 503 "
-    "(web/errors.py maps no database-connection error to 503); and a service that has not cached "
-    "accounts' JWKS yet answers 401 keys_unavailable (auth/tokens.py: accounts' JWKS is 500 then), "
-    "refusing valid tokens instead of 503"))
 def test_apis_answer_503_while_postgres_is_down(harness: Harness) -> None:
     if not PROBES:
         pytest.skip("the PostgreSQL restart fault did not run")

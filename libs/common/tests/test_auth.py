@@ -315,3 +315,19 @@ def test_whoami_is_documented_with_what_it_answers(service):
     name = ok["$ref"].split("/")[-1]
     assert set(spec["components"]["schemas"][name]["properties"]) == {"user_id", "role", "role_label", "scope",
                                                                       "permissions"}
+
+
+def test_keys_that_cannot_be_loaded_are_a_503_not_a_refused_token(keys, embedded_config):
+    """accounts unreachable before this service ever loaded its keys: a valid token is not the
+    caller's fault, so the answer says try again (503), not log in again (401)."""
+    def unreachable() -> dict:
+        raise OSError("connection refused")
+
+    engine = make_engine(embedded_config.database_url)
+    auth_metadata.create_all(engine)
+    client = build_app("testsvc", embedded_config, blueprints=[make_blueprint()], engine=engine,
+                       keys=KeySet(unreachable, min_refetch=0), configure_logs=False).test_client()
+    answer = call(client, "GET", "/things/employment", keys.token(SCHOOL_USER))
+    assert answer.status_code == 503 and answer.json["code"] == "keys_unavailable"
+    assert answer.headers["Retry-After"] == "5"
+    assert call(client, "GET", "/things/open").status_code == 200

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import exc as sa_exc
 from werkzeug.test import TestResponse
 
 from quxiang.common.web import PROBLEM_CONTENT_TYPE, ProblemError
@@ -183,3 +184,36 @@ def test_error_responses_are_documented_as_problem_json_with_extension_members(c
         assert list(content) == [PROBLEM_CONTENT_TYPE], name
         schema = spec["components"]["schemas"][content[PROBLEM_CONTENT_TYPE]["schema"]["$ref"].split("/")[-1]]
         assert schema.get("additionalProperties") is not False, "problems carry members beyond the standard ones"
+
+
+def database_failure_app(make_app: Any, error: Exception) -> FlaskClient:
+    from flask_smorest import Blueprint
+
+    bp = Blueprint("failing", __name__, url_prefix="/failing")
+
+    @bp.route("/")
+    def fail() -> Any:
+        raise error
+
+    return make_app(blueprints=[bp]).test_client()
+
+
+@pytest.mark.parametrize("error", [
+    sa_exc.OperationalError("SELECT 1", {}, OSError("server closed the connection unexpectedly")),
+    sa_exc.DBAPIError("SELECT 1", {}, OSError("terminating connection"), connection_invalidated=True),
+    sa_exc.TimeoutError("QueuePool limit reached, connection timed out"),
+], ids=["operational", "invalidated", "pool-timeout"])
+def test_a_database_outage_is_503_with_retry_after(make_app: Any, error: Exception) -> None:
+    body = problem(database_failure_app(make_app, error).get("/failing/"), 503, "database_unavailable")
+    assert "稍后重试" in body["detail"] and "server closed" not in body["detail"]
+
+
+def test_the_503_says_when_to_try_again(make_app: Any) -> None:
+    error = sa_exc.OperationalError("SELECT 1", {}, OSError("server closed the connection unexpectedly"))
+    assert database_failure_app(make_app, error).get("/failing/").headers["Retry-After"] == "5"
+
+
+def test_a_database_error_that_is_not_an_outage_stays_a_500(make_app: Any) -> None:
+    error = sa_exc.ProgrammingError("SELEC 1", {}, Exception('syntax error at or near "SELEC"'))
+    body = problem(database_failure_app(make_app, error).get("/failing/"), 500, "internal_error")
+    assert "SELEC" not in body["detail"]

@@ -21,7 +21,7 @@ import flask
 
 from quxiang.common.auth.principal import ROLE_LABELS, Access, Module, Principal, Role, Scope
 from quxiang.common.auth.revocation import RevocationList
-from quxiang.common.auth.tokens import TokenError, TokenVerifier
+from quxiang.common.auth.tokens import KEYS_UNAVAILABLE, TokenError, TokenVerifier
 from quxiang.common.web.errors import ProblemError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +53,10 @@ class Authenticator:
         try:
             principal = self.verifier.verify(token.strip())
         except TokenError as exc:
+            if exc.reason == KEYS_UNAVAILABLE:
+                # Not the caller's fault: the token may well be valid. Ask again shortly.
+                raise ProblemError(503, "keys_unavailable", detail="暂时无法验证登录令牌，请稍后重试",
+                                   headers={"Retry-After": "5"}) from exc
             raise _unauthorized(exc.reason, exc.detail) from exc
         if self.revocations is not None:
             not_before = self.revocations.not_before(principal.user_id)

@@ -24,6 +24,9 @@ ISSUER = "quxiang-accounts"
 LEEWAY_SECONDS = 5
 
 
+KEYS_UNAVAILABLE = "keys_unavailable"  # the keys could not be loaded: the platform's fault, not the token's
+
+
 class TokenError(Exception):
     """The token cannot be accepted; ``reason`` is a stable code for the 401 answer."""
 
@@ -71,7 +74,7 @@ class KeySet:
                     self._refresh()
                 except OSError as exc:
                     if not self._keys:
-                        raise TokenError("keys_unavailable", f"cannot load the signing keys: {exc}") from exc
+                        raise TokenError(KEYS_UNAVAILABLE, f"cannot load the signing keys: {exc}") from exc
             key = self._keys.get(kid)
         if key is None:
             raise TokenError("unknown_key", "the token names a key that is not published")

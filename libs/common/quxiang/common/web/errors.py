@@ -18,6 +18,7 @@ import marshmallow as ma
 import werkzeug.exceptions as wexc
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from sqlalchemy import exc as sa_exc
 
 from quxiang.common.context import current_correlation_id
 
@@ -66,6 +67,8 @@ _BODY_LOCATIONS = frozenset({"json", "form", "json_or_form", "files"})
 _LOCATIONS = _BODY_LOCATIONS | {"query", "querystring", "headers", "cookies", "view_args", "path"}
 
 INTERNAL_ERROR_DETAIL = "An unexpected error occurred. Quote the request id when reporting it."
+DATABASE_UNAVAILABLE_DETAIL = "数据库暂时不可用，本次操作未生效，请稍后重试"
+DATABASE_RETRY_AFTER = 5  # seconds: a PostgreSQL restart or failover takes about that long
 
 
 def status_code(status: int) -> str:
@@ -302,8 +305,22 @@ class ProblemApi(Api):
         return http_exception_response(error)
 
 
+def _handle_database_unavailable(error: sa_exc.DBAPIError | sa_exc.TimeoutError) -> flask.Response:
+    """The database went away (restart, failover, network) or no connection was free in time: the
+    request's transaction was rolled back whole, so the caller may simply try again."""
+    if isinstance(error, sa_exc.DBAPIError) and not (
+            error.connection_invalidated or isinstance(error, sa_exc.OperationalError)):
+        return _handle_unexpected(error)  # a programming or data error: a bug, not an outage
+    logger.warning("database unavailable in %s %s: %s", flask.request.method, flask.request.path,
+                   type(getattr(error, "orig", None) or error).__name__)
+    return problem_response(503, "database_unavailable", detail=DATABASE_UNAVAILABLE_DETAIL,
+                            headers=[("Retry-After", str(DATABASE_RETRY_AFTER))])
+
+
 def register_error_handlers(app: flask.Flask) -> None:
     """Handlers for everything but HTTPException, which ProblemApi handles."""
     app.register_error_handler(ProblemError, _handle_problem_error)
     app.register_error_handler(ma.ValidationError, _handle_validation_error)
+    app.register_error_handler(sa_exc.DBAPIError, _handle_database_unavailable)
+    app.register_error_handler(sa_exc.TimeoutError, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
