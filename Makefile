@@ -15,6 +15,9 @@ APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninterac
 # Each capability that needs more than the Python packages (Debian packages, a stack of processes)
 # keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
 TEST_PREREQS :=
+# nginx, the gateway of the local stack, the fault suite and the API benchmark (rule in mk/stack.mk).
+NGINX_PACKAGE := nginx
+NGINX := /usr/sbin/nginx
 # $(call apt_install,PACKAGES,WHY): the one way a target installs Debian packages, used only when
 # what they provide is missing. Refreshes the package lists first if they do not know the packages
 # yet; without apt-get, says what to install and stops.

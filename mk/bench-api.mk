@@ -2,11 +2,9 @@
 # workload on an isolated, seeded stack) beside this box's bare Flask hello-world under the same gunicorn
 # settings; ends with `rps=N p99_ms=N hello_rps=N ratio=R` (bench/bench_api.py; options via
 # BENCH_API_ARGS, e.g. BENCH_API_ARGS="--workers 3 --duration 30").
-# nginx comes from mk/stack.mk's rule for its path (this file is read before stack.mk defines $(NGINX)).
-BENCH_API_NGINX := /usr/sbin/nginx
 BENCH_API_ARGS ?=
 
 .PHONY: bench-api
 
-bench-api: install $(BENCH_API_NGINX)
+bench-api: install $(NGINX)
 	$(BIN)/python bench/bench_api.py $(BENCH_API_ARGS)

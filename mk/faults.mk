@@ -3,7 +3,6 @@
 # one fault at a time under a steady workload, a checker of every source of truth after each.
 # `make test` runs it (about 2-3 minutes); `make faults-full` is the bigger variant (more flows per
 # fault, longer faults). Needs the rabbitmq-server and postgresql-15 packages' binaries and nginx.
-NGINX ?= /usr/sbin/nginx  # stack.mk sets it too; mk files are read in name order
 
 .PHONY: faults faults-full
 

@@ -2,8 +2,6 @@
 # ems-sim, nginx in front; on the machine's PostgreSQL and RabbitMQ), `make stack-down`.
 # Settings: QX_STACK_DIR, QX_STACK_GATEWAY_PORT, QX_STACK_BASE_PORT, QX_STACK_DATABASE_URL_TEMPLATE,
 # QX_STACK_BROKER_URL, QX_STACK_WEB_WORKERS (see libs/common/quxiang/common/stack.py).
-NGINX_PACKAGE := nginx
-NGINX := /usr/sbin/nginx
 
 .PHONY: stack stack-down stack-status stack-purge
 
