@@ -64,7 +64,7 @@ def test_without_the_middleware_the_body_stays_unread() -> None:
     assert server_input.tell() == 0
 
 
-def test_bodies_over_the_limit_and_of_unknown_length_are_left_alone() -> None:
+def test_bodies_over_the_limit_and_of_unknown_length_on_a_raw_stream_are_left_alone() -> None:
     seen: list[Any] = []
 
     def inner(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -90,3 +90,21 @@ def test_a_client_that_goes_away_mid_body_is_not_an_error() -> None:
     short = CountingInput(b"a" * 10)  # promised 1000 bytes, sends 10
     assert b"".join(app({"CONTENT_LENGTH": "1000", "wsgi.input": short}, lambda *a: None)) == b"no"
     assert short.tell() == 10
+
+
+def test_a_server_stream_that_ends_with_the_body_is_read_to_its_end() -> None:
+    """gunicorn sets wsgi.input_terminated: its stream stops at the body's end by itself."""
+    def inner(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("401 UNAUTHORIZED", [])
+        return [b""]
+
+    body = b"q" * 500_000
+    server_input = CountingInput(body)
+    b"".join(DrainUnreadBody(inner)({"CONTENT_LENGTH": str(len(body)), "wsgi.input": server_input,
+                                     "wsgi.input_terminated": True}, lambda *a: None))
+    assert server_input.tell() == len(body)
+    # chunked (no length): read up to the limit, not past it
+    chunked = CountingInput(b"c" * 300)
+    b"".join(DrainUnreadBody(inner, limit=100)({"wsgi.input": chunked, "wsgi.input_terminated": True},
+                                               lambda *a: None))
+    assert chunked.tell() == 100

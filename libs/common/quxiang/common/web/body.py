@@ -4,8 +4,7 @@ A request refused before its body is read (401, 403, 404, 413 from a check on th
 otherwise leave the body unread: gunicorn then closes the connection while the gateway is still
 sending it, and nginx turns the service's answer into a 502. Reading what is left (up to
 ``DRAIN_LIMIT``, the largest body the gateway lets through, with room) lets the caller see the real
-answer. Bodies of unknown length (chunked) and larger ones are left alone: the connection is
-closed, as before.
+answer. Bodies larger than the limit are not read on: the connection is closed, as before.
 """
 
 from __future__ import annotations
@@ -43,20 +42,30 @@ class DrainUnreadBody:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = _content_length(environ)
-        if length is None or length > self.limit or environ.get("wsgi.input_terminated"):
+        if environ.get("wsgi.input_terminated"):
+            # The server's stream ends at the body's end (gunicorn always; werkzeug for chunked
+            # bodies): read it until it says so, without passing the limit.
+            stream = environ["wsgi.input"]
+            budget = self.limit if length is None else min(length, self.limit)
+        elif length is None or length > self.limit:
             return self.wsgi_app(environ, start_response)
-        stream = LimitedStream(environ["wsgi.input"], length)
-        environ["wsgi.input"] = stream
+        else:
+            # A raw socket stream would block past the body: count what the app reads.
+            stream = environ["wsgi.input"] = LimitedStream(environ["wsgi.input"], length)
+            budget = length
         try:
             return self.wsgi_app(environ, start_response)
         finally:
-            _drain(stream)
+            _drain(stream, budget)
 
 
-def _drain(stream: LimitedStream) -> None:
+def _drain(stream: Any, budget: int) -> None:
     try:
-        while stream.read(_CHUNK):
-            pass
+        while budget > 0:
+            chunk = stream.read(min(_CHUNK, budget))
+            if not chunk:
+                return
+            budget -= len(chunk)
     except (ClientDisconnected, OSError):  # the caller went away: nothing left to protect
         pass
 
