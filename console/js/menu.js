@@ -21,7 +21,7 @@ export const MENU = [
   },
   { label: '档案信息管理', href: '#/registrations/archive', show: (me) => staff(me) && canRead(me, 'archive') },
   { label: '户口信息管理', href: '#/registrations/hukou', show: (me) => staff(me) && canRead(me, 'hukou') },
-  { label: '数据统计', href: '#/stats', show: provinceOrSchool },
+  { label: '数据统计', href: '#/stats', show: (me) => me.role === 'province' || (['school', 'department'].includes(me.role) && canRead(me, 'employment')) },
   { label: '数据同步', href: '#/sync', show: (me) => provinceOrSchool(me) && canRead(me, 'employment') },
 
   { label: '我的信息', href: '#/me', show: (me) => me.role === 'graduate' },

@@ -217,7 +217,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     # --- department review --------------------------------------------------------------------
     b.login("staff", "demo-zsu-cs", PASSWORD)
     menu = b.menu()
-    assert "户口信息管理" in menu and "账号管理" not in menu and "功能设置" not in menu and "数据统计" not in menu
+    assert "户口信息管理" in menu and "账号管理" not in menu and "功能设置" not in menu and "数据统计" in menu
     b.open("#/signing/online?status=department_review")
     b.wait(lambda: "李同学" in b.css("table.records").text, "the department's review queue")
     b.css("table.records a.view-link").click()
@@ -227,6 +227,11 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.wait(lambda: "待学校审核" in b.css(".status-line").text, "the agreement waits for the school")
     agreement_url = b.driver.current_url
     agreement_id = agreement_url.rsplit("/", 1)[-1]
+    # the department's statistics: its own department only
+    b.open("#/stats")
+    b.wait(lambda: "计算机学院" in b.css("table.stats-employment").text, "the department's statistics")
+    assert "法学院" not in b.css("table.stats-employment").text
+    shot("09b-department-stats")
 
     # --- the read-only school account: the list, no approve button, and a refused API call -----
     b.login("staff", "zsu-viewer", "Viewer-2026-pass")
