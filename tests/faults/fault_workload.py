@@ -103,8 +103,7 @@ class Workload:
         self.answers = Answers()
         self.pool = ThreadPoolExecutor(3, thread_name_prefix="flow")
         self.step_timeout = 90.0
-        # What a step is tried again on; the PostgreSQL fault adds 500 so that the checker can still
-        # judge the data while the 500s themselves are reported (they should be 503s).
+        # What a step is tried again on: what a fault may answer (503 and the gateway's 502/504).
         self.transient = set(TRANSIENT)
 
     # --- set-up -----------------------------------------------------------------------------
