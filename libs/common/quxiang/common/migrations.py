@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from alembic import command, context
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import MetaData, pool
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from quxiang.common.auth.revocation import auth_metadata
 from quxiang.common.bus.tables import bus_metadata, ensure_partitions
@@ -24,35 +25,38 @@ def alembic_config(definition: ServiceDefinition, url: str) -> AlembicConfig:
     return cfg
 
 
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` if it does not exist (SQLite files create themselves)."""
+@contextmanager
+def _maintenance(url: str) -> Iterator[tuple[Connection, str] | None]:
+    """An autocommit connection to the server's ``postgres`` database and the name of ``url``'s
+    database; None for SQLite (its files create and remove themselves)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
+        yield None
         return
     admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
                         isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
     try:
         with admin.connect() as conn:
-            exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s",
-                                          (parsed.database,)).first()
-            if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+            yield conn, parsed.database
     finally:
         admin.dispose()
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist (SQLite files create themselves)."""
+    with _maintenance(url) as admin:
+        if admin is not None:
+            conn, name = admin
+            if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first():
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
 
 
 def drop_database(url: str) -> None:
     """Drop the PostgreSQL database of ``url`` if it exists, closing its connections (SQLite: nothing)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with _maintenance(url) as admin:
+        if admin is not None:
+            conn, name = admin
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def upgrade(config: Config, definition: ServiceDefinition, engine: Engine | None = None) -> None:
