@@ -2,7 +2,7 @@
 
 A ``Dataset`` is what the seeding left (ids, exam numbers, who may log in); ``build`` turns one of
 the ``MIX`` entries into a ``Call`` (method, path, body, the login whose token it carries and the
-name it is reported under). The builders are plain functions, so the locust user (bench/load_gen.py)
+name it is reported under). The builders are plain functions, so the load generator (bench/load_gen.py)
 and the tests use the same ones. Writes draw from pools that each value leaves once (an invitation
 per uninvited graduate, a review per agreement waiting for its department), so a write never fails
 for a reason the platform is right about; an empty pool falls back to a read.
@@ -30,6 +30,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region": "440106", "work_place": "广州市天河区",
          "monthly_salary": 12000, "contract_months": 36, "probation_months": 3, "contact_person": "王经理",
@@ -72,6 +73,12 @@ class Call:
     login: str | None
     json: dict[str, Any] | None = None
     expect: tuple[int, ...] = (200,)
+
+    @property
+    def url_path(self) -> str:
+        """The path as it goes on the wire: non-ASCII query values (a Chinese name searched for)
+        percent-encoded, as a browser sends them."""
+        return quote(self.path, safe="/?&=%:,")
 
 
 Builder = Callable[[Dataset, random.Random], Call | None]

@@ -12,7 +12,7 @@ bare Flask hello-world.
    graduates, invitations and agreements in several states, archive registrations); every login of
    the workload logs in once through the gateway (its login limit is 1/s per address, bursts of 30);
    then the mixed workload of bench/api_workload.py.
-3. For each: a step search over constant arrival rates (bench/load_gen.py, locust in processes of its
+3. For each: a step search over constant arrival rates (bench/load_gen.py: an open loop on gevent, in processes of its
    own): up by ``--factor`` from ``--start`` until a step misses (p99 above ``--p99-ms``, errors above
    ``--max-errors``, or the achieved rate below 95% of the target), then bisect ``--refine`` times
    between the last good and the first bad rate. The sustainable rate is the best good step's achieved
@@ -300,7 +300,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 
 
 def run_generators(folder: Path, config: dict[str, Any], generators: int, pools: list[Dataset] | None) -> Step:
-    """One step: ``generators`` locust processes side by side, each at rate/generators (and its own
+    """One step: ``generators`` load-generator processes side by side, each at rate/generators (and its own
     share of the write pools)."""
     processes, outputs = [], []
     for k in range(generators):
@@ -367,7 +367,31 @@ def start_hello(folder: Path, workers: int, cleanup: Cleanup) -> str:
     return url
 
 
-def start_platform(folder: Path, run: str, workers: int, cleanup: Cleanup) -> tuple[str, str]:
+def refresh_statistics_if_autovacuum_is_off(database_url_template: str) -> bool:
+    """Where the server runs no autovacuum (this machine's PostgreSQL), ANALYZE every database of the
+    stack once after seeding, as autovacuum would have within its first minute: otherwise the
+    planner works from the row counts of empty tables and the figures are of a server no one runs.
+    Answers whether it had to."""
+    from sqlalchemy import create_engine, text
+
+    from quxiang.common.testing.stack_run import SERVICES
+
+    engines = [create_engine(database_url_template.format(service=s.replace("-", "_")), isolation_level="AUTOCOMMIT")
+               for s in SERVICES]
+    try:
+        with engines[0].connect() as conn:
+            if conn.execute(text("SHOW autovacuum")).scalar() == "on":
+                return False
+        for engine in engines:
+            with engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+        return True
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def start_platform(folder: Path, run: str, workers: int, cleanup: Cleanup) -> tuple[str, str, str]:
     from quxiang.common.stack import Stack
     from quxiang.common.testing.stack_run import isolated_settings
 
@@ -389,7 +413,8 @@ def start_platform(folder: Path, run: str, workers: int, cleanup: Cleanup) -> tu
 
     cleanup.add("the stack (processes, databases, vhost)", down)
     stack.up(timeout=240, out=sys.stderr)
-    return settings.gateway_url, f"http://{settings.host}:{settings.service_ports['accounts']}"
+    return (settings.gateway_url, f"http://{settings.host}:{settings.service_ports['accounts']}",
+            settings.database_url_template)
 
 
 def log_in_everyone(gateway_url: str, logins: list[str], password_of: Callable[[str], str]) -> dict[str, str]:
@@ -429,7 +454,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per step (15)")
     parser.add_argument("--p99-ms", type=float, default=100.0, help="p99 limit of a good step (100)")
     parser.add_argument("--max-errors", type=float, default=0.001, help="error share of a good step (0.001)")
-    parser.add_argument("--generators", type=int, default=1, help="locust processes side by side (1)")
+    parser.add_argument("--generators", type=int, default=1, help="load-generator processes side by side (1)")
     parser.add_argument("--skip-hello", action="store_true", help="no baseline (the ratio is then 0)")
     return parser.parse_args(argv)
 
@@ -445,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix=f"qx-bench-api-{run}-"))
     cleanup.add("the run's folder", lambda: shutil.rmtree(folder, ignore_errors=True))
     print(f"bench-api run {run}: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start, "
-          f"{args.workers} gunicorn worker(s) per API and for hello, {args.generators} locust process(es)")
+          f"{args.workers} gunicorn worker(s) per API and for hello, {args.generators} load-generator process(es)")
     hello: Step | None = None
     platform: Step | None = None
     try:
@@ -471,12 +496,15 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 hello_cleanup.run()
         started = time.monotonic()
-        gateway_url, accounts_url = start_platform(folder, run, args.workers, cleanup)
+        gateway_url, accounts_url, database_urls = start_platform(folder, run, args.workers, cleanup)
         print(f"stack up in {time.monotonic() - started:.0f}s; seeding through the APIs:", flush=True)
         started = time.monotonic()
         dataset = seed(gateway_url, accounts_url, graduates=args.graduates, activated=args.activated,
                        load_graduates=args.load_graduates, extra_invitations=args.invitations)
         print(f"  seeded in {time.monotonic() - started:.0f}s", flush=True)
+        if refresh_statistics_if_autovacuum_is_off(database_urls):
+            print("  autovacuum is off on this PostgreSQL: ran ANALYZE on the stack's databases, as it would have",
+                  flush=True)
         demo = {dataset.province_login, dataset.school_login, dataset.department_login, dataset.employer_login}
         tokens = log_in_everyone(gateway_url, dataset.logins(),
                                  lambda login: DEMO_PASSWORD if login in demo else GRADUATE_PASSWORD)

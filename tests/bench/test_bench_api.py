@@ -1,7 +1,7 @@
 """The pieces of ``make bench-api`` at a tiny size: the step search and the report, the hello app,
-one real locust step against a local hello server, and every request the workload builds reaching a
-real route of the one-process suite with the method it uses. The full run (a stack, seeding, minutes
-of load) is ``make bench-api`` itself."""
+real load-generator steps against local servers (the open loop, failures), and every request the
+workload builds reaching a real route of the one-process suite with the method it uses. The full
+run (a stack, seeding, minutes of load) is ``make bench-api`` itself."""
 
 from __future__ import annotations
 
@@ -112,9 +112,8 @@ def test_the_hello_app_answers_any_path() -> None:
     assert client.get("/api/stats/hello").text == "hello"
 
 
-@pytest.fixture
-def hello_server() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, hello_app.app, threaded=True)
+def serve(app: object) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -123,13 +122,72 @@ def hello_server() -> Iterator[str]:
         server.shutdown()
 
 
-def test_one_locust_step_against_a_local_hello(hello_server: str, tmp_path: Path) -> None:
+@pytest.fixture
+def hello_server() -> Iterator[str]:
+    yield from serve(hello_app.app)
+
+
+def slow_app(environ: dict, start_response: object) -> list[bytes]:
+    """Answers after 300 ms; 503 for /fail; echoes the raw query string it received."""
+    import time
+
+    time.sleep(0.3)
+    status = "503 Service Unavailable" if environ["PATH_INFO"] == "/fail" else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])  # type: ignore[operator]
+    return [environ.get("QUERY_STRING", "").encode()]
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    yield from serve(slow_app)
+
+
+def test_one_load_step_against_a_local_hello(hello_server: str, tmp_path: Path) -> None:
     config = {"host": hello_server, "rate": 40, "warmup": 0.5, "duration": 2.0, "mode": "hello"}
     measured = bench_api.run_generators(tmp_path, config, 1, None)
     assert measured.failures == 0
-    assert 40 <= measured.requests <= 120, measured.requests  # 40/s for 2 s
-    assert [e.name for e in measured.endpoints] == ["hello"] and 0 < measured.p(0.99) < 1000
+    assert 76 <= measured.requests <= 84, measured.requests  # 40/s for 2 s, the warm-up not counted
+    assert [e.name for e in measured.endpoints] == ["hello"] and 0 < measured.p(0.99) < 300
     assert measured.generator_cpu_s > 0
+
+
+def test_arrivals_do_not_wait_for_slow_answers(slow_server: str, tmp_path: Path) -> None:
+    """An open loop: 300 ms answers do not slow 30 requests/s down (a closed loop of a few users
+    would send a handful), and each latency counts from when its request was due."""
+    config = {"host": slow_server, "rate": 30, "warmup": 0.2, "duration": 1.0, "mode": "hello"}
+    measured = bench_api.run_generators(tmp_path, config, 1, None)
+    assert 28 <= measured.requests <= 32 and measured.failures == 0
+    assert measured.p(0.5) >= 300
+
+
+def run_load_gen(tmp_path: Path, config: dict) -> dict:
+    import json
+    import subprocess
+
+    (tmp_path / "c.json").write_text(json.dumps(config, ensure_ascii=False))
+    subprocess.run([sys.executable, str(BENCH / "load_gen.py"), str(tmp_path / "c.json"), str(tmp_path / "r.json")],
+                   check=True, timeout=60)
+    return json.loads((tmp_path / "r.json").read_text())
+
+
+def test_unexpected_answers_are_failures(slow_server: str, tmp_path: Path) -> None:
+    """The slow app answers 200 to everything: reads pass, invitations (which expect 201) fail and
+    say what came back."""
+    data = dataset()
+    config = {"host": slow_server, "rate": 40, "warmup": 0.0, "duration": 1.0, "mode": "api",
+              "tokens": dict.fromkeys(data.logins(), "t"), "dataset": api_workload.dataset_to_json(data)}
+    result = run_load_gen(tmp_path, config)
+    assert result["requests"] == 40 and result["unfinished"] == 0
+    failed = {name: e["failures"] for name, e in result["endpoints"].items() if e["failures"]}
+    assert set(failed) <= {"invitation (write)"}
+    assert all(text.startswith("invitation (write): 200") for text, _ in result["errors"])
+    assert sum(failed.values()) == 2 - len(result["dataset"]["uninvited"])  # each pool value used once
+
+
+def test_queries_go_out_percent_encoded() -> None:
+    call = api_workload.Call("x", "GET", "/api/signing/lists/online-signing?q=学生12&page=1", "demo-zsu")
+    assert call.url_path == "/api/signing/lists/online-signing?q=%E5%AD%A6%E7%94%9F12&page=1"
+    assert api_workload.Call("y", "GET", "/a/b?x=1%2C2&y=a,b", None).url_path == "/a/b?x=1%2C2&y=a,b"
 
 
 def dataset() -> object:
