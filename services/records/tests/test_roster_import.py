@@ -228,3 +228,29 @@ def test_a_broken_file_is_a_400_and_writes_nothing(client, service, world, schoo
     assert upload(client, world.school_user(), broken_csv).status_code == 400
     assert upload(client, world.school_user(), b"PK\x03\x04garbage", filename="r.xlsx").status_code == 400
     assert count(service, graduates) == 0
+
+
+def _planner_rows(service) -> float | None:
+    """What the query planner believes ``graduates`` holds (None: never analyzed)."""
+    from sqlalchemy import text
+
+    with service.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'graduates'")).scalar_one()
+            return None if rows < 0 else rows
+        has_stats = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar()
+        if not has_stats:
+            return None
+        stat = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'graduates' LIMIT 1")).scalar()
+        return float(stat.split()[0]) if stat else None  # each index's row starts with the table's rows
+
+
+def test_a_large_import_refreshes_the_planner_statistics_and_a_small_one_does_not(
+        client, service, world, school, monkeypatch):
+    from quxiang.records.service import roster_import
+
+    monkeypatch.setattr(roster_import, "ANALYZE_AFTER_ROWS", 3)
+    assert upload(client, world.school_user(), csv_file([row(1), row(2)])).status_code == 201
+    assert _planner_rows(service) is None
+    assert upload(client, world.school_user(), csv_file([row(1), row(2), row(3), row(4), row(5)])).status_code == 201
+    assert _planner_rows(service) == 5  # three new rows reached the threshold: ANALYZE saw all five

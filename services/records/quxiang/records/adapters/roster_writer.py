@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -54,6 +54,12 @@ def exam_numbers_elsewhere(conn: Connection, school_code: str, exam_numbers: Seq
         chunk = list(exam_numbers[start:start + PG_LOOKUP_BATCH])
         taken.update(conn.execute(query, {"numbers": chunk}).scalars())
     return taken
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """What the query planner knows of ``graduates`` brought up to date (ANALYZE samples, so it stays
+    well under a second however large the table)."""
+    conn.execute(text("ANALYZE graduates"))
 
 
 def insert_graduates(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:

@@ -41,6 +41,7 @@ from quxiang.records.service.context import Records
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 1000    # rows between looks at the clock
+ANALYZE_AFTER_ROWS = 1000  # an import writing at least this many rows refreshes the planner's statistics
 PROGRESS_SECONDS = 0.5   # at most one progress commit per this many seconds
 MAX_ERRORS = 1000
 
@@ -215,6 +216,12 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
         repository.update_job(conn, job_id, status="succeeded", created=len(new), updated=len(changed),
                               unchanged=unchanged)
         uow.commit()
+    if len(new) + len(changed) >= ANALYZE_AFTER_ROWS:
+        # The planner's row counts for graduates would otherwise stay those of before the import until
+        # autovacuum gets round to it (a minute or more, never where it is switched off): meanwhile the
+        # 图7 lists of this school take nested loops planned for a handful of rows.
+        with service.engine.begin() as conn:
+            roster_writer.refresh_statistics(conn)
     return ImportResult(job_id=job_id, total=total, created=len(new), updated=len(changed), unchanged=unchanged)
 
 
