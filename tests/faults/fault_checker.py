@@ -63,7 +63,11 @@ class Checker:
         tally = Tally()
         exam = {gid: number for gid, number in
                 _rows(self.db("records"), "SELECT id, exam_number FROM graduates WHERE exam_number LIKE %s", MINE)}
-        destination = {f.graduate.exam_number: f.agreement_number for f in flows if f.agreement_number}
+        destination = {f.graduate.exam_number: f.agreement_number for f in flows
+                       if f.agreement_number and not f.terminate}
+        # A flow that asked to end its agreement: terminated if the platform said so; otherwise (a
+        # failure on the way) either state may be true, so it is not counted against any source.
+        ended = {f.graduate.exam_number: f.agreement_number for f in flows if f.terminated}
         archive = {f.graduate.exam_number: f.transfer_number for f in flows if f.archive_approved}
         hukou = {f.graduate.exam_number for f in flows if f.hukou_approved}
 
@@ -75,8 +79,11 @@ class Checker:
         tally.add("duplicated", "signing agreements per invitation", [e for e, n in per_graduate.items() if n > 1])
         invited = {f.graduate.exam_number for f in flows if f.agreement_id}
         tally.add("unexpected", "signing agreements never confirmed", set(per_graduate) - invited)
-        signed = {e: number for e, status, number in agreements if status == "approved"}
+        undecided = {f.graduate.exam_number for f in flows if f.terminate and not f.terminated}
+        signed = {e: number for e, status, number in agreements if status == "approved" and e not in undecided}
         self._compare(tally, "signing approved agreements", destination, signed)
+        self._compare(tally, "signing terminated agreements", ended,
+                      {e: number for e, status, number in agreements if status == "terminated"})
 
         # --- records: archive and hukou registrations
         registrations = _rows(self.db("records"), "SELECT graduate_id, module, transfer_number FROM registrations "
@@ -91,7 +98,8 @@ class Checker:
             self.db("stats"), "SELECT id, employment, archive, hukou FROM stat_graduates") if g in exam}
         for position, (label, expected) in enumerate((("employment", destination), ("archive", archive),
                                                       ("hukou", dict.fromkeys(hukou)))):
-            registered = {e: None for e, states in stat.items() if states[position] == "registered"}
+            registered = {e: None for e, states in stat.items() if states[position] == "registered"
+                          and not (label == "employment" and e in undecided)}
             self._compare(tally, f"stats registered {label}", dict.fromkeys(expected), registered)
         counters = _rows(self.db("stats"), "SELECT coalesce(sum(employment_registered), 0), "
                          "coalesce(sum(archive_registered), 0), coalesce(sum(hukou_registered), 0) "
@@ -107,9 +115,12 @@ class Checker:
 
         # --- ems-sim: the mirror, and how often it wrote
         ems = self.db("ems-sim")
-        mirrored = {e: n for e, n, s in _rows(ems, "SELECT exam_number, agreement_number, status FROM ems_destinations "
-                                                   "WHERE exam_number LIKE %s", MINE) if s == "in_force"}
+        ems_destinations = _rows(ems, "SELECT exam_number, agreement_number, status FROM ems_destinations "
+                                      "WHERE exam_number LIKE %s", MINE)
+        mirrored = {e: n for e, n, s in ems_destinations if s == "in_force" and e not in undecided}
         self._compare(tally, "ems-sim destinations", destination, mirrored)
+        self._compare(tally, "ems-sim terminated destinations", ended,
+                      {e: n for e, n, s in ems_destinations if s == "terminated"})
         self._compare(tally, "ems-sim archives", archive, dict(_rows(
             ems, "SELECT exam_number, transfer_number FROM ems_archives WHERE exam_number LIKE %s", MINE)))
         self._compare(tally, "ems-sim hukous", dict.fromkeys(hukou), dict.fromkeys(e for (e,) in _rows(

@@ -67,6 +67,8 @@ class Flow:
     transfer_number: str | None = None
     archive_approved: bool = False
     hukou_approved: bool = False
+    terminate: bool = False    # the flow ends its approved agreement (解约) before the archive step
+    terminated: bool = False   # ... and the platform confirmed the termination approved
     failure: str | None = None
 
     @property
@@ -103,6 +105,10 @@ class Workload:
         self.answers = Answers()
         self.pool = ThreadPoolExecutor(3, thread_name_prefix="flow")
         self.step_timeout = 90.0
+        # The set-up's scale (bench/bench_season.py raises them for a season's roster).
+        self.setup_timeout = 90.0
+        self.setup_threads = 2
+        self.roster: Callable[[int], str] = roster_csv
         # What a step is tried again on: what a fault may answer (503 and the gateway's 502/504).
         self.transient = set(TRANSIENT)
 
@@ -119,7 +125,7 @@ class Workload:
         api.ok("POST", "/api/accounts/provinces/44/modules/hukou/enable", province)
         api.ok("PUT", f"/api/accounts/schools/{SCHOOL}/agreement-type", province,
                json={"agreement_type": "three_party"})
-        roster = roster_csv(graduates)
+        roster = self.roster(graduates)
 
         def imported() -> Any:
             response = api.call("POST", f"/api/records/schools/{SCHOOL}/roster/imports", school,
@@ -127,7 +133,7 @@ class Workload:
             assert response.status_code == 201, response.text[:300]
             return response.json()
 
-        assert eventually(imported, "the roster import", timeout=60)["created"] == graduates
+        assert eventually(imported, "the roster import", timeout=self.setup_timeout)["created"] == graduates
         for module in ("archive", "hukou"):
             api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
                    json={"department_review": module == "archive", "deadline": "2099-12-31"})
@@ -139,7 +145,7 @@ class Workload:
             codes.extend(api.ok("POST", f"/api/accounts/schools/{SCHOOL}/activation-codes/issue", school)["codes"])
             return len({c["exam_number"] for c in codes}) >= graduates
 
-        eventually(issued, "activation codes for the roster's graduates", timeout=90)
+        eventually(issued, "activation codes for the roster's graduates", timeout=self.setup_timeout)
         mine = {c["exam_number"]: c for c in codes if c["exam_number"].startswith("264402")}
 
         def activate(code: dict[str, Any]) -> Graduate:
@@ -149,7 +155,7 @@ class Workload:
             number = code["exam_number"]
             return Graduate(code["graduate_id"], number, f"学生{int(number[6:])}", self.direct.login(number, PASSWORD))
 
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(self.setup_threads) as pool:
             self.waiting = list(pool.map(activate, sorted(mine.values(), key=lambda c: c["exam_number"])))
         first = self.waiting[0]
         for module in ("archive", "hukou"):
@@ -160,7 +166,7 @@ class Workload:
             # signing invites only graduates it has heard of (records' events)
             return all(self._known_to_signing(g) for g in (self.waiting[0], self.waiting[-1]))
 
-        eventually(known, "signing knows the roster's graduates", timeout=60)
+        eventually(known, "signing knows the roster's graduates", timeout=self.setup_timeout)
 
     def _known_to_signing(self, graduate: Graduate) -> bool:
         response = self.api.call("GET", "/api/signing/agreements?page_size=1", graduate.token)
@@ -203,6 +209,8 @@ class Workload:
         approved = self._step("POST", f"{path}/reviews", school, json={"decision": "approve"},
                               already=lambda: now()["status"] == "approved")
         flow.agreement_number = (approved or now())["number"]
+        if flow.terminate:
+            self._terminate(flow, path, now)
 
         base = f"/api/records/graduates/{g.graduate_id}"
         archive = lambda: self.api.ok("GET", f"{base}/archive", g.token)  # noqa: E731
@@ -221,6 +229,23 @@ class Workload:
         self._step("POST", f"{base}/hukou/reviews", school, json={"decision": "approve"},
                    already=lambda: _status(hukou()) == "approved")
         flow.hukou_approved = True
+
+    def _terminate(self, flow: Flow, path: str, now: Callable[[], Any]) -> None:
+        """The graduate asks to end the agreement, the employer agrees, the school approves."""
+        employer, school = self.tokens["demo-employer"], self.tokens["demo-zsu"]
+        asked = self._step("POST", f"{path}/terminations", flow.graduate.token, 201, json={"reason": "另有去向"},
+                           already=lambda: bool(self.api.ok("GET", f"{path}/terminations", flow.graduate.token)))
+        if asked is None:  # the lost answer's request exists: find it
+            asked = self.api.ok("GET", f"{path}/terminations", flow.graduate.token)[0]
+        termination = f"/api/signing/terminations/{asked['id']}"
+        state = lambda: self.api.ok("GET", termination, school)["status"]  # noqa: E731
+        self._step("POST", f"{termination}/agree", employer, json={"reason": None},
+                   already=lambda: state() != "awaiting_counterparty")
+        self._step("POST", f"{termination}/reviews", school, json={"decision": "approve"},
+                   already=lambda: state() == "approved")
+        if now()["status"] != "terminated":
+            raise StepFailed(f"{path}: the approved termination left the agreement {now()['status']}")
+        flow.terminated = True
 
     def _step(self, method: str, path: str, token: str, status: int = 200, *, json: Any = None,
               already: Callable[[], bool] | None = None) -> Any:

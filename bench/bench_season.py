@@ -1,0 +1,268 @@
+"""``make bench-season``: a graduation season on the stack, end to end, then the loss checker.
+
+1. An isolated stack (quxiang.common.stack: every service as gunicorn API, consumers, relay and jobs,
+   ems-sim, nginx; its own databases ``qx_season_<run>_*`` and RabbitMQ vhost, free ports).
+2. Set-up through the APIs: the province switches 网签, 档案 and 户口 on; 中山大学 imports a roster of
+   ``--graduates`` rows (one CSV) and completes its settings (department review for 网签 and 档案);
+   accounts provisions the graduates from records' events; the school issues their activation codes
+   and every graduate activates the account and logs in (accounts' own port: the gateway's login
+   limit is per address). Timed, reported, not part of the season's rate.
+3. The season: every graduate's flow through the gateway, ``--concurrency`` at a time, each step as
+   its user (tests/faults/fault_workload.py, the fault suite's workload): the employer invites, the
+   graduate accepts, the department and the school approve; every ``--terminate-every``-th graduate
+   then asks to end the agreement, the employer agrees and the school approves (解约); the graduate
+   submits the archive transfer, the department and the school approve; the hukou transfer, the
+   school approves. Per graduate 12 requests (15 with a termination), each a transaction with its
+   events, consumed by records, signing, stats, sync-gateway and on to ems-sim.
+4. Settling: until no outbox row, ledger record or queued message is left, then the loss checker
+   (tests/faults/fault_checker.py) compares every source of truth (signing, records, the stats read
+   model and counters, ems-sim and its write counts, the dead-letter queues) with what the platform
+   confirmed to the flows: lost, duplicated, unexpected.
+
+Figures: the season's wall time from the first invitation until settled; ``events``, every event the
+services recorded in their outboxes during it; ``eps`` = events / that time; approval-to-mirror: the
+sync ledger's ``lag_ms`` (the approving event's ``occurred_at`` to the EMS answering the write) of
+every destination, archive and hukou record; requests/s and the flows' p50/p99 step latency.
+Ends with ``graduates=N events=N eps=N mirror_p99_ms=N lost=N duplicated=N unexpected=N``; exit 1
+when a flow failed or the checker found anything.
+
+Passwords are hashed at the test cost here (``QX_PASSWORD_HASHING=fast-for-tests``): 2 argon2 runs
+per graduate at the production cost would make the set-up hours long on a small machine and say
+nothing about the season's flows; logins are sized separately in docs/capacity.md.
+
+Settings: QX_BENCH_POSTGRES_URL, QX_BENCH_AMQP_URL (as bench/bench_api.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:0] = [str(HERE), str(REPO / "tests" / "faults")]
+
+from bench_api import DEFAULT_AMQP, DEFAULT_POSTGRES, Cleanup, refresh_statistics_if_autovacuum_is_off  # noqa: E402
+from fault_checker import Checker, Tally  # noqa: E402
+from fault_workload import Flow, Workload, exam_number  # noqa: E402
+
+from quxiang.common.validators import make_identity_number  # noqa: E402
+
+OUTBOX_SERVICES = ("accounts", "records", "signing", "stats", "sync-gateway")
+HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
+
+
+def season_roster(count: int) -> str:
+    """``count`` valid rows of 计算机学院 (the department demo-zsu-cs reviews): distinct 考生号 and
+    identity numbers (1,000 a birth date over 336 dates: up to 336,000 graduates)."""
+    if count > 336_000:
+        raise SystemExit("--graduates: at most 336000 (distinct identity numbers)")
+    lines = [HEADER]
+    for i in range(count):
+        serial = i % 1000
+        birth = f"2003{1 + (i // 1000) % 12:02d}{1 + (i // 12000) % 28:02d}"
+        identity = make_identity_number(f"440106{birth}{serial:03d}")
+        lines.append(f"{exam_number(i)},F{i:07d},学生{i},{'男' if serial % 2 else '女'},{identity},CS,080901,"
+                     "计算机科学与技术,31,440106,2026,,\n")
+    return "".join(lines)
+
+
+class TimedWorkload(Workload):
+    """The fault suite's workload, each request's latency kept (the season's step latencies)."""
+
+    def __init__(self, gateway_url: str, accounts_url: str, concurrency: int) -> None:
+        super().__init__(gateway_url, accounts_url)
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="season")
+        self.latencies: list[float] = []
+        self.requests = 0
+        self._lock = threading.Lock()
+        plain = self.api.call
+
+        def timed(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return plain(method, path, token, **kwargs)
+            finally:
+                with self._lock:
+                    self.requests += 1
+                    self.latencies.append((time.perf_counter() - started) * 1000)
+
+        self.api.call = timed  # type: ignore[method-assign]
+
+
+def queue_depths(vhost: str) -> dict[str, tuple[int, int]]:
+    out = subprocess.run(["rabbitmqctl", "list_queues", "-p", vhost, "-q", "--no-table-headers", "name",
+                          "messages_ready", "messages_unacknowledged"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    depths = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            depths[parts[0]] = (int(parts[1]), int(parts[2]))
+    return depths
+
+
+def scalar(url: str, sql: str, *params: Any) -> Any:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def tally_table(tally: Tally) -> str:
+    rows = [f"  {'lost':>6} {'duplicated':>10} {'unexpected':>10} {'unsettled':>9}",
+            f"  {tally.lost:>6} {tally.duplicated:>10} {tally.unexpected:>10} {tally.unsettled:>9}"]
+    rows += [f"  {note}" for note in tally.notes[:20]]
+    return "\n".join(rows)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--graduates", type=int, default=100_000, help="graduates in the season (100000)")
+    parser.add_argument("--concurrency", type=int, default=24, help="flows under way at once (24)")
+    parser.add_argument("--terminate-every", type=int, default=10,
+                        help="every N-th graduate ends the agreement before the archive step (10; 0: none)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per API (2)")
+    parser.add_argument("--settle-timeout", type=float, default=900.0, help="seconds to settle at most (900)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from quxiang.common.stack import Stack
+    from quxiang.common.testing.stack_run import isolated_settings
+
+    args = parse_args(argv)
+    run = uuid.uuid4().hex[:8]
+    cleanup = Cleanup()
+    folder = Path(tempfile.mkdtemp(prefix=f"qx-bench-season-{run}-"))
+    cleanup.add("the run's folder", lambda: shutil.rmtree(folder, ignore_errors=True))
+    admin = os.environ.get("QX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    amqp = os.environ.get("QX_BENCH_AMQP_URL", DEFAULT_AMQP)
+    print(f"bench-season run {run}: {args.graduates} graduates, {args.concurrency} flows at once, every "
+          f"{args.terminate_every or 'no'}-th terminates; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+    flows: list[Flow] = []
+    tally: Tally | None = None
+    figures = "graduates=0 events=0 eps=0 mirror_p99_ms=0 lost=0 duplicated=0 unexpected=0"
+    failed = True
+    try:
+        settings = isolated_settings(
+            folder / "stack", run, "season", lambda name: urlunsplit(urlsplit(admin)._replace(path=f"/{name}")),
+            amqp, own_vhost=True, web_workers=args.workers,
+            env={"QX_PASSWORD_HASHING": "fast-for-tests", "QX_RELAY_IDLE_WAIT": "0.2"})
+        stack = Stack(settings)
+
+        def down() -> None:
+            stack.down()
+            stack.purge()
+
+        cleanup.add("the stack (processes, databases, vhost)", down)
+        started = time.monotonic()
+        stack.up(timeout=240, out=sys.stderr)
+        print(f"stack up in {time.monotonic() - started:.0f}s", flush=True)
+
+        def database(service: str) -> str:
+            return settings.database_url_template.format(service=service.replace("-", "_"))
+
+        vhost = unquote(urlsplit(settings.broker_url).path.lstrip("/"))
+        accounts = f"http://{settings.host}:{settings.service_ports['accounts']}"
+        workload = TimedWorkload(settings.gateway_url, accounts, args.concurrency)
+        workload.setup_timeout = max(90.0, args.graduates / 100)
+        workload.setup_threads = 8
+        workload.roster = season_roster
+        started = time.monotonic()
+        workload.set_up(args.graduates)
+        print(f"set-up: {args.graduates} graduates imported, provisioned, activated and logged in "
+              f"in {time.monotonic() - started:.0f}s", flush=True)
+        if refresh_statistics_if_autovacuum_is_off(settings.database_url_template):
+            print("  autovacuum is off on this PostgreSQL: ran ANALYZE on the stack's databases, as it would have",
+                  flush=True)
+
+        season_start = time.monotonic()
+        wall_start = scalar(database("signing"), "SELECT now()")
+        for k, graduate in enumerate(workload.waiting):
+            flows.append(Flow(graduate, terminate=bool(args.terminate_every) and k % args.terminate_every == 0))
+        workload.waiting = []
+        workload.flows = flows
+        futures = [workload.pool.submit(workload._run, flow) for flow in flows]
+        while True:
+            done, pending = wait(futures, timeout=15)
+            complete = sum(f.complete for f in flows)
+            elapsed = time.monotonic() - season_start
+            print(f"  {elapsed:6.0f}s  flows done {len(done):>7}/{len(flows)}  complete {complete:>7}  "
+                  f"requests {workload.requests:>8} ({workload.requests / elapsed:5.0f}/s)", flush=True)
+            if not pending:
+                break
+        flows_done = time.monotonic() - season_start
+        checker = Checker(database, f"http://{settings.host}:{settings.service_ports['ems-sim']}/api/ems-sim",
+                          lambda: queue_depths(vhost))
+        deadline = time.monotonic() + args.settle_timeout
+        while True:
+            try:
+                tally = checker.check(flows)
+            except Exception as exc:  # noqa: BLE001 - a source catching up: look again
+                tally = Tally(unsettled=1, notes=[f"checker: {type(exc).__name__}: {exc}"[:300]])
+            if tally.unsettled == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2.0)
+        season = time.monotonic() - season_start
+        events = sum(scalar(database(s), "SELECT count(*) FROM outbox WHERE created_at >= %s", wall_start)
+                     for s in OUTBOX_SERVICES)
+        lags = [float(v) for v in _column(
+            database("sync-gateway"), "SELECT lag_ms FROM sync_records WHERE created_at >= %s AND lag_ms IS NOT NULL",
+            wall_start)]
+        failures = [f for f in flows if f.failure]
+        print(f"\nseason: {len(flows)} flows in {flows_done:.0f}s ({len(flows) / flows_done:.1f} graduates/s), "
+              f"settled after {season:.0f}s; {workload.requests} requests ({workload.requests / flows_done:.0f}/s), "
+              f"step latency p50 {percentile(workload.latencies, 0.5):.0f} ms, "
+              f"p99 {percentile(workload.latencies, 0.99):.0f} ms")
+        print(f"events: {events} recorded by the services ({events / season:.0f}/s); approval to mirror "
+              f"({len(lags)} EMS records): p50 {statistics.median(lags) if lags else 0:.0f} ms, "
+              f"p99 {percentile(lags, 0.99):.0f} ms")
+        terminated = sum(f.terminated for f in flows)
+        print(f"flows: {sum(f.complete for f in flows)} complete, {terminated} with a termination, "
+              f"{len(failures)} failed")
+        for flow in failures[:5]:
+            print(f"  failed: {flow.graduate.exam_number}: {flow.failure}")
+        print("loss checker:\n" + tally_table(tally))
+        figures = (f"graduates={len(flows)} events={events} eps={events / season:.0f} "
+                   f"mirror_p99_ms={percentile(lags, 0.99):.0f} lost={tally.lost} duplicated={tally.duplicated} "
+                   f"unexpected={tally.unexpected}")
+        failed = bool(failures) or not tally.clean
+        workload.close()
+    except KeyboardInterrupt:
+        print("interrupted: cleaning up", file=sys.stderr)
+    finally:
+        cleanup.run()
+    print(figures)
+    return 1 if failed else 0
+
+
+def _column(url: str, sql: str, *params: Any) -> list[Any]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
+        return [row[0] for row in conn.execute(sql, params).fetchall()]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

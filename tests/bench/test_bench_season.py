@@ -1,0 +1,43 @@
+"""The pieces of ``make bench-season`` that run without a stack: the season's roster, the figures,
+the loss table. The season itself (a stack, a roster, every flow) is ``make bench-season``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+bench_season = importlib.import_module("bench_season")
+
+
+def test_the_season_roster_is_valid_and_distinct_at_scale() -> None:
+    from quxiang.common.validators import check_identity_matches_gender, validate_identity_number
+
+    lines = bench_season.season_roster(24_001).splitlines()
+    assert lines[0] == bench_season.HEADER.strip() and len(lines) == 24_002
+    rows = [line.split(",") for line in lines[1:]]
+    assert len({r[0] for r in rows}) == len({r[4] for r in rows}) == 24_001
+    assert {r[5] for r in rows} == {"CS"}  # the department demo-zsu-cs reviews
+    for row in rows[::997] + rows[-3:]:
+        validate_identity_number(row[4])
+        check_identity_matches_gender(row[4], row[3])
+
+
+def test_a_roster_beyond_the_distinct_identity_numbers_is_refused() -> None:
+    with pytest.raises(SystemExit, match="at most 336000"):
+        bench_season.season_roster(336_001)
+
+
+def test_percentile_and_the_loss_table() -> None:
+    assert bench_season.percentile([], 0.99) == 0.0
+    assert bench_season.percentile([float(v) for v in range(1, 101)], 0.99) == 100.0
+    assert bench_season.percentile([5.0, 1.0, 3.0], 0.5) == 3.0
+    tally = bench_season.Tally()
+    tally.add("lost", "missing from ems-sim destinations", ["264402000001"])
+    table = bench_season.tally_table(tally)
+    assert table.splitlines()[1].split() == ["1", "0", "0", "0"]
+    assert "lost 1 missing from ems-sim destinations" in table
