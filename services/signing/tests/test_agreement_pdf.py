@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from quxiang.signing.adapters import fonts
 from quxiang.signing.adapters.agreement_pdf import (
     AgreementDocument,
     EmployerParty,
@@ -190,3 +191,40 @@ def test_without_any_font_the_error_names_the_package(monkeypatch, tmp_path):
     monkeypatch.setattr("quxiang.signing.adapters.fonts.CANDIDATES", (tmp_path / "none.ttc",))
     with pytest.raises(CJKFontMissing, match="fonts-wqy-microhei"):
         find_cjk_font()
+
+
+def test_a_character_beyond_the_common_font_is_drawn_from_the_whole_font(monkeypatch):
+    from quxiang.signing.adapters import agreement_pdf
+
+    fonts_used = []
+    draw = agreement_pdf._render
+
+    def spy(doc, font):
+        fonts_used.append(font)
+        return draw(doc, font)
+
+    monkeypatch.setattr(agreement_pdf, "_render", spy)
+    common = make_doc("three_party")
+    rare = make_doc("three_party", graduate=dataclasses.replace(common.graduate, name="李喆"))  # 喆: GBK, not GB 2312
+    assert "喆" in compact("".join(pages_text(render_agreement(rare))))
+    assert fonts_used == [fonts.common_subset(fonts.find_cjk_font()), fonts.find_cjk_font()]
+    fonts_used.clear()
+    render_agreement(common)
+    assert fonts_used == [fonts.common_subset(fonts.find_cjk_font())]  # common characters: one pass
+
+
+def test_the_common_font_is_rebuilt_to_the_same_bytes(three_party_pdf, monkeypatch, tmp_path):
+    monkeypatch.setattr(fonts, "SUBSET_DIR", tmp_path)
+    fonts.common_subset.cache_clear()
+    try:
+        assert render_agreement(make_doc("three_party")) == three_party_pdf
+        assert [p.name for p in tmp_path.iterdir()] == [fonts.common_subset(fonts.find_cjk_font()).name]
+    finally:
+        fonts.common_subset.cache_clear()
+
+
+def test_a_font_that_cannot_be_cut_leaves_the_whole_font(tmp_path, caplog):
+    broken = tmp_path / "broken.ttf"
+    broken.write_bytes(b"not a font at all")
+    assert fonts.common_subset(broken) is None
+    assert "could not cut" in caplog.text
