@@ -1,4 +1,5 @@
-"""The approved agreement's PDF: made at approval, the same bytes for every party, its text real
+"""The approved agreement's PDF: due at approval and rendered after it (by the job or by the first
+request that needs it, the same bytes either way), the same bytes for every party, its text real
 Chinese with the parties and the number, and verification of a genuine and a modified copy."""
 
 from __future__ import annotations
@@ -69,3 +70,63 @@ def test_verification_of_genuine_and_modified_copies(approved, world):
     assert by_hash.get_json()["genuine"] is True
     assert scene.client.post("/agreements/verify", json={"sha256": "abc"}).status_code == 422
     assert scene.client.post("/agreements/verify", json={}).status_code == 400
+
+
+def _kept(service, agreement_id):
+    from sqlalchemy import select
+
+    from quxiang.signing.adapters.tables import agreement_documents
+
+    with service.engine.connect() as conn:
+        return conn.execute(select(agreement_documents).where(
+            agreement_documents.c.agreement_id == agreement_id)).first()
+
+
+def test_the_approval_answers_without_rendering_and_the_job_renders_once(client, world, service, monkeypatch):
+    from quxiang.signing.adapters import agreement_pdf
+    from quxiang.signing.service import documents
+
+    scene = Scene(client, world)
+    scene.settings()
+    agreement = scene.invite(scene.e1).get_json()
+    scene.act(agreement["id"], "accept", world.graduate_user(scene.g1))
+    scene.review(agreement["id"], world.department_user(scene.cs))
+    render = documents.render_agreement
+
+    def not_now(doc):
+        raise AssertionError("rendered inside the approving request")
+
+    monkeypatch.setattr(documents, "render_agreement", not_now)
+    approved = scene.review(agreement["id"], scene.school)
+    assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
+    due = _kept(service, agreement["id"])
+    assert due is not None and due.pdf is None and due.sha256 is None
+
+    monkeypatch.setattr(documents, "render_agreement", render)
+    assert documents.render_pending(service.engine) == 1
+    kept = _kept(service, agreement["id"])
+    assert kept.sha256 == hashlib.sha256(kept.pdf).hexdigest()
+    assert documents.render_pending(service.engine) == 0  # nothing due any more
+    # The same bytes as rendering it afresh from the agreement (what a download before the job gets).
+    row = _kept(service, agreement["id"])
+    with service.engine.connect() as conn:
+        from quxiang.signing.adapters import store
+
+        a = store.get_agreement(conn, agreement["id"])
+        again = agreement_pdf.render_agreement(documents.build_document(
+            a._asdict(), store.get_graduate(conn, a.graduate_id), store.get_school(conn, a.school_code),
+            row.created_at))
+    assert again == bytes(kept.pdf)
+
+
+def test_a_download_before_the_job_renders_and_keeps_the_document(approved, world, service):
+    from quxiang.signing.service import documents
+
+    scene, agreement = approved
+    assert _kept(service, agreement["id"]).pdf is None
+    first = download(scene, agreement["id"], world.graduate_user(scene.g1))
+    assert first.status_code == 200
+    kept = _kept(service, agreement["id"])
+    assert bytes(kept.pdf) == first.get_data() and first.headers["X-Content-SHA256"] == kept.sha256
+    assert documents.render_pending(service.engine) == 0  # the download's render is the kept one
+    assert download(scene, agreement["id"], scene.school).get_data() == first.get_data()

@@ -81,7 +81,10 @@ def test_offline_application_then_signing(ready, world):
     scan = ready.client.get(f"/agreements/{agreement_id}/scan", headers=ready.school)
     assert scan.status_code == 200 and scan.mimetype == "image/png" and scan.get_data() == PNG
     approved = approve(ready, agreement_id)
-    assert approved["status"] == "approved" and approved["document_sha256"] and approved["accepted_at"]
+    assert approved["status"] == "approved" and approved["accepted_at"]
+    assert approved["document_sha256"] is None  # rendered after the approval answered
+    shown = ready.client.get(f"/agreements/{agreement_id}", headers=ready.school).get_json()
+    assert shown["document_sha256"]  # the detail renders a due document on the spot
 
     types = [e["type"] for e in world.events("signing.agreement")]
     assert types == [contracts.AGREEMENT_APPLIED, contracts.AGREEMENT_APPLICATION_ADVANCED,

@@ -25,10 +25,11 @@ from quxiang.signing.entrypoints import (
     termination_api,
 )
 from quxiang.signing.entrypoints.context import EXTENSION_KEY
-from quxiang.signing.service import online
+from quxiang.signing.service import documents, online
 from quxiang.signing.service.context import Signing
 
 NAME = "signing"
+RENDER_INTERVAL = 1.0  # seconds between rounds of rendering approved agreements' PDFs
 EXPIRY_INTERVAL = 60.0  # seconds; a late answer is refused even between two rounds
 
 
@@ -51,7 +52,8 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
 
 def jobs(config: Config) -> Sequence[ScheduledJob]:
     service = build_signing(config)
-    return [ScheduledJob("expire-invitations", EXPIRY_INTERVAL, lambda: online.expire_due(service))]
+    return [ScheduledJob("expire-invitations", EXPIRY_INTERVAL, lambda: online.expire_due(service)),
+            ScheduledJob("render-documents", RENDER_INTERVAL, lambda: documents.render_pending(service.engine))]
 
 
 SERVICE = ServiceDefinition(

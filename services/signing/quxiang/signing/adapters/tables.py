@@ -156,8 +156,9 @@ agreement_audit = audit_table(metadata, "signing_audit")
 agreement_documents = Table(
     "agreement_documents", metadata,
     Column("agreement_id", String(36), primary_key=True),
-    Column("sha256", String(64), nullable=False, unique=True),
-    Column("pdf", LargeBinary, nullable=False),
+    # Both NULL while the document is due (the approval committed, the render not yet done).
+    Column("sha256", String(64), unique=True),
+    Column("pdf", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

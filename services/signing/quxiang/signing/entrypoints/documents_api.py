@@ -31,8 +31,8 @@ MAX_VERIFY_BYTES = 10 * 1024 * 1024
           access=Access.READ)
 def download(agreement_id: str) -> flask.Response:
     detail = online.detail(signing(), current_principal(), agreement_id)  # 404 outside the caller's scope
+    document = documents.rendered_document(signing().engine, agreement_id)
     with signing().engine.connect() as conn:
-        document = documents.get_document(conn, agreement_id)
         generated = None if document else documents.generated_agreement(conn, store.get_agreement(conn, agreement_id))
     if document is None and generated is None:
         raise ProblemError(409, "not_approved", detail="协议审核通过后才能下载", current_status=detail["status"])

@@ -1,6 +1,13 @@
-"""The approved agreement as a PDF: rendered once when the school approves (in the approval's
-transaction, so an approved agreement always has its document), kept with its SHA-256, downloaded
-by the graduate, the employer and the school, and verified by anyone from the file or its hash."""
+"""The approved agreement as a PDF, kept with its SHA-256, downloaded by the graduate, the employer
+and the school, and verified by anyone from the file or its hash.
+
+The approval's transaction records that the document is due (``request_document``: a row with no
+PDF yet, stamped with the approval's time), so an approved agreement always has one; rendering it
+(about 0.1 s of CPU) happens after the commit, off the approving request: signing's jobs render
+what is due (``render_pending``, every second), and whoever needs it first (a download, the
+detail) renders it on the spot (``rendered_document``). The render is deterministic (same
+agreement, same bytes), and the row is locked while rendering, so whichever comes first, the kept
+PDF and its SHA-256 are the same."""
 
 from __future__ import annotations
 
@@ -9,8 +16,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Row
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine, Row
 
 from quxiang.common.reference import education_levels, employer_natures, industries, position_categories, provinces
 from quxiang.common.web.errors import ProblemError
@@ -63,15 +70,48 @@ def build_document(row: Any, graduate: Row | None, school: Row | None, approved_
         approving_school=school.name if school else row["school_code"])
 
 
-def store_document(bind: store.Bind, row: Any, approved_at: datetime) -> str:
-    """Render the approved agreement and keep it; answers its SHA-256."""
-    graduate = store.get_graduate(bind, row["graduate_id"])
-    school = store.get_school(bind, row["school_code"])
-    pdf = render_agreement(build_document(row, graduate, school, approved_at))
-    digest = hashlib.sha256(pdf).hexdigest()
-    bind.execute(insert(agreement_documents).values(agreement_id=row["id"], sha256=digest, pdf=pdf,
+def request_document(bind: store.Bind, agreement_id: str, approved_at: datetime) -> None:
+    """In the approval's transaction: the approved agreement's document is due (rendered later)."""
+    bind.execute(insert(agreement_documents).values(agreement_id=agreement_id, sha256=None, pdf=None,
                                                     created_at=approved_at))
-    return digest
+
+
+def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
+    """The agreement's kept document, rendered now if it is still due; None if it has none."""
+    with engine.connect() as conn:
+        document = get_document(conn, agreement_id)
+    if document is None or document.pdf is not None:
+        return document
+    _render(engine, agreement_id)
+    with engine.connect() as conn:
+        return get_document(conn, agreement_id)
+
+
+def render_pending(engine: Engine, limit: int = 50) -> int:
+    """Render up to ``limit`` due documents, oldest first (signing's jobs); answers how many."""
+    with engine.connect() as conn:
+        due = conn.execute(select(agreement_documents.c.agreement_id).where(agreement_documents.c.pdf.is_(None))
+                           .order_by(agreement_documents.c.created_at).limit(limit)).scalars().all()
+    # Every worker replica runs the job: one skips what another is rendering at the moment.
+    return sum(_render(engine, agreement_id, skip_locked=True) for agreement_id in due)
+
+
+def _render(engine: Engine, agreement_id: str, skip_locked: bool = False) -> bool:
+    """Render one due document under its row's lock (waiting for it, or passing it by when
+    ``skip_locked``); False if someone else already had, or has it now."""
+    with engine.begin() as conn:
+        document = conn.execute(select(agreement_documents.c.pdf, agreement_documents.c.created_at)
+                                .where(agreement_documents.c.agreement_id == agreement_id)
+                                .with_for_update(skip_locked=skip_locked)).first()
+        if document is None or document.pdf is not None:
+            return False
+        row = store.get_agreement(conn, agreement_id)
+        graduate = store.get_graduate(conn, row.graduate_id)
+        school = store.get_school(conn, row.school_code)
+        pdf = render_agreement(build_document(row._asdict(), graduate, school, document.created_at))
+        conn.execute(update(agreement_documents).where(agreement_documents.c.agreement_id == agreement_id)
+                     .values(sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf))
+    return True
 
 
 GENERATED = frozenset({Status.AWAITING_SCAN, Status.DEPARTMENT_REVIEW, Status.SCHOOL_REVIEW,

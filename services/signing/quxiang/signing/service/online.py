@@ -307,7 +307,8 @@ def review(service: Signing, actor: Principal, agreement_id: str, approve: bool,
         final = action in FINAL_REVIEW_ACTIONS
         _move(uow, row, action, actor, reason, stamp, extra={"decided_at": stamp} if final else {})
         uow.commit()
-    return detail(service, actor, agreement_id)
+    # The approval answers at once: its document (document_sha256) follows within seconds.
+    return detail(service, actor, agreement_id, render_document=False)
 
 
 # --- shared steps --------------------------------------------------------------------------------
@@ -354,7 +355,7 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
     if not store.update_agreement(uow.session, row.id, row.version, values):
         raise ProblemError(409, "concurrent_change", detail="协议刚被其他操作修改，请刷新后重试")
     if target is Status.APPROVED and documents.get_document(uow.session, row.id) is None:
-        documents.store_document(uow.session, {**row._asdict(), **values}, stamp)
+        documents.request_document(uow.session, row.id, stamp)
     graduate = store.get_graduate(uow.session, row.graduate_id)
     _record(uow, {**row._asdict(), **values}, graduate, EVENTS[action], actor, reason, target)
     return target
@@ -406,7 +407,9 @@ def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event
 # --- reading -------------------------------------------------------------------------------------
 
 
-def detail(service: Signing, actor: Principal, agreement_id: str) -> dict[str, Any]:
+def detail(service: Signing, actor: Principal, agreement_id: str, render_document: bool = True) -> dict[str, Any]:
+    """The agreement as ``actor`` may see it; its document's SHA-256 (rendering a due document first
+    unless ``render_document`` is False, when a due one shows as None)."""
     with service.engine.connect() as conn:
         row = store.get_agreement(conn, agreement_id)
         if row is None or not _visible(conn, actor, row):
@@ -414,6 +417,8 @@ def detail(service: Signing, actor: Principal, agreement_id: str) -> dict[str, A
         graduate = store.get_graduate(conn, row.graduate_id)
         trail = audit.trail(conn, agreement_audit, agreement_id)
         document = documents.get_document(conn, agreement_id)
+    if document is not None and document.pdf is None and render_document:
+        document = documents.rendered_document(service.engine, agreement_id)
     out = agreement_out(row, graduate, trail)
     out["document_sha256"] = document.sha256 if document else None
     return out
