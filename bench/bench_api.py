@@ -367,11 +367,11 @@ def start_hello(folder: Path, workers: int, cleanup: Cleanup) -> str:
     return url
 
 
-def refresh_statistics_if_autovacuum_is_off(database_url_template: str) -> bool:
-    """Where the server runs no autovacuum (this machine's PostgreSQL), ANALYZE every database of the
-    stack once after seeding, as autovacuum would have within its first minute: otherwise the
-    planner works from the row counts of empty tables and the figures are of a server no one runs.
-    Answers whether it had to."""
+def refresh_statistics_if_autovacuum_is_off(database_url_template: str, statement: str = "ANALYZE") -> bool:
+    """Where the server runs no autovacuum (this machine's PostgreSQL), run ``statement`` (ANALYZE,
+    or VACUUM (ANALYZE) during a long run) in every database of the stack, as autovacuum would have:
+    otherwise the planner works from the row counts of empty tables, dead rows pile up, and the
+    figures are of a server no one runs. Answers whether it had to."""
     from sqlalchemy import create_engine, text
 
     from quxiang.common.testing.stack_run import SERVICES
@@ -384,7 +384,7 @@ def refresh_statistics_if_autovacuum_is_off(database_url_template: str) -> bool:
                 return False
         for engine in engines:
             with engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
+                conn.execute(text(statement))
         return True
     finally:
         for engine in engines:

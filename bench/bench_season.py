@@ -26,6 +26,9 @@ every destination, archive and hukou record; requests/s and the flows' p50/p99 s
 Ends with ``graduates=N events=N eps=N mirror_p99_ms=N lost=N duplicated=N unexpected=N``; exit 1
 when a flow failed or the checker found anything.
 
+Where the PostgreSQL server runs no autovacuum (this machine's), the bench runs ANALYZE after the
+set-up and VACUUM (ANALYZE) every minute of the season, as autovacuum would.
+
 Passwords are hashed at the test cost here (``QX_PASSWORD_HASHING=fast-for-tests``): 2 argon2 runs
 per graduate at the production cost would make the set-up hours long on a small machine and say
 nothing about the season's flows; logins are sized separately in docs/capacity.md.
@@ -55,9 +58,10 @@ REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "tests" / "faults")]
 
 from bench_api import DEFAULT_AMQP, DEFAULT_POSTGRES, Cleanup, refresh_statistics_if_autovacuum_is_off  # noqa: E402
-from fault_checker import Checker, Tally  # noqa: E402
-from fault_workload import Flow, Workload, exam_number  # noqa: E402
+from fault_checker import Checker, Tally, _rows  # noqa: E402
+from fault_workload import PASSWORD, Flow, Workload, exam_number  # noqa: E402
 
+from quxiang.common.testing.stack_run import DEMO_PASSWORD  # noqa: E402
 from quxiang.common.validators import make_identity_number  # noqa: E402
 
 OUTBOX_SERVICES = ("accounts", "records", "signing", "stats", "sync-gateway")
@@ -80,26 +84,57 @@ def season_roster(count: int) -> str:
 
 
 class TimedWorkload(Workload):
-    """The fault suite's workload, each request's latency kept (the season's step latencies)."""
+    """The fault suite's workload, each request's latency kept (the season's step latencies), and
+    access tokens renewed as people do: a season outlasts a token (15 minutes), so a 401
+    ``token_expired`` logs the same user in again (at accounts directly: the gateway's login limit
+    is per address) and the request goes again with the new token."""
 
     def __init__(self, gateway_url: str, accounts_url: str, concurrency: int) -> None:
         super().__init__(gateway_url, accounts_url)
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="season")
         self.latencies: list[float] = []
         self.requests = 0
+        self.renewals = 0
+        self.owners: dict[str, tuple[str, str]] = {}  # token -> (username, password)
+        self.renewed: dict[str, str] = {}  # an expired token -> the one that replaced it
         self._lock = threading.Lock()
         plain = self.api.call
 
         def timed(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+            token = self._current(token)
             started = time.perf_counter()
-            try:
-                return plain(method, path, token, **kwargs)
-            finally:
-                with self._lock:
-                    self.requests += 1
-                    self.latencies.append((time.perf_counter() - started) * 1000)
+            response = plain(method, path, token, **kwargs)
+            if response.status_code == 401 and token in self.owners and "token_expired" in response.text:
+                token = self._renew(token)
+                response = plain(method, path, token, **kwargs)
+            with self._lock:
+                self.requests += 1
+                self.latencies.append((time.perf_counter() - started) * 1000)
+            return response
 
         self.api.call = timed  # type: ignore[method-assign]
+
+    def know_logins(self, staff_password: str, graduate_password: str) -> None:
+        """Whose each token is, so an expired one can be renewed."""
+        self.owners.update({token: (login, staff_password) for login, token in self.tokens.items()})
+        self.owners.update({g.token: (g.exam_number, graduate_password) for g in self.waiting})
+
+    def _current(self, token: str | None) -> str | None:
+        with self._lock:
+            while token in self.renewed:
+                token = self.renewed[token]
+        return token
+
+    def _renew(self, expired: str) -> str:
+        with self._lock:
+            if expired in self.renewed:  # another thread renewed it meanwhile
+                return self._current(expired)  # type: ignore[return-value]
+            username, password = self.owners[expired]
+            fresh = self.direct.login(username, password)
+            self.renewed[expired] = fresh
+            self.owners[fresh] = (username, password)
+            self.renewals += 1
+            return fresh
 
 
 def queue_depths(vhost: str) -> dict[str, tuple[int, int]]:
@@ -115,10 +150,7 @@ def queue_depths(vhost: str) -> dict[str, tuple[int, int]]:
 
 
 def scalar(url: str, sql: str, *params: Any) -> Any:
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
-        return conn.execute(sql, params).fetchone()[0]
+    return _rows(url, sql, *params)[0][0]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -135,10 +167,21 @@ def tally_table(tally: Tally) -> str:
     return "\n".join(rows)
 
 
+def upkeep(database_url_template: str, stop: threading.Event, every: float = 60.0) -> None:
+    """Autovacuum's work where the server has it switched off: without it a long season's tables
+    fill with dead rows and the planner's row counts stay those of the start."""
+    while not stop.wait(every):
+        try:
+            if not refresh_statistics_if_autovacuum_is_off(database_url_template, "VACUUM (ANALYZE)"):
+                return
+        except Exception as exc:  # noqa: BLE001 - the season goes on; say so
+            print(f"  upkeep: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--graduates", type=int, default=100_000, help="graduates in the season (100000)")
-    parser.add_argument("--concurrency", type=int, default=24, help="flows under way at once (24)")
+    parser.add_argument("--concurrency", type=int, default=16, help="flows under way at once (16)")
     parser.add_argument("--terminate-every", type=int, default=10,
                         help="every N-th graduate ends the agreement before the archive step (10; 0: none)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per API (2)")
@@ -191,12 +234,15 @@ def main(argv: list[str] | None = None) -> int:
         workload.roster = season_roster
         started = time.monotonic()
         workload.set_up(args.graduates)
+        workload.know_logins(DEMO_PASSWORD, PASSWORD)
         print(f"set-up: {args.graduates} graduates imported, provisioned, activated and logged in "
               f"in {time.monotonic() - started:.0f}s", flush=True)
         if refresh_statistics_if_autovacuum_is_off(settings.database_url_template):
             print("  autovacuum is off on this PostgreSQL: ran ANALYZE on the stack's databases, as it would have",
                   flush=True)
 
+        stop_upkeep = threading.Event()
+        threading.Thread(target=upkeep, args=(settings.database_url_template, stop_upkeep), daemon=True).start()
         season_start = time.monotonic()
         wall_start = scalar(database("signing"), "SELECT now()")
         for k, graduate in enumerate(workload.waiting):
@@ -213,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             if not pending:
                 break
         flows_done = time.monotonic() - season_start
+        stop_upkeep.set()
         checker = Checker(database, f"http://{settings.host}:{settings.service_ports['ems-sim']}/api/ems-sim",
                           lambda: queue_depths(vhost))
         deadline = time.monotonic() + args.settle_timeout
@@ -227,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         season = time.monotonic() - season_start
         events = sum(scalar(database(s), "SELECT count(*) FROM outbox WHERE created_at >= %s", wall_start)
                      for s in OUTBOX_SERVICES)
-        lags = [float(v) for v in _column(
+        lags = [float(lag) for (lag,) in _rows(
             database("sync-gateway"), "SELECT lag_ms FROM sync_records WHERE created_at >= %s AND lag_ms IS NOT NULL",
             wall_start)]
         failures = [f for f in flows if f.failure]
@@ -240,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
               f"p99 {percentile(lags, 0.99):.0f} ms")
         terminated = sum(f.terminated for f in flows)
         print(f"flows: {sum(f.complete for f in flows)} complete, {terminated} with a termination, "
-              f"{len(failures)} failed")
+              f"{len(failures)} failed; {workload.renewals} expired tokens renewed")
         for flow in failures[:5]:
             print(f"  failed: {flow.graduate.exam_number}: {flow.failure}")
         print("loss checker:\n" + tally_table(tally))
@@ -255,13 +302,6 @@ def main(argv: list[str] | None = None) -> int:
         cleanup.run()
     print(figures)
     return 1 if failed else 0
-
-
-def _column(url: str, sql: str, *params: Any) -> list[Any]:
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
-        return [row[0] for row in conn.execute(sql, params).fetchall()]
 
 
 if __name__ == "__main__":

@@ -41,3 +41,34 @@ def test_percentile_and_the_loss_table() -> None:
     table = bench_season.tally_table(tally)
     assert table.splitlines()[1].split() == ["1", "0", "0", "0"]
     assert "lost 1 missing from ems-sim destinations" in table
+
+
+class Answer:
+    def __init__(self, status: int, text: str = "") -> None:
+        self.status_code, self.text = status, text
+
+
+def test_an_expired_token_is_renewed_once_and_used_from_then_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quxiang.common.testing import stack_run
+
+    sent: list[tuple[str, str | None]] = []
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: object) -> Answer:
+        sent.append((path, token))
+        if token in ("old", "unknown"):
+            return Answer(401, '{"code": "token_expired"}')
+        return Answer(200)
+
+    monkeypatch.setattr(stack_run.Gateway, "call", call)
+    workload = bench_season.TimedWorkload("http://gateway", "http://accounts", concurrency=1)
+    logins: list[tuple[str, str]] = []
+    monkeypatch.setattr(workload.direct, "login", lambda user, password: logins.append((user, password)) or "new")
+    workload.tokens = {"demo-zsu": "old"}
+    workload.know_logins("staff-pass", "graduate-pass")
+
+    assert workload.api.call("GET", "/a", "old").status_code == 200
+    assert workload.api.call("GET", "/b", "old").status_code == 200
+    assert sent == [("/a", "old"), ("/a", "new"), ("/b", "new")]
+    assert logins == [("demo-zsu", "staff-pass")] and workload.renewals == 1 and workload.requests == 2
+    # A token it does not know whose it is: the 401 is answered as it came, nobody logs in.
+    assert workload.api.call("GET", "/c", "unknown").status_code == 401 and workload.renewals == 1
