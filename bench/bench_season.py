@@ -121,20 +121,47 @@ class TimedWorkload(Workload):
 
     def _current(self, token: str | None) -> str | None:
         with self._lock:
-            while token in self.renewed:
-                token = self.renewed[token]
+            return self._latest(token)
+
+    def _latest(self, token: str | None) -> str | None:
+        """The token that replaced ``token`` last; the caller holds the lock."""
+        while token in self.renewed:
+            token = self.renewed[token]
         return token
 
     def _renew(self, expired: str) -> str:
+        # One lock for the check and the login: the threads that hit the same expired token wait for
+        # one login, not one each.
         with self._lock:
             if expired in self.renewed:  # another thread renewed it meanwhile
-                return self._current(expired)  # type: ignore[return-value]
+                return self._latest(expired)  # type: ignore[return-value]
             username, password = self.owners[expired]
             fresh = self.direct.login(username, password)
             self.renewed[expired] = fresh
             self.owners[fresh] = (username, password)
             self.renewals += 1
             return fresh
+
+
+class SeasonStalled(Exception):
+    pass
+
+
+class StallWatch:
+    """Says when a count has not moved for ``timeout`` seconds: a season whose requests stop (a
+    deadlock, a service gone) ends with a message instead of waiting for ever."""
+
+    def __init__(self, timeout: float, clock: Any = time.monotonic) -> None:
+        self.timeout, self.clock = timeout, clock
+        self.count: int | None = None
+        self.since = clock()
+
+    def stalled(self, count: int) -> bool:
+        now = self.clock()
+        if count != self.count:
+            self.count, self.since = count, now
+            return False
+        return now - self.since >= self.timeout
 
 
 def queue_depths(vhost: str) -> dict[str, tuple[int, int]]:
@@ -184,6 +211,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="flows under way at once (16)")
     parser.add_argument("--terminate-every", type=int, default=10,
                         help="every N-th graduate ends the agreement before the archive step (10; 0: none)")
+    parser.add_argument("--stall-timeout", type=float, default=300.0,
+                        help="stop when no request was made for this many seconds (300)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per API (2)")
     parser.add_argument("--settle-timeout", type=float, default=900.0, help="seconds to settle at most (900)")
     return parser.parse_args(argv)
@@ -205,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}", flush=True)
     flows: list[Flow] = []
     tally: Tally | None = None
-    figures = "graduates=0 events=0 eps=0 mirror_p99_ms=0 lost=0 duplicated=0 unexpected=0"
+    stalled = False
+    figures = ""  # a run cut short prints no figures line: zeros would read as a clean season
     failed = True
     try:
         settings = isolated_settings(
@@ -250,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         workload.waiting = []
         workload.flows = flows
         futures = [workload.pool.submit(workload._run, flow) for flow in flows]
+        watch = StallWatch(args.stall_timeout)
         while True:
             done, pending = wait(futures, timeout=15)
             complete = sum(f.complete for f in flows)
@@ -258,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"requests {workload.requests:>8} ({workload.requests / elapsed:5.0f}/s)", flush=True)
             if not pending:
                 break
+            if watch.stalled(workload.requests):
+                raise SeasonStalled(f"no request for {args.stall_timeout:.0f}s with {len(pending)} flows under way")
         flows_done = time.monotonic() - season_start
         stop_upkeep.set()
         checker = Checker(database, f"http://{settings.host}:{settings.service_ports['ems-sim']}/api/ems-sim",
@@ -298,9 +331,19 @@ def main(argv: list[str] | None = None) -> int:
         workload.close()
     except KeyboardInterrupt:
         print("interrupted: cleaning up", file=sys.stderr)
+    except SeasonStalled as exc:
+        stalled = True
+        print(f"stalled: {exc}; cleaning up", file=sys.stderr)
     finally:
         cleanup.run()
-    print(figures)
+    if figures:
+        print(figures)
+    else:
+        print("no figures: the season did not finish", file=sys.stderr)
+    if stalled:  # the stuck flows' threads would hold the interpreter's exit for ever
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     return 1 if failed else 0
 
 

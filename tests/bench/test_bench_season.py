@@ -72,3 +72,36 @@ def test_an_expired_token_is_renewed_once_and_used_from_then_on(monkeypatch: pyt
     assert logins == [("demo-zsu", "staff-pass")] and workload.renewals == 1 and workload.requests == 2
     # A token it does not know whose it is: the 401 is answered as it came, nobody logs in.
     assert workload.api.call("GET", "/c", "unknown").status_code == 401 and workload.renewals == 1
+
+
+def test_threads_that_meet_the_same_expired_token_get_the_one_renewal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    workload = bench_season.TimedWorkload("http://gateway", "http://accounts", concurrency=1)
+    logins: list[str] = []
+    monkeypatch.setattr(workload.direct, "login", lambda user, password: logins.append(user) or f"new-{len(logins)}")
+    workload.owners = {"old": ("demo-zsu", "pass")}
+    results: list[str] = []
+    # The second renewal of "old" finds it renewed already (it once held the lock it then asked for again).
+    threads = [threading.Thread(target=lambda: results.append(workload._renew("old")), daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in threads), "renewal deadlocked"
+    assert results == ["new-1", "new-1"] and logins == ["demo-zsu"] and workload.renewals == 1
+
+
+def test_the_stall_watch_says_when_the_count_stops_moving() -> None:
+    now = [0.0]
+    watch = bench_season.StallWatch(300, clock=lambda: now[0])
+    assert not watch.stalled(10)
+    now[0] = 299
+    assert not watch.stalled(10)
+    now[0] = 300
+    assert watch.stalled(10)
+    assert not watch.stalled(11)  # it moved: the clock starts again
+    now[0] = 599
+    assert not watch.stalled(11)
+    now[0] = 600
+    assert watch.stalled(11)
