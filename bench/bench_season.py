@@ -234,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}", flush=True)
     flows: list[Flow] = []
     tally: Tally | None = None
-    stalled = False
     figures = ""  # a run cut short prints no figures line: zeros would read as a clean season
     failed = True
     try:
@@ -332,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: cleaning up", file=sys.stderr)
     except SeasonStalled as exc:
-        stalled = True
         print(f"stalled: {exc}; cleaning up", file=sys.stderr)
     finally:
         cleanup.run()
@@ -340,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         print(figures)
     else:
         print("no figures: the season did not finish", file=sys.stderr)
-    if stalled:  # the stuck flows' threads would hold the interpreter's exit for ever
+    if not figures:  # flows' threads still under way (or stuck) would hold the interpreter's exit
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(1)
