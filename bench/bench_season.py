@@ -12,7 +12,7 @@
    graduate accepts, the department and the school approve; every ``--terminate-every``-th graduate
    then asks to end the agreement, the employer agrees and the school approves (解约); the graduate
    submits the archive transfer, the department and the school approve; the hukou transfer, the
-   school approves. Per graduate 12 requests (15 with a termination), each a transaction with its
+   school approves. Per graduate 9 requests (13 with a termination), each a transaction with its
    events, consumed by records, signing, stats, sync-gateway and on to ems-sim.
 4. Settling: until no outbox row, ledger record or queued message is left, then the loss checker
    (tests/faults/fault_checker.py) compares every source of truth (signing, records, the stats read
@@ -22,7 +22,9 @@
 Figures: the season's wall time from the first invitation until settled; ``events``, every event the
 services recorded in their outboxes during it; ``eps`` = events / that time; approval-to-mirror: the
 sync ledger's ``lag_ms`` (the approving event's ``occurred_at`` to the EMS answering the write) of
-every destination, archive and hukou record; requests/s and the flows' p50/p99 step latency.
+every destination, archive and hukou record; requests/s and the flows' p50/p99 step latency; the
+CPU of every process on the machine over the season, by part of the stack (bench/cpu_split.py), and
+per graduate.
 Ends with ``graduates=N events=N eps=N mirror_p99_ms=N lost=N duplicated=N unexpected=N``; exit 1
 when a flow failed or the checker found anything.
 
@@ -58,10 +60,11 @@ REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "tests" / "faults")]
 
 from bench_api import DEFAULT_AMQP, DEFAULT_POSTGRES, Cleanup, refresh_statistics_if_autovacuum_is_off  # noqa: E402
+from cpu_split import CpuSplit  # noqa: E402
 from fault_checker import Checker, Tally, _rows  # noqa: E402
 from fault_workload import PASSWORD, Flow, Workload, exam_number  # noqa: E402
 
-from quxiang.common.testing.stack_run import DEMO_PASSWORD  # noqa: E402
+from quxiang.common.testing.stack_run import DEMO_PASSWORD, SERVICES  # noqa: E402
 from quxiang.common.validators import make_identity_number  # noqa: E402
 
 OUTBOX_SERVICES = ("accounts", "records", "signing", "stats", "sync-gateway")
@@ -272,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
 
         stop_upkeep = threading.Event()
         threading.Thread(target=upkeep, args=(settings.database_url_template, stop_upkeep), daemon=True).start()
+        cpu = CpuSplit(SERVICES, database_marker=f" qx_season_{run}_").start()
         season_start = time.monotonic()
         wall_start = scalar(database("signing"), "SELECT now()")
         for k, graduate in enumerate(workload.waiting):
@@ -304,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             time.sleep(2.0)
         season = time.monotonic() - season_start
+        cpu.stop()
         events = sum(scalar(database(s), "SELECT count(*) FROM outbox WHERE created_at >= %s", wall_start)
                      for s in OUTBOX_SERVICES)
         lags = [float(lag) for (lag,) in _rows(
@@ -322,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(failures)} failed; {workload.renewals} expired tokens renewed")
         for flow in failures[:5]:
             print(f"  failed: {flow.graduate.exam_number}: {flow.failure}")
+        print(f"CPU from the first invitation until settled, every process on the machine ({os.cpu_count()} cores):\n"
+              + cpu.table(per=len(flows), what="graduate"))
         print("loss checker:\n" + tally_table(tally))
         figures = (f"graduates={len(flows)} events={events} eps={events / season:.0f} "
                    f"mirror_p99_ms={percentile(lags, 0.99):.0f} lost={tally.lost} duplicated={tally.duplicated} "
