@@ -27,10 +27,10 @@ def test_a_failing_round_is_logged_and_the_next_one_runs(caplog):
     assert "job test failed" in caplog.text
 
 
-def test_signing_schedules_the_expiry_of_invitations(tmp_path):
+def test_signing_schedules_the_expiry_of_invitations_and_the_rendering_of_documents(tmp_path):
     from quxiang.common.testing.plugin import make_test_config
 
     signing = discover_services()["signing"]
     config = make_test_config("signing", f"sqlite:///{tmp_path}/s.db", "embedded", tmp_path)
-    assert [job.name for job in signing.jobs(config)] == ["expire-invitations"]
+    assert [job.name for job in signing.jobs(config)] == ["expire-invitations", "render-documents"]
     assert discover_services()["stats"].jobs(config) == ()
