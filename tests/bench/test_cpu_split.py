@@ -65,14 +65,16 @@ def test_only_the_time_between_the_marks_counts() -> None:
         child.stdin.write("\n")
         child.stdin.flush()
         child.wait(10)
-        counted = split.by_group()["jobs signing"]
+        groups = split.by_group()
+        counted = groups["jobs signing"]
         assert 0.35 <= counted <= 0.55, counted
-        lines = {line.split()[0] + " " + line.split()[1]: line.split()[2:]
+        # The machine's own PostgreSQL and RabbitMQ may have worked meanwhile: they are the platform too.
+        platform = sum(seconds for name, seconds in groups.items() if name not in ("the benchmark", "other"))
+        lines = {" ".join(line.split()[:2]): line.split()[2:]
                  for line in split.table(per=4, what="graduate").splitlines()[1:]}
-        seconds, share, per_graduate = lines["jobs signing"]
-        assert float(seconds) == pytest.approx(counted, abs=0.05) and share == "100.0%"
-        assert float(per_graduate) == pytest.approx(counted * 1000 / 4, abs=15)
-        assert "the platform" in lines  # the test process itself is "other": not counted
+        assert lines["jobs signing"] == [f"{counted:.1f}", f"{counted / platform:.1%}", f"{counted * 250:.1f}"]
+        assert lines["the platform"][0] == f"{platform:.1f}"
+        assert "other (not" in lines or groups.get("other", 0) < 0.001 * platform  # this test's process
     finally:
         child.kill()
 
