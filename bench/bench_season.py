@@ -61,7 +61,7 @@ sys.path[:0] = [str(HERE), str(REPO / "tests" / "faults")]
 
 from bench_api import DEFAULT_AMQP, DEFAULT_POSTGRES, Cleanup, refresh_statistics_if_autovacuum_is_off  # noqa: E402
 from cpu_split import CpuSplit  # noqa: E402
-from fault_checker import Checker, Tally, _rows  # noqa: E402
+from fault_checker import Checker, Tally, query_rows  # noqa: E402
 from fault_workload import PASSWORD, Flow, Workload, exam_number  # noqa: E402
 
 from quxiang.common.testing.stack_run import DEMO_PASSWORD, SERVICES  # noqa: E402
@@ -180,7 +180,7 @@ def queue_depths(vhost: str) -> dict[str, tuple[int, int]]:
 
 
 def scalar(url: str, sql: str, *params: Any) -> Any:
-    return _rows(url, sql, *params)[0][0]
+    return query_rows(url, sql, *params)[0][0]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu.stop()
         events = sum(scalar(database(s), "SELECT count(*) FROM outbox WHERE created_at >= %s", wall_start)
                      for s in OUTBOX_SERVICES)
-        lags = [float(lag) for (lag,) in _rows(
+        lags = [float(lag) for (lag,) in query_rows(
             database("sync-gateway"), "SELECT lag_ms FROM sync_records WHERE created_at >= %s AND lag_ms IS NOT NULL",
             wall_start)]
         failures = [f for f in flows if f.failure]

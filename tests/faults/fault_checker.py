@@ -46,7 +46,8 @@ class Tally:
             self.notes.append(f"{kind} {len(items)} {what}: {sorted(map(str, items))[:5]}")
 
 
-def _rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+def query_rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Every row the query answers, on a connection of its own (the checker and the benches read many databases)."""
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5) as conn:
         return list(conn.execute(sql, params).fetchall())
 
@@ -62,7 +63,7 @@ class Checker:
     def check(self, flows: list[Flow]) -> Tally:
         tally = Tally()
         exam = {gid: number for gid, number in
-                _rows(self.db("records"), "SELECT id, exam_number FROM graduates WHERE exam_number LIKE %s", MINE)}
+                query_rows(self.db("records"), "SELECT id, exam_number FROM graduates WHERE exam_number LIKE %s", MINE)}
         destination = {f.graduate.exam_number: f.agreement_number for f in flows
                        if f.agreement_number and not f.terminate}
         # A flow that asked to end its agreement: terminated if the platform said so; otherwise (a
@@ -72,7 +73,7 @@ class Checker:
         hukou = {f.graduate.exam_number for f in flows if f.hukou_approved}
 
         # --- signing: one agreement per invitation, approved exactly where the workload saw it
-        agreements = [(exam.get(gid), status, number) for gid, status, number in _rows(
+        agreements = [(exam.get(gid), status, number) for gid, status, number in query_rows(
             self.db("signing"), "SELECT graduate_id, status, number FROM agreements WHERE school_code = %s", SCHOOL)]
         agreements = [a for a in agreements if a[0] is not None]
         per_graduate = Counter(a[0] for a in agreements)
@@ -86,7 +87,7 @@ class Checker:
                       {e: number for e, status, number in agreements if status == "terminated"})
 
         # --- records: archive and hukou registrations
-        registrations = _rows(self.db("records"), "SELECT graduate_id, module, transfer_number FROM registrations "
+        registrations = query_rows(self.db("records"), "SELECT graduate_id, module, transfer_number FROM registrations "
                                                   "WHERE status = 'approved' AND school_code = %s", SCHOOL)
         records_archive = {exam[g]: t for g, m, t in registrations if m == "archive" and g in exam}
         records_hukou = {exam[g]: None for g, m, _ in registrations if m == "hukou" and g in exam}
@@ -94,17 +95,17 @@ class Checker:
         self._compare(tally, "records approved hukou", dict.fromkeys(hukou), records_hukou)
 
         # --- stats: the read model's graduates and the school's counters
-        stat = {exam[g]: (e, a, h) for g, e, a, h in _rows(
+        stat = {exam[g]: (e, a, h) for g, e, a, h in query_rows(
             self.db("stats"), "SELECT id, employment, archive, hukou FROM stat_graduates") if g in exam}
         for position, (label, expected) in enumerate((("employment", destination), ("archive", archive),
                                                       ("hukou", dict.fromkeys(hukou)))):
             registered = {e: None for e, states in stat.items() if states[position] == "registered"
                           and not (label == "employment" and e in undecided)}
             self._compare(tally, f"stats registered {label}", dict.fromkeys(expected), registered)
-        counters = _rows(self.db("stats"), "SELECT coalesce(sum(employment_registered), 0), "
+        counters = query_rows(self.db("stats"), "SELECT coalesce(sum(employment_registered), 0), "
                          "coalesce(sum(archive_registered), 0), coalesce(sum(hukou_registered), 0) "
                          "FROM stat_school_counters WHERE school_code = %s", SCHOOL)[0]
-        truth = _rows(self.db("stats"), "SELECT count(*) FILTER (WHERE employment = 'registered'), "
+        truth = query_rows(self.db("stats"), "SELECT count(*) FILTER (WHERE employment = 'registered'), "
                       "count(*) FILTER (WHERE archive = 'registered'), count(*) FILTER (WHERE hukou = 'registered') "
                       "FROM stat_graduates WHERE school_code = %s", SCHOOL)[0]
         for label, counted, rows in zip(("employment", "archive", "hukou"), counters, truth, strict=True):
@@ -115,33 +116,33 @@ class Checker:
 
         # --- ems-sim: the mirror, and how often it wrote
         ems = self.db("ems-sim")
-        ems_destinations = _rows(ems, "SELECT exam_number, agreement_number, status FROM ems_destinations "
+        ems_destinations = query_rows(ems, "SELECT exam_number, agreement_number, status FROM ems_destinations "
                                       "WHERE exam_number LIKE %s", MINE)
         mirrored = {e: n for e, n, s in ems_destinations if s == "in_force" and e not in undecided}
         self._compare(tally, "ems-sim destinations", destination, mirrored)
         self._compare(tally, "ems-sim terminated destinations", ended,
                       {e: n for e, n, s in ems_destinations if s == "terminated"})
-        self._compare(tally, "ems-sim archives", archive, dict(_rows(
+        self._compare(tally, "ems-sim archives", archive, dict(query_rows(
             ems, "SELECT exam_number, transfer_number FROM ems_archives WHERE exam_number LIKE %s", MINE)))
-        self._compare(tally, "ems-sim hukous", dict.fromkeys(hukou), dict.fromkeys(e for (e,) in _rows(
+        self._compare(tally, "ems-sim hukous", dict.fromkeys(hukou), dict.fromkeys(e for (e,) in query_rows(
             ems, "SELECT exam_number FROM ems_hukous WHERE exam_number LIKE %s", MINE)))
         writes = requests.get(f"{self.ems_url}/admin/stats", timeout=10).json()["writes"]
         for kind, table in (("destination", "ems_destinations"), ("archive", "ems_archives"), ("hukou", "ems_hukous")):
-            rows = _rows(ems, f"SELECT count(*) FROM {table}")[0][0]
+            rows = query_rows(ems, f"SELECT count(*) FROM {table}")[0][0]
             done = writes.get(kind, {})
             extra = done.get("created", 0) - rows + done.get("updated", 0) + done.get("unchanged", 0)
             if extra > 0:
                 tally.add("duplicated", f"ems-sim {kind} writes beyond one per record", [f"{extra} extra writes"])
 
         # --- still moving: the ledger, every outbox, the queues (not a verdict: waited for)
-        ledger = _rows(self.db("sync-gateway"), "SELECT status, count(*) FROM sync_records GROUP BY status")
+        ledger = query_rows(self.db("sync-gateway"), "SELECT status, count(*) FROM sync_records GROUP BY status")
         for status, count in ledger:
             if status == "pending":
                 tally.unsettled += count
             elif status == "failed":
                 tally.add("lost", "sync ledger records parked as failed", [f"{count} failed"])
         for service in ("accounts", "records", "signing", "stats", "sync-gateway"):
-            tally.unsettled += _rows(self.db(service), "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]
+            tally.unsettled += query_rows(self.db(service), "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]
         for queue, (ready, unacked) in self.queue_depths().items():
             if queue.endswith(".dlq"):
                 extra = ready + unacked - self.poison.get(queue, 0)
