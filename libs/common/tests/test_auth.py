@@ -11,7 +11,6 @@ import marshmallow
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from quxiang.common.auth import (
     Access,
@@ -34,6 +33,7 @@ from quxiang.common.bus.outbox import UnitOfWork, make_session_factory
 from quxiang.common.db import make_engine
 from quxiang.common.events import catalogue
 from quxiang.common.service import build_app
+from quxiang.common.web.blueprint import Blueprint
 
 AUDIENCE = "quxiang"
 

@@ -2,13 +2,13 @@
 
 import json
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from quxiang.common.bus.outbox import UnitOfWork, make_session_factory
 from quxiang.common.bus.tables import outbox
 from quxiang.common.db import make_engine
 from quxiang.common.web import create_app
+from quxiang.common.web.blueprint import Blueprint
 
 from support import CATALOGUE, prepare_database
 

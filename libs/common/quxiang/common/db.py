@@ -7,11 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine, make_url
+
+# A pooled connection that has sat unused longer than this is pinged before it is handed out (the
+# database may have restarted, or a firewall dropped it, meanwhile). One in steady use is not: a
+# ping is one more round trip on every checkout, as many as a short read's own. A connection that
+# broke within the window fails its first statement instead; SQLAlchemy then replaces every pooled
+# connection older than the failure, and the request answers 503 (try again).
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "qx_idle_since"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout so the embedded mode's threads share it."""
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so the embedded mode's threads share
+    it; PostgreSQL's pooled connections are pinged when they have been idle ``ping_after_idle`` s."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -35,8 +45,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)  # none on a new connection: it has just been opened
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out a fresh one.
+            raise sa_exc.DisconnectionError("a pooled connection that sat idle is gone") from exc
+
+
+def reading(engine: Engine, *, streaming: bool = False) -> Connection:
+    """A connection for reads only (``with reading(engine) as conn:``). On PostgreSQL it runs in
+    autocommit, so a read costs its own statements and no BEGIN and ROLLBACK round trips; each
+    statement sees what was committed when it started, exactly as in the READ COMMITTED transaction
+    it replaces. ``streaming=True`` keeps the transaction, for a read through a server-side cursor
+    (``stream_results``, ``yield_per``), which lives only in one. Writes go through a unit of work
+    or ``engine.begin()``."""
+    connection = engine.connect()
+    if not streaming and is_postgres(engine):
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
 
 
 def is_postgres(engine: Engine) -> bool:

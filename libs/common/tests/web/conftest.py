@@ -11,12 +11,12 @@ from typing import Any
 import flask
 import marshmallow as ma
 import pytest
-from flask_smorest import Blueprint
 
 from quxiang.common import context
 from quxiang.common.config import Config, load_config
 from quxiang.common.logging import configure_logging
 from quxiang.common.web import ProblemError, create_app
+from quxiang.common.web.blueprint import Blueprint
 
 
 class AddressSchema(ma.Schema):

@@ -15,6 +15,7 @@ from sqlalchemy import Column, Float, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
 
 from quxiang.common.bus.outbox import UnitOfWork
+from quxiang.common.db import reading
 from quxiang.common.events import Event, catalogue
 
 TOKENS_REVOKED = "accounts.user.tokens_revoked"
@@ -75,7 +76,7 @@ class RevocationList:
             cached = self._cache.get(user_id)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             value = conn.execute(select(not_before_table.c.not_before).where(
                 not_before_table.c.user_id == user_id)).scalar()
         with self._lock:

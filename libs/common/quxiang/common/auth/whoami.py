@@ -5,11 +5,11 @@ The console uses it to draw its menu; operators use it to check that a service a
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from quxiang.common.auth.authorize import current_principal, requires
 from quxiang.common.auth.principal import ROLE_LABELS, Role
+from quxiang.common.web.blueprint import Blueprint
 
 
 class WhoAmIOut(Schema):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import flask
 
 from quxiang.common.config import Config
+from quxiang.common.db import reading
 from quxiang.common.pii import redact_identity_numbers
 from quxiang.common.web.errors import problem_response
 
@@ -58,7 +59,7 @@ def database_check(engine: Engine) -> ReadinessCheck:
     from sqlalchemy import text
 
     def check() -> None:
-        with engine.connect() as connection:
+        with reading(engine) as connection:
             connection.execute(text("SELECT 1"))
 
     return check

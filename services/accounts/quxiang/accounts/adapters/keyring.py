@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from quxiang.accounts.adapters.tables import signing_keys
 from quxiang.common.auth.tokens import public_jwk
+from quxiang.common.db import reading
 
 
 class Keyring:
@@ -46,7 +47,7 @@ class Keyring:
 
     def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         """The key that signs now; the first call on an empty keyring creates one."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(signing_keys.c.kid, signing_keys.c.private_pem).where(
                 signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.created_at.desc()).limit(1)).first()
         if row is None:
@@ -58,7 +59,7 @@ class Keyring:
 
     def jwks(self) -> dict[str, Any]:
         """Every published public key: the signing one and the retired ones not yet pruned."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(signing_keys.c.kid, signing_keys.c.private_pem).where(
                 signing_keys.c.removed_at.is_(None)).order_by(signing_keys.c.created_at)).all()
         return {"keys": [public_jwk(self._load(r.private_pem), r.kid) for r in rows]}

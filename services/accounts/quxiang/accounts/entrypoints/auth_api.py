@@ -11,7 +11,6 @@ from dataclasses import asdict
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 
 from quxiang.accounts.adapters import credentials, repository
 from quxiang.accounts.domain.model import DomainError, Employer, User
@@ -22,6 +21,7 @@ from quxiang.accounts.service.throttle import Throttled
 from quxiang.common.auth import Access, Module, Role, Scope, current_principal, ensure_allowed, public, requires
 from quxiang.common.auth.principal import ROLE_LABELS
 from quxiang.common.reference import employer_natures, industries
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemError, ProblemSchema
 
 blueprint = Blueprint("auth", __name__, description="登录与令牌 Login and tokens")

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from quxiang.accounts.adapters.repository import AccountView, SchoolView
@@ -31,6 +30,7 @@ from quxiang.accounts.service import management
 from quxiang.common import reference
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import ACCESS_LABELS, ROLE_LABELS, Access, Module, Role
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_response
 from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.accounts.domain.model import AGREEMENT_TYPE_LABELS, MODULE_LABELS, AgreementType, DomainError
@@ -29,6 +28,7 @@ from quxiang.accounts.service import settings
 from quxiang.accounts.service.settings import ModuleState, SchoolSettings
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Module, Role
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out
 
 blueprint = Blueprint("settings", __name__, description="功能设置 Function settings")

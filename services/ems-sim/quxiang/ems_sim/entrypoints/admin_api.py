@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from quxiang.common.auth import public
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.ems_sim.domain.faults import FaultSettings
 from quxiang.ems_sim.domain.records import Kind
 from quxiang.ems_sim.entrypoints.context import ems

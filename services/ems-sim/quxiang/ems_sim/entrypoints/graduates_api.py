@@ -15,11 +15,11 @@ from typing import Any
 
 import flask
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from quxiang.common.auth import public
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError, flatten_messages
 from quxiang.ems_sim.adapters.tables import IDEMPOTENCY_KEY
 from quxiang.ems_sim.domain.records import Kind

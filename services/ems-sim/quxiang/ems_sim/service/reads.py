@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from quxiang.common.db import reading
 from quxiang.ems_sim.adapters import store
 from quxiang.ems_sim.adapters.tables import EXAM_NUMBER
 from quxiang.ems_sim.domain.records import Kind
@@ -23,7 +24,7 @@ class InvalidCursor(ValueError):
 
 def graduate(ems: EmsSim, exam_number: str) -> dict[str, Any] | None:
     """The three records (None where absent); None if the system knows nothing of the graduate."""
-    with ems.engine.connect() as conn:
+    with reading(ems.engine) as conn:
         records = {kind: store.get_record(conn, kind, exam_number) for kind in Kind}
     if all(record is None for record in records.values()):
         return None
@@ -58,7 +59,7 @@ def records_page(ems: EmsSim, query: RecordQuery) -> dict[str, Any]:
     """Records in exam-number order (stable while records change); ``next_cursor`` is None at the end."""
     after = decode_cursor(query.cursor) if query.cursor else None
     limit = min(max(1, query.limit), MAX_LIMIT)
-    with ems.engine.connect() as conn:
+    with reading(ems.engine) as conn:
         rows = store.page_records(conn, query.kind, school_code=query.school_code,
                                   updated_since=query.updated_since, after=after, limit=limit + 1)
     more = len(rows) > limit

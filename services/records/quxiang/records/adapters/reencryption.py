@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, func, not_, select, update
 from sqlalchemy.engine import Engine
 
+from quxiang.common.db import reading
 from quxiang.records.adapters.crypto import IdentityCipher, InvalidKey, stored_key_id
 from quxiang.records.adapters.tables import graduates
 
@@ -46,7 +47,7 @@ def pending_by_key(engine: Engine, cipher: IdentityCipher) -> dict[str, int]:
     """Graduates not yet under the current key, counted by the key their ciphertext names."""
     kid = func.substr(graduates.c.identity_number_encrypted, 1, len(cipher.current_id))  # ids have one length
     query = select(kid, func.count()).where(_stale(cipher.current_id)).group_by(kid)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {str(k): int(n) for k, n in conn.execute(query)}
 
 

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.records.adapters.registration_lists import SORT_COLUMNS, ListFilter
 from quxiang.records.domain.registration import Decision, RegistrationModule, Status

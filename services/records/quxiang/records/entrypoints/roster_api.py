@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
 from quxiang.common.auth.principal import Access, Module, Role, Scope
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.web.paging import PageArgs, page_args, page_out
 from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Role
+from quxiang.common.db import reading
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.records.adapters import snapshots
 from quxiang.records.entrypoints.context import records
 
@@ -45,7 +46,7 @@ def _out(rows: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
 @blueprint.arguments(SnapshotArgs, location="query")
 @requires(Role.ADMIN, Role.PROVINCE)
 def graduate_snapshot(args: dict[str, Any]) -> dict[str, Any]:
-    with records().engine.connect() as conn:
+    with reading(records().engine) as conn:
         return _out(*snapshots.graduate_page(conn, args["cursor"], args["limit"], _province()))
 
 
@@ -53,5 +54,5 @@ def graduate_snapshot(args: dict[str, Any]) -> dict[str, Any]:
 @blueprint.arguments(RegistrationSnapshotArgs, location="query")
 @requires(Role.ADMIN, Role.PROVINCE)
 def registration_snapshot(args: dict[str, Any]) -> dict[str, Any]:
-    with records().engine.connect() as conn:
+    with reading(records().engine) as conn:
         return _out(*snapshots.registration_page(conn, args["module"], args["cursor"], args["limit"], _province()))

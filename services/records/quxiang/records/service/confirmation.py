@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
@@ -50,7 +51,7 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
                                note=note if status == FLAGGED else None, graduate_version=graduate.version,
                                exists=existing is not None)
         uow.commit()
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         return state_of(graduate, store.get_confirmation(conn, graduate_id))
 
 
@@ -68,7 +69,7 @@ def school_list(service: Records, actor: Principal, school_code: str, status: st
         conditions += [graduate_confirmations.c.status == status, current]
     elif status == PENDING:
         conditions.append((graduate_confirmations.c.graduate_id.is_(None)) | ~current)
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         total = conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
         rows = conn.execute(
             select(graduates.c.id, graduates.c.exam_number, graduates.c.name, graduates.c.version,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels, provinces
@@ -60,7 +61,7 @@ def with_identity_search(service: Records, f: ListFilter) -> ListFilter:
 
 def list_page(service: Records, actor: Principal, f: ListFilter, request: PageRequest) -> Page[dict[str, Any]]:
     f = with_identity_search(service, scoped_filter(actor, f))
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         rows, total = registration_lists.page(conn, f, request.offset, request.page_size)
     module = RegistrationModule(f.module)
     return Page.of([row_out(service, module, r) for r in rows], total, request)
@@ -99,7 +100,7 @@ def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str,
     module = RegistrationModule(f.module)
     type_header, address_header = TYPE_HEADERS[module]
     header = [c.format(type=type_header, address=address_header) for c in EXPORT_COLUMNS]
-    with service.engine.connect() as conn:
+    with reading(service.engine, streaming=True) as conn:
         chunks = write_workbook(MODULE_LABELS[module], header, (
             _export_row(row_out(service, module, row)) for row in registration_lists.stream(conn, f)))
     return f"{module.value}-registrations.xlsx", chunks

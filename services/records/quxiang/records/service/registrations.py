@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
+from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
@@ -109,7 +110,7 @@ def school_or_404(bind: repository.Bind, school_code: str) -> Row:
 
 
 def settings_view(service: Records, actor: Principal, school_code: str, module: RegistrationModule) -> dict[str, Any]:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         school = school_or_404(conn, school_code)
         _ensure_covers(actor, Scope(province=school.province, school=school_code, department=actor.scope.department))
         state = availability(conn, school.province, school_code, module)
@@ -148,7 +149,7 @@ def put_settings(service: Records, actor: Principal, school_code: str, module: R
 
 def detail(service: Records, actor: Principal, graduate_id: str, module: RegistrationModule) -> dict[str, Any]:
     """The registration with its review history (a graduate with none yet: status 未填写)."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         graduate = _visible_graduate(conn, actor, graduate_id)
         registration = store.get_registration(conn, graduate_id, module.value)
         history = store.history(conn, registration.id) if registration else []

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 
 from quxiang.common.auth import ensure_visible
 from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store, repository
@@ -40,7 +41,7 @@ class Page:
 
 def school_scope(service: Records, school_code: str) -> Scope:
     """The school's scope (its province from the local copy of accounts' schools)."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         school = repository.get_school(conn, school_code)
     return Scope(province=school.province if school else None, school=school_code)
 
@@ -52,7 +53,7 @@ def list_graduates(service: Records, actor: Principal, school_code: str, *, depa
         department_id = actor.scope.department  # a department sees its own graduates only
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         rows, total = repository.list_graduates(
             conn, GraduateFilter(school_code, department_id, education_level, (q or "").strip() or None),
             (page - 1) * page_size, page_size)
@@ -96,7 +97,7 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
 
 
 def get_job(service: Records, job_id: str) -> Row:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         job = repository.get_job(conn, job_id)
     if job is None:
         raise ProblemError(404, "not_found", detail="对象不存在")

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from quxiang.common.auth.principal import Principal
 from quxiang.common.bus.bulk import TrustedEvents, copy_events, uuid4_strings
 from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
+from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
 from quxiang.records.adapters import repository, roster_writer
@@ -93,7 +94,7 @@ def start_job(service: Records, actor: Principal, school_code: str, filename: st
 def import_roster(service: Records, actor: Principal, school_code: str, job_id: str, path: Path,
                   kind: str) -> ImportResult:
     """Validate then write ``path`` (CSV or XLSX) as ``school_code``'s roster; see the module docs."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         departments = repository.department_codes(conn, school_code)
         existing = repository.existing_graduates(conn, school_code)
     holders = {e.identity_hash: exam for exam, e in existing.items()}
@@ -173,7 +174,7 @@ def _identity_conflicts(service: Records, row: RosterRow, holders: dict[str, str
 
 
 def _taken_elsewhere(service: Records, school_code: str, rows: list[tuple[str, int]]) -> list[RowError]:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         taken = roster_writer.exam_numbers_elsewhere(conn, school_code, [exam for exam, _ in rows])
     return [RowError(row, "考生号", "已属于其他学校的生源") for exam, row in rows if exam in taken]
 

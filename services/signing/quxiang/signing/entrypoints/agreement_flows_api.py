@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.entrypoints.context import signing
 from quxiang.signing.service import agreement_flows

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from quxiang.common import audit
 from quxiang.common.config import load_config
+from quxiang.common.db import reading
 from quxiang.signing.adapters.tables import agreement_audit, agreements
 from quxiang.signing.bootstrap import NAME, build_signing
 from quxiang.signing.service import online
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def audit_verify(service: Signing, agreement_id: str | None) -> int:
-    with service.engine.connect() as conn:
+    with reading(service.engine, streaming=True) as conn:
         query = select(agreements.c.id, agreements.c.audit_position, agreements.c.audit_hash)
         if agreement_id:
             query = query.where(agreements.c.id == agreement_id)

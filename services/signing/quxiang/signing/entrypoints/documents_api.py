@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 
 from quxiang.common.auth import current_principal, public, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.db import reading
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
 from quxiang.signing.entrypoints.context import signing
@@ -32,7 +33,7 @@ MAX_VERIFY_BYTES = 10 * 1024 * 1024
 def download(agreement_id: str) -> flask.Response:
     detail = online.detail(signing(), current_principal(), agreement_id)  # 404 outside the caller's scope
     document = documents.rendered_document(signing().engine, agreement_id)
-    with signing().engine.connect() as conn:
+    with reading(signing().engine) as conn:
         generated = None if document else documents.generated_agreement(conn, store.get_agreement(conn, agreement_id))
     if document is None and generated is None:
         raise ProblemError(409, "not_approved", detail="协议审核通过后才能下载", current_status=detail["status"])
@@ -49,7 +50,7 @@ def download(agreement_id: str) -> flask.Response:
 def verify() -> dict[str, Any]:
     flask.request.max_content_length = MAX_VERIFY_BYTES
     upload = flask.request.files.get("file")
-    with signing().engine.connect() as conn:
+    with reading(signing().engine) as conn:
         if upload is not None:
             return documents.verify(conn, pdf=upload.read())
         body = flask.request.get_json(silent=True) or {}

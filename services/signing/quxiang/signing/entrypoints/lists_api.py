@@ -18,13 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.reference import destination_categories
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.signing.adapters.signing_lists import DEFAULT_SORT, FLOWS, SORT_KEYS, Kind, ListFilter
 from quxiang.signing.domain import destination, online, termination

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, page_args, page_out
 from quxiang.signing.domain.online import MAX_RESPONSE_DAYS, MIN_RESPONSE_DAYS, Status
 from quxiang.signing.entrypoints.context import signing

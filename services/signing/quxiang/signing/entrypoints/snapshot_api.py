@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Role
+from quxiang.common.db import reading
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.signing.adapters import snapshots
 from quxiang.signing.entrypoints.context import signing
 
@@ -41,7 +42,7 @@ def _out(rows: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
 @blueprint.arguments(SnapshotArgs, location="query")
 @requires(Role.ADMIN, Role.PROVINCE)
 def agreement_snapshot(args: dict[str, Any]) -> dict[str, Any]:
-    with signing().engine.connect() as conn:
+    with reading(signing().engine) as conn:
         return _out(*snapshots.agreement_page(conn, args["cursor"], args["limit"], _province()))
 
 
@@ -49,5 +50,5 @@ def agreement_snapshot(args: dict[str, Any]) -> dict[str, Any]:
 @blueprint.arguments(SnapshotArgs, location="query")
 @requires(Role.ADMIN, Role.PROVINCE)
 def destination_snapshot(args: dict[str, Any]) -> dict[str, Any]:
-    with signing().engine.connect() as conn:
+    with reading(signing().engine) as conn:
         return _out(*snapshots.destination_page(conn, args["cursor"], args["limit"], _province()))

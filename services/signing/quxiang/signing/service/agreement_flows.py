@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.contracts import signing as contracts
+from quxiang.common.db import reading
 from quxiang.common.uploads import Upload
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
@@ -154,7 +155,7 @@ def submit_scan(service: Signing, actor: Principal, agreement_id: str, upload: U
 def scan(service: Signing, actor: Principal, agreement_id: str) -> Any:
     """The latest scan (in the caller's scope), or 404."""
     online.detail(service, actor, agreement_id)  # 404 outside the scope
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = store.get_agreement(conn, agreement_id)
         attachment = store.get_attachment(conn, row.scan_attachment_id) if row and row.scan_attachment_id else None
     if attachment is None:

@@ -23,6 +23,7 @@ from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import destinations as contracts
+from quxiang.common.db import reading
 from quxiang.common.reference import destination_categories, employer_natures, industries, position_categories
 from quxiang.common.times import iso_utc
 from quxiang.common.uploads import Upload
@@ -216,7 +217,7 @@ def add_proof(service: Signing, actor: Principal, registration_id: str, upload: 
 
 def proof(service: Signing, actor: Principal, registration_id: str, attachment_id: str) -> Row:
     """The proof with its bytes, for a caller who may see the registration."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = dstore.get_registration(conn, registration_id)
         if row is None or not _visible(conn, actor, row):
             raise not_found()
@@ -351,7 +352,7 @@ def _record(uow: UnitOfWork, action: Action, values: dict[str, Any], graduate: R
 
 
 def detail(service: Signing, actor: Principal, registration_id: str) -> dict[str, Any]:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = dstore.get_registration(conn, registration_id)
         if row is None or not _visible(conn, actor, row):
             raise not_found()
@@ -363,7 +364,7 @@ def detail(service: Signing, actor: Principal, registration_id: str) -> dict[str
 def view(service: Signing, actor: Principal, graduate_id: str) -> dict[str, Any]:
     """The graduate's registration that is not voided (status ``none`` if there is none), with the
     voided ones listed."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         graduate = _graduate(conn, actor, graduate_id)
         row = dstore.open_registration(conn, graduate_id)
         voided = dstore.voided_registrations(conn, graduate_id)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine, Row
 
+from quxiang.common.db import reading
 from quxiang.common.reference import education_levels, employer_natures, industries, position_categories, provinces
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
@@ -78,18 +79,18 @@ def request_document(bind: store.Bind, agreement_id: str, approved_at: datetime)
 
 def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
     """The agreement's kept document, rendered now if it is still due; None if it has none."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         document = get_document(conn, agreement_id)
     if document is None or document.pdf is not None:
         return document
     _render(engine, agreement_id)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return get_document(conn, agreement_id)
 
 
 def render_pending(engine: Engine, limit: int = 50) -> int:
     """Render up to ``limit`` due documents, oldest first (signing's jobs); answers how many."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         due = conn.execute(select(agreement_documents.c.agreement_id).where(agreement_documents.c.pdf.is_(None))
                            .order_by(agreement_documents.c.created_at).limit(limit)).scalars().all()
     # Every worker replica runs the job: one skips what another is rendering at the moment.

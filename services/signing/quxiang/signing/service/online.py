@@ -23,6 +23,7 @@ from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
+from quxiang.common.db import reading
 from quxiang.common.reference import employer_natures, industries, position_categories
 from quxiang.common.times import as_utc
 from quxiang.common.web.errors import ProblemError
@@ -129,7 +130,7 @@ def availability(bind: store.Bind, school: Row | None) -> Availability:
 
 
 def settings_view(service: Signing, actor: Principal, school_code: str) -> dict[str, Any]:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         school = store.get_school(conn, school_code)
         if school is None or not actor.covers(Scope(province=school.province, school=school_code,
                                                      department=actor.scope.department)):
@@ -272,7 +273,7 @@ def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -
     at = at or now()
     done = 0
     while True:
-        with service.engine.connect() as conn:
+        with reading(service.engine) as conn:
             due = store.expired_invitations(conn, at, batch)
         if not due:
             return done
@@ -410,7 +411,7 @@ def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event
 def detail(service: Signing, actor: Principal, agreement_id: str, render_document: bool = True) -> dict[str, Any]:
     """The agreement as ``actor`` may see it; its document's SHA-256 (rendering a due document first
     unless ``render_document`` is False, when a due one shows as None)."""
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = store.get_agreement(conn, agreement_id)
         if row is None or not _visible(conn, actor, row):
             raise not_found()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import agreement_lists
@@ -33,7 +34,7 @@ def scoped(actor: Principal, status: str | None, school: str | None, department:
 def list_page(service: Signing, actor: Principal, *, status: str | None, school: str | None, department: str | None,
               request: PageRequest) -> Page[dict[str, Any]]:
     f = scoped(actor, status, school, department)
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         rows, total = agreement_lists.page(conn, f, request.offset, request.page_size)
     items = [{"id": r.id, "number": r.number, "initiator": r.initiator,
               "initiator_label": INITIATOR_LABELS[Initiator(r.initiator)], "status": r.status,

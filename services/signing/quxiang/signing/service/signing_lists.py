@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.reference import destination_categories, education_levels
 from quxiang.common.spreadsheets import write_workbook
@@ -73,7 +74,7 @@ def destination_codes(code: str) -> tuple[str, ...]:
 
 def list_page(service: Signing, actor: Principal, f: ListFilter, request: PageRequest) -> Page[dict[str, Any]]:
     f = scoped_filter(actor, f)
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         rows, total = signing_lists.page(conn, f, request.offset, request.page_size)
     convert = ROW_OUT[f.kind]
     return Page.of([convert(r) for r in rows], total, request)
@@ -135,7 +136,7 @@ def export_xlsx(service: Signing, actor: Principal, f: ListFilter) -> tuple[str,
     f = scoped_filter(actor, f)
     columns = EXPORT_COLUMNS[f.kind]
     convert = ROW_OUT[f.kind]
-    with service.engine.connect() as conn:
+    with reading(service.engine, streaming=True) as conn:
         chunks = write_workbook(SHEET_NAMES[f.kind], [header for header, _ in columns], (
             [out[key] for _, key in columns] for out in map(convert, signing_lists.stream(conn, f))))
     return f"{FILE_NAMES[f.kind]}.xlsx", chunks

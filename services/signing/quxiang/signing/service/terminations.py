@@ -20,6 +20,7 @@ from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
+from quxiang.common.db import reading
 from quxiang.common.uploads import Upload
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
@@ -179,7 +180,7 @@ def _record(uow: UnitOfWork, event_type: str, values: dict[str, Any], contract: 
 
 
 def detail(service: Signing, actor: Principal, termination_id: str) -> dict[str, Any]:
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = store.get_termination(conn, termination_id)
         contract = store.get_agreement(conn, row.agreement_id) if row else None
         if row is None or contract is None or not online._visible(conn, actor, contract):
@@ -208,14 +209,14 @@ def termination_out(row: Row, contract: Row, trail: list[audit.AuditEntry] | Non
 
 def list_for_agreement(service: Signing, actor: Principal, agreement_id: str) -> list[dict[str, Any]]:
     online.detail(service, actor, agreement_id)  # 404 outside the caller's scope
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         contract = store.get_agreement(conn, agreement_id)
         return [termination_out(row, contract) for row in store.terminations_of(conn, agreement_id)]
 
 
 def letter(service: Signing, actor: Principal, termination_id: str) -> Row:
     detail(service, actor, termination_id)
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         row = store.get_termination(conn, termination_id)
         attachment = store.get_attachment(conn, row.letter_attachment_id) if row.letter_attachment_id else None
     if attachment is None:

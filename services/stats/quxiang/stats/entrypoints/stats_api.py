@@ -17,12 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import Trimmed
 from quxiang.stats.adapters.queries import Filter
 from quxiang.stats.entrypoints.context import stats

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.db import reading
 from quxiang.common.reference import destination_categories
 from quxiang.common.web.errors import ProblemError
 from quxiang.stats.adapters import queries
@@ -47,7 +48,7 @@ def province_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
     if actor.role is not Role.PROVINCE or not actor.scope.province:
         raise ProblemError(403, "role_forbidden", detail="全省统计仅限省级用户")
     f = replace(f, province=actor.scope.province, school_code=None, department_id=None)
-    with stats.engine.connect() as conn:
+    with reading(stats.engine) as conn:
         rows = queries.province_rows(conn, f)
         modules = queries.modules_of(conn, f.province or "")
     total = empty_sums()
@@ -77,7 +78,7 @@ def _scoped_school(stats: Stats, actor: Principal, school_code: str, department_
         department_id = scope.department
     elif actor.role is not Role.PROVINCE and actor.role is not Role.SCHOOL:
         raise ProblemError(403, "role_forbidden", detail="统计仅限省级、学校和院系用户")
-    with stats.engine.connect() as conn:
+    with reading(stats.engine) as conn:
         school = queries.school(conn, school_code)
     if school is None or (actor.role is Role.PROVINCE and school.province != scope.province):
         raise _not_found("学校")
@@ -88,7 +89,7 @@ def school_view(stats: Stats, actor: Principal, school_code: str, f: Filter) -> 
     """A row per department of the school (a department user: its own) and a total row."""
     school, scoped = _scoped_school(stats, actor, school_code, f.department_id)
     f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
-    with stats.engine.connect() as conn:
+    with reading(stats.engine) as conn:
         sums_by_department = {r.department_id: _sums(r) for r in queries.department_rows(conn, f)}
         known = queries.departments_of(conn, school_code)
     items = []
@@ -124,7 +125,7 @@ def destination_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any
         f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
     else:
         raise ProblemError(403, "role_forbidden", detail="统计仅限省级、学校和院系用户")
-    with stats.engine.connect() as conn:
+    with reading(stats.engine) as conn:
         total = queries.totals(conn, f)["total"]
         counts = queries.destination_counts(conn, f)
     categories = [Category(c.code, c.parent_code, c.name_zh, c.group, c.placement_bucket)

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from quxiang.common.db import reading
 from quxiang.sync_gateway.adapters.ledger import utc
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, sync_records
 
@@ -39,7 +40,7 @@ class LedgerCollector(Collector):
         backlog = GaugeMetricFamily("qx_sync_backlog", "Ledger records waiting for delivery", labels=["kind"])
         failed = GaugeMetricFamily("qx_sync_failed_records", "Ledger records parked as failed", labels=["kind"])
         oldest = GaugeMetricFamily("qx_sync_oldest_pending_age_seconds", "Age of the oldest pending record's event")
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(sync_records.c.kind, sync_records.c.status, func.count(),
                                        func.min(sync_records.c.occurred_at))
                                 .where(sync_records.c.status.in_([PENDING, FAILED]))

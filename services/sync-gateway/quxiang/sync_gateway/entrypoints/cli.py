@@ -21,6 +21,7 @@ import threading
 from collections.abc import Sequence
 
 from quxiang.common.config import load_config
+from quxiang.common.db import reading
 from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdminError
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"retried={ledger.retry_failed(gateway.engine, ids=args.ids, schools=args.schools)}")
             return 0
         if args.command == "status":
-            with gateway.engine.connect() as conn:
+            with reading(gateway.engine) as conn:
                 print(" ".join(f"{k}={v}" for k, v in sorted(ledger.counts(conn).items())) or "empty")
             return 0
         if args.command == "reconcile":

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, public, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.db import reading
 from quxiang.common.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.sync_gateway.adapters import feed_store
 from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS
@@ -139,7 +140,7 @@ def delete_webhook(webhook_id: int) -> dict[str, Any]:
 def list_deliveries(args: dict[str, Any], webhook_id: int) -> dict[str, Any]:
     feed.webhook_in_scope(gateway(), current_principal(), webhook_id)
     page = page_args(args)
-    with gateway().engine.connect() as conn:
+    with reading(gateway().engine) as conn:
         total = feed_store.count_deliveries(conn, webhook_id, args["status"])
         rows = feed_store.deliveries_of(conn, webhook_id, args["status"], page.offset, page.page_size)
     return page_out(Page.of(rows, total, page), feed.delivery_out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask_smorest import Blueprint
+from quxiang.common.web.blueprint import Blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.sync_gateway.entrypoints.context import gateway
 from quxiang.sync_gateway.entrypoints.openapi import json_answer

@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.db import reading
 from quxiang.common.events import Event
 from quxiang.common.pii import redact_identity_numbers
 from quxiang.common.times import iso_utc
@@ -90,7 +91,7 @@ def school_in_scope(gateway: Gateway, principal: Principal, school: str | None) 
         return own
     if not school:
         raise ProblemError(400, "school_required", detail="请指定学校代码 school")
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         if ledger.province_of(conn, school) != principal.scope.province:
             raise _not_found()
     return school
@@ -101,7 +102,7 @@ def school_in_scope(gateway: Gateway, principal: Principal, school: str | None) 
 def pull(gateway: Gateway, school: str, after: int, limit: int) -> dict[str, Any]:
     """The school's messages with a sequence above ``after``, oldest first; ``next_cursor`` is what
     to pass next time (the last sequence returned, or ``after`` when there is nothing new)."""
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         items = feed_store.page_after(conn, school, after, limit + 1)
     more = len(items) > limit
     items = items[:limit]
@@ -237,7 +238,7 @@ def _credential_out(gateway: Gateway, row: Any, password: str | None = None) -> 
 
 
 def _credential(gateway: Gateway, school: str) -> Any:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         return conn.execute(select(feed_credentials).where(feed_credentials.c.school_code == school)).first()
 
 
@@ -323,14 +324,14 @@ def subscribe(gateway: Gateway, school: str, url: str, actor: str) -> dict[str, 
 
 
 def webhooks(gateway: Gateway, school: str) -> list[dict[str, Any]]:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         rows = conn.execute(select(feed_webhooks).where(feed_webhooks.c.school_code == school)
                             .order_by(feed_webhooks.c.id)).all()
     return [webhook_out(r) for r in rows]
 
 
 def webhook_in_scope(gateway: Gateway, principal: Principal, webhook_id: int) -> Any:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         row = conn.execute(select(feed_webhooks).where(feed_webhooks.c.id == webhook_id)).first()
     if row is None:
         raise _not_found()
@@ -359,7 +360,7 @@ def delivery_out(row: Any, attempts: Any = None) -> dict[str, Any]:
 
 
 def delivery_in_scope(gateway: Gateway, principal: Principal, delivery_id: int) -> dict[str, Any]:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         row = feed_store.delivery(conn, delivery_id)
         if row is None:
             raise _not_found()

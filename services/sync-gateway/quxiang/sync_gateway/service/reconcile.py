@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from quxiang.common.db import reading
 from quxiang.sync_gateway.adapters import ledger, metrics
 from quxiang.sync_gateway.adapters.ems_client import EmsClient
 from quxiang.sync_gateway.adapters.tables import SYNCED, sync_records
@@ -67,14 +68,14 @@ def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any]) -> bo
 
 
 def _synced_rows(gateway: Gateway, kind: str, school: str) -> Iterator[Any]:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record)
                                 .where(sync_records.c.kind == kind, sync_records.c.school_code == school,
                                        sync_records.c.status == SYNCED)).all()
 
 
 def _schools(gateway: Gateway, kind: str) -> list[str]:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         return list(conn.execute(select(sync_records.c.school_code).distinct()
                                  .where(sync_records.c.kind == kind, sync_records.c.status == SYNCED)).scalars())
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
@@ -32,7 +33,7 @@ def _not_found() -> ProblemError:
 
 def schools_in_scope(gateway: Gateway, principal: Principal, school: str | None) -> dict[str, str | None]:
     """The schools the view covers: code -> name (None when only the code is known)."""
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         if principal.role is Role.PROVINCE:
             schools: dict[str, str | None] = dict(ledger.schools_of_province(conn, principal.scope.province or ""))
         else:
@@ -56,7 +57,7 @@ def status_view(gateway: Gateway, principal: Principal, school: str | None = Non
     schools = schools_in_scope(gateway, principal, school)
     rows = {code: {"school_code": code, "school_name": name, **_empty()} for code, name in schools.items()}
     codes = list(schools)
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         for code, status, count, oldest in conn.execute(
                 select(sync_records.c.school_code, sync_records.c.status, func.count(),
                        func.min(sync_records.c.occurred_at))
@@ -94,7 +95,7 @@ def _total(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def failed_records(gateway: Gateway, principal: Principal, school: str | None, request: PageRequest) -> Page[Any]:
     codes = list(schools_in_scope(gateway, principal, school))
     where = (sync_records.c.status == FAILED, sync_records.c.school_code.in_(codes))
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         total = conn.execute(select(func.count()).select_from(sync_records).where(*where)).scalar_one()
         rows = conn.execute(select(sync_records).where(*where).order_by(sync_records.c.id)
                             .offset(request.offset).limit(request.page_size)).all()
@@ -110,19 +111,19 @@ def record_out(row: Any) -> dict[str, Any]:
 
 
 def _scope_of(gateway: Gateway, school_code: str) -> Scope:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         return Scope(province=ledger.province_of(conn, school_code), school=school_code)
 
 
 def retry_one(gateway: Gateway, principal: Principal, record_id: int) -> dict[str, Any]:
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         row = ledger.get_record(conn, record_id)
     if row is None or not principal.covers(_scope_of(gateway, row.school_code)):
         raise _not_found()
     if row.status != FAILED:
         raise ProblemError(409, "not_failed", detail="该记录不是同步失败状态", current_status=row.status)
     ledger.retry_failed(gateway.engine, ids=[record_id])
-    with gateway.engine.connect() as conn:
+    with reading(gateway.engine) as conn:
         return record_out(ledger.get_record(conn, record_id))
 
 

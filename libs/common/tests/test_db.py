@@ -1,0 +1,138 @@
+"""make_engine and reading (quxiang.common.db) on the real PostgreSQL: what goes over the wire for a
+read, and what happens to pooled connections the server dropped."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy.exc as sa_exc
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from quxiang.common.db import make_engine, reading
+
+
+class Wire:
+    """The commands an engine's connections send, from libpq's protocol trace."""
+
+    def __init__(self, engine: Engine, folder: Path) -> None:
+        self.path = folder / "trace.txt"
+        self.file = open(self.path, "ab")
+        event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.pgconn.trace(self.file.fileno()))
+        self.mark = 0
+
+    def since_mark(self) -> list[str]:
+        self.file.flush()
+        data = self.path.read_bytes()[self.mark:].decode(errors="replace")
+        self.mark = self.path.stat().st_size
+        # A line is "<time>\tF|B\t<length>\t<message>\t<body>"; F is what the client sent.
+        return [line.split("\t")[4].strip(' "') for line in data.splitlines()
+                if line.count("\t") >= 4 and line.split("\t")[1] == "F" and line.split("\t")[3] == "Query"]
+
+
+@pytest.fixture
+def engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url, ping_after_idle=0.3)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def wire(engine: Engine) -> Iterator[Wire]:
+    with tempfile.TemporaryDirectory() as folder:
+        wire = Wire(engine, Path(folder))
+        yield wire
+        wire.file.close()
+
+
+def _backend_pid(conn: Any) -> int:
+    return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def _terminate(pg_url: str, pid: int) -> None:
+    admin = make_engine(pg_url)
+    with admin.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    time.sleep(0.1)
+
+
+def test_a_read_sends_only_its_statements(engine: Engine, wire: Wire) -> None:
+    with reading(engine) as conn:
+        conn.execute(text("SELECT 1"))  # opens the pooled connection
+    wire.since_mark()
+    with reading(engine) as conn:
+        assert conn.execute(text("SELECT 2")).scalar() == 2
+        assert conn.execute(text("SELECT 3")).scalar() == 3
+    assert wire.since_mark() == ["SELECT 2", "SELECT 3"]
+
+
+def test_a_connection_read_from_is_transactional_again_for_writes(engine: Engine, wire: Wire) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n int)"))
+    with reading(engine) as conn:
+        conn.execute(text("SELECT count(*) FROM t"))
+    wire.since_mark()
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        raise RuntimeError("half-way")
+    sent = wire.since_mark()
+    assert sent[0].startswith("BEGIN") and sent[-1] == "ROLLBACK", sent
+    with reading(engine) as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0  # rolled back, not autocommitted
+
+
+def test_a_connection_in_steady_use_is_not_pinged(engine: Engine, wire: Wire) -> None:
+    for n in range(3):
+        with reading(engine) as conn:
+            conn.execute(text(f"SELECT {n}"))
+    assert wire.since_mark()[-3:] == ["SELECT 0", "SELECT 1", "SELECT 2"]
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(engine: Engine, wire: Wire,
+                                                                       pg_url: str) -> None:
+    with reading(engine) as conn:
+        first = _backend_pid(conn)
+    _terminate(pg_url, first)
+    time.sleep(0.35)  # longer than ping_after_idle
+    wire.since_mark()
+    with reading(engine) as conn:
+        assert _backend_pid(conn) != first  # no error: the ping found it gone, the pool opened another
+    assert wire.since_mark()[0] == ";"  # the ping: an empty query
+
+
+def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_recovers(engine: Engine,
+                                                                                  pg_url: str) -> None:
+    with reading(engine) as conn:
+        first = _backend_pid(conn)
+    _terminate(pg_url, first)
+    with pytest.raises(sa_exc.OperationalError) as failure, reading(engine) as conn:
+        conn.execute(text("SELECT 1"))
+    assert failure.value.connection_invalidated  # what the APIs answer 503 for
+    with reading(engine) as conn:
+        assert _backend_pid(conn) != first
+
+
+def test_reading_on_sqlite_is_a_plain_connection(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n int)"))
+        conn.execute(text("INSERT INTO t VALUES (7)"))
+    with reading(engine) as conn:
+        assert conn.execute(text("SELECT n FROM t")).scalar() == 7
+        assert conn.get_execution_options().get("isolation_level") is None
+    engine.dispose()
+
+
+def test_a_streamed_read_keeps_its_transaction(engine: Engine) -> None:
+    query = text("SELECT generate_series(1, 5)")
+    with reading(engine, streaming=True) as conn:
+        assert [n for (n,) in conn.execution_options(yield_per=2).execute(query)] == [1, 2, 3, 4, 5]
+    # Without it a server-side cursor has no transaction to live in: what streaming=True is for.
+    with pytest.raises(sa_exc.InternalError, match="transaction"), reading(engine) as conn:
+        list(conn.execution_options(yield_per=2).execute(query))
