@@ -18,8 +18,10 @@ bare Flask hello-world.
    between the last good and the first bad rate. The sustainable rate is the best good step's achieved
    rate. Each step: ``--warmup`` s unmeasured, ``--duration`` s measured.
 
-Prints each step, the per-endpoint table of the platform's best step (req/s, p50, p99, errors), the
-load generator's CPU share, and ends with one line: ``rps=N p99_ms=N hello_rps=N ratio=R``.
+Prints each step, the per-endpoint table of the platform's best step (req/s, p50, p99, errors), where
+the CPU went during that step (bench/cpu_split.py: every process's ``/proc`` time by part of the
+stack, in ms per request), the load generator's CPU share, and ends with one line:
+``rps=N p99_ms=N hello_rps=N ratio=R``.
 Fails (exit 1) when no platform step is good or the reported step's unexpected answers (non-2xx that
 the workload did not expect, timeouts) exceed ``--max-errors``. Everything it started (processes,
 databases, the vhost, files) is removed at the end, on Ctrl-C and SIGTERM too.
@@ -461,8 +463,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     from api_seed import GRADUATE_PASSWORD, seed
+    from cpu_split import CpuSplit
 
-    from quxiang.common.testing.stack_run import DEMO_PASSWORD
+    from quxiang.common.testing.stack_run import DEMO_PASSWORD, SERVICES
 
     args = parse_args(argv)
     run = uuid.uuid4().hex[:8]
@@ -510,12 +513,26 @@ def main(argv: list[str] | None = None) -> int:
                                  lambda login: DEMO_PASSWORD if login in demo else GRADUATE_PASSWORD)
         pools = split_pools(dataset, args.generators)
         print(f"platform mixed workload ({len(tokens)} logins, each once):", flush=True)
-        platform, steps = search(report("platform", lambda rate: run_generators(
-            folder, {**step_config, "host": gateway_url, "rate": rate, "mode": "api", "tokens": tokens},
-            args.generators, pools)), args.start, **search_args)
+        splits: dict[int, CpuSplit] = {}
+
+        def platform_step(rate: float) -> Step:
+            split = CpuSplit(SERVICES, database_marker=f" qx_bench_{run}_", every=1.0).start()
+            try:
+                step = run_generators(folder, {**step_config, "host": gateway_url, "rate": rate, "mode": "api",
+                                               "tokens": tokens}, args.generators, pools)
+            finally:
+                split.stop()
+            splits[id(step)] = split
+            return step
+
+        platform, steps = search(report("platform", platform_step), args.start, **search_args)
         best = platform or max(steps, key=lambda s: s.rps)
         print(f"\nper endpoint at {best.target:.0f}/s ({'the best good step' if platform else 'no step was good'}):")
         print(endpoint_table(best))
+        # The split spans the warm-up too, when requests leave at the same rate but are not counted.
+        sent = round(best.target * (args.warmup + args.duration))
+        print(f"\nCPU at that step, warm-up included (about {sent} requests):")
+        print(splits[id(best)].table(sent, "request"))
         if best.errors:
             print("unexpected answers:\n" + "\n".join(f"  {n:>5} x {text}" for text, n in best.errors))
         print(f"load generator: {generator_share(best):.0%} of the box's CPU "
