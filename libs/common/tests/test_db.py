@@ -136,3 +136,28 @@ def test_a_streamed_read_keeps_its_transaction(engine: Engine) -> None:
     # Without it a server-side cursor has no transaction to live in: what streaming=True is for.
     with pytest.raises(sa_exc.InternalError, match="transaction"), reading(engine) as conn:
         list(conn.execution_options(yield_per=2).execute(query))
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_conflict_insert_speaks_each_database_s_on_conflict(backend: str, request: pytest.FixtureRequest,
+                                                             tmp_path: Path) -> None:
+    from sqlalchemy import Column, Integer, MetaData, String, Table, select
+    from sqlalchemy.orm import Session
+
+    from quxiang.common.db import conflict_insert, dialect_name
+
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    table = Table("t", MetaData(), Column("k", String(10), primary_key=True), Column("n", Integer))
+    table.create(engine)
+    with Session(engine) as session:
+        assert dialect_name(session) == backend
+        for n in (1, 2):  # the second one meets the first: added to it, not an error
+            stmt = conflict_insert(session, table).values(k="a", n=n)
+            session.execute(stmt.on_conflict_do_update(index_elements=["k"], set_={"n": table.c.n + stmt.excluded.n}))
+        session.commit()
+    with engine.begin() as conn:
+        assert dialect_name(conn) == dialect_name(engine) == backend
+        conn.execute(conflict_insert(backend, table).values(k="a", n=9).on_conflict_do_nothing())
+        assert conn.execute(select(table.c.n)).scalar() == 3
+    engine.dispose()

@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 # A pooled connection that has sat unused longer than this is pinged before it is handed out (the
 # database may have restarted, or a firewall dropped it, meanwhile). One in steady use is not: a
@@ -80,6 +83,18 @@ def reading(engine: Engine, *, streaming: bool = False) -> Connection:
     if not streaming and is_postgres(engine):
         connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
+
+
+def dialect_name(bind: Engine | Connection | Session) -> str:
+    """The database a bind talks to: "postgresql" or "sqlite"."""
+    return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+
+
+def conflict_insert(bind: Engine | Connection | Session | str, table: Any) -> Insert:
+    """An INSERT that knows ON CONFLICT on this database, PostgreSQL's or SQLite's (``bind`` may be
+    the dialect's name, for a statement built once for either)."""
+    dialect = bind if isinstance(bind, str) else dialect_name(bind)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def is_postgres(engine: Engine) -> bool:

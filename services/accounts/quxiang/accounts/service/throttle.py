@@ -30,13 +30,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from quxiang.accounts.adapters.credentials import utc
 from quxiang.accounts.adapters.tables import login_throttle
 from quxiang.accounts.domain.model import DomainError
+from quxiang.common.db import conflict_insert
 
 WINDOW = timedelta(minutes=15)   # failures older than this are forgotten
 LOCKOUT = timedelta(minutes=15)  # how long a key stays locked once it reached its limit
@@ -101,9 +100,7 @@ def record_failure(session: Session, key: str, limit: int, now: datetime | None 
 
 def _ensure_row(session: Session, key: str, now: datetime) -> None:
     # INSERT .. ON CONFLICT DO NOTHING: two first failures at once must not fail on the primary key.
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(login_throttle).values(key=key, failures=0, window_started_at=now)
+    session.execute(conflict_insert(session, login_throttle).values(key=key, failures=0, window_started_at=now)
                     .on_conflict_do_nothing(index_elements=["key"]))
 
 

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from quxiang.common.db import conflict_insert
 from quxiang.ems_sim.adapters.tables import TABLES, idempotency_keys
 from quxiang.ems_sim.domain.records import Kind
 
@@ -98,8 +97,7 @@ def find_keys(conn: Connection, keys: list[str]) -> dict[str, StoredKey]:
 def claim_key_if_new(conn: Connection, key: str, fingerprint: str) -> bool:
     """Insert the key unless it exists; False if it does (a concurrent holder is waited for first: a
     unique insert blocks until the other transaction ends). No error, so no savepoint is needed."""
-    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert_(idempotency_keys).values(key=key, fingerprint=fingerprint, created_at=now())
+    statement = conflict_insert(conn, idempotency_keys).values(key=key, fingerprint=fingerprint, created_at=now())
     statement = statement.on_conflict_do_nothing(index_elements=["key"]).returning(idempotency_keys.c.key)
     return conn.execute(statement).first() is not None  # rowcount is not reliable here (-1 on psycopg)
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from quxiang.common.db import conflict_insert, dialect_name
 from quxiang.stats.adapters.tables import (
     COUNTER_KEY,
     SCHOOL_KEY,
@@ -43,29 +43,16 @@ Bind = Session | Connection
 _PENDING = "qx.stats.pending"
 
 
-def _dialect(bind: Bind) -> str:
-    return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
-
-
-def insert(bind: Bind, table: Any) -> Insert:
-    """An INSERT that knows ON CONFLICT on this database (PostgreSQL or SQLite)."""
-    return _insert_for(_dialect(bind), table)
-
-
-def _insert_for(dialect: str, table: Any) -> Insert:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 # --- the directory --------------------------------------------------------------------------------
 
 def _ensure_school(bind: Bind, code: str, province: str = "") -> None:
     """A placeholder until the school's own event arrives (it fills in the name and province)."""
-    bind.execute(insert(bind, schools).values(code=code, name=code, province=province)
+    bind.execute(conflict_insert(bind, schools).values(code=code, name=code, province=province)
                  .on_conflict_do_nothing(index_elements=["code"]))
 
 
 def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
-    stmt = insert(bind, schools).values(code=code, name=name, province=province)
+    stmt = conflict_insert(bind, schools).values(code=code, name=name, province=province)
     bind.execute(stmt.on_conflict_do_update(index_elements=["code"], set_={"name": name, "province": province}))
 
 
@@ -85,12 +72,12 @@ def set_settings(bind: Bind, code: str, module: str, completed: bool, sequence: 
 
 def upsert_department(bind: Bind, department_id: str, school_code: str, code: str, name: str) -> None:
     values = {"school_code": school_code, "code": code, "name": name}
-    bind.execute(insert(bind, departments).values(id=department_id, **values)
+    bind.execute(conflict_insert(bind, departments).values(id=department_id, **values)
                  .on_conflict_do_update(index_elements=["id"], set_=values))
 
 
 def enable_module(bind: Bind, province: str, module: str) -> None:
-    bind.execute(insert(bind, province_modules).values(province=province, module=module)
+    bind.execute(conflict_insert(bind, province_modules).values(province=province, module=module)
                  .on_conflict_do_nothing(index_elements=["province", "module"]))
 
 
@@ -99,14 +86,14 @@ def enable_module(bind: Bind, province: str, module: str) -> None:
 def lock_graduate(bind: Bind, graduate_id: str) -> Row:
     """The graduate's row, created if new, locked until the commit (one statement): events of one
     graduate handled by two consumers at once are applied one after the other."""
-    return bind.execute(_lock_graduate_statement(_dialect(bind)), {"graduate_id": graduate_id}).one()
+    return bind.execute(_lock_graduate_statement(dialect_name(bind)), {"graduate_id": graduate_id}).one()
 
 
 # The statements a consumer runs for every event are built once: building one (and its EXCLUDED
 # alias) and computing its cache key took about half of the stats consumer's CPU.
 @functools.cache
 def _lock_graduate_statement(dialect: str) -> Insert:
-    stmt = _insert_for(dialect, graduates).values(id=bindparam("graduate_id"), roster_sequence=0, employment="none",
+    stmt = conflict_insert(dialect, graduates).values(id=bindparam("graduate_id"), roster_sequence=0, employment="none",
                                                   archive="none", hukou="none")
     return stmt.on_conflict_do_update(index_elements=["id"], set_={"id": stmt.excluded.id}).returning(*graduates.c)
 
@@ -114,7 +101,7 @@ def _lock_graduate_statement(dialect: str) -> Insert:
 @functools.cache
 def _adding_statement(dialect: str, table: Any, key: tuple[str, ...], columns: tuple[str, ...]) -> Insert:
     """INSERT of a row of counts, or, when its key is there, the counts added to the row's."""
-    stmt = _insert_for(dialect, table)
+    stmt = conflict_insert(dialect, table)
     return stmt.on_conflict_do_update(index_elements=list(key),
                                       set_={c: table.c[c] + stmt.excluded[c] for c in columns})
 
@@ -142,7 +129,7 @@ def put_aggregate(bind: Bind, aggregate: Aggregate, graduate_id: str, sequence: 
     if exists:
         bind.execute(update(aggregates).where(aggregates.c.id == aggregate.id).values(values))
     else:
-        bind.execute(insert(bind, aggregates).values(id=aggregate.id, **values))
+        bind.execute(conflict_insert(bind, aggregates).values(id=aggregate.id, **values))
 
 
 def update_graduate(bind: Bind, graduate_id: str, values: Mapping[str, Any], at: datetime) -> None:
@@ -214,7 +201,7 @@ def _add(bind: Bind, table: Any, key: Sequence[str], rows: list[dict[str, Any]],
     """Every row (each with the key and every one of ``columns``) added in one executemany, in the
     rows' order."""
     if rows:
-        bind.execute(_adding_statement(_dialect(bind), table, tuple(key), columns), rows)
+        bind.execute(_adding_statement(dialect_name(bind), table, tuple(key), columns), rows)
 
 
 def _sort_key(key: CounterKey) -> tuple[str, str, str, int]:

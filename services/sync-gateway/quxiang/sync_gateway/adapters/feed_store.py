@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from quxiang.sync_gateway.adapters.ledger import _insert, _postgres
+from quxiang.common.db import conflict_insert
+from quxiang.sync_gateway.adapters.ledger import _postgres
 from quxiang.sync_gateway.adapters.tables import (
     DELIVERY_DELIVERED,
     DELIVERY_FAILED,
@@ -35,7 +36,7 @@ PUBLISH_LOCK = 0x5158_4645  # "QXFE": one publisher at a time keeps the queue in
 
 
 def next_sequence(bind: Bind, school_code: str) -> int:
-    statement = _insert(bind)(feed_counters).values(school_code=school_code, last_sequence=1)
+    statement = conflict_insert(bind, feed_counters).values(school_code=school_code, last_sequence=1)
     statement = statement.on_conflict_do_update(
         index_elements=["school_code"], set_={"last_sequence": feed_counters.c.last_sequence + 1})
     return int(bind.execute(statement.returning(feed_counters.c.last_sequence)).scalar_one())

@@ -16,11 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from quxiang.common.db import conflict_insert
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records, sync_schools
 from quxiang.sync_gateway.domain.ordering import Held, merged_anchor, supersedes
 from quxiang.sync_gateway.domain.records import Desired
@@ -41,10 +40,6 @@ def _postgres(bind: Bind) -> bool:
     return dialect.name == "postgresql"
 
 
-def _insert(bind: Bind) -> Any:
-    return pg_insert if _postgres(bind) else sqlite_insert
-
-
 def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
     query = select(sync_records.c.id, sync_records.c.aggregate_id, sync_records.c.sequence,
                    sync_records.c.anchor_at).where(sync_records.c.exam_number == exam_number,
@@ -58,7 +53,7 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
     row = _held_row(bind, desired.exam_number, desired.kind)
     if row is None:
         values = _desired_values(desired, desired.anchor_at, now)
-        statement = _insert(bind)(sync_records).values(version=1, created_at=now, **values)
+        statement = conflict_insert(bind, sync_records).values(version=1, created_at=now, **values)
         if bind.execute(statement.on_conflict_do_nothing(index_elements=["exam_number", "kind"])).rowcount:
             _notify(bind)
             return True
@@ -234,7 +229,7 @@ def get_record(bind: Bind, row_id: int) -> Any:
 
 
 def upsert_school(bind: Bind, code: str, name: str, province: str) -> None:
-    statement = _insert(bind)(sync_schools).values(code=code, name=name, province=province)
+    statement = conflict_insert(bind, sync_schools).values(code=code, name=name, province=province)
     bind.execute(statement.on_conflict_do_update(index_elements=["code"], set_={"name": name, "province": province}))
 
 
