@@ -228,3 +228,25 @@ def test_a_font_that_cannot_be_cut_leaves_the_whole_font(tmp_path, caplog):
     broken.write_bytes(b"not a font at all")
     assert fonts.common_subset(broken) is None
     assert "could not cut" in caplog.text
+
+
+def test_the_embedded_glyphs_are_whole_and_their_bounding_boxes_right(three_party_pdf):
+    # The glyphs are embedded as the font file has them (not recompiled): every one must still
+    # parse, and the box stored with it must be the box of its outline.
+    from fontTools.ttLib import TTFont
+
+    reader = PdfReader(io.BytesIO(three_party_pdf))
+    font = reader.pages[0]["/Resources"]["/Font"]
+    descendant = next(iter(font.values())).get_object()["/DescendantFonts"][0].get_object()
+    embedded = TTFont(io.BytesIO(descendant["/FontDescriptor"]["/FontFile2"].get_data()))
+    glyf = embedded["glyf"]
+    outlined = 0
+    for name in embedded.getGlyphOrder():
+        glyph = glyf[name]
+        if glyph.numberOfContours == 0:
+            continue
+        stored = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
+        glyph.recalcBounds(glyf)
+        assert (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) == stored, name
+        outlined += 1
+    assert outlined > 100  # the template's characters at least

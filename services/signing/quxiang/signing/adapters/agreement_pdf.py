@@ -185,6 +185,10 @@ class _AgreementPDF(FPDF):
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 8)
         self.add_font(_FONT, "", str(font), collection_font_number=0)
+        # The font file's glyph bounding boxes are already right; left on, fpdf2's subsetting unpacks
+        # and recompiles every embedded glyph to recompute them, a quarter of a render. The glyphs
+        # then go into the PDF as the font file has them.
+        self.fonts[_FONT].ttfont.recalcBBoxes = False
         self.set_font(_FONT, size=_BODY_SIZE)
 
     def footer(self) -> None:
