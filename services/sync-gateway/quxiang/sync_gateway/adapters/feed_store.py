@@ -8,15 +8,17 @@ with a lower number), writes the entry and a pending delivery per active webhook
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
-from quxiang.common.db import conflict_insert
+from quxiang.common.db import conflict_insert, dialect_name
 from quxiang.sync_gateway.adapters.ledger import _postgres
 from quxiang.sync_gateway.adapters.tables import (
     DELIVERY_DELIVERED,
@@ -36,10 +38,18 @@ PUBLISH_LOCK = 0x5158_4645  # "QXFE": one publisher at a time keeps the queue in
 
 
 def next_sequence(bind: Bind, school_code: str) -> int:
-    statement = conflict_insert(bind, feed_counters).values(school_code=school_code, last_sequence=1)
+    statement = _advancing_statement(dialect_name(bind))
+    return int(bind.execute(statement, {"school_code": school_code}).scalar_one())
+
+
+@functools.cache
+def _advancing_statement(dialect: str) -> ReturningInsert[Any]:
+    """The school's counter advanced by one (created at 1), answering the new value. Built once: an
+    upsert's construction (its EXCLUDED alias, its cache key) costs more than running it."""
+    statement = conflict_insert(dialect, feed_counters).values(school_code=bindparam("school_code"), last_sequence=1)
     statement = statement.on_conflict_do_update(
         index_elements=["school_code"], set_={"last_sequence": feed_counters.c.last_sequence + 1})
-    return int(bind.execute(statement.returning(feed_counters.c.last_sequence)).scalar_one())
+    return statement.returning(feed_counters.c.last_sequence)
 
 
 def record(bind: Bind, entry: FeedEntry, now: datetime) -> int | None:
