@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 FONT_ENV_VAR = "QX_PDF_FONT"
 # The cut-down copies of the font (common_subset), shared by every process of the machine.
 SUBSET_DIR = Path(tempfile.gettempdir()) / "quxiang-pdf-fonts"
-SUBSET_VERSION = "gb2312-2"  # part of the copy's name: change it when the kept characters change
+SUBSET_VERSION = "gb2312-3"  # part of the copy's name: change it when the kept characters change
 FONT_PACKAGE = "fonts-wqy-microhei"
 
 # Tried in order when QX_PDF_FONT is unset. Both have TrueType outlines, which fpdf2 subsets into
@@ -91,7 +91,10 @@ def common_subset(font: Path) -> Path | None:
         face = ttLib.TTFont(str(font), fontNumber=0, recalcTimestamp=False)  # same bytes on every machine
         options = subset.Options()
         options.name_IDs, options.name_languages = ["*"], ["*"]
-        options.notdef_outline, options.glyph_names, options.recalc_timestamp = True, False, False
+        options.notdef_outline, options.recalc_timestamp = True, False
+        # Glyph names kept (post format 2): without them every process that loads the font derives
+        # them from the cmap, a tenth of a render; the PDF embeds none either way.
+        options.glyph_names = True
         options.layout_features = ["*"]
         options.drop_tables += ["FFTM"]  # FontForge's timestamps: nothing a PDF needs, and fontTools cannot cut it
         subsetter = subset.Subsetter(options)
