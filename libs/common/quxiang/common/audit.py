@@ -53,6 +53,7 @@ and retries its whole transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -73,6 +74,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     insert,
     select,
     text,
@@ -80,6 +82,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import ReturningInsert
 
 GENESIS_HASH = "0" * 64
 
@@ -205,14 +209,10 @@ def append(
         # Store and hash exactly what a JSON round trip gives back (tuples become lists, ...).
         details = json.loads(json.dumps(details, allow_nan=False))
     conn = _connection(session_or_connection)
+    statements = _statements(table)
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(table.name, aggregate_id)})
-    last = conn.execute(
-        select(table.c.position, table.c.hash)
-        .where(table.c.aggregate_id == aggregate_id)
-        .order_by(table.c.position.desc())
-        .limit(1)
-    ).first()
+        conn.execute(_ADVISORY_LOCK, {"key": _lock_key(table.name, aggregate_id)})
+    last = conn.execute(statements.last, {"aggregate_id": aggregate_id}).first()
     position, prev_hash = (last.position + 1, last.hash) if last else (1, GENESIS_HASH)
     fields: dict[str, Any] = {
         "aggregate_id": aggregate_id, "position": position, "actor_id": actor_id, "actor_role": actor_role,
@@ -221,7 +221,7 @@ def append(
     }
     fields["hash"] = compute_hash(fields)
     try:
-        row_id = conn.execute(insert(table).values(**fields).returning(table.c.id)).scalar_one()
+        row_id = conn.execute(statements.insert, fields).scalar_one()
     except IntegrityError as exc:
         if _is_position_conflict(exc, table):
             raise AuditConflict(aggregate_id, position) from exc
@@ -231,10 +231,30 @@ def append(
 
 def trail(connection: Connection | Session, table: Table, aggregate_id: str) -> list[AuditEntry]:
     """``aggregate_id``'s entries in order, for detail views."""
-    rows = _connection(connection).execute(
-        select(table).where(table.c.aggregate_id == aggregate_id).order_by(table.c.position)
-    )
+    rows = _connection(connection).execute(_statements(table).chain, {"aggregate_id": aggregate_id})
     return [_entry(row) for row in rows]
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+@dataclass(frozen=True)
+class _Statements:
+    last: Select[Any]
+    insert: ReturningInsert[Any]
+    chain: Select[Any]
+
+
+@functools.cache
+def _statements(table: Table) -> _Statements:
+    """An audit table's statements, built once: appending runs on every write of every service, and
+    building a statement costs more than running it."""
+    aggregate = table.c.aggregate_id == bindparam("aggregate_id")
+    return _Statements(
+        last=select(table.c.position, table.c.hash).where(aggregate).order_by(table.c.position.desc()).limit(1),
+        insert=insert(table).returning(table.c.id),
+        chain=select(table).where(aggregate).order_by(table.c.position),
+    )
 
 
 def verify(

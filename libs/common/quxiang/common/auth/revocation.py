@@ -11,7 +11,7 @@ import threading
 import time
 
 import marshmallow
-from sqlalchemy import Column, Float, MetaData, String, Table, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.engine import Engine
 
 from quxiang.common.bus.outbox import UnitOfWork
@@ -29,6 +29,8 @@ not_before_table = Table(
     Column("user_id", String(64), primary_key=True),
     Column("not_before", Float, nullable=False),  # epoch seconds; tokens with an earlier iat are void
 )
+# Read on every request whose user's entry is not cached: built once.
+_NOT_BEFORE = select(not_before_table.c.not_before).where(not_before_table.c.user_id == bindparam("user_id"))
 
 
 class TokensRevoked(marshmallow.Schema):
@@ -77,8 +79,7 @@ class RevocationList:
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         with reading(self.engine) as conn:
-            value = conn.execute(select(not_before_table.c.not_before).where(
-                not_before_table.c.user_id == user_id)).scalar()
+            value = conn.execute(_NOT_BEFORE, {"user_id": user_id}).scalar()
         with self._lock:
             if len(self._cache) > 100_000:
                 self._cache.clear()

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,10 +25,22 @@ from quxiang.records.adapters.tables import (
 # --- switched-on modules (accounts.module.enabled) -----------------------------------------------
 
 
+# The reads of every registration request, built once with bound parameters: building a statement
+# (and its cache key) costs several times what running it does.
+_MODULE = select(province_modules.c.province).where(province_modules.c.province == bindparam("province"),
+                                                    province_modules.c.module == bindparam("module"))
+_SETTINGS = select(school_module_settings).where(school_module_settings.c.school_code == bindparam("school_code"),
+                                                 school_module_settings.c.module == bindparam("module"))
+_SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
+_REGISTRATION = select(registrations).where(registrations.c.graduate_id == bindparam("graduate_id"),
+                                            registrations.c.module == bindparam("module"))
+_REGISTRATION_FOR_UPDATE = _REGISTRATION.with_for_update()
+_HISTORY = (select(registration_history).where(registration_history.c.registration_id == bindparam("registration_id"))
+            .order_by(registration_history.c.version, registration_history.c.at))
+
+
 def module_enabled(bind: Bind, province: str, module: str) -> bool:
-    query = select(province_modules.c.province).where(province_modules.c.province == province,
-                                                      province_modules.c.module == module)
-    return bind.execute(query).first() is not None
+    return bind.execute(_MODULE, {"province": province, "module": module}).first() is not None
 
 
 def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
@@ -41,9 +53,8 @@ def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
 
 
 def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False) -> Row | None:
-    query = select(school_module_settings).where(school_module_settings.c.school_code == school_code,
-                                                 school_module_settings.c.module == module)
-    return bind.execute(query.with_for_update() if for_update else query).first()
+    return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS,
+                        {"school_code": school_code, "module": module}).first()
 
 
 def put_settings(bind: Bind, school_code: str, module: str, *, department_review: bool, deadline: date,
@@ -62,9 +73,8 @@ def put_settings(bind: Bind, school_code: str, module: str, *, department_review
 
 
 def get_registration(bind: Bind, graduate_id: str, module: str, *, for_update: bool = False) -> Row | None:
-    query = select(registrations).where(registrations.c.graduate_id == graduate_id,
-                                        registrations.c.module == module)
-    return bind.execute(query.with_for_update() if for_update else query).first()
+    return bind.execute(_REGISTRATION_FOR_UPDATE if for_update else _REGISTRATION,
+                        {"graduate_id": graduate_id, "module": module}).first()
 
 
 def insert_registration(bind: Bind, values: dict[str, Any]) -> None:
@@ -88,9 +98,7 @@ def add_history(bind: Bind, *, registration_id: str, version: int, action: str, 
 
 
 def history(bind: Bind, registration_id: str) -> list[Row]:
-    query = (select(registration_history).where(registration_history.c.registration_id == registration_id)
-             .order_by(registration_history.c.version, registration_history.c.at))
-    return list(bind.execute(query))
+    return list(bind.execute(_HISTORY, {"registration_id": registration_id}))
 
 
 def next_transfer_serial(bind: Session, school_code: str, year: int) -> int:

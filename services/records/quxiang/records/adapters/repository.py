@@ -121,12 +121,15 @@ def list_graduates(bind: Bind, f: GraduateFilter, offset: int, limit: int) -> tu
     return list(rows), total
 
 
+# Read on every request about a graduate: built once (building costs more than running it).
+_GRADUATE = (select(graduates, departments.c.name.label("department_name"), schools.c.province.label("province"))
+             .outerjoin(departments, departments.c.id == graduates.c.department_id)
+             .outerjoin(schools, schools.c.code == graduates.c.school_code)
+             .where(graduates.c.id == bindparam("graduate_id")))
+
+
 def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
-    return bind.execute(select(graduates, departments.c.name.label("department_name"),
-                               schools.c.province.label("province"))
-                        .outerjoin(departments, departments.c.id == graduates.c.department_id)
-                        .outerjoin(schools, schools.c.code == graduates.c.school_code)
-                        .where(graduates.c.id == graduate_id)).first()
+    return bind.execute(_GRADUATE, {"graduate_id": graduate_id}).first()
 
 
 def add_identity_view(bind: Bind, view_id: str, graduate_id: str, viewer_id: str, viewer_role: str,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -81,12 +81,27 @@ def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
         bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
 
 
+# The reads every request makes, built once with bound parameters: building a statement (and its
+# cache key) costs several times what running it does.
+_SCHOOL = select(schools).where(schools.c.code == bindparam("code"))
+_EMPLOYER = select(employers).where(employers.c.id == bindparam("employer_id"))
+_GRADUATE = (select(graduates, schools.c.province, schools.c.name.label("school_name"),
+                    departments.c.name.label("department_name"))
+             .outerjoin(schools, schools.c.code == graduates.c.school_code)
+             .outerjoin(departments, departments.c.id == graduates.c.department_id)
+             .where(graduates.c.id == bindparam("graduate_id")))
+_SETTINGS = select(school_settings).where(school_settings.c.school_code == bindparam("school_code"))
+_SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
+_AGREEMENT = select(agreements).where(agreements.c.id == bindparam("agreement_id"))
+_AGREEMENT_FOR_UPDATE = _AGREEMENT.with_for_update()
+
+
 def get_school(bind: Bind, code: str) -> Row | None:
-    return bind.execute(select(schools).where(schools.c.code == code)).first()
+    return bind.execute(_SCHOOL, {"code": code}).first()
 
 
 def get_employer(bind: Bind, employer_id: str) -> Row | None:
-    return bind.execute(select(employers).where(employers.c.id == employer_id)).first()
+    return bind.execute(_EMPLOYER, {"employer_id": employer_id}).first()
 
 
 def graduate_id_by_exam_number(bind: Bind, exam_number: str, name: str) -> str | None:
@@ -95,20 +110,14 @@ def graduate_id_by_exam_number(bind: Bind, exam_number: str, name: str) -> str |
 
 
 def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
-    query = (select(graduates, schools.c.province, schools.c.name.label("school_name"),
-                    departments.c.name.label("department_name"))
-             .outerjoin(schools, schools.c.code == graduates.c.school_code)
-             .outerjoin(departments, departments.c.id == graduates.c.department_id)
-             .where(graduates.c.id == graduate_id))
-    return bind.execute(query).first()
+    return bind.execute(_GRADUATE, {"graduate_id": graduate_id}).first()
 
 
 # --- settings -----------------------------------------------------------------------------------
 
 
 def get_settings(bind: Bind, school_code: str, *, for_update: bool = False) -> Row | None:
-    query = select(school_settings).where(school_settings.c.school_code == school_code)
-    return bind.execute(query.with_for_update() if for_update else query).first()
+    return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS, {"school_code": school_code}).first()
 
 
 def put_settings(bind: Bind, school_code: str, values: dict[str, Any]) -> None:
@@ -119,8 +128,7 @@ def put_settings(bind: Bind, school_code: str, values: dict[str, Any]) -> None:
 
 
 def get_agreement(bind: Bind, agreement_id: str, *, for_update: bool = False) -> Row | None:
-    query = select(agreements).where(agreements.c.id == agreement_id)
-    return bind.execute(query.with_for_update() if for_update else query).first()
+    return bind.execute(_AGREEMENT_FOR_UPDATE if for_update else _AGREEMENT, {"agreement_id": agreement_id}).first()
 
 
 def insert_agreement(bind: Bind, values: dict[str, Any]) -> None:

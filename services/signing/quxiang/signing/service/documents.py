@@ -16,7 +16,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine, Row
 
 from quxiang.common.db import reading
@@ -129,8 +129,11 @@ def generated_agreement(bind: store.Bind, row: Row) -> bytes | None:
     return render_agreement(build_document(row._asdict(), graduate, school, row.updated_at))
 
 
+_DOCUMENT = select(agreement_documents).where(agreement_documents.c.agreement_id == bindparam("agreement_id"))
+
+
 def get_document(bind: store.Bind, agreement_id: str) -> Row | None:
-    return bind.execute(select(agreement_documents).where(agreement_documents.c.agreement_id == agreement_id)).first()
+    return bind.execute(_DOCUMENT, {"agreement_id": agreement_id}).first()
 
 
 def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = None) -> dict[str, Any]:
