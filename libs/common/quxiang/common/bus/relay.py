@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import Counter
 from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from quxiang.common.bus.backoff import Backoff
@@ -50,6 +50,15 @@ class Relay:
         self._listener: NotificationListener | None = (NotificationListener(engine, NOTIFY_CHANNEL)
                                                       if is_postgres(engine) else None)
         self._last_prune = 0.0
+        # A batch's statements, built once: with one event per batch (a request's), building them
+        # cost more than running them.
+        self._lock_partitions = (select(outbox_partition.c.partition).order_by(outbox_partition.c.partition)
+                                 .with_for_update(skip_locked=True))
+        self._pending = (select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.subject, outbox.c.payload)
+                         .where(outbox.c.sent_at.is_(None),
+                                outbox.c.partition.in_(bindparam("partitions", expanding=True)))
+                         .order_by(outbox.c.id).limit(config.relay_batch))
+        self._mark_sent = update(outbox).where(_id_in(engine.dialect.name)).values(sent_at=bindparam("sent_now"))
 
     def prepare(self) -> None:
         with self.engine.begin() as conn:
@@ -58,16 +67,10 @@ class Relay:
     def publish_batch(self) -> BatchResult:
         """Publish one batch of pending rows of the partitions this relay can lock."""
         with self.engine.begin() as conn:
-            partitions = list(conn.execute(
-                select(outbox_partition.c.partition).order_by(outbox_partition.c.partition)
-                .with_for_update(skip_locked=True)).scalars())
+            partitions = list(conn.execute(self._lock_partitions).scalars())
             if not partitions:
                 return BatchResult(0, 0, False)
-            rows = conn.execute(
-                select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.subject,
-                       outbox.c.payload)
-                .where(outbox.c.sent_at.is_(None), outbox.c.partition.in_(partitions))
-                .order_by(outbox.c.id).limit(self.config.relay_batch)).all()
+            rows = conn.execute(self._pending, {"partitions": partitions}).all()
             if not rows:
                 return BatchResult(0, 0, False)
             results = self.transport.publish_batch(
@@ -78,7 +81,7 @@ class Relay:
             sent, failed = _split_in_order(rows, results)
             now = datetime.now(UTC)
             if sent:
-                conn.execute(update(outbox).where(_id_in(conn, sent)).values(sent_at=now))
+                conn.execute(self._mark_sent, {"ids": sent, "sent_now": now})
             for row_id, error in failed.items():
                 conn.execute(update(outbox).where(outbox.c.id == row_id).values(
                     attempts=outbox.c.attempts + 1, last_error=error))
@@ -141,12 +144,12 @@ class Relay:
                 log.info("relay %s: pruned %d sent outbox rows", self.service, pruned)
 
 
-def _id_in(conn: Connection, ids: list[int]) -> ColumnElement[bool]:
-    """``id IN (...)``; on PostgreSQL as ``id = ANY(array)``: one parameter, so the statement text
+def _id_in(dialect: str) -> ColumnElement[bool]:
+    """``id IN (:ids)``; on PostgreSQL as ``id = ANY(array)``: one parameter, so the statement text
     stays short and the driver's statement cache and prepared statements apply."""
-    if conn.dialect.name == "postgresql":
-        return outbox.c.id == any_(bindparam("ids", value=ids, type_=postgresql.ARRAY(BigInteger)))
-    return outbox.c.id.in_(ids)
+    if dialect == "postgresql":
+        return outbox.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+    return outbox.c.id.in_(bindparam("ids", expanding=True))
 
 
 def _split_in_order(rows: list, results: list[str | None]) -> tuple[list[int], dict[int, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from quxiang.accounts.adapters.tables import (
@@ -47,9 +47,13 @@ def _user_values(user: User) -> dict[str, object]:
     return values
 
 
-def get_user(session: Session, user_id: str, *, for_update: bool = False) -> User | None:
-    query = select(users).where(users.c.id == user_id)
-    row = session.execute(query.with_for_update() if for_update else query).first()
+# Read on every /me and on every change to an account: built once (building costs more than running).
+_USER = select(users).where(users.c.id == bindparam("user_id"))
+_USER_FOR_UPDATE = _USER.with_for_update()
+
+
+def get_user(bind: Session | Connection, user_id: str, *, for_update: bool = False) -> User | None:
+    row = bind.execute(_USER_FOR_UPDATE if for_update else _USER, {"user_id": user_id}).first()
     return _user(row) if row else None
 
 

@@ -20,6 +20,7 @@ from quxiang.accounts.service import auth, employers, provisioning
 from quxiang.accounts.service.throttle import Throttled
 from quxiang.common.auth import Access, Module, Role, Scope, current_principal, ensure_allowed, public, requires
 from quxiang.common.auth.principal import ROLE_LABELS
+from quxiang.common.db import reading
 from quxiang.common.reference import employer_natures, industries
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemError, ProblemSchema
@@ -127,8 +128,8 @@ def _profile(user: User) -> dict:
 @errors(401, 404)
 def me() -> dict:
     """The caller's account as stored now (the token may be up to 15 minutes older)."""
-    with accounts().unit_of_work() as uow:
-        user = repository.get_user(uow.session, current_principal().user_id)
+    with reading(accounts().engine) as conn:
+        user = repository.get_user(conn, current_principal().user_id)
     if user is None:
         raise ProblemError(404, "not_found", detail="账号不存在")
     return _profile(user)

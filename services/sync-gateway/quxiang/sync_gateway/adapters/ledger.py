@@ -9,6 +9,7 @@ version that arrived meanwhile stays pending).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from quxiang.common.db import conflict_insert
+from quxiang.common.db import conflict_insert, dialect_name
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records, sync_schools
 from quxiang.sync_gateway.domain.ordering import Held, merged_anchor, supersedes
 from quxiang.sync_gateway.domain.records import Desired
@@ -40,11 +41,22 @@ def _postgres(bind: Bind) -> bool:
     return dialect.name == "postgresql"
 
 
+# ``apply``'s statements, built once: it runs for every event the consumer takes, and building an
+# upsert of twenty columns cost more than running it.
+_HELD = (select(sync_records.c.id, sync_records.c.aggregate_id, sync_records.c.sequence, sync_records.c.anchor_at)
+         .where(sync_records.c.exam_number == bindparam("exam_number"), sync_records.c.kind == bindparam("kind"))
+         .with_for_update())
+_SUPERSEDE = (update(sync_records).where(sync_records.c.id == bindparam("row_id"))
+              .values(version=sync_records.c.version + 1))  # the record's columns come as parameters
+
+
+@functools.cache
+def _first_insert(dialect: str) -> Any:
+    return conflict_insert(dialect, sync_records).on_conflict_do_nothing(index_elements=["exam_number", "kind"])
+
+
 def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
-    query = select(sync_records.c.id, sync_records.c.aggregate_id, sync_records.c.sequence,
-                   sync_records.c.anchor_at).where(sync_records.c.exam_number == exam_number,
-                                                   sync_records.c.kind == kind)
-    return bind.execute(query.with_for_update()).first()
+    return bind.execute(_HELD, {"exam_number": exam_number, "kind": kind}).first()
 
 
 def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
@@ -53,8 +65,7 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
     row = _held_row(bind, desired.exam_number, desired.kind)
     if row is None:
         values = _desired_values(desired, desired.anchor_at, now)
-        statement = conflict_insert(bind, sync_records).values(version=1, created_at=now, **values)
-        if bind.execute(statement.on_conflict_do_nothing(index_elements=["exam_number", "kind"])).rowcount:
+        if bind.execute(_first_insert(dialect_name(bind)), {"version": 1, "created_at": now, **values}).rowcount:
             _notify(bind)
             return True
         row = _held_row(bind, desired.exam_number, desired.kind)  # a concurrent first insert won
@@ -62,8 +73,7 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
     if not supersedes(held, desired.aggregate_id, desired.sequence, desired.anchor_at):
         return False
     anchor = merged_anchor(held, desired.aggregate_id, desired.anchor_at)
-    bind.execute(update(sync_records).where(sync_records.c.id == row.id).values(
-        version=sync_records.c.version + 1, **_desired_values(desired, anchor, now)))
+    bind.execute(_SUPERSEDE, {"row_id": row.id, **_desired_values(desired, anchor, now)})
     _notify(bind)
     return True
 
