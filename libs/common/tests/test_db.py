@@ -161,3 +161,42 @@ def test_conflict_insert_speaks_each_database_s_on_conflict(backend: str, reques
         conn.execute(conflict_insert(backend, table).values(k="a", n=9).on_conflict_do_nothing())
         assert conn.execute(select(table.c.n)).scalar() == 3
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, request: pytest.FixtureRequest,
+                                                             tmp_path: Path) -> None:
+    from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, insert, select
+
+    from quxiang.common.db import page_by_key
+
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    metadata = MetaData()
+    owners = Table("owners", metadata, Column("id", String(10), primary_key=True), Column("name", String(20)))
+    items = Table("items", metadata, Column("id", String(10), primary_key=True),
+                  Column("owner_id", String(10), ForeignKey("owners.id")), Column("rank", Integer),
+                  Column("number", String(10), unique=True), Column("fields", JSON))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(owners), [{"id": f"o{i}", "name": f"name {i % 3}"} for i in range(5)])
+        # Ranks repeat (the tie-breaker decides), and some items have no owner (the outer join keeps them).
+        conn.execute(insert(items), [{"id": f"i{i:02d}", "owner_id": f"o{i % 6}" if i % 6 < 5 else None,
+                                      "rank": (i * 7) % 4, "number": f"n{(i * 13) % 47:02d}",
+                                      "fields": {"unit": f"unit {i}"}} for i in range(47)])
+    joined = items.outerjoin(owners, owners.c.id == items.c.owner_id)
+    columns = (items.c.id, items.c.number, items.c.fields["unit"].as_string().label("unit"), owners.c.name)
+    lists = [
+        select(*columns).select_from(joined).order_by(items.c.rank.desc(), items.c.number),
+        select(*columns).select_from(joined).where(items.c.rank < 3).order_by(owners.c.name, items.c.number.desc()),
+        select(*columns).select_from(joined).where(owners.c.name == "name 1").order_by(items.c.number),
+    ]
+    with reading(engine) as conn:
+        for listed in lists:
+            whole = conn.execute(listed).all()
+            assert len(whole) > 10
+            for offset, limit in ((0, 5), (5, 5), (10, 20), (len(whole) - 3, 20), (len(whole), 5)):
+                expected = conn.execute(listed.offset(offset).limit(limit)).all()
+                assert conn.execute(page_by_key(listed, items.c.number, offset, limit)).all() == expected
+                assert expected == whole[offset:offset + limit]
+    engine.dispose()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
+from quxiang.common.db import page_by_key
 from quxiang.records.adapters.repository import Bind
 from quxiang.records.adapters.tables import departments, graduates, registrations, schools
 
@@ -122,7 +123,7 @@ def _rows(f: ListFilter) -> Select:
 
 def page(bind: Bind, f: ListFilter, offset: int, limit: int) -> tuple[list[Row], int]:
     total = bind.execute(select(func.count()).select_from(_base(f).subquery())).scalar_one()
-    return list(bind.execute(_rows(f).offset(offset).limit(limit))), total
+    return list(bind.execute(page_by_key(_rows(f), graduates.c.id, offset, limit))), total
 
 
 def stream(conn: Connection, f: ListFilter, batch: int = 2000) -> Iterator[Row]:

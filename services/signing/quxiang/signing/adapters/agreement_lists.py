@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Row
 
+from quxiang.common.db import page_by_key
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, graduates, schools
 
@@ -38,9 +39,8 @@ def page(bind: Bind, f: AgreementFilter, offset: int, limit: int) -> tuple[list[
         .outerjoin(graduates, graduates.c.id == agreements.c.graduate_id)
     conditions = _conditions(f)
     total = bind.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
-    rows = bind.execute(select(agreements, graduates.c.exam_number, graduates.c.name.label("graduate_name"),
-                               graduates.c.identity_number_masked, schools.c.name.label("school_name"))
-                        .select_from(joined).where(*conditions)
-                        .order_by(agreements.c.created_at.desc(), agreements.c.id)
-                        .offset(offset).limit(limit)).all()
+    listed = (select(agreements, graduates.c.exam_number, graduates.c.name.label("graduate_name"),
+                     graduates.c.identity_number_masked, schools.c.name.label("school_name"))
+              .select_from(joined).where(*conditions).order_by(agreements.c.created_at.desc(), agreements.c.id))
+    rows = bind.execute(page_by_key(listed, agreements.c.id, offset, limit)).all()
     return list(rows), total

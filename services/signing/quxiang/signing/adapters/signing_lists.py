@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, FromClause, Select, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
+from quxiang.common.db import page_by_key
 from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
@@ -201,7 +202,7 @@ def page(bind: Bind, f: ListFilter, offset: int, limit: int) -> tuple[list[Row],
     source = SOURCES[f.kind]
     counted = select(func.count()).select_from(source.joined).where(*_conditions(source, f))
     total = bind.execute(counted).scalar_one()
-    return list(bind.execute(_rows(f).offset(offset).limit(limit))), total
+    return list(bind.execute(page_by_key(_rows(f), source.tie, offset, limit))), total
 
 
 def stream(conn: Connection, f: ListFilter, batch: int = 2000) -> Iterator[Row]:
