@@ -130,10 +130,15 @@ def generated_agreement(bind: store.Bind, row: Row) -> bytes | None:
 
 
 _DOCUMENT = select(agreement_documents).where(agreement_documents.c.agreement_id == bindparam("agreement_id"))
+# What a detail view shows of it: the hash, set with the PDF, so None while the PDF is due.
+_DOCUMENT_HASH = _DOCUMENT.with_only_columns(agreement_documents.c.agreement_id, agreement_documents.c.sha256,
+                                             agreement_documents.c.created_at)
 
 
-def get_document(bind: store.Bind, agreement_id: str) -> Row | None:
-    return bind.execute(_DOCUMENT, {"agreement_id": agreement_id}).first()
+def get_document(bind: store.Bind, agreement_id: str, *, with_pdf: bool = True) -> Row | None:
+    """The agreement's document row; without ``with_pdf`` only its id, ``sha256`` (None while the
+    PDF is due) and ``created_at``: the PDF is tens of kilobytes a detail view does not need."""
+    return bind.execute(_DOCUMENT if with_pdf else _DOCUMENT_HASH, {"agreement_id": agreement_id}).first()
 
 
 def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = None) -> dict[str, Any]:

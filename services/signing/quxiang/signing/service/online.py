@@ -355,7 +355,7 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
         values["ended_at"] = stamp
     if not store.update_agreement(uow.session, row.id, row.version, values):
         raise ProblemError(409, "concurrent_change", detail="协议刚被其他操作修改，请刷新后重试")
-    if target is Status.APPROVED and documents.get_document(uow.session, row.id) is None:
+    if target is Status.APPROVED and documents.get_document(uow.session, row.id, with_pdf=False) is None:
         documents.request_document(uow.session, row.id, stamp)
     graduate = store.get_graduate(uow.session, row.graduate_id)
     _record(uow, {**row._asdict(), **values}, graduate, EVENTS[action], actor, reason, target)
@@ -417,8 +417,8 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
             raise not_found()
         graduate = store.get_graduate(conn, row.graduate_id)
         trail = audit.trail(conn, agreement_audit, agreement_id)
-        document = documents.get_document(conn, agreement_id)
-    if document is not None and document.pdf is None and render_document:
+        document = documents.get_document(conn, agreement_id, with_pdf=False)
+    if document is not None and document.sha256 is None and render_document:
         document = documents.rendered_document(service.engine, agreement_id)
     out = agreement_out(row, graduate, trail)
     out["document_sha256"] = document.sha256 if document else None
