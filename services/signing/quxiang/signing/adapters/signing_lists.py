@@ -175,7 +175,9 @@ def _conditions(source: Source, f: ListFilter) -> list[ColumnElement[bool]]:
 def _kind_conditions(f: ListFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.kind in FLOWS:
-        conditions.append(agreements.c.flow.in_(FLOWS[f.kind]))
+        # Each flow spelt out, not IN (...): an IN list is expanded into the SQL text at every
+        # execution, a tenth of a list request's CPU here, for values that never change.
+        conditions.append(or_(*(agreements.c.flow == flow for flow in FLOWS[f.kind])))
     if f.kind is Kind.DESTINATIONS:
         conditions.append(destinations.c.status != "draft")  # not registered until submitted
         if f.destination_codes:
