@@ -29,6 +29,10 @@ per graduate.
 Ends with ``graduates=N events=N eps=N mirror_p99_ms=N lost=N duplicated=N unexpected=N``; exit 1
 when a flow failed or the checker found anything.
 
+The stack runs ``--signing-jobs`` (2) ``qx-jobs signing`` processes: one renders about 10 PDFs a
+second, fewer than a season on two cores approves, and with one the season ended in a long tail of
+rendering on one core (production runs several, docs/capacity.md).
+
 Where the PostgreSQL server runs no autovacuum (this machine's), the bench runs ANALYZE after the
 set-up and VACUUM (ANALYZE) every minute of the season, as autovacuum would.
 
@@ -42,6 +46,7 @@ Settings: QX_BENCH_POSTGRES_URL, QX_BENCH_AMQP_URL (as bench/bench_api.py).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import statistics
@@ -218,6 +223,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stall-timeout", type=float, default=300.0,
                         help="stop when no request was made for this many seconds (300)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per API (2)")
+    parser.add_argument("--signing-jobs", type=int, default=2,
+                        help="qx-jobs signing processes, which render the approved agreements' PDFs (2): one "
+                             "renders about 10 a second, fewer than the season approves")
     parser.add_argument("--settle-timeout", type=float, default=900.0, help="seconds to settle at most (900)")
     return parser.parse_args(argv)
 
@@ -234,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     admin = os.environ.get("QX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     amqp = os.environ.get("QX_BENCH_AMQP_URL", DEFAULT_AMQP)
     print(f"bench-season run {run}: {args.graduates} graduates, {args.concurrency} flows at once, every "
-          f"{args.terminate_every or 'no'}-th terminates; {os.cpu_count()} cores, load average "
+          f"{args.terminate_every or 'no'}-th terminates, {args.signing_jobs} PDF renderer(s); {os.cpu_count()} "
+          f"cores, load average "
           f"{os.getloadavg()[0]:.2f}", flush=True)
     flows: list[Flow] = []
     tally: Tally | None = None
@@ -245,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             folder / "stack", run, "season", lambda name: urlunsplit(urlsplit(admin)._replace(path=f"/{name}")),
             amqp, own_vhost=True, web_workers=args.workers,
             env={"QX_PASSWORD_HASHING": "fast-for-tests", "QX_RELAY_IDLE_WAIT": "0.2"})
+        settings = dataclasses.replace(settings, jobs_replicas={"signing": args.signing_jobs})
         stack = Stack(settings)
 
         def down() -> None:

@@ -42,3 +42,13 @@ def test_every_service_runs_its_api_consumers_relay_and_jobs(tmp_path: Path) -> 
     assert env["QX_EMS_URL"] == f"http://127.0.0.1:{ports['ems-sim']}/api/ems-sim"
     assert env["QX_RECORDS_ID_KEY"] == stack.environment()["QX_RECORDS_ID_KEY"]  # one key for every process
     assert "QX_DATABASE_URL" not in env
+
+
+def test_a_service_s_jobs_can_run_as_several_processes(tmp_path: Path) -> None:
+    stack = Stack(StackSettings(directory=tmp_path, jobs_replicas={"signing": 3, "stats": 2}))
+    plan = {name: argv for name, argv, _ in stack.commands()}
+    signing_jobs = sorted(name for name in plan if name.startswith("signing-jobs"))
+    assert signing_jobs == ["signing-jobs", "signing-jobs-2", "signing-jobs-3"]
+    assert {tuple(plan[name][1:]) for name in signing_jobs} == {("signing",)}
+    assert [name for name in plan if name.startswith("sync-gateway-jobs")] == ["sync-gateway-jobs"]
+    assert not any(name.startswith("stats-jobs") for name in plan)  # no jobs to run: no process either

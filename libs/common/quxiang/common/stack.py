@@ -81,6 +81,9 @@ class StackSettings:
     service_ports: dict[str, int] = field(default_factory=dict)
     # Extra environment for every process (for example QX_EXCHANGE, QX_QUEUE_PREFIX in a test).
     env: dict[str, str] = field(default_factory=dict)
+    # qx-jobs processes per service where one is not enough (a service's jobs claim their rows with
+    # SKIP LOCKED or under row locks, so replicas share the work); 1 for every other service.
+    jobs_replicas: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
@@ -188,7 +191,8 @@ class Stack:
             # The definition's default is a lambda answering no jobs; a service with jobs names its
             # function (calling it here would build its engines in this process).
             if getattr(definition.jobs, "__name__", "<lambda>") != "<lambda>":
-                plan.append((f"{name}-jobs", [_bin("qx-jobs"), name], {}))
+                for replica in range(max(1, self.settings.jobs_replicas.get(name, 1))):
+                    plan.append((f"{name}-jobs" + (f"-{replica + 1}" if replica else ""), [_bin("qx-jobs"), name], {}))
         return plan
 
     # --- up ---------------------------------------------------------------------------------
