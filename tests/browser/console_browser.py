@@ -91,6 +91,17 @@ class Browser:
         text = self.driver.execute_script("return document.getElementById('view').innerText")
         assert "[object " not in text and "undefined" not in text, f"a rendering slip on {route}: {text[:300]}"
 
+    def follow(self, selector: str) -> None:
+        """Click the link ``selector`` and wait until the screen it leads to has rendered.
+
+        The click only queues the hashchange, so until the app handles it the old screen is
+        still marked ready; waiting for the link's own route is what tells the two apart."""
+        link = self.css(selector)
+        route = link.get_dom_attribute("href")
+        assert route and route.startswith("#/"), f"{selector} is not a link within the app: {route!r}"
+        link.click()
+        self.ready(route)
+
     def css(self, selector: str) -> Any:
         from selenium.webdriver.common.by import By
 
