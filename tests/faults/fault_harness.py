@@ -155,24 +155,26 @@ class Harness:
     # --- one fault --------------------------------------------------------------------------
 
     @contextmanager
-    def workload_running(self) -> Iterator[None]:
-        """Flows started before the fault keep going through it and after it."""
+    def workload_running(self, lead: float = 1.0) -> Iterator[None]:
+        """Flows started before the fault keep going through it and after it; the fault hits
+        ``lead`` seconds after the first flow started."""
         import threading
 
         futures: list = []
         starter = threading.Thread(target=lambda: futures.extend(self.workload.start(self.flows_per_fault, 0.5)))
         starter.start()
-        time.sleep(1.0)  # the first flows are under way when the fault hits
+        time.sleep(lead)  # the first flows are under way when the fault hits
         yield
         starter.join()
         for future in futures:
             future.result(timeout=self.workload.step_timeout * 12)
 
-    def run(self, fault: str, inject: Callable[[], None]) -> Result:
-        """The workload, the fault in the middle of it, then the checker until every source agrees."""
+    def run(self, fault: str, inject: Callable[[], None], lead: float = 1.0) -> Result:
+        """The workload, the fault in the middle of it (``lead`` seconds in), then the checker until
+        every source agrees."""
         before = self.workload.answers.counts.copy()
         flows_before = len(self.workload.flows)
-        with self.workload_running():
+        with self.workload_running(lead):
             inject()
             healed = time.monotonic()
         tally = self.settle()

@@ -198,9 +198,13 @@ class Workload:
     def _steps(self, flow: Flow) -> None:
         g = flow.graduate
         employer, department, school = (self.tokens[k] for k in ("demo-employer", "demo-zsu-cs", "demo-zsu"))
+        invited = lambda: self._open_invitation(employer, g.exam_number)  # noqa: E731
         created = self._step("POST", "/api/signing/invitations", employer, 201,
-                             json={"exam_number": g.exam_number, "name": g.name, "terms": TERMS})
-        flow.agreement_id = created["id"]
+                             json={"exam_number": g.exam_number, "name": g.name, "terms": TERMS},
+                             already=lambda: invited() is not None)
+        # None: the invitation committed but its answer was lost (say, the database went down
+        # between the commit and the reply); the employer finds it in its list, as a person would.
+        flow.agreement_id = created["id"] if created is not None else invited()
         path = f"/api/signing/agreements/{flow.agreement_id}"
         now = lambda: self.api.ok("GET", path, g.token)  # noqa: E731
         self._step("POST", f"{path}/accept", g.token, json={}, already=lambda: now()["status"] != "invited")
@@ -272,6 +276,18 @@ class Workload:
                 return None
             raise StepFailed(f"{method} {path}: {response.status_code} {response.text[:300]}")
         raise StepFailed(f"{method} {path}: still failing after {self.step_timeout:.0f}s ({last})")
+
+    def _open_invitation(self, employer: str, exam_number: str) -> str | None:
+        """The id of the employer's open invitation to the graduate, from the employer's list."""
+        page = 1
+        while True:
+            body = self.api.ok("GET", f"/api/signing/agreements?status=invited&page={page}&page_size=100", employer)
+            for item in body["items"]:
+                if item["exam_number"] == exam_number:
+                    return str(item["id"])
+            if page >= body["pages"]:
+                return None
+            page += 1
 
     def _quietly(self, check: Callable[[], bool]) -> bool:
         deadline = time.monotonic() + self.step_timeout
