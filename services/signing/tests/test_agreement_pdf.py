@@ -250,3 +250,68 @@ def test_the_embedded_glyphs_are_whole_and_their_bounding_boxes_right(three_part
         assert (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) == stored, name
         outlined += 1
     assert outlined > 100  # the template's characters at least
+
+
+def test_the_per_process_font_draws_the_bytes_of_fpdf2s_own_add_font(three_party_pdf, monkeypatch):
+    # The font is worked out once per process and copied for each document; fpdf2's add_font
+    # reads it afresh. A change in fpdf2 that the copy misses shows here as different bytes.
+    from quxiang.signing.adapters import agreement_pdf
+
+    def added_by_fpdf2(pdf, path):
+        pdf.add_font(agreement_pdf._FONT, "", str(path), collection_font_number=0)
+        font = pdf.fonts.pop(agreement_pdf._FONT)
+        font.ttfont.recalcBBoxes = False
+        return font
+
+    monkeypatch.setattr(agreement_pdf, "_font_for", added_by_fpdf2)
+    assert render_agreement(make_doc("three_party")) == three_party_pdf
+    rare = make_doc("two_party", graduate=dataclasses.replace(make_doc().graduate, name="李喆"))  # the whole font
+    by_fpdf2 = render_agreement(rare)
+    monkeypatch.undo()
+    assert render_agreement(rare) == by_fpdf2
+
+
+def test_a_document_does_not_change_the_font_for_the_next(three_party_pdf):
+    # Each document marks the characters it used and cuts its own copy of the font tables down.
+    long_one = make_doc("three_party", remarks="".join(chr(c) for c in range(0x4E00, 0x4E00 + 400)))
+    render_agreement(long_one)
+    assert render_agreement(make_doc("three_party")) == three_party_pdf
+
+
+def test_a_font_file_replaced_in_place_is_read_again(tmp_path):
+    from quxiang.signing.adapters import agreement_pdf
+
+    doc = make_doc("three_party")
+    common, whole = fonts.common_subset(find_cjk_font()), find_cjk_font()
+    path = tmp_path / "font.ttf"
+    path.write_bytes(common.read_bytes())
+    assert agreement_pdf._render(doc, path)[0] == agreement_pdf._render(doc, common)[0]
+    path.write_bytes(whole.read_bytes())
+    os.utime(path, ns=(1, 1))  # another time, whatever the clock's resolution
+    assert agreement_pdf._render(doc, path)[0] == agreement_pdf._render(doc, whole)[0]
+
+
+def test_the_common_font_draws_every_character_as_the_whole_font_does():
+    # Its composite glyphs are decomposed: each character keeps its outline (area and box) and its
+    # advance, and no glyph is left that is only a part of another.
+    from fontTools.pens.areaPen import AreaPen
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    whole = TTFont(str(find_cjk_font()), fontNumber=0)
+    common = TTFont(str(fonts.common_subset(find_cjk_font())))
+    common_cmap, whole_cmap = common.getBestCmap(), whole.getBestCmap()
+    assert len(common_cmap) > 8000 and all(whole_cmap[c] for c in common_cmap)
+    assert not any(common["glyf"][name].isComposite() for name in common.getGlyphOrder())
+    assert len(common.getGlyphOrder()) <= len(set(common_cmap.values())) + 1  # .notdef
+    drawn = {}
+    for font, cmap in ((whole, whole_cmap), (common, common_cmap)):
+        glyphs, hmtx = font.getGlyphSet(), font["hmtx"]
+        for codepoint in sorted(common_cmap)[::3]:
+            name = cmap[codepoint]
+            area, box = AreaPen(glyphs), BoundsPen(glyphs)
+            glyphs[name].draw(area)
+            glyphs[name].draw(box)
+            drawn.setdefault(codepoint, []).append((round(area.value), box.bounds, hmtx[name][0]))
+    differ = [chr(c) for c, (before, after) in drawn.items() if before != after]
+    assert not differ

@@ -13,6 +13,8 @@ say, the remarks.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, WrapMode, XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 from quxiang.common.pii import redact_identity_numbers
 from quxiang.signing.adapters.fonts import CJKFontMissing, common_subset, find_cjk_font
@@ -184,11 +188,7 @@ class _AgreementPDF(FPDF):
         self.set_lang("zh-CN")
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 8)
-        self.add_font(_FONT, "", str(font), collection_font_number=0)
-        # The font file's glyph bounding boxes are already right; left on, fpdf2's subsetting unpacks
-        # and recompiles every embedded glyph to recompute them, a quarter of a render. The glyphs
-        # then go into the PDF as the font file has them.
-        self.fonts[_FONT].ttfont.recalcBBoxes = False
+        self.fonts[_FONT] = _font_for(self, font)
         self.set_font(_FONT, size=_BODY_SIZE)
 
     def footer(self) -> None:
@@ -200,6 +200,34 @@ class _AgreementPDF(FPDF):
         self.cell(0, 4, f"协议编号 {self._doc.agreement_number}　第 {self.page_no()} 页 / 共 {{nb}} 页", align="R")
         self.set_text_color(0)
         self.set_font(_FONT, size=_BODY_SIZE)
+
+
+@functools.lru_cache(maxsize=4)
+def _font_template(path: Path, size: int, mtime_ns: int) -> TTFFont:
+    """What fpdf2's ``add_font`` works out from the font file (its metrics, every character's width
+    and glyph): the same for every document, and reading it was half a render. Keyed by the file's
+    size and time too, so a font replaced in place is read again."""
+    return TTFFont(FPDF(), path, _FONT, "", collection_font_number=0)
+
+
+def _font_for(pdf: FPDF, path: Path) -> TTFFont:
+    """The font as ``pdf.add_font`` would add it, from the per-process template: shared what fpdf2
+    only reads, fresh what a document changes (the characters it used, and the font tables that
+    fpdf2 cuts down in place to embed them). A test checks the bytes equal those of ``add_font``."""
+    stat = path.stat()
+    template = _font_template(path, stat.st_size, stat.st_mtime_ns)
+    font = copy.copy(template)
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = TTFont(str(path), recalcTimestamp=False, fontNumber=0, lazy=True)
+    # The font file's glyph bounding boxes are already right; left on, fpdf2's subsetting unpacks
+    # and recompiles every embedded glyph to recompute them, a quarter of a render. The glyphs
+    # then go into the PDF as the font file has them.
+    font.ttfont.recalcBBoxes = False
+    font.cw = template.cw.copy()  # a defaultdict: reading a missing character writes to it
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font.subset = SubsetMap(font)
+    return font
 
 
 def _title(pdf: FPDF, doc: AgreementDocument) -> None:
