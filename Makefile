@@ -10,7 +10,7 @@ PDF_FONT_PACKAGE := fonts-wqy-microhei
 PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync migrate clean lock
+.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync bench-pdf migrate clean lock
 
 # Each capability that needs more than the Python packages (Debian packages, a stack of processes)
 # keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
@@ -62,6 +62,9 @@ bench-stats: install
 
 bench-sync: install
 	$(BIN)/python bench/bench_sync.py
+
+bench-pdf: install
+	$(BIN)/python bench/bench_pdf.py $(BENCH_PDF_ARGS)
 
 migrate: install
 	$(BIN)/python -m quxiang.common.suite --migrate-only
