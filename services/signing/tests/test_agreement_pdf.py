@@ -252,30 +252,49 @@ def test_the_embedded_glyphs_are_whole_and_their_bounding_boxes_right(three_part
     assert outlined > 100  # the template's characters at least
 
 
-def test_the_per_process_font_draws_the_bytes_of_fpdf2s_own_add_font(three_party_pdf, monkeypatch):
-    # The font is worked out once per process and copied for each document; fpdf2's add_font
-    # reads it afresh. A change in fpdf2 that the copy misses shows here as different bytes.
+def _added_by_fpdf2(pdf, path):
     from quxiang.signing.adapters import agreement_pdf
 
-    def added_by_fpdf2(pdf, path):
-        pdf.add_font(agreement_pdf._FONT, "", str(path), collection_font_number=0)
-        font = pdf.fonts.pop(agreement_pdf._FONT)
-        font.ttfont.recalcBBoxes = False
-        return font
-
-    monkeypatch.setattr(agreement_pdf, "_font_for", added_by_fpdf2)
-    assert render_agreement(make_doc("three_party")) == three_party_pdf
-    rare = make_doc("two_party", graduate=dataclasses.replace(make_doc().graduate, name="李喆"))  # the whole font
-    by_fpdf2 = render_agreement(rare)
-    monkeypatch.undo()
-    assert render_agreement(rare) == by_fpdf2
+    pdf.add_font(agreement_pdf._FONT, "", str(path), collection_font_number=0)
+    font = pdf.fonts.pop(agreement_pdf._FONT)
+    font.ttfont.recalcBBoxes = False
+    return font
 
 
-def test_a_document_does_not_change_the_font_for_the_next(three_party_pdf):
-    # Each document marks the characters it used and cuts its own copy of the font tables down.
-    long_one = make_doc("three_party", remarks="".join(chr(c) for c in range(0x4E00, 0x4E00 + 400)))
-    render_agreement(long_one)
-    assert render_agreement(make_doc("three_party")) == three_party_pdf
+def test_the_per_process_font_draws_the_bytes_of_fpdf2s_own_add_font(monkeypatch):
+    # The font is worked out and read once per process and copied for each document; fpdf2's
+    # add_font reads it afresh. Each document marks its own characters and cuts its own copy of
+    # the font down, so documents one after another, in either order, must give the bytes of a
+    # fresh read: a change in fpdf2 or fontTools that the copy misses shows here.
+    from quxiang.signing.adapters import agreement_pdf
+
+    common = make_doc("three_party")
+    rare = dataclasses.replace(common.graduate, name="李喆")  # 喆: from the whole font, with its composites
+    documents = [
+        common,
+        make_doc("two_party", salary="面议"),
+        make_doc("three_party", remarks="".join(chr(c) for c in range(0x4E00, 0x4E00 + 400))),
+        make_doc("three_party", graduate=rare),
+        make_doc("three_party", graduate=dataclasses.replace(rare, name="王堃"), remarks="甲方提供宿舍。" * 50),
+        make_doc("two_party", graduate=rare),
+        common,
+    ]
+    with monkeypatch.context() as patched:
+        patched.setattr(agreement_pdf, "_font_for", _added_by_fpdf2)
+        fresh = [render_agreement(doc) for doc in documents]
+    assert len(set(fresh)) == len(documents) - 1  # the first and the last are the same document
+    assert [render_agreement(doc) for doc in documents] == fresh
+    assert [render_agreement(doc) for doc in reversed(documents)] == fresh[::-1]
+
+
+def test_only_a_font_without_composite_glyphs_is_shared_between_documents():
+    from quxiang.signing.adapters import agreement_pdf
+
+    def template(path):
+        return agreement_pdf._font_template(path, path.stat().st_size, path.stat().st_mtime_ns)
+
+    assert template(fonts.common_subset(find_cjk_font())).parsed is not None
+    assert template(find_cjk_font()).parsed is None
 
 
 def test_a_font_file_replaced_in_place_is_read_again(tmp_path):
@@ -315,3 +334,17 @@ def test_the_common_font_draws_every_character_as_the_whole_font_does():
             drawn.setdefault(codepoint, []).append((round(area.value), box.bounds, hmtx[name][0]))
     differ = [chr(c) for c, (before, after) in drawn.items() if before != after]
     assert not differ
+
+
+def test_documents_rendered_at_once_in_threads_are_those_rendered_one_by_one():
+    # A download renders on the spot in a gunicorn thread while others may do the same: the font
+    # read once per process is shared by them all.
+    from concurrent.futures import ThreadPoolExecutor
+
+    common = [c for c in map(chr, range(0x4E00, 0x6000)) if c.encode("gb2312", "ignore")]  # the cut-down font's
+    documents = [make_doc("three_party", agreement_number=f"20261055810{n:05d}", remarks="".join(common[n::12][:60]))
+                 for n in range(12)]
+    one_by_one = [render_agreement(doc) for doc in documents]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(2):
+            assert list(pool.map(render_agreement, documents)) == one_by_one

@@ -202,12 +202,49 @@ class _AgreementPDF(FPDF):
         self.set_font(_FONT, size=_BODY_SIZE)
 
 
+@dataclass(frozen=True)
+class _FontTemplate:
+    font: TTFFont  # what fpdf2's add_font works out from the file
+    parsed: TTFont | None  # every table read, to copy for each document; None: read the file each time
+
+
 @functools.lru_cache(maxsize=4)
-def _font_template(path: Path, size: int, mtime_ns: int) -> TTFFont:
+def _font_template(path: Path, size: int, mtime_ns: int) -> _FontTemplate:
     """What fpdf2's ``add_font`` works out from the font file (its metrics, every character's width
-    and glyph): the same for every document, and reading it was half a render. Keyed by the file's
-    size and time too, so a font replaced in place is read again."""
-    return TTFFont(FPDF(), path, _FONT, "", collection_font_number=0)
+    and glyph) and the font's tables, read once per process: the same for every document, and
+    reading them was most of a render. Keyed by the file's size and time too, so a font replaced in
+    place is read again."""
+    font = TTFFont(FPDF(), path, _FONT, "", collection_font_number=0)
+    parsed = font.ttfont
+    for tag in parsed.keys():  # every table read now, not in the first document that needs it
+        parsed[tag]
+    for subtable in parsed["cmap"].tables:
+        subtable.ensureDecompiled()
+    glyf = parsed["glyf"] if "glyf" in parsed else None
+    # fontTools' subsetter renumbers a composite glyph's components in the glyph's own bytes: a
+    # font with composites (the whole font, for a rare character) is read afresh for each document.
+    shareable = glyf is not None and not any(glyph.isComposite() for glyph in glyf.glyphs.values())
+    return _FontTemplate(font, parsed if shareable else None)
+
+
+def _copy_to_cut(parsed: TTFont) -> TTFont:
+    """A font fpdf2 may cut down in place for one document, sharing ``parsed``'s glyphs and values.
+
+    fontTools' subsetter replaces what it prunes (a table's glyph dict, metrics, cmap, name list)
+    rather than changing it, and compiling sets values on the tables (offsets, counts), so each
+    table is copied shallowly and the cmap's subtables too; the glyphs themselves are only trimmed
+    of padding, which is the same every time. Tests check the bytes against a font read afresh,
+    for documents one after another in either order."""
+    font = TTFont(recalcBBoxes=False, recalcTimestamp=False)
+    font.sfntVersion = parsed.sfntVersion
+    for tag in parsed.keys():
+        if tag != "GlyphOrder":
+            font[tag] = copy.copy(parsed[tag])
+    font["glyf"].glyphs = dict(font["glyf"].glyphs)
+    font["hmtx"].metrics = dict(font["hmtx"].metrics)
+    font["cmap"].tables = [copy.copy(subtable) for subtable in font["cmap"].tables]
+    font.setGlyphOrder(list(parsed.getGlyphOrder()))  # the copied glyf table gets its own list too
+    return font
 
 
 def _font_for(pdf: FPDF, path: Path) -> TTFFont:
@@ -216,14 +253,17 @@ def _font_for(pdf: FPDF, path: Path) -> TTFFont:
     fpdf2 cuts down in place to embed them). A test checks the bytes equal those of ``add_font``."""
     stat = path.stat()
     template = _font_template(path, stat.st_size, stat.st_mtime_ns)
-    font = copy.copy(template)
+    font = copy.copy(template.font)
     font.i = len(pdf.fonts) + 1
-    font.ttfont = TTFont(str(path), recalcTimestamp=False, fontNumber=0, lazy=True)
+    if template.parsed is not None:
+        font.ttfont = _copy_to_cut(template.parsed)
+    else:
+        font.ttfont = TTFont(str(path), recalcTimestamp=False, fontNumber=0, lazy=True)
     # The font file's glyph bounding boxes are already right; left on, fpdf2's subsetting unpacks
     # and recompiles every embedded glyph to recompute them, a quarter of a render. The glyphs
     # then go into the PDF as the font file has them.
     font.ttfont.recalcBBoxes = False
-    font.cw = template.cw.copy()  # a defaultdict: reading a missing character writes to it
+    font.cw = template.font.cw.copy()  # a defaultdict: reading a missing character writes to it
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font.subset = SubsetMap(font)
