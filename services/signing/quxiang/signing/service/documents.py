@@ -3,7 +3,7 @@ and the school, and verified by anyone from the file or its hash.
 
 The approval's transaction records that the document is due (``request_document``: a row with no
 PDF yet, stamped with the approval's time), so an approved agreement always has one; rendering it
-(about 0.1 s of CPU) happens after the commit, off the approving request: signing's jobs render
+(under 0.1 s of CPU) happens after the commit, off the approving request: signing's jobs render
 what is due (``render_pending``, every second), and whoever needs it first (a download, the
 detail) renders it on the spot (``rendered_document``). The render is deterministic (same
 agreement, same bytes), and the row is locked while rendering, so whichever comes first, the kept
