@@ -216,15 +216,17 @@ def _font_template(path: Path, size: int, mtime_ns: int) -> _FontTemplate:
     place is read again."""
     font = TTFFont(FPDF(), path, _FONT, "", collection_font_number=0)
     parsed = font.ttfont
+    # fontTools' subsetter renumbers a composite glyph's components in the glyph's own bytes: a
+    # font with composites (the whole font, for a rare character) is read afresh for each document.
+    glyf = parsed["glyf"] if "glyf" in parsed else None
+    if glyf is None or any(glyph.isComposite() for glyph in glyf.glyphs.values()):
+        parsed.close()
+        return _FontTemplate(font, None)
     for tag in parsed.keys():  # every table read now, not in the first document that needs it
         parsed[tag]
     for subtable in parsed["cmap"].tables:
         subtable.ensureDecompiled()
-    glyf = parsed["glyf"] if "glyf" in parsed else None
-    # fontTools' subsetter renumbers a composite glyph's components in the glyph's own bytes: a
-    # font with composites (the whole font, for a rare character) is read afresh for each document.
-    shareable = glyf is not None and not any(glyph.isComposite() for glyph in glyf.glyphs.values())
-    return _FontTemplate(font, parsed if shareable else None)
+    return _FontTemplate(font, parsed)
 
 
 def _copy_to_cut(parsed: TTFont) -> TTFont:

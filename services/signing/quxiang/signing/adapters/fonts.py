@@ -114,9 +114,9 @@ def _kept(codepoint: int) -> bool:
 @functools.lru_cache(maxsize=4)
 def common_subset(font: Path) -> Path | None:
     """``font`` (its first face) cut down to the characters of ``_kept``, its composite glyphs
-    decomposed: about a seventh of wqy-microhei's glyphs, so fpdf2 parses and subsets it in a
+    decomposed: about a sixth of wqy-microhei's glyphs, so fpdf2 parses and subsets it in a
     fraction of the time, and nearly every agreement needs nothing else. Built once per font and
-    machine (about ten seconds; written to ``SUBSET_DIR`` atomically, so processes share it); None
+    machine (about five seconds; written to ``SUBSET_DIR`` atomically, so processes share it); None
     when it cannot be made (the caller then uses the whole font)."""
     from fontTools import subset, ttLib
 
