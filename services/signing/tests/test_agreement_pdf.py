@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import io
+import logging
 import os
 import re
 import subprocess
@@ -348,3 +349,18 @@ def test_documents_rendered_at_once_in_threads_are_those_rendered_one_by_one():
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(2):
             assert list(pool.map(render_agreement, documents)) == one_by_one
+
+
+def test_the_log_names_no_character_of_a_name(caplog):
+    # A rare character in a name is drawn from the whole font without a word in the logs; one that
+    # no font here has is counted, not quoted.
+    common = make_doc("three_party")
+    with caplog.at_level(logging.DEBUG):
+        render_agreement(make_doc("three_party", graduate=dataclasses.replace(common.graduate, name="李喆")))
+        assert "喆" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        pdf = render_agreement(make_doc("three_party", graduate=dataclasses.replace(common.graduate, name="李𠀀明")))
+    assert "𠀀" not in caplog.text and "\\U00020000" not in caplog.text.lower()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"agreement {common.agreement_number}: 1 character(s) are not in the font "
+                        f"{find_cjk_font()} and print as empty boxes"]
+    assert "李" in compact("".join(pages_text(pdf)))

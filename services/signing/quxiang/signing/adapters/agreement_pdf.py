@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,19 @@ TITLE = "普通高等学校毕业生就业协议书"
 SUBTITLE: dict[str, str] = {"three_party": "（三方协议）", "two_party": "（两方协议）"}
 
 _FONT = "cjk"
+log = logging.getLogger(__name__)
+
+
+class _NoMissingGlyphList(logging.Filter):
+    """fpdf2 logs the characters a font lacks, at every first pass over a rare character in a name.
+    The render draws those again from the whole font and says itself what is still missing,
+    without the characters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Font %s is missing the following glyphs")
+
+
+logging.getLogger("fpdf.output").addFilter(_NoMissingGlyphList())
 _MARGIN = 18.0  # mm
 _LINE = 5.5  # mm, line height of body text
 _BODY_SIZE = 10.5
@@ -142,20 +156,25 @@ class AgreementDocument:
 def render_agreement(doc: AgreementDocument) -> bytes:
     """Render ``doc`` as an A4 PDF with the CJK font embedded; same input, same bytes.
 
-    Drawn with the font cut down to common characters (``fonts.common_subset``: a third of the
+    Drawn with the font cut down to common characters (``fonts.common_subset``: a fraction of the
     time); an agreement with a character beyond them (a rare character in a name) is drawn again
-    with the whole font, so no character is ever missing."""
+    with the whole font, so no character the font has is ever missing. One the whole font lacks
+    prints as an empty box, and the render says how many (not which: they come from names)."""
     full = find_cjk_font()
     common = common_subset(full)
     if common is not None:
-        pdf, complete = _render(doc, common)
-        if complete:
+        pdf, missing = _render(doc, common)
+        if not missing:
             return pdf
-    return _render(doc, full)[0]
+    pdf, missing = _render(doc, full)
+    if missing:
+        log.warning("agreement %s: %d character(s) are not in the font %s and print as empty boxes",
+                    doc.agreement_number, missing, full)
+    return pdf
 
 
-def _render(doc: AgreementDocument, font: Path) -> tuple[bytes, bool]:
-    """The PDF, and whether the font had every character it needed."""
+def _render(doc: AgreementDocument, font: Path) -> tuple[bytes, int]:
+    """The PDF, and how many of the characters it needed the font lacks."""
     pdf = _AgreementPDF(doc, font)
     pdf.add_page()
     _title(pdf, doc)
@@ -174,7 +193,7 @@ def _render(doc: AgreementDocument, font: Path) -> tuple[bytes, bool]:
     _section(pdf, "签章" if doc.agreement_type == "three_party" else "签章与鉴证")
     _grid(pdf, _signature_rows(doc))
     data = bytes(pdf.output())  # the footers are drawn here: check for missing glyphs after
-    return data, not any(getattr(f, "missing_glyphs", None) for f in pdf.fonts.values())
+    return data, sum(len(getattr(f, "missing_glyphs", ())) for f in pdf.fonts.values())
 
 
 class _AgreementPDF(FPDF):
