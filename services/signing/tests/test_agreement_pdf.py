@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import io
+import itertools
 import logging
 import os
 import re
@@ -364,3 +365,40 @@ def test_the_log_names_no_character_of_a_name(caplog):
     assert warnings == [f"agreement {common.agreement_number}: 1 character(s) are not in the font "
                         f"{find_cjk_font()} and print as empty boxes"]
     assert "李" in compact("".join(pages_text(pdf)))
+
+
+def test_a_long_value_wraps_inside_its_cell_and_the_rows_keep_their_order():
+    doc = make_doc("three_party")
+    name, address = "广州示例信息科技有限公司" * 4, "天河路 100 号 20 楼，" * 6
+    long_one = dataclasses.replace(doc, employer=dataclasses.replace(doc.employer, name=name, address=address))
+    text = compact("".join(pages_text(render_agreement(long_one))))
+    assert compact("单位名称" + name) in text and compact(address) in text
+    order = [text.index(part) for part in (compact(name), "统一社会信用代码", compact(address), "联系人")]
+    assert order == sorted(order)
+
+
+def test_lines_are_broken_at_any_character_within_the_width():
+    from quxiang.signing.adapters import agreement_pdf
+
+    pdf = agreement_pdf._AgreementPDF(make_doc(), fonts.common_subset(find_cjk_font()))
+    text = "广州示例信息科技有限公司 Guangzhou Example 12345" * 3
+    for width in (5.0, 20.0, 60.0):
+        lines = agreement_pdf._wrap(pdf, text, width)
+        assert "".join(lines) == text and len(lines) > 1
+        assert all(pdf.get_string_width(line) <= width + 1e-6 for line in lines if len(line) > 1)
+        assert all(pdf.get_string_width(line + next_line[0]) > width
+                   for line, next_line in itertools.pairwise(lines))  # each line as full as it can be
+    assert agreement_pdf._wrap(pdf, "甲\n\n乙", 50) == ["甲", "", "乙"]
+    assert agreement_pdf._wrap(pdf, "", 50) == [""]
+    assert agreement_pdf._wrap(pdf, "甲乙", 0.1) == ["甲", "乙"]  # a character wider than the cell still prints
+
+
+def test_a_row_that_does_not_fit_starts_on_the_next_page():
+    from quxiang.signing.adapters import agreement_pdf
+
+    pdf = agreement_pdf._AgreementPDF(make_doc(), fonts.common_subset(find_cjk_font()))
+    pdf.add_page()
+    pdf.set_y(pdf.h - pdf.b_margin - 8)  # room for one line, not for three
+    agreement_pdf._grid(pdf, [("单位地址", "天河路 100 号 20 楼，" * 8)])
+    assert pdf.page_no() == 2
+    assert pdf.get_y() > pdf.t_margin + 3 * agreement_pdf._LINE

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from fontTools.ttLib import TTFont
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableBordersLayout, WrapMode, XPos, YPos
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
 
 from quxiang.common.pii import redact_identity_numbers
@@ -315,27 +315,54 @@ def _section(pdf: FPDF, heading: str) -> None:
 _Row = tuple[str, str] | tuple[str, str, str, str]
 
 
+_COLUMNS = (22, 28, 22, 28)  # parts of the width: label, value, label, value
+_PAD_X, _PAD_Y = 1.5, 0.8  # mm inside a cell
+
+
 def _grid(pdf: FPDF, rows: Sequence[_Row]) -> None:
-    label_style = FontFace(fill_color=_LABEL_FILL)
-    with pdf.table(
-        col_widths=(22, 28, 22, 28),
-        first_row_as_headings=False,
-        borders_layout=TableBordersLayout.ALL,
-        line_height=_LINE,
-        padding=(0.8, 1.5),
-        text_align="LEFT",
-        wrapmode=WrapMode.CHAR,
-        v_align="MIDDLE",
-    ) as table:
-        for cells in rows:
-            row = table.row()
-            row.cell(cells[0], style=label_style)
-            if len(cells) == 2:
-                row.cell(_clean(cells[1]), colspan=3)
-            else:
-                row.cell(_clean(cells[1]))
-                row.cell(cells[2], style=label_style)
-                row.cell(_clean(cells[3]))
+    """Label and value cells with borders, labels shaded, values wrapped at any character and each
+    cell's lines centred in the row's height; a row is never split across pages. Drawn directly:
+    fpdf2's table (the same layout) measured and laid out every cell twice, over half a render."""
+    unit = pdf.epw / sum(_COLUMNS)
+    widths = [part * unit for part in _COLUMNS]
+    pdf.set_fill_color(*_LABEL_FILL)
+    for cells in rows:
+        if len(cells) == 2:
+            spans = [(cells[0], widths[0], True), (_clean(cells[1]), sum(widths[1:]), False)]
+        else:
+            spans = [(cells[0], widths[0], True), (_clean(cells[1]), widths[1], False),
+                     (cells[2], widths[2], True), (_clean(cells[3]), widths[3], False)]
+        wrapped = [_wrap(pdf, text, width - 2 * _PAD_X) for text, width, _ in spans]
+        height = max(len(lines) for lines in wrapped) * _LINE + 2 * _PAD_Y
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        x, y = pdf.l_margin, pdf.get_y()
+        for (_, width, label), lines in zip(spans, wrapped, strict=True):
+            pdf.rect(x, y, width, height, style="DF" if label else "D")
+            top = y + (height - len(lines) * _LINE) / 2
+            for number, line in enumerate(lines):
+                pdf.set_xy(x + _PAD_X, top + number * _LINE)
+                pdf.cell(width - 2 * _PAD_X, _LINE, line)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + height)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` mm at any character (CJK text has no
+    spaces to break at), and at its own line breaks."""
+    per_unit = pdf.font_size_pt / 1000 / pdf.k  # a glyph width (thousandths of the size) in mm
+    widths = pdf.current_font.cw
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        start, used = 0, 0.0
+        for index, char in enumerate(paragraph):
+            char_width = widths[ord(char)] * per_unit
+            if used + char_width > width and index > start:
+                lines.append(paragraph[start:index])
+                start, used = index, 0.0
+            used += char_width
+        lines.append(paragraph[start:])
+    return lines
 
 
 def _paragraphs(pdf: FPDF, paragraphs: Sequence[str]) -> None:
