@@ -140,6 +140,90 @@ def test_unknown_kids_cannot_hammer_the_jwks(keys):
     assert keys.fetches == 1
 
 
+# -- tokens remembered once accepted ----------------------------------------------------------
+
+def _counting_decode(monkeypatch):
+    calls = []
+    real = jwt.decode
+
+    def decode(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(jwt, "decode", decode)
+    return calls
+
+
+def test_an_accepted_token_is_not_checked_again(keys, verifier, monkeypatch):
+    decoded = _counting_decode(monkeypatch)
+    token = keys.token(SCHOOL_USER)
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first and verifier.verify(token).scope == SCHOOL_USER.scope
+    assert len(decoded) == 1
+    other = keys.token(PROVINCE_USER)
+    assert verifier.verify(other).user_id == "u-prov"
+    assert len(decoded) == 2
+
+
+def test_a_remembered_token_still_expires(keys):
+    now = [time.time()]
+    verifier = TokenVerifier(KeySet(keys.jwks), AUDIENCE, clock=lambda: now[0])
+    token = keys.token(SCHOOL_USER, ttl=60)
+    expires = int(round(time.time(), 3)) + 60
+    verifier.verify(token)
+    now[0] = expires + 4  # within the 5 s leeway PyJWT allows, as at the first check
+    assert verifier.verify(token).user_id == "u-school"
+    now[0] = expires + 5
+    with pytest.raises(TokenError) as caught:
+        verifier.verify(token)
+    assert caught.value.reason == "token_expired"
+    now[0] = expires - 30  # forgotten, not just refused once: checked in full again (and valid)
+    assert verifier.verify(token).user_id == "u-school"
+
+
+def test_a_forgery_of_a_remembered_token_is_refused(keys, verifier):
+    good = keys.token(SCHOOL_USER)
+    verifier.verify(good)
+    header, payload, _ = good.split(".")
+    forged_signature = issue_token(SCHOOL_USER, Ed25519PrivateKey.generate(), "k1", AUDIENCE, 300).split(".")[2]
+    for token in (f"{header}.{payload}.{forged_signature}", f"{header}.{payload}.", good + "A"):
+        with pytest.raises(TokenError):
+            verifier.verify(token)
+    assert verifier.verify(good).user_id == "u-school"
+
+
+def test_a_remembered_token_of_a_withdrawn_key_is_refused(keys):
+    verifier = TokenVerifier(KeySet(keys.jwks, min_refetch=0), AUDIENCE)
+    old = keys.token(SCHOOL_USER, kid="k1")
+    verifier.verify(old)
+    keys.private["k2"] = keys.private.pop("k1")  # k1 withdrawn: the JWKS publishes k2 only
+    assert verifier.verify(keys.token(SCHOOL_USER, kid="k2")).user_id == "u-school"  # refetches the JWKS
+    with pytest.raises(TokenError) as caught:
+        verifier.verify(old)
+    assert caught.value.reason == "unknown_key"
+
+
+def test_a_refetched_key_checks_remembered_tokens_again(keys, monkeypatch):
+    key_set = KeySet(keys.jwks, max_age=0)  # every look-up refetches: new key objects each time
+    verifier = TokenVerifier(key_set, AUDIENCE)
+    decoded = _counting_decode(monkeypatch)
+    token = keys.token(SCHOOL_USER)
+    verifier.verify(token)
+    verifier.verify(token)
+    assert len(decoded) == 2
+
+
+def test_remembered_tokens_are_bounded(keys, monkeypatch):
+    verifier = TokenVerifier(KeySet(keys.jwks), AUDIENCE, remembered=3)
+    decoded = _counting_decode(monkeypatch)
+    tokens = [keys.token(Principal(user_id=f"u{i}", role=Role.GRADUATE, scope=Scope(graduate=f"g{i}")))
+              for i in range(10)]
+    for token in tokens + tokens:
+        verifier.verify(token)
+    assert [verifier.verify(t).user_id for t in tokens] == [f"u{i}" for i in range(10)]
+    assert len(verifier._accepted) <= 3
+    assert len(decoded) > 10  # forgotten ones were checked again
+
+
 # -- the rules on a service ------------------------------------------------------------------
 
 SCHOOLS = {"10558": Scope(province="44", school="10558"), "10001": Scope(province="11", school="10001")}
