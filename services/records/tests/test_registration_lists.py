@@ -67,6 +67,23 @@ def test_filters_search_and_sorting(s):
     assert s.client.get("/archive/registrations?status=lost", headers=headers).status_code == 422
 
 
+def test_a_list_statement_is_built_once_per_shape_and_run_with_each_values(s):
+    from quxiang.records.adapters import registration_lists
+
+    registration_lists._statements.cache_clear()
+    headers = s.school()
+    for region, total in (("440106", 3), ("440105", 0), ("4401", 3), ("440100", 3), ("4402", 0)):
+        assert items(s, headers, f"?origin_region={region}")["total"] == total, region
+    for status, names in (("approved", ["学生1"]), ("school_review", ["学生3"]), ("none", ["学生2"]),
+                          ("school_rejected", [])):
+        assert [i["name"] for i in items(s, headers, f"?status={status}")["items"]] == names, status
+    for q, names in (("学生1", ["学生1"]), (identity(3), ["学生3"]), ("S000002", ["学生2"]), (identity(2), ["学生2"])):
+        assert [i["name"] for i in items(s, headers, f"?q={q}")["items"]] == names, q
+    assert items_of(s, "/hukou/registrations?status=none", headers)["total"] == 3  # the module is a value too
+    # shapes: an exact region; a region prefix; a status; no registration; text; identity hashes
+    assert registration_lists._statements.cache_info().misses == 6
+
+
 def test_scope_of_each_role(s, world):
     assert items(s, s.department(s.cs))["total"] == 2
     assert {i["name"] for i in items(s, s.department(s.math))["items"]} == {"学生3"}

@@ -183,6 +183,21 @@ def test_filters_and_search_on_each_field(s):
         assert response.status_code == (200 if bad == "mode=online" else 422), bad  # unknown args are ignored
 
 
+def test_a_list_statement_is_built_once_per_shape_and_run_with_each_values(s):
+    from quxiang.signing.adapters import signing_lists
+
+    signing_lists._statements.cache_clear()
+    online = "/lists/online-signing?sort=name&order=asc&"
+    for q, expected in (("学生1", ["学生1"]), ("学生3", ["学生3"]), ("深圳示例", ["学生2"]), ("nobody", [])):
+        assert s.names(f"{online}q={q}") == expected, q
+    for page, expected in ((1, ["学生1"]), (3, ["学生3"]), (2, ["学生2"])):
+        assert s.names(f"{online}page_size=1&page={page}") == expected, page
+    assert s.names(f"{online}q=学生&department={s.math}") == ["学生2"]
+    assert s.names(f"{online}q=学生&department={s.cs}") == ["学生1", "学生3"]
+    # shapes: q; no filter; q and department
+    assert signing_lists._statements.cache_info().misses == 3
+
+
 def test_sorting_with_a_unique_tie_breaker(s):
     assert s.names("/lists/online-signing?sort=name&order=asc") == ["学生1", "学生2", "学生3"]
     assert s.names("/lists/online-signing?sort=name&order=desc") == ["学生3", "学生2", "学生1"]
