@@ -47,6 +47,21 @@ def test_filters_by_graduation_year_and_education_level(world, client):
     assert body["total"]["employment"]["total"] == 1
 
 
+def test_a_statement_is_built_once_per_filter_set_and_run_with_each_values(world, client):
+    from quxiang.stats.adapters import queries
+
+    world.deliver(*events())
+    whole = client.get("/province", headers=world.province_user()).json["total"]["employment"]["total"]
+    queries._province_rows.cache_clear()
+    by_year = {year: client.get(f"/province?graduation_year={year}", headers=world.province_user()).json
+               for year in (2024, 2025, 2026)}
+    assert by_year[2025]["total"]["employment"]["total"] == 1 and by_year[2024]["total"]["employment"]["total"] == 0
+    assert sum(body["total"]["employment"]["total"] for body in by_year.values()) == whole
+    schools = [sum(i["employment"]["total"] for i in body["items"]) for body in by_year.values()]
+    assert schools == [body["total"]["employment"]["total"] for body in by_year.values()]
+    assert queries._province_rows.cache_info().misses == 1
+
+
 def test_school_view_has_a_row_per_department(world, client):
     world.deliver(*events())
     body = client.get(f"/schools/{ZSU}", headers=world.school_user(ZSU)).json
