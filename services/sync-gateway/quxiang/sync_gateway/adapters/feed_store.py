@@ -52,17 +52,23 @@ def _advancing_statement(dialect: str) -> ReturningInsert[Any]:
     return statement.returning(feed_counters.c.last_sequence)
 
 
+# What ``record`` runs for every event, built once: building them cost about as much as running them.
+_RECORDED = select(feed_entries.c.id).where(feed_entries.c.event_id == bindparam("event_id"))
+_ENTRY = insert(feed_entries).returning(feed_entries.c.id)
+_ACTIVE_HOOKS = select(feed_webhooks.c.id).where(feed_webhooks.c.school_code == bindparam("school_code"),
+                                                 feed_webhooks.c.active.is_(True))
+
+
 def record(bind: Bind, entry: FeedEntry, now: datetime) -> int | None:
     """Write ``entry``; its id, or None when the source event is already in the feed."""
-    if bind.execute(select(feed_entries.c.id).where(feed_entries.c.event_id == entry.event_id)).first():
+    if bind.execute(_RECORDED, {"event_id": entry.event_id}).first():
         return None
     sequence = next_sequence(bind, entry.school_code)
-    entry_id = bind.execute(insert(feed_entries).values(
-        school_code=entry.school_code, sequence=sequence, event_id=entry.event_id, event_type=entry.event_type,
-        exam_number=entry.exam_number, message=entry.message(sequence), recorded_at=now,
-    ).returning(feed_entries.c.id)).scalar_one()
-    hooks = bind.execute(select(feed_webhooks.c.id).where(feed_webhooks.c.school_code == entry.school_code,
-                                                          feed_webhooks.c.active.is_(True))).scalars().all()
+    entry_id = bind.execute(_ENTRY, {
+        "school_code": entry.school_code, "sequence": sequence, "event_id": entry.event_id,
+        "event_type": entry.event_type, "exam_number": entry.exam_number, "message": entry.message(sequence),
+        "recorded_at": now}).scalar_one()
+    hooks = bind.execute(_ACTIVE_HOOKS, {"school_code": entry.school_code}).scalars().all()
     if hooks:
         bind.execute(insert(feed_deliveries), [
             {"webhook_id": hook, "entry_id": entry_id, "status": DELIVERY_PENDING, "attempts": 0,
