@@ -10,7 +10,7 @@ PDF_FONT_PACKAGE := fonts-wqy-microhei
 PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync bench-pdf migrate clean lock
+.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync bench-pdf bench-hot-paths migrate clean lock
 
 # Each capability that needs more than the Python packages (Debian packages, a stack of processes)
 # keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
@@ -65,6 +65,10 @@ bench-sync: install
 
 bench-pdf: install
 	$(BIN)/python bench/bench_pdf.py $(BENCH_PDF_ARGS)
+
+# The Python side of the hot request paths against an earlier revision: BENCH_BASE=<commit> (required).
+bench-hot-paths: install
+	$(BIN)/python bench/bench_hot_paths.py --base $(or $(BENCH_BASE),$(error set BENCH_BASE=<commit>)) $(BENCH_HOT_ARGS)
 
 migrate: install
 	$(BIN)/python -m quxiang.common.suite --migrate-only

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Row
 
-from quxiang.common.db import page_by_key
+from quxiang.common.db import PAGE_LIMIT, PAGE_OFFSET, page_by_key, page_params
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, graduates, schools
 
@@ -22,25 +23,31 @@ class AgreementFilter:
     status: str | None = None
 
 
-def _conditions(f: AgreementFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.province:
-        conditions.append(schools.c.province == f.province)
-    for column, value in ((agreements.c.school_code, f.school_code), (agreements.c.department_id, f.department_id),
-                          (agreements.c.graduate_id, f.graduate_id), (agreements.c.employer_id, f.employer_id),
-                          (agreements.c.status, f.status)):
-        if value:
-            conditions.append(column == value)
-    return conditions
+_JOINED = (agreements.join(schools, schools.c.code == agreements.c.school_code)
+           .outerjoin(graduates, graduates.c.id == agreements.c.graduate_id))
+_EQUAL = {"province": schools.c.province, "school_code": agreements.c.school_code,
+          "department_id": agreements.c.department_id, "graduate_id": agreements.c.graduate_id,
+          "employer_id": agreements.c.employer_id, "status": agreements.c.status}
+
+
+def _params(f: AgreementFilter) -> dict[str, str]:
+    return {name: getattr(f, name) for name in _EQUAL if getattr(f, name)}
+
+
+# Built once per filter set, run with bound values: building them cost more than running them.
+@functools.lru_cache(maxsize=64)
+def _statements(names: frozenset[str]) -> tuple[Select, Select]:
+    conditions = [column == bindparam(name) for name, column in _EQUAL.items() if name in names]
+    listed = (select(agreements, graduates.c.exam_number, graduates.c.name.label("graduate_name"),
+                     graduates.c.identity_number_masked, schools.c.name.label("school_name"))
+              .select_from(_JOINED).where(*conditions).order_by(agreements.c.created_at.desc(), agreements.c.id))
+    return (select(func.count()).select_from(_JOINED).where(*conditions),
+            page_by_key(listed, agreements.c.id, PAGE_OFFSET, PAGE_LIMIT))
 
 
 def page(bind: Bind, f: AgreementFilter, offset: int, limit: int) -> tuple[list[Row], int]:
-    joined = agreements.join(schools, schools.c.code == agreements.c.school_code) \
-        .outerjoin(graduates, graduates.c.id == agreements.c.graduate_id)
-    conditions = _conditions(f)
-    total = bind.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
-    listed = (select(agreements, graduates.c.exam_number, graduates.c.name.label("graduate_name"),
-                     graduates.c.identity_number_masked, schools.c.name.label("school_name"))
-              .select_from(joined).where(*conditions).order_by(agreements.c.created_at.desc(), agreements.c.id))
-    rows = bind.execute(page_by_key(listed, agreements.c.id, offset, limit)).all()
+    params = _params(f)
+    counted, listed = _statements(frozenset(params))
+    total = bind.execute(counted, params).scalar_one()
+    rows = bind.execute(listed, {**params, **page_params(offset, limit)}).all()
     return list(rows), total

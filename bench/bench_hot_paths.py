@@ -1,0 +1,155 @@
+"""The Python side of the request paths every API request or event takes, at this checkout beside
+the same modules at an earlier revision, in one process.
+
+    .venv/bin/python bench/bench_hot_paths.py --base bd1ef23
+
+For each path, the module as it was at ``--base`` (``git show REV:path``, imported under another
+name beside the current tree, whose other modules it uses) and the module as it is now run the same
+call; the two alternate in ``--rounds`` rounds of ``--calls`` calls each, so a machine getting busier
+slows both, and the median round counts. Databases are SQLite in memory with empty tables, so the
+database's part is close to nothing and what is left is the Python a request spends building and
+running its statements:
+
+- tokens: verifying the same access token again (what a client sends with every request);
+- signing_list: a 图6 page for a province user;
+- agreements: a graduate's own agreements;
+- records_list: a 图7 page for a school user, graduates with no registration yet;
+- stats: a province's per-school rows;
+- feed: recording one event in the school feed (the season's sync-gateway consumer; SQLite's time
+  included, the rows being written).
+
+The last line: ``tokens_us=N base_tokens_us=N signing_list_us=N base_signing_list_us=N ...`` in µs
+per call, lower is better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = {
+    "tokens": ("libs/common/quxiang/common/auth/tokens.py", "quxiang.common.auth.tokens"),
+    "signing_list": ("services/signing/quxiang/signing/adapters/signing_lists.py",
+                     "quxiang.signing.adapters.signing_lists"),
+    "agreements": ("services/signing/quxiang/signing/adapters/agreement_lists.py",
+                   "quxiang.signing.adapters.agreement_lists"),
+    "records_list": ("services/records/quxiang/records/adapters/registration_lists.py",
+                     "quxiang.records.adapters.registration_lists"),
+    "stats": ("services/stats/quxiang/stats/adapters/queries.py", "quxiang.stats.adapters.queries"),
+    "feed": ("services/sync-gateway/quxiang/sync_gateway/adapters/feed_store.py",
+             "quxiang.sync_gateway.adapters.feed_store"),
+}
+
+
+def module_at(revision: str, path: str, name: str, folder: Path) -> ModuleType:
+    """``path`` as it was at ``revision``, imported as ``name``."""
+    source = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True, capture_output=True).stdout
+    file = folder / f"{name}.py"
+    file.write_bytes(source)
+    spec = importlib.util.spec_from_file_location(name, file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def calls(path: str, module: ModuleType) -> Callable[[], Any]:
+    """One call of ``path`` through ``module`` (the current one or the base's)."""
+    if path == "tokens":
+        from quxiang.common.auth.principal import Principal, Role, Scope
+        from quxiang.common.auth.tokens import issue_token, public_jwk
+
+        key = Ed25519PrivateKey.generate()
+        jwks = {"keys": [public_jwk(key, "k1")]}
+        principal = Principal(user_id="u1", role=Role.SCHOOL, scope=Scope(province="44", school="10558"))
+        token = issue_token(principal, key, "k1", "quxiang", 3600)
+        verifier = module.TokenVerifier(module.KeySet(lambda: jwks), "quxiang")
+        return lambda: verifier.verify(token)
+    if path == "signing_list":
+        from quxiang.signing.adapters import destination_tables, tables
+
+        conn = _empty_database(tables.metadata)
+        return lambda: module.page(conn, module.ListFilter(kind=module.Kind.ONLINE, province="44"), 20, 20)
+    if path == "agreements":
+        from quxiang.signing.adapters import destination_tables, tables  # noqa: F401
+
+        conn = _empty_database(tables.metadata)
+        return lambda: module.page(conn, module.AgreementFilter(graduate_id="g1"), 0, 20)
+    if path == "records_list":
+        from quxiang.records.adapters import tables
+
+        conn = _empty_database(tables.metadata)
+        return lambda: module.page(conn, module.ListFilter(module="archive", school_code="10558", status="none"), 0, 20)
+    if path == "stats":
+        from quxiang.stats.adapters import tables
+
+        conn = _empty_database(tables.metadata)
+        return lambda: module.province_rows(conn, module.Filter(province="44"))
+    from quxiang.sync_gateway.adapters import tables
+    from quxiang.sync_gateway.domain.feed import FeedEntry
+
+    conn = _empty_database(tables.metadata)
+    now = datetime.now(UTC)
+    return lambda: module.record(conn, FeedEntry(
+        event_id=str(uuid.uuid4()), event_type="signing.agreement.approved", school_code="10558",
+        exam_number="26440100000001", name="学生1", subject="a1", subject_version=1, occurred_at=now,
+        payload={"status": "approved"}), now)
+
+
+def _empty_database(metadata: Any) -> Any:
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    return engine.connect()
+
+
+def per_call_us(call: Callable[[], Any], count: int) -> float:
+    started = time.process_time()
+    for _ in range(count):
+        call()
+    return (time.process_time() - started) / count * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="the revision to compare with (a commit, tag or branch)")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per round (2000)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, alternating base and current (5)")
+    args = parser.parse_args(argv)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="qx-bench-hot-") as folder:
+        for path, (file, name) in MODULES.items():
+            current = importlib.import_module(name)
+            try:
+                base = module_at(args.base, file, f"qx_base_{path}", Path(folder))
+            except subprocess.CalledProcessError as exc:
+                print(f"cannot read {file} at {args.base}: {exc.stderr.decode().strip()}", file=sys.stderr)
+                return 2
+            ours, theirs = calls(path, current), calls(path, base)
+            ours(), theirs()  # the first call builds what later calls reuse
+            rounds = [(per_call_us(theirs, args.calls), per_call_us(ours, args.calls)) for _ in range(args.rounds)]
+            figures[f"{path}_us"] = statistics.median(r[1] for r in rounds)
+            figures[f"base_{path}_us"] = statistics.median(r[0] for r in rounds)
+            print(f"{path:13} {args.base}: {figures[f'base_{path}_us']:8.1f} µs   now: {figures[f'{path}_us']:8.1f} µs",
+                  flush=True)
+    print(" ".join(f"{key}={value:.1f}" for key, value in figures.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
