@@ -182,6 +182,9 @@ def test_draft_submit_department_then_school_review(s, world, service):
         ("submit", "graduate"), ("department_approve", "department"), ("school_approve", "school")]
     assert approved["history"][2]["reason"] == "接收单位地址不完整"
     assert all(h["actor_id"] and h["at"] for h in approved["history"])
+    # a change answers with what it wrote: the same as reading the detail afterwards
+    assert approved == s.client.get(f"/graduates/{s.g1}/archive", headers=s.school()).get_json()
+    assert again.get_json() == {**again.get_json(), "version": approved["version"] - 2}
 
     types = [e["type"] for e in world.events() if e["type"].startswith("records.archive")]
     assert types == [ARCHIVE_SUBMITTED, ARCHIVE_REJECTED, ARCHIVE_SUBMITTED, ARCHIVE_APPROVED]

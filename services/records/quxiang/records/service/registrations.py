@@ -157,6 +157,15 @@ def detail(service: Records, actor: Principal, graduate_id: str, module: Registr
     return _out(service, graduate, module, registration, history, state)
 
 
+def _as_written(service: Records, uow: UnitOfWork, graduate: Row, module: RegistrationModule,
+                state: Availability) -> dict[str, Any]:
+    """The detail a change answers with, read in the change's own transaction just before it commits:
+    exactly what it wrote, without reading the graduate and the settings a second time."""
+    registration = store.get_registration(uow.session, graduate.id, module.value)
+    history = store.history(uow.session, registration.id) if registration else []
+    return _out(service, graduate, module, registration, history, state)
+
+
 def save_draft(service: Records, actor: Principal, graduate_id: str, module: RegistrationModule,
                data: dict[str, Any]) -> dict[str, Any]:
     transfer = _checked(module, data, complete=False)
@@ -213,8 +222,9 @@ def review(service: Records, actor: Principal, graduate_id: str, module: Registr
                     transfer_number=values.get("transfer_number", registration.transfer_number), level=level,
                     reviewer_id=actor.user_id, reason=reason, submitted_at=registration.submitted_at,
                     decided_at=stamp)
+        answer = _as_written(service, uow, graduate, module, state)
         uow.commit()
-    return detail(service, actor, graduate_id, module)
+    return answer
 
 
 def _graduate_step(service: Records, actor: Principal, graduate_id: str, module: RegistrationModule, action: Action,
@@ -259,10 +269,11 @@ def _graduate_step(service: Records, actor: Principal, graduate_id: str, module:
                 _record(uow, module, "submitted", graduate, registration_id, version, target, snapshot,
                         transfer_number=registration.transfer_number if registration else None, level=None,
                         reviewer_id=None, reason=None, submitted_at=stamp, decided_at=None)
+            answer = _as_written(service, uow, graduate, module, state)
             uow.commit()
     except IntegrityError:  # a concurrent first save of the same registration
         raise _concurrent() from None
-    return detail(service, actor, graduate_id, module)
+    return answer
 
 
 def _move(current: Status, action: Action, *, department_review: bool = True) -> Status:
