@@ -1,5 +1,5 @@
-"""Limits: page sizes are capped on every list, bodies and uploads beyond their size are refused
-(413) before they are read, and password guessing is throttled (accounts)."""
+"""Limits: page sizes are capped and page numbers bounded on every list, bodies and uploads beyond
+their size are refused (413) before they are read, and password guessing is throttled (accounts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import pytest
 from security_endpoints import TABLE, concrete_path
 
-from quxiang.common.paging import MAX_PAGE_SIZE
+from quxiang.common.paging import MAX_PAGE, MAX_PAGE_SIZE
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES
 from quxiang.common.web.app import DEFAULT_MAX_CONTENT_LENGTH
 
@@ -47,6 +47,15 @@ def test_every_list_serves_at_most_the_cap(world, tokens):
             refused = world.client(service).get(path, headers=tokens[caller], query_string={"page_size": bad})
             if refused.status_code != 422:
                 wrong.append(f"{service} {path} page_size={bad}: {refused.status_code}")
+        # the last page number allowed reaches the database (an empty page), one more is refused
+        last = world.client(service).get(path, headers=tokens[caller], query_string={"page": MAX_PAGE,
+                                                                                    "page_size": MAX_PAGE_SIZE})
+        if last.status_code not in (200, 400, 422) or (last.status_code == 200 and last.get_json()["items"]):
+            wrong.append(f"{service} {path} page={MAX_PAGE}: {last.status_code}")
+        for bad in (str(MAX_PAGE + 1), "209356977686", "0"):
+            refused = world.client(service).get(path, headers=tokens[caller], query_string={"page": bad})
+            if refused.status_code not in (400, 422):  # 400: a list paged by cursor refuses `page` itself
+                wrong.append(f"{service} {path} page={bad}: {refused.status_code}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -221,6 +221,14 @@ def test_pages_and_the_cap(s):
     capped = s.get("/lists/online-signing?page_size=5000")
     assert capped["page_size"] == 100 and len(capped["items"]) == 3
     assert s.client.get("/lists/online-signing?page=0", headers=s.school).status_code == 422
+    # the last page number allowed fits the database's OFFSET (PostgreSQL's is 32-bit); beyond it, 422
+    from quxiang.common.paging import MAX_PAGE
+
+    for path in ("/lists/online-signing", "/agreements"):
+        last = s.get(f"{path}?page={MAX_PAGE}&page_size=100")
+        assert last["items"] == [] and last["total"] >= 1 and last["page"] == MAX_PAGE, path
+        for page in (MAX_PAGE + 1, 209356977686):
+            assert s.client.get(f"{path}?page={page}", headers=s.school).status_code == 422, (path, page)
 
 
 # --- scope and permissions -----------------------------------------------------------------------

@@ -11,6 +11,9 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100  # the server's cap: a larger page_size is served as 100 (the response says so)
+# The last page number asked for: its offset (at most 10^9 rows) must fit the database's OFFSET, a
+# 32-bit integer; no list comes near it, and a larger number is refused rather than a 500.
+MAX_PAGE = 10_000_000
 
 
 @dataclass(frozen=True)

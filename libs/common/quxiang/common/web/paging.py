@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from quxiang.common.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+from quxiang.common.paging import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, Page, PageRequest
 
 
 class Trimmed(fields.String):
@@ -19,7 +19,8 @@ class Trimmed(fields.String):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": f"From 1 to {MAX_PAGE}"})
     page_size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1),
                                metadata={"description": f"Default {DEFAULT_PAGE_SIZE}; more than {MAX_PAGE_SIZE} "
                                                         f"is served as {MAX_PAGE_SIZE}"})
