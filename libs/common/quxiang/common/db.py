@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,33 @@ def page_by_key(rows: Select[Any], key: ColumnElement[Any], offset: int | Column
     page = rows.with_only_columns(key, maintain_column_froms=True).offset(offset).limit(limit)
     # Not correlated: the page query has its own FROM, even where it names the outer query's tables.
     return rows.where(key.in_(page.correlate(None)))
+
+
+@dataclass(frozen=True)
+class ListStatements:
+    """A list's statements for one shape (which filters are given, the sort), built once and run
+    with each request's values: building a statement and its cache key took a quarter of a list
+    request's CPU, and only the values change between requests. ``rows`` is the whole filtered,
+    ordered list (for exports), ``page`` its page by ``PAGE_OFFSET``/``PAGE_LIMIT``."""
+
+    count: Select[Any]
+    rows: Select[Any]
+    page: Select[Any]
+
+    @classmethod
+    def of(cls, counted: Select[Any], rows: Select[Any], key: ColumnElement[Any]) -> ListStatements:
+        """``rows`` paged by its unique ``key`` (``page_by_key``)."""
+        return cls(count=counted, rows=rows, page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT))
+
+    def page_of(self, bind: Connection | Session, params: dict[str, Any], offset: int,
+                limit: int) -> tuple[list[Any], int]:
+        """The rows of one page and the total."""
+        total = bind.execute(self.count, params).scalar_one()
+        return list(bind.execute(self.page, {**params, **page_params(offset, limit)})), total
+
+    def stream(self, conn: Connection, params: dict[str, Any], batch: int = 2000) -> Iterator[Any]:
+        """Every row, fetched in batches through a server-side cursor: memory stays flat however many."""
+        yield from conn.execution_options(stream_results=True, yield_per=batch).execute(self.rows, params)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import PAGE_LIMIT, PAGE_OFFSET, page_by_key, page_params
+from quxiang.common.db import ListStatements
 from quxiang.records.adapters.repository import Bind
 from quxiang.records.adapters.tables import departments, graduates, registrations, schools
 
@@ -126,28 +126,18 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-@dataclass(frozen=True)
-class _Statements:
-    count: Select
-    rows: Select
-    page: Select
-
-
-# Built once per shape (the filters given, the sort): building a statement and its cache key
-# took a quarter of a list request's CPU, and only the values change between requests.
 @functools.lru_cache(maxsize=512)
-def _statements(names: frozenset[str], sort: str, descending: bool) -> _Statements:
+def _statements(names: frozenset[str], sort: str, descending: bool) -> ListStatements:
     base = select(graduates.c.id).select_from(_JOINED).where(*_conditions(names))
     key = SORT_COLUMNS[sort]
     order = [key.desc() if descending else key.asc()]
     if sort != "exam_number":
         order.append(graduates.c.exam_number.asc())
     rows = base.with_only_columns(*_ROW_COLUMNS, maintain_column_froms=True).order_by(*order)
-    return _Statements(count=select(func.count()).select_from(base.subquery()), rows=rows,
-                       page=page_by_key(rows, graduates.c.id, PAGE_OFFSET, PAGE_LIMIT))
+    return ListStatements.of(select(func.count()).select_from(base.subquery()), rows, graduates.c.id)
 
 
-def _shaped(f: ListFilter) -> tuple[_Statements, dict[str, Any]]:
+def _shaped(f: ListFilter) -> tuple[ListStatements, dict[str, Any]]:
     params = _params(f)
     statements = _statements(frozenset(params), f.sort, f.descending)
     params.pop("no_registration", None)
@@ -156,12 +146,10 @@ def _shaped(f: ListFilter) -> tuple[_Statements, dict[str, Any]]:
 
 def page(bind: Bind, f: ListFilter, offset: int, limit: int) -> tuple[list[Row], int]:
     statements, params = _shaped(f)
-    total = bind.execute(statements.count, params).scalar_one()
-    return list(bind.execute(statements.page, {**params, **page_params(offset, limit)})), total
+    return statements.page_of(bind, params, offset, limit)
 
 
 def stream(conn: Connection, f: ListFilter, batch: int = 2000) -> Iterator[Row]:
     """Every row, fetched in batches through a server-side cursor: memory stays flat however many."""
     statements, params = _shaped(f)
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(statements.rows, params)
-    yield from result
+    yield from statements.stream(conn, params, batch)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Row
 
-from quxiang.common.db import PAGE_LIMIT, PAGE_OFFSET, page_by_key, page_params
+from quxiang.common.db import ListStatements
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, graduates, schools
 
@@ -34,20 +34,16 @@ def _params(f: AgreementFilter) -> dict[str, str]:
     return {name: getattr(f, name) for name in _EQUAL if getattr(f, name)}
 
 
-# Built once per filter set, run with bound values: building them cost more than running them.
+# Built once per filter set, run with bound values (see ListStatements).
 @functools.lru_cache(maxsize=64)
-def _statements(names: frozenset[str]) -> tuple[Select, Select]:
+def _statements(names: frozenset[str]) -> ListStatements:
     conditions = [column == bindparam(name) for name, column in _EQUAL.items() if name in names]
     listed = (select(agreements, graduates.c.exam_number, graduates.c.name.label("graduate_name"),
                      graduates.c.identity_number_masked, schools.c.name.label("school_name"))
               .select_from(_JOINED).where(*conditions).order_by(agreements.c.created_at.desc(), agreements.c.id))
-    return (select(func.count()).select_from(_JOINED).where(*conditions),
-            page_by_key(listed, agreements.c.id, PAGE_OFFSET, PAGE_LIMIT))
+    return ListStatements.of(select(func.count()).select_from(_JOINED).where(*conditions), listed, agreements.c.id)
 
 
 def page(bind: Bind, f: AgreementFilter, offset: int, limit: int) -> tuple[list[Row], int]:
     params = _params(f)
-    counted, listed = _statements(frozenset(params))
-    total = bind.execute(counted, params).scalar_one()
-    rows = bind.execute(listed, {**params, **page_params(offset, limit)}).all()
-    return list(rows), total
+    return _statements(frozenset(params)).page_of(bind, params, offset, limit)

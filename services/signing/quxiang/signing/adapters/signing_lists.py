@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import PAGE_LIMIT, PAGE_OFFSET, page_by_key, page_params
+from quxiang.common.db import ListStatements
 from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
@@ -207,39 +207,28 @@ def _conditions(kind: Kind, names: frozenset[str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-@dataclass(frozen=True)
-class _Statements:
-    count: Select
-    rows: Select
-    page: Select
-
-
-# Built once per shape (the list, the filters given, the sort): building a statement and its
-# cache key took a quarter of a list request's CPU, and only the values change between requests.
+# Built once per shape: the list, the filters given, the sort (see ListStatements).
 @functools.lru_cache(maxsize=512)
-def _statements(kind: Kind, names: frozenset[str], sort: str, descending: bool) -> _Statements:
+def _statements(kind: Kind, names: frozenset[str], sort: str, descending: bool) -> ListStatements:
     source = SOURCES[kind]
     conditions = _conditions(kind, names)
     key = source.sorts[sort]
     rows = (select(*source.columns).select_from(source.joined).where(*conditions)
             .order_by(key.desc() if descending else key.asc(), source.tie.asc()))
-    return _Statements(count=select(func.count()).select_from(source.joined).where(*conditions), rows=rows,
-                       page=page_by_key(rows, source.tie, PAGE_OFFSET, PAGE_LIMIT))
+    return ListStatements.of(select(func.count()).select_from(source.joined).where(*conditions), rows, source.tie)
 
 
-def _shaped(f: ListFilter) -> tuple[_Statements, dict[str, Any]]:
+def _shaped(f: ListFilter) -> tuple[ListStatements, dict[str, Any]]:
     params = _params(f)
     return _statements(f.kind, frozenset(params), f.sort, f.descending), params
 
 
 def page(bind: Bind, f: ListFilter, offset: int, limit: int) -> tuple[list[Row], int]:
     statements, params = _shaped(f)
-    total = bind.execute(statements.count, params).scalar_one()
-    return list(bind.execute(statements.page, {**params, **page_params(offset, limit)})), total
+    return statements.page_of(bind, params, offset, limit)
 
 
 def stream(conn: Connection, f: ListFilter, batch: int = 2000) -> Iterator[Row]:
     """Every row, fetched in batches through a server-side cursor: memory stays flat however many."""
     statements, params = _shaped(f)
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(statements.rows, params)
-    yield from result
+    yield from statements.stream(conn, params, batch)
