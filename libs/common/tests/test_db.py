@@ -199,4 +199,19 @@ def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, reque
                 expected = conn.execute(listed.offset(offset).limit(limit)).all()
                 assert conn.execute(page_by_key(listed, items.c.number, offset, limit)).all() == expected
                 assert expected == whole[offset:offset + limit]
+    # Built once with bound values, run for every page and filter value: the same rows and totals.
+    from sqlalchemy import bindparam, func
+
+    from quxiang.common.db import ListStatements
+
+    by_name = select(*columns).select_from(joined).where(owners.c.name == bindparam("name")).order_by(items.c.number)
+    shaped = ListStatements.of(select(func.count()).select_from(joined).where(owners.c.name == bindparam("name")),
+                               by_name, items.c.number)
+    with engine.connect() as conn:  # a server-side cursor needs a transaction (as an export has)
+        for name in ("name 0", "name 2", "name 1", "nobody"):
+            whole = conn.execute(by_name, {"name": name}).all()
+            assert list(shaped.stream(conn, {"name": name}, batch=3)) == whole
+            for offset, limit in ((0, 5), (5, 5), (len(whole) - 2, 20)):
+                assert shaped.page_of(conn, {"name": name}, max(offset, 0), limit) == (
+                    whole[max(offset, 0):max(offset, 0) + limit], len(whole))
     engine.dispose()
