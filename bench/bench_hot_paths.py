@@ -15,6 +15,9 @@ running its statements:
 - agreements: a graduate's own agreements;
 - records_list: a 图7 page for a school user, graduates with no registration yet;
 - stats: a province's per-school rows;
+- stats_event: the statistics consumer's statements for one event of a graduate's agreement (the
+  graduate's aggregates read, the aggregate and the graduate's standing written; SQLite's time
+  included);
 - feed: recording one event in the school feed (the season's sync-gateway consumer; SQLite's time
   included, the rows being written).
 
@@ -51,6 +54,7 @@ MODULES = {
     "records_list": ("services/records/quxiang/records/adapters/registration_lists.py",
                      "quxiang.records.adapters.registration_lists"),
     "stats": ("services/stats/quxiang/stats/adapters/queries.py", "quxiang.stats.adapters.queries"),
+    "stats_event": ("services/stats/quxiang/stats/adapters/store.py", "quxiang.stats.adapters.store"),
     "feed": ("services/sync-gateway/quxiang/sync_gateway/adapters/feed_store.py",
              "quxiang.sync_gateway.adapters.feed_store"),
 }
@@ -101,6 +105,23 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
 
         conn = _empty_database(tables.metadata)
         return lambda: module.province_rows(conn, module.Filter(province="44"))
+    if path == "stats_event":
+        from quxiang.stats.adapters import tables
+        from quxiang.stats.domain.model import Aggregate, Kind
+
+        conn = _empty_database(tables.metadata)
+        sequence = iter(range(1, 10**9))
+
+        def one_event() -> None:
+            number = next(sequence)
+            graduate_id = f"g{number % 50}"
+            module.lock_graduate(conn, graduate_id)
+            known = module.graduate_aggregates(conn, graduate_id)
+            module.put_aggregate(conn, Aggregate(f"a-{graduate_id}", Kind.AGREEMENT, "approved", None), graduate_id,
+                                 number, exists=bool(known))
+            module.update_graduate(conn, graduate_id, {"employment": "registered", "archive": "none",
+                                                       "hukou": "none", "destination_code": None}, datetime.now(UTC))
+        return one_event
     from quxiang.sync_gateway.adapters import tables
     from quxiang.sync_gateway.domain.feed import FeedEntry
 

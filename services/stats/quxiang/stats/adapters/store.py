@@ -116,10 +116,17 @@ def graduate_of(row: Row | Mapping[str, Any]) -> Graduate:
     return Graduate(key, standing)
 
 
+# Built once, like the statements above: they run for every event.
+_AGGREGATES_OF = select(aggregates.c.id, aggregates.c.kind, aggregates.c.status, aggregates.c.destination_code,
+                        aggregates.c.sequence).where(aggregates.c.graduate_id == bindparam("graduate_id"))
+_NEW_AGGREGATE = aggregates.insert()
+_AGGREGATE_CHANGED = update(aggregates).where(aggregates.c.id == bindparam("aggregate_id"))
+_GRADUATE_CHANGED = update(graduates).where(graduates.c.id == bindparam("graduate_key"))
+
+
 def graduate_aggregates(bind: Bind, graduate_id: str) -> list[tuple[Aggregate, int]]:
     """Every aggregate of the graduate with its sequence."""
-    rows = bind.execute(select(aggregates.c.id, aggregates.c.kind, aggregates.c.status, aggregates.c.destination_code,
-                               aggregates.c.sequence).where(aggregates.c.graduate_id == graduate_id))
+    rows = bind.execute(_AGGREGATES_OF, {"graduate_id": graduate_id})
     return [(Aggregate(r.id, Kind(r.kind), r.status, r.destination_code), r.sequence) for r in rows]
 
 
@@ -127,13 +134,15 @@ def put_aggregate(bind: Bind, aggregate: Aggregate, graduate_id: str, sequence: 
     values = {"kind": aggregate.kind.value, "graduate_id": graduate_id, "sequence": sequence,
               "status": aggregate.status, "destination_code": aggregate.destination_code}
     if exists:
-        bind.execute(update(aggregates).where(aggregates.c.id == aggregate.id).values(values))
+        bind.execute(_AGGREGATE_CHANGED, {"aggregate_id": aggregate.id, **values})
     else:
-        bind.execute(conflict_insert(bind, aggregates).values(id=aggregate.id, **values))
+        bind.execute(_NEW_AGGREGATE, {"id": aggregate.id, **values})
 
 
 def update_graduate(bind: Bind, graduate_id: str, values: Mapping[str, Any], at: datetime) -> None:
-    bind.execute(update(graduates).where(graduates.c.id == graduate_id).values(**values, updated_at=at))
+    """The columns named in ``values`` (the SET follows the names given, so each set of names is
+    compiled once)."""
+    bind.execute(_GRADUATE_CHANGED, {"graduate_key": graduate_id, **values, "updated_at": at})
 
 
 def standing_values(standing: Standing) -> dict[str, Any]:
