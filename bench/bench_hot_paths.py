@@ -19,7 +19,9 @@ running its statements:
   graduate's aggregates read, the aggregate and the graduate's standing written; SQLite's time
   included);
 - feed: recording one event in the school feed (the season's sync-gateway consumer; SQLite's time
-  included, the rows being written).
+  included, the rows being written);
+- sync_round: the sync worker's two transactions around an EMS write: one due ledger row claimed and
+  settled as synced (the row's insert and SQLite's time included).
 
 The last line: ``tokens_us=N base_tokens_us=N signing_list_us=N base_signing_list_us=N ...`` in µs
 per call, lower is better.
@@ -57,6 +59,8 @@ MODULES = {
     "stats_event": ("services/stats/quxiang/stats/adapters/store.py", "quxiang.stats.adapters.store"),
     "feed": ("services/sync-gateway/quxiang/sync_gateway/adapters/feed_store.py",
              "quxiang.sync_gateway.adapters.feed_store"),
+    "sync_round": ("services/sync-gateway/quxiang/sync_gateway/adapters/ledger.py",
+                   "quxiang.sync_gateway.adapters.ledger"),
 }
 
 
@@ -122,6 +126,8 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
             module.update_graduate(conn, graduate_id, {"employment": "registered", "archive": "none",
                                                        "hukou": "none", "destination_code": None}, datetime.now(UTC))
         return one_event
+    if path == "sync_round":
+        return _sync_round(module)
     from quxiang.sync_gateway.adapters import tables
     from quxiang.sync_gateway.domain.feed import FeedEntry
 
@@ -131,6 +137,30 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
         event_id=str(uuid.uuid4()), event_type="signing.agreement.approved", school_code="10558",
         exam_number="26440100000001", name="学生1", subject="a1", subject_version=1, occurred_at=now,
         payload={"status": "approved"}), now)
+
+
+def _sync_round(module: ModuleType) -> Callable[[], Any]:
+    from quxiang.sync_gateway.adapters import tables
+
+    engine = create_engine("sqlite://")  # one connection per thread: claim and settle open their own
+    tables.metadata.create_all(engine)
+    numbers = iter(range(10**9))
+
+    def one_round() -> None:
+        now = datetime.now(UTC)
+        number = next(numbers)
+        with engine.begin() as conn:
+            module.insert_rows(conn, [{
+                "exam_number": f"26440100{number:06d}", "kind": "destination", "graduate_id": f"g{number}",
+                "name": "学生", "school_code": "10558", "aggregate_id": f"a{number}", "sequence": 1,
+                "anchor_at": now, "event_id": str(uuid.uuid4()), "event_type": "signing.agreement.approved",
+                "occurred_at": now, "record": {"status": "approved"}, "version": 1, "key_round": 0,
+                "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                "updated_at": now}])
+        claimed = module.claim(engine, 10, 60, now)
+        assert len(claimed) == 1
+        module.settle(engine, [module.Settlement(c, "synced", now, write="created", lag_ms=1) for c in claimed])
+    return one_round
 
 
 def _empty_database(metadata: Any) -> Any:

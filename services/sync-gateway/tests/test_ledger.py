@@ -97,3 +97,38 @@ def test_claim_and_settle_a_round(world, gateway):
     assert (first.status, first.synced_version, first.lease, first.lag_ms) == ("synced", 1, None, 5)
     assert (second.status, second.version, second.synced_version, second.lease) == ("pending", 2, 1, None)
     assert (third.status, third.lease, third.synced_at) == ("pending", "other", None)
+
+
+def test_settling_retries_and_failures(world, gateway):
+    """A retry goes back to pending with its next time and one more attempt, a park becomes failed with
+    its time; a row whose slot got a newer version meanwhile is only released (the new version's
+    attempts untouched); a lost lease is left alone. A claim then takes only what is due."""
+    from datetime import UTC, datetime, timedelta
+
+    from quxiang.sync_gateway.adapters import ledger
+
+    exams = ("26440198011", "26440198012", "26440198013", "26440198014")
+    aggregates = {exam: new_id() for exam in exams}
+    world.deliver(*(agreement(A.AGREEMENT_APPROVED, agg, 7, exam) for exam, agg in aggregates.items()))
+    claimed = {c.exam_number: c for c in ledger.claim(gateway.engine, 10, 60)}
+    world.deliver(agreement(A.AGREEMENT_TERMINATED, aggregates[exams[2]], 8, exams[2]))
+    with gateway.engine.begin() as conn:
+        conn.execute(sync_records.update().where(sync_records.c.exam_number == exams[3]).values(lease="other"))
+    now = datetime.now(UTC)
+    later = now + timedelta(seconds=30)
+    written = ledger.settle(gateway.engine, [
+        ledger.Settlement(claimed[exams[0]], "pending", now, error="503", next_attempt_at=later),
+        ledger.Settlement(claimed[exams[1]], "failed", now, error="422 refused"),
+        ledger.Settlement(claimed[exams[2]], "pending", now, error="503", next_attempt_at=later),
+        ledger.Settlement(claimed[exams[3]], "pending", now, error="503", next_attempt_at=later)])
+    assert written == 3
+    retry, parked, newer, lost = (slot(gateway, exam) for exam in exams)
+    assert (retry.status, retry.attempts, retry.last_error, retry.lease, retry.failed_at) == ("pending", 1, "503", None,
+                                                                                              None)
+    assert ledger.utc(retry.next_attempt_at) == later
+    assert (parked.status, parked.attempts, parked.last_error, parked.lease) == ("failed", 1, "422 refused", None)
+    assert ledger.utc(parked.failed_at) == now
+    assert (newer.status, newer.version, newer.attempts, newer.last_error, newer.lease) == ("pending", 2, 0, None, None)
+    assert (lost.lease, lost.attempts, lost.last_error) == ("other", 0, None)
+    assert [c.exam_number for c in ledger.claim(gateway.engine, 10, 60, now + timedelta(seconds=1))] == [exams[2]]
+    assert {c.exam_number for c in ledger.claim(gateway.engine, 10, 60, later)} == {exams[0]}

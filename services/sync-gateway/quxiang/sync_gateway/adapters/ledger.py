@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Integer, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -115,23 +115,30 @@ def idempotency_key(event_id: str, key_round: int) -> str:
     return event_id if not key_round else f"{event_id}.r{key_round}"
 
 
+# The worker's statements, built once: a worker claims and settles several times a second, and
+# building the claim (a locking subquery, twelve columns returned) cost more than running it.
+_DUE = (select(sync_records.c.id)
+        .where(sync_records.c.status == PENDING, sync_records.c.next_attempt_at <= bindparam("now"),
+               or_(sync_records.c.leased_until.is_(None), sync_records.c.leased_until < bindparam("now")))
+        .order_by(sync_records.c.next_attempt_at).limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True))
+_CLAIM = (update(sync_records).where(sync_records.c.id.in_(_DUE.scalar_subquery()))
+          .values(lease=bindparam("lease"), leased_until=bindparam("leased_until"))
+          .returning(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
+                     sync_records.c.school_code, sync_records.c.name, sync_records.c.record,
+                     sync_records.c.version, sync_records.c.event_id, sync_records.c.key_round,
+                     sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at))
+
+
 def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Claimed]:
     """Lease up to ``limit`` due pending rows (oldest due first). PostgreSQL skips rows another
     worker has locked; SQLite's one writer serializes claims anyway."""
     now = now or datetime.now(UTC)
     lease = str(uuid.uuid4())
-    free = or_(sync_records.c.leased_until.is_(None), sync_records.c.leased_until < now)
-    due = (select(sync_records.c.id).where(sync_records.c.status == PENDING, sync_records.c.next_attempt_at <= now,
-                                           free)
-           .order_by(sync_records.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
-    claim_ = (update(sync_records).where(sync_records.c.id.in_(due.scalar_subquery()))
-              .values(lease=lease, leased_until=now + timedelta(seconds=lease_seconds))
-              .returning(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
-                         sync_records.c.school_code, sync_records.c.name, sync_records.c.record,
-                         sync_records.c.version, sync_records.c.event_id, sync_records.c.key_round,
-                         sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at))
     with engine.begin() as conn:  # one statement: the due rows are locked, leased and read at once
-        rows = sorted(conn.execute(claim_).all(), key=lambda r: (utc(r.next_attempt_at), r.id))
+        rows = conn.execute(_CLAIM, {"now": now, "limit": limit, "lease": lease,
+                                     "leased_until": now + timedelta(seconds=lease_seconds)}).all()
+    rows.sort(key=lambda r: (utc(r.next_attempt_at), r.id))
     return [Claimed(r.id, r.exam_number, r.kind, r.school_code, r.name, r.record, r.version,
                     idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease)  # type: ignore[arg-type]
             for r in rows]
@@ -148,6 +155,32 @@ class Settlement:
     lag_ms: int | None = None
 
 
+_SYNCED = (update(sync_records)
+           .where(sync_records.c.id == bindparam("b_id"), sync_records.c.lease == bindparam("b_lease"),
+                  sync_records.c.version == bindparam("b_version"))
+           .values(status=SYNCED, attempts=bindparam("b_attempts"), last_error=None, updated_at=bindparam("b_at"),
+                   lease=None, leased_until=None, synced_at=bindparam("b_at"), synced_version=bindparam("b_version"),
+                   ems_write=bindparam("b_write"), lag_ms=bindparam("b_lag")))
+# Still leased by this round: not updated, a newer version came meanwhile (it stays pending).
+_STILL_LEASED = select(sync_records.c.id).where(sync_records.c.id.in_(bindparam("ids", expanding=True)),
+                                                sync_records.c.lease.in_(bindparam("leases", expanding=True)))
+# Written by the executemany: released, synced at this round's time (a lost lease: neither).
+_WRITTEN = (select(func.count()).select_from(sync_records)
+            .where(sync_records.c.id.in_(bindparam("ids", expanding=True)),
+                   sync_records.c.synced_at.in_(bindparam("ats", expanding=True)), sync_records.c.lease.is_(None)))
+_MINE = and_(sync_records.c.id == bindparam("b_id"), sync_records.c.lease == bindparam("b_lease"))
+# A synced row whose slot got a newer version meanwhile: released, the version it delivered noted.
+_SYNCED_OLDER = (update(sync_records).where(_MINE)
+                 .values(lease=None, leased_until=None, synced_at=bindparam("b_at"),
+                         synced_version=bindparam("b_version"), ems_write=bindparam("b_write"),
+                         lag_ms=bindparam("b_lag")))
+_UNSYNCED = (update(sync_records).where(_MINE, sync_records.c.version == bindparam("b_version"))
+             .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), last_error=bindparam("b_error"),
+                     updated_at=bindparam("b_at"), next_attempt_at=bindparam("b_next"),
+                     failed_at=bindparam("b_failed_at"), lease=None, leased_until=None))
+_RELEASE = update(sync_records).where(_MINE).values(lease=None, leased_until=None)
+
+
 def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
     """Write the results of a round in one transaction; return how many still held their lease.
     The synced rows (nearly all of them) in one executemany; the rest, and a synced row whose slot got
@@ -158,51 +191,30 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
     held: set[int] = set()
     with engine.begin() as conn:
         if synced:
-            conn.execute(update(sync_records).where(
-                sync_records.c.id == bindparam("b_id"), sync_records.c.lease == bindparam("b_lease"),
-                sync_records.c.version == bindparam("b_version")).values(
-                status=SYNCED, attempts=bindparam("b_attempts"), last_error=None, updated_at=bindparam("b_at"),
-                lease=None, leased_until=None, synced_at=bindparam("b_at"), synced_version=bindparam("b_version"),
-                ems_write=bindparam("b_write"), lag_ms=bindparam("b_lag")),
-                [{"b_id": s.claimed.id, "b_lease": s.claimed.lease, "b_version": s.claimed.version,
-                  "b_attempts": s.claimed.attempts + 1, "b_at": s.at, "b_write": s.write, "b_lag": s.lag_ms}
-                 for s in synced])
-            # Still leased by this round: not updated, a newer version came meanwhile (it stays pending).
-            held = {r.id for r in conn.execute(select(sync_records.c.id).where(
-                sync_records.c.id.in_([s.claimed.id for s in synced]),
-                sync_records.c.lease.in_({s.claimed.lease for s in synced})))}
-            # Written by the executemany: released, synced at this round's time (a lost lease: neither).
-            written += conn.execute(select(func.count()).select_from(sync_records).where(
-                sync_records.c.id.in_([s.claimed.id for s in synced if s.claimed.id not in held]),
-                sync_records.c.synced_at.in_({s.at for s in synced}), sync_records.c.lease.is_(None))).scalar_one()
+            conn.execute(_SYNCED, [
+                {"b_id": s.claimed.id, "b_lease": s.claimed.lease, "b_version": s.claimed.version,
+                 "b_attempts": s.claimed.attempts + 1, "b_at": s.at, "b_write": s.write, "b_lag": s.lag_ms}
+                for s in synced])
+            held = set(conn.execute(_STILL_LEASED, {"ids": [s.claimed.id for s in synced],
+                                                    "leases": list({s.claimed.lease for s in synced})}).scalars())
+            released = [s.claimed.id for s in synced if s.claimed.id not in held]
+            if released:
+                written += conn.execute(_WRITTEN, {"ids": released,
+                                                   "ats": list({s.at for s in synced})}).scalar_one()
         for s in settlements:
             c = s.claimed
-            mine = and_(sync_records.c.id == c.id, sync_records.c.lease == c.lease)
-            release = {"lease": None, "leased_until": None}
+            mine = {"b_id": c.id, "b_lease": c.lease}
             if s.status == SYNCED:
-                if c.id not in held:
-                    continue
-                values = {"synced_at": s.at, "synced_version": c.version, "ems_write": s.write, "lag_ms": s.lag_ms}
-                written += conn.execute(update(sync_records).where(mine).values(**release, **values)).rowcount
-            else:
-                done = conn.execute(update(sync_records).where(mine, sync_records.c.version == c.version).values(
-                    status=s.status, attempts=c.attempts + 1, last_error=s.error, updated_at=s.at,
-                    next_attempt_at=s.next_attempt_at or s.at, failed_at=s.at if s.status == FAILED else None,
-                    **release)).rowcount
-                if not done:
-                    done = conn.execute(update(sync_records).where(mine).values(**release)).rowcount
-                written += done
+                if c.id in held:
+                    written += conn.execute(_SYNCED_OLDER, {**mine, "b_at": s.at, "b_version": c.version,
+                                                            "b_write": s.write, "b_lag": s.lag_ms}).rowcount
+                continue
+            done = conn.execute(_UNSYNCED, {
+                **mine, "b_version": c.version, "b_status": s.status, "b_attempts": c.attempts + 1,
+                "b_error": s.error, "b_at": s.at, "b_next": s.next_attempt_at or s.at,
+                "b_failed_at": s.at if s.status == FAILED else None}).rowcount
+            written += done or conn.execute(_RELEASE, mine).rowcount
     return written
-
-
-def release(engine: Engine, claimed: Sequence[Claimed]) -> None:
-    """Give leases back untouched (the breaker opened before they were sent)."""
-    if not claimed:
-        return
-    with engine.begin() as conn:
-        for c in claimed:
-            conn.execute(update(sync_records).where(sync_records.c.id == c.id, sync_records.c.lease == c.lease)
-                         .values(lease=None, leased_until=None))
 
 
 # --- operators -----------------------------------------------------------------------------------
