@@ -1,6 +1,13 @@
 from quxiang.common.testing.plugin import make_test_config
-from quxiang.common.testing.service_checks import assert_migrations_round_trip, assert_service_boots
+from quxiang.common.testing.service_checks import (
+    assert_migrations_round_trip,
+    assert_service_boots,
+    assert_step_matches_the_tables,
+)
+from quxiang.signing.adapters.tables import metadata
 from quxiang.signing.bootstrap import SERVICE
+
+LOOKUP_INDEXES = {"ix_signing_graduates_exam_number", "ix_agreement_documents_due"}
 
 
 def test_boots_on_the_embedded_default(tmp_path):
@@ -12,3 +19,13 @@ def test_boots_on_the_embedded_default(tmp_path):
 def test_migrates_on_postgresql(pg_url, tmp_path):
     config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
     assert_migrations_round_trip(SERVICE, config)
+
+
+def test_the_lookup_indexes_come_and_go_with_their_step_on_sqlite(tmp_path):
+    config = make_test_config(SERVICE.name, f"sqlite:///{tmp_path}/db.sqlite", "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES
+
+
+def test_the_lookup_indexes_come_and_go_with_their_step_on_postgresql(pg_url, tmp_path):
+    config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES

@@ -4,8 +4,13 @@ documents its API. One implementation, so the services cannot drift apart."""
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import inspect
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Engine
 
+from quxiang.common.auth.revocation import auth_metadata
+from quxiang.common.bus.tables import bus_metadata
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.migrations import alembic_config, upgrade
@@ -40,3 +45,30 @@ def assert_service_boots(definition: ServiceDefinition, config: Config) -> None:
     assert spec.status_code == 200 and spec.get_json()["info"]["title"]
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'qx_outbox_backlog{{service="{definition.name}"}} 0.0' in metrics
+
+
+def assert_step_matches_the_tables(definition: ServiceDefinition, config: Config, revision: str,
+                                   tables: MetaData) -> set[str]:
+    """Migrate to head, down to ``revision`` and up again: the database then matches ``tables`` (the
+    service's table definitions and the shared bus and auth tables) in tables, columns and indexes.
+    Answers the indexes the step down removed, so a test can name what the step adds."""
+    url = config.database_url_for(definition.name)
+    upgrade(config, definition)
+    engine = make_engine(url)
+    try:
+        before = _index_names(engine)
+        command.downgrade(alembic_config(definition, url), revision)
+        removed = before - _index_names(engine)
+        upgrade(config, definition)
+        assert _index_names(engine) == before
+        with engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), [bus_metadata, auth_metadata, tables])
+        assert differences == [], differences
+        return removed
+    finally:
+        engine.dispose()
+
+
+def _index_names(engine: Engine) -> set[str]:
+    found = inspect(engine)
+    return {index["name"] for table in found.get_table_names() for index in found.get_indexes(table)}

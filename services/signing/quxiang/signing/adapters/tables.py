@@ -77,6 +77,7 @@ graduates = Table(
     Column("identity_number_masked", String(18)),   # never the full number: records keeps that
     Column("sequence", Integer, nullable=False),     # the roster version last applied
     Index("ix_signing_graduates_school", "school_code", "department_id"),
+    Index("ix_signing_graduates_exam_number", "exam_number"),  # an invitation names the graduate by 考生号
 )
 
 # --- the school's signing settings (网签设置) ------------------------------------------------------
@@ -160,6 +161,9 @@ agreement_documents = Table(
     Column("sha256", String(64), unique=True),
     Column("pdf", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The renderer's queue: only the due rows, so finding them does not read every document kept.
+    Index("ix_agreement_documents_due", "created_at", postgresql_where=text("pdf IS NULL"),
+          sqlite_where=text("pdf IS NULL")),
 )
 
 # Uploaded documents (scans, termination letters, proofs), kept in the database with the record
