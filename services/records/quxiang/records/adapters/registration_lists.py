@@ -115,7 +115,9 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
                               graduates.c.major_name.like(bindparam("major_like"))))
     if "no_registration" in names:
-        conditions.append(registrations.c.id.is_(None))
+        # On the join column: PostgreSQL then plans an anti-join and estimates it (on registrations.id
+        # it guessed one row, and read the schools once per graduate: 4.5 ms against 1.1 for 3,000).
+        conditions.append(registrations.c.graduate_id.is_(None))
     if "region_prefix" in names:
         conditions.append(graduates.c.origin_region.like(bindparam("region_prefix")))
     if "identity_hashes" in names:
