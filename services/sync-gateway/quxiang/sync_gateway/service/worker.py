@@ -6,6 +6,10 @@ source event's id as the Idempotency-Key, and writes the results in one transact
 an idle worker waits for the consumer's NOTIFY (PostgreSQL) or polls (SQLite). Retries, Retry-After,
 the circuit breaker and the retry budget follow ``domain.delivery``. Several workers may run: the
 leases keep them apart.
+
+A worker's lanes share one listener, and one idle lane at a time waits on it: a notification wakes
+one lane, which claims everything due. With a listener each, every notification woke every lane, and
+all but one claimed nothing: eleven empty claims per record mirrored in a season.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class SyncWorker:
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qx-sync")
         self.lanes = settings.lanes
         self._wakeup = Wakeup(self.gateway.engine)
+        self._listening = threading.Lock()  # held by the one idle lane waiting on the listener
         self._breaker_lock = threading.Lock()
 
     def close(self) -> None:
@@ -161,17 +166,9 @@ class SyncWorker:
         in meanwhile, so a record does not wait for the round in flight to end."""
         deadline = self.clock() + seconds
         if self.lanes == 1:
-            return self._lane(deadline, stop, self._wakeup)
+            return self._lane(deadline, stop)
         totals: list[RoundReport] = []
-
-        def lane(wakeup: Wakeup) -> None:
-            try:
-                totals.append(self._lane(deadline, stop, wakeup))
-            finally:
-                if wakeup is not self._wakeup:
-                    wakeup.close()
-
-        threads = [threading.Thread(target=lane, args=(self._wakeup if i == 0 else Wakeup(self.gateway.engine),),
+        threads = [threading.Thread(target=lambda: totals.append(self._lane(deadline, stop)),
                                     name=f"qx-sync-lane-{i}", daemon=True) for i in range(self.lanes)]
         for thread in threads:
             thread.start()
@@ -182,7 +179,7 @@ class SyncWorker:
             total.add(report)
         return total
 
-    def _lane(self, deadline: float, stop: threading.Event | None, wakeup: Wakeup) -> RoundReport:
+    def _lane(self, deadline: float, stop: threading.Event | None) -> RoundReport:
         total = RoundReport()
         while self.clock() < deadline and not (stop and stop.is_set()):
             report = self.deliver_due()
@@ -192,8 +189,20 @@ class SyncWorker:
             wait = min(IDLE_WAIT, max(0.0, deadline - self.clock()))
             if self.breaker.is_open:
                 wait = min(wait, max(0.01, self.breaker.next_probe - self.clock()))
-            wakeup.wait(wait)
+            self._idle(wait, deadline, stop)
         return total
+
+    def _idle(self, wait: float, deadline: float, stop: threading.Event | None) -> None:
+        """Wait up to ``wait`` seconds on the listener, once no other lane is on it. A lane queued
+        behind the listening one does not poll: the listening lane's own timeout finds the retries
+        falling due, and a lane woken by a notification claims all that is due."""
+        while not self._listening.acquire(timeout=wait):
+            if self.clock() >= deadline or (stop and stop.is_set()):
+                return
+        try:
+            self._wakeup.wait(wait)
+        finally:
+            self._listening.release()
 
     def drain(self, timeout: float = 30.0) -> RoundReport:
         """Deliver until nothing is due (tests, commands)."""

@@ -1,0 +1,97 @@
+"""A worker's lanes: a record that arrives while another lane's request hangs is delivered at once,
+and the lanes share one listener, so an idle worker claims as often as one lane would."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from quxiang.sync_gateway.adapters import ledger
+from quxiang.sync_gateway.adapters.wakeup import SQLITE_POLL
+from quxiang.sync_gateway.domain.delivery import Outcome, Result
+from quxiang.sync_gateway.service import worker as worker_module
+from quxiang.sync_gateway.service.worker import IDLE_WAIT, SyncWorker
+
+from .events import A, agreement, new_id
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class HangingEms:
+    """Answers every write at once, except the first record's, which waits until released."""
+
+    def __init__(self, hanging_exam: str) -> None:
+        self.hanging_exam = hanging_exam
+        self.release = threading.Event()
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def put_record(self, exam_number, kind, body, key):
+        with self.lock:
+            self.sent.append(exam_number)
+        if exam_number == self.hanging_exam:
+            self.release.wait(20)
+        return Result(Outcome.SYNCED, write="created")
+
+    def put_records(self, writes):
+        return [self.put_record(w.exam_number, w.kind, w.body, w.key) for w in writes]
+
+    def probe(self):
+        return True
+
+    def close(self):
+        self.release.set()
+
+
+def _run(worker: SyncWorker, seconds: float) -> threading.Thread:
+    thread = threading.Thread(target=worker.run_for, args=(seconds,), daemon=True)
+    thread.start()
+    return thread
+
+
+def _until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_record_is_not_held_behind_a_hanging_request(world, gateway):
+    first, second = "26440199501", "26440199502"
+    ems = HangingEms(first)
+    worker = SyncWorker(gateway, client=ems)
+    assert worker.lanes == 3
+    try:
+        world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, first))
+        running = _run(worker, 4.0)
+        assert _until(lambda: first in ems.sent)
+        world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, second))
+        assert _until(lambda: second in ems.sent), "the second record waited for the first one's request"
+        assert not ems.release.is_set()
+    finally:
+        ems.release.set()
+        running.join(10)
+        worker.close()
+    with gateway.engine.connect() as conn:
+        assert ledger.counts(conn) == {"synced": 2}
+
+
+def test_idle_lanes_claim_as_often_as_one_lane(world, gateway, monkeypatch):
+    """Three idle lanes: only the one on the listener wakes to look for due retries, where each lane
+    used to wait on a listener of its own and look as often as the others."""
+    claims = []
+    real_claim = ledger.claim
+    monkeypatch.setattr(worker_module.ledger, "claim", lambda *a, **k: claims.append(1) or real_claim(*a, **k))
+    worker = SyncWorker(gateway, client=HangingEms("none"))
+    seconds = 1.5
+    try:
+        worker.run_for(seconds)
+    finally:
+        worker.close()
+    period = IDLE_WAIT if gateway.engine.dialect.name == "postgresql" else SQLITE_POLL
+    one_lane = seconds / period
+    assert len(claims) <= 1.5 * one_lane + worker.lanes, (len(claims), one_lane)
