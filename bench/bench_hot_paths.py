@@ -21,7 +21,9 @@ running its statements:
 - feed: recording one event in the school feed (the season's sync-gateway consumer; SQLite's time
   included, the rows being written);
 - sync_round: the sync worker's two transactions around an EMS write: one due ledger row claimed and
-  settled as synced (the row's insert and SQLite's time included).
+  settled as synced (the row's insert and SQLite's time included);
+- records_writes: the writes of an archive registration's life (drafted, submitted, approved with
+  its 转递编号, each step in the history; SQLite's time included).
 
 The last line: ``tokens_us=N base_tokens_us=N signing_list_us=N base_signing_list_us=N ...`` in µs
 per call, lower is better.
@@ -61,6 +63,8 @@ MODULES = {
              "quxiang.sync_gateway.adapters.feed_store"),
     "sync_round": ("services/sync-gateway/quxiang/sync_gateway/adapters/ledger.py",
                    "quxiang.sync_gateway.adapters.ledger"),
+    "records_writes": ("services/records/quxiang/records/adapters/registration_store.py",
+                       "quxiang.records.adapters.registration_store"),
 }
 
 
@@ -128,6 +132,8 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
         return one_event
     if path == "sync_round":
         return _sync_round(module)
+    if path == "records_writes":
+        return _records_writes(module)
     from quxiang.sync_gateway.adapters import tables
     from quxiang.sync_gateway.domain.feed import FeedEntry
 
@@ -161,6 +167,30 @@ def _sync_round(module: ModuleType) -> Callable[[], Any]:
         assert len(claimed) == 1
         module.settle(engine, [module.Settlement(c, "synced", now, write="created", lag_ms=1) for c in claimed])
     return one_round
+
+
+def _records_writes(module: ModuleType) -> Callable[[], Any]:
+    from quxiang.records.adapters import tables
+
+    conn = _empty_database(tables.metadata)
+    numbers = iter(range(10**9))
+
+    def one_life() -> None:
+        now = datetime.now(UTC)
+        registration_id, number = str(uuid.uuid4()), next(numbers)
+        module.insert_registration(conn, {
+            "id": registration_id, "graduate_id": f"g{number}", "module": "archive", "school_code": "10558",
+            "department_id": "d1", "status": "draft", "transfer_type": "employer", "version": 1,
+            "created_at": now, "updated_at": now})
+        for version, status in ((2, "school_review"), (3, "approved")):
+            values: dict[str, Any] = {"status": status, "version": version, "updated_at": now}
+            if status == "approved":
+                values["transfer_number"] = f"202610558{module.next_transfer_serial(conn, '10558', 2026):07d}"
+            assert module.update_registration(conn, registration_id, version - 1, values)
+            module.add_history(conn, registration_id=registration_id, version=version, action="review",
+                               level="school", actor_id="u1", actor_role="school", status=status, reason=None,
+                               snapshot=None, at=now)
+    return one_life
 
 
 def _empty_database(metadata: Any) -> Any:

@@ -37,6 +37,17 @@ _REGISTRATION = select(registrations).where(registrations.c.graduate_id == bindp
 _REGISTRATION_FOR_UPDATE = _REGISTRATION.with_for_update()
 _HISTORY = (select(registration_history).where(registration_history.c.registration_id == bindparam("registration_id"))
             .order_by(registration_history.c.version, registration_history.c.at))
+# The writes, the same: the columns come as parameters (an UPDATE sets the columns named by the
+# parameters other than its own bind names).
+_INSERT_REGISTRATION = insert(registrations)
+_UPDATE_REGISTRATION = update(registrations).where(registrations.c.id == bindparam("b_id"),
+                                                   registrations.c.version == bindparam("b_expected_version"))
+_INSERT_HISTORY = insert(registration_history)
+_TRANSFER_COUNTER = (transfer_counters.c.school_code == bindparam("b_school_code"),
+                     transfer_counters.c.year == bindparam("b_year"))
+_ADVANCE_TRANSFER_COUNTER = (update(transfer_counters).where(*_TRANSFER_COUNTER)
+                             .values(last=transfer_counters.c.last + 1).returning(transfer_counters.c.last))
+_INSERT_TRANSFER_COUNTER = insert(transfer_counters)
 
 
 def module_enabled(bind: Bind, province: str, module: str) -> bool:
@@ -78,23 +89,23 @@ def get_registration(bind: Bind, graduate_id: str, module: str, *, for_update: b
 
 
 def insert_registration(bind: Bind, values: dict[str, Any]) -> None:
-    bind.execute(insert(registrations).values(**values))
+    bind.execute(_INSERT_REGISTRATION, values)
 
 
 def update_registration(bind: Bind, registration_id: str, expected_version: int, values: dict[str, Any]) -> bool:
     """Compare-and-set on the version: False if someone else changed it meanwhile."""
-    result = bind.execute(update(registrations).where(registrations.c.id == registration_id,
-                                                      registrations.c.version == expected_version)
-                          .values(**values))
+    result = bind.execute(_UPDATE_REGISTRATION, {"b_id": registration_id, "b_expected_version": expected_version,
+                                                 **values})
     return result.rowcount == 1
 
 
 def add_history(bind: Bind, *, registration_id: str, version: int, action: str, level: str, actor_id: str,
                 actor_role: str, status: str, reason: str | None, snapshot: dict[str, Any] | None,
                 at: datetime) -> None:
-    bind.execute(insert(registration_history).values(
-        id=str(uuid.uuid4()), registration_id=registration_id, version=version, action=action, level=level,
-        actor_id=actor_id, actor_role=actor_role, status=status, reason=reason, snapshot=snapshot, at=at))
+    bind.execute(_INSERT_HISTORY, {
+        "id": str(uuid.uuid4()), "registration_id": registration_id, "version": version, "action": action,
+        "level": level, "actor_id": actor_id, "actor_role": actor_role, "status": status, "reason": reason,
+        "snapshot": snapshot, "at": at})
 
 
 def history(bind: Bind, registration_id: str) -> list[Row]:
@@ -104,13 +115,13 @@ def history(bind: Bind, registration_id: str) -> list[Row]:
 def next_transfer_serial(bind: Session, school_code: str, year: int) -> int:
     """The next serial of the school's transfer numbers for a graduation year. The row is locked by
     the update until the caller's transaction ends, so two approvals never share a serial."""
-    where = (transfer_counters.c.school_code == school_code, transfer_counters.c.year == year)
     for _ in range(2):
-        if bind.execute(update(transfer_counters).where(*where).values(last=transfer_counters.c.last + 1)).rowcount:
-            return int(bind.execute(select(transfer_counters.c.last).where(*where)).scalar_one())
+        last = bind.execute(_ADVANCE_TRANSFER_COUNTER, {"b_school_code": school_code, "b_year": year}).scalar()
+        if last is not None:
+            return int(last)
         try:
             with bind.begin_nested():  # the first of the year; a concurrent first loses and updates
-                bind.execute(insert(transfer_counters).values(school_code=school_code, year=year, last=1))
+                bind.execute(_INSERT_TRANSFER_COUNTER, {"school_code": school_code, "year": year, "last": 1})
             return 1
         except IntegrityError:
             continue
