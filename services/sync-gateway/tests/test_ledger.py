@@ -132,3 +132,23 @@ def test_settling_retries_and_failures(world, gateway):
     assert (lost.lease, lost.attempts, lost.last_error) == ("other", 0, None)
     assert [c.exam_number for c in ledger.claim(gateway.engine, 10, 60, now + timedelta(seconds=1))] == [exams[2]]
     assert {c.exam_number for c in ledger.claim(gateway.engine, 10, 60, later)} == {exams[0]}
+
+
+def test_a_round_all_synced_is_written_whole(world, gateway):
+    """The usual round: every claimed row still leased at the version sent, all written synced and
+    released, and counted."""
+    from datetime import UTC, datetime
+
+    from quxiang.sync_gateway.adapters import ledger
+
+    exams = ("26440198021", "26440198022", "26440198023")
+    world.deliver(*(agreement(A.AGREEMENT_APPROVED, new_id(), 7, exam) for exam in exams))
+    claimed = ledger.claim(gateway.engine, 10, 60)
+    now = datetime.now(UTC)
+    assert ledger.settle(gateway.engine, [ledger.Settlement(c, "synced", now, write="created", lag_ms=3)
+                                          for c in claimed]) == 3
+    for exam in exams:
+        row = slot(gateway, exam)
+        assert (row.status, row.synced_version, row.lease, row.leased_until, row.attempts, row.lag_ms) == (
+            "synced", 1, None, None, 1, 3)
+    assert ledger.claim(gateway.engine, 10, 60) == []

@@ -183,24 +183,27 @@ _RELEASE = update(sync_records).where(_MINE).values(lease=None, leased_until=Non
 
 def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
     """Write the results of a round in one transaction; return how many still held their lease.
-    The synced rows (nearly all of them) in one executemany; the rest, and a synced row whose slot got
-    a newer version meanwhile, row by row."""
+    The synced rows (nearly all of them) in one executemany, which is all a usual round runs; the rest,
+    and a synced row whose slot got a newer version meanwhile, row by row."""
     settlements = list(settlements)
     synced = [s for s in settlements if s.status == SYNCED]
     written = 0
     held: set[int] = set()
     with engine.begin() as conn:
         if synced:
-            conn.execute(_SYNCED, [
+            updated = conn.execute(_SYNCED, [
                 {"b_id": s.claimed.id, "b_lease": s.claimed.lease, "b_version": s.claimed.version,
                  "b_attempts": s.claimed.attempts + 1, "b_at": s.at, "b_write": s.write, "b_lag": s.lag_ms}
-                for s in synced])
-            held = set(conn.execute(_STILL_LEASED, {"ids": [s.claimed.id for s in synced],
-                                                    "leases": list({s.claimed.lease for s in synced})}).scalars())
-            released = [s.claimed.id for s in synced if s.claimed.id not in held]
-            if released:
-                written += conn.execute(_WRITTEN, {"ids": released,
-                                                   "ats": list({s.at for s in synced})}).scalar_one()
+                for s in synced]).rowcount
+            if conn.dialect.supports_sane_multi_rowcount and updated == len(synced):
+                written += updated  # the usual round: every row still leased at the version sent
+            else:
+                held = set(conn.execute(_STILL_LEASED, {"ids": [s.claimed.id for s in synced],
+                                                        "leases": list({s.claimed.lease for s in synced})}).scalars())
+                released = [s.claimed.id for s in synced if s.claimed.id not in held]
+                if released:
+                    written += conn.execute(_WRITTEN, {"ids": released,
+                                                       "ats": list({s.at for s in synced})}).scalar_one()
         for s in settlements:
             c = s.claimed
             mine = {"b_id": c.id, "b_lease": c.lease}
