@@ -1,3 +1,5 @@
+import pytest
+
 from quxiang.common.testing.plugin import make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
@@ -21,11 +23,9 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
     assert_migrations_round_trip(SERVICE, config)
 
 
-def test_the_lookup_indexes_come_and_go_with_their_step_on_sqlite(tmp_path):
-    config = make_test_config(SERVICE.name, f"sqlite:///{tmp_path}/db.sqlite", "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES
 
-
-def test_the_lookup_indexes_come_and_go_with_their_step_on_postgresql(pg_url, tmp_path):
-    config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_lookup_indexes_come_and_go_with_their_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -141,6 +142,8 @@ school_settings_state = Table(
     Column("sequence", Integer, nullable=False, server_default="0"),
 )
 
+UNISSUED = text("issued_at IS NULL AND used_at IS NULL")
+
 activation_codes = Table(
     "activation_codes", metadata,
     Column("graduate", String(64), primary_key=True),  # the graduate record's id in records
@@ -154,4 +157,7 @@ activation_codes = Table(
     # never handed out, so nobody knows a valid code yet. See service/provisioning.py; 0006.
     Column("issued_at", DateTime(timezone=True)),
     Index("ix_activation_codes_exam_number", "exam_number", unique=True),
+    # A school's codes never handed out, in 考生号 order: what issuing reads and counts.
+    Index("ix_activation_codes_unissued", "school_code", "exam_number", postgresql_where=UNISSUED,
+          sqlite_where=UNISSUED),
 )

@@ -66,6 +66,10 @@ sync_records = Table(
     Index("ix_sync_records_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
     Index("ix_sync_records_school", "school_code", "status"),
+    # The rows not synced, by kind: what the metrics count at every scrape (the due index holds the
+    # pending ones only, by time).
+    Index("ix_sync_records_unsynced", "kind", "status", postgresql_where=text("status IN ('pending', 'failed')"),
+          sqlite_where=text("status IN ('pending', 'failed')")),
 )
 
 sync_schools = Table(
