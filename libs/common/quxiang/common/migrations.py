@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from quxiang.common.auth.revocation import auth_metadata
@@ -98,3 +98,16 @@ def create_auth_tables(bind: Engine | object) -> None:
 
 def drop_auth_tables(bind: Engine | object) -> None:
     auth_metadata.drop_all(bind)  # type: ignore[arg-type]
+
+
+def add_index(name: str, table: str, columns: Sequence[str], where: str | None = None) -> None:
+    """A later migration's index on a table an earlier one created from the live table definitions:
+    on a fresh database that migration made the index already, hence IF NOT EXISTS. ``where`` makes
+    it partial, on PostgreSQL and SQLite alike."""
+    predicate = {} if where is None else {"postgresql_where": text(where), "sqlite_where": text(where)}
+    op.create_index(name, table, list(columns), if_not_exists=True, **predicate)
+
+
+def drop_index(name: str, table: str) -> None:
+    """``add_index``'s downgrade."""
+    op.drop_index(name, table, if_exists=True)

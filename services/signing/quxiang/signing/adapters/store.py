@@ -85,11 +85,13 @@ def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
 # cache key) costs several times what running it does.
 _SCHOOL = select(schools).where(schools.c.code == bindparam("code"))
 _EMPLOYER = select(employers).where(employers.c.id == bindparam("employer_id"))
-_GRADUATE = (select(graduates, schools.c.province, schools.c.name.label("school_name"),
-                    departments.c.name.label("department_name"))
-             .outerjoin(schools, schools.c.code == graduates.c.school_code)
-             .outerjoin(departments, departments.c.id == graduates.c.department_id)
-             .where(graduates.c.id == bindparam("graduate_id")))
+_GRADUATE_ROW = (select(graduates, schools.c.province, schools.c.name.label("school_name"),
+                        departments.c.name.label("department_name"))
+                 .outerjoin(schools, schools.c.code == graduates.c.school_code)
+                 .outerjoin(departments, departments.c.id == graduates.c.department_id))
+_GRADUATE = _GRADUATE_ROW.where(graduates.c.id == bindparam("graduate_id"))
+_GRADUATE_BY_EXAM_NUMBER = _GRADUATE_ROW.where(graduates.c.exam_number == bindparam("exam_number"),
+                                               graduates.c.name == bindparam("name"))
 _SETTINGS = select(school_settings).where(school_settings.c.school_code == bindparam("school_code"))
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
 _AGREEMENT = select(agreements).where(agreements.c.id == bindparam("agreement_id"))
@@ -104,9 +106,9 @@ def get_employer(bind: Bind, employer_id: str) -> Row | None:
     return bind.execute(_EMPLOYER, {"employer_id": employer_id}).first()
 
 
-def graduate_id_by_exam_number(bind: Bind, exam_number: str, name: str) -> str | None:
-    return bind.execute(select(graduates.c.id).where(graduates.c.exam_number == exam_number,
-                                                     graduates.c.name == name)).scalar()
+def graduate_by_exam_number(bind: Bind, exam_number: str, name: str) -> Row | None:
+    """The graduate an invitation names by 考生号 and name (both must match)."""
+    return bind.execute(_GRADUATE_BY_EXAM_NUMBER, {"exam_number": exam_number, "name": name}).first()
 
 
 def get_graduate(bind: Bind, graduate_id: str) -> Row | None:

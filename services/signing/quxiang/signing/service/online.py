@@ -212,8 +212,7 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
 
 
 def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> Row:
-    graduate_id = store.graduate_id_by_exam_number(bind, exam_number, name)
-    graduate = store.get_graduate(bind, graduate_id) if graduate_id else None
+    graduate = store.graduate_by_exam_number(bind, exam_number, name)
     if graduate is None:
         raise ProblemError(404, "graduate_not_found", detail="未找到该毕业生：请核对考生号和姓名")
     return graduate

@@ -9,7 +9,7 @@ leases keep them apart.
 
 A worker's lanes share one listener, and one idle lane at a time waits on it: a notification wakes
 one lane, which claims everything due. With a listener each, every notification woke every lane, and
-all but one claimed nothing: eleven empty claims per record mirrored in a season.
+all but one claimed nothing.
 """
 
 from __future__ import annotations
