@@ -121,11 +121,37 @@ def test_sent_rows_are_pruned_after_retention(setup):
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
+    long_ago = datetime.now(UTC) - timedelta(hours=config.relay_retention_hours + 1)
     with engine.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.subject == "s").values(
-            sent_at=datetime.now(UTC) - timedelta(hours=config.relay_retention_hours + 1)))
+        conn.execute(update(outbox).where(outbox.c.subject == "s").values(created_at=long_ago, sent_at=long_ago))
     assert relay.prune() == 1
     assert sorted(r.subject for r in rows(engine)) == ["t", "u"]
+
+
+def test_pruning_walks_the_oldest_rows_and_stops_at_the_first_young_one(setup):
+    """Old and sent: deleted, across batches and past an old row still unsent (kept); an old row sent
+    within the retention stays; the walk ends at the first row created within the retention, so
+    nothing after it is read (an old row placed after it is left for a later prune)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+    engine, config = setup
+    subjects = "abcdefg"
+    with unit_of_work(engine, config) as uow:
+        for subject in subjects:
+            uow.record("test.item.created", subject=subject, sequence=1, data={"name": subject})
+        uow.commit()
+    now = datetime.now(UTC)
+    old = now - timedelta(hours=config.relay_retention_hours + 1)
+    shape = {"a": (old, old), "b": (old, old), "c": (old, None), "d": (old, old), "e": (old, now),
+             "f": (now, now), "g": (old, old)}
+    with engine.begin() as conn:
+        for subject, (created_at, sent_at) in shape.items():
+            conn.execute(update(outbox).where(outbox.c.subject == subject).values(created_at=created_at,
+                                                                                  sent_at=sent_at))
+    relay = Relay(engine, FlakyTransport(), config, "testsvc")
+    assert relay.prune(batch=2) == 3
+    assert [r.subject for r in rows(engine)] == ["c", "e", "f", "g"]
 
 
 def test_rows_are_written_whoever_commits_the_session(setup):

@@ -26,12 +26,22 @@ from quxiang.common.bus.tables import ensure_partitions, outbox, outbox_partitio
 from quxiang.common.bus.transport import OutgoingMessage, Transport, TransportError
 from quxiang.common.config import Config
 from quxiang.common.db import NotificationListener, is_postgres
+from quxiang.common.times import as_utc
 
 log = logging.getLogger(__name__)
 
 PUBLISHED = Counter("qx_relay_published_total", "Outbox rows published and confirmed", ["service"])
 FAILED = Counter("qx_relay_publish_failures_total", "Outbox rows the broker did not confirm", ["service"])
 PRUNE_EVERY = 300.0
+PRUNE_BATCH = 1000
+
+# Pruning walks the outbox from its oldest row by id, a batch per transaction, and stops at the
+# first row created after the cutoff: it reads what it deletes (and the few old rows still unsent),
+# not the week of rows kept. ``sent_at`` has no index (each row is updated once by the relay), so a
+# DELETE .. WHERE sent_at < cutoff read the whole table every time.
+_OLDEST = (select(outbox.c.id, outbox.c.created_at, outbox.c.sent_at).where(outbox.c.id > bindparam("after"))
+           .order_by(outbox.c.id).limit(bindparam("batch")))
+_DELETE = delete(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -90,12 +100,19 @@ class Relay:
             FAILED.labels(self.service).inc(len(failed))
         return BatchResult(len(sent), len(failed), len(rows) >= self.config.relay_batch)
 
-    def prune(self) -> int:
+    def prune(self, batch: int = PRUNE_BATCH) -> int:
         """Delete sent rows older than the retention period."""
         cutoff = datetime.now(UTC) - timedelta(hours=self.config.relay_retention_hours)
-        with self.engine.begin() as conn:
-            result = conn.execute(delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff))
-        return result.rowcount or 0
+        deleted, after = 0, 0
+        while True:
+            with self.engine.begin() as conn:
+                rows = conn.execute(_OLDEST, {"after": after, "batch": batch}).all()
+                done = [r.id for r in rows if r.sent_at is not None and as_utc(r.sent_at) < cutoff]
+                if done:
+                    deleted += conn.execute(_DELETE, {"ids": done}).rowcount or 0
+            if len(rows) < batch or any(as_utc(r.created_at) >= cutoff for r in rows):
+                return deleted
+            after = rows[-1].id
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set, surviving broker and database outages."""

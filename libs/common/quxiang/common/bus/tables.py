@@ -44,7 +44,7 @@ outbox = Table(
     # The relay scans pending rows in id order; the partial index stays as small as the backlog.
     Index("ix_outbox_pending", "id",
           postgresql_where=text("sent_at IS NULL"), sqlite_where=text("sent_at IS NULL")),
-    # No index on sent_at: each row is updated once by the relay, and pruning (rare) can scan.
+    # No index on sent_at: each row is updated once by the relay; pruning walks the oldest rows by id.
 )
 
 # One row per partition; a relay holds the row lock of each partition it is publishing, so two
