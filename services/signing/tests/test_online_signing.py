@@ -133,6 +133,44 @@ def test_invite_accept_department_and_school_approve(ready, world, service):
         assert audit.verify(conn, agreement_audit, anchors={agreement: tuple(anchor)}) == []
 
 
+def test_every_change_answers_what_a_read_right_after_shows(ready, world):
+    """A change answers from its own transaction (what it wrote, its trail read before the commit):
+    field for field what the detail shows right after, on both databases. An approval answers before
+    its document is rendered; the next change renders a still-due document first, as a read does."""
+    graduate, employer = world.graduate_user(ready.g1), world.employer_user(ready.e1)
+    department = world.department_user(ready.cs)
+
+    def same_as_read(response, headers):
+        assert response.status_code in (200, 201), response.get_json()
+        answer = response.get_json()
+        assert answer == ready.client.get(f"/agreements/{answer['id']}", headers=headers).get_json()
+        return answer
+
+    other = world.employer_user(ready.e2)
+    declined = same_as_read(ready.invite(ready.e2), other)
+    same_as_read(ready.act(declined["id"], "decline", graduate, {"reason": "已有其他打算"}), other)
+    withdrawn = same_as_read(ready.invite(ready.e2), other)
+    same_as_read(ready.act(withdrawn["id"], "withdraw", other), other)
+
+    agreement = same_as_read(ready.invite(ready.e1, response_days=10), employer)["id"]
+    same_as_read(ready.act(agreement, "accept", graduate), graduate)
+    same_as_read(ready.review(agreement, department), department)
+    rejected = same_as_read(ready.review(agreement, ready.school, "reject", "岗位信息不完整"), ready.school)
+    assert rejected["status"] == "school_rejected"
+
+    agreement = same_as_read(ready.invite(ready.e1), employer)["id"]
+    same_as_read(ready.act(agreement, "accept", graduate), graduate)
+    same_as_read(ready.review(agreement, department), department)
+    approved = ready.review(agreement, ready.school).get_json()
+    assert approved["status"] == "approved" and approved["document_sha256"] is None  # not rendered yet
+    # Neither a renderer nor a read has rendered it since: the next change renders it before it answers.
+    asked = same_as_read(ready.act(agreement, "void-request", graduate, {"reason": "单位信息登记错误"}), graduate)
+    assert asked["status"] == "void_review" and asked["document_sha256"]
+    approved.update(status=asked["status"], status_label=asked["status_label"], version=asked["version"],
+                    allowed_actions=asked["allowed_actions"], history=asked["history"][:-1],
+                    document_sha256=asked["document_sha256"])
+    assert approved == {**asked, "history": asked["history"][:-1]}
+
 def test_two_party_agreements_are_attested(client, world):
     scene = Scene(client, world, agreement_type="two_party")
     scene.settings(department_review=False)

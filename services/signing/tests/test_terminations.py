@@ -125,3 +125,28 @@ def test_only_an_agreement_in_force_ends_and_only_its_parties_ask(client, world)
                        json={"reason": "x"}).status_code == 404
     assert client.post(f"/agreements/{agreement}/terminations", headers=scene.school,
                        json={"reason": "x"}).status_code == 403
+
+
+def test_every_change_answers_what_a_read_right_after_shows(signed):
+    """Each step answers from its own transaction: field for field what the termination's detail
+    shows right after, the agreement's status included (terminated by the approval)."""
+    def same_as_read(response):
+        assert response.status_code in (200, 201), response.get_json()
+        answer = response.get_json()
+        assert answer == signed.client.get(f"/terminations/{answer['id']}", headers=signed.school).get_json()
+        return answer
+
+    declined = same_as_read(ask(signed, signed.employer_headers))["id"]
+    same_as_read(post(signed, f"/terminations/{declined}/disagree", {"reason": "不同意"},
+                      headers=signed.graduate_headers))
+    withdrawn = same_as_read(ask(signed, signed.employer_headers))["id"]
+    same_as_read(post(signed, f"/terminations/{withdrawn}/withdraw", headers=signed.employer_headers))
+    rejected = same_as_read(ask(signed, signed.graduate_headers))["id"]
+    same_as_read(post(signed, f"/terminations/{rejected}/agree", headers=signed.employer_headers))
+    same_as_read(post(signed, f"/terminations/{rejected}/reviews", {"decision": "reject", "reason": "材料不全"},
+                      headers=signed.school))
+    approved = same_as_read(ask(signed, signed.graduate_headers))["id"]
+    same_as_read(post(signed, f"/terminations/{approved}/agree", headers=signed.employer_headers))
+    done = same_as_read(post(signed, f"/terminations/{approved}/reviews", {"decision": "approve"},
+                             headers=signed.school))
+    assert done["agreement_status"] == "terminated"

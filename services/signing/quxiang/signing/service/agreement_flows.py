@@ -107,13 +107,14 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
                 "version": 1, "created_at": stamp, "updated_at": stamp}
             entry = online._audit(uow, agreement_id, actor, "apply" if flow == "offline" else "register", None,
                                   start, None, stamp)
-            store.insert_agreement(uow.session, {**values, "audit_position": entry.position,
-                                                 "audit_hash": entry.hash})
+            written = {**values, "audit_position": entry.position, "audit_hash": entry.hash}
+            store.insert_agreement(uow.session, written)
             online._record(uow, values, graduate, event_type, actor, None, start)
+            answer = online.as_written(uow, online.Written.of(written, graduate))
             uow.commit()
     except IntegrityError:
         raise online._held() from None
-    return online.detail(service, actor, agreement_id)
+    return answer.body  # a new agreement has no document
 
 
 def _midday(day: date) -> datetime:
@@ -131,9 +132,10 @@ def resubmit_application(service: Signing, actor: Principal, agreement_id: str, 
         if unit is not None or terms is not None:
             extra["unit"], extra["terms"] = _checked(unit if unit is not None else row.unit,
                                                      terms if terms is not None else row.terms)
-        online._move(uow, row, Action.RESUBMIT_APPLICATION, actor, None, online.now(), extra=extra)
+        answer = online.as_written(uow, online._move(uow, row, Action.RESUBMIT_APPLICATION, actor, None,
+                                                     online.now(), extra=extra))
         uow.commit()
-    return online.detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def submit_scan(service: Signing, actor: Principal, agreement_id: str, upload: Upload) -> dict[str, Any]:
@@ -147,9 +149,9 @@ def submit_scan(service: Signing, actor: Principal, agreement_id: str, upload: U
         extra: dict[str, Any] = {"scan_attachment_id": attachment_id, "decided_at": None}
         if row.flow == "offline":
             extra["accepted_at"] = stamp  # signed on paper and handed in: the signing date
-        online._move(uow, row, Action.SUBMIT_SCAN, actor, None, stamp, extra=extra)
+        answer = online.as_written(uow, online._move(uow, row, Action.SUBMIT_SCAN, actor, None, stamp, extra=extra))
         uow.commit()
-    return online.detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def scan(service: Signing, actor: Principal, agreement_id: str) -> Any:
@@ -168,9 +170,9 @@ def request_void(service: Signing, actor: Principal, agreement_id: str, reason: 
     reason = _reason(reason, required=True)
     with service.unit_of_work() as uow:
         row = online._locked(uow, actor, agreement_id)
-        online._move(uow, row, Action.REQUEST_VOID, actor, reason, online.now())
+        answer = online.as_written(uow, online._move(uow, row, Action.REQUEST_VOID, actor, reason, online.now()))
         uow.commit()
-    return online.detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def review_void(service: Signing, actor: Principal, agreement_id: str, approve: bool,
@@ -180,9 +182,10 @@ def review_void(service: Signing, actor: Principal, agreement_id: str, approve: 
     reason = _reason(reason, required=not approve)
     with service.unit_of_work() as uow:
         row = online._locked(uow, actor, agreement_id)
-        online._move(uow, row, Action.APPROVE_VOID if approve else Action.REJECT_VOID, actor, reason, online.now())
+        answer = online.as_written(uow, online._move(uow, row, Action.APPROVE_VOID if approve else Action.REJECT_VOID,
+                                                     actor, reason, online.now()))
         uow.commit()
-    return online.detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def _reason(reason: str | None, *, required: bool) -> str | None:

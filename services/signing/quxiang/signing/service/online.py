@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import ValidationError
@@ -202,13 +203,14 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
                                            graduate.education_level or "00", serial),
                 "version": 1, "created_at": stamp, "updated_at": stamp}
             entry = _audit(uow, agreement_id, actor, "invite", None, Status.INVITED, None, stamp)
-            store.insert_agreement(uow.session, {**values, "audit_position": entry.position,
-                                                 "audit_hash": entry.hash})
+            written = {**values, "audit_position": entry.position, "audit_hash": entry.hash}
+            store.insert_agreement(uow.session, written)
             _record(uow, values, graduate, contracts.AGREEMENT_INVITED, actor, None, Status.INVITED)
+            answer = as_written(uow, Written.of(written, graduate))
             uow.commit()
     except IntegrityError:
         raise ProblemError(409, "invitation_open", detail="已向该毕业生发出签约邀请，请等待其应约") from None
-    return detail(service, actor, agreement_id)
+    return answer.body  # a new agreement has no document
 
 
 def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> Row:
@@ -246,7 +248,8 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
                     if store.held_agreement(uow.session, row.graduate_id) is not None:
                         raise _held()
                 extra = {"accepted_at": stamp} if accept else {}
-                _move(uow, row, action, actor, (reason or "").strip() or None, stamp, extra=extra)
+                answer = as_written(uow, _move(uow, row, action, actor, (reason or "").strip() or None, stamp,
+                                               extra=extra))
             uow.commit()
     except IntegrityError:
         raise _held() from None
@@ -254,7 +257,7 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
         raise ProblemError(409, "invitation_expired", detail="签约邀请已过应约有效期，不能再应约",
                            current_status=Status.EXPIRED.value,
                            current_status_label=status_label(Status.EXPIRED, row.agreement_type), allowed_actions=[])
-    return detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def withdraw(service: Signing, actor: Principal, agreement_id: str) -> dict[str, Any]:
@@ -262,9 +265,9 @@ def withdraw(service: Signing, actor: Principal, agreement_id: str) -> dict[str,
         raise ProblemError(403, "role_forbidden", detail="只有发出邀请的单位可以撤回")
     with service.unit_of_work() as uow:
         row = _locked(uow, actor, agreement_id)
-        _move(uow, row, Action.WITHDRAW, actor, None, now())
+        answer = as_written(uow, _move(uow, row, Action.WITHDRAW, actor, None, now()))
         uow.commit()
-    return detail(service, actor, agreement_id)
+    return answer.rendered(service)
 
 
 def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -> int:
@@ -305,10 +308,11 @@ def review(service: Signing, actor: Principal, agreement_id: str, approve: bool,
         action = REVIEW_ACTIONS[(stage, level, approve)]
         stamp = now()
         final = action in FINAL_REVIEW_ACTIONS
-        _move(uow, row, action, actor, reason, stamp, extra={"decided_at": stamp} if final else {})
+        answer = as_written(uow, _move(uow, row, action, actor, reason, stamp,
+                                       extra={"decided_at": stamp} if final else {}))
         uow.commit()
     # The approval answers at once: its document (document_sha256) follows within seconds.
-    return detail(service, actor, agreement_id, render_document=False)
+    return answer.body
 
 
 # --- shared steps --------------------------------------------------------------------------------
@@ -332,11 +336,23 @@ def _department_review(uow: UnitOfWork, school_code: str) -> bool:
     return True if settings is None else bool(settings.department_review)
 
 
+@dataclass(frozen=True)
+class Written:
+    """An agreement as a change wrote it (its columns as attributes, like a row) and its graduate."""
+
+    agreement: Any
+    graduate: Row | None
+
+    @classmethod
+    def of(cls, values: dict[str, Any], graduate: Row | None) -> Written:
+        return cls(SimpleNamespace(**values), graduate)
+
+
 def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: str | None, stamp: datetime, *,
-          extra: dict[str, Any] | None = None) -> Status:
+          extra: dict[str, Any] | None = None) -> Written:
     """One step of the agreement's flow: the transition table, the school's department-review
     setting, the audit entry and its anchor, the compare-and-set update, the approved document and
-    the event, in the caller's transaction."""
+    the event, in the caller's transaction. Answers the agreement as written."""
     current = Status(row.status)
     try:
         target = WORKFLOWS[row.flow].next(current, action)
@@ -357,8 +373,9 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
     if target is Status.APPROVED and documents.get_document(uow.session, row.id, with_pdf=False) is None:
         documents.request_document(uow.session, row.id, stamp)
     graduate = store.get_graduate(uow.session, row.graduate_id)
-    _record(uow, {**row._asdict(), **values}, graduate, EVENTS[action], actor, reason, target)
-    return target
+    written = {**row._asdict(), **values}
+    _record(uow, written, graduate, EVENTS[action], actor, reason, target)
+    return Written.of(written, graduate)
 
 
 def _audit(uow: UnitOfWork, agreement_id: str, actor: Principal, action: str, source: Status | None,
@@ -422,6 +439,33 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
     out = agreement_out(row, graduate, trail)
     out["document_sha256"] = document.sha256 if document else None
     return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The detail a change answers with, read in its own transaction before the commit."""
+
+    body: dict[str, Any]
+    document_due: bool
+
+    def rendered(self, service: Signing) -> dict[str, Any]:
+        """After the commit: the body with a due document rendered first, as ``detail`` answers."""
+        if self.document_due:
+            document = documents.rendered_document(service.engine, self.body["id"])
+            self.body["document_sha256"] = document.sha256 if document else None
+        return self.body
+
+
+def as_written(uow: UnitOfWork, written: Written) -> Answer:
+    """What a change answers with: the agreement and graduate it wrote and read, its trail and
+    document read in its own transaction, instead of a second transaction reading them all again
+    after the commit. A due document shows as None until ``Answer.rendered``."""
+    agreement_id = written.agreement.id
+    trail = audit.trail(uow.session, agreement_audit, agreement_id)
+    document = documents.get_document(uow.session, agreement_id, with_pdf=False)
+    body = agreement_out(written.agreement, written.graduate, trail)
+    body["document_sha256"] = document.sha256 if document else None
+    return Answer(body, document is not None and document.sha256 is None)
 
 
 def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -95,10 +96,11 @@ def request(service: Signing, actor: Principal, agreement_id: str, mode: Mode, r
                       "updated_at": stamp}
             store.insert_termination(uow.session, values)
             _record(uow, contracts.TERMINATION_REQUESTED, values, row, reason)
+            answer = _as_written(uow, values, row)
             uow.commit()
     except IntegrityError:
         raise ProblemError(409, "termination_open", detail="该协议已有待处理的解约申请") from None
-    return detail(service, actor, termination_id)
+    return answer
 
 
 def answer(service: Signing, actor: Principal, termination_id: str, agree: bool, reason: str | None) -> dict[str, Any]:
@@ -109,9 +111,10 @@ def answer(service: Signing, actor: Principal, termination_id: str, agree: bool,
         row, contract = _locked(uow, actor, termination_id)
         if row.requested_by == party:
             raise ProblemError(403, "counterparty_only", detail="解约申请需由协议另一方确认")
-        _move(uow, row, contract, Action.AGREE if agree else Action.DISAGREE, actor, reason)
+        answer = _as_written(uow, _move(uow, row, contract, Action.AGREE if agree else Action.DISAGREE, actor,
+                                        reason), contract)
         uow.commit()
-    return detail(service, actor, termination_id)
+    return answer
 
 
 def withdraw(service: Signing, actor: Principal, termination_id: str) -> dict[str, Any]:
@@ -120,9 +123,9 @@ def withdraw(service: Signing, actor: Principal, termination_id: str) -> dict[st
         row, contract = _locked(uow, actor, termination_id)
         if row.requested_by != party:
             raise ProblemError(403, "requester_only", detail="只有提出解约的一方可以撤回")
-        _move(uow, row, contract, Action.WITHDRAW, actor, None)
+        answer = _as_written(uow, _move(uow, row, contract, Action.WITHDRAW, actor, None), contract)
         uow.commit()
-    return detail(service, actor, termination_id)
+    return answer
 
 
 def review(service: Signing, actor: Principal, termination_id: str, approve: bool,
@@ -133,12 +136,14 @@ def review(service: Signing, actor: Principal, termination_id: str, approve: boo
     reason = _reason(reason, required=not approve)
     with service.unit_of_work() as uow:
         row, contract = _locked(uow, actor, termination_id)
-        _move(uow, row, contract, Action.SCHOOL_APPROVE if approve else Action.SCHOOL_REJECT, actor, reason)
+        written = _move(uow, row, contract, Action.SCHOOL_APPROVE if approve else Action.SCHOOL_REJECT, actor, reason)
         if approve:
             locked = store.get_agreement(uow.session, contract.id, for_update=True)
-            online._move(uow, locked, agreement.Action.TERMINATE, actor, row.reason, online.now())
+            contract = online._move(uow, locked, agreement.Action.TERMINATE, actor, row.reason,
+                                    online.now()).agreement
+        answer = _as_written(uow, written, contract)
         uow.commit()
-    return detail(service, actor, termination_id)
+    return answer
 
 
 def _locked(uow: UnitOfWork, actor: Principal, termination_id: str) -> tuple[Row, Row]:
@@ -149,7 +154,10 @@ def _locked(uow: UnitOfWork, actor: Principal, termination_id: str) -> tuple[Row
     return row, contract
 
 
-def _move(uow: UnitOfWork, row: Row, contract: Row, action: Action, actor: Principal, reason: str | None) -> None:
+def _move(uow: UnitOfWork, row: Row, contract: Row, action: Action, actor: Principal,
+          reason: str | None) -> dict[str, Any]:
+    """One step of the termination: transition, audit entry, compare-and-set update and event in the
+    caller's transaction. Answers the termination as written."""
     current = Status(row.status)
     try:
         target = TERMINATION.next(current, action)
@@ -161,7 +169,16 @@ def _move(uow: UnitOfWork, row: Row, contract: Row, action: Action, actor: Princ
               "audit_position": entry.position, "audit_hash": entry.hash}
     if not store.update_termination(uow.session, row.id, row.version, values):
         raise ProblemError(409, "concurrent_change", detail="解约申请刚被其他操作修改，请刷新后重试")
-    _record(uow, EVENTS[action], {**row._asdict(), **values}, contract, reason)
+    written = {**row._asdict(), **values}
+    _record(uow, EVENTS[action], written, contract, reason)
+    return written
+
+
+def _as_written(uow: UnitOfWork, values: dict[str, Any], contract: Any) -> dict[str, Any]:
+    """What a change answers with: the termination and agreement as it wrote or read them, the trail
+    read in its own transaction before the commit (not a second transaction reading them again)."""
+    trail = audit.trail(uow.session, agreement_audit, values["id"])
+    return termination_out(SimpleNamespace(**values), contract, trail)
 
 
 def _audit(uow: UnitOfWork, termination_id: str, actor: Principal, action: str, source: Status | None,
