@@ -20,6 +20,10 @@ running its statements:
   included);
 - feed: recording one event in the school feed (the season's sync-gateway consumer; SQLite's time
   included, the rows being written);
+- feed_pg: the same on PostgreSQL (``QX_BENCH_POSTGRES_URL``, a database of its own dropped after),
+  each event in its own transaction as the consumer records it; the client's CPU only (the
+  statements' round trips and psycopg's work, not the server's); left out when PostgreSQL is not
+  reachable;
 - sync_round: the sync worker's two transactions around an EMS write: one due ledger row claimed and
   settled as synced (the row's insert and SQLite's time included);
 - records_writes: the writes of an archive registration's life (drafted, submitted, approved with
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import subprocess
 import sys
@@ -45,8 +50,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bench_api import DEFAULT_POSTGRES
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {
@@ -61,6 +68,8 @@ MODULES = {
     "stats_event": ("services/stats/quxiang/stats/adapters/store.py", "quxiang.stats.adapters.store"),
     "feed": ("services/sync-gateway/quxiang/sync_gateway/adapters/feed_store.py",
              "quxiang.sync_gateway.adapters.feed_store"),
+    "feed_pg": ("services/sync-gateway/quxiang/sync_gateway/adapters/feed_store.py",
+                "quxiang.sync_gateway.adapters.feed_store"),
     "sync_round": ("services/sync-gateway/quxiang/sync_gateway/adapters/ledger.py",
                    "quxiang.sync_gateway.adapters.ledger"),
     "records_writes": ("services/records/quxiang/records/adapters/registration_store.py",
@@ -134,15 +143,65 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
         return _sync_round(module)
     if path == "records_writes":
         return _records_writes(module)
+    if path == "feed_pg":
+        return _feed_on_postgres(module)
     from quxiang.sync_gateway.adapters import tables
-    from quxiang.sync_gateway.domain.feed import FeedEntry
 
     conn = _empty_database(tables.metadata)
-    now = datetime.now(UTC)
-    return lambda: module.record(conn, FeedEntry(
-        event_id=str(uuid.uuid4()), event_type="signing.agreement.approved", school_code="10558",
-        exam_number="26440100000001", name="学生1", subject="a1", subject_version=1, occurred_at=now,
-        payload={"status": "approved"}), now)
+    return lambda: module.record(conn, _feed_entry(), datetime.now(UTC))
+
+
+def _feed_entry() -> Any:
+    from quxiang.sync_gateway.domain.feed import FeedEntry
+
+    return FeedEntry(event_id=str(uuid.uuid4()), event_type="signing.agreement.approved", school_code="10558",
+                     exam_number="26440100000001", name="学生1", subject="a1", subject_version=1,
+                     occurred_at=datetime.now(UTC), payload={"status": "approved"})
+
+
+def _feed_on_postgres(module: ModuleType) -> Callable[[], Any]:
+    from quxiang.sync_gateway.adapters import tables
+
+    engine = _POSTGRES.database(tables.metadata)
+
+    def one_event() -> None:
+        with engine.begin() as conn:
+            module.record(conn, _feed_entry(), datetime.now(UTC))
+    return one_event
+
+
+class _Postgres:
+    """Databases of this run on the benchmark's PostgreSQL server, dropped at the end."""
+
+    def __init__(self) -> None:
+        self.admin_url = os.environ.get("QX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+        self.created: list[str] = []
+
+    def reachable(self) -> bool:
+        try:
+            with create_engine(self.admin_url).connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except OperationalError:
+            return False
+
+    def database(self, metadata: Any) -> Any:
+        name = f"qx_bench_hot_{uuid.uuid4().hex[:8]}"
+        with create_engine(self.admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        engine = create_engine(make_url(self.admin_url).set(database=name))
+        metadata.create_all(engine)
+        return engine
+
+    def drop_all(self) -> None:
+        with create_engine(self.admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            for name in self.created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+_POSTGRES = _Postgres()
 
 
 def _sync_round(module: ModuleType) -> Callable[[], Any]:
@@ -213,8 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds, alternating base and current (5)")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
+    postgres = _POSTGRES.reachable()
+    if not postgres:
+        print(f"PostgreSQL not reachable at {_POSTGRES.admin_url}: feed_pg left out", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="qx-bench-hot-") as folder:
         for path, (file, name) in MODULES.items():
+            if path.endswith("_pg") and not postgres:
+                continue
             current = importlib.import_module(name)
             try:
                 base = module_at(args.base, file, f"qx_base_{path}", Path(folder))
@@ -232,5 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    try:
+        return main(argv)
+    finally:
+        _POSTGRES.drop_all()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

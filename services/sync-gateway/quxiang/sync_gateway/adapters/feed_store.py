@@ -8,7 +8,6 @@ with a lower number), writes the entry and a pending delivery per active webhook
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,16 +15,14 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
-from quxiang.common.db import conflict_insert, dialect_name
+from quxiang.common.db import dialect_name
 from quxiang.sync_gateway.adapters.ledger import _postgres
 from quxiang.sync_gateway.adapters.tables import (
     DELIVERY_DELIVERED,
     DELIVERY_FAILED,
     DELIVERY_PENDING,
     feed_attempts,
-    feed_counters,
     feed_credentials,
     feed_deliveries,
     feed_entries,
@@ -37,37 +34,47 @@ Bind = Session | Connection
 PUBLISH_LOCK = 0x5158_4645  # "QXFE": one publisher at a time keeps the queue in entry order
 
 
-def next_sequence(bind: Bind, school_code: str) -> int:
-    statement = _advancing_statement(dialect_name(bind))
-    return int(bind.execute(statement, {"school_code": school_code}).scalar_one())
-
-
-@functools.cache
-def _advancing_statement(dialect: str) -> ReturningInsert[Any]:
-    """The school's counter advanced by one (created at 1), answering the new value. Built once: an
-    upsert's construction (its EXCLUDED alias, its cache key) costs more than running it."""
-    statement = conflict_insert(dialect, feed_counters).values(school_code=bindparam("school_code"), last_sequence=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["school_code"], set_={"last_sequence": feed_counters.c.last_sequence + 1})
-    return statement.returning(feed_counters.c.last_sequence)
-
-
-# What ``record`` runs for every event, built once: building them cost about as much as running them.
-_RECORDED = select(feed_entries.c.id).where(feed_entries.c.event_id == bindparam("event_id"))
-_ENTRY = insert(feed_entries).returning(feed_entries.c.id)
+# What ``record`` runs for every event, built once: building a statement cost about as much as
+# running it. The school's counter advances only for an event not yet in the feed (the sequence has
+# no gaps), in the one statement that reads it: created at 1, then +1, locked until commit.
+_ADVANCE_IF_NEW = text(
+    "INSERT INTO feed_counters (school_code, last_sequence) "
+    "SELECT :school_code, 1 WHERE NOT EXISTS (SELECT 1 FROM feed_entries WHERE event_id = :event_id) "
+    "ON CONFLICT (school_code) DO UPDATE SET last_sequence = feed_counters.last_sequence + 1 "
+    "RETURNING last_sequence")
+_ENTRY_TYPES = (bindparam("message", type_=feed_entries.c.message.type),
+                bindparam("recorded_at", type_=feed_entries.c.recorded_at.type))
+_ENTRY = text(
+    "INSERT INTO feed_entries (school_code, sequence, event_id, event_type, exam_number, message, recorded_at) "
+    "VALUES (:school_code, :sequence, :event_id, :event_type, :exam_number, :message, :recorded_at) "
+    "RETURNING id").bindparams(*_ENTRY_TYPES)
+# PostgreSQL: the entry and a pending delivery per active webhook of the school in one statement.
+_ENTRY_AND_DELIVERIES = text(
+    "WITH entry AS ("
+    "INSERT INTO feed_entries (school_code, sequence, event_id, event_type, exam_number, message, recorded_at) "
+    "VALUES (:school_code, :sequence, :event_id, :event_type, :exam_number, :message, :recorded_at) "
+    "RETURNING id), "
+    "deliveries AS ("
+    "INSERT INTO feed_deliveries (webhook_id, entry_id, status, attempts, next_attempt_at, created_at) "
+    "SELECT w.id, entry.id, :pending, 0, :recorded_at, :recorded_at FROM feed_webhooks w, entry "
+    "WHERE w.school_code = :school_code AND w.active) "
+    "SELECT id FROM entry").bindparams(*_ENTRY_TYPES)
 _ACTIVE_HOOKS = select(feed_webhooks.c.id).where(feed_webhooks.c.school_code == bindparam("school_code"),
                                                  feed_webhooks.c.active.is_(True))
 
 
 def record(bind: Bind, entry: FeedEntry, now: datetime) -> int | None:
-    """Write ``entry``; its id, or None when the source event is already in the feed."""
-    if bind.execute(_RECORDED, {"event_id": entry.event_id}).first():
+    """Write ``entry`` with the school's next sequence and a pending delivery per active webhook of
+    the school; its id, or None when the source event is already in the feed."""
+    sequence = bind.execute(_ADVANCE_IF_NEW, {"school_code": entry.school_code, "event_id": entry.event_id}).scalar()
+    if sequence is None:
         return None
-    sequence = next_sequence(bind, entry.school_code)
-    entry_id = bind.execute(_ENTRY, {
-        "school_code": entry.school_code, "sequence": sequence, "event_id": entry.event_id,
-        "event_type": entry.event_type, "exam_number": entry.exam_number, "message": entry.message(sequence),
-        "recorded_at": now}).scalar_one()
+    values = {"school_code": entry.school_code, "sequence": sequence, "event_id": entry.event_id,
+              "event_type": entry.event_type, "exam_number": entry.exam_number, "message": entry.message(sequence),
+              "recorded_at": now}
+    if dialect_name(bind) == "postgresql":
+        return int(bind.execute(_ENTRY_AND_DELIVERIES, {**values, "pending": DELIVERY_PENDING}).scalar_one())
+    entry_id = bind.execute(_ENTRY, values).scalar_one()
     hooks = bind.execute(_ACTIVE_HOOKS, {"school_code": entry.school_code}).scalars().all()
     if hooks:
         bind.execute(insert(feed_deliveries), [
