@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import MetaData, delete, select, update
+from sqlalchemy import MetaData, delete, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from quxiang.common.audit import (
     GENESIS_HASH,
+    NEW_CHAIN,
     AuditConflict,
     ProblemKind,
     append,
@@ -257,4 +258,43 @@ def test_an_append_from_a_stale_snapshot_raises_a_conflict(pg):
             assert (raised.value.aggregate_id, raised.value.position) == ("agr-1", 2)
     with engine.begin() as conn:  # the retry, in a new transaction, goes after the other append
         assert add(conn, table, "agr-1", 3, actor="stale").position == 3
+    assert problems(engine, table) == []
+
+
+def test_an_append_after_the_callers_anchor_writes_one_statement_and_continues_the_chain(db):
+    """A caller that holds the aggregate's row (its anchor) passes the chain's end: no lock, no read,
+    the same chain as an append that reads it; ``NEW_CHAIN`` starts one."""
+    engine, table = db
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with engine.begin() as conn:
+        first = append(conn, table, aggregate_id="agr-9", actor_id="u-1", actor_role="employer", action="invite",
+                       from_state=None, to_state="invited", at=T0, after=NEW_CHAIN)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            second = append(conn, table, aggregate_id="agr-9", actor_id="u-2", actor_role="graduate",
+                            action="accept", from_state="invited", to_state="accepted", at=T0 + timedelta(minutes=1),
+                            after=(first.position, first.hash))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        read = add(conn, table, "agr-9", 3)  # without an anchor: the end read from the table
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT")
+    assert (first.position, first.prev_hash) == (1, GENESIS_HASH)
+    assert (second.position, second.prev_hash, read.position, read.prev_hash) == (2, first.hash, 3, second.hash)
+    assert problems(engine, table, anchors={"agr-9": (3, read.hash)}) == []
+
+
+def test_an_anchor_that_is_not_the_chains_end_is_a_conflict_not_a_fork(populated):
+    engine, table = populated
+    with engine.connect() as conn:
+        chain = trail(conn, table, "agr-1")
+    stale = chain[-2]  # an anchor one append behind
+    with pytest.raises(AuditConflict), engine.begin() as conn:
+        append(conn, table, aggregate_id="agr-1", actor_id="u-9", actor_role="school", action="late",
+               from_state="s4", to_state="s9", at=T0 + timedelta(hours=1), after=(stale.position, stale.hash))
+    with engine.connect() as conn:
+        assert [e.hash for e in trail(conn, table, "agr-1")] == [e.hash for e in chain]
     assert problems(engine, table) == []

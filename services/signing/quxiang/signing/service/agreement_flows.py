@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from quxiang.common import audit
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
@@ -106,7 +107,7 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
                 "number": agreement_number(graduate.graduation_year, graduate.school_code, level, serial),
                 "version": 1, "created_at": stamp, "updated_at": stamp}
             entry = online._audit(uow, agreement_id, actor, "apply" if flow == "offline" else "register", None,
-                                  start, None, stamp)
+                                  start, None, stamp, after=audit.NEW_CHAIN)
             written = {**values, "audit_position": entry.position, "audit_hash": entry.hash}
             store.insert_agreement(uow.session, written)
             online._record(uow, values, graduate, event_type, actor, None, start)

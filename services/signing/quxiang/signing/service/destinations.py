@@ -120,7 +120,7 @@ def _own_graduate(bind: store.Bind, actor: Principal, graduate_id: str) -> Row:
 def _create(uow: UnitOfWork, graduate: Row, actor: Principal, checked: Destination, stamp: datetime) -> Row:
     registration_id = str(uuid.uuid4())
     entry = _audit(uow, registration_id, actor, Action.SAVE, None, Status.DRAFT, None, stamp,
-                   {"destination_code": checked.code})
+                   {"destination_code": checked.code}, after=audit.NEW_CHAIN)
     dstore.insert_registration(uow.session, {
         "id": registration_id, "graduate_id": graduate.id, "school_code": graduate.school_code,
         "department_id": graduate.department_id, "education_level": graduate.education_level,
@@ -307,7 +307,8 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
     target = _allowed(row, action)
     if skip_department and target is Status.DEPARTMENT_REVIEW:
         target = Status.SCHOOL_REVIEW
-    entry = _audit(uow, row.id, actor, action, current, target, reason, stamp, details)
+    entry = _audit(uow, row.id, actor, action, current, target, reason, stamp, details,
+                   after=(row.audit_position, row.audit_hash))
     values = {"status": target.value, "version": row.version + 1, "updated_at": stamp,
               "audit_position": entry.position, "audit_hash": entry.hash, **(extra or {})}
     if not dstore.update_registration(uow.session, row.id, row.version, values):
@@ -320,11 +321,12 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
 
 def _audit(uow: UnitOfWork, registration_id: str, actor: Principal, action: Action, source: Status | None,
            target: Status, reason: str | None, stamp: datetime,
-           details: dict[str, Any] | None = None) -> audit.AuditEntry:
+           details: dict[str, Any] | None = None, *, after: tuple[int, str]) -> audit.AuditEntry:
+    """``after``: the chain's end from the registration's anchor (its row locked), or ``audit.NEW_CHAIN``."""
     return audit.append(uow.session, agreement_audit, aggregate_id=registration_id, actor_id=actor.user_id,
                         actor_role=actor.role.value, action=action.value,
                         from_state=source.value if source else None, to_state=target.value, reason=reason,
-                        request_id=current_correlation_id(), details=details, at=stamp)
+                        request_id=current_correlation_id(), details=details, at=stamp, after=after)
 
 
 def _record(uow: UnitOfWork, action: Action, values: dict[str, Any], graduate: Row | None, actor: Principal,

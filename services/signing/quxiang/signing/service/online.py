@@ -202,7 +202,8 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
                 "number": agreement_number(graduate.graduation_year, graduate.school_code,
                                            graduate.education_level or "00", serial),
                 "version": 1, "created_at": stamp, "updated_at": stamp}
-            entry = _audit(uow, agreement_id, actor, "invite", None, Status.INVITED, None, stamp)
+            entry = _audit(uow, agreement_id, actor, "invite", None, Status.INVITED, None, stamp,
+                           after=audit.NEW_CHAIN)
             written = {**values, "audit_position": entry.position, "audit_hash": entry.hash}
             store.insert_agreement(uow.session, written)
             _record(uow, values, graduate, contracts.AGREEMENT_INVITED, actor, None, Status.INVITED)
@@ -363,7 +364,8 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
             "current_status_label"]), **problem) from None
     if target in FIRST_REVIEW and not _department_review(uow, row.school_code):
         target = FIRST_REVIEW[target]
-    entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp)
+    entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp,
+                   after=(row.audit_position, row.audit_hash))
     values = {"status": target.value, "version": row.version + 1, "updated_at": stamp,
               "audit_position": entry.position, "audit_hash": entry.hash, **(extra or {})}
     if target in ENDED:
@@ -379,11 +381,12 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
 
 
 def _audit(uow: UnitOfWork, agreement_id: str, actor: Principal, action: str, source: Status | None,
-           target: Status | None, reason: str | None, stamp: datetime) -> audit.AuditEntry:
+           target: Status | None, reason: str | None, stamp: datetime, *, after: tuple[int, str]) -> audit.AuditEntry:
+    """``after``: the chain's end from the agreement's anchor (its row locked), or ``audit.NEW_CHAIN``."""
     return audit.append(uow.session, agreement_audit, aggregate_id=agreement_id, actor_id=actor.user_id,
                         actor_role=actor.role.value, action=action, from_state=source.value if source else None,
                         to_state=target.value if target else None, reason=reason,
-                        request_id=current_correlation_id(), at=stamp)
+                        request_id=current_correlation_id(), at=stamp, after=after)
 
 
 def _system() -> Principal:

@@ -87,7 +87,7 @@ def request(service: Signing, actor: Principal, agreement_id: str, mode: Mode, r
                 letter_id = store.add_attachment(uow.session, owner_type="termination", owner_id=termination_id,
                                                  kind="termination_letter", upload=letter,
                                                  uploaded_by=actor.user_id, at=stamp)
-            entry = _audit(uow, termination_id, actor, "request", None, status, reason, stamp)
+            entry = _audit(uow, termination_id, actor, "request", None, status, reason, stamp, after=audit.NEW_CHAIN)
             values = {"id": termination_id, "agreement_id": row.id, "mode": mode.value, "requested_by": party,
                       "status": status.value, "reason": reason, "letter_attachment_id": letter_id,
                       "school_code": row.school_code, "department_id": row.department_id,
@@ -164,7 +164,8 @@ def _move(uow: UnitOfWork, row: Row, contract: Row, action: Action, actor: Princ
     except RefusedTransition as exc:
         raise ProblemError(409, "invalid_state", detail=str(exc), **exc.as_problem()) from None
     stamp = online.now()
-    entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp)
+    entry = _audit(uow, row.id, actor, action.value, current, target, reason, stamp,
+                   after=(row.audit_position, row.audit_hash))
     values = {"status": target.value, "version": row.version + 1, "updated_at": stamp,
               "audit_position": entry.position, "audit_hash": entry.hash}
     if not store.update_termination(uow.session, row.id, row.version, values):
@@ -182,10 +183,12 @@ def _as_written(uow: UnitOfWork, values: dict[str, Any], contract: Any) -> dict[
 
 
 def _audit(uow: UnitOfWork, termination_id: str, actor: Principal, action: str, source: Status | None,
-           target: Status, reason: str | None, stamp: datetime) -> audit.AuditEntry:
+           target: Status, reason: str | None, stamp: datetime, *, after: tuple[int, str]) -> audit.AuditEntry:
+    """``after``: the chain's end from the termination's anchor (its row locked), or ``audit.NEW_CHAIN``."""
     return audit.append(uow.session, agreement_audit, aggregate_id=termination_id, actor_id=actor.user_id,
                         actor_role=actor.role.value, action=action, from_state=source.value if source else None,
-                        to_state=target.value, reason=reason, request_id=current_correlation_id(), at=stamp)
+                        to_state=target.value, reason=reason, request_id=current_correlation_id(), at=stamp,
+                        after=after)
 
 
 def _record(uow: UnitOfWork, event_type: str, values: dict[str, Any], contract: Row, reason: str | None) -> None:
