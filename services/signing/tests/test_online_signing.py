@@ -317,6 +317,8 @@ def test_scope_of_every_role(ready, world):
     assert get(f"/agreements/{agreement}", headers=world.department_user(ready.cs)).status_code == 200
     assert get(f"/agreements/{agreement}", headers=world.school_user(access=Access.NONE)).status_code == 403
     assert get(f"/agreements/{agreement}", headers=world.school_user("10561")).status_code == 404
+    assert get(f"/agreements/{agreement}", headers=world.headers(Role.PROVINCE, province="44")).status_code == 200
+    assert get(f"/agreements/{agreement}", headers=world.headers(Role.PROVINCE, province="45")).status_code == 404
     ready.act(agreement, "accept", world.graduate_user(ready.g1))
     assert ready.review(agreement, world.department_user(ready.cs, access=Access.READ)).status_code == 403
     assert ready.review(agreement, world.department_user(ready.math)).status_code == 404

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +32,13 @@ _MODULE = select(province_modules.c.province).where(province_modules.c.province 
 _SETTINGS = select(school_module_settings).where(school_module_settings.c.school_code == bindparam("school_code"),
                                                  school_module_settings.c.module == bindparam("module"))
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
+# Both in one statement (what every registration request checks): whether the province switched the
+# module on, and the school's settings of it, NULL columns while it has none.
+_ENABLED = select(exists().where(province_modules.c.province == bindparam("province"),
+                                 province_modules.c.module == bindparam("module")).label("enabled")).subquery("m")
+_AVAILABILITY = select(_ENABLED.c.enabled, school_module_settings).select_from(_ENABLED.outerjoin(
+    school_module_settings, and_(school_module_settings.c.school_code == bindparam("school_code"),
+                                 school_module_settings.c.module == bindparam("module"))))
 _REGISTRATION = select(registrations).where(registrations.c.graduate_id == bindparam("graduate_id"),
                                             registrations.c.module == bindparam("module"))
 _REGISTRATION_FOR_UPDATE = _REGISTRATION.with_for_update()
@@ -61,6 +68,12 @@ def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
 
 
 # --- the schools' settings -----------------------------------------------------------------------
+
+
+def enabled_and_settings(bind: Bind, province: str | None, school_code: str, module: str) -> tuple[bool, Row | None]:
+    """Whether ``province`` switched ``module`` on, and the school's settings of it (None: not saved)."""
+    row = bind.execute(_AVAILABILITY, {"province": province, "school_code": school_code, "module": module}).one()
+    return bool(row.enabled), (row if row.school_code is not None else None)
 
 
 def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False) -> Row | None:

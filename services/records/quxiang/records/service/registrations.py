@@ -98,8 +98,8 @@ class Availability:
 
 def availability(bind: repository.Bind, province: str | None, school_code: str,
                  module: RegistrationModule) -> Availability:
-    enabled = province is not None and store.module_enabled(bind, province, module.value)
-    return Availability(enabled, store.get_settings(bind, school_code, module.value), china_today())
+    enabled, settings = store.enabled_and_settings(bind, province, school_code, module.value)
+    return Availability(province is not None and enabled, settings, china_today())
 
 
 def school_or_404(bind: repository.Bind, school_code: str) -> Row:

@@ -96,6 +96,11 @@ _SETTINGS = select(school_settings).where(school_settings.c.school_code == bindp
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
 _AGREEMENT = select(agreements).where(agreements.c.id == bindparam("agreement_id"))
 _AGREEMENT_FOR_UPDATE = _AGREEMENT.with_for_update()
+# The agreement with its school's province (None while the school is unknown), what scope checks need.
+_AGREEMENT_IN_PROVINCE = (select(agreements, schools.c.province.label("school_province"))
+                          .outerjoin(schools, schools.c.code == agreements.c.school_code)
+                          .where(agreements.c.id == bindparam("agreement_id")))
+_AGREEMENT_IN_PROVINCE_FOR_UPDATE = _AGREEMENT_IN_PROVINCE.with_for_update(of=agreements)
 
 
 def get_school(bind: Bind, code: str) -> Row | None:
@@ -131,6 +136,13 @@ def put_settings(bind: Bind, school_code: str, values: dict[str, Any]) -> None:
 
 def get_agreement(bind: Bind, agreement_id: str, *, for_update: bool = False) -> Row | None:
     return bind.execute(_AGREEMENT_FOR_UPDATE if for_update else _AGREEMENT, {"agreement_id": agreement_id}).first()
+
+
+def agreement_in_province(bind: Bind, agreement_id: str, *, for_update: bool = False) -> Row | None:
+    """The agreement's columns and ``school_province``, in one statement (``for_update`` locks the
+    agreement's row only)."""
+    return bind.execute(_AGREEMENT_IN_PROVINCE_FOR_UPDATE if for_update else _AGREEMENT_IN_PROVINCE,
+                        {"agreement_id": agreement_id}).first()
 
 
 def insert_agreement(bind: Bind, values: dict[str, Any]) -> None:

@@ -320,16 +320,15 @@ def review(service: Signing, actor: Principal, agreement_id: str, approve: bool,
 
 
 def _locked(uow: UnitOfWork, actor: Principal, agreement_id: str) -> Row:
-    row = store.get_agreement(uow.session, agreement_id, for_update=True)
-    if row is None or not _visible(uow.session, actor, row):
+    row = store.agreement_in_province(uow.session, agreement_id, for_update=True)
+    if row is None or not _covers(actor, row, row.school_province):
         raise not_found()
     return row
 
 
-def _visible(bind: store.Bind, actor: Principal, row: Row) -> bool:
-    school = store.get_school(bind, row.school_code)
-    return actor.covers(Scope(province=school.province if school else None, school=row.school_code,
-                              department=row.department_id, graduate=row.graduate_id, employer=row.employer_id))
+def _covers(actor: Principal, row: Row, province: str | None) -> bool:
+    return actor.covers(Scope(province=province, school=row.school_code, department=row.department_id,
+                              graduate=row.graduate_id, employer=row.employer_id))
 
 
 def _department_review(uow: UnitOfWork, school_code: str) -> bool:
@@ -431,8 +430,8 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
     """The agreement as ``actor`` may see it; its document's SHA-256 (rendering a due document first
     unless ``render_document`` is False, when a due one shows as None)."""
     with reading(service.engine) as conn:
-        row = store.get_agreement(conn, agreement_id)
-        if row is None or not _visible(conn, actor, row):
+        row = store.agreement_in_province(conn, agreement_id)
+        if row is None or not _covers(actor, row, row.school_province):
             raise not_found()
         graduate = store.get_graduate(conn, row.graduate_id)
         trail = audit.trail(conn, agreement_audit, agreement_id)

@@ -148,8 +148,8 @@ def review(service: Signing, actor: Principal, termination_id: str, approve: boo
 
 def _locked(uow: UnitOfWork, actor: Principal, termination_id: str) -> tuple[Row, Row]:
     row = store.get_termination(uow.session, termination_id, for_update=True)
-    contract = store.get_agreement(uow.session, row.agreement_id) if row else None
-    if row is None or contract is None or not online._visible(uow.session, actor, contract):
+    contract = store.agreement_in_province(uow.session, row.agreement_id) if row else None
+    if row is None or contract is None or not online._covers(actor, contract, contract.school_province):
         raise online.not_found()
     return row, contract
 
@@ -202,8 +202,8 @@ def _record(uow: UnitOfWork, event_type: str, values: dict[str, Any], contract: 
 def detail(service: Signing, actor: Principal, termination_id: str) -> dict[str, Any]:
     with reading(service.engine) as conn:
         row = store.get_termination(conn, termination_id)
-        contract = store.get_agreement(conn, row.agreement_id) if row else None
-        if row is None or contract is None or not online._visible(conn, actor, contract):
+        contract = store.agreement_in_province(conn, row.agreement_id) if row else None
+        if row is None or contract is None or not online._covers(actor, contract, contract.school_province):
             raise online.not_found()
         trail = audit.trail(conn, agreement_audit, termination_id)
     return termination_out(row, contract, trail)
