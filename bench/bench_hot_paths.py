@@ -27,7 +27,10 @@ running its statements:
 - sync_round: the sync worker's two transactions around an EMS write: one due ledger row claimed and
   settled as synced (the row's insert and SQLite's time included);
 - records_writes: the writes of an archive registration's life (drafted, submitted, approved with
-  its 转递编号, each step in the history; SQLite's time included).
+  its 转递编号, each step in the history; SQLite's time included);
+- signing_writes: the store's writes and checks of an agreement's life (its number drawn, inserted,
+  accepted after the held-agreement check, approved twice: compare-and-set updates; SQLite's time
+  included).
 
 The last line: ``tokens_us=N base_tokens_us=N signing_list_us=N base_signing_list_us=N ...`` in µs
 per call, lower is better.
@@ -72,6 +75,7 @@ MODULES = {
                 "quxiang.sync_gateway.adapters.feed_store"),
     "sync_round": ("services/sync-gateway/quxiang/sync_gateway/adapters/ledger.py",
                    "quxiang.sync_gateway.adapters.ledger"),
+    "signing_writes": ("services/signing/quxiang/signing/adapters/store.py", "quxiang.signing.adapters.store"),
     "records_writes": ("services/records/quxiang/records/adapters/registration_store.py",
                        "quxiang.records.adapters.registration_store"),
 }
@@ -143,6 +147,8 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
         return _sync_round(module)
     if path == "records_writes":
         return _records_writes(module)
+    if path == "signing_writes":
+        return _signing_writes(module)
     if path == "feed_pg":
         return _feed_on_postgres(module)
     from quxiang.sync_gateway.adapters import tables
@@ -249,6 +255,30 @@ def _records_writes(module: ModuleType) -> Callable[[], Any]:
             module.add_history(conn, registration_id=registration_id, version=version, action="review",
                                level="school", actor_id="u1", actor_role="school", status=status, reason=None,
                                snapshot=None, at=now)
+    return one_life
+
+
+def _signing_writes(module: ModuleType) -> Callable[[], Any]:
+    from quxiang.signing.adapters import destination_tables, tables  # noqa: F401
+
+    conn = _empty_database(tables.metadata)
+    numbers = iter(range(10**9))
+
+    def one_life() -> None:
+        now = datetime.now(UTC)
+        agreement_id, number = str(uuid.uuid4()), next(numbers)
+        serial = module.next_serial(conn, 2026, "10558", "31")
+        module.insert_agreement(conn, {
+            "id": agreement_id, "flow": "online", "initiator": "employer", "agreement_type": "three_party",
+            "status": "invited", "graduate_id": f"g{number}", "school_code": "10558", "department_id": "d1",
+            "education_level": "31", "graduation_year": 2026, "employer_id": "e1", "unit": {"name": "单位"},
+            "terms": {"job_title": "工程师"}, "respond_by": now, "number": f"2026105583{serial:07d}", "version": 1,
+            "audit_position": 1, "audit_hash": "0" * 64, "created_at": now, "updated_at": now})
+        assert module.held_agreement(conn, f"g{number}") is None
+        for version, status in ((2, "department_review"), (3, "school_review"), (4, "approved")):
+            assert module.update_agreement(conn, agreement_id, version - 1, {
+                "status": status, "version": version, "updated_at": now, "audit_position": version,
+                "audit_hash": "0" * 64})
     return one_life
 
 

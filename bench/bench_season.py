@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -74,6 +75,7 @@ from quxiang.common.testing.stack_run import DEMO_PASSWORD, SERVICES  # noqa: E4
 from quxiang.common.validators import make_identity_number  # noqa: E402
 
 OUTBOX_SERVICES = ("accounts", "records", "signing", "stats", "sync-gateway")
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<=/)\d{6,}(?=/|$)")
 HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 
 
@@ -102,6 +104,7 @@ class TimedWorkload(Workload):
         super().__init__(gateway_url, accounts_url)
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="season")
         self.latencies: list[float] = []
+        self.by_step: dict[str, list[float]] = {}  # "POST /agreements/{id}/reviews" -> latencies
         self.requests = 0
         self.renewals = 0
         self.owners: dict[str, tuple[str, str]] = {}  # token -> (username, password)
@@ -116,9 +119,12 @@ class TimedWorkload(Workload):
             if response.status_code == 401 and token in self.owners and "token_expired" in response.text:
                 token = self._renew(token)
                 response = plain(method, path, token, **kwargs)
+            elapsed = (time.perf_counter() - started) * 1000
+            step = f"{method.upper()} {_ID.sub('{id}', path.split('?')[0])}"
             with self._lock:
                 self.requests += 1
-                self.latencies.append((time.perf_counter() - started) * 1000)
+                self.latencies.append(elapsed)
+                self.by_step.setdefault(step, []).append(elapsed)
             return response
 
         self.api.call = timed  # type: ignore[method-assign]
@@ -338,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"events: {events} recorded by the services ({events / season:.0f}/s); approval to mirror "
               f"({len(lags)} EMS records): p50 {statistics.median(lags) if lags else 0:.0f} ms, "
               f"p99 {percentile(lags, 0.99):.0f} ms")
+        print("steps (p50 / p99 ms):")
+        for step, values in sorted(workload.by_step.items(), key=lambda item: -len(item[1])):
+            print(f"    {step:48} {len(values):6d}  {percentile(values, 0.5):6.0f} / {percentile(values, 0.99):6.0f}")
         terminated = sum(f.terminated for f in flows)
         print(f"flows: {sum(f.complete for f in flows)} complete, {terminated} with a termination, "
               f"{len(failures)} failed; {workload.renewals} expired tokens renewed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from quxiang.signing.adapters.destination_tables import destination_registrations as registrations
@@ -34,17 +34,22 @@ def voided_registrations(bind: Bind, graduate_id: str) -> list[Row]:
     return list(bind.execute(query))
 
 
+# Run by every acceptance, built once (the statuses spelled out: an IN list is expanded at every execution).
+_CURRENT = select(registrations).where(registrations.c.graduate_id == bindparam("graduate_id"),
+                                       or_(*(registrations.c.status == status for status in CURRENT_STATUSES)))
+_LOCK_GRADUATE = select(graduates.c.id).where(graduates.c.id == bindparam("graduate_id")).with_for_update()
+
+
 def current_destination(bind: Bind, graduate_id: str) -> Row | None:
     """The graduate's submitted, approved or void-requested registration, if any: while it exists
     the graduate may not accept an agreement."""
-    return bind.execute(select(registrations).where(
-        registrations.c.graduate_id == graduate_id, registrations.c.status.in_(CURRENT_STATUSES))).first()
+    return bind.execute(_CURRENT, {"graduate_id": graduate_id}).first()
 
 
 def lock_graduate(bind: Bind, graduate_id: str) -> None:
     """Serialises a graduate's submissions and acceptances (a no-op on SQLite, whose writers are
     serial anyway): take it before checking the other side's rule."""
-    bind.execute(select(graduates.c.id).where(graduates.c.id == graduate_id).with_for_update())
+    bind.execute(_LOCK_GRADUATE, {"graduate_id": graduate_id})
 
 
 def insert_registration(bind: Bind, values: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -63,9 +63,12 @@ def enable_module(bind: Bind, province: str, module: str, at: datetime) -> None:
         bind.execute(insert(province_modules).values(province=province, module=module, enabled_at=at))
 
 
+_MODULE_ENABLED = select(province_modules.c.province).where(province_modules.c.province == bindparam("province"),
+                                                            province_modules.c.module == bindparam("module"))
+
+
 def module_enabled(bind: Bind, province: str, module: str) -> bool:
-    return bind.execute(select(province_modules.c.province).where(
-        province_modules.c.province == province, province_modules.c.module == module)).first() is not None
+    return bind.execute(_MODULE_ENABLED, {"province": province, "module": module}).first() is not None
 
 
 def upsert_employer(bind: Bind, values: dict[str, Any]) -> None:
@@ -145,22 +148,30 @@ def agreement_in_province(bind: Bind, agreement_id: str, *, for_update: bool = F
                         {"agreement_id": agreement_id}).first()
 
 
+# Every change's writes, built once: building an INSERT or UPDATE (and its cache key) cost more
+# than running it. The columns come as parameters; an UPDATE sets the columns named by the
+# parameters other than its own ``b_`` bind names (column-named binds are reserved in an UPDATE).
+_INSERT_AGREEMENT = insert(agreements)
+_UPDATE_AGREEMENT = update(agreements).where(agreements.c.id == bindparam("b_id"),
+                                             agreements.c.version == bindparam("b_expected_version"))
+# The statuses spelled out: an IN list is expanded into the statement at every execution.
+_HELD = select(agreements).where(agreements.c.graduate_id == bindparam("graduate_id"), or_(
+    *(agreements.c.status == status for status in ("department_review", "school_review", "approved"))))
+
+
 def insert_agreement(bind: Bind, values: dict[str, Any]) -> None:
-    bind.execute(insert(agreements).values(**values))
+    bind.execute(_INSERT_AGREEMENT, values)
 
 
 def update_agreement(bind: Bind, agreement_id: str, expected_version: int, values: dict[str, Any]) -> bool:
     """Compare-and-set on the version: False if another transaction changed it first."""
-    return bind.execute(update(agreements).where(agreements.c.id == agreement_id,
-                                                 agreements.c.version == expected_version)
-                        .values(**values)).rowcount == 1
+    return bind.execute(_UPDATE_AGREEMENT, {**values, "b_id": agreement_id,
+                                            "b_expected_version": expected_version}).rowcount == 1
 
 
 def held_agreement(bind: Bind, graduate_id: str) -> Row | None:
     """The graduate's accepted or approved agreement, if any."""
-    return bind.execute(select(agreements).where(
-        agreements.c.graduate_id == graduate_id,
-        agreements.c.status.in_(("department_review", "school_review", "approved")))).first()
+    return bind.execute(_HELD, {"graduate_id": graduate_id}).first()
 
 
 def expired_invitations(bind: Bind, now: datetime, limit: int) -> list[str]:
@@ -169,15 +180,21 @@ def expired_invitations(bind: Bind, now: datetime, limit: int) -> list[str]:
     return list(bind.execute(query).scalars())
 
 
+_ADVANCE_SERIAL = (update(agreement_counters)
+                   .where(agreement_counters.c.year == bindparam("b_year"),
+                          agreement_counters.c.school_code == bindparam("b_school_code"),
+                          agreement_counters.c.education_level == bindparam("b_education_level"))
+                   .values(last=agreement_counters.c.last + 1).returning(agreement_counters.c.last))
+
+
 def next_serial(bind: Session, year: int, school_code: str, education_level: str) -> int:
     """The next agreement serial for (year, school, level). The update locks the counter row until
     the caller's transaction ends, so two agreements never share a number."""
-    where = (agreement_counters.c.year == year, agreement_counters.c.school_code == school_code,
-             agreement_counters.c.education_level == education_level)
+    key = {"b_year": year, "b_school_code": school_code, "b_education_level": education_level}
     for _ in range(2):
-        if bind.execute(update(agreement_counters).where(*where)
-                        .values(last=agreement_counters.c.last + 1)).rowcount:
-            return int(bind.execute(select(agreement_counters.c.last).where(*where)).scalar_one())
+        advanced = bind.execute(_ADVANCE_SERIAL, key).scalar()
+        if advanced is not None:
+            return int(advanced)
         try:
             with bind.begin_nested():  # the first of its kind; a concurrent first loses and updates
                 bind.execute(insert(agreement_counters).values(year=year, school_code=school_code,

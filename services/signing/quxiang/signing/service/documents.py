@@ -71,10 +71,13 @@ def build_document(row: Any, graduate: Row | None, school: Row | None, approved_
         approving_school=school.name if school else row["school_code"])
 
 
+_REQUEST_DOCUMENT = insert(agreement_documents)
+
+
 def request_document(bind: store.Bind, agreement_id: str, approved_at: datetime) -> None:
     """In the approval's transaction: the approved agreement's document is due (rendered later)."""
-    bind.execute(insert(agreement_documents).values(agreement_id=agreement_id, sha256=None, pdf=None,
-                                                    created_at=approved_at))
+    bind.execute(_REQUEST_DOCUMENT, {"agreement_id": agreement_id, "sha256": None, "pdf": None,
+                                     "created_at": approved_at})
 
 
 def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
