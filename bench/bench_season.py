@@ -23,7 +23,8 @@
 Figures: the season's wall time from the first invitation until settled; ``events``, every event the
 services recorded in their outboxes during it; ``eps`` = events / that time; approval-to-mirror: the
 sync ledger's ``lag_ms`` (the approving event's ``occurred_at`` to the EMS answering the write) of
-every destination, archive and hukou record; requests/s and the flows' p50/p99 step latency; the
+every destination, archive and hukou record; requests/s and the flows' p50/p99 step latency, in
+all and per step (method and path, ids left out: where the flows wait); the
 CPU of every process on the machine over the season, by part of the stack (bench/cpu_split.py), and
 per graduate.
 Ends with ``graduates=N events=N eps=N mirror_p99_ms=N lost=N duplicated=N unexpected=N``; exit 1
