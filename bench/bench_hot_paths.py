@@ -301,10 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000, help="calls per round (2000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds, alternating base and current (5)")
     args = parser.parse_args(argv)
-    figures: dict[str, float] = {}
     postgres = _POSTGRES.reachable()
     if not postgres:
         print(f"PostgreSQL not reachable at {_POSTGRES.admin_url}: feed_pg left out", file=sys.stderr)
+    try:
+        return _measure(args, postgres)
+    finally:
+        _POSTGRES.drop_all()
+
+
+def _measure(args: argparse.Namespace, postgres: bool) -> int:
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="qx-bench-hot-") as folder:
         for path, (file, name) in MODULES.items():
             if path.endswith("_pg") and not postgres:
@@ -326,12 +333,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(argv: list[str] | None = None) -> int:
-    try:
-        return main(argv)
-    finally:
-        _POSTGRES.drop_all()
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(main())

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import bindparam, create_engine, text
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -24,13 +25,29 @@ def _has_history() -> bool:
 
 
 @pytest.mark.skipif(not _has_history(), reason="needs the git history of the checkout")
-def test_a_tiny_run_against_head_ends_with_the_figures(capsys):
+def test_a_tiny_run_against_head_ends_with_the_figures(capsys, monkeypatch):
+    postgres = bench_hot_paths._POSTGRES.reachable()
+    made: list[str] = []
+    database = bench_hot_paths._POSTGRES.database
+
+    def recorded(metadata):
+        engine = database(metadata)
+        made.append(engine.url.database)
+        return engine
+    monkeypatch.setattr(bench_hot_paths._POSTGRES, "database", recorded)
     assert bench_hot_paths.main(["--base", "HEAD", "--calls", "3", "--rounds", "1"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     figures = dict(pair.split("=") for pair in out[-1].split())
-    assert set(figures) == {f"{prefix}{path}_us" for path in bench_hot_paths.MODULES for prefix in ("", "base_")}
+    paths = [path for path in bench_hot_paths.MODULES if postgres or not path.endswith("_pg")]
+    assert set(figures) == {f"{prefix}{path}_us" for path in paths for prefix in ("", "base_")}
     assert all(re.fullmatch(r"\d+\.\d", value) and float(value) > 0 for value in figures.values())
-    assert len(out) == len(bench_hot_paths.MODULES) + 1
+    assert len(out) == len(paths) + 1
+    if postgres:  # the PostgreSQL paths' databases (base and current) are dropped when the run ends
+        assert len(made) == 2
+        with create_engine(bench_hot_paths._POSTGRES.admin_url).connect() as conn:
+            left = conn.execute(text("SELECT datname FROM pg_database WHERE datname IN :names")
+                                .bindparams(bindparam("names", expanding=True)), {"names": made}).all()
+        assert left == []
 
 
 @pytest.mark.skipif(not _has_history(), reason="needs the git history of the checkout")
