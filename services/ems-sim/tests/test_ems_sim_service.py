@@ -3,8 +3,14 @@ import json
 import pytest
 
 from quxiang.common.config import ConfigError
+from quxiang.common.migrations import AUTH_RECENT_INDEX
 from quxiang.common.testing.plugin import make_test_config
-from quxiang.common.testing.service_checks import assert_migrations_round_trip, assert_service_boots
+from quxiang.common.testing.service_checks import (
+    assert_migrations_round_trip,
+    assert_service_boots,
+    assert_step_matches_the_tables,
+)
+from quxiang.ems_sim.adapters.tables import metadata
 from quxiang.ems_sim.bootstrap import SERVICE
 from quxiang.ems_sim.domain.faults import NO_FAULTS, FaultSettings
 from quxiang.ems_sim.entrypoints.faults import faults_from_environment
@@ -45,3 +51,10 @@ def test_the_app_starts_with_the_faults_of_the_environment(tmp_path, monkeypatch
     client = SERVICE.create_app(config).test_client()
     assert client.get("/admin/faults").get_json()["down"] is True
     assert client.get("/graduates/1").status_code == 503
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0003", metadata) == {AUTH_RECENT_INDEX}

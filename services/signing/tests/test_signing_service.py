@@ -1,5 +1,6 @@
 import pytest
 
+from quxiang.common.migrations import AUTH_RECENT_INDEX
 from quxiang.common.testing.plugin import make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
@@ -28,4 +29,11 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 def test_the_lookup_indexes_come_and_go_with_their_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES
+    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES | {AUTH_RECENT_INDEX}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == {AUTH_RECENT_INDEX}

@@ -1,5 +1,13 @@
+import pytest
+
+from quxiang.common.migrations import AUTH_RECENT_INDEX
 from quxiang.common.testing.plugin import make_test_config
-from quxiang.common.testing.service_checks import assert_migrations_round_trip, assert_service_boots
+from quxiang.common.testing.service_checks import (
+    assert_migrations_round_trip,
+    assert_service_boots,
+    assert_step_matches_the_tables,
+)
+from quxiang.stats.adapters.tables import metadata
 from quxiang.stats.bootstrap import SERVICE
 
 
@@ -12,3 +20,10 @@ def test_boots_on_the_embedded_default(tmp_path):
 def test_migrates_on_postgresql(pg_url, tmp_path):
     config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
     assert_migrations_round_trip(SERVICE, config)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0003", metadata) == {AUTH_RECENT_INDEX}

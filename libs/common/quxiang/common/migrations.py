@@ -100,6 +100,20 @@ def drop_auth_tables(bind: Engine | object) -> None:
     auth_metadata.drop_all(bind)  # type: ignore[arg-type]
 
 
+AUTH_RECENT_INDEX = "ix_auth_not_before_not_before"
+
+
+def add_auth_recent_index() -> None:
+    """The index on ``auth_not_before.not_before`` that the revocation list reads recent entries by
+    (a later migration of every service; its second one makes it on a fresh database)."""
+    add_index(AUTH_RECENT_INDEX, "auth_not_before", ["not_before"])
+
+
+def drop_auth_recent_index() -> None:
+    """``add_auth_recent_index``'s downgrade."""
+    drop_index(AUTH_RECENT_INDEX, "auth_not_before")
+
+
 def add_index(name: str, table: str, columns: Sequence[str], where: str | None = None) -> None:
     """A later migration's index on a table an earlier one created from the live table definitions:
     on a fresh database that migration made the index already, hence IF NOT EXISTS. ``where`` makes

@@ -59,8 +59,7 @@ class Authenticator:
                                    headers={"Retry-After": "5"}) from exc
             raise _unauthorized(exc.reason, exc.detail) from exc
         if self.revocations is not None:
-            not_before = self.revocations.not_before(principal.user_id)
-            if not_before is not None and principal.issued_at < not_before:
+            if self.revocations.revokes(principal.user_id, principal.issued_at):
                 raise _unauthorized("token_revoked", "令牌已失效，请重新登录")
         return principal
 

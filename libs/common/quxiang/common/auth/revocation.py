@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import marshmallow
-from sqlalchemy import Column, Float, MetaData, String, Table, bindparam, select, update
+from sqlalchemy import Column, Float, Index, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.engine import Engine
 
 from quxiang.common.bus.outbox import UnitOfWork
@@ -28,8 +29,11 @@ not_before_table = Table(
     "auth_not_before", auth_metadata,
     Column("user_id", String(64), primary_key=True),
     Column("not_before", Float, nullable=False),  # epoch seconds; tokens with an earlier iat are void
+    Index("ix_auth_not_before_not_before", "not_before"),  # the revocation list's read of recent entries
 )
-# Read on every request whose user's entry is not cached: built once.
+# The revocation list's two reads, built once: every recent entry, and one user's.
+_RECENT = select(not_before_table.c.user_id, not_before_table.c.not_before).where(
+    not_before_table.c.not_before > bindparam("since", type_=Float))
 _NOT_BEFORE = select(not_before_table.c.not_before).where(not_before_table.c.user_id == bindparam("user_id"))
 
 
@@ -62,19 +66,49 @@ def revocation_consumer(service: str) -> tuple[str, dict]:
     return f"{service}.auth", {TOKENS_REVOKED: on_tokens_revoked}
 
 
-class RevocationList:
-    """Reads ``auth_not_before`` with a short cache: revocation takes effect within ``ttl`` seconds
-    of the consumer's commit, without a query on every request."""
+# How far back the revocation list reads every entry at once: past the access tokens' life (15 min)
+# and PyJWT's leeway, so every token still accepted is answered from that one read. A longer-lived
+# token, older than this, reads its user's entry instead.
+RECENT_WINDOW_SECONDS = 30 * 60
 
-    def __init__(self, engine: Engine, ttl: float = 1.0) -> None:
+
+class RevocationList:
+    """Answers whether a token is void: issued before its user's ``auth_not_before`` time.
+
+    Every ``ttl`` seconds it reads all entries newer than ``window`` seconds, one statement on the
+    ``not_before`` index, and answers each token issued within that window from them: an entry that
+    voids such a token is newer than the token, so it is among them. Per user, that would be a
+    statement on nearly every request (a user seldom calls twice within ``ttl``). A token issued
+    before the window reads its own user's entry, cached for ``ttl``. Either way a revocation takes
+    effect within ``ttl`` seconds of the consumer's commit."""
+
+    def __init__(self, engine: Engine, ttl: float = 1.0, window: float = RECENT_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.ttl = ttl
+        self.window = window
+        self._clock = clock
+        self._monotonic = monotonic
+        self._recent: dict[str, float] = {}
+        self._recent_since = float("inf")  # tokens issued at or after this are answered from _recent
+        self._recent_read_at = float("-inf")
         self._cache: dict[str, tuple[float, float | None]] = {}
         self._lock = threading.Lock()
 
-    def not_before(self, user_id: str) -> float | None:
-        now = time.monotonic()
+    def revokes(self, user_id: str, issued_at: float) -> bool:
+        """Whether a token of ``user_id`` issued at ``issued_at`` (epoch seconds) is void."""
+        not_before = self.not_before(user_id, issued_at)
+        return not_before is not None and issued_at < not_before
+
+    def not_before(self, user_id: str, issued_at: float) -> float | None:
+        """``user_id``'s entry as far as it matters to a token issued at ``issued_at``: the entry, or
+        None when it has none or (from the recent read) none that could void this token."""
+        now = self._monotonic()
         with self._lock:
+            if now - self._recent_read_at >= self.ttl:
+                self._read_recent(now)
+            if issued_at >= self._recent_since:
+                return self._recent.get(user_id)
             cached = self._cache.get(user_id)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
@@ -85,3 +119,10 @@ class RevocationList:
                 self._cache.clear()
             self._cache[user_id] = (now, value)
         return value
+
+    def _read_recent(self, now: float) -> None:
+        since = self._clock() - self.window
+        with reading(self.engine) as conn:
+            rows = conn.execute(_RECENT, {"since": since}).all()
+        self._recent = dict(rows)  # type: ignore[arg-type]
+        self._recent_since, self._recent_read_at = since, now
