@@ -200,9 +200,9 @@ def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, reque
                 assert conn.execute(page_by_key(listed, items.c.number, offset, limit)).all() == expected
                 assert expected == whole[offset:offset + limit]
     # Built once with bound values, run for every page and filter value: the same rows and totals.
-    from sqlalchemy import bindparam, func
+    from sqlalchemy import bindparam, event, func
 
-    from quxiang.common.db import ListStatements
+    from quxiang.common.db import LIST_TOTAL, ListStatements
 
     by_name = select(*columns).select_from(joined).where(owners.c.name == bindparam("name")).order_by(items.c.number)
     shaped = ListStatements.of(select(func.count()).select_from(joined).where(owners.c.name == bindparam("name")),
@@ -211,7 +211,16 @@ def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, reque
         for name in ("name 0", "name 2", "name 1", "nobody"):
             whole = conn.execute(by_name, {"name": name}).all()
             assert list(shaped.stream(conn, {"name": name}, batch=3)) == whole
-            for offset, limit in ((0, 5), (5, 5), (len(whole) - 2, 20)):
-                assert shaped.page_of(conn, {"name": name}, max(offset, 0), limit) == (
-                    whole[max(offset, 0):max(offset, 0) + limit], len(whole))
+            for offset, limit in ((0, 5), (5, 5), (len(whole) - 2, 20), (len(whole), 5), (len(whole) + 7, 5)):
+                rows, total = shaped.page_of(conn, {"name": name}, max(offset, 0), limit)
+                assert total == len(whole)
+                # Each row carries the total last, the list's own columns before it.
+                assert [tuple(row)[:-1] for row in rows] == whole[max(offset, 0):max(offset, 0) + limit]
+                assert all(getattr(row, LIST_TOTAL) == len(whole) for row in rows)
+    reads: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda *args: reads.append(args[2]) if args[2].startswith("SELECT") else None)
+    with reading(engine) as conn:
+        assert shaped.page_of(conn, {"name": "name 1"}, 0, 5)[1] > 5
+    assert len(reads) == 1  # the page and its total together
     engine.dispose()

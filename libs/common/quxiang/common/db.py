@@ -104,6 +104,10 @@ PAGE_OFFSET = bindparam("qx_page_offset", type_=Integer)
 PAGE_LIMIT = bindparam("qx_page_limit", type_=Integer)
 
 
+# The column a page's rows carry their list's total in (``ListStatements.page``).
+LIST_TOTAL = "qx_list_total"
+
+
 def page_params(offset: int, limit: int) -> dict[str, int]:
     """The values of ``PAGE_OFFSET`` and ``PAGE_LIMIT``."""
     return {PAGE_OFFSET.key: offset, PAGE_LIMIT.key: limit}
@@ -127,7 +131,8 @@ class ListStatements:
     """A list's statements for one shape (which filters are given, the sort), built once and run
     with each request's values: building a statement and its cache key took a quarter of a list
     request's CPU, and only the values change between requests. ``rows`` is the whole filtered,
-    ordered list (for exports), ``page`` its page by ``PAGE_OFFSET``/``PAGE_LIMIT``."""
+    ordered list (for exports), ``page`` its page by ``PAGE_OFFSET``/``PAGE_LIMIT`` with the total
+    beside each row (``LIST_TOTAL``), so a page and its total are one statement and one snapshot."""
 
     count: Select[Any]
     rows: Select[Any]
@@ -135,14 +140,19 @@ class ListStatements:
 
     @classmethod
     def of(cls, counted: Select[Any], rows: Select[Any], key: ColumnElement[Any]) -> ListStatements:
-        """``rows`` paged by its unique ``key`` (``page_by_key``)."""
-        return cls(count=counted, rows=rows, page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT))
+        """``rows`` paged by its unique ``key`` (``page_by_key``), ``counted`` its total."""
+        # Not correlated: the count has its own FROM, though it names the page's tables.
+        total = counted.scalar_subquery().correlate(None).label(LIST_TOTAL)
+        return cls(count=counted, rows=rows, page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT).add_columns(total))
 
     def page_of(self, bind: Connection | Session, params: dict[str, Any], offset: int,
                 limit: int) -> tuple[list[Any], int]:
-        """The rows of one page and the total."""
-        total = bind.execute(self.count, params).scalar_one()
-        return list(bind.execute(self.page, {**params, **page_params(offset, limit)})), total
+        """The rows of one page (each with ``LIST_TOTAL`` last) and the total: one statement, or a
+        second one that counts when the page is empty."""
+        rows = list(bind.execute(self.page, {**params, **page_params(offset, limit)}))
+        if rows:
+            return rows, rows[0][-1]
+        return rows, bind.execute(self.count, params).scalar_one()
 
     def stream(self, conn: Connection, params: dict[str, Any], batch: int = 2000) -> Iterator[Any]:
         """Every row, fetched in batches through a server-side cursor: memory stays flat however many."""
