@@ -88,22 +88,28 @@ def department_rows(conn: Connection, f: Filter) -> Sequence[Row]:
     return conn.execute(_department_rows(frozenset(params)), params).all()
 
 
+# Looked up on every statistics request: built once.
+_DEPARTMENTS_OF = select(departments).where(departments.c.school_code == bindparam("school_code")).order_by(
+    departments.c.code)
+_DEPARTMENT = select(departments).where(departments.c.id == bindparam("department_id"))
+_SCHOOL = select(schools).where(schools.c.code == bindparam("code"))
+_MODULES_OF = select(province_modules.c.module).where(province_modules.c.province == bindparam("province"))
+
+
 def departments_of(conn: Connection, school_code: str) -> Sequence[Row]:
-    return conn.execute(select(departments).where(departments.c.school_code == school_code)
-                        .order_by(departments.c.code)).all()
+    return conn.execute(_DEPARTMENTS_OF, {"school_code": school_code}).all()
 
 
 def department(conn: Connection, department_id: str) -> Row | None:
-    return conn.execute(select(departments).where(departments.c.id == department_id)).first()
+    return conn.execute(_DEPARTMENT, {"department_id": department_id}).first()
 
 
 def school(conn: Connection, code: str) -> Row | None:
-    return conn.execute(select(schools).where(schools.c.code == code)).first()
+    return conn.execute(_SCHOOL, {"code": code}).first()
 
 
 def modules_of(conn: Connection, province: str) -> set[str]:
-    return set(conn.execute(select(province_modules.c.module).where(province_modules.c.province == province))
-               .scalars())
+    return set(conn.execute(_MODULES_OF, {"province": province}).scalars())
 
 
 def _in_province(table: object) -> ColumnElement[bool]:

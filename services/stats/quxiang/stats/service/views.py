@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.db import reading
@@ -67,8 +67,9 @@ def province_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
                       **module_figures(total)}}
 
 
-def _scoped_school(stats: Stats, actor: Principal, school_code: str, department_id: str | None) -> tuple[Row, Filter]:
-    """The school, and the filter the caller is narrowed to within it."""
+def _scoped_school(conn: Connection, actor: Principal, school_code: str,
+                   department_id: str | None) -> tuple[Row, Filter]:
+    """The school, and the filter the caller is narrowed to within it (read on the view's connection)."""
     scope = actor.scope
     if actor.role in (Role.SCHOOL, Role.DEPARTMENT) and school_code != scope.school:
         raise _out_of_scope()
@@ -78,8 +79,7 @@ def _scoped_school(stats: Stats, actor: Principal, school_code: str, department_
         department_id = scope.department
     elif actor.role is not Role.PROVINCE and actor.role is not Role.SCHOOL:
         raise ProblemError(403, "role_forbidden", detail="统计仅限省级、学校和院系用户")
-    with reading(stats.engine) as conn:
-        school = queries.school(conn, school_code)
+    school = queries.school(conn, school_code)
     if school is None or (actor.role is Role.PROVINCE and school.province != scope.province):
         raise _not_found("学校")
     return school, Filter(school_code=school_code, department_id=department_id)
@@ -87,9 +87,9 @@ def _scoped_school(stats: Stats, actor: Principal, school_code: str, department_
 
 def school_view(stats: Stats, actor: Principal, school_code: str, f: Filter) -> dict[str, Any]:
     """A row per department of the school (a department user: its own) and a total row."""
-    school, scoped = _scoped_school(stats, actor, school_code, f.department_id)
-    f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
     with reading(stats.engine) as conn:
+        school, scoped = _scoped_school(conn, actor, school_code, f.department_id)
+        f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
         sums_by_department = {r.department_id: _sums(r) for r in queries.department_rows(conn, f)}
         known = queries.departments_of(conn, school_code)
     items = []
@@ -116,16 +116,16 @@ def school_view(stats: Stats, actor: Principal, school_code: str, f: Filter) -> 
 def destination_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
     """Destination categories (parents include their sub-categories), groups and 毕业去向落实率 with its
     four parts, over the caller's scope narrowed by the filter."""
-    if actor.role is Role.PROVINCE:
-        f = replace(f, province=actor.scope.province)
-        if f.school_code is not None:
-            _, scoped = _scoped_school(stats, actor, f.school_code, f.department_id)
-    elif actor.role in (Role.SCHOOL, Role.DEPARTMENT):
-        _, scoped = _scoped_school(stats, actor, f.school_code or actor.scope.school or "", f.department_id)
-        f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
-    else:
+    if actor.role not in (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT):
         raise ProblemError(403, "role_forbidden", detail="统计仅限省级、学校和院系用户")
     with reading(stats.engine) as conn:
+        if actor.role is Role.PROVINCE:
+            f = replace(f, province=actor.scope.province)
+            if f.school_code is not None:
+                _scoped_school(conn, actor, f.school_code, f.department_id)
+        else:
+            _, scoped = _scoped_school(conn, actor, f.school_code or actor.scope.school or "", f.department_id)
+            f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
         total = queries.totals(conn, f)["total"]
         counts = queries.destination_counts(conn, f)
     categories = [Category(c.code, c.parent_code, c.name_zh, c.group, c.placement_bucket)
