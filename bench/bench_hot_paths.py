@@ -11,6 +11,8 @@ database's part is close to nothing and what is left is the Python a request spe
 running its statements:
 
 - tokens: verifying the same access token again (what a client sends with every request);
+- revocation: whether a token is revoked, for 10,000 users in turn (each user calls seldom, so an
+  entry cached per user has expired by the user's next request; SQLite's time included);
 - signing_list: a 图6 page for a province user;
 - agreements: a graduate's own agreements;
 - records_list: a 图7 page for a school user, graduates with no registration yet;
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
+import itertools
 import os
 import statistics
 import subprocess
@@ -61,6 +65,7 @@ from sqlalchemy.exc import OperationalError
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {
     "tokens": ("libs/common/quxiang/common/auth/tokens.py", "quxiang.common.auth.tokens"),
+    "revocation": ("libs/common/quxiang/common/auth/revocation.py", "quxiang.common.auth.revocation"),
     "signing_list": ("services/signing/quxiang/signing/adapters/signing_lists.py",
                      "quxiang.signing.adapters.signing_lists"),
     "agreements": ("services/signing/quxiang/signing/adapters/agreement_lists.py",
@@ -106,6 +111,8 @@ def calls(path: str, module: ModuleType) -> Callable[[], Any]:
         token = issue_token(principal, key, "k1", "quxiang", 3600)
         verifier = module.TokenVerifier(module.KeySet(lambda: jwks), "quxiang")
         return lambda: verifier.verify(token)
+    if path == "revocation":
+        return _revocation_check(module)
     if path == "signing_list":
         from quxiang.signing.adapters import destination_tables, tables
 
@@ -280,6 +287,25 @@ def _signing_writes(module: ModuleType) -> Callable[[], Any]:
                 "status": status, "version": version, "updated_at": now, "audit_position": version,
                 "audit_hash": "0" * 64})
     return one_life
+
+
+def _revocation_check(module: ModuleType) -> Callable[[], Any]:
+    from sqlalchemy.pool import StaticPool
+
+    from quxiang.common.auth.revocation import auth_metadata, not_before_table
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)  # one in-memory database for every connection
+    auth_metadata.create_all(engine)
+    now = time.time()
+    with engine.begin() as conn:  # one user in a hundred revoked some time ago
+        conn.execute(not_before_table.insert(), [{"user_id": f"u{n}", "not_before": now - 600 - n}
+                                                 for n in range(0, 10_000, 100)])
+    revocations = module.RevocationList(engine)
+    users = itertools.cycle([f"u{n}" for n in range(10_000)])
+    issued = now - 60
+    if "issued_at" in inspect.signature(revocations.not_before).parameters:
+        return lambda: revocations.not_before(next(users), issued)
+    return lambda: revocations.not_before(next(users))  # before the recent entries were read at once
 
 
 def _empty_database(metadata: Any) -> Any:
