@@ -99,7 +99,7 @@ def test_a_revoked_token_is_refused_everywhere_once_the_revocation_arrives(world
     logout = world.client("accounts").post("/auth/logout", headers={"Authorization": f"Bearer {old}"})
     assert logout.status_code in (200, 204), logout.get_data(as_text=True)
     world.pump()
-    time.sleep(1.1)  # the revocation lists cache a user's not-before for a second
+    time.sleep(1.1)  # the revocation lists answer from a read up to a second old
     assert_refused_everywhere(world, {"revoked": old})
     fresh = world.token(caller)
     assert world.client("signing").get("/whoami", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200

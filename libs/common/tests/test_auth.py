@@ -346,7 +346,7 @@ def test_revocation_voids_older_tokens_only(service, keys, embedded_config):
     with UnitOfWork(make_session_factory(engine), "testsvc", 1) as uow:
         on_tokens_revoked(event, uow)
         uow.commit()
-    time.sleep(1.1)  # the revocation list's cache
+    time.sleep(1.1)  # the revocation list answers from a read up to a second old
     revoked = call(client, "GET", "/things/employment", old)
     assert revoked.status_code == 401 and revoked.json["code"] == "token_revoked"
     assert call(client, "GET", "/things/employment", keys.token(SCHOOL_USER)).status_code == 200

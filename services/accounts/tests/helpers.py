@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 from sqlalchemy import select
 
 from quxiang.common.auth.principal import Principal
-from quxiang.common.auth.revocation import TOKENS_REVOKED, revocation_consumer
+from quxiang.common.auth.revocation import REVOCATION_TTL_SECONDS, TOKENS_REVOKED, revocation_consumer
 from quxiang.common.auth.tokens import issue_token
 from quxiang.common.bus.consumer import ConsumerRuntime
 from quxiang.common.bus.tables import outbox
@@ -47,7 +48,9 @@ def deliver(service, consumer: str, handlers, envelope: dict):
 
 
 def apply_revocations(service) -> None:
-    """Run this service's token revocation consumer over the revocation events in its outbox."""
+    """Run this service's token revocation consumer over the revocation events in its outbox, and
+    wait until the revocation list has read them (it answers from a read up to a ttl old)."""
     name, handlers = revocation_consumer("accounts")
     for envelope in events(service, TOKENS_REVOKED):
         deliver(service, name, handlers, envelope)
+    time.sleep(REVOCATION_TTL_SECONDS + 0.1)

@@ -70,6 +70,8 @@ def revocation_consumer(service: str) -> tuple[str, dict]:
 # and PyJWT's leeway, so every token still accepted is answered from that one read. A longer-lived
 # token, older than this, reads its user's entry instead.
 RECENT_WINDOW_SECONDS = 30 * 60
+# How long a read of the entries answers: a revocation takes effect within this of its commit.
+REVOCATION_TTL_SECONDS = 1.0
 
 
 class RevocationList:
@@ -82,7 +84,7 @@ class RevocationList:
     before the window reads its own user's entry, cached for ``ttl``. Either way a revocation takes
     effect within ``ttl`` seconds of the consumer's commit."""
 
-    def __init__(self, engine: Engine, ttl: float = 1.0, window: float = RECENT_WINDOW_SECONDS,
+    def __init__(self, engine: Engine, ttl: float = REVOCATION_TTL_SECONDS, window: float = RECENT_WINDOW_SECONDS,
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.ttl = ttl
