@@ -3,7 +3,11 @@ every service stores UTC, so a naive value read back is UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+
+# Users' calendar days (deadlines, signing and approval dates, birth dates) are days in China:
+# UTC+8 all year, no daylight saving. On a UTC host the server's date is wrong from 00:00 to 08:00.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def as_utc(value: datetime) -> datetime:
@@ -14,3 +18,12 @@ def as_utc(value: datetime) -> datetime:
 def iso_utc(value: datetime | None) -> str | None:
     """ISO 8601 with the zone, for answers and events; None stays None."""
     return None if value is None else as_utc(value).isoformat()
+
+
+def china_date(value: datetime) -> date:
+    """The calendar day in China of an instant (a naive value is UTC)."""
+    return as_utc(value).astimezone(CHINA).date()
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()

@@ -21,6 +21,7 @@ import unicodedata
 from typing import Literal
 
 from quxiang.common.reference import provinces
+from quxiang.common.times import china_today
 
 __all__ = [
     "CREDIT_CODE_CHARSET",
@@ -78,9 +79,8 @@ CREDIT_CODE_REGISTRATION_AUTHORITIES: dict[str, str] = {
 # graduates, so the region check must let this one non-provincial code through.
 _NATIONAL_REGION = "100000"
 
-# Birth dates are judged on the calendar day in China (UTC+8, no daylight saving), not on the
-# server's clock, so a graduate born "today" in Beijing is not in the future on a UTC host.
-_CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+# Birth dates are judged on the calendar day in China, not on the server's clock, so a graduate
+# born "today" in Beijing is not in the future on a UTC host.
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 # Gender values seen in rosters: the platform's own M/F, Chinese, and GB/T 2261.1 codes 1/2.
@@ -163,7 +163,7 @@ def validate_identity_number(
         raise InvalidIdentifier(field, "出生日期不是有效日期", "birth_date") from None
     if birth < _EARLIEST_BIRTH:
         raise InvalidIdentifier(field, "出生日期早于1900年", "birth_date")
-    if birth > (today or dt.datetime.now(_CHINA_TZ).date()):
+    if birth > (today or china_today()):
         raise InvalidIdentifier(field, "出生日期晚于今天", "birth_date")
     if _check_char(number[:17]) != number[17]:
         raise InvalidIdentifier(field, "校验码不正确，请核对每一位", "check_char")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -23,7 +23,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
-from quxiang.common.times import iso_utc
+from quxiang.common.times import china_today, iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
 from quxiang.records.adapters import repository
@@ -49,13 +49,8 @@ from quxiang.records.domain.registration import (
 )
 from quxiang.records.service.context import Records
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # deadlines are China dates; no daylight saving
 MAX_REASON = 500
 MAX_NOTICE = 2000
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def not_found() -> ProblemError:

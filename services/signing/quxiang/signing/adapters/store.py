@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from quxiang.common.uploads import Upload
 from quxiang.signing.adapters.tables import (
+    HELD_STATUSES,
     agreement_counters,
     agreements,
     attachments,
@@ -156,7 +157,19 @@ _UPDATE_AGREEMENT = update(agreements).where(agreements.c.id == bindparam("b_id"
                                              agreements.c.version == bindparam("b_expected_version"))
 # The statuses spelled out: an IN list is expanded into the statement at every execution.
 _HELD = select(agreements).where(agreements.c.graduate_id == bindparam("graduate_id"), or_(
-    *(agreements.c.status == status for status in ("department_review", "school_review", "approved"))))
+    *(agreements.c.status == status for status in HELD_STATUSES)))
+
+
+_OVERDUE_INVITATION = select(agreements).where(
+    agreements.c.employer_id == bindparam("employer_id"), agreements.c.graduate_id == bindparam("graduate_id"),
+    agreements.c.status == "invited", agreements.c.respond_by < bindparam("at")).with_for_update()
+
+
+def overdue_invitation(bind: Bind, employer_id: str, graduate_id: str, at: datetime) -> Row | None:
+    """The employer's invitation to the graduate still open past its deadline (the expiry job has not
+    come round yet), locked."""
+    return bind.execute(_OVERDUE_INVITATION, {"employer_id": employer_id, "graduate_id": graduate_id,
+                                              "at": at}).first()
 
 
 def insert_agreement(bind: Bind, values: dict[str, Any]) -> None:
@@ -170,7 +183,8 @@ def update_agreement(bind: Bind, agreement_id: str, expected_version: int, value
 
 
 def held_agreement(bind: Bind, graduate_id: str) -> Row | None:
-    """The graduate's accepted or approved agreement, if any."""
+    """The agreement the graduate holds (applied for, accepted, under review, approved or asked to
+    void: ``HELD_STATUSES``), if any; the partial unique index allows one at most."""
     return bind.execute(_HELD, {"graduate_id": graduate_id}).first()
 
 

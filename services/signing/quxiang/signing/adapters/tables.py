@@ -94,6 +94,10 @@ school_settings = Table(
 
 # --- agreements ---------------------------------------------------------------------------------
 
+# Wide enough for every status of every flow (the longest, application_department_rejected, has 31
+# characters; PostgreSQL refuses a longer value, SQLite does not check).
+STATUS_WIDTH = 40
+
 # The graduate holds the agreement (no other may be accepted, applied for or registered) while it is
 # in one of these states, whatever the flow.
 HELD_STATUSES = ("application_department_review", "application_school_review", "awaiting_scan",
@@ -107,7 +111,7 @@ agreements = Table(
     Column("flow", String(20), nullable=False),                  # online, offline, supplementary
     Column("initiator", String(10), nullable=False),             # employer, graduate
     Column("agreement_type", String(20), nullable=False),        # the school's type at invitation
-    Column("status", String(30), nullable=False),
+    Column("status", String(STATUS_WIDTH), nullable=False),
     Column("graduate_id", String(36), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("department_id", String(36)),
@@ -192,7 +196,7 @@ terminations = Table(
     Column("agreement_id", String(36), nullable=False),
     Column("mode", String(10), nullable=False),                  # online, offline
     Column("requested_by", String(10), nullable=False),          # graduate, employer
-    Column("status", String(30), nullable=False),
+    Column("status", String(STATUS_WIDTH), nullable=False),
     Column("reason", Text, nullable=False),
     Column("letter_attachment_id", String(36)),
     Column("school_code", String(10), nullable=False),

@@ -20,6 +20,7 @@ FIELD_LABELS: Mapping[str, str] = {
 }
 TEXT_LIMITS: Mapping[str, int] = {"job_title": 50, "work_place": 100, "archive_destination": 200,
                                   "hukou_destination": 200, "contact_person": 30, "remarks": 2000}
+NUMBERS = ("monthly_salary", "contract_months", "probation_months")  # every other field is text
 REQUIRED = ("position_category", "job_title", "work_region", "work_place", "monthly_salary", "contract_months",
             "probation_months", "contact_person", "contact_phone")
 _PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
@@ -66,6 +67,10 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
             values[name] = None
             if name in REQUIRED:
                 bad(name, "必填")
+        elif name not in NUMBERS and not isinstance(values[name], str):
+            # A list or an object here would reach the PDF and every detail view.
+            bad(name, "应为文本")
+            values[name] = None
     for name, limit in TEXT_LIMITS.items():
         if isinstance(values[name], str) and len(values[name]) > limit:
             bad(name, f"不能超过{limit}个字符")
@@ -113,9 +118,13 @@ class Unit:
 def check_unit(data: Mapping[str, Any]) -> Unit:
     """The unit's data checked against the code tables; every error at once (``InvalidTerms``)."""
     errors: dict[str, list[str]] = {}
-    values = {name: (str(data.get(name) or "")).strip() for name in UNIT_LABELS}
+    values = {name: data.get(name) for name in UNIT_LABELS}
     for name, value in values.items():
-        if not value:
+        if value is not None and not isinstance(value, str):
+            errors.setdefault(name, []).append("应为文本")
+            value = None
+        values[name] = (value or "").strip()
+        if not values[name] and name not in errors:
             errors.setdefault(name, []).append("必填")
     if len(values["name"]) > 100:
         errors.setdefault("name", []).append("不能超过100个字符")

@@ -15,16 +15,21 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from quxiang.common import audit
 from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
+from quxiang.common.times import china_date
 from quxiang.common.uploads import Upload
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
 from quxiang.signing.domain.online import Action, Initiator, Status, agreement_number
+from quxiang.signing.domain.termination import OPEN as OPEN_TERMINATIONS
+from quxiang.signing.domain.termination import Status as TerminationStatus
 from quxiang.signing.domain.terms import InvalidTerms, check_terms, check_unit
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -63,7 +68,7 @@ def apply_offline(service: Signing, actor: Principal, unit: dict[str, Any], term
 def register_supplementary(service: Signing, actor: Principal, unit: dict[str, Any], terms: dict[str, Any],
                            signed_on: date) -> dict[str, Any]:
     """补登: a paper agreement signed elsewhere; its scan comes next (``submit_scan``)."""
-    if signed_on > online.now().date():
+    if signed_on > china_date(online.now()):
         raise ValidationError({"signed_on": ["签约日期不能晚于今天"]})
     return _create(service, actor, "supplementary", unit, terms, signed_on=signed_on)
 
@@ -127,31 +132,49 @@ def resubmit_application(service: Signing, actor: Principal, agreement_id: str, 
                          terms: dict[str, Any] | None) -> dict[str, Any]:
     """A rejected offline application, corrected (or as it was) and reviewed again."""
     _graduate_only(actor)
-    with service.unit_of_work() as uow:
-        row = online._locked(uow, actor, agreement_id)
-        extra: dict[str, Any] = {}
-        if unit is not None or terms is not None:
-            extra["unit"], extra["terms"] = _checked(unit if unit is not None else row.unit,
-                                                     terms if terms is not None else row.terms)
-        answer = online.as_written(uow, online._move(uow, row, Action.RESUBMIT_APPLICATION, actor, None,
-                                                     online.now(), extra=extra))
-        uow.commit()
+    try:
+        with service.unit_of_work() as uow:
+            row = online._locked(uow, actor, agreement_id)
+            extra: dict[str, Any] = {}
+            if unit is not None or terms is not None:
+                extra["unit"], extra["terms"] = _checked(unit if unit is not None else row.unit,
+                                                         terms if terms is not None else row.terms)
+            _refuse_if_taken(uow, row)
+            answer = online.as_written(uow, online._move(uow, row, Action.RESUBMIT_APPLICATION, actor, None,
+                                                         online.now(), extra=extra))
+            uow.commit()
+    except IntegrityError:  # another agreement became held meanwhile: the partial unique index
+        raise online._held() from None
     return answer.rendered(service)
+
+
+def _refuse_if_taken(uow: UnitOfWork, row: Row) -> None:
+    """Going back to review holds the agreement again: not while the graduate holds another one or
+    has a destination registered (the graduate's row locked, as accepting and registering do)."""
+    online.refuse_if_destination(uow.session, row.graduate_id)
+    other = store.held_agreement(uow.session, row.graduate_id)
+    if other is not None and other.id != row.id:
+        raise online._held()
 
 
 def submit_scan(service: Signing, actor: Principal, agreement_id: str, upload: Upload) -> dict[str, Any]:
     """The stamped agreement's scan: the signing review starts (again, after a rejection)."""
     _graduate_only(actor)
-    with service.unit_of_work() as uow:
-        row = online._locked(uow, actor, agreement_id)
-        stamp = online.now()
-        attachment_id = store.add_attachment(uow.session, owner_type="agreement", owner_id=row.id, kind="scan",
-                                             upload=upload, uploaded_by=actor.user_id, at=stamp)
-        extra: dict[str, Any] = {"scan_attachment_id": attachment_id, "decided_at": None}
-        if row.flow == "offline":
-            extra["accepted_at"] = stamp  # signed on paper and handed in: the signing date
-        answer = online.as_written(uow, online._move(uow, row, Action.SUBMIT_SCAN, actor, None, stamp, extra=extra))
-        uow.commit()
+    try:
+        with service.unit_of_work() as uow:
+            row = online._locked(uow, actor, agreement_id)
+            _refuse_if_taken(uow, row)
+            stamp = online.now()
+            attachment_id = store.add_attachment(uow.session, owner_type="agreement", owner_id=row.id, kind="scan",
+                                                 upload=upload, uploaded_by=actor.user_id, at=stamp)
+            extra: dict[str, Any] = {"scan_attachment_id": attachment_id, "decided_at": None}
+            if row.flow == "offline":
+                extra["accepted_at"] = stamp  # signed on paper and handed in: the signing date
+            answer = online.as_written(uow, online._move(uow, row, Action.SUBMIT_SCAN, actor, None, stamp,
+                                                         extra=extra))
+            uow.commit()
+    except IntegrityError:  # another agreement became held meanwhile: the partial unique index
+        raise online._held() from None
     return answer.rendered(service)
 
 
@@ -171,6 +194,11 @@ def request_void(service: Signing, actor: Principal, agreement_id: str, reason: 
     reason = _reason(reason, required=True)
     with service.unit_of_work() as uow:
         row = online._locked(uow, actor, agreement_id)
+        # A termination under way decides the agreement's end; a void beside it would leave the
+        # one decided second with nothing to end (a termination request locks this row too).
+        if any(TerminationStatus(t.status) in OPEN_TERMINATIONS for t in store.terminations_of(uow.session, row.id)):
+            raise ProblemError(409, "termination_open", detail="该协议有待处理的解约申请，不能申请作废",
+                               current_status=row.status)
         answer = online.as_written(uow, online._move(uow, row, Action.REQUEST_VOID, actor, reason, online.now()))
         uow.commit()
     return answer.rendered(service)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, Row
 
 from quxiang.common.db import reading
 from quxiang.common.reference import education_levels, employer_natures, industries, position_categories, provinces
+from quxiang.common.times import china_date
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
 from quxiang.signing.adapters.agreement_pdf import (
@@ -38,9 +39,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _day(value: datetime | None) -> date:
-    if value is None:
-        return datetime.now(UTC).date()
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).date()
+    """The agreement's dates are days in China: an approval at 23:00 UTC is the next day there."""
+    return china_date(value if value is not None else datetime.now(UTC))
 
 
 def build_document(row: Any, graduate: Row | None, school: Row | None, approved_at: datetime) -> AgreementDocument:

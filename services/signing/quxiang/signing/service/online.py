@@ -190,6 +190,9 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
                 raise ProblemError(403, refusal[0], detail=refusal[1])
             assert school is not None and school.agreement_type
             stamp = now()
+            overdue = store.overdue_invitation(uow.session, employer.id, graduate.id, stamp)
+            if overdue is not None:  # past its deadline: it expires now, as the job would, and frees the way
+                _move(uow, overdue, Action.EXPIRE, _system(), None, stamp)
             serial = store.next_serial(uow.session, graduate.graduation_year, graduate.school_code,
                                        graduate.education_level or "00")
             values = {
