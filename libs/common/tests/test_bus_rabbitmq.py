@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from quxiang.common.bus.amqp import AmqpTransport
 from quxiang.common.bus.tables import outbox
-from quxiang.common.bus.transport import QueueSpec
+from quxiang.common.bus.transport import QueueSpec, TransportError
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 
@@ -235,3 +236,36 @@ def test_idle_connections_stay_up_across_many_heartbeat_intervals(engine, bus_co
     complaints = [r.getMessage() for r in caplog.records if "heartbeat" in r.getMessage().lower()
                   or "reconnecting" in r.getMessage() or "retrying in" in r.getMessage()]
     assert complaints == []
+
+
+def test_a_failed_second_connection_releases_the_first(bus_config):
+    # The consumer and the dead-letter replay each open two connections; while the broker flaps,
+    # the second failing must not leave the first open until the heartbeat (or for ever).
+    transport = AmqpTransport(bus_config)
+    spec = worker_spec(bus_config)
+    transport.declare_consumer(spec)
+    made = []
+    real = transport._connect
+
+    def flaky():
+        if len(made) % 2 == 1:
+            made.append(None)
+            raise TransportError("cannot connect to the broker: flapping")
+        made.append(real())
+        return made[-1]
+
+    transport._connect = flaky
+    try:
+        for _ in range(3):
+            with pytest.raises(TransportError):
+                transport.consume(spec, lambda batch: [], threading.Event())
+        with pytest.raises(TransportError):
+            transport.replay_dead_letters(spec, None, 10)
+        opened = [c for c in made if c is not None]
+        assert len(opened) == 4
+        assert not [c for c in opened if c.connected]
+    finally:
+        for conn in made:
+            if conn is not None and conn.connected:
+                conn.release()
+        transport.close()

@@ -111,3 +111,86 @@ def test_a_batch_handles_everything_in_one_transaction_and_dedupes(runtime_for):
     again = runtime.handle_batch([delivery_of(e) for e in events[:2]] + [delivery_of(an_event("new"))])
     assert again == [Ack(duplicate=True), Ack(duplicate=True), Ack()]
     assert sum(effect_counts(runtime.engine).values()) == 6
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a":' * 100_000 + b"1" + b"}" * 100_000,  # RecursionError in the JSON parser
+    json.dumps({**json.loads(an_event().to_json()), "occurred_at": "9999-12-31T23:59:59-01:00"}).encode(),
+])
+def test_a_message_that_breaks_the_decoder_is_dead_lettered_not_raised(runtime_for, body):
+    runtime = runtime_for()
+    good = an_event("after")
+    outcomes = runtime.handle_batch([Delivery(body=body, headers={}, routing_key="x", message_id="m",
+                                              redelivered=False), delivery_of(good)])
+    assert isinstance(outcomes[0], DeadLetter) and outcomes[1] == Ack()
+    assert effect_counts(runtime.engine) == {good.event_id: 1}
+
+
+def test_an_error_no_check_foresaw_in_decoding_dead_letters_the_one_message(runtime_for, monkeypatch):
+    runtime = runtime_for()
+    real = runtime.catalogue.decode
+
+    def decode(body):
+        if b"poison" in body:
+            raise KeyError("a bug in a schema")
+        return real(body)
+
+    monkeypatch.setattr(runtime.catalogue, "decode", decode)
+    poison, good = an_event("poison"), an_event("fine")
+    outcomes = runtime.handle_batch([delivery_of(poison), delivery_of(good)])
+    assert isinstance(outcomes[0], DeadLetter) and outcomes[0].error.startswith("undecodable: KeyError")
+    assert outcomes[1] == Ack()
+
+
+def test_a_database_gone_while_checking_a_duplicate_retries_without_spending_attempts(runtime_for, monkeypatch):
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    def clashing(event, uow):
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    def gone(event):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    runtime = runtime_for(clashing)
+    monkeypatch.setattr(runtime, "_already_handled", gone)
+    outcome = runtime.handle(delivery_of(an_event(), attempt=3))
+    assert isinstance(outcome, Retry) and outcome.counts is False and "server closed" in outcome.error
+
+
+class BreakingTransport:
+    """Consuming raises an error that is not the transport's the first time, then stops the loop."""
+
+    def __init__(self, stop):
+        self.stop, self.consumed, self.closed = stop, 0, 0
+
+    def declare_consumer(self, spec):
+        pass
+
+    def consume(self, spec, handle, stop):
+        self.consumed += 1
+        if self.consumed == 1:
+            raise RuntimeError("a bug met once")
+        self.stop.set()
+
+    def close(self):
+        self.closed += 1
+
+
+def test_the_loop_survives_an_unexpected_error_and_consumes_again(embedded_config, monkeypatch):
+    import threading
+
+    from quxiang.common.bus import consumer
+
+    monkeypatch.setattr(consumer.Backoff, "next", lambda self: 0.01)
+    stop = threading.Event()
+    transport = BreakingTransport(stop)
+    engine = make_engine(embedded_config.database_url)
+    prepare_database(engine, embedded_config)
+    runtime = ConsumerRuntime("worker", dict.fromkeys(TYPES, effect_handler), engine, transport, embedded_config,
+                              producer="testsvc", catalogue=CATALOGUE)
+    worker = threading.Thread(target=runtime.run, args=(stop,))
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert transport.consumed == 2, "the loop ended with the error instead of consuming again"
+    assert transport.closed >= 2  # the broken connection dropped, and the last close on the way out

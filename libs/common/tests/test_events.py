@@ -125,3 +125,19 @@ def test_decode_refuses_a_bad_event_id(catalogue, bad):
     body["event_id"] = bad
     with pytest.raises(InvalidEvent):
         catalogue.decode(json.dumps(body))
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    # A valid ISO instant whose conversion to UTC leaves the calendar: OverflowError, not ValueError.
+    (lambda good: {**good, "occurred_at": "9999-12-31T23:59:59-01:00"}, "bad envelope"),
+    (lambda good: {**good, "occurred_at": "2026-06-01T08:00:00"}, "time zone"),
+])
+def test_decode_refuses_an_instant_it_cannot_place(catalogue, body, fragment):
+    good = json.loads(new(catalogue).to_json())
+    with pytest.raises(InvalidEvent, match=fragment):
+        catalogue.decode(json.dumps(body(good)))
+
+
+def test_decode_refuses_json_nested_too_deep(catalogue):
+    with pytest.raises(InvalidEvent, match="not JSON"):
+        catalogue.decode(b'{"a":' * 100_000 + b"1" + b"}" * 100_000)

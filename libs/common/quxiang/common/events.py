@@ -165,8 +165,8 @@ class Catalogue:
         else:
             try:
                 raw = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InvalidEvent(f"body is not JSON: {exc}") from None
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nesting too deep: RecursionError
+                raise InvalidEvent(f"body is not JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
         if not isinstance(raw, dict):
             raise InvalidEvent("envelope must be a JSON object")
         missing = [f for f in ENVELOPE_FIELDS if f not in raw]
@@ -181,10 +181,11 @@ class Catalogue:
             if not (isinstance(event_id, str) and _CANONICAL_UUID.fullmatch(event_id)):
                 event_id = str(uuid.UUID(str(event_id)))
             occurred_at = datetime.fromisoformat(str(raw["occurred_at"]).replace("Z", "+00:00"))
-        except ValueError as exc:
+            if occurred_at.tzinfo is None:
+                raise InvalidEvent(f"{entry.name}: occurred_at must carry a time zone")
+            occurred_at = occurred_at.astimezone(UTC)  # OverflowError at the ends of the calendar
+        except (ValueError, OverflowError) as exc:
             raise InvalidEvent(f"{entry.name}: bad envelope field: {exc}") from None
-        if occurred_at.tzinfo is None:
-            raise InvalidEvent(f"{entry.name}: occurred_at must carry a time zone")
         sequence = raw["sequence"]
         if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
             raise InvalidEvent(f"{entry.name}: sequence must be a positive integer")
@@ -192,7 +193,7 @@ class Catalogue:
             raise InvalidEvent(f"{entry.name}: subject and producer are required")
         return Event(
             event_id=event_id, type=entry.name, version=entry.version,
-            occurred_at=occurred_at.astimezone(UTC), producer=str(raw["producer"]),
+            occurred_at=occurred_at, producer=str(raw["producer"]),
             correlation_id=raw["correlation_id"], causation_id=raw["causation_id"],
             subject=str(raw["subject"]), sequence=sequence,
             data=self._validate_data(entry, raw["data"]),

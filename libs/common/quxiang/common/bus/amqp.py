@@ -186,6 +186,14 @@ class AmqpTransport:
             self._publisher = None
             _quiet_release(conn)
 
+    def _connect_or_release(self, first: kombu.Connection) -> kombu.Connection:
+        """A second connection; if it fails, the first is released (not left to the heartbeat)."""
+        try:
+            return self._connect()
+        except BaseException:
+            _quiet_release(first)
+            raise
+
     def close(self) -> None:
         self._drop_publisher()
         if self._consumer_conn is not None:
@@ -254,7 +262,7 @@ class AmqpTransport:
         consumer_conn = self._connect()
         # Retries and dead letters are published on a connection of their own: waiting for their
         # confirms on the consuming connection would dispatch more deliveries in the middle.
-        side_conn = self._connect()
+        side_conn = self._connect_or_release(consumer_conn)
         self._consumer_conn = consumer_conn
         try:
             side = _ConfirmingChannel(side_conn.connection)
@@ -360,7 +368,7 @@ class AmqpTransport:
     def replay_dead_letters(self, spec: QueueSpec, message_ids: Sequence[str] | None, limit: int) -> int:
         wanted = set(message_ids) if message_ids is not None else None
         conn = self._connect()
-        side_conn = self._connect()
+        side_conn = self._connect_or_release(conn)
         replayed = 0
         try:
             side = _ConfirmingChannel(side_conn.connection)

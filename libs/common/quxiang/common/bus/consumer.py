@@ -113,6 +113,10 @@ class ConsumerRuntime:
         except EventError as exc:
             log.error("consumer %s: dead-lettering message %s: %s", self.name, delivery.message_id, exc)
             return DeadLetter(redact_identity_numbers(f"{exc.reason}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - a message no check foresaw must not stop the consumer
+            error = redact_identity_numbers(f"undecodable: {_describe(exc)}")
+            log.error("consumer %s: dead-lettering message %s: %s", self.name, delivery.message_id, error)
+            return DeadLetter(error)
         if event.type not in self.handlers:
             return DeadLetter(f"no_handler: consumer {self.name} has no handler for {event.type}")
         self._lag.observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
@@ -145,8 +149,11 @@ class ConsumerRuntime:
                 handler(event, uow)
                 uow.commit()
         except IntegrityError as exc:
-            if self._already_handled(event):
-                return Ack(duplicate=True)  # a concurrent delivery of the same event won the race
+            try:
+                if self._already_handled(event):
+                    return Ack(duplicate=True)  # a concurrent delivery of the same event won the race
+            except DBAPIError as lookup:  # the database went away in between: its fault, not the message's
+                return Retry(tier=0, error=_describe(lookup), counts=False)
             return self._failure(delivery, event, exc)
         except DBAPIError as exc:
             if exc.connection_invalidated or not self._database_reachable():
@@ -206,7 +213,20 @@ class ConsumerRuntime:
                 delay = backoff.next()
                 log.warning("consumer %s: %s; reconnecting in %.1fs", self.name, exc, delay)
                 stop.wait(delay)
+            except Exception:  # a bug met once must not end the consumer for good
+                # The unacknowledged deliveries go back to the queue with the channel; the queue's
+                # delivery limit dead-letters a message that keeps doing this.
+                delay = backoff.next()
+                log.exception("consumer %s: unexpected error; starting again in %.1fs", self.name, delay)
+                self._drop_connection()
+                stop.wait(delay)
         self.transport.close()
+
+    def _drop_connection(self) -> None:
+        try:
+            self.transport.close()
+        except Exception:  # already broken: the next consume connects afresh
+            log.debug("consumer %s: closing the broken connection failed", self.name, exc_info=True)
 
 
 def claim_inbox(session: Session, consumer: str, events: Sequence[Event]) -> set[str]:
