@@ -230,6 +230,30 @@ def test_a_broken_file_is_a_400_and_writes_nothing(client, service, world, schoo
     assert count(service, graduates) == 0
 
 
+@pytest.mark.parametrize("body,filename,says", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff\x80" * 64, "roster.xls", ".xls"),  # old binary Excel
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff\x80" * 64, "roster.csv", ".xls"),  # whatever its name
+    (csv_file([row(1)]) + b"\xff\xfe\x80\n", "roster.csv", "UTF-8"),  # neither UTF-8 nor GB18030
+])
+def test_a_file_that_cannot_be_decoded_is_a_400_naming_why(client, service, world, school, body, filename, says):
+    response = upload(client, world.school_user(), body, filename=filename)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["code"] == "unreadable_file"
+    assert says in response.get_json()["detail"]
+    assert count(service, graduates) == 0
+
+
+def test_a_control_character_in_a_cell_is_a_row_error_naming_the_column(client, service, world, school):
+    body = csv_file([row(1), row(2, **{"姓名": "学\x00生", "专业名称": "计\x07算"})])
+    response = upload(client, world.school_user(), body)
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["row_errors"]
+    assert {(e["row"], e["column"]) for e in errors} == {(3, "姓名"), (3, "专业名称")}
+    assert all("控制字符" in e["reason"] for e in errors)
+    assert count(service, graduates) == 0
+    assert count(service, outbox) == 0
+
+
 def _planner_rows(service) -> float | None:
     """What the query planner believes ``graduates`` holds (None: never analyzed)."""
     from sqlalchemy import text

@@ -150,3 +150,18 @@ def test_every_change_answers_what_a_read_right_after_shows(signed):
     done = same_as_read(post(signed, f"/terminations/{approved}/reviews", {"decision": "approve"},
                              headers=signed.school))
     assert done["agreement_status"] == "terminated"
+
+
+def test_an_offline_termination_reason_with_a_control_character_is_refused(client, world):
+    # The reason comes in a multipart form here, which the JSON check of every service does not read.
+    scene = Scene(client, world)
+    scene.settings(department_review=False)
+    graduate = world.graduate_user(scene.g1)
+    agreement = post_offline(scene, graduate)
+    answer = client.post(f"/agreements/{agreement}/terminations", headers=graduate,
+                         content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(PNG), "letter.pdf"), "reason": "单位\x00撤销"})
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["field"] == "reason"
+    listed = client.get(f"/agreements/{agreement}/terminations", headers=scene.school).get_json()
+    assert listed["items"] == []

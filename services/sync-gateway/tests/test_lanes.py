@@ -95,3 +95,28 @@ def test_idle_lanes_claim_as_often_as_one_lane(world, gateway, monkeypatch):
     period = IDLE_WAIT if gateway.engine.dialect.name == "postgresql" else SQLITE_POLL
     one_lane = seconds / period
     assert len(claims) <= 1.5 * one_lane + worker.lanes, (len(claims), one_lane)
+
+
+class SlowEms(HangingEms):
+    timeout = 25.0  # seconds to connect, and again to answer
+
+
+def test_a_claim_outlasts_the_slowest_round_of_every_lane(world, gateway, monkeypatch):
+    # With 3 lanes sharing one pool, a lane's request may wait behind the other lanes' before it
+    # spends its own timeout twice (connect, answer). Had the lease been shorter, another lane could
+    # send the row's newer version meanwhile and the older one land after it, for the EMS to keep.
+    leases = []
+    real_claim = ledger.claim
+    monkeypatch.setattr(worker_module.ledger, "claim",
+                        lambda engine, limit, lease, *a, **k: leases.append(lease) or real_claim(engine, limit, lease,
+                                                                                                  *a, **k))
+    ems = SlowEms("none")
+    worker = SyncWorker(gateway, client=ems)
+    try:
+        world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, "26440199503"))
+        worker.deliver_due()
+    finally:
+        worker.close()
+    slowest_round = worker.lanes * 2 * ems.timeout
+    assert leases and min(leases) > slowest_round, (leases, slowest_round)
+    assert worker_module.lease_for(1.0, 1) == worker_module.LEASE_SECONDS  # never below the floor

@@ -17,6 +17,7 @@ sensitive as the whole.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Literal
 
@@ -85,6 +86,12 @@ _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 # Gender values seen in rosters: the platform's own M/F, Chinese, and GB/T 2261.1 codes 1/2.
 _GENDER_ALIASES: dict[str, Gender] = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
+
+
+# C0 control characters but tab, newline and carriage return, and DEL: no user types them, PostgreSQL
+# cannot store NUL in text, and a spreadsheet export cannot hold any of them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_REASON = "含有不允许的控制字符"
 
 
 class InvalidIdentifier(ValueError):

@@ -16,6 +16,7 @@ from quxiang.common.web.health import EXTENSION_KEY as READINESS_KEY
 from quxiang.common.web.health import add_readiness_check, health_blueprint
 from quxiang.common.web.metrics import install_metrics
 from quxiang.common.web.request_id import install_request_id
+from quxiang.common.web.text_input import install_control_character_check
 
 __all__ = ["API_KEY", "CONFIG_KEY", "DEFAULT_MAX_CONTENT_LENGTH", "create_app", "get_api"]
 
@@ -79,6 +80,7 @@ def create_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
+    install_control_character_check(app)
     install_body_drain(app)
     install_request_id(app)
     return app

@@ -84,11 +84,16 @@ def insert_graduates(bind: Bind, rows: list[dict[str, Any]]) -> None:
         bind.execute(insert(graduates), rows)
 
 
-def update_graduates(bind: Bind, rows: list[dict[str, Any]]) -> None:
-    """Each row: ``b_id`` plus the new values (the same keys in every row)."""
-    if rows:
-        values = {k: bindparam(k) for k in rows[0] if k != "b_id"}
-        bind.execute(update(graduates).where(graduates.c.id == bindparam("b_id")).values(values), rows)
+def update_graduates(bind: Bind, rows: list[dict[str, Any]]) -> int:
+    """Each row: ``b_id`` plus the new values (the same keys in every row, ``version`` the new one),
+    written only over the version before it; answers how many rows were written."""
+    if not rows:
+        return 0
+    values = {k: bindparam(k) for k in rows[0] if k != "b_id"}
+    statement = update(graduates).where(graduates.c.id == bindparam("b_id"),
+                                        graduates.c.version == bindparam("b_before")).values(values)
+    # One by one: an executemany's row count is not reliable on every driver.
+    return sum(bind.execute(statement, {**row, "b_before": row["version"] - 1}).rowcount for row in rows)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from quxiang.records.domain.roster import HEADERS
 CSV = "csv"
 XLSX = "xlsx"
 _XLSX_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary Excel format (.xls)
+_OLD_EXCEL = "这是旧版Excel（.xls）文件，请在Excel中另存为.xlsx或CSV（UTF-8）后再导入"
 
 
 class UnreadableFile(ValueError):
@@ -28,6 +30,8 @@ def sniff_format(path: Path, filename: str | None) -> str:
         head = fh.read(4)
     if head == _XLSX_MAGIC:
         return XLSX
+    if head == _OLE2_MAGIC or (filename or "").lower().endswith(".xls"):
+        raise UnreadableFile(_OLD_EXCEL)
     if (filename or "").lower().endswith((".xlsx", ".xlsm")):
         raise UnreadableFile("文件不是有效的XLSX工作簿")
     return CSV
@@ -76,6 +80,9 @@ def _csv_rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
             yield number, [c.strip() for c in cells]
     except csv.Error as exc:  # e.g. a NUL byte or a cell over the csv module's field size limit
         raise UnreadableFile(f"CSV格式错误（第{reader.line_num}行）：{exc}") from exc
+    except UnicodeDecodeError as exc:  # neither UTF-8 nor GB18030 (the fallback is not checked ahead)
+        raise UnreadableFile(f"文件不是UTF-8或GB18030编码的CSV（第{reader.line_num + 1}行附近无法解码），"
+                             "请另存为CSV（UTF-8）或XLSX后再导入") from exc
 
 
 def _csv_encoding(path: Path) -> str:

@@ -70,11 +70,20 @@ def insert_graduates(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
     return _batched(conn, rows, INSERT_COLUMNS, repository.insert_graduates)
 
 
+class StaleRows(Exception):
+    """A graduate changed since the import read it (another import, an edit): its version moved on."""
+
+
 def update_graduates(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
-    """Overwrite changed graduates (tuples in ``UPDATE_COLUMNS`` order, by id); returns how many."""
+    """Overwrite changed graduates (tuples in ``UPDATE_COLUMNS`` order, by id, ``version`` the new one);
+    returns how many. Each row is written only over the version before its own: if any graduate
+    changed since it was read, raises ``StaleRows`` (two overlapping imports would otherwise write
+    two different rows under the same version, and every copy downstream keep whichever came first)."""
     if not _postgresql(conn):
         def update(bind: Connection, batch: list[dict[str, Any]]) -> None:
-            repository.update_graduates(bind, [{"b_id": r.pop("id"), **r} for r in batch])
+            written = repository.update_graduates(bind, [{"b_id": r.pop("id"), **r} for r in batch])
+            if written != len(batch):
+                raise StaleRows(f"{len(batch) - written} of {len(batch)} graduates changed meanwhile")
         return _batched(conn, rows, UPDATE_COLUMNS, update)
     driver = conn.connection.driver_connection
     with driver.cursor() as cursor:
@@ -86,7 +95,9 @@ def update_graduates(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
         assignments = ", ".join(f"{c} = c.{c}" for c in UPDATE_COLUMNS if c != "id")
         with driver.cursor() as cursor:
             cursor.execute(f"UPDATE graduates AS g SET {assignments} "  # noqa: S608 - constant names
-                           "FROM roster_changes AS c WHERE g.id = c.id")
+                           "FROM roster_changes AS c WHERE g.id = c.id AND g.version = c.version - 1")
+            if cursor.rowcount != count:
+                raise StaleRows(f"{count - cursor.rowcount} of {count} graduates changed meanwhile")
     with driver.cursor() as cursor:
         cursor.execute("DROP TABLE roster_changes")
     return count

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from quxiang.common.reference import is_valid_region
-from quxiang.common.validators import InvalidIdentifier, gender_of_identity_number, validate_identity_number
+from quxiang.common.validators import (
+    CONTROL_CHARACTER_REASON,
+    CONTROL_CHARACTERS,
+    InvalidIdentifier,
+    gender_of_identity_number,
+    validate_identity_number,
+)
 
 # Column header -> attribute; the order is the template's.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -140,6 +146,10 @@ class RosterChecker:
                 bad(header, "必填")
             elif limit and len(value) > limit:
                 bad(header, f"不能超过{limit}个字符")
+        if CONTROL_CHARACTERS.search("".join(values)):  # one search a row; the cells only then
+            for header, value in zip(HEADERS, values, strict=True):
+                if CONTROL_CHARACTERS.search(value):
+                    bad(header, CONTROL_CHARACTER_REASON)
 
         if exam and not _EXAM_NUMBER.match(exam):
             bad("考生号", "只能包含字母和数字")

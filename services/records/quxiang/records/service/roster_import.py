@@ -105,7 +105,7 @@ def import_roster(service: Records, actor: Principal, school_code: str, job_id: 
         _finish(service, job_id, status="rejected", error_count=exc.total_errors,
                 errors=[e.to_dict() for e in exc.errors])
         raise
-    except IntegrityError as exc:
+    except (IntegrityError, roster_writer.StaleRows) as exc:  # another import or edit got there first
         _finish(service, job_id, status="failed", error_count=0, errors=None)
         raise RosterConflict(job_id) from exc
     except Exception:

@@ -23,6 +23,7 @@ from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
 from quxiang.common.uploads import Upload
+from quxiang.common.validators import CONTROL_CHARACTER_REASON, CONTROL_CHARACTERS
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
 from quxiang.signing.adapters import store
@@ -61,6 +62,8 @@ def _reason(reason: str | None, *, required: bool) -> str | None:
         raise ProblemError(422, "reason_required", detail="请填写原因", field="reason")
     if reason and len(reason) > MAX_REASON:
         raise ProblemError(422, "invalid_reason", detail=f"原因不能超过{MAX_REASON}个字符", field="reason")
+    if reason and CONTROL_CHARACTERS.search(reason):  # a multipart form's field: the JSON check does not see it
+        raise ProblemError(422, "invalid_reason", detail=f"原因{CONTROL_CHARACTER_REASON}", field="reason")
     return reason
 
 

@@ -32,9 +32,17 @@ from quxiang.sync_gateway.service.context import Gateway
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0   # longer than the client's timeout: a lease outlives its request
+LEASE_SECONDS = 60.0   # the shortest lease; see lease_for
 SPREAD = 2            # a round's rows go out as at least this many requests side by side (if enough rows)
 IDLE_WAIT = 0.25       # longest sleep of an idle worker; retries falling due are found by this poll
+
+
+def lease_for(request_timeout: float, lanes: int) -> float:
+    """How long a round's claim holds its rows: longer than the slowest round can take, so that no
+    other lane or worker sends a newer version of a row while an older one is still on its way (the
+    older would land last and the EMS keep it). A request may take the timeout to connect and again
+    to answer; the lanes share one pool, so a lane's requests may wait behind every other lane's."""
+    return max(LEASE_SECONDS, 2 * (2 * request_timeout) * max(1, lanes))
 
 
 @dataclass
@@ -71,6 +79,7 @@ class SyncWorker:
         self.batch_size = settings.batch_size
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qx-sync")
         self.lanes = settings.lanes
+        self.lease_seconds = lease_for(getattr(self.client, "timeout", 10.0), self.lanes)
         self._wakeup = Wakeup(self.gateway.engine)
         self._listening = threading.Lock()  # held by the one idle lane waiting on the listener
         self._breaker_lock = threading.Lock()
@@ -88,7 +97,7 @@ class SyncWorker:
         with self._breaker_lock:  # the lanes share the breaker: one probe, one count of failures
             if not self._may_deliver(report):
                 return report
-        claimed = ledger.claim(self.gateway.engine, self.concurrency * self.batch_size, LEASE_SECONDS)
+        claimed = ledger.claim(self.gateway.engine, self.concurrency * self.batch_size, self.lease_seconds)
         if not claimed:
             return report
         if self.batch_size == 1:

@@ -1,0 +1,48 @@
+"""Control characters in query parameters and JSON bodies are refused with a 422 that names the
+field, in every service (quxiang.common.web.text_input)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from quxiang.common.web.text_input import control_character_fields
+
+
+@pytest.mark.parametrize("query,field", [("page=1&q=%00", "q"), ("page=%07", "page"), ("na%00me=1", "na\x00me")])
+def test_a_query_parameter_with_a_control_character_is_refused_naming_it(client, query, field):
+    answer = client.get(f"/registrations/?{query}")
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["code"] == "validation_error"
+    assert field in answer.get_json()["errors"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"name": "张\u0000三", "address": {"city": "广州"}}, "name"),
+    ({"name": "张三", "address": {"city": "广\u001f州"}}, "address.city"),
+    ({"name": "张三", "tags": ["ok", "bad\u007f"]}, "tags.1"),
+])
+def test_a_json_string_with_a_control_character_is_refused_naming_its_path(client, body, field):
+    answer = client.put("/registrations/1", data=json.dumps(body), content_type="application/json")
+    assert answer.status_code == 422, answer.get_json()
+    assert list(answer.get_json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize("name", ["张三\t李四", "第一行\n第二行\r\n", "C:\\u0000 as typed", "普通姓名"])
+def test_tabs_newlines_and_text_that_only_spells_an_escape_pass(client, name):
+    answer = client.put("/registrations/1", data=json.dumps({"name": name}), content_type="application/json")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["name"] == name
+
+
+def test_a_body_that_is_not_json_is_left_to_the_views_parser(client):
+    answer = client.put("/registrations/1", data=b'{"name": "\\u0000', content_type="application/json")
+    assert answer.status_code == 400
+
+
+def test_the_paths_of_every_bad_string_and_key():
+    found = control_character_fields({"a": "x\x00", "b": [{"c": "ok"}, {"d\x01": "ok"}], "e": 3, "f": None})
+    assert found == ["a", "b.1.d\x01"]
+    assert control_character_fields("\x0b") == ["body"]
+    assert control_character_fields(["ok", 1, True]) == []
