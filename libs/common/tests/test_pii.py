@@ -66,3 +66,24 @@ def test_an_audit_finds_valid_numbers_only():
     text = f'{{"request_id": "{request_id}", "note": "见 {number}", "masked": "440***********{number[-4:]}"}}'
     assert identity_numbers_in(text) == [number]
     assert identity_numbers_in(request_id) == []
+
+
+@pytest.mark.parametrize("typed", ["440106 20000101 1234", "440106-20000101-1234", "440106\u300020000101\u30001234",
+                                   "440106 200001011234", "44010620000101-1234"])
+def test_a_number_typed_in_its_printed_groups_is_masked_birth_date_and_all(typed: str) -> None:
+    masked = redact_identity_numbers(f"原因：身份证号 {typed} 与档案不符")
+    assert "20000101" not in masked and "0101" not in masked[8:-8]
+    assert masked.startswith("原因：身份证号 440") and masked.endswith("1234 与档案不符")
+
+
+@pytest.mark.parametrize("text", ["电话 0755-12345678-1234", "440106 2000 0101 1234 5"])
+def test_other_grouped_numbers_are_left_alone(text: str) -> None:
+    assert redact_identity_numbers(text) == text
+
+
+def test_an_audit_finds_a_grouped_number_as_the_number_it_is():
+    from quxiang.common.pii import identity_numbers_in
+    from quxiang.common.validators import make_identity_number
+
+    number = make_identity_number("44010620000101001")
+    assert identity_numbers_in(f"见 {number[:6]} {number[6:14]} {number[14:]}") == [number]

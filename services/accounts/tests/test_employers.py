@@ -62,6 +62,7 @@ def test_an_employer_registers_logs_in_and_reads_its_unit(client, service):
     ({"contact_name": None}, "contact_name"),  # missing
     ({"contact_phone": "call me"}, "contact_phone"),
     ({"username": "a b"}, "username"),
+    ({"username": "24440101110001"}, "username"),  # a 考生号: the graduate's username to come
     ({"password": "password"}, "password"),
 ])
 def test_bad_input_names_the_field(client, changes, field):
@@ -115,3 +116,10 @@ def test_a_registration_that_loses_a_race_gets_the_conflict(service, monkeypatch
     with pytest.raises(Conflict) as refused:
         register(**changes)
     assert refused.value.code == code and len(calls) == 2
+
+
+def test_a_unit_cannot_take_a_graduates_exam_number_as_its_username(client):
+    answer = client.post("/employers", json=registration(username="24440101110001"))
+    assert answer.status_code == 422
+    assert "考生号" in str(answer.get_json()["errors"]["username"])
+    assert client.post("/employers", json=registration(username="hr2026")).status_code == 201  # digits and letters

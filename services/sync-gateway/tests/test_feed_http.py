@@ -110,6 +110,11 @@ def test_pull_pages_through_a_schools_entries_by_cursor_in_scope(client, gateway
     # nothing new after the cursor; the cursor stays
     page = client.get(f"{BASE}/feed/events", query_string={"after": cursor}, headers=school_a).get_json()
     assert page["items"] == [] and page["next_cursor"] == cursor and page["has_more"] is False
+    # the largest cursor a sequence can be answers an empty page; one past it is refused, not a 500
+    page = client.get(f"{BASE}/feed/events", query_string={"after": 2**63 - 1}, headers=school_a).get_json()
+    assert page["items"] == [] and page["has_more"] is False
+    beyond = client.get(f"{BASE}/feed/events", query_string={"after": 2**63}, headers=school_a)
+    assert beyond.status_code == 422 and "after" in beyond.get_json()["errors"]
     # a redelivered domain event does not make a second entry
     record(gateway, events[:3])
     with gateway.engine.connect() as conn:

@@ -28,6 +28,9 @@ def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, *
     """An engine for ``url``; SQLite gets WAL and a busy timeout so the embedded mode's threads share
     it; PostgreSQL's pooled connections are pinged when they have been idle ``ping_after_idle`` s."""
     parsed = make_url(url)
+    # A failed statement's parameters stay out of the exception and so out of every log: they hold
+    # password hashes, names and encrypted identity numbers.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,11 @@ import re
 # are just as identifying. The look-arounds keep longer digit runs (bank cards, order numbers,
 # 19+ digit ids) intact: a number inside them is not an identity number, and masking part of it
 # would make the log misleading rather than safer.
-_IDENTITY_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXxＸｘ](?!\d)")
+# People also type it in its printed groups, 6-8-4 (region, birth date, serial and check), with a
+# space, a hyphen or a full-width space between: "440106 20000101 1234" shows the birth date as well.
+_SEPARATOR = "[ \\-\u3000]"
+_IDENTITY_NUMBER = re.compile(rf"(?<!\d)\d{{6}}{_SEPARATOR}?\d{{8}}{_SEPARATOR}?\d{{3}}[\dXxＸｘ](?!\d)")
+_SEPARATORS = re.compile(_SEPARATOR)
 
 _MASK_CHAR = "*"
 
@@ -47,7 +51,7 @@ def identity_numbers_in(text: str) -> list[str]:
     found = []
     for match in _IDENTITY_NUMBER.finditer(text or ""):
         try:
-            found.append(validate_identity_number(match.group(0)))
+            found.append(validate_identity_number(_SEPARATORS.sub("", match.group(0))))
         except InvalidIdentifier:
             continue
     return found

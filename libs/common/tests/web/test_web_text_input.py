@@ -46,3 +46,20 @@ def test_the_paths_of_every_bad_string_and_key():
     assert found == ["a", "b.1.d\x01"]
     assert control_character_fields("\x0b") == ["body"]
     assert control_character_fields(["ok", 1, True]) == []
+
+
+def test_a_path_parameter_with_a_control_character_is_refused_naming_it(make_app):
+    from quxiang.common.web.blueprint import Blueprint
+
+    schools = Blueprint("schools", __name__, url_prefix="/schools")
+
+    @schools.route("/<school_code>")
+    @schools.response(200)
+    def school(school_code: str) -> dict[str, str]:
+        return {"school_code": school_code}
+
+    client = make_app(blueprints=[schools]).test_client()
+    assert client.get("/schools/10558").get_json() == {"school_code": "10558"}
+    answer = client.get("/schools/105%0058")
+    assert answer.status_code == 422, answer.get_json()
+    assert list(answer.get_json()["errors"]) == ["school_code"]

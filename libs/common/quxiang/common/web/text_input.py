@@ -1,4 +1,4 @@
-"""Control characters are refused in every query parameter and JSON body, naming the field.
+"""Control characters are refused in every path and query parameter and JSON body, naming the field.
 
 PostgreSQL cannot store NUL in text (the write fails, the caller would get a 500), SQLite stores it
 silently, and a spreadsheet export cannot hold any C0 control character but tab, newline and
@@ -45,6 +45,8 @@ def _refuse_control_characters() -> None:
     request = flask.request
     bad = [name for name, value in request.args.items(multi=True)
            if CONTROL_CHARACTERS.search(value) or CONTROL_CHARACTERS.search(name)]
+    bad.extend(name for name, value in (request.view_args or {}).items()  # /schools/%00 and the like
+               if isinstance(value, str) and CONTROL_CHARACTERS.search(value))
     if request.is_json and request.content_length:
         raw = request.get_data(cache=True)
         if _ESCAPED.search(raw):

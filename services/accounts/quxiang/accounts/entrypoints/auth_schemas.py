@@ -65,6 +65,11 @@ def _new_password() -> fields.String:
 
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="用户名为 3-64 位字母、数字或 _ . @ -")
+# A graduate's username is the 考生号 (digits): a unit registering itself cannot take one first, or
+# that graduate's account could never be made.
+def _not_an_exam_number(value: str) -> None:
+    if value.isascii() and value.isdigit():
+        raise ValidationError("用户名不能全为数字（全数字的用户名留给毕业生的考生号）")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,28}[0-9]$", error="联系电话格式不正确")
 
 
@@ -147,7 +152,7 @@ class EmployerRegistrationSchema(Schema):
     address = _text(1, 200)
     contact_name = _text(1, 50)
     contact_phone = Text(required=True, validate=PHONE)
-    username = Text(required=True, validate=USERNAME)
+    username = Text(required=True, validate=[USERNAME, _not_an_exam_number])
     password = _new_password()
 
 

@@ -102,16 +102,25 @@ def login(uow: UnitOfWork, issuer: TokenIssuer, username: str, password: str, ad
     signer = issuer.signer()
     account, source = throttle.account_key(username), throttle.address_key(address)
     throttle.ensure_not_locked(uow.session, [account, source], now)
+    throttle.reserve_attempt(uow.session, [(account, throttle.ACCOUNT_LIMIT), (source, throttle.ADDRESS_LIMIT)], now)
     user = repository.get_user_by_username(uow.session, username)
+    # Counted before the slow check, where parallel guesses see it; and no transaction is held open
+    # across the check (SQLite could not write in it once another writer committed meanwhile).
+    uow.commit()
     # Always one argon2 verification (against a dummy hash for an unknown user), and one answer for
     # every failure: neither the timing nor the message tells which usernames exist.
     valid = verify_password(user.password_hash if user else None, password)
+    if user is not None and valid:
+        # Locked, and read again: a password change, a permission change or a disable that
+        # committed during the check is seen here, and one that comes later waits for this login
+        # and then voids the token it issues (its "not before" is taken once it holds the row).
+        checked = user
+        user = repository.get_user(uow.session, checked.id, for_update=True)
+        if user is not None and user.password_hash != checked.password_hash:
+            user = None  # the password changed meanwhile: the one given was checked against the old
     if user is None or not valid or not user.can_log_in:
-        throttle.record_failure(uow.session, account, throttle.ACCOUNT_LIMIT, now)
-        throttle.record_failure(uow.session, source, throttle.ADDRESS_LIMIT, now)
-        uow.commit()
-        raise AuthFailed("invalid_credentials", BAD_CREDENTIALS)
-    throttle.reset(uow.session, account)
+        raise AuthFailed("invalid_credentials", BAD_CREDENTIALS)  # the attempt stays counted
+    throttle.attempt_succeeded(uow.session, account, source)
     if needs_rehash(user.password_hash):  # type: ignore[arg-type]
         user.password_hash = hash_password(password)  # the library's parameters went up since
         repository.save_user(uow.session, user)
@@ -123,8 +132,15 @@ def login(uow: UnitOfWork, issuer: TokenIssuer, username: str, password: str, ad
 def refresh(uow: UnitOfWork, issuer: TokenIssuer, refresh_token: str, now: datetime | None = None) -> Tokens:
     now = now or datetime.now(UTC)
     signer = issuer.signer()
-    # Locked: two refreshes with one token at once must not both rotate it.
-    stored = credentials.get_refresh_token(uow.session, token_hash(refresh_token), for_update=True)
+    digest = token_hash(refresh_token)
+    seen = credentials.get_refresh_token(uow.session, digest)
+    if seen is None:
+        raise AuthFailed("refresh_token_invalid", "刷新令牌无效，请重新登录")
+    # The user's row first, then the token's, in the order every change of the user takes them: a
+    # permission change or a disable under way finishes first (and revokes this token), or waits
+    # for this refresh and voids what it issues. Two refreshes with one token wait on each other.
+    user = repository.get_user(uow.session, seen.user_id, for_update=True)
+    stored = credentials.get_refresh_token(uow.session, digest, for_update=True)
     if stored is None:
         raise AuthFailed("refresh_token_invalid", "刷新令牌无效，请重新登录")
     if stored.rotated_at is not None:
@@ -132,7 +148,6 @@ def refresh(uow: UnitOfWork, issuer: TokenIssuer, refresh_token: str, now: datet
             # First sight of the reuse: end the family and every session of the user. Later sightings
             # change nothing (all of it is revoked already) and must not end the user's new sessions.
             credentials.revoke_refresh_family(uow.session, stored.family_id, now)
-            user = repository.get_user(uow.session, stored.user_id, for_update=True)
             if user is not None:
                 _revoke_everywhere(uow, user, "refresh_reuse")
             uow.commit()
@@ -141,7 +156,6 @@ def refresh(uow: UnitOfWork, issuer: TokenIssuer, refresh_token: str, now: datet
         raise AuthFailed("refresh_token_revoked", "刷新令牌已失效，请重新登录")
     if stored.expires_at <= now:
         raise AuthFailed("refresh_token_expired", "刷新令牌已过期，请重新登录")
-    user = repository.get_user(uow.session, stored.user_id)
     if user is None or not user.can_log_in:
         raise AuthFailed("refresh_token_revoked", "刷新令牌已失效，请重新登录")
     credentials.mark_refresh_token_rotated(uow.session, stored.id, now)

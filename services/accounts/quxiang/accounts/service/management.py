@@ -23,7 +23,8 @@ Scope, one rule for every endpoint:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -123,7 +124,8 @@ def create_school(service: Accounts, actor: Principal, *, code: str, name: str, 
         if repository.get_school(uow.session, code) is not None:
             raise Conflict("school_exists", f"学校代码 {code} 已存在", field="code")
         school = School(code=code, name=name, province=province)
-        repository.add_school(uow.session, school)
+        with _duplicate_is(Conflict("school_exists", f"学校代码 {code} 已存在", field="code")):
+            repository.add_school(uow.session, school)
         uow.record(contracts.SCHOOL_CREATED, subject=code, sequence=1,
                    data={"school_code": code, "name": name, "province": province})
         default = _province_default_if_enabled(uow.session, province)
@@ -194,7 +196,8 @@ def create_department(service: Accounts, actor: Principal, school_code: str, *, 
         if repository.get_department_by_code(uow.session, school_code, code) is not None:
             raise duplicate
         department = Department(id=str(uuid.uuid4()), school_code=school_code, code=code, name=name)
-        repository.add_department(uow.session, department)
+        with _duplicate_is(duplicate):
+            repository.add_department(uow.session, department)
         uow.record(contracts.DEPARTMENT_CREATED, subject=department.id, sequence=1,
                    data={"department_id": department.id, "school_code": school_code, "code": code, "name": name})
         _commit(uow, duplicate)
@@ -300,7 +303,8 @@ def create_account(service: Accounts, actor: Principal, role: Role, *, username:
         user = User(id=str(uuid.uuid4()), username=username, role=role, display_name=display_name,
                     scope=scope, permissions=granted,
                     password_hash=hash_password(password))
-        repository.add_user(uow.session, user, created_by=actor.user_id)
+        with _duplicate_is(taken):
+            repository.add_user(uow.session, user, created_by=actor.user_id)
         uow.record(contracts.USER_CREATED, subject=user.id, sequence=user.version, data={
             "user_id": user.id, "role": role.value, "province": scope.province, "school": scope.school,
             "department": scope.department, "graduate": None, "employer": None,
@@ -414,6 +418,16 @@ def disable_account(service: Accounts, actor: Principal, role: Role, user_id: st
 
 def _permissions_data(permissions: Mapping[Module, Access]) -> dict[str, str]:
     return {m.value: permissions.get(m, Access.NONE).value for m in Module}
+
+
+@contextmanager
+def _duplicate_is(conflict: DomainError) -> Iterator[None]:
+    """The row a concurrent request inserted first, between our check and our insert: the same
+    conflict as the check's (the insert runs at once, before the commit)."""
+    try:
+        yield
+    except IntegrityError:
+        raise conflict from None
 
 
 def _commit(uow: UnitOfWork, on_duplicate: DomainError) -> None:

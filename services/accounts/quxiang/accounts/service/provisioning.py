@@ -162,24 +162,26 @@ def activate(uow: UnitOfWork, exam_number: str, code: str, password: str, addres
     now = now or datetime.now(UTC)
     keys = (throttle.activation_key(exam_number), throttle.address_key(address))
     throttle.ensure_not_locked(uow.session, keys, now)
+    # Counted before the check, where parallel guesses see it (see throttle.reserve_attempt).
+    throttle.reserve_attempt(uow.session, [(keys[0], ACTIVATION_LIMIT), (keys[1], throttle.ADDRESS_LIMIT)], now)
+    uow.commit()
     activation = credentials.get_activation_by_exam_number(uow.session, exam_number, for_update=True)
     # Verify even when there is nothing to verify against, so timing does not tell 考生号 apart.
     matches = _code_matches(activation.code_hash if activation else _PLACEHOLDER_HASH, code)
     if activation is None or activation.issued_at is None or not matches:
-        throttle.record_failure(uow.session, keys[0], ACTIVATION_LIMIT, now)
-        throttle.record_failure(uow.session, keys[1], throttle.ADDRESS_LIMIT, now)
-        uow.commit()
-        raise InvalidActivation("invalid_activation", WRONG_CODE)
-    if activation.used_at is not None:
-        raise Conflict("activation_code_used", "激活码已使用，请直接登录")
+        raise InvalidActivation("invalid_activation", WRONG_CODE)  # the attempt stays counted
     user = repository.get_user(uow.session, activation.user_id, for_update=True)
-    if user is None or user.disabled:
+    if activation.used_at is not None or user is None or user.disabled:
+        throttle.attempt_succeeded(uow.session, keys[0], keys[1])  # the code was right: no guess
+        uow.commit()
+        if activation.used_at is not None:
+            raise Conflict("activation_code_used", "激活码已使用，请直接登录")
         raise Conflict("account_disabled", "账号已停用，请联系学校")
     user.password_hash = hash_password(password)
     user.version += 1
     repository.save_user(uow.session, user)
     credentials.update_activation(uow.session, activation.graduate, used_at=now)
-    throttle.reset(uow.session, keys[0])
+    throttle.attempt_succeeded(uow.session, keys[0], keys[1])
     uow.record(GRADUATE_ACTIVATED, subject=user.id, sequence=user.version, data={
         "user_id": user.id, "graduate": activation.graduate, "school": activation.school_code})
     uow.commit()

@@ -80,9 +80,36 @@ def ensure_not_locked(session: Session, keys: Iterable[str], now: datetime | Non
         raise Throttled(math.ceil(longest))
 
 
+def reserve_attempt(session: Session, limits: Iterable[tuple[str, int]], now: datetime | None = None) -> None:
+    """Count this attempt as a failure for each (key, limit) before the slow check, and refuse it
+    (``Throttled``) if that passes a key's limit; the caller commits at once, so that parallel
+    attempts see each other. Counted only after the check, twelve guesses sent together would all
+    be checked against a limit of five. A success gives its count back (``attempt_succeeded``)."""
+    now = _now(now)
+    for key, limit in limits:
+        if _count_failure(session, key, limit, now) > limit:
+            raise Throttled(math.ceil(LOCKOUT.total_seconds()))
+
+
+def attempt_succeeded(session: Session, account: str, address: str) -> None:
+    """The reserved attempt was right: the account key starts afresh (the person is back in); the
+    address gets this attempt back, and its lock if only attempts under way had reached it."""
+    reset(session, account)
+    row = session.execute(select(login_throttle).where(login_throttle.c.key == address).with_for_update()).first()
+    if row is None or row.failures <= 0:
+        return
+    failures = row.failures - 1
+    session.execute(update(login_throttle).where(login_throttle.c.key == address).values(
+        failures=failures, locked_until=row.locked_until if failures >= ADDRESS_LIMIT else None))
+
+
 def record_failure(session: Session, key: str, limit: int, now: datetime | None = None) -> bool:
     """Count one failure for ``key``; True if that locked it."""
-    now = _now(now)
+    return _count_failure(session, key, limit, _now(now)) >= limit
+
+
+def _count_failure(session: Session, key: str, limit: int, now: datetime) -> int:
+    """One more failure for ``key`` (locked once it reaches ``limit``); the count in the window."""
     if secrets.randbelow(PRUNE_ONE_IN) == 0:
         prune(session, now)
     _ensure_row(session, key, now)
@@ -95,7 +122,7 @@ def record_failure(session: Session, key: str, limit: int, now: datetime | None 
     locked_until = now + LOCKOUT if failures >= limit else None
     session.execute(update(login_throttle).where(login_throttle.c.key == key).values(
         failures=failures, window_started_at=window_started, locked_until=locked_until))
-    return locked_until is not None
+    return failures
 
 
 def _ensure_row(session: Session, key: str, now: datetime) -> None:

@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         events = read_log(args.replay) if args.replay else None
         if args.from_services:
-            source = snapshots.from_services(args.records_url, args.signing_url, args.token)
-            report = rebuild(service, fix=not args.dry_run, load=snapshots.load(source),
+            report = rebuild(service, fix=not args.dry_run,
+                             load=snapshots.read_when_loading(args.records_url, args.signing_url, args.token),
                              source="the records and signing snapshots")
         else:
             report = rebuild(service, events, fix=not args.dry_run, handlers=HANDLERS)

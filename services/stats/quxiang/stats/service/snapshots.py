@@ -85,3 +85,17 @@ def from_services(records_url: str, signing_url: str, token: str) -> Snapshots:
                 yield kind, row
 
     return Snapshots(graduates=list(pages(f"{r}/snapshots/graduates", token)), aggregates=list(aggregates()))
+
+
+def read_when_loading(records_url: str, signing_url: str, token: str):  # noqa: ANN201 - as ``load``
+    """A loader for ``rebuild(load=...)`` that reads the services' snapshots only when the rebuild
+    calls it: inside its transaction, once the read model is locked (PostgreSQL) or emptied (SQLite's
+    one writer). Read before, an event the consumer committed in between would be wiped with the
+    tables and never applied again; read inside, the consumer waits and then finds its event already
+    in the snapshot (an equal or older version is ignored). A failed read rolls everything back."""
+    require_admin_token(token)
+
+    def apply(session: Session) -> int:
+        return load(from_services(records_url, signing_url, token))(session)
+
+    return apply

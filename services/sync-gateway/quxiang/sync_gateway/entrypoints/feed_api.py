@@ -39,7 +39,8 @@ class SchoolArgs(Schema):
 
 
 class PullArgs(SchoolArgs):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    # A sequence is a 64-bit integer in the database: a larger cursor is refused, not a 500.
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1),
                            metadata={"description": "The cursor: the last sequence received (0: from the start)"})
     page_size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1),
                                metadata={"description": f"More than {MAX_PAGE_SIZE} is served as {MAX_PAGE_SIZE}"})
