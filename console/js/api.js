@@ -77,15 +77,37 @@ async function send(method, path, { json, form, query, retry = true } = {}) {
   return response;
 }
 
+// A session the platform ended (permissions changed, account disabled, logged out elsewhere):
+// nothing on any screen will work again, so back to the login page instead of errors everywhere.
+const ENDED = new Set(['token_revoked', 'token_expired', 'refresh_token_revoked', 'refresh_token_reused', 'refresh_token_expired']);
+
 export async function api(method, path, options = {}) {
   const response = await send(method, path, options);
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  if (!response.ok) {
+    const error = new ApiError(response.status, await problemOf(response));
+    if (response.status === 401 && ENDED.has(error.code) && session.load()) {
+      session.clear();
+      window.location.hash = '#/login';
+    }
+    throw error;
+  }
   if (response.status === 204) return null;
   const type = response.headers.get('Content-Type') || '';
   return type.includes('json') ? response.json() : response.text();
 }
 
 export const get = (path, query) => api('GET', path, { query });
+
+// Every item of a paged list, page after page (the APIs serve at most 100 a page): for choosers
+// and screens that must not stop at the first page (a province has more than 100 schools).
+export async function getAll(path, query = {}) {
+  const items = [];
+  for (let page = 1; ; page += 1) {
+    const data = await get(path, { ...query, page, page_size: 100 });
+    items.push(...(data.items || []));
+    if (!data.pages || page >= data.pages) return items;
+  }
+}
 export const post = (path, json) => api('POST', path, { json: json === undefined ? {} : json });
 export const put = (path, json) => api('PUT', path, { json });
 export const upload = (path, formData) => api('POST', path, { form: formData });

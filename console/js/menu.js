@@ -3,6 +3,8 @@
 import { canRead, canWrite } from './context.js';
 
 const staff = (me) => ['admin', 'province', 'school', 'department'].includes(me.role);
+// The 图6 and 图7 lists: the APIs serve them to province, school and department users, not to the admin.
+const listReader = (me) => ['province', 'school', 'department'].includes(me.role);
 const provinceOrSchool = (me) => me.role === 'province' || me.role === 'school';
 
 export const MENU = [
@@ -11,7 +13,7 @@ export const MENU = [
   { label: '功能设置', href: '#/settings', show: (me) => me.role === 'province' || (me.role === 'school' && ['employment', 'archive', 'hukou'].some((m) => canWrite(me, m))) },
   { label: '生源管理', href: '#/roster', show: (me) => ['school', 'department'].includes(me.role) && canRead(me, 'employment') },
   {
-    label: '毕业去向与网签信息管理', show: (me) => staff(me) && canRead(me, 'employment'),
+    label: '毕业去向与网签信息管理', show: (me) => listReader(me) && canRead(me, 'employment'),
     children: [
       { label: '在线签约管理', href: '#/signing/online' },
       { label: '补登管理', href: '#/signing/supplementary' },
@@ -19,8 +21,8 @@ export const MENU = [
       { label: '去向登记管理', href: '#/signing/destinations' },
     ],
   },
-  { label: '档案信息管理', href: '#/registrations/archive', show: (me) => staff(me) && canRead(me, 'archive') },
-  { label: '户口信息管理', href: '#/registrations/hukou', show: (me) => staff(me) && canRead(me, 'hukou') },
+  { label: '档案信息管理', href: '#/registrations/archive', show: (me) => listReader(me) && canRead(me, 'archive') },
+  { label: '户口信息管理', href: '#/registrations/hukou', show: (me) => listReader(me) && canRead(me, 'hukou') },
   { label: '数据统计', href: '#/stats', show: (me) => me.role === 'province' || (['school', 'department'].includes(me.role) && canRead(me, 'employment')) },
   { label: '数据同步', href: '#/sync', show: (me) => provinceOrSchool(me) && canRead(me, 'employment') },
 

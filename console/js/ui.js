@@ -123,7 +123,8 @@ export async function act(button, run, done) {
   if (button) button.disabled = true;
   try {
     const result = await run();
-    if (done) flash('success', typeof done === 'function' ? done(result) : done);
+    // null: the user cancelled a dialog, nothing was sent.
+    if (done && result !== null) flash('success', typeof done === 'function' ? done(result) : done);
     return result;
   } catch (error) {
     reportError(error);

@@ -1,6 +1,6 @@
 // 账号管理 (表1, 图4): a province manages its school accounts and their three module permissions;
 // a school its department accounts (never above its own permissions).
-import { get, post, put } from '../api.js';
+import { get, getAll, post, put } from '../api.js';
 import { schoolOf } from '../context.js';
 import { act, badge, field, formValues, h, input, pageTitle, pager, section, select, table, withoutBlanks } from '../ui.js';
 
@@ -59,8 +59,8 @@ export async function render(view, { me }) {
   if (me.role === 'province') {
     view.append(pageTitle('账号管理'), h('p', { class: 'hint' },
       '“读写”权限包括新增、删除、修改、查看、审核、下载等；“只读”只能查看、下载；“无权限”无法进入对应模块。'));
-    const schools = await get('/accounts/schools', { page_size: 100 });
-    const options = schools.items.map((s) => [s.code, `${s.name}（${s.code}）`]);
+    const schools = await getAll('/accounts/schools');
+    const options = schools.map((s) => [s.code, `${s.name}（${s.code}）`]);
     await renderList(view, { base: 'school-accounts', filters: {}, title: '学校账号', createForm: (reload) => createAccountForm('school', options, reload) });
   } else {
     view.append(pageTitle('账号管理'), h('p', { class: 'hint' }, '院系账号的权限不能高于本校账号自己的权限。'));

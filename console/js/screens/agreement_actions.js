@@ -1,6 +1,6 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
-import { get, post } from '../api.js';
+import { get, post, upload } from '../api.js';
 import { act, askReason, badge, confirmDialog, h, section, table } from '../ui.js';
 import { pdfButton } from './signing_detail.js';
 
@@ -29,11 +29,23 @@ export function partyActions(me, agreement, reload) {
   if (me.role === 'employer' && allowed.includes('withdraw')) {
     buttons.push(actionButton('撤回邀请', 'danger', () => post(`/signing/agreements/${id}/withdraw`), '已撤回签约邀请', reload));
   }
-  if (agreement.status === 'approved') {
+  if (agreement.status === 'approved' && agreement.employer_id) {
     buttons.push(actionButton('申请解约', 'danger', async () => {
       const reason = await askReason('申请解约');
       return reason === null ? null : post(`/signing/agreements/${id}/terminations`, { reason });
     }, '解约申请已提交，等待对方确认', reload));
+  } else if (agreement.status === 'approved' && me.role === 'graduate') {
+    // 线下解约: the unit is not on the platform, so the graduate uploads its termination letter (解约函).
+    const letter = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: 'termination-letter' });
+    buttons.push(letter, actionButton('上传解约函申请解约', 'danger', async () => {
+      if (!letter.files.length) throw new Error('请先选择解约函文件（PDF、JPEG 或 PNG）');
+      const reason = await askReason('申请解约');
+      if (reason === null) return null;
+      const data = new FormData();
+      data.append('file', letter.files[0]);
+      data.append('reason', reason);
+      return upload(`/signing/agreements/${id}/terminations`, data);
+    }, '解约申请已提交，等待学校审核', reload));
   }
   return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement));
 }
@@ -51,7 +63,12 @@ export async function terminationsOf(me, agreement, reload) {
       const mine = (t.requested_by === 'graduate') === (me.role === 'graduate');
       const buttons = [];
       if (!mine && allowed.includes('agree')) buttons.push(actionButton('同意解约', 'primary', () => post(`/signing/terminations/${t.id}/agree`), '已同意解约，等待学校审核', reload));
-      if (!mine && allowed.includes('disagree')) buttons.push(actionButton('不同意解约', 'danger', () => post(`/signing/terminations/${t.id}/disagree`, {}), '已不同意解约', reload));
+      if (!mine && allowed.includes('disagree')) {
+        buttons.push(actionButton('不同意解约', 'danger', async () => {
+          const reason = await askReason('不同意解约');
+          return reason === null ? null : post(`/signing/terminations/${t.id}/disagree`, { reason });
+        }, '已不同意解约', reload));
+      }
       if (mine && allowed.includes('withdraw')) buttons.push(actionButton('撤回申请', '', () => post(`/signing/terminations/${t.id}/withdraw`), '已撤回解约申请', reload));
       return buttons.length ? h('span', { class: 'inline' }, buttons) : '--';
     } },

@@ -1,7 +1,7 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
-import { get, post } from '../api.js';
-import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, table, withoutBlanks } from '../ui.js';
+import { get, getAll, post } from '../api.js';
+import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, table, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
@@ -68,7 +68,7 @@ export async function renderInvite(view) {
 }
 
 export async function renderAgreements(view, { me, openId }) {
-  const list = await get('/signing/agreements', { page_size: 50 });
+  const list = { items: await getAll('/signing/agreements') };
   const rerender = (id) => { view.replaceChildren(); return renderAgreements(view, { me, openId: id }); };
   const holder = h('div');
   view.append(pageTitle('签约管理'), section('签约邀请与协议', table([
@@ -77,7 +77,7 @@ export async function renderAgreements(view, { me, openId }) {
     { label: '协议编号', value: (a) => dash(a.number) },
     { label: '应约截止', value: (a) => (a.status === 'invited' ? fmtTime(a.respond_by) : '--') },
     { label: '状态', value: (a) => badge(a.status_label, a.status) },
-    { label: '操作', value: (a) => h('button', { type: 'button', class: 'small', dataset: { open: a.id }, onclick: () => openAgreement(a.id) }, '查看') },
+    { label: '操作', value: (a) => h('button', { type: 'button', class: 'small', dataset: { open: a.id }, onclick: () => openAgreement(a.id).catch(reportError) }, '查看') },
   ], list.items, { class: 'employer-agreements' })), holder);
 
   async function openAgreement(id) {

@@ -1,6 +1,6 @@
 // The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
 // each with its review state.
-import { get, post, put, upload } from '../api.js';
+import { get, getAll, post, put, upload } from '../api.js';
 import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts, destinationFields } from './signing_detail.js';
@@ -30,7 +30,7 @@ export async function render(view, { me }) {
 }
 
 export async function renderAgreements(view, { me }) {
-  const list = await get('/signing/agreements', { page_size: 50 });
+  const list = { items: await getAll('/signing/agreements') };
   const rerender = () => { view.replaceChildren(); return renderAgreements(view, { me }); };
   view.append(pageTitle('签约邀请与协议'));
   if (!list.items.length) view.append(section(null, h('p', { class: 'muted' }, '暂无签约邀请。')));
@@ -60,7 +60,7 @@ function destinationForm(current, onSaved) {
       ? select(name, codes()[CODED[name]], saved[name] || '', { blank: '请选择' })
       : input(name, { value: saved[name] || '' }));
     fieldsBox.replaceChildren(...form.fields.map((name) => field(labels[name] || name, control(name))),
-      form.proof ? h('p', { class: 'hint' }, `需上传证明材料：${form.proof}（提交后在登记详情上传）`) : '');
+      form.proof ? h('p', { class: 'hint' }, `需上传证明材料：${form.proof}（请先保存草稿，在登记详情上传后再提交）`) : '');
   };
   chooser.addEventListener('change', drawFields);
   drawFields();

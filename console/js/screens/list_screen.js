@@ -1,17 +1,18 @@
 // The shared list screen of 图6 and 图7: filters, sort, pages, export and a 查看 link per row.
-import { download, get } from '../api.js';
+import { download, get, getAll } from '../api.js';
 import { act, field, formValues, h, input, pager, reportError, section, select, withoutBlanks, table } from '../ui.js';
 import { codes } from '../codes.js';
 
-// options: {path, exportPath, exportName, columns, statuses, extraFilters(me), sorts, me, initial}
+// options: {path, exportPath, exportName, canExport, searchHint, columns, statuses, extraFilters(me), sorts, me,
+// initial}. canExport: exports need the module's 读写 (province users have it); 只读 views only.
 export async function listScreen(view, options) {
   const { me } = options;
   const state = { page: 1, filters: { ...(options.initial || {}) } };
   const holder = h('div', { class: 'list-holder' });
-  const schools = me.role === 'province' ? (await get('/accounts/schools', { page_size: 100 })).items : [];
+  const schools = me.role === 'province' ? await getAll('/accounts/schools') : [];
   const departments = me.role === 'school' ? (await get(`/accounts/schools/${me.scope.school}/departments`)).items : [];
   const form = h('form', { class: 'filters', id: 'list-filters' },
-    input('q', { placeholder: '姓名、考生号、学号或身份证号', value: state.filters.q || '' }),
+    input('q', { placeholder: options.searchHint || '姓名、考生号或学号', value: state.filters.q || '' }),
     schools.length ? select('school', schools.map((s) => [s.code, s.name]), state.filters.school || '', { blank: '全部院校' }) : null,
     departments.length ? select('department', departments.map((d) => [d.id, d.name]), state.filters.department || '', { blank: '全部院系' }) : null,
     input('major', { placeholder: '专业（代码或名称）', value: state.filters.major || '' }),
@@ -21,7 +22,7 @@ export async function listScreen(view, options) {
     select('sort', options.sorts, state.filters.sort || '', { blank: '默认排序' }),
     select('order', [['desc', '降序'], ['asc', '升序']], state.filters.order || 'desc'),
     h('button', { type: 'submit', class: 'primary' }, '查询'),
-    options.exportPath ? h('button', { type: 'button', id: 'export', onclick: (event) => exportList(event.currentTarget) }, '导出 XLSX') : null);
+    options.exportPath && options.canExport ? h('button', { type: 'button', id: 'export', onclick: (event) => exportList(event.currentTarget) }, '导出 XLSX') : null);
 
   async function exportList(button) {
     await act(button, () => download(options.exportPath, withoutBlanks(state.filters), options.exportName),

@@ -2,7 +2,7 @@
 // filters, export, and the detail view with the review history and, for the reviewer whose turn
 // it is, approve / reject.
 import { get } from '../api.js';
-import { reviewLevel } from '../context.js';
+import { canWrite, reviewLevel } from '../context.js';
 import { badge, dash, definitionList, h, pageTitle, section } from '../ui.js';
 import { codes } from '../codes.js';
 import { educationLabel, listScreen, viewLink } from './list_screen.js';
@@ -38,6 +38,7 @@ export async function render(view, { me, params, query }) {
   await listScreen(view, {
     me, initial: Object.fromEntries(query.entries()), path: `/records/${module}/registrations`,
     exportPath: `/records/${module}/registrations/export.xlsx`, exportName: `${TITLES[module]}.xlsx`,
+    canExport: me.role === 'province' || canWrite(me, module), searchHint: '姓名、考生号、学号或身份证号',
     columns: columns(module), statuses: codes().statuses.registration, sorts: SORTS,
     extraFilters: [{ name: 'transfer_type', options: codes().transfer_types[module].map((t) => [t.code, t.name]), blank: '全部类型' }],
   });

@@ -1,7 +1,7 @@
 // 生源管理: the school imports its roster (CSV or XLSX, all or nothing, every bad row shown),
 // lists its graduates (identity numbers masked), hands out activation codes and reads the
 // graduates' 信息确认.
-import { download, get, post, upload } from '../api.js';
+import { download, get, getAll, post, upload } from '../api.js';
 import { canWrite, schoolOf } from '../context.js';
 import { act, badge, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
@@ -85,14 +85,14 @@ async function confirmationsSection(school) {
   const holder = h('div');
   const choose = select('status', [['flagged', '有异议'], ['pending', '待确认'], ['confirmed', '已确认']], 'flagged', { blank: '全部' });
   const reload = async () => {
-    const data = await get(`/records/schools/${school}/roster/confirmations`, withoutBlanks({ status: choose.value, page_size: 50 }));
+    const items = await getAll(`/records/schools/${school}/roster/confirmations`, withoutBlanks({ status: choose.value }));
     holder.replaceChildren(table([
       { label: '考生号', value: (c) => c.exam_number },
       { label: '姓名', value: (c) => c.name },
       { label: '院系', value: (c) => c.department_name },
       { label: '确认状态', value: (c) => badge(c.status_label, c.status) },
       { label: '说明', value: (c) => c.note || '--' },
-    ], data.items));
+    ], items));
   };
   choose.addEventListener('change', () => reload().catch(reportError));
   await reload();

@@ -1,6 +1,6 @@
 // 功能设置 (图5). A province switches each module on (for good) and sets each school's agreement
 // type; a school with read-write permission completes its settings for each module.
-import { get, post, put } from '../api.js';
+import { get, getAll, post, put } from '../api.js';
 import { canRead, canWrite, provinceOf, schoolOf } from '../context.js';
 import { act, badge, confirmDialog, field, fmtTime, formValues, h, input, pageTitle, section, select, table } from '../ui.js';
 
@@ -18,7 +18,7 @@ async function renderProvince(view, province) {
   const reload = async () => {
     const [modules, schools] = await Promise.all([
       get(`/accounts/provinces/${province}/modules`),
-      get(`/accounts/provinces/${province}/school-settings`, { page_size: 100 }),
+      getAll(`/accounts/provinces/${province}/school-settings`),
     ]);
     modulesHolder.replaceChildren(table([
       { label: '模块', value: (m) => m.label },
@@ -33,7 +33,7 @@ async function renderProvince(view, province) {
         label: ['网签设置', '档案登记设置', '户口登记设置'][i],
         value: (s) => { const m = s.modules.find((x) => x.module === module); return badge(m.status_label, m.completed ? 'completed' : m.enabled ? 'pending' : 'none'); },
       })),
-    ], schools.items, { class: 'school-settings' }));
+    ], schools, { class: 'school-settings' }));
   };
   await reload();
   view.append(

@@ -1,5 +1,5 @@
 // 毕业去向与网签信息管理 (图6): 在线签约管理, 补登管理, 解约管理, 去向登记管理.
-import { reviewLevel } from '../context.js';
+import { canWrite, reviewLevel } from '../context.js';
 import { badge, dash, h, pageTitle } from '../ui.js';
 import { codes } from '../codes.js';
 import { educationLabel, listScreen, viewLink } from './list_screen.js';
@@ -42,7 +42,8 @@ const KINDS = {
       { label: '操作', value: (r) => viewLink(`#/terminations/${r.id}`) }],
   },
   destinations: {
-    title: '去向登记管理', path: '/signing/lists/destinations', statuses: () => codes().statuses.destination,
+    // A draft is the graduate's own until submitted: the list never holds one.
+    title: '去向登记管理', path: '/signing/lists/destinations', statuses: () => codes().statuses.destination.filter(([code]) => code !== 'draft'),
     extra: () => [{ name: 'destination_code', options: codes().destination_categories.filter((c) => !c.parent).map((c) => [c.code, c.name]), blank: '全部去向' }],
     columns: () => [
       ...person, { label: '毕业去向', value: (r) => r.destination_label }, { label: '单位/院校', value: (r) => dash(r.unit_name) },
@@ -53,12 +54,14 @@ const KINDS = {
 
 export async function render(view, { me, params, query }) {
   const kind = KINDS[params[0]];
-  const level = reviewLevel(me);
+  // Terminations are reviewed by the school alone: a department has no queue of them.
+  const level = params[0] === 'terminations' && reviewLevel(me) === 'department' ? null : reviewLevel(me);
   const initial = Object.fromEntries(query.entries());
   view.append(pageTitle(kind.title,
     level ? h('a', { class: 'button small', id: 'review-queue', href: `#/signing/${params[0]}?status=${level}_review` }, level === 'school' ? '待学校审核' : '待院系审核') : null));
   await listScreen(view, {
     me, initial, path: kind.path, exportPath: `${kind.path}/export.xlsx`, exportName: `${kind.title}.xlsx`,
+    canExport: me.role === 'province' || canWrite(me, 'employment'), searchHint: '姓名、考生号、学号、协议编号或单位名称',
     columns: kind.columns(), statuses: kind.statuses(), extraFilters: kind.extra(), sorts: SORTS,
   });
 }

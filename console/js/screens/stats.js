@@ -2,7 +2,7 @@
 // module with the total row, each school's 网签 state, and charts; 数据同步: the sync status.
 import { download, get } from '../api.js';
 import { schoolOf } from '../context.js';
-import { act, badge, dash, field, fmtTime, formValues, h, pageTitle, section, select, table, withoutBlanks, percent } from '../ui.js';
+import { act, badge, dash, field, fmtTime, formValues, h, pageTitle, reportError, section, select, table, withoutBlanks, percent } from '../ui.js';
 import { bars, gauge, stackedBars } from '../charts.js';
 import { codes } from '../codes.js';
 
@@ -28,8 +28,8 @@ export async function render(view, { me }) {
     select('education_level', codes().education_levels, '', { blank: '全部学历' }),
     h('button', { type: 'submit', class: 'primary' }, '查询'),
     h('button', { type: 'button', id: 'stats-export', onclick: (e) => act(e.currentTarget, () => download(province ? '/stats/province/export.xlsx' : `/stats/schools/${schoolOf(me)}/export.xlsx`, withoutBlanks(filters), '数据统计.xlsx'), (f) => `已下载 ${f.name}（${f.size} 字节）`) }, '导出 XLSX'),
-    h('button', { type: 'button', id: 'stats-refresh', onclick: () => reload() }, '刷新'));
-  form.addEventListener('submit', (event) => { event.preventDefault(); Object.assign(filters, formValues(form)); reload(); });
+    h('button', { type: 'button', id: 'stats-refresh', onclick: () => reload().catch(reportError) }, '刷新'));
+  form.addEventListener('submit', (event) => { event.preventDefault(); Object.assign(filters, formValues(form)); reload().catch(reportError); });
 
   async function reload() {
     const query = withoutBlanks(filters);

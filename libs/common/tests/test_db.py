@@ -224,3 +224,29 @@ def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, reque
         assert shaped.page_of(conn, {"name": "name 1"}, 0, 5)[1] > 5
     assert len(reads) == 1  # the page and its total together
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+@pytest.mark.parametrize(("searched", "found"), [
+    ("%", ["100%服务"]), ("_", ["A_B科技"]), ("A_B", ["A_B科技"]), ("\\", ["C:\\盘"]), ("100%", ["100%服务"]),
+    ("AB", ["AB科技"]), ("科技", ["AB科技", "A_B科技"]),
+])
+def test_a_contains_pattern_takes_wildcards_literally(backend: str, searched: str, found: list[str],
+                                                     request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from sqlalchemy import Column, MetaData, String, Table, select
+
+    from quxiang.common.db import LIKE_ESCAPE, contains_pattern
+
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    table = Table("units", MetaData(), Column("name", String(20)))
+    table.create(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert(), [{"name": n} for n in ("AB科技", "A_B科技", "100%服务", "C:\\盘")])
+            rows = conn.execute(select(table.c.name).where(
+                table.c.name.like(contains_pattern(searched), escape=LIKE_ESCAPE)).order_by(table.c.name)).scalars()
+            assert sorted(rows) == sorted(found)
+    finally:
+        table.drop(engine)
+        engine.dispose()

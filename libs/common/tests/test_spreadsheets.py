@@ -33,3 +33,12 @@ def test_an_abandoned_stream_removes_its_file():
     next(chunks)
     chunks.close()
     assert _exports() == before
+
+
+def test_text_that_looks_like_a_formula_stays_text_and_a_character_xml_cannot_hold_is_dropped():
+    rows = [("=HYPERLINK(\"http://evil.example\",\"点击\")", "单位\uffff\ufffe"), (1, "甲\x00乙\ud800丙")]
+    sheet = load_workbook(io.BytesIO(b"".join(write_workbook("名单", ["单位", "备注"], rows)))).active
+    cells = list(sheet.iter_rows(min_row=2))
+    assert cells[0][0].value == "=HYPERLINK(\"http://evil.example\",\"点击\")" and cells[0][0].data_type == "s"
+    assert cells[0][1].value == "单位"
+    assert cells[1][0].value == 1 and cells[1][1].value == "甲乙丙"

@@ -34,3 +34,9 @@ def test_size_is_bounded_and_empty_refused():
     with pytest.raises(ProblemError) as empty:
         read_upload(io.BytesIO(b""), "a.pdf")
     assert empty.value.status == 400
+
+
+@pytest.mark.parametrize(("given", "kept"), [("扫描件\x00.pdf", "扫描件.pdf"), ("a\r\nb.pdf", "ab.pdf"),
+                                           ("x\ud800.pdf", "x.pdf"), ("\x00", "upload"), (None, "upload")])
+def test_a_file_name_keeps_only_what_a_database_and_a_header_can_hold(given, kept):
+    assert read_upload(io.BytesIO(PDF_BYTES), given).filename == kept

@@ -70,6 +70,8 @@ def test_verification_of_genuine_and_modified_copies(approved, world):
     assert by_hash.get_json()["genuine"] is True
     assert scene.client.post("/agreements/verify", json={"sha256": "abc"}).status_code == 422
     assert scene.client.post("/agreements/verify", json={}).status_code == 400
+    for not_an_object in (["sha256"], "sha256", 5):  # public: any JSON at all must get a clear answer
+        assert scene.client.post("/agreements/verify", json=not_an_object).status_code == 400
 
 
 def _kept(service, agreement_id):

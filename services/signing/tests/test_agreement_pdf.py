@@ -176,6 +176,16 @@ def test_a_full_identity_number_is_never_printed():
     assert FULL_ID not in text and FULL_ID[:17] not in text
 
 
+def test_an_all_digit_credit_code_is_printed_in_full_while_an_identity_number_beside_it_is_not():
+    # 事业单位's credit codes are often 18 digits: shaped like an identity number, yet a public
+    # identifier the kept legal copy must carry as it is.
+    employer = dataclasses.replace(make_doc().employer, credit_code="124400000000000004")
+    pdf = render_agreement(make_doc(employer=employer, remarks=f"乙方身份证号 {FULL_ID}"))
+    text = compact("".join(pages_text(pdf)))
+    assert "124400000000000004" in text
+    assert FULL_ID not in text and MASKED_ID in text
+
+
 def test_find_cjk_font_honours_qx_pdf_font(monkeypatch, tmp_path):
     real = find_cjk_font()
     assert real.is_file()

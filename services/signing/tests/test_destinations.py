@@ -558,3 +558,23 @@ def test_the_index_decides_between_two_concurrent_inserts(scene, service, config
 
     _together(insert_one)
     assert sorted(outcomes) == ["committed", "refused"]
+
+
+def test_a_graduate_moved_to_another_department_takes_the_registration_along(client, world):
+    # A roster re-import moves 学生1 from 计算机学院 to 数学学院 while the registration waits for its
+    # department's review: 数学学院 now reviews and lists it, 计算机学院 no longer does.
+    scene = Scene(client, world)
+    registration = scene.draft().get_json()["id"]
+    assert scene.submit().status_code == 200
+    world.graduate(1, scene.math, graduate_id=scene.g1, sequence=2, education_level="11")
+    math = world.department_user(scene.math)
+    assert scene.review(registration, scene.department).status_code == 404
+    assert client.get("/lists/destinations", headers=scene.department).get_json()["total"] == 0
+    listed = client.get("/lists/destinations", headers=math).get_json()
+    assert listed["total"] == 1 and listed["items"][0]["department_name"] == "数学学院"
+    assert client.get("/lists/destinations", headers=scene.school,
+                      query_string={"education_level": "11"}).get_json()["total"] == 1
+    assert scene.review(registration, math).status_code == 200
+    # an older roster event arriving late moves nothing back
+    world.graduate(1, scene.cs, graduate_id=scene.g1, sequence=1)
+    assert client.get("/lists/destinations", headers=math).get_json()["total"] == 1

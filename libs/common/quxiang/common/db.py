@@ -111,6 +111,17 @@ PAGE_LIMIT = bindparam("qx_page_limit", type_=Integer)
 LIST_TOTAL = "qx_list_total"
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and backslash taken literally
+    (use with ``.like(pattern, escape=LIKE_ESCAPE)``): a search for "A_B科技" or "100%" finds them,
+    and a search for "%" finds only a percent sign, not every row."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
 def page_params(offset: int, limit: int) -> dict[str, int]:
     """The values of ``PAGE_OFFSET`` and ``PAGE_LIMIT``."""
     return {PAGE_OFFSET.key: offset, PAGE_LIMIT.key: limit}

@@ -5,11 +5,15 @@ is read. Answers problems naming what was wrong (413 too large, 415 not an accep
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from quxiang.common.web.errors import ProblemError
+
+# Control characters (newlines included) and lone surrogates: never part of a file's name.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 DOCUMENT_TYPES = (PDF, JPEG, PNG)
@@ -58,4 +62,7 @@ def read_upload(stream: BinaryIO, filename: str | None, *, accepted: Iterable[st
         allowed = "、".join(LABELS.get(t, t) for t in accepted)
         raise ProblemError(415, "unsupported_file_type", accepted=list(accepted),
                            detail=f"只接受 {allowed} 文件（按文件内容判断，与扩展名无关）")
-    return Upload(filename=(filename or "upload")[:200], content_type=kind, data=data)
+    # The name is the client's to choose: kept for the download, without what no database or
+    # header may hold (PostgreSQL refuses NUL; a newline would split a Content-Disposition).
+    name = _UNPRINTABLE.sub("", filename or "")[:200] or "upload"
+    return Upload(filename=name, content_type=kind, data=data)

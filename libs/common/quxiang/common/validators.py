@@ -89,8 +89,9 @@ _GENDER_ALIASES: dict[str, Gender] = {"M": "M", "F": "F", "男": "M", "女": "F"
 
 
 # C0 control characters but tab, newline and carriage return, and DEL: no user types them, PostgreSQL
-# cannot store NUL in text, and a spreadsheet export cannot hold any of them.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# cannot store NUL in text, and a spreadsheet export cannot hold any of them. Lone surrogates too
+# (JSON can spell one, "\ud800"): no database encoding can store them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_CHARACTER_REASON = "含有不允许的控制字符"
 
 

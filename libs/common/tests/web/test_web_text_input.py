@@ -63,3 +63,12 @@ def test_a_path_parameter_with_a_control_character_is_refused_naming_it(make_app
     answer = client.get("/schools/105%0058")
     assert answer.status_code == 422, answer.get_json()
     assert list(answer.get_json()["errors"]) == ["school_code"]
+
+
+def test_a_lone_surrogate_in_a_json_string_is_refused_naming_the_field(client):
+    # Valid JSON (the escape of half a character), but no database encoding can store it.
+    answer = client.put("/registrations/1", data=b'{"name": "a\\ud800b"}', content_type="application/json")
+    assert answer.status_code == 422, answer.get_json()
+    assert list(answer.get_json()["errors"]) == ["name"]
+    whole = client.put("/registrations/1", data=json.dumps({"name": "表情😀"}), content_type="application/json")
+    assert whole.status_code == 200 and whole.get_json()["name"] == "表情😀"  # a pair is one character

@@ -20,7 +20,7 @@ from quxiang.common.validators import CONTROL_CHARACTER_REASON, CONTROL_CHARACTE
 __all__ = ["control_character_fields", "install_control_character_check"]
 
 # What a control character looks like inside a JSON string (escaped, as JSON requires).
-_ESCAPED = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
+_ESCAPED = re.compile(rb"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|[dD][89a-fA-F])")
 
 
 def control_character_fields(value: Any, path: str = "") -> list[str]:

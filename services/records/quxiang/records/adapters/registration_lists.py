@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import ListStatements
+from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern
 from quxiang.records.adapters.repository import Bind
 from quxiang.records.adapters.tables import departments, graduates, registrations, schools
 
@@ -50,8 +50,7 @@ class ListFilter:
     descending: bool = False
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+_like = contains_pattern
 
 
 _JOINED = (graduates.join(schools, schools.c.code == graduates.c.school_code)
@@ -113,7 +112,7 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
                                              if name in names]
     if "major_code" in names:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
-                              graduates.c.major_name.like(bindparam("major_like"))))
+                              graduates.c.major_name.like(bindparam("major_like"), escape=LIKE_ESCAPE)))
     if "no_registration" in names:
         # On the join column: PostgreSQL then plans an anti-join and estimates it (on registrations.id
         # it guessed one row, and read the schools once per graduate: 4.5 ms against 1.1 for 3,000).
@@ -123,8 +122,9 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
     if "identity_hashes" in names:
         conditions.append(graduates.c.identity_number_hash.in_(bindparam("identity_hashes", expanding=True)))
     if "q" in names:
-        conditions.append(or_(graduates.c.name.like(bindparam("q")), graduates.c.exam_number.like(bindparam("q")),
-                              graduates.c.student_number.like(bindparam("q"))))
+        conditions.append(or_(graduates.c.name.like(bindparam("q"), escape=LIKE_ESCAPE),
+                              graduates.c.exam_number.like(bindparam("q"), escape=LIKE_ESCAPE),
+                              graduates.c.student_number.like(bindparam("q"), escape=LIKE_ESCAPE)))
     return conditions
 
 

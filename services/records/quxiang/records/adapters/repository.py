@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, upda
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
+from quxiang.common.db import LIKE_ESCAPE, contains_pattern
 from quxiang.records.adapters.tables import departments, graduates, identity_views, import_jobs, schools
 
 Bind = Session | Connection
@@ -111,9 +112,10 @@ def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
     if f.education_level:
         conditions.append(graduates.c.education_level == f.education_level)
     if f.q:
-        like = f"%{f.q.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(graduates.c.name.like(like), graduates.c.exam_number.like(like),
-                              graduates.c.student_number.like(like)))
+        like = contains_pattern(f.q)
+        conditions.append(or_(graduates.c.name.like(like, escape=LIKE_ESCAPE),
+                              graduates.c.exam_number.like(like, escape=LIKE_ESCAPE),
+                              graduates.c.student_number.like(like, escape=LIKE_ESCAPE)))
     return conditions
 
 

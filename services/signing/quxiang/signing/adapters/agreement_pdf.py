@@ -375,7 +375,7 @@ def _paragraphs(pdf: FPDF, paragraphs: Sequence[str]) -> None:
 def _employer_rows(e: EmployerParty) -> list[_Row]:
     return [
         ("单位名称", e.name),
-        ("统一社会信用代码", e.credit_code, "单位性质", e.nature),
+        ("统一社会信用代码", _Verbatim(e.credit_code), "单位性质", e.nature),
         ("单位行业", e.industry, "单位所在地", e.region),
         ("单位地址", e.address),
         ("联系人", e.contact_person, "联系电话", e.phone),
@@ -433,6 +433,13 @@ def _date(value: date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+class _Verbatim(str):
+    """A value printed as it is, never masked: a 统一社会信用代码 may be 18 digits (事业单位's often
+    are) and is a public identifier, not an identity number."""
+
+
 def _clean(text: str) -> str:
     """Printable text: identity numbers masked, tabs as spaces, Windows line ends normalised."""
+    if isinstance(text, _Verbatim):
+        return str(text)
     return redact_identity_numbers(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import ListStatements
+from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern
 from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
@@ -156,8 +156,7 @@ class ListFilter:
     descending: bool = True
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+_like = contains_pattern
 
 
 # The filters compared for equality, by parameter name; the rest are built below.
@@ -170,7 +169,7 @@ def _params(f: ListFilter) -> dict[str, Any]:
     params: dict[str, Any] = {name: getattr(f, name) for name in _EQUAL if getattr(f, name)}
     if f.major:
         params.update(major_code=f.major.upper(), major_like=_like(f.major))
-    if f.q and _like(f.q) != "%%":
+    if f.q:
         params["q"] = _like(f.q)
     if f.kind is Kind.DESTINATIONS:
         if f.destination_codes:
@@ -193,9 +192,9 @@ def _conditions(kind: Kind, names: frozenset[str]) -> list[ColumnElement[bool]]:
                                              if name in names]
     if "major_code" in names:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
-                              graduates.c.major_name.like(bindparam("major_like"))))
+                              graduates.c.major_name.like(bindparam("major_like"), escape=LIKE_ESCAPE)))
     if "q" in names:
-        conditions.append(or_(*(column.like(bindparam("q")) for column in source.searched)))
+        conditions.append(or_(*(column.like(bindparam("q"), escape=LIKE_ESCAPE) for column in source.searched)))
     if kind in FLOWS:
         # Each flow spelt out, not IN (...): an IN list is expanded into the SQL text at every
         # execution, a tenth of a list request's CPU here, for values that never change.

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quxiang.common.uploads import Upload
+from quxiang.signing.adapters.destination_tables import destination_registrations
 from quxiang.signing.adapters.tables import (
     HELD_STATUSES,
     agreement_counters,
@@ -76,13 +77,27 @@ def upsert_employer(bind: Bind, values: dict[str, Any]) -> None:
     _upsert(bind, employers, {"id": values["id"]}, {k: v for k, v in values.items() if k != "id"})
 
 
+# What a graduate's agreements, terminations and destination registrations copy from the roster
+# row: the department scopes who reviews and lists them, the education level what a list filters on.
+_FOLLOW_THE_GRADUATE = ("department_id", "education_level")
+
+
 def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
-    """The roster row as records announced it; an older version than the one kept changes nothing."""
-    current = bind.execute(select(graduates.c.sequence).where(graduates.c.id == values["id"])).scalar()
+    """The roster row as records announced it; an older version than the one kept changes nothing.
+    A re-import that moves the graduate to another department (or level) moves the graduate's
+    records with it: the new department reviews and lists them, the old one no longer does."""
+    current = bind.execute(select(graduates.c.sequence, graduates.c.department_id, graduates.c.education_level)
+                           .where(graduates.c.id == values["id"])).first()
     if current is None:
         bind.execute(insert(graduates).values(**values, sequence=sequence))
-    elif current < sequence:
+    elif current.sequence < sequence:
         bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
+        moved = {name: values.get(name) for name in _FOLLOW_THE_GRADUATE if values.get(name) != getattr(current, name)}
+        if moved:
+            for table in (agreements, terminations, destination_registrations):
+                changes = {name: value for name, value in moved.items() if name in table.c}
+                if changes:
+                    bind.execute(update(table).where(table.c.graduate_id == values["id"]).values(**changes))
 
 
 # The reads every request makes, built once with bound parameters: building a statement (and its

@@ -54,7 +54,7 @@ def verify() -> dict[str, Any]:
         if upload is not None:
             return documents.verify(conn, pdf=upload.read())
         body = flask.request.get_json(silent=True) or {}
-        if "sha256" not in body:
+        if not isinstance(body, dict) or "sha256" not in body:  # a list or a number is no request either
             raise ProblemError(400, "file_or_sha256_required",
                                detail="请上传协议 PDF（multipart 字段 file）或提供 sha256")
         return documents.verify(conn, sha256=str(body["sha256"]))
