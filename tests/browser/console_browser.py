@@ -167,6 +167,11 @@ class Browser:
         dialog.find_element("css selector", "button.primary, button.danger").click()
         return text
 
+    def cancel_dialog(self) -> None:
+        dialog = self.wait(lambda: self.css(".overlay .dialog"), "a dialog")
+        next(b for b in dialog.find_elements("css selector", "button") if b.text == "取消").click()
+        self.wait(lambda: not self.all(".overlay .dialog"), "the dialog closed")
+
     def answer_reason(self, reason: str) -> None:
         dialog = self.wait(lambda: self.css(".overlay .dialog"), "the reason dialog")
         dialog.find_element("css selector", "textarea").send_keys(reason)

@@ -324,6 +324,13 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     # --- the graduate agrees to the termination, the school approves it in 解约管理 -------------
     b.login("graduate", EXAM, "Graduate-2026-pass")
     b.open("#/me/agreements")
+    # Refusing asks for the reason the API requires; cancelling that dialog sends nothing and
+    # claims nothing.
+    b.click("不同意解约")
+    b.cancel_dialog()
+    time.sleep(0.5)
+    assert "已不同意解约" not in b.flash_text() and "reason_required" not in b.flash_text()
+    assert "解约申请 待对方确认" in b.css("table.terminations").text
     b.click("同意解约")
     b.expect_success("已同意解约")
     b.login("staff", "demo-zsu", PASSWORD)
