@@ -132,3 +132,39 @@ def test_a_download_before_the_job_renders_and_keeps_the_document(approved, worl
     assert bytes(kept.pdf) == first.get_data() and first.headers["X-Content-SHA256"] == kept.sha256
     assert documents.render_pending(service.engine) == 0  # the download's render is the kept one
     assert download(scene, agreement["id"], scene.school).get_data() == first.get_data()
+
+
+def test_a_document_that_cannot_be_rendered_holds_up_neither_the_others_nor_its_detail(client, world, service,
+                                                                                       monkeypatch):
+    from quxiang.signing.service import documents
+
+    monkeypatch.setattr(documents, "_failures", {})
+    scene = Scene(client, world)
+    scene.settings(department_review=False)
+    approved = []
+    for employer, i, graduate in ((scene.e1, 1, scene.g1), (scene.e2, 2, scene.g2)):
+        agreement = scene.invite(employer, i=i).get_json()
+        assert scene.act(agreement["id"], "accept", world.graduate_user(graduate)).status_code == 200
+        assert scene.review(agreement["id"], scene.school).get_json()["status"] == "approved"
+        approved.append(agreement["id"])
+    broken, fine = approved
+    real = documents.render_agreement
+
+    def render(doc):
+        if doc.graduate.name == "学生1":  # the older one, first in the job's queue
+            raise ValueError("a glyph the font cannot draw")
+        return real(doc)
+
+    monkeypatch.setattr(documents, "render_agreement", render)
+    assert documents.render_pending(service.engine) == 1  # the one behind it is rendered all the same
+    assert _kept(service, fine).pdf is not None and _kept(service, broken).pdf is None
+    detail = client.get(f"/agreements/{broken}", headers=scene.school)
+    assert detail.status_code == 200 and detail.get_json()["document_sha256"] is None
+    failures, _ = documents._failures[broken]
+    assert failures == 2  # the job's try and the detail view's
+    assert documents.render_pending(service.engine) == 0  # waiting out its pause: not tried at once
+    assert documents._failures[broken][0] == 2
+    monkeypatch.setattr(documents, "render_agreement", real)
+    monkeypatch.setattr(documents, "_failures", {broken: (2, 0.0)})  # the pause is over
+    assert documents.render_pending(service.engine) == 1
+    assert _kept(service, broken).pdf is not None and documents._failures == {}

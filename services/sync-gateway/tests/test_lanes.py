@@ -120,3 +120,58 @@ def test_a_claim_outlasts_the_slowest_round_of_every_lane(world, gateway, monkey
     slowest_round = worker.lanes * 2 * ems.timeout
     assert leases and min(leases) > slowest_round, (leases, slowest_round)
     assert worker_module.lease_for(1.0, 1) == worker_module.LEASE_SECONDS  # never below the floor
+
+
+class OddAnswerEms:
+    """Writes, and answers 200 with a JSON body that is not an object."""
+
+    timeout = 10.0
+
+    def __init__(self):
+        import requests
+
+        from quxiang.sync_gateway.adapters.ems_client import EmsClient
+
+        self.client = EmsClient("http://127.0.0.1:9")
+
+        def put(url, **kwargs):
+            response = requests.Response()
+            response.status_code, response._content = 200, b"null"
+            return response
+
+        self.client.session.put = put
+
+    def put_record(self, exam_number, kind, body, key):
+        return self.client.put_record(exam_number, kind, body, key)
+
+    def probe(self):
+        return True
+
+    def close(self):
+        self.client.close()
+
+
+def test_a_2xx_whose_body_is_not_an_object_still_settles_the_row(world, gateway):
+    world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, "26440199504"))
+    worker = SyncWorker(gateway, client=OddAnswerEms())
+    try:
+        assert worker.deliver_due().synced == 1
+    finally:
+        worker.close()
+    with gateway.engine.connect() as conn:
+        assert ledger.counts(conn) == {"synced": 1}
+
+
+def test_an_error_in_a_lane_reaches_the_job_instead_of_dying_unheard(world, gateway, monkeypatch):
+    worker = SyncWorker(gateway, client=HangingEms("none"))
+    assert worker.lanes > 1
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(worker, "deliver_due", broken)
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            worker.run_for(0.5)
+    finally:
+        worker.close()

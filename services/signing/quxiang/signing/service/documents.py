@@ -12,7 +12,9 @@ PDF and its SHA-256 are the same."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +35,14 @@ from quxiang.signing.adapters.agreement_pdf import (
 )
 from quxiang.signing.adapters.tables import agreement_documents, agreements
 from quxiang.signing.domain.online import Status, status_label
+
+log = logging.getLogger(__name__)
+
+# A document whose rendering failed is tried again after a pause that doubles each time, up to
+# RETRY_MAX seconds (per process): it must neither hold up the documents behind it nor be retried
+# in a tight loop. A restart tries it again at once.
+RETRY_FIRST, RETRY_MAX = 5.0, 600.0
+_failures: dict[str, tuple[int, float]] = {}  # agreement id -> (failures, monotonic time of the next try)
 
 GENDERS = {"M": "男", "F": "女"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -86,18 +96,40 @@ def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
         document = get_document(conn, agreement_id)
     if document is None or document.pdf is not None:
         return document
-    _render(engine, agreement_id)
+    if not _render_or_note(engine, agreement_id):
+        return document  # still due: its hash shows as None, the jobs try again
     with reading(engine) as conn:
         return get_document(conn, agreement_id)
 
 
 def render_pending(engine: Engine, limit: int = 50) -> int:
     """Render up to ``limit`` due documents, oldest first (signing's jobs); answers how many."""
+    now = time.monotonic()
+    waiting = [agreement_id for agreement_id, (_, retry_at) in _failures.items() if retry_at > now]
+    query = (select(agreement_documents.c.agreement_id).where(agreement_documents.c.pdf.is_(None))
+             .order_by(agreement_documents.c.created_at).limit(limit))
+    if waiting:  # failed lately: the documents behind them go first
+        query = query.where(agreement_documents.c.agreement_id.not_in(waiting))
     with reading(engine) as conn:
-        due = conn.execute(select(agreement_documents.c.agreement_id).where(agreement_documents.c.pdf.is_(None))
-                           .order_by(agreement_documents.c.created_at).limit(limit)).scalars().all()
+        due = conn.execute(query).scalars().all()
     # Every worker replica runs the job: one skips what another is rendering at the moment.
-    return sum(_render(engine, agreement_id, skip_locked=True) for agreement_id in due)
+    return sum(_render_or_note(engine, agreement_id, skip_locked=True) for agreement_id in due)
+
+
+def _render_or_note(engine: Engine, agreement_id: str, skip_locked: bool = False) -> bool:
+    """``_render``; a failure is logged and noted for a later retry instead of raised, so one
+    document that cannot be rendered stops neither the job nor the agreement's detail view."""
+    try:
+        done = _render(engine, agreement_id, skip_locked=skip_locked)
+    except Exception:
+        failures = _failures.get(agreement_id, (0, 0.0))[0] + 1
+        pause = min(RETRY_MAX, RETRY_FIRST * 2 ** (failures - 1))
+        _failures[agreement_id] = (failures, time.monotonic() + pause)
+        log.exception("rendering the document of agreement %s failed (%d time(s)); next try in %.0f s",
+                      agreement_id, failures, pause)
+        return False
+    _failures.pop(agreement_id, None)
+    return done
 
 
 def _render(engine: Engine, agreement_id: str, skip_locked: bool = False) -> bool:

@@ -67,10 +67,12 @@ class EmsClient:
             return classify(response.status_code, _retry_after(response.headers.get("Retry-After")),
                             response.text[:300])
         try:
-            write = response.json().get("write")
+            answer = response.json()
         except ValueError:
-            write = None
-        return Result(Outcome.SYNCED, write=write)
+            answer = None
+        # A 2xx is the EMS's word that it wrote; what it says besides is informative only (a body
+        # that is not an object, as a body that is not JSON, must not stop the round).
+        return Result(Outcome.SYNCED, write=answer.get("write") if isinstance(answer, dict) else None)
 
     def put_records(self, writes: Sequence[Write]) -> list[Result]:
         """Many writes in one request (``POST /batch``), each on its own idempotency key and answered on

@@ -177,12 +177,21 @@ class SyncWorker:
         if self.lanes == 1:
             return self._lane(deadline, stop)
         totals: list[RoundReport] = []
-        threads = [threading.Thread(target=lambda: totals.append(self._lane(deadline, stop)),
-                                    name=f"qx-sync-lane-{i}", daemon=True) for i in range(self.lanes)]
+        errors: list[Exception] = []
+
+        def lane() -> None:
+            try:
+                totals.append(self._lane(deadline, stop))
+            except Exception as exc:  # noqa: BLE001 - handed to the job, which logs it: no lane dies unheard
+                errors.append(exc)
+
+        threads = [threading.Thread(target=lane, name=f"qx-sync-lane-{i}", daemon=True) for i in range(self.lanes)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if errors:
+            raise errors[0]
         total = RoundReport()
         for report in totals:
             total.add(report)
