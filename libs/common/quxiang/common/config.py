@@ -110,6 +110,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QX_CONSOLE_ROOT", "console_root", "", _str,
             "Folder of the web console's static files that `make run` serves at `/`. Empty: the "
             "repository's console/ folder (none served when it is missing)."),
+    Setting("QX_PROXY_HOPS", "proxy_hops", "0", _int,
+            "Reverse proxies in front of the service that each add to X-Forwarded-For (the gateway: 1; "
+            "an Ingress before it: 2). The client's address is taken that many hops back: login "
+            "throttling per address, logs. 0 (`make run`, no proxy): the connection's own address; "
+            "behind a proxy that would make every user one address, and 20 wrong passwords anywhere "
+            "would lock all logins."),
     Setting("QX_LOG_LEVEL", "log_level", "INFO", _str, "Logging level."),
     Setting("QX_LOG_JSON", "log_json", "true", _bool,
             "JSON log lines (one object per line) or plain text."),
@@ -144,6 +150,7 @@ class Config:
     console_root: str
     log_level: str
     log_json: bool
+    proxy_hops: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +181,8 @@ def load_config(service: str = "platform", environ: Mapping[str, str] | None = N
             raise ConfigError(f"{setting.env}={raw!r} is not valid: {exc}") from None
     values["data_dir"] = Path(values["data_dir"])
     _check_positive(values, "outbox_partitions", "relay_batch", "consumer_prefetch", "consumer_batch")
+    if values["proxy_hops"] < 0:
+        raise ConfigError(f"QX_PROXY_HOPS={values['proxy_hops']} is not valid: a count of proxies, 0 or more")
     template = values["database_url_template"]
     if template and "{service}" not in template:
         raise ConfigError("QX_DATABASE_URL_TEMPLATE must contain {service}")

@@ -158,6 +158,7 @@ class Stack:
             "QX_EMS_URL": f"http://{self.settings.host}:{ports['ems-sim']}/api/ems-sim",
             "QX_RECORDS_ID_KEY": os.environ.get("QX_RECORDS_ID_KEY") or self._records_key(),
             "QX_WEB_WORKERS": str(self.settings.web_workers),
+            "QX_PROXY_HOPS": "1",  # the APIs sit behind the stack's nginx
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("QX_DATABASE_URL", None)  # one URL for every service would put them in one database

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quxiang.common.config import load_config
 from quxiang.common.service import get_service
@@ -23,7 +24,12 @@ def mount_prefix(service: str) -> str:
 
 
 def app_for(service: str) -> Flask:
-    app = get_service(service).create_app(load_config(service))
+    config = load_config(service)
+    app = get_service(service).create_app(config)
     inner = app.wsgi_app
+    if config.proxy_hops > 0:
+        # Behind the gateway the connection comes from nginx: the client is in X-Forwarded-For,
+        # trusted as far back as there are proxies of ours (a client may put anything before that).
+        inner = ProxyFix(inner, x_for=config.proxy_hops, x_proto=config.proxy_hops)
     app.wsgi_app = DispatcherMiddleware(inner, {mount_prefix(service): inner})  # type: ignore[method-assign]
     return app

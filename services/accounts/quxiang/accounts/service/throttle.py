@@ -16,7 +16,7 @@ spraying source that guesses one account right must not get its budget back. Pas
 activation-code failures share the address key: one budget per source for guessing anything.
 
 The address is ``request.remote_addr``: behind a reverse proxy the deployment must make that the
-client's address (werkzeug's ProxyFix with the proxy count), or every user shares the proxy's key.
+client's address (``QX_PROXY_HOPS``, see quxiang.common.wsgi), or every user shares the proxy's key.
 
 Locking an account key also lets anyone lock a known username out for 15 minutes; that is the usual
 price of account lockout and the reason the lock is short and expires by itself.
