@@ -109,9 +109,11 @@ def _env_from(service: str) -> list[dict[str, Any]]:
 
 SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
-# Writable places of a read-only container: /tmp (gunicorn's and the worker's metrics folders) and
-# QX_DATA_DIR.
-VOLUMES = [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+# Writable places of a read-only container: /tmp (gunicorn's and the worker's metrics folders, and
+# the temporary files of roster imports, uploaded then copied, up to 2 x 50 MB, and of exports,
+# some 550 MB for 400,000 rows: on disk, not in memory, where they would count against the pod's
+# memory limit) and QX_DATA_DIR.
+VOLUMES = [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
            {"name": "data", "emptyDir": {"sizeLimit": "64Mi"}}]
 MOUNTS = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/var/lib/quxiang"}]  # noqa: S108
 
