@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from quxiang.common.bus.outbox import partition_of
-from quxiang.common.bus.relay import Relay, _split_in_order
+from quxiang.common.bus.relay import PARK_FIRST, Relay, _split_in_order
 from quxiang.common.bus.tables import outbox
 from quxiang.common.bus.transport import OutgoingMessage
 from quxiang.common.db import make_engine
@@ -82,7 +82,8 @@ def test_a_nack_holds_back_the_rest_of_that_aggregate_only(setup):
         b1 = uow.record("test.item.created", subject="b", sequence=1, data={"name": "b"})
         uow.commit()
     transport = FlakyTransport(refuse={a1.event_id})
-    relay = Relay(engine, transport, config, "testsvc")
+    clock = [0.0]
+    relay = Relay(engine, transport, config, "testsvc", clock=lambda: clock[0])
     result = relay.publish_batch()
     assert (result.sent, result.failed) == (1, 2)
     state = {r.event_id: r for r in rows(engine)}
@@ -91,9 +92,37 @@ def test_a_nack_holds_back_the_rest_of_that_aggregate_only(setup):
     assert "nacked" in state[a1.event_id].last_error
     assert state[a2.event_id].sent_at is None and "held back" in state[a2.event_id].last_error
     transport.refuse.clear()
+    assert relay.publish_batch().sent == 0  # the refused aggregate sits out its pause
+    clock[0] += PARK_FIRST
     assert relay.publish_batch().sent == 2
     assert [m.message_id for m in transport.published[-2:]] == [a1.event_id, a2.event_id]
     assert relay.publish_batch().sent == 0
+
+
+def test_an_aggregate_the_broker_keeps_refusing_does_not_stop_the_others(setup):
+    # Its refused row and the rows held back behind it once filled every batch: nothing of any
+    # other aggregate was published again.
+    import dataclasses
+
+    engine, config = setup
+    config = dataclasses.replace(config, relay_batch=3)
+    with unit_of_work(engine, config) as uow:
+        stuck = [uow.record("test.item.created", subject="a", sequence=i, data={"name": "a"}) for i in range(1, 5)]
+        other = uow.record("test.item.created", subject="b", sequence=1, data={"name": "b"})
+        uow.commit()
+    clock = [0.0]
+    relay = Relay(engine, FlakyTransport(refuse={stuck[0].event_id}), config, "testsvc", clock=lambda: clock[0])
+    assert relay.publish_batch().sent == 0  # a's three oldest rows: refused and held back
+    assert relay.publish_batch().sent == 1  # a sits out: b goes
+    state = {r.event_id: r for r in rows(engine)}
+    assert state[other.event_id].sent_at is not None
+    assert all(state[e.event_id].sent_at is None for e in stuck)  # a's order still holds
+    pauses = []
+    for _ in range(4):  # refused again each time its pause is over: the pause doubles
+        clock[0] += 100
+        relay.publish_batch()
+        pauses.append(relay._parked["a"][0])
+    assert pauses == [2 * PARK_FIRST, 4 * PARK_FIRST, 8 * PARK_FIRST, 16 * PARK_FIRST]
 
 
 def test_split_in_order_unit():

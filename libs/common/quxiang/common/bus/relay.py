@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, delete, select, update
@@ -34,6 +36,7 @@ PUBLISHED = Counter("qx_relay_published_total", "Outbox rows published and confi
 FAILED = Counter("qx_relay_publish_failures_total", "Outbox rows the broker did not confirm", ["service"])
 PRUNE_EVERY = 300.0
 PRUNE_BATCH = 1000
+PARK_FIRST, PARK_MAX = 1.0, 30.0  # seconds a refused subject sits out, doubling per refusal
 
 # Pruning walks the outbox from its oldest row by id, a batch per transaction, and stops at the
 # first row created after the cutoff: it reads what it deletes (and the few old rows still unsent),
@@ -52,8 +55,14 @@ class BatchResult:
 
 
 class Relay:
-    def __init__(self, engine: Engine, transport: Transport, config: Config, service: str) -> None:
+    def __init__(self, engine: Engine, transport: Transport, config: Config, service: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
+        self.clock = clock
+        # Subjects whose oldest pending row the broker refused: left out of the batches for a pause
+        # that doubles at each refusal (PARK_FIRST .. PARK_MAX), so that they and the rows held back
+        # behind them cannot fill every batch and stop all other aggregates. subject -> (pause, until)
+        self._parked: dict[str, tuple[float, float]] = {}
         self.transport = transport
         self.config = config
         self.service = service
@@ -80,7 +89,7 @@ class Relay:
             partitions = list(conn.execute(self._lock_partitions).scalars())
             if not partitions:
                 return BatchResult(0, 0, False)
-            rows = conn.execute(self._pending, {"partitions": partitions}).all()
+            rows = conn.execute(self._pending_statement(), {"partitions": partitions}).all()
             if not rows:
                 return BatchResult(0, 0, False)
             results = self.transport.publish_batch(
@@ -89,6 +98,7 @@ class Relay:
                  for r in rows],
                 timeout=self.config.relay_confirm_timeout)
             sent, failed = _split_in_order(rows, results)
+            self._park(rows, failed)
             now = datetime.now(UTC)
             if sent:
                 conn.execute(self._mark_sent, {"ids": sent, "sent_now": now})
@@ -99,6 +109,21 @@ class Relay:
         if failed:
             FAILED.labels(self.service).inc(len(failed))
         return BatchResult(len(sent), len(failed), len(rows) >= self.config.relay_batch)
+
+    def _pending_statement(self) -> Any:
+        now = self.clock()
+        waiting = [subject for subject, (_, until) in self._parked.items() if until > now]
+        # The usual case, nothing parked: the statement built once.
+        return self._pending.where(outbox.c.subject.not_in(waiting)) if waiting else self._pending
+
+    def _park(self, rows: list[Any], failed: dict[int, str]) -> None:
+        refused = {row.subject for row in rows if row.id in failed}
+        for subject in {row.subject for row in rows} - refused:
+            self._parked.pop(subject, None)  # through again
+        now = self.clock()
+        for subject in refused:
+            pause = min(PARK_MAX, self._parked[subject][0] * 2) if subject in self._parked else PARK_FIRST
+            self._parked[subject] = (pause, now + pause)
 
     def prune(self, batch: int = PRUNE_BATCH) -> int:
         """Delete sent rows older than the retention period."""
@@ -131,7 +156,7 @@ class Relay:
                 self.transport.close()
                 stop.wait(delay)
                 continue
-            if result.failed:
+            if result.failed and not result.sent:  # nothing went through: the broker, not a subject
                 delay = backoff.next()
                 log.warning("relay %s: %d rows not confirmed; retrying in %.1fs", self.service,
                             result.failed, delay)
