@@ -50,3 +50,21 @@ def test_the_embedded_default_generates_one_key_file(tmp_path, caplog):
     assert (tmp_path / "records_id.key").exists()
     assert "QX_RECORDS_ID_KEY is not set" in caplog.text
     assert cipher_from_environment(tmp_path, {}).decrypt(first.encrypt(NUMBER)) == NUMBER
+
+
+
+def test_a_production_database_without_the_key_refuses_to_start(tmp_path, pg_url, monkeypatch):
+    # Each process would generate a key of its own: what one encrypted, no other could read.
+    from quxiang.common.testing.plugin import make_test_config
+    from quxiang.records.bootstrap import build_records
+
+    monkeypatch.delenv("QX_RECORDS_ID_KEY", raising=False)
+    with pytest.raises(InvalidKey, match="QX_RECORDS_ID_KEY"):
+        cipher_from_environment(tmp_path, {}, key_required=True)
+    production = make_test_config("records", pg_url, "embedded", tmp_path, QX_DEMO_DATA="false")
+    with pytest.raises(InvalidKey, match="QX_RECORDS_ID_KEY"):
+        build_records(production)
+    demo = make_test_config("records", pg_url, "embedded", tmp_path, QX_DEMO_DATA="true")
+    assert build_records(demo).cipher is not None  # demo data: the development key will do
+    monkeypatch.setenv("QX_RECORDS_ID_KEY", base64.b64encode(os.urandom(32)).decode())
+    assert build_records(production).cipher is not None

@@ -22,8 +22,10 @@ NAME = "records"
 
 def build_records(config: Config) -> Records:
     engine = make_engine(config.database_url_for(NAME))
+    # A production deployment (no demo data, a database server): the key must be given.
+    production = not config.demo_data and engine.dialect.name != "sqlite"
     return Records(config=config, engine=engine, session_factory=make_session_factory(engine),
-                   cipher=cipher_from_environment(config.data_dir))
+                   cipher=cipher_from_environment(config.data_dir, key_required=production))
 
 
 def create_app(config: Config, keys: KeySet | None = None) -> Flask:

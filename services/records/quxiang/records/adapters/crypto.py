@@ -108,11 +108,18 @@ class IdentityCipher:
         return f"{kid}:{mac.hexdigest()}"
 
 
-def cipher_from_environment(data_dir: Path, environ: Mapping[str, str] | None = None) -> IdentityCipher:
+def cipher_from_environment(data_dir: Path, environ: Mapping[str, str] | None = None, *,
+                            key_required: bool = False) -> IdentityCipher:
+    """The cipher under ``QX_RECORDS_ID_KEY``. Without it, a key generated into ``data_dir`` for
+    development; ``key_required`` (a production database) refuses to start instead: each process
+    would make a key of its own, and what one encrypted no other could read."""
     env = os.environ if environ is None else environ
     old = [_decode_key(k, OLD_KEYS_ENV) for k in env.get(OLD_KEYS_ENV, "").split(",") if k.strip()]
     if env.get(KEY_ENV):
         return IdentityCipher(_decode_key(env[KEY_ENV], KEY_ENV), old)
+    if key_required:
+        raise InvalidKey(f"{KEY_ENV} is empty: set it to the platform's identity-number key (base64 of 32 "
+                         "bytes; docs/operations.md) before starting records on a production database")
     path = data_dir / KEY_FILE
     if path.exists():
         key = _decode_key(path.read_text(), str(path))
