@@ -130,6 +130,15 @@ def test_the_console_is_a_single_page_app(gateway: str) -> None:
     assert requests.get(gateway + "/missing.js", timeout=5).status_code == 404
 
 
+def test_no_page_or_answer_can_be_framed_or_sniffed(gateway: str) -> None:
+    for path in ("/", "/province/statistics", "/app.js", "/api/signing/openapi.json"):
+        headers = requests.get(gateway + path, timeout=5).headers
+        assert headers.get("X-Frame-Options") == "DENY", path
+        assert headers.get("Content-Security-Policy") == "frame-ancestors 'none'", path
+        assert headers.get("X-Content-Type-Options") == "nosniff", path
+    assert requests.get(gateway + "/", timeout=5).headers.get("Cache-Control") == "no-cache"
+
+
 def test_the_gateways_own_errors_are_problems(gateway: str) -> None:
     def problem(response: requests.Response, status: int, code: str) -> None:
         assert response.status_code == status, response.text[:300]
