@@ -60,3 +60,44 @@ def test_refusals(s, world):
                         headers=world.headers(Role.PROVINCE, province="44")).status_code == 403
     world.school("10561", "华南理工大学")
     assert s.client.get("/schools/10558/roster/confirmations", headers=world.school_user("10561")).status_code == 404
+
+
+def test_two_first_answers_at_once_both_succeed_and_one_is_kept(s, app, service, monkeypatch):
+    # A double click: both requests find no answer yet; the second insert used to fail on the key (500).
+    import threading
+
+    from quxiang.records.service import confirmation
+
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    barrier = threading.Barrier(2, timeout=10)
+    real = confirmation.repository.get_graduate
+
+    def read_then_wait(*args, **kwargs):
+        found = real(*args, **kwargs)
+        if threading.current_thread().name.startswith("answer"):
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(confirmation.repository, "get_graduate", read_then_wait)
+    statuses = []
+
+    def answer(status, note):
+        client = app.test_client()
+        statuses.append(client.put(f"/graduates/{s.g1}/confirmation", headers=s.graduate(s.g1),
+                                   json={"status": status, "note": note}).status_code)
+
+    workers = [threading.Thread(target=answer, args=args, name=f"answer-{i}")
+               for i, args in enumerate((("confirmed", None), ("flagged", "姓名有误")))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(20)
+    assert statuses == [200, 200]
+    from sqlalchemy import select
+
+    from quxiang.records.adapters.tables import graduate_confirmations
+
+    with service.engine.connect() as conn:
+        kept = conn.execute(select(graduate_confirmations.c.status)).scalars().all()
+    assert len(kept) == 1 and kept[0] in ("confirmed", "flagged")

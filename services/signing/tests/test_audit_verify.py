@@ -32,3 +32,32 @@ def test_audit_verify_finds_changed_and_truncated_trails(client, world, service,
                                                    agreement_audit.c.position == last))
     assert audit_verify(service, second) == 1
     assert f"agreement {second}" in capsys.readouterr().out
+
+
+def test_destination_and_termination_trails_are_checked_to_their_end(client, world, service, capsys):
+    from .test_destinations import UNIT as DESTINATION
+    from .test_destinations import Scene as DestinationScene
+
+    scene = DestinationScene(client, world)
+    registration = scene.draft("11", DESTINATION).get_json()["id"]
+    scene.submit()
+    assert scene.review(registration, scene.department).status_code == 200
+    assert scene.review(registration, scene.school).get_json()["status"] == "approved"
+    assert audit_verify(service, None) == 0
+    assert "1 registration(s)" in capsys.readouterr().err
+    with service.engine.begin() as conn:
+        last = conn.execute(select(func.max(agreement_audit.c.position))
+                            .where(agreement_audit.c.aggregate_id == registration)).scalar_one()
+        conn.execute(delete(agreement_audit).where(agreement_audit.c.aggregate_id == registration,
+                                                   agreement_audit.c.position == last))
+    assert audit_verify(service, None) == 1 and audit_verify(service, registration) == 1
+    assert f"registration {registration}" in capsys.readouterr().out
+    with service.engine.begin() as conn:  # the whole trail gone
+        conn.execute(delete(agreement_audit).where(agreement_audit.c.aggregate_id == registration))
+    assert audit_verify(service, None) == 1
+    assert "truncated" in capsys.readouterr().out
+
+
+def test_an_unknown_id_is_a_failure_not_a_clean_pass(client, world, service, capsys):
+    assert audit_verify(service, "00000000-0000-4000-8000-000000000000") == 1
+    assert "no agreement, termination or destination registration" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quxiang.common.db import conflict_insert
 from quxiang.records.adapters.repository import Bind, now
 from quxiang.records.adapters.tables import (
     graduate_confirmations,
@@ -150,11 +151,10 @@ def get_confirmation(bind: Bind, graduate_id: str) -> Row | None:
 
 
 def put_confirmation(bind: Bind, *, graduate_id: str, school_code: str, status: str, note: str | None,
-                     graduate_version: int, exists: bool) -> None:
+                     graduate_version: int) -> None:
+    """The graduate's answer, replacing any earlier one. One upsert: two answers at once (a
+    double click) both succeed, the later one kept, instead of the second failing on the key."""
     values = {"school_code": school_code, "status": status, "note": note, "graduate_version": graduate_version,
               "updated_at": now()}
-    if exists:
-        bind.execute(update(graduate_confirmations)
-                     .where(graduate_confirmations.c.graduate_id == graduate_id).values(**values))
-    else:
-        bind.execute(insert(graduate_confirmations).values(graduate_id=graduate_id, **values))
+    statement = conflict_insert(bind, graduate_confirmations).values(graduate_id=graduate_id, **values)
+    bind.execute(statement.on_conflict_do_update(index_elements=["graduate_id"], set_=values))

@@ -46,10 +46,8 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
         graduate = repository.get_graduate(uow.session, graduate_id)
         if graduate is None or not actor.covers(Scope(graduate=graduate.id)):
             raise ProblemError(404, "not_found", detail="对象不存在")
-        existing = store.get_confirmation(uow.session, graduate_id)
         store.put_confirmation(uow.session, graduate_id=graduate_id, school_code=graduate.school_code, status=status,
-                               note=note if status == FLAGGED else None, graduate_version=graduate.version,
-                               exists=existing is not None)
+                               note=note if status == FLAGGED else None, graduate_version=graduate.version)
         uow.commit()
     with reading(service.engine) as conn:
         return state_of(graduate, store.get_confirmation(conn, graduate_id))

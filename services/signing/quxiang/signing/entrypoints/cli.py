@@ -1,11 +1,13 @@
 """``qx-signing``: operator commands of the signing service.
 
-    qx-signing audit-verify [--agreement ID]   check every agreement's audit chain; exit 1 on a problem
-    qx-signing expire                           expire the unanswered invitations past their deadline now
+    qx-signing audit-verify [--id ID]   check every audit chain (agreements, terminations, destination
+                                        registrations); exit 1 on a problem or an unknown ID
+    qx-signing expire                   expire the unanswered invitations past their deadline now
 
-The audit trail of an agreement is hash-chained (``quxiang.common.audit``): a changed, deleted or
-inserted row breaks the chain. The chain's end is also kept on the agreement row (``audit_position``,
-``audit_hash``), so deleting the last entries is caught too. Run ``audit-verify`` regularly (e.g.
+The audit trail of an agreement, a termination and a destination registration is hash-chained
+(``quxiang.common.audit``): a changed, deleted or inserted row breaks the chain. The chain's end is
+also kept on the record's own row (``audit_position``, ``audit_hash``), so deleting the last
+entries, or the whole trail, is caught too. Run ``audit-verify`` regularly (e.g.
 daily) and after any restore; it prints one line per problem and nothing else when all is well.
 """
 
@@ -20,7 +22,8 @@ from sqlalchemy import select
 from quxiang.common import audit
 from quxiang.common.config import load_config
 from quxiang.common.db import reading
-from quxiang.signing.adapters.tables import agreement_audit, agreements
+from quxiang.signing.adapters.destination_tables import destination_registrations
+from quxiang.signing.adapters.tables import agreement_audit, agreements, terminations
 from quxiang.signing.bootstrap import NAME, build_signing
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -30,8 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qx-signing", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    verify = commands.add_parser("audit-verify", help="check the agreements' audit chains")
-    verify.add_argument("--agreement", help="only this agreement")
+    verify = commands.add_parser("audit-verify", help="check every audit chain")
+    verify.add_argument("--id", "--agreement", dest="record", help="only this agreement, termination or registration")
     commands.add_parser("expire", help="expire overdue invitations now")
     args = parser.parse_args(argv)
     service = build_signing(load_config(NAME))
@@ -39,21 +42,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "expire":
             print(f"expired {online.expire_due(service)} invitation(s)")
             return 0
-        return audit_verify(service, args.agreement)
+        return audit_verify(service, args.record)
     finally:
         service.engine.dispose()
 
 
-def audit_verify(service: Signing, agreement_id: str | None) -> int:
+# The records whose trails are in signing_audit, each keeping its chain's end on its own row.
+ANCHORED = {"agreement": agreements, "termination": terminations, "registration": destination_registrations}
+
+
+def audit_verify(service: Signing, record_id: str | None) -> int:
+    kinds: dict[str, str] = {}
+    anchors: dict[str, tuple[int, str]] = {}
     with reading(service.engine, streaming=True) as conn:
-        query = select(agreements.c.id, agreements.c.audit_position, agreements.c.audit_hash)
-        if agreement_id:
-            query = query.where(agreements.c.id == agreement_id)
-        anchors = {row.id: (row.audit_position, row.audit_hash) for row in conn.execute(query)}
-        problems = audit.verify(conn, agreement_audit, agreement_id, anchors=anchors)
+        for kind, table in ANCHORED.items():
+            query = select(table.c.id, table.c.audit_position, table.c.audit_hash)
+            if record_id:
+                query = query.where(table.c.id == record_id)
+            for row in conn.execute(query):
+                kinds[row.id] = kind
+                anchors[row.id] = (row.audit_position, row.audit_hash)
+        if record_id and not anchors:
+            print(f"no agreement, termination or destination registration has the id {record_id}", file=sys.stderr)
+            return 1
+        problems = audit.verify(conn, agreement_audit, record_id, anchors=anchors)
     for problem in problems:
-        print(f"agreement {problem.aggregate_id} position {problem.position}: {problem.kind.value}: {problem.detail}")
-    print(f"{len(anchors)} agreement(s) checked, {len(problems)} problem(s)", file=sys.stderr)
+        print(f"{kinds.get(problem.aggregate_id, 'record')} {problem.aggregate_id} position {problem.position}: "
+              f"{problem.kind.value}: {problem.detail}")
+    counts = ", ".join(f"{sum(k == kind for k in kinds.values())} {kind}(s)" for kind in ANCHORED)
+    print(f"{counts} checked, {len(problems)} problem(s)", file=sys.stderr)
     return 1 if problems else 0
 
 
