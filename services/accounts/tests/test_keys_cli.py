@@ -82,3 +82,22 @@ def test_the_installed_command_uses_the_environment(config):
     assert rotated.returncode == 0, rotated.stderr
     listed = subprocess.run([str(command), "keys", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and rotated.stdout.split()[0] in listed.stdout
+
+
+def test_a_new_installation_gets_its_administrator_from_the_command_line(client, config, capsys, monkeypatch):
+    monkeypatch.setenv("QX_ADMIN_PASSWORD", "Admin-2026-pass")
+    assert main(["create-admin", "--username", "gd-admin"], config=config) == 0
+    assert "administrator gd-admin created" in capsys.readouterr().out
+    tokens = client.post("/auth/login", json={"username": "gd-admin", "password": "Admin-2026-pass"}).get_json()
+    me = client.get("/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
+    assert me["role"] == "admin"
+    created = client.post("/province-accounts", headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                          json={"province": "44", "username": "gd-prov", "display_name": "广东省",
+                                "password": "Prov-2026-pass"})
+    assert created.status_code == 201, created.get_json()  # and the administrator makes the provinces'
+    assert main(["create-admin", "--username", "gd-admin"], config=config) == 1  # once
+    assert "username_taken" in capsys.readouterr().err
+    monkeypatch.setenv("QX_ADMIN_PASSWORD", "short")
+    assert main(["create-admin", "--username", "other-admin"], config=config) == 1
+    monkeypatch.delenv("QX_ADMIN_PASSWORD")
+    assert main(["create-admin", "--username", "other-admin"], config=config) == 2  # no terminal to ask at

@@ -3,7 +3,13 @@
     qx-accounts keys list                          the signing keys and their state
     qx-accounts keys rotate                        a new key signs from now on; the old one retires
     qx-accounts keys prune [--older-than-hours N]  stop publishing keys retired more than N hours ago
+    qx-accounts create-admin --username NAME [--display-name TEXT]
+                                                   the platform administrator (the password from
+                                                   QX_ADMIN_PASSWORD, else asked twice at the terminal)
     qx-accounts demo                               demo data and logins (see quxiang.accounts.entrypoints.demo)
+
+A new installation starts with ``create-admin``: the administrator then creates the provinces'
+accounts (``POST /api/accounts/province-accounts`` or the console), and they their schools'.
 
 Key rotation. The signing keys are Ed25519 private keys in the accounts database; their public
 halves are the JWKS (``/.well-known/jwks.json``) that every service verifies access tokens with,
@@ -24,6 +30,8 @@ function ``(args, service) -> exit status``, and list it in ``COMMANDS``. ``serv
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -99,12 +107,47 @@ def demo(_args: argparse.Namespace, service: Accounts) -> int:
     return 0
 
 
+def create_admin(args: argparse.Namespace, service: Accounts) -> int:
+    from quxiang.accounts.domain.model import DomainError
+    from quxiang.accounts.service.management import create_admin as create
+
+    password = os.environ.get("QX_ADMIN_PASSWORD") or _ask_password()
+    if not password:
+        print("no password: set QX_ADMIN_PASSWORD or run at a terminal to be asked", file=sys.stderr)
+        return 2
+    try:
+        view = create(service, username=args.username, display_name=args.display_name, password=password)
+    except DomainError as exc:
+        print(f"not created: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    print(f"administrator {view.user.username} created (id {view.user.id})")
+    return 0
+
+
+def _ask_password() -> str | None:
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("password of the new administrator: ")
+    if first != getpass.getpass("the same again: "):
+        print("the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _add_create_admin(commands: Any) -> None:
+    command = commands.add_parser("create-admin", help="create the platform administrator (password from "
+                                                       "QX_ADMIN_PASSWORD, else asked at the terminal)")
+    command.add_argument("--username", required=True)
+    command.add_argument("--display-name", default="平台管理员")
+    command.set_defaults(run=create_admin)
+
+
 def _add_demo(commands: Any) -> None:
     commands.add_parser("demo", help="create the demo province, schools and users (idempotent) and print "
                                      "the demo logins (password Demo2026!)").set_defaults(run=demo)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_demo]
+COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_create_admin, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
