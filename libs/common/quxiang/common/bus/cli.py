@@ -22,6 +22,7 @@ from quxiang.common.bus.transport import QueueSpec
 from quxiang.common.config import load_config
 from quxiang.common.db import make_engine
 from quxiang.common.logging import configure_logging
+from quxiang.common.operator_cli import reports_unreachable_services
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def consumer_main(argv: Sequence[str] | None = None) -> None:
         thread.join()
 
 
+@reports_unreachable_services
 def dlq_main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="qx-dlq", description="List or replay dead-lettered messages.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +93,12 @@ def dlq_main(argv: Sequence[str] | None = None) -> None:
     replay.add_argument("--id", dest="ids", action="append", help="message (event) id; repeatable; default all")
     replay.add_argument("--limit", type=int, default=10_000)
     args = parser.parse_args(argv)
+    from quxiang.common.service import discover_services  # the services' packages, only here
+
+    known = sorted(name for definition in discover_services().values() for name in definition.all_consumers())
+    if args.consumer not in known:  # a typo would list an empty queue and look like a clean bill
+        print(f"qx-dlq: {args.consumer!r} is no consumer of the installed services ({', '.join(known)}); "
+              "looking for its dead-letter queue all the same", file=sys.stderr)
     config = load_config("dlq")
     configure_logging(config.log_level, False, "dlq")
     spec = QueueSpec.for_consumer(args.consumer, (), config)

@@ -45,6 +45,7 @@ from quxiang.accounts.service.auth import ACCESS_TOKEN_TTL
 from quxiang.accounts.service.context import Accounts
 from quxiang.common.auth.tokens import LEEWAY_SECONDS
 from quxiang.common.config import Config, load_config
+from quxiang.common.operator_cli import reports_unreachable_services
 
 NAME = "accounts"
 DEFAULT_PRUNE_AGE_HOURS = 1.0
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@reports_unreachable_services
 def main(argv: Sequence[str] | None = None, config: Config | None = None) -> int:
     """Run one command; the database is the accounts service's (QX_DATABASE_URL or the template)."""
     args = build_parser().parse_args(argv)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from quxiang.common.config import Config, load_config
+from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.records.adapters import reencryption
 from quxiang.records.bootstrap import NAME, build_records
 from quxiang.records.service.context import Records
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@reports_unreachable_services
 def main(argv: Sequence[str] | None = None, config: Config | None = None) -> int:
     """Run one command; the database is the records service's (QX_DATABASE_URL or the template), the
     keys those of the environment (QX_RECORDS_ID_KEY, QX_RECORDS_ID_OLD_KEYS)."""

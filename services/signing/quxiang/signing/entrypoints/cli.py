@@ -22,6 +22,7 @@ from sqlalchemy import select
 from quxiang.common import audit
 from quxiang.common.config import load_config
 from quxiang.common.db import reading
+from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.signing.adapters.destination_tables import destination_registrations
 from quxiang.signing.adapters.tables import agreement_audit, agreements, terminations
 from quxiang.signing.bootstrap import NAME, build_signing
@@ -29,6 +30,7 @@ from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
 
 
+@reports_unreachable_services
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qx-signing", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

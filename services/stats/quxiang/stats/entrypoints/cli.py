@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from quxiang.common.config import load_config
 from quxiang.common.events import Event, catalogue
+from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.stats.bootstrap import NAME, build_stats
 from quxiang.stats.entrypoints.consumers import HANDLERS
 from quxiang.stats.service import snapshots
@@ -34,6 +35,7 @@ def read_log(path: str) -> Iterator[Event]:
                 yield catalogue.decode(line)
 
 
+@reports_unreachable_services
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qx-stats", description="Operator commands of the stats service")
     commands = parser.add_subparsers(dest="command", required=True)

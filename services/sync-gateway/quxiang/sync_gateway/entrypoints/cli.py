@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from quxiang.common.config import load_config
 from quxiang.common.db import reading
+from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdminError
@@ -32,6 +33,7 @@ from quxiang.sync_gateway.service.reconcile import reconcile
 from quxiang.sync_gateway.service.worker import SyncWorker
 
 
+@reports_unreachable_services
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qx-sync", description="Operator commands of the sync-gateway service")
     commands = parser.add_subparsers(dest="command", required=True)
