@@ -152,12 +152,19 @@ def api_objects(info: ServiceInfo, size: Sizing) -> Iterator[dict[str, Any]]:
                       "limits": {"memory": size.api_memory}},
         "securityContext": SECURITY,
         "volumeMounts": MOUNTS,
+        # Terminating, a pod keeps serving a few seconds while the endpoints drop it: stopping at
+        # once, gunicorn closed its listener while the gateway still sent it requests (502s at every
+        # rollout).
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "10"]}}},
     }
+    pod = _pod(info.name, "api", container, API_PORT)
+    # The preStop pause, then gunicorn's graceful stop (QX_WEB_GRACEFUL_TIMEOUT, 30 s), with room.
+    pod["spec"]["terminationGracePeriodSeconds"] = 50
     yield {"apiVersion": "apps/v1", "kind": "Deployment",
            "metadata": {"name": name, "labels": _labels(info.name, "api")},
            "spec": {"replicas": size.api_replicas[0], "selector": {"matchLabels": _selector(info.name, "api")},
                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                    "template": _pod(info.name, "api", container, API_PORT)}}
+                    "template": pod}}
     yield {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": _labels(info.name, "api")},
            "spec": {"selector": _selector(info.name, "api"),
                     "ports": [{"name": "http", "port": API_PORT, "targetPort": "http"}]}}
