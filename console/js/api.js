@@ -50,6 +50,13 @@ async function refreshTokens() {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ refresh_token: current.refresh_token }),
       });
+      if (response.status === 401) {
+        // The session is over (revoked: permissions changed, account disabled; or expired): back
+        // to the login page. A refresh that failed otherwise (a 502 during a rollout) keeps it.
+        session.clear();
+        window.location.hash = '#/login';
+        return false;
+      }
       if (!response.ok) return false;
       const tokens = await response.json();
       session.save({ ...current, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
@@ -77,20 +84,9 @@ async function send(method, path, { json, form, query, retry = true } = {}) {
   return response;
 }
 
-// A session the platform ended (permissions changed, account disabled, logged out elsewhere):
-// nothing on any screen will work again, so back to the login page instead of errors everywhere.
-const ENDED = new Set(['token_revoked', 'token_expired', 'refresh_token_revoked', 'refresh_token_reused', 'refresh_token_expired']);
-
 export async function api(method, path, options = {}) {
   const response = await send(method, path, options);
-  if (!response.ok) {
-    const error = new ApiError(response.status, await problemOf(response));
-    if (response.status === 401 && ENDED.has(error.code) && session.load()) {
-      session.clear();
-      window.location.hash = '#/login';
-    }
-    throw error;
-  }
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   if (response.status === 204) return null;
   const type = response.headers.get('Content-Type') || '';
   return type.includes('json') ? response.json() : response.text();

@@ -578,3 +578,49 @@ def test_a_graduate_moved_to_another_department_takes_the_registration_along(cli
     # an older roster event arriving late moves nothing back
     world.graduate(1, scene.cs, graduate_id=scene.g1, sequence=1)
     assert client.get("/lists/destinations", headers=math).get_json()["total"] == 1
+
+
+def test_a_department_move_waits_for_an_agreement_in_hand_instead_of_deadlocking(client, world, service):
+    # Accepting locks the agreement, then the graduate; the move must take them in the same order.
+    import threading
+
+    from sqlalchemy import select
+
+    from quxiang.signing.adapters import store
+    from quxiang.signing.adapters.tables import agreements, graduates
+
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    scene = Scene(client, world)
+    employer = world.employer()
+    invited = client.post("/invitations", headers=world.employer_user(employer),
+                          json={"exam_number": "26440100000001", "name": "学生1", "terms": _TERMS()})
+    assert invited.status_code == 201, invited.get_json()
+    errors = []
+    with service.engine.begin() as hand:  # a request holding the agreement
+        hand.execute(select(agreements.c.id).where(agreements.c.graduate_id == scene.g1).with_for_update()).all()
+
+        def move():
+            try:
+                with service.engine.begin() as conn:
+                    row = dict(conn.execute(select(graduates).where(graduates.c.id == scene.g1)).mappings().one())
+                    row.pop("sequence")
+                    store.apply_graduate(conn, {**row, "department_id": scene.math}, 5)
+            except Exception as exc:  # noqa: BLE001 - what the test looks for
+                errors.append(exc)
+
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(1.0)
+        assert mover.is_alive(), "the move did not wait for the agreement"
+        hand.execute(select(graduates.c.id).where(graduates.c.id == scene.g1).with_for_update()).all()
+    mover.join(10)
+    assert errors == []
+    listed = client.get("/lists/online-signing", headers=world.department_user(scene.math)).get_json()
+    assert listed["total"] == 1
+
+
+def _TERMS():
+    from .conftest import TERMS
+
+    return TERMS

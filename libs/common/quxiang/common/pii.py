@@ -36,10 +36,29 @@ def mask_identity_number(value: str) -> str:
 
 
 def redact_identity_numbers(text: str) -> str:
-    """Replace every identity number in ``text`` by its mask; everything else is left as it was."""
+    """Replace every identity number in ``text`` by its mask; everything else is left as it was.
+    18 digits in a row are masked whatever they are (the cautious side); digits in groups only when
+    they make a valid number, so an order number written "202406 20240615 0012" stays as it is."""
     if not text:
         return text
-    return _IDENTITY_NUMBER.sub(lambda m: mask_identity_number(m.group(0)), text)
+    return _IDENTITY_NUMBER.sub(_mask_match, text)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if _SEPARATORS.search(found) and not _valid(_SEPARATORS.sub("", found)):
+        return found
+    return mask_identity_number(found)
+
+
+def _valid(number: str) -> bool:
+    from quxiang.common.validators import InvalidIdentifier, validate_identity_number
+
+    try:
+        validate_identity_number(number)
+    except InvalidIdentifier:
+        return False
+    return True
 
 
 def identity_numbers_in(text: str) -> list[str]:

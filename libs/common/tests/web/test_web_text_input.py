@@ -72,3 +72,15 @@ def test_a_lone_surrogate_in_a_json_string_is_refused_naming_the_field(client):
     assert list(answer.get_json()["errors"]) == ["name"]
     whole = client.put("/registrations/1", data=json.dumps({"name": "表情😀"}), content_type="application/json")
     assert whole.status_code == 200 and whole.get_json()["name"] == "表情😀"  # a pair is one character
+
+
+def test_a_chunked_body_and_a_raw_del_are_looked_at_too(client):
+    # A chunked body has no Content-Length; DEL is legal unescaped in JSON.
+    import io
+
+    body = '{"name": "张\\u0000三"}'.encode()
+    chunked = client.put("/registrations/1", input_stream=io.BytesIO(body), content_type="application/json",
+                         headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert chunked.status_code == 422, chunked.get_json()
+    raw_del = client.put("/registrations/1", data='{"name": "张\x7f三"}'.encode(), content_type="application/json")
+    assert raw_del.status_code == 422 and list(raw_del.get_json()["errors"]) == ["name"]

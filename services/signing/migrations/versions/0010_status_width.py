@@ -24,11 +24,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    long = op.get_bind().execute(sa.text(
-        "SELECT count(*) FROM agreements WHERE length(status) > 30")).scalar()
+    long = sum(op.get_bind().execute(sa.text(
+        f"SELECT count(*) FROM {table} WHERE length(status) > 30")).scalar()  # noqa: S608 - constant names
+        for table in TABLES)
     if long:
-        raise RuntimeError(f"{long} agreements have a status longer than 30 characters, which the earlier "
-                           "code cannot store; they must change state before this downgrade")
+        raise RuntimeError(f"{long} agreements or terminations have a status longer than 30 characters, which "
+                           "the earlier code cannot store; they must change state before this downgrade")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.alter_column("status", existing_type=sa.String(40), type_=sa.String(30), existing_nullable=False)

@@ -112,6 +112,9 @@ class Relay:
 
     def _pending_statement(self) -> Any:
         now = self.clock()
+        # Forgotten once long over: another relay may have published the subject since.
+        for subject in [s for s, (_, until) in self._parked.items() if until < now - PARK_MAX]:
+            del self._parked[subject]
         waiting = [subject for subject, (_, until) in self._parked.items() if until > now]
         # The usual case, nothing parked: the statement built once.
         return self._pending.where(outbox.c.subject.not_in(waiting)) if waiting else self._pending

@@ -20,7 +20,8 @@ from quxiang.common.validators import CONTROL_CHARACTER_REASON, CONTROL_CHARACTE
 __all__ = ["control_character_fields", "install_control_character_check"]
 
 # What a control character looks like inside a JSON string (escaped, as JSON requires).
-_ESCAPED = re.compile(rb"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|[dD][89a-fA-F])")
+# DEL may also come as itself: JSON allows it unescaped (the C0 controls it does not).
+_ESCAPED = re.compile(rb"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|[dD][89a-fA-F])|\x7f")
 
 
 def control_character_fields(value: Any, path: str = "") -> list[str]:
@@ -47,7 +48,7 @@ def _refuse_control_characters() -> None:
            if CONTROL_CHARACTERS.search(value) or CONTROL_CHARACTERS.search(name)]
     bad.extend(name for name, value in (request.view_args or {}).items()  # /schools/%00 and the like
                if isinstance(value, str) and CONTROL_CHARACTERS.search(value))
-    if request.is_json and request.content_length:
+    if request.is_json:  # a chunked body has no Content-Length: read it all the same
         raw = request.get_data(cache=True)
         if _ESCAPED.search(raw):
             try:

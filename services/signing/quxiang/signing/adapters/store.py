@@ -91,8 +91,13 @@ def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
     if current is None:
         bind.execute(insert(graduates).values(**values, sequence=sequence))
     elif current.sequence < sequence:
-        bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
         moved = {name: values.get(name) for name in _FOLLOW_THE_GRADUATE if values.get(name) != getattr(current, name)}
+        if moved:
+            # The agreements first, then the graduate: the order accepting, resubmitting and
+            # submitting a scan take them in (the other way round, the two deadlocked).
+            bind.execute(select(agreements.c.id).where(agreements.c.graduate_id == values["id"])
+                         .order_by(agreements.c.id).with_for_update()).all()
+        bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
         if moved:
             for table in (agreements, terminations, destination_registrations):
                 changes = {name: value for name, value in moved.items() if name in table.c}

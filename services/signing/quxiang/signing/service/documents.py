@@ -105,7 +105,8 @@ def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
 def render_pending(engine: Engine, limit: int = 50) -> int:
     """Render up to ``limit`` due documents, oldest first (signing's jobs); answers how many."""
     now = time.monotonic()
-    waiting = [agreement_id for agreement_id, (_, retry_at) in _failures.items() if retry_at > now]
+    # A copy: a detail view may note or clear a failure meanwhile (make run's threads).
+    waiting = [agreement_id for agreement_id, (_, retry_at) in list(_failures.items()) if retry_at > now]
     query = (select(agreement_documents.c.agreement_id).where(agreement_documents.c.pdf.is_(None))
              .order_by(agreement_documents.c.created_at).limit(limit))
     if waiting:  # failed lately: the documents behind them go first
