@@ -168,3 +168,24 @@ def test_a_document_that_cannot_be_rendered_holds_up_neither_the_others_nor_its_
     monkeypatch.setattr(documents, "_failures", {broken: (2, 0.0)})  # the pause is over
     assert documents.render_pending(service.engine) == 1
     assert _kept(service, broken).pdf is not None and documents._failures == {}
+
+
+def test_a_detail_that_finds_the_document_rendered_by_the_jobs_meanwhile_shows_its_hash(client, world, service,
+                                                                                        monkeypatch):
+    from quxiang.signing.service import documents
+
+    scene = Scene(client, world)
+    scene.settings(department_review=False)
+    agreement = scene.invite(scene.e1).get_json()["id"]
+    scene.act(agreement, "accept", world.graduate_user(scene.g1))
+    assert scene.review(agreement, scene.school).get_json()["status"] == "approved"
+    real = documents._render
+
+    def the_jobs_got_there_first(engine, agreement_id, skip_locked=False):
+        real(engine, agreement_id)  # the jobs render it while the detail waits for the row
+        return False                # so the detail's own render finds nothing left to do
+
+    monkeypatch.setattr(documents, "_render", the_jobs_got_there_first)
+    detail = client.get(f"/agreements/{agreement}", headers=scene.school).get_json()
+    assert detail["document_sha256"] is not None
+    assert detail["document_sha256"] == _kept(service, agreement).sha256

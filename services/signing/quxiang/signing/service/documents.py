@@ -96,8 +96,9 @@ def rendered_document(engine: Engine, agreement_id: str) -> Row | None:
         document = get_document(conn, agreement_id)
     if document is None or document.pdf is not None:
         return document
-    if not _render_or_note(engine, agreement_id):
-        return document  # still due: its hash shows as None, the jobs try again
+    # Rendered here, or just now by the jobs (then this waited for them), or failed (still due: its
+    # hash shows as None and the jobs try again): what is kept now is the answer in every case.
+    _render_or_note(engine, agreement_id)
     with reading(engine) as conn:
         return get_document(conn, agreement_id)
 
