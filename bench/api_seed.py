@@ -86,9 +86,12 @@ def seed(gateway_url: str, accounts_url: str, graduates: int = 3000, activated: 
 
     job = eventually(imported, "the roster import (departments known to records)", timeout=60)
     say(f"  roster: {job['created']} graduates imported")
-    api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/archive", school,
-           json={"department_review": True, "deadline": "2099-12-31"})
-    api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school, json={"department_review": True})
+    # once the province's switch-on has reached records and signing (before it: 403)
+    eventually(lambda: api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/archive", school,
+                              json={"department_review": True, "deadline": "2099-12-31"}),
+               "records takes the archive settings", timeout=60)
+    eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
+                              json={"department_review": True}), "signing takes the settings", timeout=60)
 
     codes: list[dict[str, Any]] = []
 

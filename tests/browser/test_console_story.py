@@ -237,7 +237,10 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "在线签约管理" in b.menu() and "户口信息管理" not in b.menu() and "功能设置" not in b.menu()
     b.open("#/signing/online")
     assert "李同学" in b.css("table.records").text
-    assert not b.all("#export"), "exports need 读写: a read-only account is not offered one the API refuses"
+    assert b.all("#export"), "图6: 只读 may download (the guide's 表1)"
+    b.open("#/registrations/archive")
+    b.wait(lambda: b.all("table.records"), "the archive list")
+    assert not b.all("#export"), "图7 exports need 读写 (issue 4): a read-only account is not offered one"
     b.open(f"#/agreements/{agreement_id}")
     assert "待学校审核" in b.css(".status-line").text
     assert "岗位与条款" in b.css("#view").text and "软件工程师" in b.css("#view").text

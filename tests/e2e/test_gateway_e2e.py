@@ -99,10 +99,14 @@ def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
     assert job["created"] == 1
 
     # --- the school completes its settings in every module -------------------------------------
+    # (once the province's switch-on has reached records and signing: before it they answer 403)
     for module in ("archive", "hukou"):
-        api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
-               json={"department_review": module == "archive", "deadline": "2099-12-31"})
-    api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school, json={"department_review": True})
+        eventually(lambda module=module: api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
+                                                json={"department_review": module == "archive",
+                                                      "deadline": "2099-12-31"}),
+                   f"records takes the {module} settings")
+    eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
+                              json={"department_review": True}), "signing takes the settings")
 
     def settings_completed() -> bool:
         page = api.ok("GET", f"/api/accounts/provinces/44/school-settings?q={SCHOOL}", province)

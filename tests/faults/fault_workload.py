@@ -134,10 +134,15 @@ class Workload:
             return response.json()
 
         assert eventually(imported, "the roster import", timeout=self.setup_timeout)["created"] == graduates
+        # once the province's switch-on has reached records and signing (before it: 403)
         for module in ("archive", "hukou"):
-            api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
-                   json={"department_review": module == "archive", "deadline": "2099-12-31"})
-        api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school, json={"department_review": True})
+            eventually(lambda module=module: api.ok(
+                "PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
+                json={"department_review": module == "archive", "deadline": "2099-12-31"}),
+                f"records takes the {module} settings", timeout=self.setup_timeout)
+        eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
+                                  json={"department_review": True}),
+                   "signing takes the settings", timeout=self.setup_timeout)
 
         codes: list[dict[str, Any]] = []
 

@@ -217,7 +217,7 @@ SIGNING = {
     ("POST", "/invitations"): row({"employer", "other_employer"}, json={}),
     **{("GET", f"/lists/{name}"): row(READERS | OTHER_READERS)
        for name in ("destinations", "online-signing", "supplementary", "terminations")},
-    **{("GET", f"/lists/{name}/export.xlsx"): row(WRITERS | {"province"} | OTHER_READERS)
+    **{("GET", f"/lists/{name}/export.xlsx"): row(READERS | OTHER_READERS)  # 只读 downloads too
        for name in ("destinations", "online-signing", "supplementary", "terminations")},
     ("GET", "/schools/<school_code>/settings"): row(READERS | {"other_department"},
                                                     hidden={"other_school", "other_province"}),

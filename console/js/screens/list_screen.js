@@ -4,7 +4,8 @@ import { act, field, formValues, h, input, pager, reportError, section, select, 
 import { codes } from '../codes.js';
 
 // options: {path, exportPath, exportName, canExport, searchHint, columns, statuses, extraFilters(me), sorts, me,
-// initial}. canExport: exports need the module's 读写 (province users have it); 只读 views only.
+// initial}. canExport: whether the caller may download the list (图6: anyone who reads it; 图7: the module's 读写,
+// as issue 4 has it).
 export async function listScreen(view, options) {
   const { me } = options;
   const state = { page: 1, filters: { ...(options.initial || {}) } };

@@ -1,5 +1,5 @@
 // 毕业去向与网签信息管理 (图6): 在线签约管理, 补登管理, 解约管理, 去向登记管理.
-import { canWrite, reviewLevel } from '../context.js';
+import { reviewLevel } from '../context.js';
 import { badge, dash, h, pageTitle } from '../ui.js';
 import { codes } from '../codes.js';
 import { educationLabel, listScreen, viewLink } from './list_screen.js';
@@ -14,20 +14,22 @@ const person = [
 ];
 const SORTS = [['name', '姓名'], ['school', '院校'], ['department', '院系'], ['status', '状态'], ['updated_at', '更新时间']];
 const INITIATORS = { name: 'initiator', options: [['employer', '单位'], ['graduate', '学生']], blank: '全部发起方' };
+// 在线签约管理 holds the employers' invitations and the graduates' 线下签约 (the guide, §5).
+const FLOWS = { name: 'flow', options: [['online', '在线签约'], ['offline', '线下签约']], blank: '全部方式' };
 
 const KINDS = {
   online: {
-    title: '在线签约管理', path: '/signing/lists/online-signing', statuses: () => codes().statuses.agreement, extra: () => [INITIATORS],
+    title: '在线签约管理', path: '/signing/lists/online-signing', statuses: () => codes().statuses.agreement, extra: () => [INITIATORS, FLOWS],
     columns: () => [
-      { label: '签约发起方', value: (r) => r.initiator_label }, ...person,
+      { label: '签约发起方', value: (r) => r.initiator_label }, { label: '签约方式', value: (r) => r.flow_label }, ...person,
       { label: '当前协议编号', value: (r) => dash(r.number) }, { label: '签约单位', value: (r) => dash(r.unit_name) },
       { label: '学号', value: (r) => dash(r.student_number) }, { label: '签约状态', value: (r) => badge(r.status_label, r.status) },
       { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`) }],
   },
   supplementary: {
-    title: '补登管理', path: '/signing/lists/supplementary', statuses: () => codes().statuses.agreement, extra: () => [INITIATORS],
+    title: '补登管理', path: '/signing/lists/supplementary', statuses: () => codes().statuses.agreement, extra: () => [],
     columns: () => [
-      { label: '类型', value: (r) => r.flow_label }, ...person,
+      ...person,
       { label: '当前协议编号', value: (r) => dash(r.number) }, { label: '签约单位', value: (r) => dash(r.unit_name) },
       { label: '学号', value: (r) => dash(r.student_number) }, { label: '签约状态', value: (r) => badge(r.status_label, r.status) },
       { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`) }],
@@ -61,7 +63,8 @@ export async function render(view, { me, params, query }) {
     level ? h('a', { class: 'button small', id: 'review-queue', href: `#/signing/${params[0]}?status=${level}_review` }, level === 'school' ? '待学校审核' : '待院系审核') : null));
   await listScreen(view, {
     me, initial, path: kind.path, exportPath: `${kind.path}/export.xlsx`, exportName: `${kind.title}.xlsx`,
-    canExport: me.role === 'province' || canWrite(me, 'employment'), searchHint: '姓名、考生号、学号、协议编号或单位名称',
+    // 只读 may download as well as view (the guide's 表1); whoever sees the list may export it.
+    canExport: true, searchHint: '姓名、考生号、学号、协议编号或单位名称',
     columns: kind.columns(), statuses: kind.statuses(), extraFilters: kind.extra(), sorts: SORTS,
   });
 }

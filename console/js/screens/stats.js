@@ -1,7 +1,7 @@
 // 数据统计 (图8): per school (a school: per department) 总人数 / 已登记 / 未登记 / 审核中 for each
 // module with the total row, each school's 网签 state, and charts; 数据同步: the sync status.
 import { download, get } from '../api.js';
-import { schoolOf } from '../context.js';
+import { canRead, schoolOf } from '../context.js';
 import { act, badge, dash, field, fmtTime, formValues, h, pageTitle, reportError, section, select, table, withoutBlanks, percent } from '../ui.js';
 import { bars, gauge, stackedBars } from '../charts.js';
 import { codes } from '../codes.js';
@@ -33,9 +33,11 @@ export async function render(view, { me }) {
 
   async function reload() {
     const query = withoutBlanks(filters);
+    // The destination breakdown is employment data: only for those who may read that module.
+    const employment = province || canRead(me, 'employment');
     const [data, destinations] = await Promise.all([
       get(province ? '/stats/province' : `/stats/schools/${schoolOf(me)}`, query),
-      get('/stats/destinations', province ? query : { ...query, school: schoolOf(me) }),
+      employment ? get('/stats/destinations', province ? query : { ...query, school: schoolOf(me) }) : null,
     ]);
     const rows = data.items;
     const nameOf = province ? (r) => r.school_name : (r) => r.department_name;
@@ -46,6 +48,7 @@ export async function render(view, { me }) {
         parts.push(section(title, h('p', { class: 'muted' }, '本省尚未开启该模块。')));
         continue;
       }
+      if (data.modules && !data.modules.includes(module)) continue;  // no permission for this module
       const columns = figures(module, nameOf);
       columns[0].label = province ? '院校' : '院系';
       parts.push(section(title,
@@ -59,15 +62,16 @@ export async function render(view, { me }) {
         ...MODULES.map(([module], i) => ({ label: ['网签设置', '档案登记设置', '户口登记设置'][i], value: (r) => badge(r.settings_completed[module] ? '已完成' : '未完成', r.settings_completed[module] ? 'completed' : 'pending') })),
       ], rows, { class: 'settings-state' })));
     }
-    parts.push(section('毕业去向分布与落实率',
+    if (destinations) parts.push(section('毕业去向分布与落实率',
       h('div', { class: 'charts' },
         gauge('毕业去向落实率', destinations.placement.rate, `已登记 ${destinations.registered} / 总人数 ${destinations.total}`),
         bars('落实率构成', destinations.placement.parts.map((p) => ({ label: p.name, value: p.rate })), { format: percent, max: 1 }),
         bars('毕业去向类别（人数）', destinations.categories.filter((c) => !c.parent_code && c.count > 0).map((c) => ({ label: c.name, value: c.count })).concat(
           destinations.categories.some((c) => c.count > 0) ? [] : [{ label: '暂无已登记的去向', value: 0 }])))));
     holder.replaceChildren(...parts);
-    holder.dataset.total = String(data.total.employment.total);
-    holder.dataset.registered = String(data.total.employment.registered);
+    const shown = data.total.employment || Object.values(data.total).find((v) => v && typeof v === 'object' && 'total' in v);
+    holder.dataset.total = String(shown ? shown.total : 0);
+    holder.dataset.registered = String(data.total.employment ? data.total.employment.registered : '');
   }
 
   view.append(pageTitle('数据统计'), section(null, form), holder);

@@ -273,3 +273,62 @@ def test_every_review_is_recorded(s, service):
         ("submit", "graduate", "department_review", None),
         ("department_reject", "department", "department_rejected", "请补充收件人电话")]
     assert rows[1].actor_role == "department" and rows[1].snapshot["transfer_type"] == "employer"
+
+
+def test_settings_wait_for_the_province_to_switch_the_module_on(s, world):
+    # The guide: once the province switched a module on, the school completes its settings.
+    refused = s.settings()
+    assert refused.status_code == 403 and refused.get_json()["code"] == "module_not_enabled"
+    assert world.events(SCHOOL_SETTINGS_UPDATED) == []
+    s.enable()
+    assert s.settings().status_code == 200
+
+
+def test_two_first_saves_of_the_settings_at_once(s, app, service, monkeypatch):
+    # Both find no settings yet; the second plain INSERT failed on the key (500). Now the second
+    # waits for the first's row and writes version 2 over it.
+    import threading
+
+    from quxiang.records.service import registrations
+
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    s.enable()
+    barrier = threading.Barrier(2, timeout=10)
+    real = registrations.store.get_settings
+    waited: set[str] = set()
+
+    def read_then_wait(*args, **kwargs):
+        found = real(*args, **kwargs)
+        name = threading.current_thread().name
+        if name.startswith("save") and name not in waited:
+            waited.add(name)
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(registrations.store, "get_settings", read_then_wait)
+    answers = []
+
+    def save(department_review):
+        client = app.test_client()
+        answers.append(client.put("/schools/10558/settings/archive", headers=s.school(),
+                                  json={"department_review": department_review, "deadline": "2027-06-30"}))
+
+    workers = [threading.Thread(target=save, args=(review,), name=f"save-{review}") for review in (True, False)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(20)
+    assert sorted(a.status_code for a in answers) == [200, 200]
+    assert sorted(a.get_json()["version"] for a in answers) == [1, 2]
+    assert [e["sequence"] for e in s.world.events(SCHOOL_SETTINGS_UPDATED)] == [1, 2]
+
+
+@pytest.mark.parametrize(("field", "value"), [("postcode", "５１００００"), ("postcode", "٥١٠٠٠٠"),
+                                              ("phone", "1３800000000"), ("phone", "020-１２３45678"),
+                                              ("phone", "10000000000"), ("phone", "12000000000")])
+def test_digits_are_ascii_and_mobile_numbers_start_13_to_19(s, field, value):
+    s.open()
+    refused = s.submit(s.g1, data={**ARCHIVE, field: value})
+    assert refused.status_code == 422 and field in refused.get_json()["errors"], value
+    assert s.submit(s.g1, data={**ARCHIVE, "phone": "19912345678"}).status_code == 200

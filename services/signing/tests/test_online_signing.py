@@ -72,6 +72,10 @@ def test_invitations_wait_for_the_province_the_type_and_the_settings(client, wor
         return scene.invite(employer).get_json().get("code")
 
     assert code() == "module_not_enabled"
+    # the school completes its settings once the province switched the module on (the guide), not before
+    early = scene.settings()
+    assert early.status_code == 403 and early.get_json()["code"] == "module_not_enabled"
+    assert world.events("signing.school_settings") == []
     world.deliver("accounts.module.enabled", "44.employment", {"province": "44", "module": "employment",
                                                                "enabled_by": "p"})
     assert code() == "agreement_type_unset"
@@ -335,3 +339,20 @@ def test_no_event_carries_an_identity_number(ready, world):
     ready.act(agreement, "accept", world.graduate_user(ready.g1))
     text = str(world.events())
     assert "identity" not in text and "440***" not in text
+
+
+def test_the_signing_date_sent_on_is_the_day_in_china(ready, world, service):
+    # Accepted at 01:30 on 11 May in China (17:30 UTC on the 10th): the PDF prints 11 May, and so
+    # must what the employment management system receives.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    agreement = ready.invite(ready.e1).get_json()["id"]
+    assert ready.act(agreement, "accept", world.graduate_user(ready.g1)).status_code == 200
+    with service.engine.begin() as conn:
+        conn.execute(update(agreements).where(agreements.c.id == agreement)
+                     .values(accepted_at=datetime(2026, 5, 10, 17, 30, tzinfo=UTC)))
+    ready.review(agreement, world.department_user(ready.cs))
+    assert ready.review(agreement, ready.school).get_json()["status"] == "approved"
+    assert world.events(contracts.AGREEMENT_APPROVED)[0]["data"]["signing_date"] == "2026-05-11"

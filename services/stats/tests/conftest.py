@@ -72,12 +72,17 @@ class World:
     def province_user(self, province="44"):
         return self.headers(Role.PROVINCE, province=province)
 
-    def school_user(self, school, access=Access.READ, province="44"):
-        return self.headers(Role.SCHOOL, {Module.EMPLOYMENT: access}, province=province, school=school)
+    def school_user(self, school, access=Access.READ, province="44", archive=None, hukou=None):
+        """``access`` to every module unless ``archive`` or ``hukou`` says otherwise."""
+        return self.headers(Role.SCHOOL, self._permissions(access, archive, hukou), province=province, school=school)
 
-    def department_user(self, school, department, access=Access.READ, province="44"):
-        return self.headers(Role.DEPARTMENT, {Module.EMPLOYMENT: access}, province=province, school=school,
-                            department=department)
+    def department_user(self, school, department, access=Access.READ, province="44", archive=None, hukou=None):
+        return self.headers(Role.DEPARTMENT, self._permissions(access, archive, hukou), province=province,
+                            school=school, department=department)
+
+    @staticmethod
+    def _permissions(access, archive, hukou):
+        return {Module.EMPLOYMENT: access, Module.ARCHIVE: archive or access, Module.HUKOU: hukou or access}
 
 
 @pytest.fixture

@@ -69,3 +69,19 @@ def test_breakdown_parents_groups_and_placement():
     groups = {g["group"]: g["count"] for g in out["groups"]}
     assert groups == {"employed_at_unit": 4, "not_at_unit": 4, "not_placed": 2, "unknown": 1}
     assert breakdown({}, 0, categories)["placement"]["rate"] == 0.0
+
+
+def test_the_placement_parts_add_up_to_the_placement_rate():
+    from itertools import product
+
+    from quxiang.stats.domain.figures import rate, rates_adding_up
+
+    assert rates_adding_up([1, 1, 0, 0], 3) == [0.3334, 0.3333, 0.0, 0.0]
+    assert rates_adding_up([0, 0], 0) == [0.0, 0.0]
+    for parts in product(range(4), repeat=4):
+        for whole in (sum(parts), sum(parts) + 1, 7, 9, 13):
+            if whole < sum(parts) or whole == 0:
+                continue
+            rates = rates_adding_up(list(parts), whole)
+            assert round(sum(rates), 4) == rate(sum(parts), whole), (parts, whole)
+            assert all(abs(r - p / whole) < 0.0001 for r, p in zip(rates, parts, strict=True)), (parts, whole)

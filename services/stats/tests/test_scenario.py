@@ -123,3 +123,29 @@ def test_a_change_moves_the_counters_at_once(world, client):
     assert scut["employment"]["registered"] == 2
     metrics = client.get("/metrics").data.decode()
     assert "qx_stats_lag_seconds" in metrics and "qx_stats_event_lag_seconds_bucket" in metrics
+
+
+def test_each_module_figures_follow_that_modules_permission(world, client):
+    # The default of a school account that existed before: employment 读写, archive and hukou 无权限.
+    from quxiang.common.auth.principal import Access
+
+    world.deliver(*events())
+    default = world.school_user(ZSU, access=Access.WRITE, archive=Access.NONE, hukou=Access.NONE)
+    body = client.get(f"/schools/{ZSU}", headers=default).json
+    assert body["modules"] == ["employment"]
+    assert set(body["settings_completed"]) == {"employment"}
+    for item in [*body["items"], body["total"]]:
+        assert "employment" in item and "archive" not in item and "hukou" not in item
+    sheet = load_workbook(io.BytesIO(client.get(f"/schools/{ZSU}/export.xlsx", headers=default).data)).active
+    text = [str(c) for r in sheet.iter_rows(values_only=True) for c in r if c is not None]
+    assert "档案信息登记" not in " ".join(text) and "户口信息登记" not in " ".join(text)
+    # an archive-only account sees its own module's statistics (档案信息登记统计), not employment's
+    archive_only = world.school_user(ZSU, access=Access.NONE, archive=Access.READ, hukou=Access.NONE)
+    body = client.get(f"/schools/{ZSU}", headers=archive_only).json
+    assert body["modules"] == ["archive"] and set(body["total"]) >= {"archive"} and "employment" not in body["total"]
+    assert client.get("/destinations", headers=archive_only).status_code == 403  # destinations: employment data
+    nothing = world.school_user(ZSU, access=Access.NONE)
+    refused = client.get(f"/schools/{ZSU}", headers=nothing)
+    assert refused.status_code == 403 and refused.json["code"] == "module_forbidden"
+    department = world.department_user(ZSU, CS, archive=Access.NONE)
+    assert client.get(f"/schools/{ZSU}", headers=department).json["modules"] == ["employment", "hukou"]

@@ -160,8 +160,10 @@ class World:
     def province_user(self, province="44"):
         return self.headers(Role.PROVINCE, province=province)
 
-    def school_user(self, school, access=Access.READ, province="44"):
-        return self.headers(Role.SCHOOL, {Module.EMPLOYMENT: access}, province=province, school=school)
+    def school_user(self, school, access=Access.READ, province="44", archive=None, hukou=None):
+        """``access`` to every module unless ``archive`` or ``hukou`` says otherwise."""
+        return self.headers(Role.SCHOOL, {Module.EMPLOYMENT: access, Module.ARCHIVE: archive or access,
+                                          Module.HUKOU: hukou or access}, province=province, school=school)
 
 
 @pytest.fixture

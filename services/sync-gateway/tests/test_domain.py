@@ -28,6 +28,13 @@ def test_destination_registration_and_transfers_map():
     kind, record = map_record(e.type, e.data)
     assert kind == "destination" and record["further_study_school"] == "中山大学"
     assert record["agreement_number"] is None and record["status"] == "in_force"
+    # what signing's contract names as the EMS's: the country of 85/86, the notice of 46
+    abroad = {**e.data, "country": "日本", "enlistment_notice_number": None}
+    assert map_record(e.type, abroad)[1]["study_country"] == "日本"
+    enlisted = {**e.data, "destination_code": "46", "enlistment_notice_number": "RW2026-0001"}
+    assert map_record(e.type, enlisted)[1]["enlistment_notice_number"] == "RW2026-0001"
+    assert map_record(A.AGREEMENT_APPROVED, agreement(A.AGREEMENT_APPROVED, new_id(), 7, "1").data)[1][
+        "study_country"] is None
     archive = registration("archive", new_id(), 4, "26440199003")
     kind, record = map_record(archive.type, archive.data)
     assert kind == "archive" and record["transfer_number"] == "2026105580000001" and record["recipient"] == "王老师"

@@ -324,3 +324,22 @@ def test_the_example_webhook_receiver_takes_signed_deliveries_once(client, gatew
     assert example.verify("s3cret", body, headers[signatures.TIMESTAMP_HEADER], headers[signatures.SIGNATURE_HEADER])
     assert not example.verify("s3cret", body + b" ", headers[signatures.TIMESTAMP_HEADER],
                               headers[signatures.SIGNATURE_HEADER])
+
+
+def test_pull_holds_only_the_categories_of_the_modules_the_account_may_read(client, gateway, world, schools):
+    # A school account with archive 无权限 (the default of an account that existed before) pulls no
+    # archive entry, whose payload holds the forwarding address; the cursor still moves past them.
+    from quxiang.common.auth.principal import Access
+
+    record(gateway, scenario())
+    everything, last = pull_all(client, world.school_user(SCHOOL_A))
+    assert {"archive", "agreement", "graduate"} <= {i["category"] for i in everything}
+    default = world.school_user(SCHOOL_A, Access.WRITE, archive=Access.NONE, hukou=Access.NONE)
+    items, cursor = pull_all(client, default, page_size=2)
+    assert [i["event_id"] for i in items] == [i["event_id"] for i in everything
+                                              if i["category"] not in ("archive", "hukou")]
+    archive_only = world.school_user(SCHOOL_A, Access.NONE, archive=Access.READ, hukou=Access.NONE)
+    assert {i["category"] for i in pull_all(client, archive_only)[0]} == {"archive"}
+    refused = client.get(f"{BASE}/feed/events", headers=world.school_user(SCHOOL_A, Access.NONE))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "module_forbidden"
+    assert cursor <= last

@@ -93,3 +93,27 @@ def test_metrics_show_backlog_and_failures(loaded, client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'qx_sync_backlog{kind="destination"} 2.0' in text
     assert 'qx_sync_failed_records{kind="destination"} 2.0' in text
+
+
+def test_each_record_kind_follows_its_modules_permission(loaded, client, gateway):
+    # The default school account (employment 读写, archive and hukou 无权限) must not see, nor retry,
+    # an archive record; an archive-only account sees and retries its own kind only.
+    with gateway.engine.begin() as conn:
+        conn.execute(update(sync_records).where(sync_records.c.exam_number == "26440199301").values(kind="archive"))
+    default = loaded.school_user(ZSU, Access.WRITE, archive=Access.NONE, hukou=Access.NONE)
+    assert client.get("/sync/failed", headers=default).json["items"] == []
+    assert client.get("/sync/status", headers=default).json["total"]["failed"] == 0
+    assert client.post("/sync/failed/retry-all", headers=default).json == {"retried": 0}
+    record = next(i for i in client.get("/sync/failed", headers=loaded.province_user()).json["items"]
+                  if i["exam_number"] == "26440199301")
+    assert client.post(f"/sync/failed/{record['id']}/retry", headers=default).status_code == 404
+    reader = loaded.school_user(ZSU, Access.WRITE, archive=Access.READ, hukou=Access.NONE)
+    assert [i["kind"] for i in client.get("/sync/failed", headers=reader).json["items"]] == ["archive"]
+    refused = client.post(f"/sync/failed/{record['id']}/retry", headers=reader)
+    assert refused.status_code == 403 and refused.json["code"] == "module_forbidden"
+    assert client.post("/sync/failed/retry-all", headers=reader).json == {"retried": 0}
+    archive_only = loaded.school_user(ZSU, Access.NONE, archive=Access.WRITE, hukou=Access.NONE)
+    assert client.get("/sync/status", headers=archive_only).json["total"]["failed"] == 1
+    assert client.post("/sync/failed/retry-all", headers=archive_only).json == {"retried": 1}
+    nothing = loaded.school_user(ZSU, Access.NONE)
+    assert client.get("/sync/failed", headers=nothing).status_code == 403

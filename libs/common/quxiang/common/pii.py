@@ -44,6 +44,20 @@ def redact_identity_numbers(text: str) -> str:
     return _IDENTITY_NUMBER.sub(_mask_match, text)
 
 
+def redact_valid_identity_numbers(text: str) -> str:
+    """Like ``redact_identity_numbers``, but only numbers that are valid (province, birth date, check
+    character), bare or in groups: for text that may also hold other 18-digit codes kept as they are
+    (a 统一社会信用代码 can be all digits), such as what users type into events' free-text fields."""
+    if not text:
+        return text
+    return _IDENTITY_NUMBER.sub(_mask_valid_match, text)
+
+
+def _mask_valid_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return mask_identity_number(found) if _valid(_SEPARATORS.sub("", found)) else found
+
+
 def _mask_match(match: re.Match[str]) -> str:
     found = match.group(0)
     if _SEPARATORS.search(found) and not _valid(_SEPARATORS.sub("", found)):

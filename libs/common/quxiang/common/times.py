@@ -27,3 +27,13 @@ def china_date(value: datetime) -> date:
 
 def china_today() -> date:
     return datetime.now(CHINA).date()
+
+
+def china_display(value: datetime | str | None) -> str | None:
+    """An instant (or its ISO text, as the answers carry it) as people in China read it in a
+    spreadsheet: ``2026-07-01 07:00:00``, China time, to the second. A UTC day is the wrong day
+    for anything done before 08:00."""
+    if value is None:
+        return None
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return as_utc(instant).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.events import catalogue
 
 DESTINATION_SUBMITTED = "signing.destination.submitted"
@@ -35,9 +36,9 @@ class DestinationChanged(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     destination_code = fields.String(required=True)        # 毕业去向类别代码
     placement_bucket = fields.String(allow_none=True, load_default=None)  # 毕业去向落实率 bucket, None: not placed
-    category_fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+    category_fields = fields.Dict(keys=fields.String(), values=FreeText(), required=True,
                                   data_key="fields")                # the category's fields
-    reason = fields.String(allow_none=True, load_default=None)
+    reason = FreeText(allow_none=True, load_default=None)
     level = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["department", "school"]))
     actor_role = fields.String(allow_none=True, load_default=None)
     # what the employment management system needs (approved and voided only)

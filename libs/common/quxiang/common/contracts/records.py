@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.events import catalogue
 
 REGISTRATION_MODULES = ("archive", "hukou")
@@ -54,11 +55,11 @@ class Transfer(Schema):
     """Where the archive is forwarded (档案转寄) or the hukou moves (户口迁转)."""
 
     transfer_type = fields.String(required=True)         # reference/transfer_types.csv, per module
-    receiving_unit = fields.String(allow_none=True, load_default=None)        # 接收单位
-    receiving_department = fields.String(allow_none=True, load_default=None)  # 接收部门
-    address = fields.String(allow_none=True, load_default=None)               # 地址 / 户口迁转地址
+    receiving_unit = FreeText(allow_none=True, load_default=None)        # 接收单位
+    receiving_department = FreeText(allow_none=True, load_default=None)  # 接收部门
+    address = FreeText(allow_none=True, load_default=None)               # 地址 / 户口迁转地址
     postcode = fields.String(allow_none=True, load_default=None)
-    recipient = fields.String(allow_none=True, load_default=None)             # 收件人
+    recipient = FreeText(allow_none=True, load_default=None)             # 收件人
     phone = fields.String(allow_none=True, load_default=None)
 
 
@@ -80,7 +81,7 @@ class RegistrationChanged(Schema):
     transfer_number = fields.String(allow_none=True, load_default=None)  # 转递编号, archive once approved
     level = fields.String(allow_none=True, load_default=None)            # review level: department or school
     reviewer_id = fields.String(allow_none=True, load_default=None)
-    reason = fields.String(allow_none=True, load_default=None)           # rejection reason
+    reason = FreeText(allow_none=True, load_default=None)           # rejection reason
     submitted_at = fields.DateTime(allow_none=True, load_default=None)
     decided_at = fields.DateTime(allow_none=True, load_default=None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.events import catalogue
 
 SCHOOL_SETTINGS_UPDATED = "signing.school_settings.updated"
@@ -61,7 +62,7 @@ class AgreementChanged(Schema):
     graduation_year = fields.Integer(required=True)
     employer_id = fields.String(allow_none=True, load_default=None)   # none: the unit is not on the platform
     actor_role = fields.String(allow_none=True, load_default=None)
-    reason = fields.String(allow_none=True, load_default=None)
+    reason = FreeText(allow_none=True, load_default=None)
     # what the employment management system needs (set on every event, complete once approved)
     destination_code = fields.String(required=True)        # 毕业去向类别代码: 10 签就业协议形式就业
     unit_name = fields.String(required=True)
@@ -121,7 +122,7 @@ class TerminationChanged(Schema):
     school_code = fields.String(required=True)
     department_id = fields.String(allow_none=True, load_default=None)
     employer_id = fields.String(allow_none=True, load_default=None)
-    reason = fields.String(allow_none=True, load_default=None)
+    reason = FreeText(allow_none=True, load_default=None)
 
 
 for _name, _description in (

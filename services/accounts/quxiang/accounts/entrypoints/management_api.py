@@ -89,7 +89,7 @@ class SchoolListArgs(PageArgs):
 
 
 class SchoolIn(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{5}$", error="学校代码是5位数字"),
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$", error="学校代码是5位数字"),
                          metadata={"description": "学校代码 (5 digits)", "example": "10558"})
     name = Trimmed(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "中山大学"})
     province = fields.String(required=True, validate=known_province,

@@ -45,6 +45,8 @@ destinations = _common(
     Column("agreement_number", String(64)),
     Column("further_study_school", String(TEXT)),
     Column("further_study_programme", String(TEXT)),
+    Column("study_country", String(TEXT)),
+    Column("enlistment_notice_number", String(64)),
     Column("status", String(20)),
 )
 

@@ -45,6 +45,8 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
         "agreement_number",         # 协议编号
         "further_study_school",
         "further_study_programme",
+        "study_country",            # 留学国家（地区）
+        "enlistment_notice_number",  # 入伍通知书编号
         "status",
     ),
     Kind.ARCHIVE: (

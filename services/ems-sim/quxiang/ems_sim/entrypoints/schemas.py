@@ -33,6 +33,8 @@ _FIELD_FACTORIES: dict[str, Callable[[], fields.Field]] = {
     "agreement_number": _string(64),
     "further_study_school": _string(TEXT),
     "further_study_programme": _string(TEXT),
+    "study_country": _string(TEXT),
+    "enlistment_notice_number": _string(64),
     "status": lambda: fields.String(allow_none=True, validate=validate.OneOf(DESTINATION_STATUSES)),
     "transfer_type": _string(CODE),
     "receiving_unit": _string(TEXT),

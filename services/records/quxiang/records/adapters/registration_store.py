@@ -82,16 +82,24 @@ def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool 
                         {"school_code": school_code, "module": module}).first()
 
 
+def add_settings_if_absent(bind: Bind, school_code: str, module: str, *, department_review: bool, deadline: date,
+                           notice: str | None, updated_by: str) -> None:
+    """The settings' row at version 0 unless there is one (a concurrent first save waits for the
+    other's row here, then finds it); ``put_settings`` then writes the first version over it, in the
+    same transaction, so no reader sees version 0."""
+    values = {"department_review": department_review, "deadline": deadline, "notice": notice, "version": 0,
+              "updated_by": updated_by, "updated_at": now()}
+    bind.execute(conflict_insert(bind, school_module_settings)
+                 .values(school_code=school_code, module=module, **values).on_conflict_do_nothing())
+
+
 def put_settings(bind: Bind, school_code: str, module: str, *, department_review: bool, deadline: date,
                  notice: str | None, version: int, updated_by: str) -> None:
     values = {"department_review": department_review, "deadline": deadline, "notice": notice, "version": version,
               "updated_by": updated_by, "updated_at": now()}
-    if version == 1:
-        bind.execute(insert(school_module_settings).values(school_code=school_code, module=module, **values))
-    else:
-        bind.execute(update(school_module_settings).where(school_module_settings.c.school_code == school_code,
-                                                          school_module_settings.c.module == module)
-                     .values(**values))
+    bind.execute(update(school_module_settings).where(school_module_settings.c.school_code == school_code,
+                                                      school_module_settings.c.module == module)
+                 .values(**values))
 
 
 # --- registrations -------------------------------------------------------------------------------

@@ -137,8 +137,10 @@ MAX_LENGTHS: Mapping[str, int] = {"receiving_unit": 100, "receiving_department":
                                   "recipient": 50}
 DETAIL_FIELDS = ("receiving_unit", "receiving_department", "address", "postcode", "recipient", "phone")
 
-_POSTCODE = re.compile(r"^\d{6}$")
-_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+# [0-9], not \d: \d takes full-width and other scripts' digits too, which reach the employment
+# management system as they were typed. A mobile number starts 13-19.
+_POSTCODE = re.compile(r"^[0-9]{6}$")
+_PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ MAX_LENGTHS: Mapping[str, int] = {"考生号": 20, "学号": 30, "姓名": 50, "
 
 _EXAM_NUMBER = re.compile(r"^[0-9A-Za-z]+$")
 _MAJOR_CODE = re.compile(r"^[0-9A-Z]{4,10}$")
-_PHONE = re.compile(r"^1\d{10}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # [0-9]: \d takes full-width digits too
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _Bad = Callable[[str, str], None]  # reports an error on a column of the current row
 

@@ -65,7 +65,7 @@ class ListArgs(PageArgs):
     education_level = Trimmed(load_default=None, validate=validate.Length(max=4))
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
     transfer_type = Trimmed(load_default=None, validate=validate.Length(max=20))
-    origin_region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{2}(\d{2}){0,2}$"))
+    origin_region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{2}([0-9]{2}){0,2}$"))
     graduation_year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100))
     q = Trimmed(load_default=None, validate=validate.Length(max=50))
     sort = fields.String(load_default="exam_number", validate=validate.OneOf(sorted(SORT_COLUMNS)))

@@ -16,7 +16,7 @@ from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels, provinces
 from quxiang.common.spreadsheets import write_workbook
-from quxiang.common.times import iso_utc
+from quxiang.common.times import china_display, iso_utc
 from quxiang.common.validators import InvalidIdentifier, validate_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_lists
@@ -24,11 +24,21 @@ from quxiang.records.adapters.registration_lists import ListFilter
 from quxiang.records.domain.registration import MODULE_LABELS, STATUS_LABELS, RegistrationModule, Status, transfer_type
 from quxiang.records.service.context import Records
 
-EXPORT_COLUMNS = ("考生号", "姓名", "院校", "院系", "专业代码", "专业名称", "学历", "生源所在地", "身份证号", "{type}",
-                  "接收单位", "接收部门", "{address}", "邮政编码", "收件人", "联系电话", "转递编号", "状态", "提交时间",
-                  "审核时间")
-TYPE_HEADERS = {RegistrationModule.ARCHIVE: ("档案转递类型", "档案转寄地址"),
-                RegistrationModule.HUKOU: ("户口迁转类型", "户口迁转地址")}
+_GRADUATE_COLUMNS = (("考生号", "exam_number"), ("姓名", "name"), ("院校", "school_name"), ("院系", "department_name"),
+                     ("专业代码", "major_code"), ("专业名称", "major_name"), ("学历", "education_level_label"),
+                     ("生源所在地", "origin_region_label"), ("身份证号", "identity_number"))
+_DECISION_COLUMNS = (("状态", "status_label"), ("提交时间", "submitted_at"), ("审核时间", "decided_at"))
+# The export's columns, (header, key of the row): 档案转寄 has its recipient and transfer number,
+# 户口迁转 only a type and an address (DOMAIN.md).
+EXPORT_COLUMNS: dict[RegistrationModule, tuple[tuple[str, str], ...]] = {
+    RegistrationModule.ARCHIVE: (*_GRADUATE_COLUMNS, ("档案转递类型", "transfer_type_label"),
+                                 ("接收单位", "receiving_unit"), ("接收部门", "receiving_department"),
+                                 ("档案转寄地址", "address"), ("邮政编码", "postcode"), ("收件人", "recipient"),
+                                 ("联系电话", "phone"), ("转递编号", "transfer_number"), *_DECISION_COLUMNS),
+    RegistrationModule.HUKOU: (*_GRADUATE_COLUMNS, ("户口迁转类型", "transfer_type_label"),
+                               ("户口迁转地址", "address"), *_DECISION_COLUMNS),
+}
+_TIMES = frozenset({"submitted_at", "decided_at"})
 
 
 def scoped_filter(actor: Principal, f: ListFilter) -> ListFilter:
@@ -98,17 +108,14 @@ def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str,
     through a server-side cursor. Answers the file name and the byte chunks."""
     f = with_identity_search(service, scoped_filter(actor, f))
     module = RegistrationModule(f.module)
-    type_header, address_header = TYPE_HEADERS[module]
-    header = [c.format(type=type_header, address=address_header) for c in EXPORT_COLUMNS]
+    columns = EXPORT_COLUMNS[module]
+
+    def cells(out: dict[str, Any]) -> list[Any]:
+        out["origin_region_label"] = _region_label(out["origin_region"])
+        # times as China's clock shows them (the answers' ISO instants are UTC)
+        return [china_display(out[key]) if key in _TIMES else out[key] for _, key in columns]
+
     with reading(service.engine, streaming=True) as conn:
-        chunks = write_workbook(MODULE_LABELS[module], header, (
-            _export_row(row_out(service, module, row)) for row in registration_lists.stream(conn, f)))
+        chunks = write_workbook(MODULE_LABELS[module], [header for header, _ in columns], (
+            cells(row_out(service, module, row)) for row in registration_lists.stream(conn, f)))
     return f"{module.value}-registrations.xlsx", chunks
-
-
-def _export_row(out: dict[str, Any]) -> list[Any]:
-    return [out["exam_number"], out["name"], out["school_name"], out["department_name"], out["major_code"],
-            out["major_name"], out["education_level_label"], _region_label(out["origin_region"]),
-            out["identity_number"], out["transfer_type_label"], out["receiving_unit"], out["receiving_department"],
-            out["address"], out["postcode"], out["recipient"], out["phone"], out["transfer_number"],
-            out["status_label"], out["submitted_at"], out["decided_at"]]

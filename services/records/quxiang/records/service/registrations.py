@@ -129,10 +129,20 @@ def put_settings(service: Records, actor: Principal, school_code: str, module: R
     with service.unit_of_work() as uow:
         school = school_or_404(uow.session, school_code)
         _ensure_allowed(actor, Scope(province=school.province, school=school_code))
+        # The guide: the school completes its settings after the province switched the module on.
+        if not availability(uow.session, school.province, school_code, module).enabled:
+            raise ProblemError(403, "module_not_enabled", detail="省级用户尚未开通该模块，暂不能设置")
+        values = {"department_review": department_review, "deadline": deadline, "notice": notice,
+                  "updated_by": actor.user_id}
         current = store.get_settings(uow.session, school_code, module.value, for_update=True)
-        version = (current.version if current else 0) + 1
-        store.put_settings(uow.session, school_code, module.value, department_review=department_review,
-                           deadline=deadline, notice=notice, version=version, updated_by=actor.user_id)
+        if current is None:
+            # Two first saves at once: one creates the row, the other waits for it and then
+            # updates it as the second version (a plain INSERT made the other a 500).
+            store.add_settings_if_absent(uow.session, school_code, module.value, **values)
+            current = store.get_settings(uow.session, school_code, module.value, for_update=True)
+            assert current is not None
+        version = current.version + 1
+        store.put_settings(uow.session, school_code, module.value, version=version, **values)
         uow.record(SCHOOL_SETTINGS_UPDATED, subject=f"{school_code}.{module.value}", sequence=version,
                    data={"school_code": school_code, "module": module.value, "completed": True})
         uow.commit()

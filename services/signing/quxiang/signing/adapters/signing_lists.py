@@ -1,5 +1,6 @@
-"""The lists the province, schools and departments read (图6): online signing, the graduate-initiated
-agreements (offline and supplementary), terminations and destination registrations. Each is
+"""The lists the province, schools and departments read (图6): online signing (the employer's
+invitations and the graduate's offline applications, as the guide's 在线签约管理 holds both),
+supplementary registrations (补登), terminations and destination registrations. Each is
 filtered, searched, sorted, paged, or streamed whole for an export; every row carries the graduate's
 columns (masked identity number only: signing never has the full one)."""
 
@@ -21,13 +22,15 @@ from quxiang.signing.adapters.tables import agreements, departments, graduates, 
 
 
 class Kind(StrEnum):
-    ONLINE = "online"                    # 在线签约管理: flow online
-    SUPPLEMENTARY = "supplementary"      # 补登管理: the graduate-initiated flows, offline and supplementary
+    ONLINE = "online"                    # 在线签约管理: flows online and offline (the e-agreement applied for)
+    SUPPLEMENTARY = "supplementary"      # 补登管理: paper agreements registered afterwards
     TERMINATIONS = "terminations"        # 解约管理
     DESTINATIONS = "destinations"        # 去向登记管理
 
 
-FLOWS: Mapping[Kind, tuple[str, ...]] = {Kind.ONLINE: ("online",), Kind.SUPPLEMENTARY: ("offline", "supplementary")}
+# The guide (§5): 在线签约管理 shows "线上签约、毕业生申请电子就业协议进行的线下签约",
+# 补登管理 "签订纸质就业协议书补充登记".
+FLOWS: Mapping[Kind, tuple[str, ...]] = {Kind.ONLINE: ("online", "offline"), Kind.SUPPLEMENTARY: ("supplementary",)}
 
 _UNIT_NAME = agreements.c.unit["name"].as_string()
 _DESTINATION_UNIT = func.coalesce(destinations.c.fields["unit_name"].as_string(),
@@ -147,7 +150,7 @@ class ListFilter:
     status: str | None = None
     initiator: str | None = None          # the agreement's 签约发起方 (agreements and terminations)
     graduation_year: int | None = None
-    flow: str | None = None               # supplementary list: offline or supplementary
+    flow: str | None = None               # online list: online or offline
     mode: str | None = None               # terminations: online or offline
     requested_by: str | None = None       # terminations: graduate or employer
     destination_codes: Sequence[str] = ()  # destinations: a category and its sub-categories
@@ -192,9 +195,10 @@ def _conditions(kind: Kind, names: frozenset[str]) -> list[ColumnElement[bool]]:
                                              if name in names]
     if "major_code" in names:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
-                              graduates.c.major_name.like(bindparam("major_like"), escape=LIKE_ESCAPE)))
+                              graduates.c.major_name.ilike(bindparam("major_like"), escape=LIKE_ESCAPE)))
     if "q" in names:
-        conditions.append(or_(*(column.like(bindparam("q"), escape=LIKE_ESCAPE) for column in source.searched)))
+        # ILIKE: 学号 s000001 finds S000001 on PostgreSQL as it always did on SQLite.
+        conditions.append(or_(*(column.ilike(bindparam("q"), escape=LIKE_ESCAPE) for column in source.searched)))
     if kind in FLOWS:
         # Each flow spelt out, not IN (...): an IN list is expanded into the SQL text at every
         # execution, a tenth of a list request's CPU here, for values that never change.
@@ -212,8 +216,11 @@ def _statements(kind: Kind, names: frozenset[str], sort: str, descending: bool) 
     source = SOURCES[kind]
     conditions = _conditions(kind, names)
     key = source.sorts[sort]
+    # Rows without the key (no 学号, no department) last in either order, on every database
+    # (PostgreSQL and SQLite disagree on where NULL goes).
+    ordered = key.desc() if descending else key.asc()
     rows = (select(*source.columns).select_from(source.joined).where(*conditions)
-            .order_by(key.desc() if descending else key.asc(), source.tie.asc()))
+            .order_by(ordered.nulls_last(), source.tie.asc()))
     return ListStatements.of(select(func.count()).select_from(source.joined).where(*conditions), rows, source.tie)
 
 

@@ -23,7 +23,8 @@ TEXT_LIMITS: Mapping[str, int] = {"job_title": 50, "work_place": 100, "archive_d
 NUMBERS = ("monthly_salary", "contract_months", "probation_months")  # every other field is text
 REQUIRED = ("position_category", "job_title", "work_region", "work_place", "monthly_salary", "contract_months",
             "probation_months", "contact_person", "contact_phone")
-_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+# [0-9], not \d (which takes full-width digits); a mobile number starts 13-19.
+_PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """毕业去向与网签信息管理 (图6) over HTTP: the lists province, school and department users read, and
-their exports. Reading needs 只读 on the employment module, exporting 读写.
+their exports. Reading and exporting need 只读 on the employment module (the guide: 只读 "只能查看、下载").
 
-- ``GET /lists/online-signing``: 在线签约 (flow online).
-- ``GET /lists/supplementary``: the graduate-initiated agreements, 线下签约 and 补登 (``flow`` filter).
+- ``GET /lists/online-signing``: 在线签约 and the graduate's 线下签约 (``flow`` filter: online or offline).
+- ``GET /lists/supplementary``: 补登.
 - ``GET /lists/terminations``: 解约 requests (``mode``, ``requested_by`` filters).
 - ``GET /lists/destinations``: 去向登记 (``destination_code``: a parent code takes its sub-categories).
 
@@ -64,7 +64,7 @@ def _fields(kind: Kind) -> dict[str, fields.Field]:
     }
     if kind is not Kind.DESTINATIONS:
         declared["initiator"] = fields.String(load_default=None, validate=validate.OneOf(PARTIES))
-    if kind is Kind.SUPPLEMENTARY:
+    if kind is Kind.ONLINE:
         declared["flow"] = fields.String(load_default=None, validate=validate.OneOf(FLOWS[kind]))
     if kind is Kind.TERMINATIONS:
         modes = [m.value for m in termination.Mode]
@@ -105,7 +105,7 @@ def _routes(kind: Kind) -> None:
 
     @route(f"{path}/export.xlsx", "export")
     @blueprint.arguments(export_args, location="query")
-    @requires(*READERS, module=Module.EMPLOYMENT, access=Access.WRITE)
+    @requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
     def export(args: dict[str, Any]) -> flask.Response:
         filename, chunks = signing_lists.export_xlsx(signing(), current_principal(), _filter(kind, args))
         response = flask.Response(chunks, mimetype=XLSX_MIMETYPE)

@@ -26,7 +26,7 @@ from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
 from quxiang.common.reference import employer_natures, industries, position_categories
-from quxiang.common.times import as_utc
+from quxiang.common.times import as_utc, china_date
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
 from quxiang.signing.adapters import destination_store, store
@@ -151,6 +151,9 @@ def put_settings(service: Signing, actor: Principal, school_code: str, *, depart
             raise not_found()
         if not actor.covers(Scope(province=school.province, school=school_code)):
             raise ProblemError(403, "out_of_scope", detail="超出账号的管理范围")
+        # The guide: once the province switched the module on, the school completes its settings.
+        if not store.module_enabled(uow.session, school.province, EMPLOYMENT):
+            raise ProblemError(403, "module_not_enabled", detail="省级用户尚未开通毕业去向登记与网签，暂不能设置")
         current = store.get_settings(uow.session, school_code, for_update=True)
         version = (current.version if current else 0) + 1
         store.put_settings(uow.session, school_code, {
@@ -422,7 +425,8 @@ def _record(uow: UnitOfWork, values: dict[str, Any], graduate: Row | None, event
         "destination_code": DESTINATION_SIGNED, "unit_name": unit["name"], "credit_code": unit["credit_code"],
         "unit_nature": unit["nature"], "unit_industry": unit["industry"], "unit_region": unit["region"],
         "position_category": terms["position_category"],
-        "signing_date": as_utc(accepted).date().isoformat() if accepted else None,
+        # the day in China, as the agreement's PDF prints it (a UTC day is the day before until 08:00)
+        "signing_date": china_date(accepted).isoformat() if accepted else None,
         "approved_at": values["updated_at"].isoformat() if status is Status.APPROVED else None})
 
 

@@ -16,7 +16,7 @@ from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.reference import destination_categories, education_levels
 from quxiang.common.spreadsheets import write_workbook
-from quxiang.common.times import iso_utc
+from quxiang.common.times import china_display, iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import signing_lists
 from quxiang.signing.adapters.signing_lists import Kind, ListFilter
@@ -34,12 +34,12 @@ _GRADUATE = (("姓名", "name"), ("院校", "school_name"), ("院系", "departme
              ("学历", "education_level_label"), ("身份证号", "identity_number"))
 # The export's columns, (header, key of the row), in the order of the guide's 图6.
 EXPORT_COLUMNS: Mapping[Kind, tuple[tuple[str, str], ...]] = {
-    Kind.ONLINE: (("签约发起方", "initiator_label"), *_GRADUATE, ("当前协议编号", "number"), ("签约单位", "unit_name"),
-                  ("学号", "student_number"), ("签约状态", "status_label"), ("提交时间", "created_at"),
-                  ("更新时间", "updated_at")),
-    Kind.SUPPLEMENTARY: (("签约发起方", "initiator_label"), ("签约方式", "flow_label"), *_GRADUATE,
-                         ("当前协议编号", "number"), ("签约单位", "unit_name"), ("学号", "student_number"),
-                         ("签约状态", "status_label"), ("提交时间", "created_at"), ("更新时间", "updated_at")),
+    Kind.ONLINE: (("签约发起方", "initiator_label"), ("签约方式", "flow_label"), *_GRADUATE, ("当前协议编号", "number"),
+                  ("签约单位", "unit_name"), ("学号", "student_number"), ("签约状态", "status_label"),
+                  ("提交时间", "created_at"), ("更新时间", "updated_at")),
+    Kind.SUPPLEMENTARY: (("签约发起方", "initiator_label"), *_GRADUATE, ("当前协议编号", "number"),
+                         ("签约单位", "unit_name"), ("学号", "student_number"), ("签约状态", "status_label"),
+                         ("提交时间", "created_at"), ("更新时间", "updated_at")),
     Kind.TERMINATIONS: (("签约发起方", "initiator_label"), *_GRADUATE, ("当前协议编号", "number"),
                         ("签约单位", "unit_name"), ("学号", "student_number"), ("解约方式", "mode_label"),
                         ("解约申请方", "requested_by_label"), ("解约状态", "status_label"),
@@ -136,7 +136,13 @@ def export_xlsx(service: Signing, actor: Principal, f: ListFilter) -> tuple[str,
     f = scoped_filter(actor, f)
     columns = EXPORT_COLUMNS[f.kind]
     convert = ROW_OUT[f.kind]
+    # Times as China's clock shows them (the answers' ISO instants are UTC).
+    cell = [china_display if key.endswith("_at") else None for _, key in columns]
+
+    def cells(out: dict[str, Any]) -> list[Any]:
+        return [show(out[key]) if show else out[key] for show, (_, key) in zip(cell, columns, strict=True)]
+
     with reading(service.engine, streaming=True) as conn:
-        chunks = write_workbook(SHEET_NAMES[f.kind], [header for header, _ in columns], (
-            [out[key] for _, key in columns] for out in map(convert, signing_lists.stream(conn, f))))
+        chunks = write_workbook(SHEET_NAMES[f.kind], [header for header, _ in columns],
+                                map(cells, map(convert, signing_lists.stream(conn, f))))
     return f"{FILE_NAMES[f.kind]}.xlsx", chunks

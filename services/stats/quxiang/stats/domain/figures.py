@@ -58,6 +58,22 @@ def rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+def rates_adding_up(parts: Sequence[int], whole: int, places: int = 4) -> list[float]:
+    """Each part's rate, rounded so that they add up to the rounded rate of their sum (largest
+    remainders): 毕业去向落实率 is the sum of its four rates, and the figures shown must say so (1/3 and
+    1/3 rounded alone are 0.3333 each, 0.6666 together, against 0.6667 for 2/3)."""
+    if not whole:
+        return [0.0] * len(parts)
+    unit = 10 ** places
+    exact = [part * unit / whole for part in parts]
+    floors = [int(x) for x in exact]
+    target = round(round(sum(parts) / whole, places) * unit)  # the total's rate exactly as ``rate`` rounds it
+    by_remainder = sorted(range(len(parts)), key=lambda i: exact[i] - floors[i], reverse=True)
+    for i in by_remainder[:max(0, target - sum(floors))]:
+        floors[i] += 1
+    return [f / unit for f in floors]
+
+
 def breakdown(counts: Mapping[str, int], total: int, categories: Sequence[Category]) -> dict[str, Any]:
     """Counts per category (a parent category includes its sub-categories), per group, and the
     placement rate over ``total`` graduates. Codes not in ``categories`` are listed as they came."""
@@ -81,6 +97,7 @@ def breakdown(counts: Mapping[str, int], total: int, categories: Sequence[Catego
         if c is not None and c.placement_bucket in buckets:
             buckets[c.placement_bucket] += int(n)
     placed = sum(buckets.values())
+    part_rates = rates_adding_up([buckets[b] for b in PLACEMENT_BUCKETS], total)
     return {
         "total": total,
         "registered": sum(int(n) for n in counts.values()),
@@ -90,7 +107,7 @@ def breakdown(counts: Mapping[str, int], total: int, categories: Sequence[Catego
                    for g in dict.fromkeys([c.group for c in categories] + sorted(groups))],
         "placement": {
             "name": "毕业去向落实率", "count": placed, "rate": rate(placed, total),
-            "parts": [{"bucket": b, "name": label, "count": buckets[b], "rate": rate(buckets[b], total)}
-                      for b, label in PLACEMENT_BUCKETS.items()],
+            "parts": [{"bucket": b, "name": label, "count": buckets[b], "rate": part_rate}
+                      for (b, label), part_rate in zip(PLACEMENT_BUCKETS.items(), part_rates, strict=True)],
         },
     }

@@ -9,24 +9,24 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from quxiang.stats.domain.model import MODULE_LABELS, MODULES
+from quxiang.stats.domain.model import MODULE_LABELS, MODULES, StatsModule
 
 FIGURE_HEADERS = ("总人数", "已登记", "审核中", "未登记")
 SETTINGS_LABELS = {True: "已完成", False: "未完成"}
 
 
-def _figures(item: Mapping[str, Any]) -> list[Any]:
+def _figures(item: Mapping[str, Any], modules: Sequence[str] = tuple(MODULES)) -> list[Any]:
     out: list[Any] = []
-    for m in MODULES:
-        f = item[m.value]
+    for m in modules:
+        f = item[m]
         out += [f["total"], f["registered"], f["review"], f["unregistered"]]
     return out
 
 
-def _module_headers() -> tuple[list[str], list[str]]:
+def _module_headers(modules: Sequence[str] = tuple(MODULES)) -> tuple[list[str], list[str]]:
     top, sub = [], []
-    for m in MODULES:
-        top += [MODULE_LABELS[m], "", "", ""]
+    for m in modules:
+        top += [MODULE_LABELS[StatsModule(m)], "", "", ""]
         sub += list(FIGURE_HEADERS)
     return top, sub
 
@@ -58,11 +58,12 @@ def school_xlsx(view: Mapping[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "院系统计"
-    top, sub = _module_headers()
+    modules = view["modules"]  # only those the caller may read
+    top, sub = _module_headers(modules)
     sheet.append([f"{view['school_code']} {view['school_name']}"])
     sheet.append(["院系代码", "院系名称", *top])
     sheet.append(["", "", *sub])
     for item in view["items"]:
-        sheet.append([item.get("department_code") or "", item["department_name"], *_figures(item)])
-    sheet.append(["", view["total"]["department_name"], *_figures(view["total"])])
+        sheet.append([item.get("department_code") or "", item["department_name"], *_figures(item, modules)])
+    sheet.append(["", view["total"]["department_name"], *_figures(view["total"], modules)])
     return _save(workbook)

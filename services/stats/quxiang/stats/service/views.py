@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.auth.principal import Access, Module, Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.reference import destination_categories
 from quxiang.common.web.errors import ProblemError
@@ -85,8 +85,22 @@ def _scoped_school(conn: Connection, actor: Principal, school_code: str,
     return school, Filter(school_code=school_code, department_id=department_id)
 
 
+def readable_modules(actor: Principal) -> tuple[str, ...]:
+    """The modules whose figures the caller may see: a school or department account those it has
+    at least 只读 on (无权限 means the module cannot be entered, its statistics included)."""
+    return tuple(m.value for m in MODULES if actor.access_to(Module(m.value)).allows(Access.READ))
+
+
+def _only(figures: dict[str, Any], modules: tuple[str, ...]) -> dict[str, Any]:
+    return {m: figures[m] for m in modules}
+
+
 def school_view(stats: Stats, actor: Principal, school_code: str, f: Filter) -> dict[str, Any]:
-    """A row per department of the school (a department user: its own) and a total row."""
+    """A row per department of the school (a department user: its own) and a total row, with the
+    figures of the modules the caller may read (``modules``)."""
+    modules = readable_modules(actor)
+    if not modules:
+        raise ProblemError(403, "module_forbidden", detail="账号对任何模块都没有只读权限")
     with reading(stats.engine) as conn:
         school, scoped = _scoped_school(conn, actor, school_code, f.department_id)
         f = replace(f, province=None, school_code=scoped.school_code, department_id=scoped.department_id)
@@ -100,17 +114,19 @@ def school_view(stats: Stats, actor: Principal, school_code: str, f: Filter) -> 
         sums = sums_by_department.pop(d.id, empty_sums())
         add_sums(total, sums)
         items.append({"department_id": d.id, "department_code": d.code, "department_name": d.name,
-                      **module_figures(sums)})
+                      **_only(module_figures(sums), modules)})
     for department_id, sums in sorted(sums_by_department.items()):  # departments not (yet) announced
         add_sums(total, sums)
         items.append({"department_id": department_id or None, "department_code": None,
                       "department_name": NO_DEPARTMENT_LABEL if not department_id else department_id,
-                      **module_figures(sums)})
-    return {"school_code": school.code, "school_name": school.name, "agreement_type": school.agreement_type,
+                      **_only(module_figures(sums), modules)})
+    return {"school_code": school.code, "school_name": school.name, "modules": list(modules),
+            "agreement_type": school.agreement_type,
             "agreement_type_label": AGREEMENT_TYPE_LABELS.get(school.agreement_type, school.agreement_type),
-            "settings_completed": _settings_out(school), "graduation_year": f.graduation_year,
+            "settings_completed": _only(_settings_out(school), modules), "graduation_year": f.graduation_year,
             "education_level": f.education_level, "department_id": f.department_id, "items": items,
-            "total": {"department_id": None, "department_name": TOTAL_LABEL, **module_figures(total)}}
+            "total": {"department_id": None, "department_name": TOTAL_LABEL,
+                      **_only(module_figures(total), modules)}}
 
 
 def destination_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:

@@ -83,10 +83,14 @@ def record(bind: Bind, entry: FeedEntry, now: datetime) -> int | None:
     return int(entry_id)
 
 
-def page_after(conn: Connection, school_code: str, after: int, limit: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(feed_entries.c.message).where(
-        feed_entries.c.school_code == school_code, feed_entries.c.sequence > after)
-        .order_by(feed_entries.c.sequence).limit(limit)).scalars().all()
+def page_after(conn: Connection, school_code: str, after: int, limit: int,
+               categories: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The school's entries after ``after``; ``categories`` (None: all) keeps only those."""
+    where = [feed_entries.c.school_code == school_code, feed_entries.c.sequence > after]
+    if categories is not None:
+        where.append(feed_entries.c.message["category"].as_string().in_(list(categories)))
+    rows = conn.execute(select(feed_entries.c.message).where(*where)
+                        .order_by(feed_entries.c.sequence).limit(limit)).scalars().all()
     return [dict(r) for r in rows]
 
 

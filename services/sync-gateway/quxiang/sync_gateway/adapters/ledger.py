@@ -223,14 +223,16 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
 # --- operators -----------------------------------------------------------------------------------
 
 def retry_failed(engine: Engine, ids: Sequence[int] | None = None, schools: Sequence[str] | None = None,
-                 now: datetime | None = None) -> int:
-    """Failed rows back to pending with a fresh budget; ``ids`` / ``schools`` narrow it."""
+                 now: datetime | None = None, kinds: Sequence[str] | None = None) -> int:
+    """Failed rows back to pending with a fresh budget; ``ids`` / ``schools`` / ``kinds`` narrow it."""
     now = now or datetime.now(UTC)
     condition = [sync_records.c.status == FAILED]
     if ids is not None:
         condition.append(sync_records.c.id.in_(list(ids)))
     if schools is not None:
         condition.append(sync_records.c.school_code.in_(list(schools)))
+    if kinds is not None:
+        condition.append(sync_records.c.kind.in_(list(kinds)))
     with engine.begin() as conn:
         count = conn.execute(update(sync_records).where(*condition).values(
             status=PENDING, attempts=0, next_attempt_at=now, updated_at=now, failed_at=None)).rowcount

@@ -45,7 +45,7 @@ EVENT_TYPES = tuple(EVENT_STATUS)
 
 DESTINATION_FIELDS = ("destination_code", "unit_name", "credit_code", "unit_nature", "unit_industry", "unit_region",
                       "position_category", "signing_date", "agreement_number", "further_study_school",
-                      "further_study_programme", "status")
+                      "further_study_programme", "study_country", "enlistment_notice_number", "status")
 ARCHIVE_FIELDS = ("transfer_type", "receiving_unit", "receiving_department", "address", "postcode", "recipient",
                   "phone", "transfer_number")
 HUKOU_FIELDS = ("transfer_type", "address", "receiving_unit", "postcode")
@@ -83,7 +83,8 @@ def _agreement(data: Mapping[str, Any], status: str) -> dict[str, Any]:
             "unit_industry": data["unit_industry"], "unit_region": data["unit_region"],
             "position_category": data["position_category"], "signing_date": _text(data.get("signing_date")),
             "agreement_number": data["agreement_number"], "further_study_school": None,
-            "further_study_programme": None, "status": status}
+            "further_study_programme": None, "study_country": None, "enlistment_notice_number": None,
+            "status": status}
 
 
 def _registration(data: Mapping[str, Any], status: str) -> dict[str, Any]:
@@ -92,6 +93,8 @@ def _registration(data: Mapping[str, Any], status: str) -> dict[str, Any]:
             "unit_industry": data.get("unit_industry"), "unit_region": data.get("unit_region"),
             "position_category": data.get("position_category"), "signing_date": None, "agreement_number": None,
             "further_study_school": data.get("study_school"), "further_study_programme": data.get("programme"),
+            # 85/86 出国、出境: the country; 46 应征义务兵: the enlistment notice (the contract's EMS data)
+            "study_country": data.get("country"), "enlistment_notice_number": data.get("enlistment_notice_number"),
             "status": status}
 
 

@@ -68,10 +68,11 @@ def asyncapi_document() -> dict[str, Any]:
 @blueprint.route("/feed/events")
 @json_answer(blueprint)
 @blueprint.arguments(PullArgs, location="query")
-@requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
+@requires(*USERS)
 def pull_events(args: dict[str, Any]) -> dict[str, Any]:
     size = PageRequest(page_size=args["page_size"]).page_size
-    return feed.pull(gateway(), _school(args), args["after"], size)
+    categories = feed.categories_for(current_principal())
+    return feed.pull(gateway(), _school(args), args["after"], size, categories)
 
 
 @blueprint.route("/feed/credentials")

@@ -25,7 +25,7 @@ from prometheus_client import Counter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from quxiang.common.auth.principal import Principal, Role
+from quxiang.common.auth.principal import Access, Module, Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.events import Event
 from quxiang.common.pii import redact_identity_numbers
@@ -99,11 +99,26 @@ def school_in_scope(gateway: Gateway, principal: Principal, school: str | None) 
 
 # -- pull ---------------------------------------------------------------------------------------------
 
-def pull(gateway: Gateway, school: str, after: int, limit: int) -> dict[str, Any]:
-    """The school's messages with a sequence above ``after``, oldest first; ``next_cursor`` is what
-    to pass next time (the last sequence returned, or ``after`` when there is nothing new)."""
+# Whose permission a category falls under: 生源, 签约 and 去向登记 are 基本信息和就业信息's.
+MODULE_OF_CATEGORY = {"graduate": Module.EMPLOYMENT, "agreement": Module.EMPLOYMENT,
+                      "destination": Module.EMPLOYMENT, "archive": Module.ARCHIVE, "hukou": Module.HUKOU}
+
+
+def categories_for(principal: Principal) -> tuple[str, ...] | None:
+    """The categories the caller may read, None for all of them; 403 when it may read none."""
+    readable = tuple(c for c, m in MODULE_OF_CATEGORY.items() if principal.access_to(m).allows(Access.READ))
+    if not readable:
+        raise ProblemError(403, "module_forbidden", detail="账号对任何模块都没有只读权限", needed=Access.READ.value)
+    return None if len(readable) == len(MODULE_OF_CATEGORY) else readable
+
+
+def pull(gateway: Gateway, school: str, after: int, limit: int,
+         categories: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The school's messages with a sequence above ``after``, oldest first, of ``categories`` (None:
+    all); ``next_cursor`` is what to pass next time (the last sequence returned, or ``after`` when
+    there is nothing new)."""
     with reading(gateway.engine) as conn:
-        items = feed_store.page_after(conn, school, after, limit + 1)
+        items = feed_store.page_after(conn, school, after, limit + 1, categories)
     more = len(items) > limit
     items = items[:limit]
     return {"school_code": school, "items": items, "page_size": limit,

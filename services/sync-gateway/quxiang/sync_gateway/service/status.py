@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from quxiang.common.auth.principal import Principal, Role, Scope
+from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.times import iso_utc
@@ -21,7 +21,7 @@ from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.ledger import utc
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records
-from quxiang.sync_gateway.domain.records import KIND_LABELS
+from quxiang.sync_gateway.domain.records import ARCHIVE, DESTINATION, HUKOU, KIND_LABELS
 from quxiang.sync_gateway.service.context import Gateway
 
 LAG_WINDOW = timedelta(hours=1)
@@ -54,6 +54,7 @@ def _empty() -> dict[str, Any]:
 def status_view(gateway: Gateway, principal: Principal, school: str | None = None,
                 now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
+    kinds = kinds_for(principal, Access.READ)  # the counts of the records the caller may see
     schools = schools_in_scope(gateway, principal, school)
     rows = {code: {"school_code": code, "school_name": name, **_empty()} for code, name in schools.items()}
     codes = list(schools)
@@ -61,7 +62,8 @@ def status_view(gateway: Gateway, principal: Principal, school: str | None = Non
         for code, status, count, oldest in conn.execute(
                 select(sync_records.c.school_code, sync_records.c.status, func.count(),
                        func.min(sync_records.c.occurred_at))
-                .where(sync_records.c.school_code.in_(codes)).group_by(sync_records.c.school_code,
+                .where(sync_records.c.school_code.in_(codes), sync_records.c.kind.in_(kinds))
+                .group_by(sync_records.c.school_code,
                                                                       sync_records.c.status)):
             rows[code][status] = count
             if status == PENDING and oldest is not None:
@@ -69,7 +71,8 @@ def status_view(gateway: Gateway, principal: Principal, school: str | None = Non
         for code, count, average, longest in conn.execute(
                 select(sync_records.c.school_code, func.count(), func.avg(sync_records.c.lag_ms),
                        func.max(sync_records.c.lag_ms))
-                .where(sync_records.c.school_code.in_(codes), sync_records.c.synced_at >= now - LAG_WINDOW)
+                .where(sync_records.c.school_code.in_(codes), sync_records.c.kind.in_(kinds),
+                       sync_records.c.synced_at >= now - LAG_WINDOW)
                 .group_by(sync_records.c.school_code)):
             rows[code].update(synced_last_hour=count, lag_ms_avg=round(float(average)) if average is not None else None,
                               lag_ms_max=longest)
@@ -92,9 +95,27 @@ def _total(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
+# Whose permission a record falls under: 毕业去向 is the employment module's, 档案 and 户口 their own.
+MODULE_OF_KIND = {DESTINATION: Module.EMPLOYMENT, ARCHIVE: Module.ARCHIVE, HUKOU: Module.HUKOU}
+
+
+def kinds_for(principal: Principal, access: Access) -> list[str]:
+    """The kinds of record the caller may see (``READ``) or retry (``WRITE``): a school account only
+    those of the modules it has that access to (无权限 on 档案 hides the archive records)."""
+    kinds = [kind for kind, module in MODULE_OF_KIND.items() if principal.access_to(module).allows(access)]
+    if not kinds:
+        raise ProblemError(403, "module_forbidden", detail=f"账号对任何模块都没有{_ACCESS_LABELS[access]}权限",
+                           needed=access.value)
+    return kinds
+
+
+_ACCESS_LABELS = {Access.READ: "只读", Access.WRITE: "读写"}
+
+
 def failed_records(gateway: Gateway, principal: Principal, school: str | None, request: PageRequest) -> Page[Any]:
     codes = list(schools_in_scope(gateway, principal, school))
-    where = (sync_records.c.status == FAILED, sync_records.c.school_code.in_(codes))
+    kinds = kinds_for(principal, Access.READ)
+    where = (sync_records.c.status == FAILED, sync_records.c.school_code.in_(codes), sync_records.c.kind.in_(kinds))
     with reading(gateway.engine) as conn:
         total = conn.execute(select(func.count()).select_from(sync_records).where(*where)).scalar_one()
         rows = conn.execute(select(sync_records).where(*where).order_by(sync_records.c.id)
@@ -116,10 +137,16 @@ def _scope_of(gateway: Gateway, school_code: str) -> Scope:
 
 
 def retry_one(gateway: Gateway, principal: Principal, record_id: int) -> dict[str, Any]:
+    writable = kinds_for(principal, Access.WRITE)  # may it retry anything at all: 403 before the lookup
     with reading(gateway.engine) as conn:
         row = ledger.get_record(conn, record_id)
-    if row is None or not principal.covers(_scope_of(gateway, row.school_code)):
+    if (row is None or not principal.covers(_scope_of(gateway, row.school_code))
+            or row.kind not in kinds_for(principal, Access.READ)):
         raise _not_found()
+    if row.kind not in writable:
+        module = MODULE_OF_KIND[row.kind]
+        raise ProblemError(403, "module_forbidden", detail=f"账号对模块 {module.value} 没有读写权限",
+                           module=module.value, needed=Access.WRITE.value)
     if row.status != FAILED:
         raise ProblemError(409, "not_failed", detail="该记录不是同步失败状态", current_status=row.status)
     ledger.retry_failed(gateway.engine, ids=[record_id])
@@ -129,7 +156,8 @@ def retry_one(gateway: Gateway, principal: Principal, record_id: int) -> dict[st
 
 def retry_all(gateway: Gateway, principal: Principal, school: str | None) -> dict[str, Any]:
     codes = list(schools_in_scope(gateway, principal, school))
-    return {"retried": ledger.retry_failed(gateway.engine, schools=codes)}
+    kinds = kinds_for(principal, Access.WRITE)
+    return {"retried": ledger.retry_failed(gateway.engine, schools=codes, kinds=kinds)}
 
 
 __all__ = ["PENDING", "SYNCED", "failed_records", "record_out", "retry_all", "retry_one", "status_view"]
