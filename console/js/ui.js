@@ -1,5 +1,6 @@
 // Shared rendering helpers: element building, tables, forms, messages, dialogs.
 import { ApiError } from './api.js';
+import { codes } from './codes.js';
 
 export function h(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -8,7 +9,8 @@ export function h(tag, props, ...children) {
     if (key === 'class') node.className = value;
     else if (key === 'dataset') Object.assign(node.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2).toLowerCase(), value);
-    else if (key === 'value' && 'value' in node) node.value = value;
+    // the default too, so that a form's reset() comes back to it rather than to blank
+    else if (key === 'value' && 'value' in node) { node.value = value; if ('defaultValue' in node) node.defaultValue = value; }
     else if (value === true) node.setAttribute(key, '');
     else node.setAttribute(key, value);
   }
@@ -30,7 +32,8 @@ export function fmtTime(iso) {
   if (!iso) return '--';
   const date = new Date(iso.endsWith('Z') || /[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString('zh-CN', { hour12: false });
+  // China's clock wherever the browser is (a graduate abroad sees the deadline the school means)
+  return date.toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
 }
 
 export const percent = (rate) => `${(100 * (rate || 0)).toFixed(1)}%`;
@@ -67,16 +70,25 @@ function flattenErrors(errors, prefix = '') {
   return lines;
 }
 
-// The input of the current screen a field error names (its last path segment), if there is one.
+// The input of the current screen a field error names (by its whole path, else its last segment).
 function inputFor(name) {
   const view = document.getElementById('view');
+  if (!view) return null;
   const last = name.split('.').pop();
-  return view ? view.querySelector(`[name="${CSS.escape(last)}"]`) : null;
+  return view.querySelector(`[name="${CSS.escape(name)}"]`) || view.querySelector(`[name="${CSS.escape(last)}"]`);
+}
+
+// A field the screen has no input for (proofs, a nested term) by the labels the platform publishes.
+const OTHER_LABELS = { proofs: '证明材料', file: '文件', unit: '单位信息', terms: '岗位与条款', signed_on: '签约日期' };
+function fieldLabel(name) {
+  const labels = { ...OTHER_LABELS, ...(codes().destination_field_labels || {}) };
+  const last = name.split('.').pop();
+  return labels[name] || labels[last] || name;
 }
 
 function labelOf(input, name) {
   const label = input && input.closest('.field') && input.closest('.field').querySelector('.field-label');
-  return label ? label.textContent : name;
+  return label ? label.textContent : fieldLabel(name);
 }
 
 // Marks the inputs the API named, with the reason under each, until the next message.
@@ -112,10 +124,11 @@ export function errorDetail(error) {
 
 export function reportError(error) {
   if (!(error instanceof ApiError)) console.error(error); // eslint-disable-line no-console
-  const message = error instanceof ApiError
-    ? `${error.message}${error.code ? `（${error.code}）` : ''}`
-    : `出错了：${error.message || error}`;
+  // the API's code stays on the message (data-code) for support, out of the user's sentence
+  const message = error instanceof ApiError ? error.message : `出错了：${error.message || error}`;
   flash('error', message, errorDetail(error));
+  const text = document.querySelector('#flash .notice-text');
+  if (text && error instanceof ApiError && error.code) text.dataset.code = error.code;
 }
 
 // Runs an action from a button: disabled while it runs, success or the API's error shown.

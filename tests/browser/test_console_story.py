@@ -28,6 +28,11 @@ EXAM = "2644019900001"
 EXAM_2 = "2644019900002"
 UNIT = "广州浏览器测试科技有限公司"
 
+# an agreement's terms as typed into the console's forms (the employer's and the graduate's)
+TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region": "440106", "work_place": "广州市天河区",
+         "monthly_salary": "9000", "contract_months": "36", "probation_months": "3", "contact_person": "张经理",
+         "contact_phone": "13800000000"}
+
 
 def roster(tmp: Path, name: str, rows: list[str]) -> Path:
     path = tmp / name
@@ -184,13 +189,13 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
 
     def invited() -> None:
         b.open("#/employer/invite")
-        b.fill("#invite-form", {"exam_number": EXAM, "name": "李同学", "position_category": "10",
-                                "job_title": "软件工程师",
-                                "work_region": "440106", "work_place": "广州市天河区", "monthly_salary": "9000",
-                                "contract_months": "36", "probation_months": "3", "contact_person": "张经理",
-                                "contact_phone": "13800000000"})
+        b.fill("#invite-form", {"exam_number": EXAM, "name": "李同学",
+                                **{f"terms.{name}": value for name, value in TERMS.items()}})
         b.css("#invite-form button[type=submit]").click()
         b.expect_success("签约邀请已发出", timeout=5)
+        # the form is ready for the next invitation: its defaults are back, not blanks
+        assert b.css("#invite-form [name='terms.probation_months']").get_attribute("value") == "0"
+        assert b.css("#invite-form [name='response_days']").get_attribute("value") == "7"
 
     retry(invited, "signing knows the graduate (roster event)")
     shot("07-employer-invite")
@@ -208,10 +213,23 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.expect_success("已确认")
     shot("08-graduate-info")
     b.open("#/me/agreements")
+    # before holding an agreement the graduate may apply for one itself (线下签约) or register a paper one
+    assert b.all("#own-agreement-form"), "线下签约与补登 is offered to a graduate without an agreement"
+    b.fill("#own-agreement-form", {"unit.name": "某线下单位", "unit.credit_code": "123", "unit.region": "440106",
+                                   **{f"terms.{name}": value for name, value in TERMS.items()}})
+    b.css("#own-agreement-form button[type=submit]").click()
+    assert "统一社会信用代码" in b.expect_error()
+    assert b.all("#own-agreement-form [name='unit.credit_code'].invalid"), "the refused field is marked"
+    shot("09a-graduate-own-agreement")
     b.click("接受邀请")
     b.confirm_dialog()
     b.expect_success("已接受")
     b.wait(lambda: "待院系审核" in b.css("article.agreement").text, "the agreement waits for the department")
+    assert not b.all("#own-agreement-form"), "no second agreement once one is held"
+    b.open("#/me/destination")
+    assert b.all("#agreement-held"), "a graduate with an agreement is told it registers no other destination"
+    assert not b.all("#submit-destination")
+    b.open("#/me/agreements")
     shot("09-graduate-agreements")
 
     # --- department review --------------------------------------------------------------------

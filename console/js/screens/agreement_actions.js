@@ -1,20 +1,31 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
-import { get, post, upload } from '../api.js';
+import { ApiError, download, get, post, upload } from '../api.js';
 import { act, askReason, badge, confirmDialog, h, section, table } from '../ui.js';
 import { pdfButton } from './signing_detail.js';
 
 function actionButton(label, cls, run, done, reload) {
   const button = h('button', { type: 'button', class: `small ${cls}`, dataset: { action: label } }, label);
-  button.addEventListener('click', async () => { if (await act(button, run, done)) await reload(); });
+  button.addEventListener('click', async () => {
+    // a 409 means the agreement moved on meanwhile (expired, answered): show it as it is now
+    let conflict = false;
+    const result = await act(button, async () => {
+      try { return await run(); } catch (error) { conflict = error instanceof ApiError && error.status === 409; throw error; }
+    }, done);
+    if (result || conflict) await reload();
+  });
   return button;
 }
 
-export function partyActions(me, agreement, reload) {
+// context: {holding: another of the graduate's agreements is held (no invitation can be accepted),
+// openTermination: a termination of this agreement is under way (no second one)}. The API refuses
+// both; the console does not offer them.
+export function partyActions(me, agreement, reload, context = {}) {
   const id = agreement.id;
   const allowed = agreement.allowed_actions || [];
   const buttons = [];
-  if (me.role === 'graduate' && allowed.includes('accept')) {
+  const overdue = agreement.status === 'invited' && agreement.respond_by && new Date(agreement.respond_by) < new Date();
+  if (me.role === 'graduate' && allowed.includes('accept') && !context.holding && !overdue) {
     buttons.push(actionButton('接受邀请', 'primary', async () => {
       if (!(await confirmDialog('接受签约邀请', `确定接受“${agreement.unit?.name || agreement.unit_name}”的签约邀请吗？接受后其他邀请将不能再接受。`, '确定接受'))) return null;
       return post(`/signing/agreements/${id}/accept`);
@@ -29,7 +40,22 @@ export function partyActions(me, agreement, reload) {
   if (me.role === 'employer' && allowed.includes('withdraw')) {
     buttons.push(actionButton('撤回邀请', 'danger', () => post(`/signing/agreements/${id}/withdraw`), '已撤回签约邀请', reload));
   }
-  if (agreement.status === 'approved' && agreement.employer_id) {
+  if (me.role === 'graduate' && allowed.includes('submit_scan')) buttons.push(...scanUpload(id, reload));
+  if (me.role === 'graduate' && allowed.includes('resubmit_application')) {
+    buttons.push(actionButton('重新提交协议申请', 'primary', async () => {
+      if (!(await confirmDialog('重新提交协议申请', '按原内容重新提交，交院系、学校审核？如需修改，请先撤回并重新申请。', '重新提交'))) return null;
+      return post(`/signing/agreements/${id}/application`, {});
+    }, '协议申请已重新提交', reload));
+  }
+  if (me.role === 'graduate' && allowed.includes('request_void')) {
+    buttons.push(actionButton('申请作废', 'danger', async () => {
+      const reason = await askReason('申请作废就业协议');
+      return reason === null ? null : post(`/signing/agreements/${id}/void-request`, { reason });
+    }, '作废申请已提交，等待学校审核', reload));
+  }
+  if (context.openTermination) {
+    // one termination at a time: its answer or withdrawal is in the table below
+  } else if (agreement.status === 'approved' && agreement.employer_id) {
     buttons.push(actionButton('申请解约', 'danger', async () => {
       const reason = await askReason('申请解约');
       return reason === null ? null : post(`/signing/agreements/${id}/terminations`, { reason });
@@ -47,17 +73,43 @@ export function partyActions(me, agreement, reload) {
       return upload(`/signing/agreements/${id}/terminations`, data);
     }, '解约申请已提交，等待学校审核', reload));
   }
-  return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement));
+  return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement) || generatedPdfButton(me, agreement));
+}
+
+// 签约材料: the stamped agreement's scan (线下签约 after its application passed, 补登).
+function scanUpload(id, reload) {
+  const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: `scan-${id}` });
+  return [file, actionButton('上传签约材料并提交审核', 'primary', async () => {
+    if (!file.files.length) throw new Error('请先选择签约材料文件（PDF、JPEG 或 PNG）');
+    const data = new FormData();
+    data.append('file', file.files[0]);
+    return upload(`/signing/agreements/${id}/scan`, data);
+  }, '签约材料已上传，等待院系、学校审核', reload)];
+}
+
+// The agreement the platform generated for an offline signing, to print and stamp before the scan.
+function generatedPdfButton(me, agreement) {
+  if (me.role !== 'graduate' || agreement.flow !== 'offline' || agreement.status !== 'awaiting_scan') return null;
+  const button = h('button', { type: 'button', class: 'primary', id: 'download-generated' }, '下载就业协议书（打印盖章）');
+  button.addEventListener('click', () => act(button, () => download(`/signing/agreements/${agreement.id}/agreement.pdf`, {}, `就业协议书-${agreement.number}.pdf`),
+    (file) => `已下载 ${file.name}（${file.size} 字节），打印、盖章后上传签约材料`));
+  return button;
 }
 
 export async function terminationsOf(me, agreement, reload) {
   const data = await get(`/signing/agreements/${agreement.id}/terminations`);
   const items = data.items || data;
   if (!items.length) return null;
-  return section('解约申请', table([
+  const open = items.some((t) => ['awaiting_counterparty', 'school_review'].includes(t.status));
+  const shown = section('解约申请', table([
     { label: '申请方', value: (t) => t.requested_by_label },
     { label: '原因', value: (t) => t.reason || '--' },
     { label: '状态', value: (t) => badge(t.status_label, t.status) },
+    // why the other party disagreed or the school rejected it (from the termination's history)
+    { label: '处理意见', value: (t) => {
+      const decided = (t.history || []).filter((e) => ['disagree', 'school_reject'].includes(e.action) && e.reason);
+      return decided.length ? decided[decided.length - 1].reason : '--';
+    } },
     { label: '操作', value: (t) => {
       const allowed = t.allowed_actions || [];
       const mine = (t.requested_by === 'graduate') === (me.role === 'graduate');
@@ -73,4 +125,6 @@ export async function terminationsOf(me, agreement, reload) {
       return buttons.length ? h('span', { class: 'inline' }, buttons) : '--';
     } },
   ], items, { class: 'terminations' }));
+  if (open) shown.dataset.open = 'true';
+  return shown;
 }

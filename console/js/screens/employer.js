@@ -1,11 +1,12 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
 import { get, getAll, post } from '../api.js';
-import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, table, withoutBlanks } from '../ui.js';
+import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, table } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
 import { partyActions, terminationsOf } from './agreement_actions.js';
+import { splitValues, termsFields } from './agreement_form.js';
 
 export async function render(view) {
   const unit = await get('/accounts/employers/me');
@@ -40,28 +41,16 @@ export function renderRegister(view) {
 }
 
 export async function renderInvite(view) {
-  const positions = codes().position_categories;
   const form = h('form', { class: 'grid-form', id: 'invite-form' },
     field('毕业生考生号', input('exam_number', { required: true })),
     field('毕业生姓名', input('name', { required: true })),
     field('应约有效期（天）', input('response_days', { type: 'number', min: 1, max: 30, value: 7 })),
-    field('工作职位类别', select('position_category', positions, '', { blank: '请选择' })),
-    field('岗位名称', input('job_title', { required: true })),
-    field('工作地区（6位行政区划代码）', input('work_region', { required: true, maxlength: 6 })),
-    field('工作地点', input('work_place', { required: true })),
-    field('月薪（元）', input('monthly_salary', { type: 'number', min: 0, required: true })),
-    field('合同期限（月）', input('contract_months', { type: 'number', min: 0, required: true })),
-    field('试用期（月）', input('probation_months', { type: 'number', min: 0, value: 0 })),
-    field('联系人', input('contact_person', { required: true })),
-    field('联系电话', input('contact_phone', { required: true })),
-    field('档案转寄（选填）', input('archive_destination')),
-    field('户口迁转（选填）', input('hukou_destination')),
-    field('补充条款（选填）', h('textarea', { name: 'remarks', rows: 2 })),
+    ...termsFields('terms.'),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '发送签约邀请')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const { exam_number: examNumber, name, response_days: days, ...terms } = formValues(form);
-    act(form.querySelector('button'), () => post('/signing/invitations', { exam_number: examNumber, name, response_days: days, terms: withoutBlanks(terms) }),
+    const { exam_number: examNumber, name, response_days: days, terms } = splitValues(formValues(form));
+    act(form.querySelector('button'), () => post('/signing/invitations', { exam_number: examNumber, name, response_days: days, terms }),
       (a) => `签约邀请已发出（协议编号 ${a.number}），请在签约管理中跟进`).then((a) => { if (a) form.reset(); });
   });
   view.append(pageTitle('发起签约邀请'), section(null, h('p', { class: 'hint' }, '毕业生须在应约有效期内接受或拒绝；同一毕业生有未结束的邀请时不能再次邀请。'), form));
@@ -82,10 +71,12 @@ export async function renderAgreements(view, { me, openId }) {
 
   async function openAgreement(id) {
     const agreement = await get(`/signing/agreements/${id}`);
+    const terminations = agreement.status === 'approved' || agreement.status === 'terminated'
+      ? await terminationsOf(me, agreement, () => rerender(id)) : null;
     holder.replaceChildren(h('article', { class: 'card agreement', dataset: { agreement: agreement.id, status: agreement.status } },
       h('h2', {}, `${agreement.graduate?.name} · ${agreement.terms?.job_title || ''}`), statusLine(agreement),
-      partyActions(me, agreement, () => rerender(id)), agreementFacts(agreement), historySection(agreement.history, 'agreement'),
-      agreement.status === 'approved' || agreement.status === 'terminated' ? await terminationsOf(me, agreement, () => rerender(id)) : null));
+      partyActions(me, agreement, () => rerender(id), { openTermination: Boolean(terminations && terminations.dataset.open) }),
+      agreementFacts(agreement), historySection(agreement.history, 'agreement'), terminations));
     holder.scrollIntoView();
   }
   if (openId) await openAgreement(openId);

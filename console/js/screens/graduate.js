@@ -1,11 +1,12 @@
 // The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
 // each with its review state.
 import { get, getAll, post, put, upload } from '../api.js';
-import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, section, select, withoutBlanks } from '../ui.js';
+import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts, destinationFields } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
 import { partyActions, terminationsOf } from './agreement_actions.js';
+import { splitValues, termsFields, unitFields } from './agreement_form.js';
 import { transferFacts } from './registrations.js';
 
 const graduateId = (me) => me.scope.graduate;
@@ -29,21 +30,57 @@ export async function render(view, { me }) {
   field('说明', note), h('div', { class: 'form-actions' }, confirm, flag)));
 }
 
+// The statuses in which an agreement is the graduate's one (signing's HELD_STATUSES): while one is,
+// no invitation can be accepted and no other agreement applied for or registered.
+export const HELD = ['application_department_review', 'application_school_review', 'awaiting_scan',
+  'department_review', 'school_review', 'approved', 'void_review'];
+
 export async function renderAgreements(view, { me }) {
   const list = { items: await getAll('/signing/agreements') };
   const rerender = () => { view.replaceChildren(); return renderAgreements(view, { me }); };
+  const holding = list.items.some((a) => HELD.includes(a.status));
   view.append(pageTitle('签约邀请与协议'));
   if (!list.items.length) view.append(section(null, h('p', { class: 'muted' }, '暂无签约邀请。')));
   for (const summary of list.items) {
     const agreement = await get(`/signing/agreements/${summary.id}`);
+    const terminations = agreement.status === 'approved' || agreement.status === 'terminated'
+      ? await terminationsOf(me, agreement, rerender) : null;
+    const context = { holding: holding && !HELD.includes(agreement.status), openTermination: Boolean(terminations && terminations.dataset.open) };
     view.append(h('article', { class: 'card agreement', dataset: { agreement: agreement.id, status: agreement.status } },
       h('h2', {}, `${agreement.unit?.name || summary.unit_name} · ${agreement.terms?.job_title || ''}`),
       statusLine(agreement),
       agreement.status === 'invited' ? h('p', {}, `请在 ${fmtTime(agreement.respond_by)} 前应约。`) : null,
-      partyActions(me, agreement, rerender),
+      partyActions(me, agreement, rerender, context),
       h('details', {}, h('summary', {}, '协议内容与审核记录'), agreementFacts(agreement), historySection(agreement.history, 'agreement')),
-      agreement.status === 'approved' || agreement.status === 'terminated' ? await terminationsOf(me, agreement, rerender) : null));
+      terminations));
   }
+  view.append(holding
+    ? section('线下签约与补登', h('p', { class: 'muted' }, '你已有已应约、审核中或已生效的协议，不能再申请或补登其他协议。'))
+    : ownAgreementForm(rerender));
+}
+
+// 线下签约 (the unit is not on the platform: the graduate applies for the e-agreement, the school
+// generates it to print and stamp) and 补登 (a paper agreement signed elsewhere, then its scan).
+function ownAgreementForm(onSaved) {
+  const kind = select('kind', [['offline', '申请电子就业协议（线下签约）'], ['supplementary', '补登纸质就业协议']], 'offline');
+  const signedOn = field('签约日期', input('signed_on', { type: 'date' }));
+  const form = h('form', { class: 'grid-form', id: 'own-agreement-form' }, field('方式', kind), signedOn,
+    h('h3', { class: 'form-heading' }, '用人单位（甲方）'), ...unitFields(), h('h3', { class: 'form-heading' }, '岗位与条款'), ...termsFields('terms.'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '提交')));
+  const showDate = () => { signedOn.hidden = kind.value !== 'supplementary'; };
+  kind.addEventListener('change', showDate);
+  showDate();
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { kind: chosen, signed_on: day, unit, terms } = splitValues(formValues(form));
+    const supplementary = chosen === 'supplementary';
+    act(form.querySelector('button[type=submit]'), () => post(`/signing/agreements/${supplementary ? 'supplementary' : 'offline'}`,
+      supplementary ? { unit, terms, signed_on: day || null } : { unit, terms }),
+    (a) => (supplementary ? `已补登（协议编号 ${a.number}），请上传签约材料` : `协议申请已提交（协议编号 ${a.number}），等待院系、学校审核`))
+      .then((a) => a && onSaved());
+  });
+  return section('线下签约与补登', h('p', { class: 'hint' },
+    '用人单位不在平台上时，可申请电子就业协议：审核通过后下载打印、盖章，再上传签约材料；已签订纸质协议的，选择补登并上传签约材料。'), form);
 }
 
 function destinationForm(current, onSaved) {
@@ -77,11 +114,14 @@ function destinationForm(current, onSaved) {
 }
 
 export async function renderDestination(view, { me }) {
-  const current = await get(`/signing/graduates/${graduateId(me)}/destination`);
+  const [current, agreements] = await Promise.all([get(`/signing/graduates/${graduateId(me)}/destination`), getAll('/signing/agreements')]);
   const rerender = () => { view.replaceChildren(); return renderDestination(view, { me }); };
-  const allowed = current.allowed_actions || [];
+  // a graduate holding an agreement registers no other destination (the API refuses)
+  const held = agreements.find((a) => HELD.includes(a.status));
+  const allowed = held ? (current.allowed_actions || []).filter((a) => a !== 'save' && a !== 'submit') : current.allowed_actions || [];
   view.append(pageTitle('毕业去向登记'), section(null, h('p', { class: 'hint' }, '已签订就业协议的毕业生无需在此登记；其他毕业去向请选择类别并填写信息，经院系、学校审核。'),
     statusLine(current),
+    held ? h('p', { class: 'notice-text', id: 'agreement-held' }, `你已有就业协议（${held.status_label}，协议编号 ${held.number}），无需登记其他毕业去向。`) : null,
     current.destination_code ? definitionList([['毕业去向', current.destination_name || codes().label('destination_categories', current.destination_code)],
       ...destinationFields(current)]) : null,
     allowed.includes('add_proof') && current.proof_required ? proofUpload(current, rerender) : null,
@@ -94,6 +134,7 @@ function proofUpload(current, reload) {
   const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png' });
   const button = h('button', { type: 'button' }, '上传证明材料');
   button.addEventListener('click', async () => {
+    if (!file.files.length) { reportError(new Error('请先选择证明材料文件（PDF、JPEG 或 PNG）')); return; }
     const data = new FormData();
     data.append('file', file.files[0]);
     if (await act(button, () => upload(`/signing/destinations/${current.id}/proofs`, data), '证明材料已上传')) reload();

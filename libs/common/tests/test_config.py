@@ -40,3 +40,13 @@ def test_every_setting_is_documented():
     table = describe()
     for setting in SETTINGS:
         assert f"`{setting.env}`" in table and setting.doc
+
+
+def test_the_jwks_default_follows_the_port_make_run_listens_on():
+    from quxiang.common.config import load_config
+
+    assert load_config("x", {"QX_HTTP_PORT": "8637"}).jwks_url == \
+        "http://127.0.0.1:8637/api/accounts/.well-known/jwks.json"
+    assert load_config("x", {}).jwks_url.startswith("http://127.0.0.1:8000/")
+    given = "https://accounts.example/.well-known/jwks.json"
+    assert load_config("x", {"QX_HTTP_PORT": "8637", "QX_JWKS_URL": given}).jwks_url == given

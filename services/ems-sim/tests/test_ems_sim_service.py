@@ -58,3 +58,57 @@ def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, req
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0003", metadata) == {AUTH_RECENT_INDEX}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_database_that_misses_what_the_code_declares_is_refused(database, request, tmp_path):
+    # An earlier migration that made its tables from the live definitions had already run here, so
+    # a later change to those tables would be silently missing: upgrading says so and stops.
+    from sqlalchemy import text
+
+    from quxiang.common.db import make_engine
+    from quxiang.common.migrations import SchemaDrift, upgrade
+
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    upgrade(config, SERVICE)
+    upgrade(config, SERVICE)  # at head and as declared: nothing to say
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE ems_destinations DROP COLUMN study_country"))
+    engine.dispose()
+    with pytest.raises(SchemaDrift, match="study_country"):
+        upgrade(config, SERVICE)
+
+
+def test_two_processes_migrating_at_once_both_succeed(postgres, tmp_path):
+    # A Kubernetes Job retried beside a pod still stopping, two `make migrate`: the second waits for
+    # the first (an advisory lock) instead of failing on a half-made table or the database itself.
+    # Processes, as in production: alembic keeps its context in module globals, one run per process.
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    from quxiang.common.db import make_engine
+
+    url = postgres.create_database()
+    postgres.drop_database(url)  # both find no database: each tries to create it
+    script = (
+        "import sys, pathlib\n"
+        "from quxiang.common.testing.plugin import make_test_config\n"
+        "from quxiang.common.migrations import upgrade\n"
+        "from quxiang.ems_sim.bootstrap import SERVICE\n"
+        "upgrade(make_test_config(SERVICE.name, sys.argv[1], 'embedded', pathlib.Path(sys.argv[2])), SERVICE)\n")
+    try:
+        runs = [subprocess.Popen([sys.executable, "-c", script, url, str(tmp_path)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+            assert conn.execute(text("SELECT count(*) FROM outbox_partition")).scalar_one() == 16
+        engine.dispose()
+    finally:
+        postgres.drop_database(url)

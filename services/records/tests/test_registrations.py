@@ -320,7 +320,8 @@ def test_two_first_saves_of_the_settings_at_once(s, app, service, monkeypatch):
     for worker in workers:
         worker.join(20)
     assert sorted(a.status_code for a in answers) == [200, 200]
-    assert sorted(a.get_json()["version"] for a in answers) == [1, 2]
+    # each answer reads the settings after its commit: the first may already show the second's
+    assert max(a.get_json()["version"] for a in answers) == 2
     assert [e["sequence"] for e in s.world.events(SCHOOL_SETTINGS_UPDATED)] == [1, 2]
 
 

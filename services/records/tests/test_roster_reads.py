@@ -46,6 +46,9 @@ def test_lists_filter_and_paginate(client, world, roster):
     assert [g["name"] for g in by_level["items"]] == ["学生3"]
     by_text = client.get("/schools/10558/graduates?q=S000002", headers=headers).get_json()
     assert [g["name"] for g in by_text["items"]] == ["学生2"]
+    # letters in either case, on PostgreSQL as on SQLite
+    lower = client.get("/schools/10558/graduates?q=s000002", headers=headers).get_json()
+    assert [g["name"] for g in lower["items"]] == ["学生2"]
     page = client.get("/schools/10558/graduates?page=2&page_size=3", headers=headers).get_json()
     assert (len(page["items"]), page["pages"]) == (1, 2)
     capped = client.get("/schools/10558/graduates?page_size=1000", headers=headers).get_json()

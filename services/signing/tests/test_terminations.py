@@ -81,6 +81,12 @@ def test_declined_withdrawn_and_rejected_requests_keep_the_agreement(signed):
     assert rejected["status"] == "school_rejected" and rejected["agreement_status"] == "approved"
     listed = signed.client.get(f"/agreements/{signed.agreement}/terminations", headers=signed.school).get_json()
     assert [t["status"] for t in listed["items"]] == ["counterparty_declined", "withdrawn", "school_rejected"]
+    # the requester reads why it was refused: each listed request carries its history
+    employer_view = signed.client.get(f"/agreements/{signed.agreement}/terminations",
+                                      headers=signed.employer_headers).get_json()["items"]
+    assert [(e["action"], e["reason"]) for e in employer_view[0]["history"] if e["action"] == "disagree"] == [
+        ("disagree", "不同意")]
+    assert employer_view[2]["history"][-1]["reason"] == "材料不全"
 
 
 def test_offline_termination_with_the_letter(client, world):

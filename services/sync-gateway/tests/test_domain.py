@@ -101,3 +101,11 @@ def test_breaker_opens_probes_and_closes():
     assert breaker.allows(3.0) and breaker.opened == 1
     breaker.record(Result(Outcome.THROTTLED, retry_after=2.0), 10.0)
     assert not breaker.allows(11.0) and breaker.allows(12.0) and not breaker.is_open
+
+
+def test_the_ems_default_follows_the_port_make_run_listens_on():
+    from quxiang.sync_gateway.service.settings import load_settings
+
+    assert load_settings({}, 8637).ems_url == "http://127.0.0.1:8637/api/ems-sim"
+    assert load_settings({}).ems_url == "http://127.0.0.1:8000/api/ems-sim"
+    assert load_settings({"QX_EMS_URL": "https://ems.example/api"}, 8637).ems_url == "https://ems.example/api"

@@ -343,3 +343,40 @@ def test_pull_holds_only_the_categories_of_the_modules_the_account_may_read(clie
     refused = client.get(f"{BASE}/feed/events", headers=world.school_user(SCHOOL_A, Access.NONE))
     assert refused.status_code == 403 and refused.get_json()["code"] == "module_forbidden"
     assert cursor <= last
+
+
+def test_a_filtered_pull_moves_past_the_entries_it_may_not_read(client, gateway, world, schools, monkeypatch):
+    # The cursor looks at a window of the school's entries at a time and moves to the last one it
+    # looked at even when none was the caller's: no poll reads the whole feed to find nothing.
+    from quxiang.common.auth.principal import Access
+    from quxiang.sync_gateway.service import feed
+
+    monkeypatch.setattr(feed, "PULL_WINDOW", 3)
+    record(gateway, scenario())
+    everything, last = pull_all(client, world.school_user(SCHOOL_A))
+    archive_only = world.school_user(SCHOOL_A, Access.NONE, archive=Access.READ, hukou=Access.NONE)
+    cursor, pages, seen = 0, 0, []
+    while True:
+        page = client.get(f"{BASE}/feed/events", query_string={"after": cursor, "page_size": 1},
+                          headers=archive_only).get_json()
+        assert page["next_cursor"] >= cursor and len(page["items"]) <= 1
+        seen += page["items"]
+        cursor, pages = page["next_cursor"], pages + 1
+        if not page["has_more"]:
+            break
+        assert pages < 50
+    assert [i["event_id"] for i in seen] == [i["event_id"] for i in everything if i["category"] == "archive"]
+    assert cursor == last  # every entry looked at once, the hidden ones passed over
+
+
+def test_a_whole_feed_channel_needs_every_module(client, gateway, world, schools):
+    # A webhook or a broker credential delivers every category: not for an account without archive.
+    from quxiang.common.auth.principal import Access
+
+    default = world.school_user(SCHOOL_A, Access.WRITE, archive=Access.NONE, hukou=Access.NONE)
+    for path in ("/feed/webhooks", "/feed/credentials", "/feed/credentials/rotate"):
+        refused = client.post(f"{BASE}{path}", headers=default, json={"url": "https://school.example/hook"})
+        assert refused.status_code == 403 and refused.get_json()["code"] == "module_forbidden", path
+    created = client.post(f"{BASE}/feed/webhooks", headers=world.school_user(SCHOOL_A, Access.WRITE),
+                          json={"url": "https://school.example/hook"})
+    assert created.status_code == 201, created.get_json()

@@ -100,7 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds before each retry of a failing message; their count is the number of "
             "retries, after which the message goes to the dead-letter queue."),
     Setting("QX_JWKS_URL", "jwks_url", "http://127.0.0.1:8000/api/accounts/.well-known/jwks.json", _str,
-            "Where services fetch the public keys that verify access tokens (the accounts JWKS)."),
+            "Where services fetch the public keys that verify access tokens (the accounts JWKS). "
+            "Unset: `make run`'s own, on QX_HTTP_PORT."),
     Setting("QX_JWT_AUDIENCE", "jwt_audience", "quxiang", _str,
             "The audience every access token must name."),
     Setting("QX_DEMO_DATA", "demo_data", "true", _bool,
@@ -180,6 +181,9 @@ def load_config(service: str = "platform", environ: Mapping[str, str] | None = N
         except ValueError as exc:
             raise ConfigError(f"{setting.env}={raw!r} is not valid: {exc}") from None
     values["data_dir"] = Path(values["data_dir"])
+    if not env.get("QX_JWKS_URL"):
+        # `make run` on another port serves the JWKS there: the default follows QX_HTTP_PORT
+        values["jwks_url"] = f"http://127.0.0.1:{values['http_port']}/api/accounts/.well-known/jwks.json"
     _check_positive(values, "outbox_partitions", "relay_batch", "consumer_prefetch", "consumer_batch")
     if values["proxy_hops"] < 0:
         raise ConfigError(f"QX_PROXY_HOPS={values['proxy_hops']} is not valid: a count of proxies, 0 or more")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, create_engine, event
+from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -111,13 +111,26 @@ PAGE_LIMIT = bindparam("qx_page_limit", type_=Integer)
 LIST_TOTAL = "qx_list_total"
 
 
+def sort_order(key: ColumnElement[Any], descending: bool, base: Any = None) -> ColumnElement[Any]:
+    """A list's ORDER BY term: rows without the key (no 学号, no registration yet) last in either order
+    on every database (PostgreSQL puts NULL last ascending and first descending, SQLite the reverse).
+    A NOT NULL column of ``base``, the list's own table (not one outer-joined to it, whose columns
+    are NULL where nothing joined), is left plain: ``DESC NULLS LAST`` would keep PostgreSQL from
+    reading its index backwards (a province's list by 考生号 descending sorted every row instead)."""
+    ordered = key.desc() if descending else key.asc()
+    if isinstance(key, Column) and not key.nullable and base is not None and key.table is base:
+        return ordered
+    return ordered.nulls_last()
+
+
 LIKE_ESCAPE = "\\"
 
 
 def contains_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and backslash taken literally
-    (use with ``.like(pattern, escape=LIKE_ESCAPE)``): a search for "A_B科技" or "100%" finds them,
-    and a search for "%" finds only a percent sign, not every row."""
+    (use with ``.ilike(pattern, escape=LIKE_ESCAPE)``: letters in either case on every database): a
+    search for "A_B科技" or "100%" finds them, and a search for "%" finds only a percent sign, not
+    every row."""
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 

@@ -6,9 +6,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from alembic import command, context, op
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from quxiang.common.auth.revocation import auth_metadata
 from quxiang.common.bus.tables import bus_metadata, ensure_partitions
@@ -48,7 +51,12 @@ def ensure_database(url: str) -> None:
         if admin is not None:
             conn, name = admin
             if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first():
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                try:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                except DBAPIError:
+                    # another process migrating at the same moment made it first: fine, if it is there
+                    if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first():
+                        raise
 
 
 def drop_database(url: str) -> None:
@@ -73,17 +81,43 @@ def upgrade(config: Config, definition: ServiceDefinition, engine: Engine | None
             own.dispose()
 
 
+class SchemaDrift(RuntimeError):
+    """The database at the newest revision is not what the code's tables declare."""
+
+
 def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
-    """The body of every service's migrations/env.py (online mode only: we always have the database)."""
-    metadatas = list(target_metadata) if isinstance(target_metadata, Sequence) else [target_metadata]
+    """The body of every service's migrations/env.py (online mode only: we always have the database).
+
+    On PostgreSQL the whole run holds a transaction-scoped advisory lock of the database, so two
+    processes migrating at once (a Job retried beside a pod still stopping, two ``make migrate``)
+    run one after the other: the second finds the first's revision and has nothing to do. At the
+    newest revision the database is compared with the code's tables, and a difference fails the
+    run (rolled back, nothing half-done): a database one revision already ran on would otherwise
+    silently miss what a change to that revision's tables added."""
+    metadatas = [bus_metadata, auth_metadata,
+                 *(list(target_metadata) if isinstance(target_metadata, Sequence) else [target_metadata])]
     url = context.config.get_main_option("sqlalchemy.url")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=[bus_metadata, auth_metadata, *metadatas],
+        context.configure(connection=connection, target_metadata=metadatas,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_database()))"))
             context.run_migrations()
+            _refuse_drift(connection, metadatas)
     engine.dispose()
+
+
+def _refuse_drift(connection: Connection, metadatas: Sequence[MetaData]) -> None:
+    migration = context.get_context()
+    if set(migration.get_current_heads()) != set(context.get_head_revisions() or ()):
+        return  # a step down (or to an older revision): the code's tables are not the target
+    differences = compare_metadata(MigrationContext.configure(connection), list(metadatas))
+    if differences:
+        listed = "; ".join(str(d) for d in differences[:20])
+        raise SchemaDrift(f"the database at the newest revision differs from the code's tables "
+                          f"({len(differences)} differences: {listed}); a migration is missing for them")
 
 
 def drop_bus_tables(bind: Engine | object) -> None:

@@ -17,11 +17,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
     select,
     text,
 )
 from sqlalchemy.engine import Connection, Engine
+
+from quxiang.common.db import conflict_insert
 
 bus_metadata = MetaData()
 
@@ -69,7 +70,8 @@ def ensure_partitions(bind: Connection, count: int) -> None:
     have = set(bind.execute(select(outbox_partition.c.partition)).scalars())
     missing = [{"partition": p} for p in range(count) if p not in have]
     if missing:
-        bind.execute(insert(outbox_partition), missing)
+        # ON CONFLICT: a second process filling them at the same moment is no error
+        bind.execute(conflict_insert(bind, outbox_partition).on_conflict_do_nothing(), missing)
 
 
 def create_bus_tables(bind: Engine | Connection, partitions: int = 16) -> None:

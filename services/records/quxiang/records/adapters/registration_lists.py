@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern
+from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern, sort_order
 from quxiang.records.adapters.repository import Bind
 from quxiang.records.adapters.tables import departments, graduates, registrations, schools
 
@@ -133,9 +133,7 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
 def _statements(names: frozenset[str], sort: str, descending: bool) -> ListStatements:
     base = select(graduates.c.id).select_from(_JOINED).where(*_conditions(names))
     key = SORT_COLUMNS[sort]
-    # Rows without the key (no registration yet, no department) last in either order, on every
-    # database (PostgreSQL and SQLite disagree on where NULL goes).
-    order = [(key.desc() if descending else key.asc()).nulls_last()]
+    order = [sort_order(key, descending, graduates)]
     if sort != "exam_number":
         order.append(graduates.c.exam_number.asc())
     rows = base.with_only_columns(*_ROW_COLUMNS, maintain_column_froms=True).order_by(*order)

@@ -113,9 +113,9 @@ def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
         conditions.append(graduates.c.education_level == f.education_level)
     if f.q:
         like = contains_pattern(f.q)
-        conditions.append(or_(graduates.c.name.like(like, escape=LIKE_ESCAPE),
-                              graduates.c.exam_number.like(like, escape=LIKE_ESCAPE),
-                              graduates.c.student_number.like(like, escape=LIKE_ESCAPE)))
+        conditions.append(or_(graduates.c.name.ilike(like, escape=LIKE_ESCAPE),
+                              graduates.c.exam_number.ilike(like, escape=LIKE_ESCAPE),
+                              graduates.c.student_number.ilike(like, escape=LIKE_ESCAPE)))
     return conditions
 
 

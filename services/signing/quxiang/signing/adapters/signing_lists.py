@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern
+from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern, sort_order
 from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
 from quxiang.signing.adapters.store import Bind
 from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
@@ -216,11 +216,8 @@ def _statements(kind: Kind, names: frozenset[str], sort: str, descending: bool) 
     source = SOURCES[kind]
     conditions = _conditions(kind, names)
     key = source.sorts[sort]
-    # Rows without the key (no 学号, no department) last in either order, on every database
-    # (PostgreSQL and SQLite disagree on where NULL goes).
-    ordered = key.desc() if descending else key.asc()
     rows = (select(*source.columns).select_from(source.joined).where(*conditions)
-            .order_by(ordered.nulls_last(), source.tie.asc()))
+            .order_by(sort_order(key, descending, source.table), source.tie.asc()))
     return ListStatements.of(select(func.count()).select_from(source.joined).where(*conditions), rows, source.tie)
 
 

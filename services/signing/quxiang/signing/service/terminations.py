@@ -234,7 +234,9 @@ def list_for_agreement(service: Signing, actor: Principal, agreement_id: str) ->
     online.detail(service, actor, agreement_id)  # 404 outside the caller's scope
     with reading(service.engine) as conn:
         contract = store.get_agreement(conn, agreement_id)
-        return [termination_out(row, contract) for row in store.terminations_of(conn, agreement_id)]
+        # with each one's history: the requester reads there why the other party or the school said no
+        return [termination_out(row, contract, audit.trail(conn, agreement_audit, row.id))
+                for row in store.terminations_of(conn, agreement_id)]
 
 
 def letter(service: Signing, actor: Principal, termination_id: str) -> Row:

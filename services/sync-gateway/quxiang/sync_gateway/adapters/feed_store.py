@@ -83,14 +83,30 @@ def record(bind: Bind, entry: FeedEntry, now: datetime) -> int | None:
     return int(entry_id)
 
 
-def page_after(conn: Connection, school_code: str, after: int, limit: int,
-               categories: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """The school's entries after ``after``; ``categories`` (None: all) keeps only those."""
-    where = [feed_entries.c.school_code == school_code, feed_entries.c.sequence > after]
-    if categories is not None:
-        where.append(feed_entries.c.message["category"].as_string().in_(list(categories)))
-    rows = conn.execute(select(feed_entries.c.message).where(*where)
-                        .order_by(feed_entries.c.sequence).limit(limit)).scalars().all()
+def page_after(conn: Connection, school_code: str, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(feed_entries.c.message).where(
+        feed_entries.c.school_code == school_code, feed_entries.c.sequence > after)
+        .order_by(feed_entries.c.sequence).limit(limit)).scalars().all()
+    return [dict(r) for r in rows]
+
+
+def types_after(conn: Connection, school_code: str, after: int, window: int) -> Sequence[Any]:
+    """(sequence, event type) of the school's entries in (after, after + window]: a range of the
+    cursor's index, whatever the entries are (sequences have no gaps per school)."""
+    return conn.execute(select(feed_entries.c.sequence, feed_entries.c.event_type).where(
+        feed_entries.c.school_code == school_code, feed_entries.c.sequence > after,
+        feed_entries.c.sequence <= min(after + window, _LARGEST_SEQUENCE)).order_by(feed_entries.c.sequence)).all()
+
+
+_LARGEST_SEQUENCE = 2**63 - 1  # BIGINT's; a cursor at the end must not overflow it
+
+
+def messages_at(conn: Connection, school_code: str, sequences: Sequence[int]) -> list[dict[str, Any]]:
+    if not sequences:
+        return []
+    rows = conn.execute(select(feed_entries.c.message).where(
+        feed_entries.c.school_code == school_code, feed_entries.c.sequence.in_(list(sequences)))
+        .order_by(feed_entries.c.sequence)).scalars().all()
     return [dict(r) for r in rows]
 
 

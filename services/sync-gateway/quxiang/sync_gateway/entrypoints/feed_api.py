@@ -88,6 +88,7 @@ def show_credential(args: dict[str, Any]) -> dict[str, Any]:
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def create_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    feed.require_whole_feed(current_principal())
     out = feed.issue_credential(gateway(), _school(args), current_principal().user_id)
     return out, 201, {"Cache-Control": "no-store"}
 
@@ -97,6 +98,7 @@ def create_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
 @blueprint.arguments(SchoolArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def rotate_credential(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    feed.require_whole_feed(current_principal())
     out = feed.issue_credential(gateway(), _school(args), current_principal().user_id, rotate=True)
     return out, 200, {"Cache-Control": "no-store"}
 
@@ -123,6 +125,7 @@ def list_webhooks(args: dict[str, Any]) -> dict[str, Any]:
 @blueprint.arguments(WebhookIn)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def create_webhook(args: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    feed.require_whole_feed(current_principal())
     out = feed.subscribe(gateway(), _school(args), body["url"], current_principal().user_id)
     return out, 201, {"Cache-Control": "no-store"}
 

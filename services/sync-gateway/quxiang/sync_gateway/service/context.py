@@ -24,7 +24,7 @@ class Gateway:
 
     @classmethod
     def build(cls, config: Config, engine: Engine, session_factory: sessionmaker[Session]) -> Gateway:
-        return cls(config, engine, session_factory, load_settings(config.extra))
+        return cls(config, engine, session_factory, load_settings(config.extra, config.http_port))
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, PRODUCER, self.config.outbox_partitions)

@@ -36,7 +36,7 @@ from quxiang.sync_gateway.adapters.broker_admin import BrokerAdmin, BrokerAdminE
 from quxiang.sync_gateway.adapters.feed_publisher import FeedPublisher
 from quxiang.sync_gateway.adapters.tables import DELIVERY_LABELS, feed_credentials, feed_webhooks
 from quxiang.sync_gateway.domain import signatures
-from quxiang.sync_gateway.domain.feed import entry_of, queue_name, routing_key
+from quxiang.sync_gateway.domain.feed import FEED_EVENT_TYPES, category_of, entry_of, queue_name, routing_key
 from quxiang.sync_gateway.service.context import Gateway
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,14 @@ MODULE_OF_CATEGORY = {"graduate": Module.EMPLOYMENT, "agreement": Module.EMPLOYM
                       "destination": Module.EMPLOYMENT, "archive": Module.ARCHIVE, "hukou": Module.HUKOU}
 
 
+def require_whole_feed(principal: Principal) -> None:
+    """A broker credential or a webhook delivers every category of the school's feed: only an account
+    that may read all three modules may set one up (the pull answers each its own modules)."""
+    if categories_for(principal) is not None:
+        raise ProblemError(403, "module_forbidden", needed=Access.READ.value,
+                           detail="订阅学校的全部数据（消息队列、Webhook）需要三个模块都有只读及以上权限")
+
+
 def categories_for(principal: Principal) -> tuple[str, ...] | None:
     """The categories the caller may read, None for all of them; 403 when it may read none."""
     readable = tuple(c for c, m in MODULE_OF_CATEGORY.items() if principal.access_to(m).allows(Access.READ))
@@ -117,12 +125,40 @@ def pull(gateway: Gateway, school: str, after: int, limit: int,
     """The school's messages with a sequence above ``after``, oldest first, of ``categories`` (None:
     all); ``next_cursor`` is what to pass next time (the last sequence returned, or ``after`` when
     there is nothing new)."""
+    if categories is not None:
+        return _pull_some(gateway, school, after, limit, categories)
     with reading(gateway.engine) as conn:
-        items = feed_store.page_after(conn, school, after, limit + 1, categories)
+        items = feed_store.page_after(conn, school, after, limit + 1)
     more = len(items) > limit
     items = items[:limit]
     return {"school_code": school, "items": items, "page_size": limit,
             "next_cursor": items[-1]["sequence"] if items else after, "has_more": more}
+
+
+# How many of the school's entries one filtered pull looks at: a cursor behind thousands of entries
+# of modules the account may not read moves past them in steps of this many (an index range on the
+# cursor), instead of each poll reading them all to find nothing.
+PULL_WINDOW = 2000
+
+
+def _pull_some(gateway: Gateway, school: str, after: int, limit: int,
+               categories: tuple[str, ...]) -> dict[str, Any]:
+    """A pull of some categories only: the cursor passes over the others' sequences (so there are
+    gaps), and moves to the last entry looked at even when none of them was the caller's."""
+    types = [t for t in FEED_EVENT_TYPES if category_of(t) in categories]
+    with reading(gateway.engine) as conn:
+        seen = feed_store.types_after(conn, school, after, PULL_WINDOW)
+        chosen: list[int] = []
+        cursor, more = after, len(seen) == PULL_WINDOW
+        for sequence, event_type in seen:
+            if len(chosen) == limit:
+                more = True
+                break
+            cursor = sequence
+            if event_type in types:
+                chosen.append(sequence)
+        items = feed_store.messages_at(conn, school, chosen)
+    return {"school_code": school, "items": items, "page_size": limit, "next_cursor": cursor, "has_more": more}
 
 
 # -- publishing (a job) -------------------------------------------------------------------------------

@@ -50,9 +50,10 @@ def _number(extra: Mapping[str, str], name: str, default: float, cast: type) -> 
     return value
 
 
-def load_settings(extra: Mapping[str, str]) -> SyncSettings:
+def load_settings(extra: Mapping[str, str], http_port: int = 8000) -> SyncSettings:
+    """``http_port``: `make run`'s, where its ems-sim answers unless QX_EMS_URL says otherwise."""
     return SyncSettings(
-        ems_url=extra.get("QX_EMS_URL") or DEFAULT_URL,
+        ems_url=extra.get("QX_EMS_URL") or DEFAULT_URL.replace(":8000/", f":{http_port}/"),
         concurrency=int(_number(extra, "QX_SYNC_CONCURRENCY", 32, int)),
         batch_size=min(500, int(_number(extra, "QX_SYNC_BATCH", 50, int))),
         lanes=int(_number(extra, "QX_SYNC_LANES", 3, int)),
