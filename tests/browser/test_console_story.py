@@ -309,6 +309,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.answer_reason("岗位调整，协商解约")
     b.expect_success("解约申请已提交")
     b.wait(lambda: "解约申请 待对方确认" in b.css("table.terminations").text, "the termination request listed")
+    assert not b.all("button[data-action='申请解约']"), "no second termination while one is under way"
     shot("14-employer-agreements")
 
     # --- the province: statistics changed, the record in the signing list, export -------------
@@ -352,6 +353,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     time.sleep(0.5)
     assert "已不同意解约" not in b.flash_text() and "reason_required" not in b.flash_text()
     assert "解约申请 待对方确认" in b.css("table.terminations").text
+    actions = [button.text for button in b.all("article.agreement button[data-action]")]
+    assert "申请作废" not in actions and "上传解约函申请解约" not in actions, actions  # a termination is open
     b.click("同意解约")
     b.expect_success("已同意解约")
     b.login("staff", "demo-zsu", PASSWORD)

@@ -1,7 +1,8 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
 import { ApiError, download, get, post, upload } from '../api.js';
-import { act, askReason, badge, confirmDialog, h, section, table } from '../ui.js';
+import { act, askReason, badge, confirmDialog, formValues, h, section, table } from '../ui.js';
+import { fillForm, splitValues, termsFields, unitFields } from './agreement_form.js';
 import { pdfButton } from './signing_detail.js';
 
 function actionButton(label, cls, run, done, reload) {
@@ -41,13 +42,8 @@ export function partyActions(me, agreement, reload, context = {}) {
     buttons.push(actionButton('撤回邀请', 'danger', () => post(`/signing/agreements/${id}/withdraw`), '已撤回签约邀请', reload));
   }
   if (me.role === 'graduate' && allowed.includes('submit_scan')) buttons.push(...scanUpload(id, reload));
-  if (me.role === 'graduate' && allowed.includes('resubmit_application')) {
-    buttons.push(actionButton('重新提交协议申请', 'primary', async () => {
-      if (!(await confirmDialog('重新提交协议申请', '按原内容重新提交，交院系、学校审核？如需修改，请先撤回并重新申请。', '重新提交'))) return null;
-      return post(`/signing/agreements/${id}/application`, {});
-    }, '协议申请已重新提交', reload));
-  }
-  if (me.role === 'graduate' && allowed.includes('request_void')) {
+  if (me.role === 'graduate' && allowed.includes('resubmit_application')) buttons.push(resubmitForm(agreement, reload));
+  if (me.role === 'graduate' && allowed.includes('request_void') && !context.openTermination) {
     buttons.push(actionButton('申请作废', 'danger', async () => {
       const reason = await askReason('申请作废就业协议');
       return reason === null ? null : post(`/signing/agreements/${id}/void-request`, { reason });
@@ -74,6 +70,21 @@ export function partyActions(me, agreement, reload, context = {}) {
     }, '解约申请已提交，等待学校审核', reload));
   }
   return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement) || generatedPdfButton(me, agreement));
+}
+
+// A rejected application (线下签约), corrected where the review said and submitted again.
+function resubmitForm(agreement, reload) {
+  const form = h('form', { class: 'grid-form resubmit-form', id: `resubmit-${agreement.id}` },
+    h('h3', { class: 'form-heading' }, '更正后重新提交协议申请'), ...unitFields(), ...termsFields('terms.'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '重新提交协议申请')));
+  fillForm(form, { unit: agreement.unit || {}, terms: agreement.terms || {} });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const { unit, terms } = splitValues(formValues(form));
+    if (await act(form.querySelector('button[type=submit]'), () => post(`/signing/agreements/${agreement.id}/application`, { unit, terms }),
+      '协议申请已重新提交，等待院系、学校审核')) await reload();
+  });
+  return form;
 }
 
 // 签约材料: the stamped agreement's scan (线下签约 after its application passed, 补登).

@@ -30,6 +30,22 @@ export function termsFields(prefix = '') {
   ];
 }
 
+// Puts {unit: {...}, terms: {...}} into the inputs named "unit.x" and "terms.x" (their defaults too,
+// so that a reset comes back to what was submitted).
+export function fillForm(form, groups) {
+  for (const [group, values] of Object.entries(groups)) {
+    for (const [key, value] of Object.entries(values || {})) {
+      const element = form.querySelector(`[name="${CSS.escape(`${group}.${key}`)}"]`);
+      if (!element || value === null || value === undefined) continue;
+      if (element.tagName === 'SELECT') {
+        for (const option of element.options) option.defaultSelected = option.value === String(value);
+      }
+      element.value = String(value);
+      if ('defaultValue' in element && element.tagName !== 'SELECT') element.defaultValue = String(value);
+    }
+  }
+}
+
 // Form values named "unit.x" and "terms.x" as {unit: {...}, terms: {...}}; blanks left out.
 export function splitValues(values) {
   const out = { unit: {}, terms: {} };

@@ -35,10 +35,16 @@ export async function render(view, { me }) {
 export const HELD = ['application_department_review', 'application_school_review', 'awaiting_scan',
   'department_review', 'school_review', 'approved', 'void_review'];
 
+// A destination registration in these statuses is the graduate's destination: no agreement beside it
+// until it is voided (the API refuses with destination_registered).
+const DESTINATION_HELD = ['department_review', 'school_review', 'approved', 'void_review'];
+
 export async function renderAgreements(view, { me }) {
-  const list = { items: await getAll('/signing/agreements') };
+  const [items, destination] = await Promise.all([getAll('/signing/agreements'), get(`/signing/graduates/${graduateId(me)}/destination`)]);
+  const list = { items };
   const rerender = () => { view.replaceChildren(); return renderAgreements(view, { me }); };
-  const holding = list.items.some((a) => HELD.includes(a.status));
+  const registered = DESTINATION_HELD.includes(destination.status);
+  const holding = registered || list.items.some((a) => HELD.includes(a.status));
   view.append(pageTitle('签约邀请与协议'));
   if (!list.items.length) view.append(section(null, h('p', { class: 'muted' }, '暂无签约邀请。')));
   for (const summary of list.items) {
@@ -55,7 +61,9 @@ export async function renderAgreements(view, { me }) {
       terminations));
   }
   view.append(holding
-    ? section('线下签约与补登', h('p', { class: 'muted' }, '你已有已应约、审核中或已生效的协议，不能再申请或补登其他协议。'))
+    ? section('线下签约与补登', h('p', { class: 'muted', id: 'own-agreement-closed' }, registered
+      ? '你已登记其他毕业去向（审核中或已通过），如需签约请先在“毕业去向登记”申请作废该登记。'
+      : '你已有已应约、审核中或已生效的协议，不能再申请或补登其他协议。'))
     : ownAgreementForm(rerender));
 }
 
@@ -63,19 +71,21 @@ export async function renderAgreements(view, { me }) {
 // generates it to print and stamp) and 补登 (a paper agreement signed elsewhere, then its scan).
 function ownAgreementForm(onSaved) {
   const kind = select('kind', [['offline', '申请电子就业协议（线下签约）'], ['supplementary', '补登纸质就业协议']], 'offline');
-  const signedOn = field('签约日期', input('signed_on', { type: 'date' }));
+  const day = input('signed_on', { type: 'date' });
+  const signedOn = field('签约日期', day);
   const form = h('form', { class: 'grid-form', id: 'own-agreement-form' }, field('方式', kind), signedOn,
     h('h3', { class: 'form-heading' }, '用人单位（甲方）'), ...unitFields(), h('h3', { class: 'form-heading' }, '岗位与条款'), ...termsFields('terms.'),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '提交')));
-  const showDate = () => { signedOn.hidden = kind.value !== 'supplementary'; };
+  // the signing date belongs to 补登 only, and is required there
+  const showDate = () => { signedOn.hidden = kind.value !== 'supplementary'; day.required = !signedOn.hidden; day.disabled = signedOn.hidden; };
   kind.addEventListener('change', showDate);
   showDate();
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const { kind: chosen, signed_on: day, unit, terms } = splitValues(formValues(form));
+    const { kind: chosen, signed_on: signedDay, unit, terms } = splitValues(formValues(form));
     const supplementary = chosen === 'supplementary';
     act(form.querySelector('button[type=submit]'), () => post(`/signing/agreements/${supplementary ? 'supplementary' : 'offline'}`,
-      supplementary ? { unit, terms, signed_on: day || null } : { unit, terms }),
+      supplementary ? { unit, terms, signed_on: signedDay } : { unit, terms }),
     (a) => (supplementary ? `已补登（协议编号 ${a.number}），请上传签约材料` : `协议申请已提交（协议编号 ${a.number}），等待院系、学校审核`))
       .then((a) => a && onSaved());
   });

@@ -91,14 +91,11 @@ def page_after(conn: Connection, school_code: str, after: int, limit: int) -> li
 
 
 def types_after(conn: Connection, school_code: str, after: int, window: int) -> Sequence[Any]:
-    """(sequence, event type) of the school's entries in (after, after + window]: a range of the
-    cursor's index, whatever the entries are (sequences have no gaps per school)."""
+    """(sequence, event type) of the next ``window`` entries of the school after ``after``, read
+    along the cursor's index whatever the entries are."""
     return conn.execute(select(feed_entries.c.sequence, feed_entries.c.event_type).where(
-        feed_entries.c.school_code == school_code, feed_entries.c.sequence > after,
-        feed_entries.c.sequence <= min(after + window, _LARGEST_SEQUENCE)).order_by(feed_entries.c.sequence)).all()
-
-
-_LARGEST_SEQUENCE = 2**63 - 1  # BIGINT's; a cursor at the end must not overflow it
+        feed_entries.c.school_code == school_code, feed_entries.c.sequence > after)
+        .order_by(feed_entries.c.sequence).limit(window)).all()
 
 
 def messages_at(conn: Connection, school_code: str, sequences: Sequence[int]) -> list[dict[str, Any]]:

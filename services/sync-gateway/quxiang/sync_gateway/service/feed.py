@@ -136,8 +136,8 @@ def pull(gateway: Gateway, school: str, after: int, limit: int,
 
 
 # How many of the school's entries one filtered pull looks at: a cursor behind thousands of entries
-# of modules the account may not read moves past them in steps of this many (an index range on the
-# cursor), instead of each poll reading them all to find nothing.
+# of modules the account may not read moves past them in steps of this many (along the cursor's
+# index), instead of each poll reading them all to find nothing.
 PULL_WINDOW = 2000
 
 
