@@ -101,6 +101,20 @@ def _authorize(rule: AccessRule) -> Principal:
     return principal
 
 
+_ACCESS_LABELS = {Access.READ: "只读", Access.WRITE: "读写"}
+
+
+def modules_allowing(principal: Principal, access: Access = Access.READ) -> frozenset[Module]:
+    """The modules ``principal`` has ``access`` to, for a view that answers each module's data by
+    that module's own permission (statistics, sync records, the feed); 403 ``module_forbidden``
+    when there is none, as ``requires`` answers for one module."""
+    allowed = frozenset(m for m in Module if principal.access_to(m).allows(access))
+    if not allowed:
+        raise ProblemError(403, "module_forbidden", title="Forbidden", needed=access.value,
+                           detail=f"账号对任何模块都没有{_ACCESS_LABELS[access]}权限")
+    return allowed
+
+
 def public(view: F) -> F:
     """Mark an endpoint as open to anyone (login, registration, the JWKS)."""
     setattr(view, RULE_ATTR, AccessRule(public=True))

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from quxiang.common.auth.authorize import modules_allowing
 from quxiang.common.auth.principal import Access, Module, Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.events import Event
@@ -114,9 +115,8 @@ def require_whole_feed(principal: Principal) -> None:
 
 def categories_for(principal: Principal) -> tuple[str, ...] | None:
     """The categories the caller may read, None for all of them; 403 when it may read none."""
-    readable = tuple(c for c, m in MODULE_OF_CATEGORY.items() if principal.access_to(m).allows(Access.READ))
-    if not readable:
-        raise ProblemError(403, "module_forbidden", detail="账号对任何模块都没有只读权限", needed=Access.READ.value)
+    allowed = modules_allowing(principal)  # 403 with none
+    readable = tuple(c for c, m in MODULE_OF_CATEGORY.items() if m in allowed)
     return None if len(readable) == len(MODULE_OF_CATEGORY) else readable
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from quxiang.common.auth.authorize import modules_allowing
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
@@ -102,14 +103,8 @@ MODULE_OF_KIND = {DESTINATION: Module.EMPLOYMENT, ARCHIVE: Module.ARCHIVE, HUKOU
 def kinds_for(principal: Principal, access: Access) -> list[str]:
     """The kinds of record the caller may see (``READ``) or retry (``WRITE``): a school account only
     those of the modules it has that access to (无权限 on 档案 hides the archive records)."""
-    kinds = [kind for kind, module in MODULE_OF_KIND.items() if principal.access_to(module).allows(access)]
-    if not kinds:
-        raise ProblemError(403, "module_forbidden", detail=f"账号对任何模块都没有{_ACCESS_LABELS[access]}权限",
-                           needed=access.value)
-    return kinds
-
-
-_ACCESS_LABELS = {Access.READ: "只读", Access.WRITE: "读写"}
+    allowed = modules_allowing(principal, access)  # 403 with none
+    return [kind for kind, module in MODULE_OF_KIND.items() if module in allowed]
 
 
 def failed_records(gateway: Gateway, principal: Principal, school: str | None, request: PageRequest) -> Page[Any]:
