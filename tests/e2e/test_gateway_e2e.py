@@ -196,6 +196,20 @@ def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
     status = api.ok("GET", f"/api/sync-gateway/sync/status?school={SCHOOL}", school)
     assert status, status
 
+    # --- a name corrected in the roster reaches every record in the EMS -------------------------
+    corrected = ROSTER.replace(f",{NAME},", ",李同學,")
+    response = api.call("POST", f"/api/records/schools/{SCHOOL}/roster/imports", school,
+                        files={"file": ("roster.csv", io.BytesIO(corrected.encode()), "text/csv")})
+    assert response.status_code == 201 and response.json()["updated"] == 1, response.text[:500]
+
+    def renamed() -> Any:
+        record = api.ok("GET", f"/api/ems-sim/graduates/{EXAM}")
+        names = {kind: record[kind]["name"] for kind in ("destination", "archive", "hukou")}
+        assert set(names.values()) == {"李同學"}, names
+        return record
+
+    eventually(renamed, "the corrected name on the destination, archive and hukou records in ems-sim", timeout=45)
+
 
 def test_every_openapi_document_and_docs_page(gateway: str) -> None:
     api = Gateway(gateway)

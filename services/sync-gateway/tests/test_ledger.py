@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import select
 
 from quxiang.sync_gateway.adapters.tables import sync_records
@@ -152,3 +153,43 @@ def test_a_round_all_synced_is_written_whole(world, gateway):
         assert (row.status, row.synced_version, row.lease, row.leased_until, row.attempts, row.lag_ms) == (
             "synced", 1, None, None, 1, 3)
     assert ledger.claim(gateway.engine, 10, 60) == []
+
+
+def test_a_first_insert_that_loses_its_race_still_applies_its_record(world, gateway, base_config):
+    """Two consumers take the first two events of one slot at once: the second's insert waits for the
+    first's and finds the row there; its record (here the newer: the termination) must still be
+    applied over it, not reported as written."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from quxiang.sync_gateway.adapters import ledger
+    from quxiang.sync_gateway.domain.records import desired_record
+
+    if base_config.database_url.startswith("sqlite"):
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    exam, a = "26440199050", new_id()
+
+    def desired(event):
+        return desired_record(event.type, event.event_id, event.subject, event.sequence, event.occurred_at,
+                              event.data)
+
+    approved = desired(agreement(A.AGREEMENT_APPROVED, a, 7, exam, occurred_at=at(0)))
+    terminated = desired(agreement(A.AGREEMENT_TERMINATED, a, 9, exam, occurred_at=at(5)))
+    applied = []
+
+    def second():
+        with gateway.engine.begin() as conn:
+            applied.append(ledger.apply(conn, terminated, datetime.now(UTC)))
+
+    with gateway.engine.connect() as conn:
+        assert ledger.apply(conn, approved, datetime.now(UTC))
+        thread = threading.Thread(target=second, daemon=True)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # its insert waits for this transaction
+        conn.commit()
+    thread.join(10)
+    row = slot(gateway, exam)
+    assert applied == [True]
+    assert (row.record["status"], row.sequence, row.version) == ("terminated", 9, 2)

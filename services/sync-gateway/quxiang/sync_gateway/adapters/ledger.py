@@ -9,6 +9,7 @@ version that arrived meanwhile stays pending).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from quxiang.common.db import conflict_insert, dialect_name
-from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records, sync_schools
+from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_graduates, sync_records, sync_schools
 from quxiang.sync_gateway.domain.ordering import Held, merged_anchor, supersedes
 from quxiang.sync_gateway.domain.records import Desired
 
@@ -50,9 +51,12 @@ _SUPERSEDE = (update(sync_records).where(sync_records.c.id == bindparam("row_id"
               .values(version=sync_records.c.version + 1))  # the record's columns come as parameters
 
 
+# Whether an INSERT wrote its row is read from RETURNING: SQLAlchemy reports an INSERT's rowcount as
+# -1 (true) unless asked to keep it, which made a first insert that lost its race look like a win.
 @functools.cache
 def _first_insert(dialect: str) -> Any:
-    return conflict_insert(dialect, sync_records).on_conflict_do_nothing(index_elements=["exam_number", "kind"])
+    return (conflict_insert(dialect, sync_records).on_conflict_do_nothing(index_elements=["exam_number", "kind"])
+            .returning(sync_records.c.id))
 
 
 def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
@@ -61,11 +65,14 @@ def _held_row(bind: Bind, exam_number: str, kind: str) -> Any:
 
 def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
     """Make ``desired`` the slot's record if it is newer than what the slot holds (domain.ordering);
-    return whether it did. The slot is locked for the rest of the transaction."""
+    return whether it did. The slot is locked for the rest of the transaction. The graduate's name and
+    department are the roster's as sync-gateway last heard them (``record_graduate``), not the event's."""
+    desired = _with_roster(bind, desired)
     row = _held_row(bind, desired.exam_number, desired.kind)
     if row is None:
         values = _desired_values(desired, desired.anchor_at, now)
-        if bind.execute(_first_insert(dialect_name(bind)), {"version": 1, "created_at": now, **values}).rowcount:
+        inserted = bind.execute(_first_insert(dialect_name(bind)), {"version": 1, "created_at": now, **values})
+        if inserted.first() is not None:
             _notify(bind)
             return True
         row = _held_row(bind, desired.exam_number, desired.kind)  # a concurrent first insert won
@@ -76,6 +83,88 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
     bind.execute(_SUPERSEDE, {"row_id": row.id, **_desired_values(desired, anchor, now)})
     _notify(bind)
     return True
+
+
+# --- the roster's names ----------------------------------------------------------------------------
+
+# Read under a share lock: a roster correction (``record_graduate``) holds the row's lock from its
+# upsert to its commit, so either it waits for this transaction's ledger row and corrects it, or this
+# transaction waits for the correction and reads the corrected name.
+_ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id)
+           .where(sync_graduates.c.graduate_id == bindparam("graduate_id")).with_for_update(read=True))
+_CORRECT_NAME = (update(sync_records)
+                 .where(sync_records.c.exam_number == bindparam("exam"),
+                        sync_records.c.graduate_id == bindparam("graduate"),
+                        sync_records.c.name != bindparam("new_name"))
+                 .values(name=bindparam("new_name"), version=sync_records.c.version + 1,
+                         key_round=sync_records.c.key_round + 1, status=PENDING, attempts=0, last_error=None,
+                         failed_at=None, next_attempt_at=bindparam("now"), updated_at=bindparam("now")))
+_CORRECT_DEPARTMENT = (update(sync_records)
+                       .where(sync_records.c.exam_number == bindparam("exam"),
+                              sync_records.c.graduate_id == bindparam("graduate"),
+                              sync_records.c.department_id.is_distinct_from(bindparam("new_department")))
+                       .values(department_id=bindparam("new_department")))
+
+
+@functools.cache
+def _roster_placeholder(dialect: str) -> Any:
+    return conflict_insert(dialect, sync_graduates).on_conflict_do_nothing(index_elements=["graduate_id"])
+
+
+@functools.cache
+def _roster_upsert(dialect: str) -> Any:
+    statement = conflict_insert(dialect, sync_graduates)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["graduate_id"],
+        set_={"exam_number": excluded.exam_number, "school_code": excluded.school_code, "name": excluded.name,
+              "department_id": excluded.department_id, "roster_sequence": excluded.roster_sequence},
+        where=sync_graduates.c.roster_sequence < excluded.roster_sequence).returning(sync_graduates.c.graduate_id)
+
+
+def _with_roster(bind: Bind, desired: Desired) -> Desired:
+    row = bind.execute(_ROSTER, {"graduate_id": desired.graduate_id}).first()
+    if row is None:
+        # Not heard of yet (its roster event is on another queue): the event's name holds the place,
+        # under the same lock a later roster event takes.
+        bind.execute(_roster_placeholder(dialect_name(bind)), {
+            "graduate_id": desired.graduate_id, "exam_number": desired.exam_number,
+            "school_code": desired.school_code, "name": desired.name, "department_id": desired.department_id,
+            "roster_sequence": 0})
+        row = bind.execute(_ROSTER, {"graduate_id": desired.graduate_id}).first()
+    if (row.name, row.department_id) == (desired.name, desired.department_id):
+        return desired
+    return dataclasses.replace(desired, name=row.name, department_id=row.department_id)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A graduate as records' roster events describe it (``records.graduate.registered|updated``)."""
+
+    graduate_id: str
+    exam_number: str
+    school_code: str
+    name: str
+    department_id: str | None
+    sequence: int  # the roster row's version
+
+
+def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
+    """Keep the roster's newest name and department of a graduate; a new name goes to the EMS again on
+    every record of the graduate already in the ledger (a new version under a new key), a department
+    only changes the ledger's scope. A stale or repeated event changes nothing. Returns how many
+    records go to the EMS again."""
+    upserted = bind.execute(_roster_upsert(dialect_name(bind)), {
+        "graduate_id": entry.graduate_id, "exam_number": entry.exam_number, "school_code": entry.school_code,
+        "name": entry.name, "department_id": entry.department_id, "roster_sequence": entry.sequence}).first()
+    if upserted is None:
+        return 0
+    keys = {"exam": entry.exam_number, "graduate": entry.graduate_id}
+    bind.execute(_CORRECT_DEPARTMENT, {**keys, "new_department": entry.department_id})
+    corrected = bind.execute(_CORRECT_NAME, {**keys, "new_name": entry.name, "now": now}).rowcount
+    if corrected:
+        _notify(bind)
+    return corrected
 
 
 def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[str, Any]:

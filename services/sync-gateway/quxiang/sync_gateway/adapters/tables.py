@@ -80,6 +80,20 @@ sync_schools = Table(
     Index("ix_sync_schools_province", "province"),
 )
 
+# The roster as sync-gateway last heard it (records' graduate events): the name the EMS is sent comes
+# from here, so a name corrected by a re-import reaches the records already mirrored. A row may be a
+# placeholder from a mirrored event (roster_sequence 0) until the roster's own event arrives.
+sync_graduates = Table(
+    "sync_graduates", metadata,
+    Column("graduate_id", String(36), primary_key=True),
+    Column("exam_number", String(32), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("department_id", String(36)),
+    Column("roster_sequence", Integer, nullable=False),      # the roster row's version; 0: placeholder
+)
+
+# what migration 0003 created (sync_graduates came with 0007)
 LEDGER_TABLES = (sync_records, sync_schools)
 
 

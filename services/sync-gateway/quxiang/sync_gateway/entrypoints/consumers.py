@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts import accounts
+from quxiang.common.contracts import accounts, records
 from quxiang.common.events import Event
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.domain.feed import FEED_EVENT_TYPES
@@ -33,13 +33,19 @@ def on_feed_event(event: Event, uow: UnitOfWork) -> None:
     feed.record_event(uow.session, event)
 
 
+def on_roster_event(event: Event, uow: UnitOfWork) -> None:
+    ingest.apply_roster_event(uow.session, event)
+
+
 def on_school_created(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     ledger.upsert_school(uow.session, data["school_code"], data["name"], data["province"])
 
 
 EMS_HANDLERS: Mapping[str, Handler] = dict.fromkeys(EVENT_TYPES, on_mirrored)
-DIRECTORY_HANDLERS: Mapping[str, Handler] = {accounts.SCHOOL_CREATED: on_school_created}
+DIRECTORY_HANDLERS: Mapping[str, Handler] = {accounts.SCHOOL_CREATED: on_school_created,
+                                              records.GRADUATE_REGISTERED: on_roster_event,
+                                              records.GRADUATE_UPDATED: on_roster_event}
 FEED_HANDLERS: Mapping[str, Handler] = dict.fromkeys(FEED_EVENT_TYPES, on_feed_event)
 HANDLERS: Mapping[str, Handler] = {**EMS_HANDLERS, **DIRECTORY_HANDLERS}
 

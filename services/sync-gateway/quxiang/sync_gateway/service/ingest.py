@@ -16,3 +16,13 @@ def apply_event(session: Session, event: Event, now: datetime | None = None) -> 
     desired = desired_record(event.type, event.event_id, event.subject, event.sequence, event.occurred_at,
                              event.data)
     return ledger.apply(session, desired, now or datetime.now(UTC))
+
+
+def apply_roster_event(session: Session, event: Event, now: datetime | None = None) -> int:
+    """Keep the graduate's name and department as the roster has them; how many mirrored records go to
+    the EMS again because the name changed."""
+    data = event.data
+    entry = ledger.RosterEntry(graduate_id=data["graduate_id"], exam_number=data["exam_number"],
+                               school_code=data["school_code"], name=data["name"],
+                               department_id=data.get("department_id"), sequence=event.sequence)
+    return ledger.record_graduate(session, entry, now or datetime.now(UTC))

@@ -4,10 +4,10 @@ Per kind and school, the EMS's records are read page by page (``GET /records``) 
 ledger record is compared field by field with its EMS copy:
 
 - missing in the EMS (deleted there): re-synced;
-- different in the EMS: re-synced for destination records (the lock rule makes the platform their
-  owner); for archive and hukou records, which stay editable in the EMS, a record whose EMS source is
-  ``ems`` (edited there through its own edit API) is kept as the EMS has it and counted, and any
-  other difference is re-synced;
+- different in the EMS (a field of the record, or the graduate's name): re-synced for destination
+  records (the lock rule makes the platform their owner); for archive and hukou records, which stay
+  editable in the EMS, a record whose EMS source is ``ems`` (edited there through its own edit API)
+  is kept as the EMS has it and counted, and any other difference is re-synced;
 - pending and failed ledger records are not compared: the worker delivers them anyway.
 
 A re-sync sets the ledger row pending again with a new idempotency key (the event id plus a round),
@@ -63,13 +63,18 @@ def _source(item: Mapping[str, Any]) -> str | None:
     return item.get("source") or _fields(item).get("source")
 
 
-def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any]) -> bool:
-    return any((wanted.get(name) or None) != (held.get(name) or None) for name in FIELDS[kind])
+def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any], name: str | None = None) -> bool:
+    """Whether the EMS's copy ``held`` differs from the record the ledger ``wanted`` there; with
+    ``name``, the graduate's name (姓名) counts too."""
+    if name is not None and held.get("name") != name:
+        return True
+    return any((wanted.get(field) or None) != (held.get(field) or None) for field in FIELDS[kind])
 
 
 def _synced_rows(gateway: Gateway, kind: str, school: str) -> Iterator[Any]:
     with reading(gateway.engine) as conn:
-        yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record)
+        yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record,
+                                       sync_records.c.name)
                                 .where(sync_records.c.kind == kind, sync_records.c.school_code == school,
                                        sync_records.c.status == SYNCED)).all()
 
@@ -109,7 +114,7 @@ def _compare(gateway: Gateway, kind: str, school: str, held: Mapping[str, Mappin
             report.missing += 1
             metrics.RECONCILED.labels(kind, "missing").inc()
             drifted.append(row.id)
-        elif not differs(kind, row.record, _fields(item)):
+        elif not differs(kind, row.record, _fields(item), row.name):
             report.in_sync += 1
         elif kind in EMS_EDITABLE and _source(item) == EMS_SOURCE:
             report.kept_ems_edits += 1
