@@ -310,6 +310,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.expect_success("解约申请已提交")
     b.wait(lambda: "解约申请 待对方确认" in b.css("table.terminations").text, "the termination request listed")
     assert not b.all("button[data-action='申请解约']"), "no second termination while one is under way"
+    b.wait(lambda: "解约申请 待对方确认" in b.css("table.employer-agreements").text, "the open request in the list")
     shot("14-employer-agreements")
 
     # --- the province: statistics changed, the record in the signing list, export -------------

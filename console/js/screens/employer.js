@@ -65,7 +65,7 @@ export async function renderAgreements(view, { me, openId }) {
     { label: '院校', value: (a) => a.school_name },
     { label: '协议编号', value: (a) => dash(a.number) },
     { label: '应约截止', value: (a) => (a.status === 'invited' ? fmtTime(a.respond_by) : '--') },
-    { label: '状态', value: (a) => badge(a.status_label, a.status) },
+    { label: '状态', value: (a) => [badge(a.status_label, a.status), terminationBadge(a.open_termination)] },
     { label: '操作', value: (a) => h('button', { type: 'button', class: 'small', dataset: { open: a.id }, onclick: () => openAgreement(a.id).catch(reportError) }, '查看') },
   ], list.items, { class: 'employer-agreements' })), holder);
 
@@ -80,4 +80,11 @@ export async function renderAgreements(view, { me, openId }) {
     holder.scrollIntoView();
   }
   if (openId) await openAgreement(openId);
+}
+
+// A termination request still open on the agreement: the graduate's waits for this unit's answer.
+function terminationBadge(open) {
+  if (!open) return null;
+  const text = open.status === 'awaiting_counterparty' && open.requested_by === 'graduate' ? '毕业生申请解约 待您确认' : open.status_label;
+  return h('span', { class: 'termination-open' }, ' ', badge(text, 'termination_open'));
 }

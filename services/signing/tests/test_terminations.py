@@ -171,3 +171,25 @@ def test_an_offline_termination_reason_with_a_control_character_is_refused(clien
     assert answer.get_json()["field"] == "reason"
     listed = client.get(f"/agreements/{agreement}/terminations", headers=scene.school).get_json()
     assert listed["items"] == []
+
+
+def test_the_agreement_lists_show_a_termination_still_open(signed):
+    """The employer's and graduate's lists (and the scoped lists) carry the open request, so the party
+    it waits for sees it without opening each agreement; a closed one leaves the list as it was."""
+    def listed(headers):
+        items = signed.client.get("/agreements", headers=headers).get_json()["items"]
+        return next(i for i in items if i["id"] == signed.agreement)["open_termination"]
+
+    everyone = (signed.employer_headers, signed.graduate_headers, signed.school)
+    assert [listed(h) for h in everyone] == [None, None, None]
+    tid = ask(signed, signed.graduate_headers).get_json()["id"]
+    waiting = {"id": tid, "status": "awaiting_counterparty", "status_label": "解约申请 待对方确认",
+               "requested_by": "graduate"}
+    assert [listed(h) for h in everyone] == [waiting, waiting, waiting]
+    post(signed, f"/terminations/{tid}/agree", headers=signed.employer_headers)
+    assert listed(signed.employer_headers)["status"] == "school_review"
+    post(signed, f"/terminations/{tid}/reviews", {"decision": "reject", "reason": "材料不全"}, headers=signed.school)
+    assert listed(signed.employer_headers) is None
+    second = ask(signed, signed.employer_headers).get_json()["id"]
+    assert listed(signed.graduate_headers)["id"] == second  # one row per agreement, the open request's
+    assert len(signed.client.get("/agreements", headers=signed.graduate_headers).get_json()["items"]) == 1

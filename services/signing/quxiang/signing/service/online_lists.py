@@ -11,6 +11,7 @@ from quxiang.common.paging import Page, PageRequest
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import agreement_lists
 from quxiang.signing.adapters.agreement_lists import AgreementFilter
+from quxiang.signing.domain import termination
 from quxiang.signing.domain.online import INITIATOR_LABELS, Initiator, Status, status_label
 from quxiang.signing.service.context import Signing
 
@@ -42,5 +43,15 @@ def list_page(service: Signing, actor: Principal, *, status: str | None, school:
               "graduate_id": r.graduate_id, "exam_number": r.exam_number, "name": r.graduate_name,
               "identity_number": r.identity_number_masked, "school_code": r.school_code,
               "school_name": r.school_name, "employer_id": r.employer_id, "unit_name": r.unit["name"],
-              "respond_by": r.respond_by.isoformat() if r.respond_by else None} for r in rows]
+              "respond_by": r.respond_by.isoformat() if r.respond_by else None,
+              "open_termination": _open_termination(r)} for r in rows]
     return Page.of(items, total, request)
+
+
+def _open_termination(row: Any) -> dict[str, str] | None:
+    """The agreement's termination request still open (awaiting the other party or the school)."""
+    if row.termination_id is None:
+        return None
+    status = termination.Status(row.termination_status)
+    return {"id": row.termination_id, "status": status.value, "status_label": termination.STATUS_LABELS[status],
+            "requested_by": row.termination_requested_by}
