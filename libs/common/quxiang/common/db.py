@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event
+from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -93,6 +93,18 @@ def reading(engine: Engine, *, streaming: bool = False) -> Connection:
 def dialect_name(bind: Engine | Connection | Session) -> str:
     """The database a bind talks to: "postgresql" or "sqlite"."""
     return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+
+
+_KEYED_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def serialize_on(bind: Engine | Connection | Session, key: str) -> None:
+    """Wait until no other transaction holds ``key``, then hold it to the end of this transaction
+    (PostgreSQL: a transaction-scoped advisory lock on the key's hash). For a rule that reads rows
+    which do not exist yet, where no row lock can guard the read; SQLite serialises every writer
+    already."""
+    if dialect_name(bind) == "postgresql":
+        bind.execute(_KEYED_LOCK, {"key": key})
 
 
 def conflict_insert(bind: Engine | Connection | Session | str, table: Any) -> Insert:

@@ -76,12 +76,13 @@ class Activation:
     created_at: datetime
     issued_at: datetime | None
     used_at: datetime | None
+    roster_sequence: int = 0  # the roster row's version the account follows
 
 
 def _activation(row: Row) -> Activation:
     return Activation(graduate=row.graduate, exam_number=row.exam_number, school_code=row.school_code,
                       user_id=row.user_id, code_hash=row.code_hash, created_at=utc(row.created_at),  # type: ignore[arg-type]
-                      issued_at=utc(row.issued_at), used_at=utc(row.used_at))
+                      issued_at=utc(row.issued_at), used_at=utc(row.used_at), roster_sequence=row.roster_sequence)
 
 
 def get_activation(session: Session, graduate: str, *, for_update: bool = False) -> Activation | None:
@@ -101,7 +102,7 @@ def add_activation(session: Session, activation: Activation) -> None:
     session.execute(insert(activation_codes).values(
         graduate=activation.graduate, exam_number=activation.exam_number, school_code=activation.school_code,
         user_id=activation.user_id, code_hash=activation.code_hash, created_at=activation.created_at,
-        issued_at=activation.issued_at, used_at=activation.used_at))
+        issued_at=activation.issued_at, used_at=activation.used_at, roster_sequence=activation.roster_sequence))
 
 
 def update_activation(session: Session, graduate: str, **values: object) -> None:

@@ -156,6 +156,9 @@ activation_codes = Table(
     # When the school was handed the plain code (a fresh one, whose hash replaced code_hash); None:
     # never handed out, so nobody knows a valid code yet. See service/provisioning.py; 0006.
     Column("issued_at", DateTime(timezone=True)),
+    # The version of the roster row (records' event sequence) the account was last brought up to:
+    # an older event handled late, or at once with a newer one, changes nothing. 0009.
+    Column("roster_sequence", Integer, nullable=False, server_default=text("0")),
     Index("ix_activation_codes_exam_number", "exam_number", unique=True),
     # A school's codes never handed out, in 考生号 order: what issuing reads and counts.
     Index("ix_activation_codes_unissued", "school_code", "exam_number", postgresql_where=UNISSUED,

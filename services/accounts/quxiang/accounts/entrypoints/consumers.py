@@ -19,7 +19,7 @@ def on_graduate_registered(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     provision_graduate(uow, RosterEntry(graduate_id=data["graduate_id"], exam_number=data["exam_number"],
                                         name=data["name"], school_code=data["school_code"],
-                                        department_id=data.get("department_id")))
+                                        department_id=data.get("department_id"), sequence=event.sequence))
 
 
 __all__ = ["GRADUATE_REGISTERED", "ROSTER_CONSUMER", "on_graduate_registered"]

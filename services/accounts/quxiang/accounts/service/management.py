@@ -57,6 +57,7 @@ from quxiang.common.auth.principal import (
 )
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts as contracts
+from quxiang.common.db import serialize_on
 from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
 
 T = TypeVar("T")
@@ -124,6 +125,9 @@ def create_school(service: Accounts, actor: Principal, *, code: str, name: str, 
         if repository.get_school(uow.session, code) is not None:
             raise Conflict("school_exists", f"学校代码 {code} 已存在", field="code")
         school = School(code=code, name=name, province=province)
+        # The province's switches are read below: a concurrent switch-on of employment lists the
+        # province's schools, and would not see this one (see settings.enable_module).
+        serialize_on(uow.session, province_lock(province))
         with _duplicate_is(Conflict("school_exists", f"学校代码 {code} 已存在", field="code")):
             repository.add_school(uow.session, school)
         uow.record(contracts.SCHOOL_CREATED, subject=code, sequence=1,
@@ -135,6 +139,11 @@ def create_school(service: Accounts, actor: Principal, *, code: str, name: str, 
         view = repository.get_school_view(uow.session, code)
     assert view is not None
     return view
+
+
+def province_lock(province: str) -> str:
+    """The key that serialises creating a province's schools with switching its modules on."""
+    return f"accounts.province.{province}"
 
 
 def _province_default_if_enabled(session: Session, province: str) -> str | None:

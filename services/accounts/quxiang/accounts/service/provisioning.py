@@ -83,6 +83,7 @@ class RosterEntry:
     name: str
     school_code: str
     department_id: str | None
+    sequence: int = 1  # the roster row's version (the event's sequence)
 
 
 def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None = None) -> bool:
@@ -91,7 +92,11 @@ def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None
     now = now or datetime.now(UTC)
     existing = credentials.get_activation(uow.session, entry.graduate_id, for_update=True)
     if existing is not None:
-        _refresh_from_roster(uow, existing, entry)
+        # Locked above: a newer event handled at once committed first, or waits for this one.
+        if entry.sequence >= existing.roster_sequence:
+            _refresh_from_roster(uow, existing, entry)
+            if entry.sequence != existing.roster_sequence:
+                credentials.update_activation(uow.session, existing.graduate, roster_sequence=entry.sequence)
         return False
     school = repository.get_school(uow.session, entry.school_code)
     user = User(id=str(uuid.uuid4()), username=entry.exam_number, role=Role.GRADUATE, display_name=entry.name,
@@ -103,7 +108,8 @@ def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None
     repository.add_user(uow.session, user, created_by=None)
     credentials.add_activation(uow.session, credentials.Activation(
         graduate=entry.graduate_id, exam_number=entry.exam_number, school_code=entry.school_code,
-        user_id=user.id, code_hash=_code_hasher.hash(new_code()), created_at=now, issued_at=None, used_at=None))
+        user_id=user.id, code_hash=_code_hasher.hash(new_code()), created_at=now, issued_at=None, used_at=None,
+        roster_sequence=entry.sequence))
     uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
         "user_id": user.id, "role": user.role.value, "province": user.scope.province,
         "school": user.scope.school, "department": user.scope.department, "graduate": user.scope.graduate})

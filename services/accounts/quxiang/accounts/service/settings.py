@@ -31,6 +31,7 @@ from quxiang.accounts.service.management import (
     Forbidden,
     invalid,
     out_of_scope,
+    province_lock,
     record_agreement_type,
     school_not_found,
 )
@@ -38,6 +39,7 @@ from quxiang.common import reference
 from quxiang.common.auth.principal import Module, Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts as contracts
+from quxiang.common.db import serialize_on
 from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
 
 
@@ -151,6 +153,7 @@ def enable_module(service: Accounts, actor: Principal, province: str, module: Mo
 
     try:
         with service.unit_of_work() as uow:
+            serialize_on(uow.session, province_lock(province))  # a school created meanwhile is listed
             if module in repository.get_province_modules(uow.session, province):
                 return _state_of(uow, province, module), False
             # The switch's row first: a concurrent request for the same switch waits on it here.

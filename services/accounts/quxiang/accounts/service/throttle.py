@@ -28,6 +28,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -112,8 +113,7 @@ def _count_failure(session: Session, key: str, limit: int, now: datetime) -> int
     """One more failure for ``key`` (locked once it reaches ``limit``); the count in the window."""
     if secrets.randbelow(PRUNE_ONE_IN) == 0:
         prune(session, now)
-    _ensure_row(session, key, now)
-    row = session.execute(select(login_throttle).where(login_throttle.c.key == key).with_for_update()).one()
+    row = _locked_row(session, key, now)
     window_started = utc(row.window_started_at)
     if window_started + WINDOW <= now:  # type: ignore[operator]
         failures, window_started = 1, now  # the window passed: start counting afresh
@@ -125,10 +125,13 @@ def _count_failure(session: Session, key: str, limit: int, now: datetime) -> int
     return failures
 
 
-def _ensure_row(session: Session, key: str, now: datetime) -> None:
-    # INSERT .. ON CONFLICT DO NOTHING: two first failures at once must not fail on the primary key.
-    session.execute(conflict_insert(session, login_throttle).values(key=key, failures=0, window_started_at=now)
-                    .on_conflict_do_nothing(index_elements=["key"]))
+def _locked_row(session: Session, key: str, now: datetime) -> Any:
+    """The key's row, made if missing, locked to the end of the transaction, in one statement: two
+    first failures at once must not fail on the primary key, and a row found but deleted by another
+    request's ``prune`` or ``reset`` before a separate lock took it would leave nothing to lock."""
+    statement = conflict_insert(session, login_throttle).values(key=key, failures=0, window_started_at=now)
+    return session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key})
+                           .returning(login_throttle)).one()
 
 
 def reset(session: Session, key: str) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quxiang.common.db import conflict_insert
 from quxiang.common.uploads import Upload
 from quxiang.signing.adapters.destination_tables import destination_registrations
 from quxiang.signing.adapters.tables import (
@@ -49,8 +50,8 @@ def set_agreement_type(bind: Bind, code: str, province: str, agreement_type: str
     if current is None:  # the school's own event has not arrived yet: its name follows
         bind.execute(insert(schools).values(code=code, name=code, province=province, agreement_type=agreement_type,
                                             agreement_type_sequence=sequence))
-    elif current.agreement_type_sequence < sequence:
-        bind.execute(update(schools).where(schools.c.code == code)
+    else:  # the condition in the UPDATE too: a newer event committed since the read keeps its type
+        bind.execute(update(schools).where(schools.c.code == code, schools.c.agreement_type_sequence < sequence)
                      .values(agreement_type=agreement_type, agreement_type_sequence=sequence))
 
 
@@ -86,23 +87,31 @@ def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
     """The roster row as records announced it; an older version than the one kept changes nothing.
     A re-import that moves the graduate to another department (or level) moves the graduate's
     records with it: the new department reviews and lists them, the old one no longer does."""
-    current = bind.execute(select(graduates.c.sequence, graduates.c.department_id, graduates.c.education_level)
-                           .where(graduates.c.id == values["id"])).first()
-    if current is None:
-        bind.execute(insert(graduates).values(**values, sequence=sequence))
-    elif current.sequence < sequence:
+    while True:
+        current = bind.execute(select(graduates.c.sequence, graduates.c.department_id, graduates.c.education_level)
+                               .where(graduates.c.id == values["id"])).first()
+        if current is None:
+            bind.execute(insert(graduates).values(**values, sequence=sequence))
+            return
+        if current.sequence >= sequence:
+            return
         moved = {name: values.get(name) for name in _FOLLOW_THE_GRADUATE if values.get(name) != getattr(current, name)}
         if moved:
             # The agreements first, then the graduate: the order accepting, resubmitting and
             # submitting a scan take them in (the other way round, the two deadlocked).
             bind.execute(select(agreements.c.id).where(agreements.c.graduate_id == values["id"])
                          .order_by(agreements.c.id).with_for_update()).all()
-        bind.execute(update(graduates).where(graduates.c.id == values["id"]).values(**values, sequence=sequence))
-        if moved:
-            for table in (agreements, terminations, destination_registrations):
-                changes = {name: value for name, value in moved.items() if name in table.c}
-                if changes:
-                    bind.execute(update(table).where(table.c.graduate_id == values["id"]).values(**changes))
+        # Only over the version read: another consumer may have committed a newer (or another) event
+        # of this graduate since, and then what moved is read again.
+        read = and_(graduates.c.id == values["id"], graduates.c.sequence == current.sequence)
+        if bind.execute(update(graduates).where(read).values(**values, sequence=sequence)
+                        .returning(graduates.c.id)).first() is None:
+            continue
+        for table in (agreements, terminations, destination_registrations):
+            changes = {name: value for name, value in moved.items() if name in table.c}
+            if changes:
+                bind.execute(update(table).where(table.c.graduate_id == values["id"]).values(**changes))
+        return
 
 
 # The reads every request makes, built once with bound parameters: building a statement (and its
@@ -149,6 +158,15 @@ def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
 
 def get_settings(bind: Bind, school_code: str, *, for_update: bool = False) -> Row | None:
     return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS, {"school_code": school_code}).first()
+
+
+def add_settings_if_absent(bind: Bind, school_code: str, *, updated_by: str) -> None:
+    """The settings' row at version 0 unless there is one (a concurrent first save waits for the
+    other's row here, then finds it); ``put_settings`` then writes the first version over it in the
+    same transaction, so no reader sees version 0."""
+    bind.execute(conflict_insert(bind, school_settings).values(
+        school_code=school_code, department_review=True, notice=None, version=0, updated_by=updated_by,
+        updated_at=datetime.now(UTC)).on_conflict_do_nothing(index_elements=["school_code"]))
 
 
 def put_settings(bind: Bind, school_code: str, values: dict[str, Any]) -> None:

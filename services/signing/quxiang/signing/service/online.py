@@ -155,7 +155,10 @@ def put_settings(service: Signing, actor: Principal, school_code: str, *, depart
         if not store.module_enabled(uow.session, school.province, EMPLOYMENT):
             raise ProblemError(403, "module_not_enabled", detail="省级用户尚未开通毕业去向登记与网签，暂不能设置")
         current = store.get_settings(uow.session, school_code, for_update=True)
-        version = (current.version if current else 0) + 1
+        if current is None:  # nothing to lock yet: a concurrent first save waits on this row, then updates it
+            store.add_settings_if_absent(uow.session, school_code, updated_by=actor.user_id)
+            current = store.get_settings(uow.session, school_code, for_update=True)
+        version = current.version + 1
         store.put_settings(uow.session, school_code, {
             "department_review": department_review, "notice": (notice or "").strip() or None, "version": version,
             "updated_by": actor.user_id, "updated_at": now()})

@@ -1,0 +1,35 @@
+"""The roster row's version a graduate's account was last brought up to
+(``activation_codes.roster_sequence``): an older roster event handled late, or at once with a newer
+one by another consumer, no longer overwrites the newer name and department. Rows already there
+start at 0, so the next roster event of each applies.
+
+0003 creates its tables from the live table definitions, so on a fresh database the column exists
+already when this revision runs; it adds only what is missing.
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def _has_column(table: str, column: str) -> bool:
+    return any(c["name"] == column for c in sa.inspect(op.get_bind()).get_columns(table))
+
+
+def upgrade() -> None:
+    if not _has_column("activation_codes", "roster_sequence"):
+        with op.batch_alter_table("activation_codes") as batch:
+            batch.add_column(sa.Column("roster_sequence", sa.Integer, nullable=False, server_default=sa.text("0")))
+
+
+def downgrade() -> None:
+    if _has_column("activation_codes", "roster_sequence"):
+        with op.batch_alter_table("activation_codes") as batch:
+            batch.drop_column("roster_sequence")

@@ -1,0 +1,135 @@
+"""Two requests or two consumers at once on PostgreSQL: a school created while employment is switched
+on gets the province's agreement type; an older roster event handled at once with a newer one does
+not win; a failed login counted while another request prunes the throttle keeps its count."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from quxiang.accounts.adapters.tables import users
+from quxiang.accounts.bootstrap import SERVICE
+from quxiang.accounts.service import settings as settings_service
+from quxiang.accounts.service import throttle
+from quxiang.common.auth.principal import Role
+from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.transport import Ack, Delivery
+from quxiang.common.contracts.records import GRADUATE_UPDATED
+from quxiang.common.events import catalogue
+
+from .helpers import auth
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_school_created_while_employment_is_switched_on_gets_the_default_type(app, service, seed, monkeypatch):
+    """The switch-on lists the province's schools and pauses before its commit; a school created in
+    that pause waits for the switch-on, then takes the province's default. (Without the province's
+    lock it read "employment off", the switch-on did not list it, and it never got a type.)"""
+    seed.school("10558", "中山大学", "44")
+    headers = auth(service, seed.user(Role.PROVINCE, username="gd-prov", province="44"))
+    real_codes = settings_service.repository.list_school_codes
+    listed = threading.Event()
+
+    def codes(*args, **kwargs):
+        found = real_codes(*args, **kwargs)
+        listed.set()
+        time.sleep(0.5)  # the school is created meanwhile
+        return found
+
+    monkeypatch.setattr(settings_service.repository, "list_school_codes", codes)
+    answers = {}
+
+    def enable():
+        answers["enable"] = app.test_client().post("/provinces/44/modules/employment/enable", headers=headers,
+                                                   json={"agreement_type": "three_party"})
+
+    def create():
+        listed.wait(10)
+        answers["create"] = app.test_client().post("/schools", headers=headers,
+                                                   json={"code": "10559", "name": "暨南大学", "province": "44"})
+
+    workers = [threading.Thread(target=enable), threading.Thread(target=create)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(20)
+    assert answers["enable"].status_code == 200 and answers["create"].status_code == 201
+    view = app.test_client().get("/schools/10559", headers=headers).get_json()
+    assert view["agreement_type"] == "three_party", view
+
+
+def _roster(sequence, name):
+    return catalogue.new_event(GRADUATE_UPDATED, subject="g-1", sequence=sequence, producer="records", data={
+        "graduate_id": "g-1", "exam_number": "24440101110001", "student_number": "2021001", "name": name,
+        "school_code": "10558", "department_id": "d-cs", "education_level": "31", "graduation_year": 2025})
+
+
+def _deliver(service, config, event):
+    runtime = ConsumerRuntime("accounts.roster", SERVICE.all_consumers()["accounts.roster"], service.engine,
+                              None, config, producer="accounts")
+    return runtime.handle_batch([Delivery(body=event.to_json(), headers={}, routing_key=event.type,
+                                          message_id=event.event_id, redelivered=False)])
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_an_older_roster_event_handled_at_once_with_a_newer_does_not_win(service, config, seed, monkeypatch):
+    seed.school("10558", province="44")
+    assert _deliver(service, config, _roster(1, "张三")) == [Ack()]
+    from quxiang.accounts.service import provisioning
+    real = provisioning._refresh_from_roster
+    newer_done = threading.Event()
+
+    def refresh(uow, activation, entry):
+        if entry.name == "张三丰":  # the newer event: holds the graduate's rows a moment
+            real(uow, activation, entry)
+            newer_done.set()
+            time.sleep(0.5)
+        else:
+            real(uow, activation, entry)
+
+    monkeypatch.setattr(provisioning, "_refresh_from_roster", refresh)
+    outcomes = []
+    newer = threading.Thread(target=lambda: outcomes.append(_deliver(service, config, _roster(3, "张三丰"))))
+    newer.start()
+    newer_done.wait(10)
+    older = threading.Thread(target=lambda: outcomes.append(_deliver(service, config, _roster(2, "张三"))))
+    older.start()
+    newer.join(20)
+    older.join(20)
+    assert outcomes == [[Ack()], [Ack()]]
+    with service.unit_of_work() as uow:
+        name = uow.session.execute(select(users.c.display_name).where(users.c.role == "graduate")).scalar_one()
+    assert name == "张三丰"
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_failure_counted_while_its_stale_key_is_pruned(service):
+    """The row is found and locked in one statement: a sweep by another request waits for the count,
+    then leaves the fresh window alone (with a separate lock after an insert that did nothing, the
+    sweep could delete the row in between and the count failed with a 500)."""
+    now = datetime.now(UTC)
+    with service.unit_of_work() as uow:  # an old failure, its window long over
+        throttle.record_failure(uow.session, "acct:zsu", 5, now - timedelta(days=2))
+        uow.commit()
+    pruned = []
+
+    def sweep():
+        with service.unit_of_work() as pruning:  # another request's sweep (1 in PRUNE_ONE_IN failures)
+            throttle.prune(pruning.session, now)
+            pruning.commit()
+        pruned.append(True)
+
+    with service.unit_of_work() as failing:
+        assert throttle.record_failure(failing.session, "acct:zsu", 5, now) is False
+        thread = threading.Thread(target=sweep)
+        thread.start()
+        time.sleep(0.5)
+        assert not pruned  # waits on the counted row
+        failing.commit()
+    thread.join(10)
+    with service.unit_of_work() as uow:
+        assert throttle.record_failure(uow.session, "acct:zsu", 2, now) is True  # 2 in the window: locked
