@@ -196,7 +196,8 @@ def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
     status = api.ok("GET", f"/api/sync-gateway/sync/status?school={SCHOOL}", school)
     assert status, status
 
-    # --- a name corrected in the roster reaches every record in the EMS -------------------------
+    # --- a name corrected in the roster reaches the destination record in the EMS ----------------
+    # (archive and hukou records stay editable in the EMS: they follow at reconciliation, docs/sync.md)
     corrected = ROSTER.replace(f",{NAME},", ",李同學,")
     response = api.call("POST", f"/api/records/schools/{SCHOOL}/roster/imports", school,
                         files={"file": ("roster.csv", io.BytesIO(corrected.encode()), "text/csv")})
@@ -204,11 +205,10 @@ def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
 
     def renamed() -> Any:
         record = api.ok("GET", f"/api/ems-sim/graduates/{EXAM}")
-        names = {kind: record[kind]["name"] for kind in ("destination", "archive", "hukou")}
-        assert set(names.values()) == {"李同學"}, names
+        assert record["destination"]["name"] == "李同學", record["destination"]
         return record
 
-    eventually(renamed, "the corrected name on the destination, archive and hukou records in ems-sim", timeout=45)
+    eventually(renamed, "the corrected name on the destination record in ems-sim", timeout=45)
 
 
 def test_every_openapi_document_and_docs_page(gateway: str) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from quxiang.common.db import conflict_insert, dialect_name
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_graduates, sync_records, sync_schools
 from quxiang.sync_gateway.domain.ordering import Held, merged_anchor, supersedes
-from quxiang.sync_gateway.domain.records import Desired
+from quxiang.sync_gateway.domain.records import DESTINATION, Desired
 
 NOTIFY_CHANNEL = "qx_sync"
 Bind = Session | Connection
@@ -90,15 +90,31 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
 # Read under a share lock: a roster correction (``record_graduate``) holds the row's lock from its
 # upsert to its commit, so either it waits for this transaction's ledger row and corrects it, or this
 # transaction waits for the correction and reads the corrected name.
-_ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id)
+_ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id, sync_graduates.c.roster_sequence)
            .where(sync_graduates.c.graduate_id == bindparam("graduate_id")).with_for_update(read=True))
+# The slot's rows locked in id order before they change, the order ``settle`` writes a round in (the
+# two deadlocked otherwise).
+_LOCK_SLOTS = (select(sync_records.c.id).where(sync_records.c.exam_number == bindparam("exam"))
+               .order_by(sync_records.c.id).with_for_update())
+# Destination records go to the EMS again with the new name: the platform owns them there (the lock
+# rule), so nobody else can correct them.
 _CORRECT_NAME = (update(sync_records)
                  .where(sync_records.c.exam_number == bindparam("exam"),
                         sync_records.c.graduate_id == bindparam("graduate"),
+                        sync_records.c.kind == DESTINATION,
                         sync_records.c.name != bindparam("new_name"))
                  .values(name=bindparam("new_name"), version=sync_records.c.version + 1,
                          key_round=sync_records.c.key_round + 1, status=PENDING, attempts=0, last_error=None,
                          failed_at=None, next_attempt_at=bindparam("now"), updated_at=bindparam("now")))
+# Archive and hukou records stay editable in the EMS, and sending the whole record again would undo
+# an EMS user's edit: the ledger takes the name (what a pending delivery sends), and reconciliation
+# re-sends a synced one the EMS still holds as the platform's, leaving one edited there as it is.
+_RENAME_EDITABLE = (update(sync_records)
+                    .where(sync_records.c.exam_number == bindparam("exam"),
+                           sync_records.c.graduate_id == bindparam("graduate"),
+                           sync_records.c.kind != DESTINATION,
+                           sync_records.c.name != bindparam("new_name"))
+                    .values(name=bindparam("new_name")))
 _CORRECT_DEPARTMENT = (update(sync_records)
                        .where(sync_records.c.exam_number == bindparam("exam"),
                               sync_records.c.graduate_id == bindparam("graduate"),
@@ -132,7 +148,9 @@ def _with_roster(bind: Bind, desired: Desired) -> Desired:
             "school_code": desired.school_code, "name": desired.name, "department_id": desired.department_id,
             "roster_sequence": 0})
         row = bind.execute(_ROSTER, {"graduate_id": desired.graduate_id}).first()
-    if (row.name, row.department_id) == (desired.name, desired.department_id):
+    # A placeholder (version 0: made from an event, or from the ledger by migration 0007) is only the
+    # lock's row; the event's own name is newer than it may be.
+    if row.roster_sequence == 0 or (row.name, row.department_id) == (desired.name, desired.department_id):
         return desired
     return dataclasses.replace(desired, name=row.name, department_id=row.department_id)
 
@@ -151,16 +169,18 @@ class RosterEntry:
 
 def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
     """Keep the roster's newest name and department of a graduate; a new name goes to the EMS again on
-    every record of the graduate already in the ledger (a new version under a new key), a department
-    only changes the ledger's scope. A stale or repeated event changes nothing. Returns how many
-    records go to the EMS again."""
+    the graduate's destination record (a new version under a new key) and into the ledger's archive
+    and hukou records (see ``_RENAME_EDITABLE``), a department only changes the ledger's scope. A
+    stale or repeated event changes nothing. Returns how many records go to the EMS again."""
     upserted = bind.execute(_roster_upsert(dialect_name(bind)), {
         "graduate_id": entry.graduate_id, "exam_number": entry.exam_number, "school_code": entry.school_code,
         "name": entry.name, "department_id": entry.department_id, "roster_sequence": entry.sequence}).first()
     if upserted is None:
         return 0
     keys = {"exam": entry.exam_number, "graduate": entry.graduate_id}
+    bind.execute(_LOCK_SLOTS, {"exam": entry.exam_number}).all()
     bind.execute(_CORRECT_DEPARTMENT, {**keys, "new_department": entry.department_id})
+    bind.execute(_RENAME_EDITABLE, {**keys, "new_name": entry.name})
     corrected = bind.execute(_CORRECT_NAME, {**keys, "new_name": entry.name, "now": now}).rowcount
     if corrected:
         _notify(bind)
@@ -251,6 +271,10 @@ _SYNCED = (update(sync_records)
                    lease=None, leased_until=None, synced_at=bindparam("b_at"), synced_version=bindparam("b_version"),
                    ems_write=bindparam("b_write"), lag_ms=bindparam("b_lag")))
 # Still leased by this round: not updated, a newer version came meanwhile (it stays pending).
+# The round's rows locked in id order first, the order a roster correction locks a graduate's rows in
+# (``_LOCK_SLOTS``): taken as the updates come, the two deadlocked.
+_LOCK_ROUND = (select(sync_records.c.id).where(sync_records.c.id.in_(bindparam("ids", expanding=True)))
+               .order_by(sync_records.c.id).with_for_update())
 _STILL_LEASED = select(sync_records.c.id).where(sync_records.c.id.in_(bindparam("ids", expanding=True)),
                                                 sync_records.c.lease.in_(bindparam("leases", expanding=True)))
 # Written by the executemany: released, synced at this round's time (a lost lease: neither).
@@ -279,6 +303,8 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
     written = 0
     held: set[int] = set()
     with engine.begin() as conn:
+        if settlements and _postgres(conn):
+            conn.execute(_LOCK_ROUND, {"ids": [s.claimed.id for s in settlements]}).all()
         if synced:
             updated = conn.execute(_SYNCED, [
                 {"b_id": s.claimed.id, "b_lease": s.claimed.lease, "b_version": s.claimed.version,
