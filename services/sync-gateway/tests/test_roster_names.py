@@ -271,3 +271,53 @@ def test_corrections_and_the_worker_side_by_side(world, gateway, worker, ems, ba
         assert ems.graduate(exam)["destination"]["name"] == f"名{version}"
     with gateway.engine.connect() as conn:
         assert {r.name for r in conn.execute(select(sync_records.c.name))} == {f"名{version}"}
+
+
+def test_settle_locks_a_rounds_rows_in_id_order(world, gateway, base_config):
+    """Whatever order a round's results come in, settling takes its rows' locks lowest id first, as a
+    correction does: while it waits for the lowest, it holds none of the others."""
+    if base_config.database_url.startswith("sqlite"):
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    from sqlalchemy import text
+
+    exam = "26440197300"
+    world.deliver(roster(exam, "李同学", 1), agreement(A.AGREEMENT_APPROVED, new_id(), 7, exam),
+                  registration("archive", new_id(), 3, exam), registration("hukou", new_id(), 3, exam))
+    claimed = sorted(ledger.claim(gateway.engine, 10, 60), key=lambda c: -c.id)  # highest id first
+    lowest, highest = claimed[-1].id, claimed[0].id
+    now = datetime.now(UTC)
+    settled = []
+    with gateway.engine.connect() as holder:
+        holder.execute(text("SELECT id FROM sync_records WHERE id = :id FOR UPDATE"), {"id": lowest})
+        thread = _in_thread(lambda: settled.append(ledger.settle(
+            gateway.engine, [ledger.Settlement(c, "synced", now, write="created", lag_ms=1) for c in claimed])))
+        assert thread.is_alive()  # waits for the lowest row
+        with gateway.engine.connect() as probe:
+            probe.execute(text("SET lock_timeout = '200ms'"))
+            probe.execute(text("SELECT id FROM sync_records WHERE id = :id FOR UPDATE"), {"id": highest})
+            probe.rollback()
+        holder.rollback()
+    thread.join(10)
+    assert settled == [3]
+
+
+def test_a_correction_locks_the_graduates_rows_in_id_order(world, gateway, base_config):
+    if base_config.database_url.startswith("sqlite"):
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    from sqlalchemy import text
+
+    exam = "26440197301"
+    world.deliver(roster(exam, "李同学", 1), agreement(A.AGREEMENT_APPROVED, new_id(), 7, exam),
+                  registration("archive", new_id(), 3, exam), registration("hukou", new_id(), 3, exam))
+    ids = sorted(row.id for row in slots(gateway, exam).values())
+    with gateway.engine.connect() as holder:
+        holder.execute(text("SELECT id FROM sync_records WHERE id = :id FOR UPDATE"), {"id": ids[0]})
+        thread = _in_thread(lambda: _correct(gateway, exam, "李同學", 2))
+        assert thread.is_alive()  # waits for the lowest row (the destination, renamed last)
+        with gateway.engine.connect() as probe:
+            probe.execute(text("SET lock_timeout = '200ms'"))
+            probe.execute(text("SELECT id FROM sync_records WHERE id = :id FOR UPDATE"), {"id": ids[-1]})
+            probe.rollback()
+        holder.rollback()
+    thread.join(10)
+    assert {row.name for row in slots(gateway, exam).values()} == {"李同學"}
