@@ -70,3 +70,34 @@ def test_a_refused_request_stops_the_rebuild(sources):
     forged = token(Role.ADMIN)[:-4] + "AAAA"  # the services check the signature
     with pytest.raises(Exception, match="401"):
         snapshots.from_services(urls["records"], urls["signing"], forged)
+
+
+@pytest.fixture
+def console_page():
+    """What a gateway's root answers at any path it does not route: the console's HTML page."""
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [b"<!doctype html><title>Quxiang</title>"]
+
+    port = _port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+def test_a_url_without_the_services_path_is_named_not_a_traceback(sources, console_page, tmp_path, monkeypatch,
+                                                                   capsys):
+    urls, token = sources
+    with pytest.raises(snapshots.SnapshotUnreadable, match="/api/records"):
+        list(snapshots.from_services(console_page, urls["signing"], token(Role.ADMIN)).graduates)
+    from quxiang.stats.bootstrap import SERVICE
+    from quxiang.stats.entrypoints import cli
+
+    config = make_test_config("stats", f"sqlite:///{tmp_path}/stats.db", "embedded", tmp_path)
+    upgrade(config, SERVICE)
+    monkeypatch.setenv("QX_DATABASE_URL", config.database_url)
+    code = cli.main(["rebuild", "--from-services", "--records-url", console_page, "--signing-url", urls["signing"],
+                     "--token", token(Role.ADMIN)])
+    assert code == 1
+    assert "cannot read the snapshots, nothing changed" in capsys.readouterr().err

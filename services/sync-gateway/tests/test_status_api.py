@@ -93,6 +93,8 @@ def test_metrics_show_backlog_and_failures(loaded, client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'qx_sync_backlog{kind="destination"} 2.0' in text
     assert 'qx_sync_failed_records{kind="destination"} 2.0' in text
+    # a kind with nothing waiting is a 0, not a missing series (a dashboard shows "no data" for that)
+    assert 'qx_sync_failed_records{kind="hukou"} 0.0' in text and 'qx_sync_backlog{kind="hukou"} 0.0' in text
 
 
 def test_each_record_kind_follows_its_modules_permission(loaded, client, gateway):

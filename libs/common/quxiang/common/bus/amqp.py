@@ -373,6 +373,10 @@ class AmqpTransport:
         try:
             side = _ConfirmingChannel(side_conn.connection)
             channel = conn.connection.channel()
+            # What the DLQ holds now, at most: a replayed message that fails again at once (an invalid
+            # one) is back in the DLQ before the loop ends, and would be replayed again and again.
+            _, depth, _ = channel.queue_declare(queue=spec.dead_letter_queue, passive=True)
+            limit = min(limit, depth)
             seen = 0
             while seen < limit:
                 message = channel.basic_get(spec.dead_letter_queue, no_ack=False)

@@ -19,6 +19,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
+import requests
+
 from quxiang.common.config import load_config
 from quxiang.common.events import Event, catalogue
 from quxiang.common.operator_cli import reports_unreachable_services
@@ -43,8 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cmd.add_argument("--replay", metavar="FILE", help="an event log to replay (JSON lines of envelopes)")
     cmd.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
     cmd.add_argument("--from-services", action="store_true", help="load records' and signing's snapshots")
-    cmd.add_argument("--records-url", help="records' base URL")
-    cmd.add_argument("--signing-url", help="signing's base URL")
+    cmd.add_argument("--records-url", help="records' base URL, as http://gateway/api/records")
+    cmd.add_argument("--signing-url", help="signing's base URL, as http://gateway/api/signing")
     cmd.add_argument("--token", default=os.environ.get("QX_STATS_SOURCE_TOKEN"), help="an admin's access token")
     args = parser.parse_args(argv)
     if args.from_services and (args.replay or not (args.records_url and args.signing_url and args.token)):
@@ -64,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              source="the records and signing snapshots")
         else:
             report = rebuild(service, events, fix=not args.dry_run, handlers=HANDLERS)
+    except (snapshots.SnapshotUnreadable, requests.RequestException) as exc:
+        print(f"cannot read the snapshots, nothing changed: {exc}", file=sys.stderr)
+        return 1
     finally:
         service.engine.dispose()
     for line in report.lines():

@@ -48,11 +48,22 @@ def pages(url: str, token: str, params: Mapping[str, str] | None = None,
         query = {**(params or {}), "limit": str(PAGE), **({"cursor": cursor} if cursor else {})}
         response = http.get(url, params=query, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         response.raise_for_status()
-        body = response.json()
-        yield from body["items"]
+        try:
+            body = response.json()
+            items = body["items"]
+        except (ValueError, KeyError, TypeError):
+            # A gateway's root answers its console page: the URL lacks the service's /api/<name>.
+            raise SnapshotUnreadable(f"{url} did not answer a snapshot page (HTTP {response.status_code}, "
+                                     f"{response.headers.get('Content-Type', 'no content type')}): give the "
+                                     "service's base URL, as http://gateway/api/records") from None
+        yield from items
         cursor = body.get("next_cursor")
         if not cursor:
             return
+
+
+class SnapshotUnreadable(RuntimeError):
+    """A source answered something that is not a page of its snapshot."""
 
 
 class NotAnAdminToken(ValueError):

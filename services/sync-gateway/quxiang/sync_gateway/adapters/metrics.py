@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from quxiang.common.db import reading
 from quxiang.sync_gateway.adapters.ledger import utc
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, sync_records
+from quxiang.sync_gateway.domain.records import KINDS
 
 LAG = Histogram("qx_sync_lag_seconds", "From the event's recording (the approval's commit) to its write in the EMS",
                 ["kind"], buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600))
@@ -46,9 +47,14 @@ class LedgerCollector(Collector):
                                 .where(sync_records.c.status.in_([PENDING, FAILED]))
                                 .group_by(sync_records.c.kind, sync_records.c.status)).all()
         first = None
+        # Every kind, 0 included: a dashboard shows "no data" for a series that is absent, where the
+        # healthy state is "0 failed".
+        counts = {(kind, status): 0 for kind in KINDS for status in (PENDING, FAILED)}
         for kind, status, count, earliest in rows:
-            (backlog if status == PENDING else failed).add_metric([kind], count)
+            counts[(kind, status)] = count
             if status == PENDING and earliest is not None:
                 first = min(first, utc(earliest)) if first else utc(earliest)
+        for (kind, status), count in counts.items():
+            (backlog if status == PENDING else failed).add_metric([kind], count)
         oldest.add_metric([], (datetime.now(UTC) - first).total_seconds() if first else 0.0)
         yield from (backlog, failed, oldest)
