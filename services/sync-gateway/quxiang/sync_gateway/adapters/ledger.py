@@ -178,7 +178,8 @@ def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
     if upserted is None:
         return 0
     keys = {"exam": entry.exam_number, "graduate": entry.graduate_id}
-    bind.execute(_LOCK_SLOTS, {"exam": entry.exam_number}).all()
+    if not bind.execute(_LOCK_SLOTS, {"exam": entry.exam_number}).all():
+        return 0  # nothing mirrored yet (a first registration): later records take the name from here
     bind.execute(_CORRECT_DEPARTMENT, {**keys, "new_department": entry.department_id})
     bind.execute(_RENAME_EDITABLE, {**keys, "new_name": entry.name})
     corrected = bind.execute(_CORRECT_NAME, {**keys, "new_name": entry.name, "now": now}).rowcount
