@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from alembic import command, context, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, pool, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -159,3 +161,27 @@ def add_index(name: str, table: str, columns: Sequence[str], where: str | None =
 def drop_index(name: str, table: str) -> None:
     """``add_index``'s downgrade."""
     op.drop_index(name, table, if_exists=True)
+
+
+def add_columns(table: str, *columns: Any) -> None:
+    """A later migration's columns on a table an earlier one created from the live table definitions:
+    on a fresh database that migration made them already, so only the missing ones are added."""
+    present = _column_names(table)
+    missing = [column for column in columns if column.name not in present]
+    if missing:
+        with op.batch_alter_table(table) as batch:
+            for column in missing:
+                batch.add_column(column)
+
+
+def drop_columns(table: str, *names: str) -> None:
+    """``add_columns``'s downgrade: the named columns that are there."""
+    present = [name for name in names if name in _column_names(table)]
+    if present:
+        with op.batch_alter_table(table) as batch:
+            for name in present:
+                batch.drop_column(name)
+
+
+def _column_names(table: str) -> set[str]:
+    return {column["name"] for column in sa_inspect(op.get_bind()).get_columns(table)}

@@ -12,7 +12,8 @@ Revises: 0003
 """
 
 import sqlalchemy as sa
-from alembic import op
+
+from quxiang.common.migrations import add_columns, drop_columns
 
 revision = "0005"
 down_revision = "0003"
@@ -25,19 +26,11 @@ _COLUMNS = (
 )
 
 
-def _has_column(table: str, column: str) -> bool:
-    return any(c["name"] == column for c in sa.inspect(op.get_bind()).get_columns(table))
-
-
 def upgrade() -> None:
     for table, column, default in _COLUMNS:
-        if not _has_column(table, column):
-            with op.batch_alter_table(table) as batch:
-                batch.add_column(sa.Column(column, sa.Integer(), nullable=False, server_default=default))
+        add_columns(table, sa.Column(column, sa.Integer(), nullable=False, server_default=default))
 
 
 def downgrade() -> None:
     for table, column, _default in _COLUMNS:
-        if _has_column(table, column):
-            with op.batch_alter_table(table) as batch:
-                batch.drop_column(column)
+        drop_columns(table, column)

@@ -11,7 +11,8 @@ Revises: 0005
 """
 
 import sqlalchemy as sa
-from alembic import op
+
+from quxiang.common.migrations import add_columns, drop_columns
 
 revision = "0006"
 down_revision = "0005"
@@ -19,17 +20,9 @@ branch_labels = None
 depends_on = None
 
 
-def _has_column(table: str, column: str) -> bool:
-    return any(c["name"] == column for c in sa.inspect(op.get_bind()).get_columns(table))
-
-
 def upgrade() -> None:
-    if not _has_column("activation_codes", "issued_at"):
-        with op.batch_alter_table("activation_codes") as batch:
-            batch.add_column(sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True))
+    add_columns("activation_codes", sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    if _has_column("activation_codes", "issued_at"):
-        with op.batch_alter_table("activation_codes") as batch:
-            batch.drop_column("issued_at")
+    drop_columns("activation_codes", "issued_at")

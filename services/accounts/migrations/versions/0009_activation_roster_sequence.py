@@ -11,7 +11,8 @@ Revises: 0008
 """
 
 import sqlalchemy as sa
-from alembic import op
+
+from quxiang.common.migrations import add_columns, drop_columns
 
 revision = "0009"
 down_revision = "0008"
@@ -19,17 +20,10 @@ branch_labels = None
 depends_on = None
 
 
-def _has_column(table: str, column: str) -> bool:
-    return any(c["name"] == column for c in sa.inspect(op.get_bind()).get_columns(table))
-
-
 def upgrade() -> None:
-    if not _has_column("activation_codes", "roster_sequence"):
-        with op.batch_alter_table("activation_codes") as batch:
-            batch.add_column(sa.Column("roster_sequence", sa.Integer, nullable=False, server_default=sa.text("0")))
+    add_columns("activation_codes", sa.Column("roster_sequence", sa.Integer, nullable=False,
+                                              server_default=sa.text("0")))
 
 
 def downgrade() -> None:
-    if _has_column("activation_codes", "roster_sequence"):
-        with op.batch_alter_table("activation_codes") as batch:
-            batch.drop_column("roster_sequence")
+    drop_columns("activation_codes", "roster_sequence")

@@ -8,7 +8,8 @@ already: each is added only where it is missing.
 """
 
 import sqlalchemy as sa
-from alembic import op
+
+from quxiang.common.migrations import add_columns, drop_columns
 
 revision = "0005"
 down_revision = "0004"
@@ -19,22 +20,9 @@ TABLE = "ems_destinations"
 COLUMNS = (("study_country", 200), ("enlistment_notice_number", 64))
 
 
-def _present() -> set[str]:
-    return {c["name"] for c in sa.inspect(op.get_bind()).get_columns(TABLE)}
-
-
 def upgrade() -> None:
-    present = _present()
-    missing = [(name, length) for name, length in COLUMNS if name not in present]
-    if missing:
-        with op.batch_alter_table(TABLE) as batch:
-            for name, length in missing:
-                batch.add_column(sa.Column(name, sa.String(length)))
+    add_columns(TABLE, *(sa.Column(name, sa.String(length)) for name, length in COLUMNS))
 
 
 def downgrade() -> None:
-    present = _present()
-    with op.batch_alter_table(TABLE) as batch:
-        for name, _ in COLUMNS:
-            if name in present:
-                batch.drop_column(name)
+    drop_columns(TABLE, *(name for name, _ in COLUMNS))
