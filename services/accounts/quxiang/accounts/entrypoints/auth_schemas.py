@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from quxiang.accounts.service.passwords import MAX_LENGTH, password_problem
 from quxiang.common.reference import UnknownCode, employer_natures, industries, validate_region_code
@@ -53,6 +53,12 @@ def _in_table(table: Any, label: str) -> validate.Validator:
     return check  # type: ignore[return-value]
 
 
+def _password_without(username: str | None, password: str | None) -> None:
+    """The account's own username inside its password is the first thing anyone tries."""
+    if username and password and username.casefold() in password.casefold():
+        raise ValidationError("密码不能包含用户名（或考生号）", field_name="password")
+
+
 def _strong_password(value: str) -> None:
     problem = password_problem(value)
     if problem is not None:
@@ -67,7 +73,7 @@ def _new_password() -> fields.String:
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="用户名为 3-64 位字母、数字或 _ . @ -")
 # A graduate's username is the 考生号 (digits): a unit registering itself cannot take one first, or
 # that graduate's account could never be made.
-def _not_an_exam_number(value: str) -> None:
+def not_an_exam_number(value: str) -> None:
     if value.isascii() and value.isdigit():
         raise ValidationError("用户名不能全为数字（全数字的用户名留给毕业生的考生号）")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,28}[0-9]$", error="联系电话格式不正确")
@@ -115,6 +121,10 @@ class ActivationSchema(Schema):
     activation_code = _text(1, 20, metadata={"description": "学校发放的激活码"})
     password = _new_password()
 
+    @validates_schema
+    def _password_without_exam_number(self, data: dict, **_: object) -> None:
+        _password_without(data.get("exam_number"), data.get("password"))
+
 
 class ActivatedSchema(Schema):
     user_id = fields.String()
@@ -152,8 +162,12 @@ class EmployerRegistrationSchema(Schema):
     address = _text(1, 200)
     contact_name = _text(1, 50)
     contact_phone = Text(required=True, validate=PHONE)
-    username = Text(required=True, validate=[USERNAME, _not_an_exam_number])
+    username = Text(required=True, validate=[USERNAME, not_an_exam_number])
     password = _new_password()
+
+    @validates_schema
+    def _password_without_username(self, data: dict, **_: object) -> None:
+        _password_without(data.get("username"), data.get("password"))
 
 
 class EmployerSchema(Schema):

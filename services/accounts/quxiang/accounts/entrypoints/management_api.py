@@ -25,6 +25,7 @@ from quxiang.accounts.domain.model import (
     Department,
     DomainError,
 )
+from quxiang.accounts.entrypoints.auth_schemas import not_an_exam_number
 from quxiang.accounts.entrypoints.context import accounts
 from quxiang.accounts.service import management
 from quxiang.common import reference
@@ -202,8 +203,9 @@ class ProvinceAccountListArgs(AccountListArgs):
 
 
 class NewAccountIn(Schema):
-    username = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$", error="用户名3-64位：字母、数字、_ . @ -，以字母或数字开头"))
+    username = fields.String(required=True, validate=[validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$", error="用户名3-64位：字母、数字、_ . @ -，以字母或数字开头"),
+        not_an_exam_number])
     display_name = Trimmed(required=True, validate=validate.Length(min=1, max=100))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
 

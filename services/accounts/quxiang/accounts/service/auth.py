@@ -198,7 +198,7 @@ def change_password(uow: UnitOfWork, user_id: str, current: str, new: str, addre
         throttle.record_failure(uow.session, source, throttle.ADDRESS_LIMIT, now)
         uow.commit()
         raise InvalidInput("wrong_password", "当前密码不正确")
-    problem = password_problem(new)
+    problem = password_problem(new, user.username)
     if problem is not None:
         raise DomainError("weak_password", problem, field="new_password")
     if new == current:

@@ -299,7 +299,7 @@ def create_account(service: Accounts, actor: Principal, role: Role, *, username:
     read-write, archive none, hukou none). Records ``accounts.user.created``.
     """
     _ensure_manages(actor, role)
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         raise invalid("password", problem)
     taken = Conflict("username_taken", f"用户名 {username} 已被使用", field="username")
@@ -327,7 +327,7 @@ def create_account(service: Accounts, actor: Principal, role: Role, *, username:
 def create_admin(service: Accounts, *, username: str, display_name: str, password: str) -> AccountView:
     """The platform administrator, created by an operator command (nobody manages it through the
     API). Records ``accounts.user.created``."""
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         raise invalid("password", problem)
     taken = Conflict("username_taken", f"用户名 {username} 已被使用", field="username")

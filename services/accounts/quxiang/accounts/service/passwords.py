@@ -52,12 +52,16 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, in Chinese; None if it is acceptable."""
-    if len(password) < MIN_LENGTH:
-        return f"密码至少 {MIN_LENGTH} 位"
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """Why a new password is refused, in Chinese; None if it is acceptable. Spaces do not count
+    towards the length ("a1" and six spaces is two characters of password), and a password holding
+    the account's username is the first thing anyone tries."""
+    if len("".join(password.split())) < MIN_LENGTH:
+        return f"密码至少 {MIN_LENGTH} 位（空格不计）"
     if len(password) > MAX_LENGTH:
         return f"密码最多 {MAX_LENGTH} 位"
-    if password.isdigit() or password.isalpha():
+    if not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
         return "密码须同时包含字母和数字"
+    if username and username.casefold() in password.casefold():
+        return "密码不能包含用户名"
     return None
