@@ -28,7 +28,7 @@ def problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
 def test_malformed_json_body_is_400_naming_the_body(client: FlaskClient) -> None:
     response = client.put("/registrations/1", data="{not json", content_type="application/json")
     body = problem(response, 400, "invalid_json")
-    assert body["errors"] == {"_body": ["Invalid JSON body."]}
+    assert body["errors"] == {"_body": ["请求体不是有效的 JSON"]}
     assert body["type"] == "about:blank"
 
 
@@ -36,41 +36,41 @@ def test_non_json_content_type_is_422_not_500(client: FlaskClient) -> None:
     # webargs ignores a body that is not declared JSON, so the required field is reported missing.
     response = client.put("/registrations/1", data="name=Li", content_type="text/plain")
     body = problem(response, 422, "validation_error")
-    assert body["errors"] == {"name": ["Missing data for required field."]}
+    assert body["errors"] == {"name": ["必填"]}
 
 
 def test_wrong_type_names_the_field(client: FlaskClient) -> None:
     response = client.put("/registrations/1", json={"name": "Li", "age": "old"})
     body = problem(response, 422, "validation_error")
-    assert body["errors"] == {"age": ["Not a valid integer."]}
+    assert body["errors"] == {"age": ["须为整数"]}
     assert body["detail"] == "以下字段有误：age"  # users read it: Chinese, naming the field
 
 
 def test_missing_required_field(client: FlaskClient) -> None:
     body = problem(client.put("/registrations/1", json={"age": 3}), 422, "validation_error")
-    assert body["errors"] == {"name": ["Missing data for required field."]}
+    assert body["errors"] == {"name": ["必填"]}
 
 
 def test_unknown_field(client: FlaskClient) -> None:
     response = client.put("/registrations/1", json={"name": "Li", "hacker": True})
     body = problem(response, 422, "validation_error")
-    assert body["errors"] == {"hacker": ["Unknown field."]}
+    assert body["errors"] == {"hacker": ["不接受此字段"]}
 
 
 def test_nested_field_errors_are_flattened_to_a_path(client: FlaskClient) -> None:
     response = client.put("/registrations/1", json={"name": "Li", "address": {}})
     body = problem(response, 422, "validation_error")
-    assert body["errors"] == {"address.city": ["Missing data for required field."]}
+    assert body["errors"] == {"address.city": ["必填"]}
 
 
 def test_json_array_instead_of_object(client: FlaskClient) -> None:
     body = problem(client.put("/registrations/1", json=[1, 2]), 422, "validation_error")
-    assert body["errors"] == {"_schema": ["Invalid input type."]}
+    assert body["errors"] == {"_schema": ["类型不正确"]}
 
 
 def test_query_string_errors_name_the_parameter(client: FlaskClient) -> None:
     body = problem(client.get("/registrations/?page=first"), 422, "validation_error")
-    assert body["errors"] == {"page": ["Not a valid integer."]}
+    assert body["errors"] == {"page": ["须为整数"]}
 
 
 def test_valid_input_passes(client: FlaskClient) -> None:
@@ -82,8 +82,8 @@ def test_valid_input_passes(client: FlaskClient) -> None:
 def test_marshmallow_validation_error_raised_in_a_view(client: FlaskClient) -> None:
     body = problem(client.post("/registrations/manual-validation"), 422, "validation_error")
     assert body["errors"] == {
-        "name": ["Missing data for required field."],
-        "address.city": ["Missing data for required field."],
+        "name": ["必填"],
+        "address.city": ["必填"],
     }
 
 

@@ -21,6 +21,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy import exc as sa_exc
 
 from quxiang.common.context import current_correlation_id
+from quxiang.common.web.messages_zh import in_chinese
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -163,7 +164,8 @@ def problem_response(
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into ``{"field.path": [messages]}``.
+    """Turn marshmallow's nested messages into ``{"field.path": [messages]}``, its own English ones in
+    Chinese (``messages_zh``).
 
     Clients then need no knowledge of marshmallow's nesting (dicts for nested schemas, integer keys
     for list items) to highlight the offending field. Schema-level messages stay under ``_schema``.
@@ -187,9 +189,9 @@ def _flatten_into(out: dict[str, list[str]], messages: Any, prefix: str) -> None
             if isinstance(item, Mapping | list | tuple):
                 _flatten_into(out, item, prefix)
             else:
-                out.setdefault(prefix or "_schema", []).append(str(item))
+                out.setdefault(prefix or "_schema", []).append(in_chinese(str(item)))
     else:
-        out.setdefault(prefix or "_schema", []).append(str(messages))
+        out.setdefault(prefix or "_schema", []).append(in_chinese(str(messages)))
 
 
 def _webargs_errors(messages: Any) -> dict[str, list[str]]:
