@@ -356,3 +356,17 @@ def test_the_signing_date_sent_on_is_the_day_in_china(ready, world, service):
     ready.review(agreement, world.department_user(ready.cs))
     assert ready.review(agreement, ready.school).get_json()["status"] == "approved"
     assert world.events(contracts.AGREEMENT_APPROVED)[0]["data"]["signing_date"] == "2026-05-11"
+
+
+@pytest.mark.parametrize(("contract", "longest"), [(2, 0), (3, 1), (11, 1), (12, 2), (35, 2), (36, 6), (120, 6)])
+def test_probation_within_the_labour_contract_law(ready, contract, longest):
+    """《劳动合同法》§19: no probation under three months, a month under a year, two under three years,
+    six from three years; a salary of 0 is no salary."""
+    too_long = ready.invite(ready.e2, terms={**TERMS, "contract_months": contract, "probation_months": longest + 1})
+    assert too_long.status_code == 422, too_long.get_json()
+    assert set(too_long.get_json()["errors"]) == {"terms.probation_months"}
+    message = too_long.get_json()["errors"]["terms.probation_months"][0]
+    assert (f"试用期最长{longest}个月" if longest < 6 else "应在0到6之间") in message
+    assert ready.invite(ready.e2, terms={**TERMS, "monthly_salary": 0}).status_code == 422
+    fits = ready.invite(ready.e2, terms={**TERMS, "contract_months": contract, "probation_months": longest})
+    assert fits.status_code == 201, fits.get_json()

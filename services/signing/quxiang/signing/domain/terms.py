@@ -79,7 +79,7 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
         bad("position_category", f"未知的职位类别代码 {values['position_category']}")
     if values["work_region"] is not None and not is_valid_region(values["work_region"]):
         bad("work_region", "应为6位行政区划代码（GB/T 2260）")
-    for name, low, high in (("monthly_salary", 0, 1_000_000), ("contract_months", 1, 120),
+    for name, low, high in (("monthly_salary", 1, 1_000_000), ("contract_months", 1, 120),
                             ("probation_months", 0, 6)):
         value = values[name]
         if value is None:
@@ -89,13 +89,28 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
         elif not low <= value <= high:
             bad(name, f"应在{low}到{high}之间")
     if isinstance(values["probation_months"], int) and isinstance(values["contract_months"], int) \
-            and values["probation_months"] > values["contract_months"]:
-        bad("probation_months", "试用期不能长于合同期限")
+            and not isinstance(values["probation_months"], bool):
+        longest = longest_probation(values["contract_months"])
+        if values["probation_months"] > longest:
+            bad("probation_months", f"合同期限{values['contract_months']}个月的，试用期最长{longest}个月"
+                                    "（《劳动合同法》第十九条）")
     if values["contact_phone"] is not None and not _PHONE.match(str(values["contact_phone"])):
         bad("contact_phone", "应为11位手机号或带区号的固定电话")
     if errors:
         raise InvalidTerms(errors)
     return Terms(**values)
+
+
+def longest_probation(contract_months: int) -> int:
+    """The longest probation 《劳动合同法》 §19 allows for a contract of ``contract_months``: none under
+    three months, one month under a year, two under three years, six from three years."""
+    if contract_months < 3:
+        return 0
+    if contract_months < 12:
+        return 1
+    if contract_months < 36:
+        return 2
+    return 6
 
 
 # --- the unit, typed in by the graduate when it is not on the platform (offline, supplementary) ---
