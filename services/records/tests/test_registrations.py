@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.contracts.accounts import MODULE_ENABLED
@@ -19,7 +19,7 @@ from quxiang.common.contracts.records import (
     HUKOU_APPROVED,
     SCHOOL_SETTINGS_UPDATED,
 )
-from quxiang.records.adapters.tables import province_modules, registration_history
+from quxiang.records.adapters.tables import province_modules, registration_history, school_module_settings
 from quxiang.records.entrypoints.consumers import on_module_enabled
 from quxiang.records.service.registrations import china_today
 
@@ -102,9 +102,15 @@ def test_graduates_wait_for_the_province_and_the_school(s):
         "enabled"] is False
 
 
-def test_the_deadline_closes_the_module(s, world):
+def test_the_deadline_closes_the_module(s, world, service):
     s.enable()
-    assert s.settings(deadline=china_today() - dt.timedelta(days=1)).status_code == 200
+    assert s.settings(deadline=china_today()).status_code == 200
+    yesterday = china_today() - dt.timedelta(days=1)
+    refused = s.settings(deadline=yesterday)  # a slip of the keyboard would close it for everyone
+    assert refused.status_code == 422 and refused.get_json()["code"] == "deadline_in_the_past"
+    assert refused.get_json()["field"] == "deadline"
+    with service.engine.begin() as conn:  # the day passes
+        conn.execute(update(school_module_settings).values(deadline=yesterday))
     late = s.submit(s.g1)
     assert late.status_code == 403 and late.get_json()["code"] == "deadline_passed"
     assert s.settings(deadline=china_today()).status_code == 200  # the deadline day itself is open

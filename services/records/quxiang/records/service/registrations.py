@@ -126,6 +126,11 @@ def put_settings(service: Records, actor: Principal, school_code: str, module: R
     notice = (notice or "").strip() or None
     if notice and len(notice) > MAX_NOTICE:
         raise ProblemError(422, "invalid_notice", detail=f"说明不能超过{MAX_NOTICE}个字符", field="notice")
+    today = china_today()
+    if deadline < today:
+        # A slip of the keyboard (2020 for 2026) would close the module for the whole school at once.
+        raise ProblemError(422, "deadline_in_the_past", detail=f"登记截止日期不能早于今天（{today.isoformat()}）",
+                           field="deadline")
     with service.unit_of_work() as uow:
         school = school_or_404(uow.session, school_code)
         _ensure_allowed(actor, Scope(province=school.province, school=school_code))
