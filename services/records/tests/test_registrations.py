@@ -339,3 +339,19 @@ def test_digits_are_ascii_and_mobile_numbers_start_13_to_19(s, field, value):
     refused = s.submit(s.g1, data={**ARCHIVE, field: value})
     assert refused.status_code == 422 and field in refused.get_json()["errors"], value
     assert s.submit(s.g1, data={**ARCHIVE, "phone": "19912345678"}).status_code == 200
+
+
+def test_department_review_is_not_switched_off_while_departments_have_registrations(s):
+    """Switched off, a registration waiting for its department would have no one to decide it (the
+    school acts after the department): refused, naming how many wait, until the department decided.
+    Another module's waiting registrations do not hold this one back."""
+    s.open("archive")
+    s.open("hukou")
+    assert s.submit(s.g1).get_json()["status"] == "department_review"
+    refused = s.settings("archive", department_review=False)
+    assert refused.status_code == 409, refused.get_json()
+    body = refused.get_json()
+    assert (body["code"], body["waiting"], body["field"]) == ("department_reviews_pending", 1, "department_review")
+    assert s.settings("hukou", department_review=False).status_code == 200
+    assert s.review(s.g1, s.department(s.cs)).status_code == 200
+    assert s.settings("archive", department_review=False).status_code == 200

@@ -370,3 +370,19 @@ def test_probation_within_the_labour_contract_law(ready, contract, longest):
     assert ready.invite(ready.e2, terms={**TERMS, "monthly_salary": 0}).status_code == 422
     fits = ready.invite(ready.e2, terms={**TERMS, "contract_months": contract, "probation_months": longest})
     assert fits.status_code == 201, fits.get_json()
+
+
+def test_department_review_is_not_switched_off_while_departments_have_items(ready, world):
+    """The flow lets the school act after the department: switched off with an accepted agreement
+    waiting for its department, that agreement would have no one to decide it. Refused, naming how
+    many wait; once the department decided, it switches off."""
+    agreement = ready.invite(ready.e1).get_json()["id"]
+    assert ready.act(agreement, "accept", world.graduate_user(ready.g1)).status_code == 200
+    refused = ready.settings(department_review=False)
+    assert refused.status_code == 409, refused.get_json()
+    body = refused.get_json()
+    assert (body["code"], body["waiting"], body["field"]) == ("department_reviews_pending", 1, "department_review")
+    assert "1条记录待院系审核" in body["detail"]
+    assert ready.settings(department_review=True).status_code == 200  # other changes still save
+    assert ready.review(agreement, world.department_user(ready.cs)).status_code == 200
+    assert ready.settings(department_review=False).status_code == 200

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from quxiang.records.adapters.tables import (
     school_module_settings,
     transfer_counters,
 )
+from quxiang.records.domain.registration import Status
 
 # --- switched-on modules (accounts.module.enabled) -----------------------------------------------
 
@@ -80,6 +81,13 @@ def enabled_and_settings(bind: Bind, province: str | None, school_code: str, mod
 def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False) -> Row | None:
     return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS,
                         {"school_code": school_code, "module": module}).first()
+
+
+def awaiting_department(bind: Bind, school_code: str, module: str) -> int:
+    """How many of the school's registrations of ``module`` wait for a department's review."""
+    return bind.execute(select(func.count()).select_from(registrations).where(
+        registrations.c.school_code == school_code, registrations.c.module == module,
+        registrations.c.status == Status.DEPARTMENT_REVIEW.value)).scalar_one()
 
 
 def add_settings_if_absent(bind: Bind, school_code: str, module: str, *, department_review: bool, deadline: date,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +27,8 @@ from quxiang.signing.adapters.tables import (
     schools,
     terminations,
 )
+from quxiang.signing.domain.destination import Status as DestinationStatus
+from quxiang.signing.domain.online import Status
 
 Bind = Session | Connection
 
@@ -158,6 +160,18 @@ def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
 
 def get_settings(bind: Bind, school_code: str, *, for_update: bool = False) -> Row | None:
     return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS, {"school_code": school_code}).first()
+
+
+def awaiting_department(bind: Bind, school_code: str) -> int:
+    """How many of the school's agreements (and offline applications) and destination registrations
+    wait for a department's review."""
+    waiting = bind.execute(select(func.count()).select_from(agreements).where(
+        agreements.c.school_code == school_code,
+        agreements.c.status.in_([Status.DEPARTMENT_REVIEW.value, Status.APPLICATION_DEPARTMENT_REVIEW.value])
+    )).scalar_one()
+    t = destination_registrations
+    return waiting + bind.execute(select(func.count()).select_from(t).where(
+        t.c.school_code == school_code, t.c.status == DestinationStatus.DEPARTMENT_REVIEW.value)).scalar_one()
 
 
 def add_settings_if_absent(bind: Bind, school_code: str, *, updated_by: str) -> None:
