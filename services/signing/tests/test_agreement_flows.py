@@ -99,6 +99,11 @@ def test_offline_application_then_signing(ready, world):
 def test_supplementary_registration(ready, world):
     future = post(ready, "/agreements/supplementary", {"unit": UNIT, "terms": TERMS, "signed_on": "2999-01-01"})
     assert future.status_code == 422 and "signed_on" in future.get_json()["errors"]
+    # a 2026 graduate signed no agreement before 2025: a slip of the year, refused with the first day
+    ancient = post(ready, "/agreements/supplementary", {"unit": UNIT, "terms": TERMS, "signed_on": "1900-01-01"})
+    assert ancient.status_code == 422 and "2025-01-01" in ancient.get_json()["errors"]["signed_on"][0]
+    assert post(ready, "/agreements/supplementary",
+                {"unit": UNIT, "terms": TERMS, "signed_on": "2024-12-31"}).status_code == 422
     created = post(ready, "/agreements/supplementary", {"unit": UNIT, "terms": TERMS, "signed_on": "2026-03-02"})
     assert created.status_code == 201
     body = created.get_json()

@@ -137,3 +137,12 @@ def test_the_ems_data_per_category():
     assert (business["unit_name"], business["credit_code"], business["placement_bucket"]) == (
         "广州示例文化工作室", CREDIT, "entrepreneurship")
     assert ems_data("70", {})["placement_bucket"] is None
+
+
+def test_invisible_text_is_no_value_and_one_line_fields_hold_no_line_break():
+    assert errors_of("11", {**UNIT, "unit_name": "\u200b\u200b"})["fields"] == {"unit_name": ["必填"]}
+    assert errors_of("11", {**UNIT, "unit_name": "广州\n示例"})["fields"] == {"unit_name": ["不能换行"]}
+    kept = check_destination("11", {**UNIT, "unit_name": "\ufeff广州示例信息科技有限公司\u200b"}, complete=True)
+    assert kept.fields["unit_name"] == "广州示例信息科技有限公司"
+    assert check_destination("76", {"description": "第一段\n第二段"}, complete=True).fields["description"] == \
+        "第一段\n第二段"

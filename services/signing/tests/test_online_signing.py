@@ -386,3 +386,18 @@ def test_department_review_is_not_switched_off_while_departments_have_items(read
     assert ready.settings(department_review=True).status_code == 200  # other changes still save
     assert ready.review(agreement, world.department_user(ready.cs)).status_code == 200
     assert ready.settings(department_review=False).status_code == 200
+
+
+def test_one_line_terms_hold_no_line_breaks_or_invisible_text(ready):
+    """A line break in a one-line field of the agreement stretched its PDF over pages (200 characters
+    of a destination made 158), and a zero-width space passed for a required job title."""
+    cases = {"archive_destination": "广" + "\n" * 198 + "州", "job_title": "软件\n工程师",
+             "contact_person": "\u200b\u200b"}
+    answer = ready.invite(ready.e2, terms={**TERMS, **cases, "remarks": "第1条\n" * 40})
+    assert answer.status_code == 422, answer.get_json()
+    errors = answer.get_json()["errors"]
+    assert errors["terms.archive_destination"] == ["不能换行"] and errors["terms.job_title"] == ["不能换行"]
+    assert errors["terms.contact_person"] == ["必填"] and errors["terms.remarks"] == ["不能超过30行"]
+    fine = ready.invite(ready.e2, terms={**TERMS, "job_title": "\u200b软件工程师\ufeff", "remarks": "第一条\n第二条"})
+    assert fine.status_code == 201, fine.get_json()
+    assert fine.get_json()["terms"]["job_title"] == "软件工程师"

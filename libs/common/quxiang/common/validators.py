@@ -94,6 +94,21 @@ _GENDER_ALIASES: dict[str, Gender] = {"M": "M", "F": "F", "男": "M", "女": "F"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_CHARACTER_REASON = "含有不允许的控制字符"
 
+# Characters that show nothing (zero-width spaces and joiners, direction marks, the BOM: Unicode's
+# format characters), and line breaks, which a one-line field of a document or a list cannot hold.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_LINE_BREAK = re.compile(r"[\r\n\u0085\u2028\u2029]")
+ONE_LINE_REASON = "不能换行"
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without the characters that show nothing, trimmed: what is left to read."""
+    return _INVISIBLE.sub("", text).strip()
+
+
+def breaks_lines(text: str) -> bool:
+    return bool(_LINE_BREAK.search(text))
+
 
 class InvalidIdentifier(ValueError):
     """An identity number or credit code that fails a check; ``reason`` says which, in Chinese.

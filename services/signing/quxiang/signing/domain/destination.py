@@ -32,7 +32,13 @@ from quxiang.common.reference import (
     is_valid_region,
     position_categories,
 )
-from quxiang.common.validators import InvalidIdentifier, validate_credit_code
+from quxiang.common.validators import (
+    ONE_LINE_REASON,
+    InvalidIdentifier,
+    breaks_lines,
+    validate_credit_code,
+    without_invisible,
+)
 from quxiang.common.workflow import Workflow
 
 # --- the workflow --------------------------------------------------------------------------------
@@ -226,6 +232,10 @@ def category_of(code: Any) -> tuple[DestinationCategory, Form]:
     return category, form
 
 
+# The one field a graduate may write in paragraphs (自由职业's description); every other is one line.
+MULTI_LINE = frozenset({"description"})
+
+
 def check_destination(code: Any, data: Mapping[str, Any] | None, *, complete: bool) -> Destination:
     """The destination, normalised. ``complete``: every field of the category must be there (a
     submission); otherwise only what is given is checked (a draft). Every broken rule of every
@@ -234,7 +244,9 @@ def check_destination(code: Any, data: Mapping[str, Any] | None, *, complete: bo
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     for name, raw in (data or {}).items():
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if isinstance(raw, str):
+            raw = without_invisible(raw)  # a zero-width space is not a unit's name
+        if raw is None or (isinstance(raw, str) and not raw):
             continue
         if name not in form.fields:
             errors.setdefault(name, []).append(f"“{category.name_zh}”不填写此项")
@@ -242,7 +254,10 @@ def check_destination(code: Any, data: Mapping[str, Any] | None, *, complete: bo
         if not isinstance(raw, str):
             errors.setdefault(name, []).append("应为文本")
             continue
-        values[name] = raw.strip()
+        if name not in MULTI_LINE and breaks_lines(raw):
+            errors.setdefault(name, []).append(ONE_LINE_REASON)
+            continue
+        values[name] = raw
     for name in form.fields:
         value = values.get(name)
         if value is None:

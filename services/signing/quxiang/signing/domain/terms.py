@@ -10,7 +10,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from quxiang.common.reference import employer_natures, industries, is_valid_region, position_categories
-from quxiang.common.validators import InvalidIdentifier, validate_credit_code
+from quxiang.common.validators import (
+    ONE_LINE_REASON,
+    InvalidIdentifier,
+    breaks_lines,
+    validate_credit_code,
+    without_invisible,
+)
 
 FIELD_LABELS: Mapping[str, str] = {
     "position_category": "工作职位类别", "job_title": "岗位名称", "work_region": "工作地点（行政区划）",
@@ -21,6 +27,8 @@ FIELD_LABELS: Mapping[str, str] = {
 TEXT_LIMITS: Mapping[str, int] = {"job_title": 50, "work_place": 100, "archive_destination": 200,
                                   "hukou_destination": 200, "contact_person": 30, "remarks": 2000}
 NUMBERS = ("monthly_salary", "contract_months", "probation_months")  # every other field is text
+ONE_LINE = frozenset(FIELD_LABELS) - {"remarks", *NUMBERS}  # a line of the agreement each
+MAX_REMARK_LINES = 30  # the 补充条款 box of the agreement's PDF
 REQUIRED = ("position_category", "job_title", "work_region", "work_place", "monthly_salary", "contract_months",
             "probation_months", "contact_person", "contact_phone")
 # [0-9], not \d (which takes full-width digits); a mobile number starts 13-19.
@@ -63,11 +71,13 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
     values: dict[str, Any] = {}
     for name in FIELD_LABELS:
         raw = data.get(name)
-        values[name] = raw.strip() if isinstance(raw, str) else raw
+        values[name] = without_invisible(raw) if isinstance(raw, str) else raw
         if values[name] in ("", None):
             values[name] = None
             if name in REQUIRED:
                 bad(name, "必填")
+        elif name in ONE_LINE and isinstance(values[name], str) and breaks_lines(values[name]):
+            bad(name, ONE_LINE_REASON)  # a line break in a one-line field of the agreement's PDF
         elif name not in NUMBERS and not isinstance(values[name], str):
             # A list or an object here would reach the PDF and every detail view.
             bad(name, "应为文本")
@@ -75,6 +85,8 @@ def check_terms(data: Mapping[str, Any]) -> Terms:
     for name, limit in TEXT_LIMITS.items():
         if isinstance(values[name], str) and len(values[name]) > limit:
             bad(name, f"不能超过{limit}个字符")
+    if isinstance(values["remarks"], str) and values["remarks"].count("\n") >= MAX_REMARK_LINES:
+        bad("remarks", f"不能超过{MAX_REMARK_LINES}行")
     if values["position_category"] is not None and values["position_category"] not in position_categories():
         bad("position_category", f"未知的职位类别代码 {values['position_category']}")
     if values["work_region"] is not None and not is_valid_region(values["work_region"]):
@@ -139,9 +151,11 @@ def check_unit(data: Mapping[str, Any]) -> Unit:
         if value is not None and not isinstance(value, str):
             errors.setdefault(name, []).append("应为文本")
             value = None
-        values[name] = (value or "").strip()
+        values[name] = without_invisible(value or "")
         if not values[name] and name not in errors:
             errors.setdefault(name, []).append("必填")
+        elif breaks_lines(values[name]):
+            errors.setdefault(name, []).append(ONE_LINE_REASON)
     if len(values["name"]) > 100:
         errors.setdefault("name", []).append("不能超过100个字符")
     if values["credit_code"]:

@@ -73,6 +73,12 @@ def register_supplementary(service: Signing, actor: Principal, unit: dict[str, A
     return _create(service, actor, "supplementary", unit, terms, signed_on=signed_on)
 
 
+def _earliest_signing(graduation_year: int | None) -> date | None:
+    """The first day a graduate of ``graduation_year`` can have signed an employment agreement:
+    recruitment for a class starts in its last year of study, so 1 January of the year before."""
+    return date(graduation_year - 1, 1, 1) if graduation_year else None
+
+
 def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any], terms: dict[str, Any], *,
             signed_on: date | None) -> dict[str, Any]:
     graduate_id = _graduate_only(actor)
@@ -83,6 +89,9 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
             graduate = store.get_graduate(uow.session, graduate_id)
             if graduate is None:
                 raise online.not_found()
+            earliest = _earliest_signing(graduate.graduation_year)
+            if signed_on is not None and earliest is not None and signed_on < earliest:
+                raise ValidationError({"signed_on": [f"签约日期不能早于{earliest.isoformat()}（毕业前一年起）"]})
             school = store.get_school(uow.session, graduate.school_code)
             refusal = online.availability(uow.session, school).refusal
             if refusal:
