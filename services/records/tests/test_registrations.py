@@ -355,3 +355,14 @@ def test_department_review_is_not_switched_off_while_departments_have_registrati
     assert s.settings("hukou", department_review=False).status_code == 200
     assert s.review(s.g1, s.department(s.cs)).status_code == 200
     assert s.settings("archive", department_review=False).status_code == 200
+
+
+@pytest.mark.parametrize("postcode", ["000000", "870000", "99999a", "51000"])
+def test_a_postcode_that_no_place_has_is_refused(postcode):
+    from quxiang.records.domain.registration import InvalidTransfer, RegistrationModule, check_transfer
+
+    with pytest.raises(InvalidTransfer) as caught:
+        check_transfer(RegistrationModule.ARCHIVE, {**ARCHIVE, "postcode": postcode}, complete=True)
+    assert caught.value.errors == {"postcode": ["应为6位邮政编码（前两位01至86）"]}
+    assert check_transfer(RegistrationModule.ARCHIVE, {**ARCHIVE, "postcode": "010010"}, complete=True).postcode == \
+        "010010"

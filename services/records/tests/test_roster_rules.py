@@ -35,3 +35,12 @@ def test_no_reason_contains_the_identity_number():
 def test_missing_columns():
     assert [e.column for e in missing_columns(["考生号", "姓名"])] == ["性别", "身份证号", "院系", "专业代码",
                                                                       "专业名称", "学历", "生源所在地", "毕业年份"]
+
+
+def test_a_birth_year_too_late_for_the_graduation_year_is_refused():
+    from quxiang.common.validators import make_identity_number
+
+    born_2023 = make_identity_number("44010620230101001")
+    errors = checker().check(2, row(1, 身份证号=born_2023))
+    assert [(e.column, e.reason) for e in errors] == [("身份证号", "出生年份2023与毕业年份2026不符（毕业时不足14岁）")]
+    assert isinstance(checker().check(2, row(1, 身份证号=make_identity_number("44010620120101001"))), RosterRow)

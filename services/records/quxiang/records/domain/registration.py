@@ -139,7 +139,8 @@ DETAIL_FIELDS = ("receiving_unit", "receiving_department", "address", "postcode"
 
 # [0-9], not \d: \d takes full-width and other scripts' digits too, which reach the employment
 # management system as they were typed. A mobile number starts 13-19.
-_POSTCODE = re.compile(r"^[0-9]{6}$")
+# Six digits; the first two name a postal province (01 to 86): 000000 is no place.
+_POSTCODE = re.compile(r"^(0[1-9]|[1-7][0-9]|8[0-6])[0-9]{4}$")
 _PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")
 
 
@@ -195,7 +196,7 @@ def check_transfer(module: RegistrationModule, data: Mapping[str, Any], *, compl
         if limit and len(value) > limit:
             errors.setdefault(field_name, []).append(f"不能超过{limit}个字符")
         if field_name == "postcode" and not _POSTCODE.match(value):
-            errors.setdefault(field_name, []).append("应为6位数字")
+            errors.setdefault(field_name, []).append("应为6位邮政编码（前两位01至86）")
         if field_name == "phone" and not _PHONE.match(value):
             errors.setdefault(field_name, []).append("应为11位手机号或带区号的固定电话")
     if errors:

@@ -116,6 +116,10 @@ def missing_columns(headers: list[str]) -> list[RowError]:
     return [RowError(1, h, "缺少必需的列") for h in HEADERS if h in REQUIRED and h not in present]
 
 
+# No graduate of a higher-education level is younger at graduation (the youngest are about 15).
+YOUNGEST_GRADUATE = 14
+
+
 @dataclass
 class RosterChecker:
     """Validates the rows of one file in order; duplicates are judged across all rows seen."""
@@ -172,6 +176,9 @@ class RosterChecker:
             if not valid:
                 bad("生源所在地", "应为6位行政区划代码（GB/T 2260）")
         year = self._year(year_cell, bad)
+        if identity is not None and year is not None and int(identity[6:10]) > year - YOUNGEST_GRADUATE:
+            # A birth year this late is a typo in the number or the year (a 2023 birth, a 2026 graduate).
+            bad("身份证号", f"出生年份{identity[6:10]}与毕业年份{year}不符（毕业时不足{YOUNGEST_GRADUATE}岁）")
         if phone and not _PHONE.match(phone):
             bad("手机号", "应为11位手机号码")
         if email and not _EMAIL.match(email):
