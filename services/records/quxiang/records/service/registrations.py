@@ -23,6 +23,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
+from quxiang.common.review_settings import refuse_department_review_off
 from quxiang.common.times import china_today, iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
@@ -141,12 +142,7 @@ def put_settings(service: Records, actor: Principal, school_code: str, module: R
                   "updated_by": actor.user_id}
         current = store.get_settings(uow.session, school_code, module.value, for_update=True)
         if current is not None and current.department_review and not department_review:
-            # The flow lets the school act after the department: switched off, what waits for a
-            # department would have no one to decide it. The departments finish first.
-            waiting = store.awaiting_department(uow.session, school_code, module.value)
-            if waiting:
-                raise ProblemError(409, "department_reviews_pending", field="department_review", waiting=waiting,
-                                   detail=f"尚有{waiting}条登记待院系审核，请院系审核完毕后再关闭院系审核")
+            refuse_department_review_off(store.awaiting_department(uow.session, school_code, module.value), "登记")
         if current is None:
             # Two first saves at once: one creates the row, the other waits for it and then
             # updates it as the second version (a plain INSERT made the other a 500).

@@ -26,6 +26,7 @@ from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
 from quxiang.common.reference import employer_natures, industries, position_categories
+from quxiang.common.review_settings import refuse_department_review_off
 from quxiang.common.times import as_utc, china_date
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.workflow import RefusedTransition
@@ -156,7 +157,7 @@ def put_settings(service: Signing, actor: Principal, school_code: str, *, depart
             raise ProblemError(403, "module_not_enabled", detail="省级用户尚未开通毕业去向登记与网签，暂不能设置")
         current = store.get_settings(uow.session, school_code, for_update=True)
         if current is not None and current.department_review and not department_review:
-            _refuse_while_departments_review(store.awaiting_department(uow.session, school_code))
+            refuse_department_review_off(store.awaiting_department(uow.session, school_code), "记录")
         if current is None:  # nothing to lock yet: a concurrent first save waits on this row, then updates it
             store.add_settings_if_absent(uow.session, school_code, updated_by=actor.user_id)
             current = store.get_settings(uow.session, school_code, for_update=True)
@@ -168,14 +169,6 @@ def put_settings(service: Signing, actor: Principal, school_code: str, *, depart
                    data={"school_code": school_code, "module": EMPLOYMENT, "completed": True})
         uow.commit()
     return settings_view(service, actor, school_code)
-
-
-def _refuse_while_departments_review(waiting: int) -> None:
-    """Switching department review off would leave what waits for a department with no one the flow
-    lets decide it (the school acts after the department): the departments finish first."""
-    if waiting:
-        raise ProblemError(409, "department_reviews_pending", field="department_review", waiting=waiting,
-                           detail=f"尚有{waiting}条记录待院系审核，请院系审核完毕后再关闭院系审核")
 
 
 # --- invitations ----------------------------------------------------------------------------------
