@@ -117,6 +117,21 @@ def test_the_deadline_closes_the_module(s, world, service):
     assert s.submit(s.g1).status_code == 200
 
 
+def test_the_detail_offers_only_what_the_module_allows_now(s, service):
+    def actions(graduate_id, headers):
+        return set(s.client.get(f"/graduates/{graduate_id}/archive", headers=headers).get_json()["allowed_actions"])
+
+    assert actions(s.g1, s.graduate(s.g1)) == set()  # the province has not switched it on
+    s.open("archive", department_review=False)
+    assert actions(s.g1, s.graduate(s.g1)) == {"save", "submit"}
+    assert s.submit(s.g2).status_code == 200
+    assert actions(s.g2, s.school()) == {"school_approve", "school_reject"}
+    with service.engine.begin() as conn:  # the deadline passes
+        conn.execute(update(school_module_settings).values(deadline=china_today() - dt.timedelta(days=1)))
+    assert actions(s.g1, s.graduate(s.g1)) == set()  # nothing the graduate may still do
+    assert actions(s.g2, s.school()) == {"school_approve", "school_reject"}  # what came in time is decided
+    assert s.review(s.g2, s.school()).status_code == 200
+
 def test_module_enabled_is_idempotent(s, service):
     s.enable()
     s.enable()

@@ -106,8 +106,18 @@ REVIEW_ACTIONS: Mapping[tuple[Level, Decision], Action] = {
 REGISTRATION = Workflow("registration", TRANSITIONS, STATUS_LABELS, ACTION_LABELS)
 
 
-def allowed_actions(status: Status) -> tuple[Action, ...]:
-    return REGISTRATION.allowed(status)
+# The graduate's own steps, which the module's availability (province switch, school settings,
+# deadline) gates; reviews go on after the deadline, so what was submitted in time is decided.
+GRADUATE_ACTIONS = frozenset({Action.SAVE, Action.SUBMIT})
+
+
+def allowed_actions(status: Status, *, enabled: bool = True, module_open: bool = True) -> tuple[Action, ...]:
+    """What may happen next to a registration in ``status``: nothing while the province has the
+    module switched off, only reviews while it is closed to graduates (settings, deadline)."""
+    if not enabled:
+        return ()
+    allowed = REGISTRATION.allowed(status)
+    return allowed if module_open else tuple(a for a in allowed if a not in GRADUATE_ACTIONS)
 
 
 def next_status(current: Status, action: Action, *, department_review: bool = True) -> Status:

@@ -371,7 +371,7 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "version": registration.version if registration else 0,
         "submitted_at": iso_utc(registration.submitted_at) if registration else None,
         "decided_at": iso_utc(registration.decided_at) if registration else None,
-        "allowed_actions": [a.value for a in allowed_actions(status)],
+        "allowed_actions": [a.value for a in allowed_actions(status, enabled=state.enabled, module_open=state.open)],
         "availability": state.as_dict(),
         "graduate": {"exam_number": graduate.exam_number, "name": graduate.name, "school_code": graduate.school_code,
                      "department_id": graduate.department_id, "department_name": graduate.department_name,
