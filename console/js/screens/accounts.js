@@ -1,5 +1,5 @@
 // 账号管理 (表1, 图4): a province manages its school accounts and their three module permissions;
-// a school its department accounts (never above its own permissions).
+// a school its department accounts (never above its own permissions, nor above the school's highest).
 import { get, getAll, post, put } from '../api.js';
 import { schoolOf } from '../context.js';
 import { act, badge, field, formValues, h, input, pageTitle, pager, section, select, table, withoutBlanks } from '../ui.js';
@@ -12,7 +12,9 @@ function permissionEditor(account, base, reload) {
   const save = h('button', { type: 'button', class: 'small primary', dataset: { save: account.username } }, '保存权限');
   const form = h('form', { class: 'inline-permissions', dataset: { account: account.username } }, selects, save);
   save.addEventListener('click', () => act(save, () => put(`/accounts/${base}/${account.id}/permissions`, formValues(form)),
-    `已保存 ${account.username} 的模块权限（该账号需重新登录）`).then(reload));
+    base === 'school-accounts'
+      ? `已保存 ${account.username} 的模块权限（该账号需重新登录；该校院系账号高于学校的权限随之降低）`
+      : `已保存 ${account.username} 的模块权限（该账号需重新登录）`).then(reload));
   return form;
 }
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from quxiang.accounts.adapters.tables import users
 from quxiang.accounts.bootstrap import SERVICE
+from quxiang.accounts.domain.model import Department
+from quxiang.accounts.service import management, throttle
 from quxiang.accounts.service import settings as settings_service
-from quxiang.accounts.service import throttle
-from quxiang.common.auth.principal import Role
+from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.bus.consumer import ConsumerRuntime
 from quxiang.common.bus.transport import Ack, Delivery
 from quxiang.common.contracts.records import GRADUATE_UPDATED
@@ -133,3 +134,57 @@ def test_a_failure_counted_while_its_stale_key_is_pruned(service):
     thread.join(10)
     with service.unit_of_work() as uow:
         assert throttle.record_failure(uow.session, "acct:zsu", 2, now) is True  # 2 in the window: locked
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_department_account_created_while_the_province_lowers_the_school_is_lowered_too(service, seed,
+                                                                                          monkeypatch):
+    """A school user's request in flight (its token still says archive read-write) creates a
+    department account with archive read-write and pauses after reading the school's rights; the
+    province takes archive away from the school meanwhile. The new account must not keep it:
+    without the school's lock the province's lowering did not see the uncommitted account."""
+    seed.school("10558", "中山大学", "44")
+    school_user = seed.user(Role.SCHOOL, username="zsu", province="44", school="10558")
+    with service.unit_of_work() as uow:
+        stored = management.repository.get_user(uow.session, school_user.id)
+        stored.change_permissions({Module.ARCHIVE: Access.WRITE})
+        management.repository.save_user(uow.session, stored)
+        department = Department(id="d-cs", school_code="10558", code="CS", name="计算机学院")
+        management.repository.add_department(uow.session, department)
+        uow.commit()
+    province = Principal(user_id="p", role=Role.PROVINCE, scope=Scope(province="44"))
+    stale = Principal(user_id=school_user.id, role=Role.SCHOOL, scope=Scope(province="44", school="10558"),
+                      permissions={Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.WRITE,
+                                   Module.HUKOU: Access.NONE})
+    real_accounts = management.repository.accounts_of_school
+    checked = threading.Event()
+
+    def accounts(session, school_code, role, **kwargs):
+        found = real_accounts(session, school_code, role, **kwargs)
+        if threading.current_thread().name == "create" and role is Role.SCHOOL:
+            checked.set()
+            time.sleep(0.5)  # the province lowers the school meanwhile
+        return found
+
+    monkeypatch.setattr(management.repository, "accounts_of_school", accounts)
+    made = {}
+
+    def create():
+        made["view"] = management.create_account(
+            service, stale, Role.DEPARTMENT, username="zsu-cs", display_name="计算机学院", password="Passw0rd!x",
+            permissions={Module.ARCHIVE: Access.WRITE}, department_id="d-cs")
+
+    def lower():
+        checked.wait(10)
+        management.change_permissions(service, province, Role.SCHOOL, school_user.id,
+                                      {Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.NONE,
+                                       Module.HUKOU: Access.NONE})
+
+    workers = [threading.Thread(target=create, name="create"), threading.Thread(target=lower, name="lower")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(20)
+    with service.engine.connect() as conn:
+        archive = conn.execute(select(users.c.perm_archive).where(users.c.username == "zsu-cs")).scalar_one()
+    assert made["view"].user.username == "zsu-cs" and archive == "none"

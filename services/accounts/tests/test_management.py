@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from quxiang.accounts.adapters import repository
-from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.accounts.domain.model import DomainError, User
+from quxiang.accounts.service.management import change_permissions
+from quxiang.accounts.service.passwords import hash_password
+from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 
 from .helpers import apply_revocations, auth, events
 
@@ -367,6 +370,83 @@ def test_a_school_user_creates_department_accounts_within_its_own_rights(client,
                        json={"employment": "read", "archive": "none", "hukou": "none"}, headers=zsu["headers"])
     assert lower.status_code == 200 and lower.get_json()["permissions"]["employment"] == "read"
     assert client.post(f"/department-accounts/{account['id']}/disable", headers=zsu["headers"]).status_code == 200
+
+
+def _department_account(service, zsu, username, department="CS", **permissions):
+    """A department account of 中山大学 holding ``permissions`` (written directly, as if granted
+    when the school held more)."""
+    user = User(id=username, username=username, role=Role.DEPARTMENT, display_name=username,
+                scope=Scope(province="44", school=ZSU, department=zsu["departments"][department]),
+                permissions={m: Access(permissions.get(m.value, "none")) for m in Module},
+                password_hash=hash_password("Passw0rd!"))
+    with service.unit_of_work() as uow:
+        repository.add_user(uow.session, user, created_by=None)
+        uow.commit()
+    return user
+
+
+def rights(service, user):
+    with service.unit_of_work() as uow:
+        stored = repository.get_user(uow.session, user.id)
+    return {m.value: stored.permissions.get(m, Access.NONE).value for m in Module}
+
+
+def test_a_right_the_province_takes_from_the_school_leaves_its_departments_too(client, service, gd, zsu):
+    writer = _department_account(service, zsu, "cs-writer", employment="write", archive="read")
+    reader = _department_account(service, zsu, "law-reader", "LAW", employment="read", hukou="none")
+    old_token = auth(service, writer)
+    province = auth(service, gd["province"])
+    lowered = client.put(f"/school-accounts/{zsu['user'].id}/permissions", headers=province,
+                         json={"employment": "read", "archive": "none", "hukou": "none"})
+    assert lowered.status_code == 200, lowered.get_json()
+
+    assert rights(service, writer) == {"employment": "read", "archive": "none", "hukou": "none"}
+    # nothing above the school's: untouched
+    assert rights(service, reader) == {"employment": "read", "archive": "none", "hukou": "none"}
+    changed = {e["data"]["user_id"]: e for e in events(service, "accounts.user.permissions_changed")}
+    assert set(changed) == {zsu["user"].id, writer.id}
+    assert changed[writer.id]["data"]["changed_by"] == gd["province"].id
+    revoked = {e["data"]["user_id"] for e in events(service, "accounts.user.tokens_revoked")}
+    assert revoked == {zsu["user"].id, writer.id}
+    apply_revocations(service)
+    assert client.get("/me", headers=old_token).get_json()["code"] == "token_revoked"
+
+
+def test_a_departments_rights_follow_the_schools_highest_account(client, service, seed, gd, zsu):
+    writer = _department_account(service, zsu, "cs-writer", employment="write", archive="read")
+    second = seed.user(Role.SCHOOL, username="zsu-2", province="44", school=ZSU)  # employment read-write
+    province = auth(service, gd["province"])
+    assert client.put(f"/school-accounts/{zsu['user'].id}/permissions", headers=province,
+                      json={"employment": "read", "archive": "read", "hukou": "none"}).status_code == 200
+    after_first = rights(service, writer)
+    assert after_first == {"employment": "write", "archive": "read", "hukou": "none"}  # zsu-2 still writes
+    assert client.put(f"/school-accounts/{second.id}/permissions", headers=province,
+                      json={"employment": "read", "archive": "none", "hukou": "none"}).status_code == 200
+    after_both = rights(service, writer)
+    assert after_both == {"employment": "read", "archive": "read", "hukou": "none"}
+
+
+def test_nobody_grants_a_department_more_than_its_school_holds(client, service, seed, gd, zsu):
+    admin = auth(service, seed.user(Role.ADMIN, username="root"))
+    body = {"department_id": zsu["departments"]["CS"], "username": "zsu-cs", "display_name": "计算机学院",
+            "password": "Passw0rd!", "permissions": {"archive": "write"}}
+    too_much = client.post("/department-accounts", json=body, headers=admin)
+    assert too_much.status_code == 403 and too_much.get_json()["code"] == "exceeds_school_permission"
+    assert too_much.get_json()["module"] == "archive" and "档案信息" in too_much.get_json()["detail"]
+    made = client.post("/department-accounts", json={**body, "permissions": {"archive": "read"}}, headers=admin)
+    assert made.status_code == 201
+    raise_it = client.put(f"/department-accounts/{made.get_json()['id']}/permissions", headers=admin,
+                          json={"employment": "write", "archive": "read", "hukou": "read"})
+    assert raise_it.status_code == 403 and raise_it.get_json()["module"] == "hukou"
+
+    # A school user's request in flight with the rights its token had before the province lowered them
+    stale = Principal(user_id=zsu["user"].id, role=Role.SCHOOL, scope=Scope(province="44", school=ZSU),
+                      permissions={Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.WRITE,
+                                   Module.HUKOU: Access.NONE})
+    with pytest.raises(DomainError) as refused:
+        change_permissions(service, stale, Role.DEPARTMENT, made.get_json()["id"],
+                           {Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.WRITE, Module.HUKOU: Access.NONE})
+    assert refused.value.code == "exceeds_school_permission"
 
 
 def test_a_school_user_manages_only_its_own_schools_departments(client, service, seed, gd, zsu):

@@ -57,6 +57,12 @@ def get_user(bind: Session | Connection, user_id: str, *, for_update: bool = Fal
     return _user(row) if row else None
 
 
+def accounts_of_school(session: Session, school_code: str, role: Role, *, for_update: bool = False) -> list[User]:
+    """A school's accounts of ``role``, disabled ones included, by id (the order rows are locked in)."""
+    query = select(users).where(users.c.school == school_code, users.c.role == role.value).order_by(users.c.id)
+    return [_user(row) for row in session.execute(query.with_for_update() if for_update else query)]
+
+
 def get_user_by_username(session: Session, username: str) -> User | None:
     row = session.execute(select(users).where(users.c.username == username)).first()
     return _user(row) if row else None

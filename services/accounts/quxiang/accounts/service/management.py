@@ -34,6 +34,7 @@ from quxiang.accounts.adapters import repository
 from quxiang.accounts.adapters.repository import AccountView, SchoolView
 from quxiang.accounts.domain.model import (
     MANAGES,
+    PERMISSION_MODULE_LABELS,
     Conflict,
     Department,
     DomainError,
@@ -285,7 +286,8 @@ def _ensure_within_own(actor: Principal, permissions: Mapping[Module, Access]) -
     for module, access in permissions.items():
         own = actor.access_to(module)
         if not own.allows(access):
-            raise Forbidden("exceeds_own_permission", f"不能授予高于本账号的{module.value}权限",
+            raise Forbidden("exceeds_own_permission",
+                            f"不能授予高于本账号的{PERMISSION_MODULE_LABELS[module]}权限",
                             module=module.value, own=own.value, requested=access.value)
 
 
@@ -307,6 +309,9 @@ def create_account(service: Accounts, actor: Principal, role: Role, *, username:
         scope = _account_scope(uow.session, actor, role, province=province, school_code=school_code,
                                department_id=department_id)
         granted = _granted(actor, role, permissions)
+        if role is Role.DEPARTMENT:
+            assert scope.school is not None
+            _ensure_within_school(uow.session, scope.school, granted)
         if repository.get_user_by_username(uow.session, username) is not None:
             raise taken
         user = User(id=str(uuid.uuid4()), username=username, role=role, display_name=display_name,
@@ -394,14 +399,17 @@ def change_permissions(service: Accounts, actor: Principal, role: Role, user_id:
     if role not in PERMISSIONED_ROLES:
         raise invalid("permissions", "只有学校和院系账号有模块权限")
     with service.unit_of_work() as uow:
-        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        user = _managed_user(uow.session, actor, role, user_id)
         _ensure_within_own(actor, permissions)
+        assert user.scope.school is not None  # school and department accounts belong to a school
+        serialize_on(uow.session, school_lock(user.scope.school))
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        if role is Role.DEPARTMENT:
+            _ensure_within_school(uow.session, user.scope.school, permissions)
         if user.change_permissions(permissions):
-            repository.save_user(uow.session, user)
-            uow.record(contracts.USER_PERMISSIONS_CHANGED, subject=user.id, sequence=user.version, data={
-                "user_id": user.id, "permissions": _permissions_data(user.permissions),
-                "changed_by": actor.user_id})
-            revoke_tokens(uow, user.id, "permissions_changed", user.version)
+            _save_permissions(uow, user, actor)
+            if role is Role.SCHOOL:
+                _cap_departments(uow, user.scope.school, actor)
             uow.commit()
         view = repository.get_account_view(uow.session, user_id)
     assert view is not None
@@ -423,6 +431,62 @@ def disable_account(service: Accounts, actor: Principal, role: Role, user_id: st
         view = repository.get_account_view(uow.session, user_id)
     assert view is not None
     return view
+
+
+def school_lock(school_code: str) -> str:
+    """The key that serialises changes to a school's account rights, so that the school's highest
+    right, read under it, is the one every department account is held to."""
+    return f"accounts.school.{school_code}"
+
+
+def _school_ceiling(session: Session, school_code: str) -> dict[Module, Access] | None:
+    """The highest right any of the school's accounts holds per module (what the province granted
+    the school); None while the school has no school account yet."""
+    accounts = repository.accounts_of_school(session, school_code, Role.SCHOOL)
+    if not accounts:
+        return None
+    ceiling = dict.fromkeys(Module, Access.NONE)
+    for account in accounts:
+        for module, access in account.permissions.items():
+            if access.allows(ceiling[module]):
+                ceiling[module] = access
+    return ceiling
+
+
+def _ensure_within_school(session: Session, school_code: str, permissions: Mapping[Module, Access]) -> None:
+    """A department account holds no right above its school's. Checked under the school's lock
+    (and again after the caller's own rights from its token), so a change to the school's rights
+    made meanwhile is the one that counts."""
+    serialize_on(session, school_lock(school_code))
+    ceiling = _school_ceiling(session, school_code)
+    if ceiling is None:
+        return
+    for module, access in permissions.items():
+        if not ceiling[module].allows(access):
+            raise Forbidden("exceeds_school_permission",
+                            f"不能授予高于本校账号的{PERMISSION_MODULE_LABELS[module]}权限",
+                            module=module.value, school=ceiling[module].value, requested=access.value)
+
+
+def _cap_departments(uow: UnitOfWork, school_code: str, actor: Principal) -> None:
+    """After a school account's rights changed: every department account of the school holding a
+    right above the school's highest is lowered to it, with its own event and its tokens revoked.
+    A province that takes a module away from a school takes it from the school's departments too."""
+    ceiling = _school_ceiling(uow.session, school_code)
+    assert ceiling is not None  # called after a school account's change, so the school has one
+    for department_user in repository.accounts_of_school(uow.session, school_code, Role.DEPARTMENT,
+                                                         for_update=True):
+        lowered = {module: _min_access(department_user.permissions.get(module, Access.NONE), ceiling[module])
+                   for module in Module}
+        if department_user.change_permissions(lowered):
+            _save_permissions(uow, department_user, actor)
+
+
+def _save_permissions(uow: UnitOfWork, user: User, actor: Principal) -> None:
+    repository.save_user(uow.session, user)
+    uow.record(contracts.USER_PERMISSIONS_CHANGED, subject=user.id, sequence=user.version, data={
+        "user_id": user.id, "permissions": _permissions_data(user.permissions), "changed_by": actor.user_id})
+    revoke_tokens(uow, user.id, "permissions_changed", user.version)
 
 
 def _permissions_data(permissions: Mapping[Module, Access]) -> dict[str, str]:
