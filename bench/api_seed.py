@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_workload import ARCHIVE_DRAFT, TERMS, Dataset
 
 from quxiang.common.testing.stack_run import Gateway, eventually
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_identity_number
 
 SCHOOL = "10558"
@@ -88,7 +89,7 @@ def seed(gateway_url: str, accounts_url: str, graduates: int = 3000, activated: 
     say(f"  roster: {job['created']} graduates imported")
     # once the province's switch-on has reached records and signing (before it: 403)
     eventually(lambda: api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/archive", school,
-                              json={"department_review": True, "deadline": "2099-12-31"}),
+                              json={"department_review": True, "deadline": latest_deadline().isoformat()}),
                "records takes the archive settings", timeout=60)
     eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
                               json={"department_review": True}), "signing takes the settings", timeout=60)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
@@ -125,7 +126,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     def hukou_settings_saved() -> None:
         b.open("#/settings")
         # typed into the date input as the locale shows it; the school reviews hukou itself
-        b.fill("#hukou-settings", {"deadline": "12312099", "department_review": False})
+        b.fill("#hukou-settings", {"deadline": latest_deadline().strftime("%m%d%Y"), "department_review": False})
         b.css("#hukou-settings button[type=submit]").click()
         b.expect_success("户口信息登记设置已保存", timeout=5)
 

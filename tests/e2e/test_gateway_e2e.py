@@ -24,6 +24,7 @@ import pytest
 from quxiang.common.stack import Stack, StackError, nginx_binary
 from quxiang.common.testing.infra import Postgres, RabbitMQ, require_infra
 from quxiang.common.testing.stack_run import SERVICES, Gateway, eventually, isolated_settings
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
@@ -103,7 +104,7 @@ def test_the_whole_scenario_through_the_gateway(gateway: str) -> None:
     for module in ("archive", "hukou"):
         eventually(lambda module=module: api.ok("PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
                                                 json={"department_review": module == "archive",
-                                                      "deadline": "2099-12-31"}),
+                                                      "deadline": latest_deadline().isoformat()}),
                    f"records takes the {module} settings")
     eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
                               json={"department_review": True}), "signing takes the settings")

@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 from quxiang.common.testing.stack_run import Gateway, eventually
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_identity_number
 
 SCHOOL = "10558"  # 中山大学; its 计算机学院 is CS in the roster and demo-zsu-cs at accounts
@@ -138,7 +139,7 @@ class Workload:
         for module in ("archive", "hukou"):
             eventually(lambda module=module: api.ok(
                 "PUT", f"/api/records/schools/{SCHOOL}/settings/{module}", school,
-                json={"department_review": module == "archive", "deadline": "2099-12-31"}),
+                json={"department_review": module == "archive", "deadline": latest_deadline().isoformat()}),
                 f"records takes the {module} settings", timeout=self.setup_timeout)
         eventually(lambda: api.ok("PUT", f"/api/signing/schools/{SCHOOL}/settings", school,
                                   json={"department_review": True}),

@@ -20,6 +20,7 @@ from typing import Any
 
 from security_scenario import TERMS, UNIT
 
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_credit_code
 
 ALL = frozenset({"admin", "province", "school_w", "school_r", "school_n", "department_w", "department_r", "graduate",
@@ -70,7 +71,7 @@ NONE = {"employment": "none", "archive": "none", "hukou": "none"}
 # Callers whose token names no account (accounts answers for its own users only).
 SYNTHETIC = frozenset({"school_r", "school_n", "department_r", "other_province"})
 DECISION = {"decision": "reject", "reason": "安全测试"}
-SETTINGS = {"department_review": False, "deadline": "2099-12-31"}
+SETTINGS = {"department_review": False, "deadline": latest_deadline().isoformat()}
 TRANSFER = {"transfer_type": "origin", "address": "广州市越秀区某街3号", "receiving_unit": "广州市人才中心",
             "postcode": "510000", "recipient": "张老师", "phone": "020-12345678"}
 OBJECT_READERS = READERS | {"graduate"}  # the graduate's own objects, as its school sees them

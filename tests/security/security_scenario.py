@@ -12,6 +12,7 @@ from security_world import World, new_id, permissions
 from sqlalchemy import text
 
 from quxiang.common.auth.principal import Access, Principal, Role, Scope
+from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 ROSTER_HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
@@ -127,7 +128,7 @@ def populate(world: World) -> dict[str, str]:
     # archive and hukou: the school's settings, the graduate's registrations
     for module in ("archive", "hukou"):
         ok(records.put(f"/schools/10558/settings/{module}", headers=school,
-                       json={"department_review": False, "deadline": "2099-12-31"}))
+                       json={"department_review": False, "deadline": latest_deadline().isoformat()}))
     world.pump()
     ok(records.post(f"/graduates/{ids['graduate']}/hukou/submit", headers=graduate,
                     json={"transfer_type": "origin", "address": "广州市越秀区某街2号"}))

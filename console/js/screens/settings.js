@@ -89,7 +89,7 @@ async function renderSchool(view, me) {
     const settings = await get(`/records/schools/${school}/settings/${module}`);
     const form = h('form', { class: 'grid-form', id: `${module}-settings` },
       field('院系审核', h('span', {}, h('input', { type: 'checkbox', name: 'department_review', checked: settings.department_review !== false }), ' 登记须先经院系审核')),
-      field('登记截止日期', input('deadline', { type: 'date', value: settings.deadline || '', min: chinaToday(), required: true })),
+      field('登记截止日期', input('deadline', { type: 'date', value: settings.deadline || '', min: chinaToday(), max: `${Number(chinaToday().slice(0, 4)) + 1}-12-31`, required: true })),
       field('登记须知', h('textarea', { name: 'notice', rows: 2 }, settings.notice || '')),
       canWrite(me, module) ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '保存设置')) : null);
     form.addEventListener('submit', (event) => {

@@ -109,6 +109,10 @@ def test_the_deadline_closes_the_module(s, world, service):
     refused = s.settings(deadline=yesterday)  # a slip of the keyboard would close it for everyone
     assert refused.status_code == 422 and refused.get_json()["code"] == "deadline_in_the_past"
     assert refused.get_json()["field"] == "deadline"
+    for too_far in (dt.date(china_today().year + 2, 1, 1), dt.date(9999, 12, 31)):  # 2207 for 2027 never closes
+        far = s.settings(deadline=too_far)
+        assert far.status_code == 422 and far.get_json()["code"] == "deadline_too_far", too_far
+    assert s.settings(deadline=dt.date(china_today().year + 1, 12, 31)).status_code == 200
     with service.engine.begin() as conn:  # the day passes
         conn.execute(update(school_module_settings).values(deadline=yesterday))
     late = s.submit(s.g1)

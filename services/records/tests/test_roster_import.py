@@ -3,6 +3,8 @@ updates, events."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -12,6 +14,7 @@ from quxiang.common.pii import identity_numbers_in
 from quxiang.common.validators import make_identity_number
 from quxiang.records.adapters.tables import graduates, import_jobs
 from quxiang.records.domain.roster import HEADERS
+from quxiang.records.service import roster_import
 
 from .roster_data import csv_file, identity, row, upload, xlsx_file
 
@@ -271,10 +274,17 @@ def _planner_rows(service) -> float | None:
 
 def test_a_large_import_refreshes_the_planner_statistics_and_a_small_one_does_not(
         client, service, world, school, monkeypatch):
-    from quxiang.records.service import roster_import
-
     monkeypatch.setattr(roster_import, "ANALYZE_AFTER_ROWS", 3)
     assert upload(client, world.school_user(), csv_file([row(1), row(2)])).status_code == 201
     assert _planner_rows(service) is None
     assert upload(client, world.school_user(), csv_file([row(1), row(2), row(3), row(4), row(5)])).status_code == 201
     assert _planner_rows(service) == 5  # three new rows reached the threshold: ANALYZE saw all five
+
+
+def test_the_graduation_year_bound_is_chinas_year(client, world, school, monkeypatch):
+    """01:00 on New Year's Day in Beijing is still the old year on a UTC server: the import counts
+    China's year (it read the server's date, and refused 2033 until 08:00)."""
+    monkeypatch.setattr(roster_import, "china_today", lambda: dt.date(2027, 1, 1))
+    assert upload(client, world.school_user(), csv_file([row(1, 毕业年份="2033")])).status_code == 201
+    late = upload(client, world.school_user(), csv_file([row(2, 毕业年份="2034")]))
+    assert late.status_code == 422 and "应在2000到2033之间" in str(late.get_json())

@@ -29,6 +29,12 @@ def china_today() -> date:
     return datetime.now(CHINA).date()
 
 
+def latest_deadline(today: date | None = None) -> date:
+    """The last registration deadline a school may set: the end of next year in China, as far as
+    one graduation season reaches (a later one is a slip of the year that would never close)."""
+    return date((today or china_today()).year + 1, 12, 31)
+
+
 def china_display(value: datetime | str | None) -> str | None:
     """An instant (or its ISO text, as the answers carry it) as people in China read it in a
     spreadsheet: ``2026-07-01 07:00:00``, China time, to the second. A UTC day is the wrong day

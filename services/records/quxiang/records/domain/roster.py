@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from quxiang.common.reference import is_valid_region
+from quxiang.common.times import china_today
 from quxiang.common.validators import (
     CONTROL_CHARACTER_REASON,
     CONTROL_CHARACTERS,
@@ -126,7 +127,7 @@ class RosterChecker:
 
     departments: Mapping[str, str]  # department code -> department id, of the importing school
     education_levels: frozenset[str]
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=china_today)  # the school's day, whatever the server's zone
     _exam_numbers: dict[str, int] = field(default_factory=dict)
     _identity_numbers: dict[str, int] = field(default_factory=dict)
     _regions: dict[str, bool] = field(default_factory=dict)  # code -> valid: few codes, many rows

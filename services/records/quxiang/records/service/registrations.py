@@ -24,7 +24,7 @@ from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTING
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.review_settings import refuse_department_review_off
-from quxiang.common.times import china_today, iso_utc
+from quxiang.common.times import china_today, iso_utc, latest_deadline
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
 from quxiang.records.adapters import repository
@@ -131,6 +131,11 @@ def put_settings(service: Records, actor: Principal, school_code: str, module: R
     if deadline < today:
         # A slip of the keyboard (2020 for 2026) would close the module for the whole school at once.
         raise ProblemError(422, "deadline_in_the_past", detail=f"登记截止日期不能早于今天（{today.isoformat()}）",
+                           field="deadline")
+    latest = latest_deadline(today)
+    if deadline > latest:
+        # The same slip the other way (2207 for 2027) would keep the module open for good.
+        raise ProblemError(422, "deadline_too_far", detail=f"登记截止日期不能晚于 {latest.isoformat()}",
                            field="deadline")
     with service.unit_of_work() as uow:
         school = school_or_404(uow.session, school_code)

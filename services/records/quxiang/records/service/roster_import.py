@@ -33,6 +33,7 @@ from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDAT
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
+from quxiang.common.times import china_today
 from quxiang.records.adapters import repository, roster_writer
 from quxiang.records.adapters.repository import Existing
 from quxiang.records.adapters.roster_files import open_cells
@@ -122,7 +123,8 @@ def _finish(service: Records, job_id: str, **values: Any) -> None:
 
 
 def _checker(departments: dict[str, str]) -> RosterChecker:
-    return RosterChecker(departments=departments, education_levels=frozenset(education_levels().codes()))
+    return RosterChecker(departments=departments, education_levels=frozenset(education_levels().codes()),
+                         today=china_today())
 
 
 def _validate(service: Records, school_code: str, job_id: str, path: Path, kind: str,
