@@ -1,6 +1,7 @@
 """GET /records: pages of one kind in a stable order, for reconciliation."""
 
 import time
+from datetime import datetime, timedelta, timezone
 
 from .bodies import archive, hukou
 
@@ -63,6 +64,9 @@ def test_updated_since(ems, client):
     naive = since.replace("+00:00", "")
     as_naive = client.get("/records", query_string={"kind": "archive", "updated_since": naive})
     assert len(as_naive.get_json()["items"]) == 1
+    in_china = datetime.fromisoformat(since).astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert len(client.get("/records", query_string={"kind": "archive", "updated_since": in_china})
+               .get_json()["items"]) == 1  # the same instant written in China's time
     everything = client.get("/records", query_string={"kind": "archive", "updated_since": "2000-01-01T00:00:00Z"})
     assert len(everything.get_json()["items"]) == 4
     future = client.get("/records", query_string={"kind": "archive", "updated_since": "2999-01-01T00:00:00+08:00"})

@@ -112,3 +112,15 @@ def test_department_events_are_idempotent(service, world):
                    {"department_id": department_id, "school_code": "10558", "code": "01", "name": "计算机学院"})
     with service.engine.connect() as conn:
         assert len(conn.execute(select(departments)).all()) == 1
+
+
+def test_instants_in_the_detail_and_the_import_job_carry_their_zone(client, world):
+    world.school()
+    world.department(code="01", name="计算机学院")
+    job = upload(client, world.school_user(), csv_file([row(1)])).get_json()
+    status = client.get(f"/schools/10558/roster/imports/{job['id']}", headers=world.school_user()).get_json()
+    [graduate] = client.get("/schools/10558/graduates", headers=world.school_user()).get_json()["items"]
+    detail = client.get(f"/graduates/{graduate['id']}", headers=world.school_user()).get_json()
+    for value in (job["created_at"], job["finished_at"], status["created_at"], detail["created_at"],
+                  detail["updated_at"]):
+        assert value.endswith("+00:00"), value  # SQLite gives naive values back: printed raw, no zone

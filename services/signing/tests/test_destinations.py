@@ -566,7 +566,7 @@ def test_a_graduate_moved_to_another_department_takes_the_registration_along(cli
     scene = Scene(client, world)
     registration = scene.draft().get_json()["id"]
     assert scene.submit().status_code == 200
-    world.graduate(1, scene.math, graduate_id=scene.g1, sequence=2, education_level="11")
+    world.graduate(1, scene.math, graduate_id=scene.g1, sequence=2, education_level="11", graduation_year=2027)
     math = world.department_user(scene.math)
     assert scene.review(registration, scene.department).status_code == 404
     assert client.get("/lists/destinations", headers=scene.department).get_json()["total"] == 0
@@ -574,6 +574,9 @@ def test_a_graduate_moved_to_another_department_takes_the_registration_along(cli
     assert listed["total"] == 1 and listed["items"][0]["department_name"] == "数学学院"
     assert client.get("/lists/destinations", headers=scene.school,
                       query_string={"education_level": "11"}).get_json()["total"] == 1
+    for year, listed in ((2027, 1), (2026, 0)):  # deferred to 2027: listed (and counted) there
+        assert client.get("/lists/destinations", headers=scene.school,
+                          query_string={"graduation_year": year}).get_json()["total"] == listed
     assert scene.review(registration, math).status_code == 200
     # an older roster event arriving late moves nothing back
     world.graduate(1, scene.cs, graduate_id=scene.g1, sequence=1)

@@ -349,3 +349,20 @@ def test_exports_of_the_other_lists(s):
                                     "S000002", "国家基层项目—三支一扶", DESTINATION_UNIT["unit_name"], "待院系审核"]
     assert len(destinations) == 2
     assert sheet_rows(s, "/lists/destinations/export.xlsx?destination_code=80")[1:] == []
+
+
+def test_a_graduate_deferred_to_next_year_is_listed_there_with_the_agreements_and_termination(s, world):
+    online = "/lists/online-signing?"
+    world.graduate(1, s.cs, graduate_id=s.g1, sequence=2, graduation_year=2027)  # the roster re-imported
+    assert s.names(f"{online}graduation_year=2027") == ["学生1"]
+    assert sorted(s.names(f"{online}graduation_year=2026")) == ["学生2", "学生3", "学生4"]
+    assert s.names("/lists/terminations?graduation_year=2027") == ["学生1"]
+    assert s.names("/lists/terminations?graduation_year=2026") == []
+
+
+def test_an_instant_carries_its_zone_in_the_list_as_in_the_detail(s, world):
+    # SQLite gives back naive values: a list that printed them raw sent a time 8 hours off to a
+    # client reading it as local time.
+    listed = {i["id"]: i["respond_by"] for i in s.get("/agreements", world.employer_user(s.e1))["items"]}
+    assert listed[s.a3] == s.get(f"/agreements/{s.a3}")["respond_by"]
+    assert listed[s.a3].endswith("+00:00")

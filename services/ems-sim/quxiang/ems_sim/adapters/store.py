@@ -61,7 +61,8 @@ def page_records(conn: Connection, kind: Kind, *, school_code: str | None, updat
     if school_code is not None:
         query = query.where(table.c.school_code == school_code)
     if updated_since is not None:
-        query = query.where(table.c.updated_at >= updated_since)
+        # As UTC: SQLite keeps the wall clock of a value and drops its zone, and stored values are UTC.
+        query = query.where(table.c.updated_at >= updated_since.astimezone(UTC))
     if after is not None:
         query = query.where(table.c.exam_number > after)
     return [_row(row) for row in conn.execute(query)]

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Row
 from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
 from quxiang.common.auth.principal import Access, Module, Role, Scope
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
+from quxiang.common.times import iso_utc
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.web.paging import PageArgs, page_args, page_out
@@ -112,8 +113,8 @@ def _job(job: Row) -> dict[str, Any]:
     return {"id": job.id, "school_code": job.school_code, "status": job.status, "filename": job.filename,
             "total": job.total, "processed": job.processed, "created": job.created, "updated": job.updated,
             "unchanged": job.unchanged, "error_count": job.error_count, "row_errors": job.errors or [],
-            "created_by": job.created_by, "created_at": job.created_at.isoformat(),
-            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+            "created_by": job.created_by, "created_at": iso_utc(job.created_at),
+            "finished_at": iso_utc(job.finished_at)}
 
 
 @blueprint.route("/schools/<school_code>/graduates")
@@ -141,7 +142,7 @@ def graduate_detail(graduate_id: str) -> dict[str, Any]:
     """One graduate; the full identity number for province and school users (audited)."""
     detail = roster.graduate_detail(records(), current_principal(), graduate_id)
     for key in ("created_at", "updated_at"):
-        detail[key] = detail[key].isoformat()
+        detail[key] = iso_utc(detail[key])
     return detail
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
 from quxiang.records.adapters import repository
@@ -31,7 +32,7 @@ def state_of(graduate: Row, confirmation: Row | None) -> dict[str, Any]:
     status = confirmation.status if current and confirmation is not None else PENDING
     return {"status": status, "status_label": LABELS[status],
             "note": confirmation.note if current and confirmation is not None else None,
-            "updated_at": confirmation.updated_at.isoformat() if current and confirmation is not None else None}
+            "updated_at": iso_utc(confirmation.updated_at) if current and confirmation is not None else None}
 
 
 def confirm(service: Records, actor: Principal, graduate_id: str, status: str, note: str | None) -> dict[str, Any]:

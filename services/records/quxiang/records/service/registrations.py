@@ -118,7 +118,7 @@ def _settings_out(school_code: str, module: RegistrationModule, state: Availabil
     return {"school_code": school_code, "module": module.value, "module_label": MODULE_LABELS[module],
             **state.as_dict(), "completed": settings is not None,
             "version": settings.version if settings else 0,
-            "updated_at": settings.updated_at.isoformat() if settings else None}
+            "updated_at": iso_utc(settings.updated_at) if settings else None}
 
 
 def put_settings(service: Records, actor: Principal, school_code: str, module: RegistrationModule, *,

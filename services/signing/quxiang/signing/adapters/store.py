@@ -81,16 +81,17 @@ def upsert_employer(bind: Bind, values: dict[str, Any]) -> None:
 
 
 # What a graduate's agreements, terminations and destination registrations copy from the roster
-# row: the department scopes who reviews and lists them, the education level what a list filters on.
-_FOLLOW_THE_GRADUATE = ("department_id", "education_level")
+# row: the department scopes who reviews and lists them, the education level and graduation year
+# what a list filters on (a graduate who defers to next year is listed, and counted, there).
+_FOLLOW_THE_GRADUATE = ("department_id", "education_level", "graduation_year")
 
 
 def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
     """The roster row as records announced it; an older version than the one kept changes nothing.
-    A re-import that moves the graduate to another department (or level) moves the graduate's
+    A re-import that moves the graduate to another department (or level, or year) moves the graduate's
     records with it: the new department reviews and lists them, the old one no longer does."""
     while True:
-        current = bind.execute(select(graduates.c.sequence, graduates.c.department_id, graduates.c.education_level)
+        current = bind.execute(select(graduates.c.sequence, *(graduates.c[name] for name in _FOLLOW_THE_GRADUATE))
                                .where(graduates.c.id == values["id"])).first()
         if current is None:
             bind.execute(insert(graduates).values(**values, sequence=sequence))

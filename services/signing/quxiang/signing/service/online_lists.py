@@ -8,6 +8,7 @@ from typing import Any
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import agreement_lists
 from quxiang.signing.adapters.agreement_lists import AgreementFilter
@@ -43,7 +44,7 @@ def list_page(service: Signing, actor: Principal, *, status: str | None, school:
               "graduate_id": r.graduate_id, "exam_number": r.exam_number, "name": r.graduate_name,
               "identity_number": r.identity_number_masked, "school_code": r.school_code,
               "school_name": r.school_name, "employer_id": r.employer_id, "unit_name": r.unit["name"],
-              "respond_by": r.respond_by.isoformat() if r.respond_by else None,
+              "respond_by": iso_utc(r.respond_by),
               "open_termination": _open_termination(r)} for r in rows]
     return Page.of(items, total, request)
 
