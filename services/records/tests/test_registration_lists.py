@@ -114,7 +114,7 @@ def test_export_is_the_filtered_list_masked(s):
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("考生号", "姓名", "院校") and "档案转递类型" in rows[0]
+    assert rows[0][:3] == ("考生号", "姓名", "院校") and "档案转寄类型" in rows[0]
     assert len(rows) == 2 and rows[1][0] == row(1)["考生号"]
     header = rows[0]
     assert rows[1][header.index("状态")] == "审核通过"
@@ -164,7 +164,7 @@ def sheet(s, path, headers):
 
 def test_each_module_exports_its_own_columns_with_china_times(s):
     archive = sheet(s, "/archive/registrations/export.xlsx?status=approved", s.school())
-    assert archive[0][9:] == ("档案转递类型", "接收单位", "接收部门", "档案转寄地址", "邮政编码", "收件人", "联系电话",
+    assert archive[0][9:] == ("档案转寄类型", "接收单位", "接收部门", "档案转寄地址", "邮政编码", "收件人", "联系电话",
                               "转递编号", "状态", "提交时间", "审核时间")
     listed = items(s, s.school(), "?status=approved")["items"][0]
     china = dt.timezone(dt.timedelta(hours=8))

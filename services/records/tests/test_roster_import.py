@@ -4,8 +4,11 @@ updates, events."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from quxiang.common.bus.tables import outbox
@@ -192,7 +195,12 @@ def test_the_template_has_the_header_row(client):
     assert csv_body.status_code == 200
     assert csv_body.headers["Content-Type"] == "text/csv; charset=utf-8", "the charset once"
     assert csv_body.get_data().decode("utf-8-sig").strip().split(",") == list(HEADERS)
-    assert client.get("/roster/template.xlsx").status_code == 200
+    template = client.get("/roster/template.xlsx")
+    assert template.status_code == 200
+    sheet = load_workbook(io.BytesIO(template.data)).active
+    assert [c.value for c in sheet[1]] == list(HEADERS)
+    # every column text, not only the first row: the 2nd graduate's 身份证号 typed in stays digits
+    assert {sheet.column_dimensions[get_column_letter(i)].number_format for i in range(1, len(HEADERS) + 1)} == {"@"}
 
 
 def test_progress_is_committed_while_validating(client, service, world, school, monkeypatch):

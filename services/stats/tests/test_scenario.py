@@ -25,7 +25,7 @@ def test_province_view_counts_the_scenario(world, client):
     for code in (ZSU, SCUT):
         assert _figures(by_code[code]) == EXPECTED_PROVINCE[code], code
     assert _figures(body["total"]) == EXPECTED_PROVINCE["total"]
-    assert body["total"]["school_name"] == "合计"
+    assert body["total"]["school_name"] == "总计"  # the guide's 图8
     zsu = by_code[ZSU]
     assert zsu["agreement_type"] == "two_party" and zsu["agreement_type_label"] == "两方协议"
     assert zsu["settings_completed"] == {"employment": True, "archive": True, "hukou": False}
@@ -104,12 +104,25 @@ def test_exports_are_workbooks_with_the_total_row(world, client):
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("学校代码", "学校名称", "网签协议类型")
+    # 总人数, 已登记, 未登记, 审核中: the guide's order
+    assert rows[1][6:10] == ("总人数", "已登记", "未登记", "审核中")
     assert rows[2][0] == ZSU and rows[2][6:10] == (8, 4, 2, 2)
-    assert rows[-1][1] == "合计" and rows[-1][6:10] == (11, 5, 2, 4)
+    assert rows[-1][1] == "总计" and rows[-1][6:10] == (11, 5, 4, 2)
     response = client.get(f"/schools/{ZSU}/export.xlsx", headers=world.school_user(ZSU))
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    assert rows[3][1] == "计算机学院" and rows[3][2:6] == (4, 3, 1, 0)
+    assert rows[3][1] == "计算机学院" and rows[3][2:6] == (4, 3, 0, 1)
     assert rows[-1][1] == "合计" and rows[-1][2:6] == (8, 4, 2, 2)
+
+
+def test_names_users_typed_are_text_in_the_exports_never_formulas(world, client):
+    from .stats_events import department_created, roster, school_created
+    world.deliver(school_created("10599", "=1+2"), department_created("d-evil", "10599", "01", '=HYPERLINK("http://x","点")'),
+                  roster("g-evil", "10599", "d-evil"))
+    for path, headers in (("/schools/10599/export.xlsx", world.school_user("10599")),
+                          ("/province/export.xlsx", world.province_user())):
+        sheet = load_workbook(io.BytesIO(client.get(path, headers=headers).data)).active
+        typed = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+        assert typed and all(c.data_type == "s" for c in typed), path
 
 
 def test_a_change_moves_the_counters_at_once(world, client):

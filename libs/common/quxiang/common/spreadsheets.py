@@ -8,11 +8,13 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 1 << 16
@@ -25,8 +27,12 @@ def write_workbook(sheet_title: str, header: Sequence[str], rows: Iterable[Seque
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
     sheet.append(list(header))
-    for row in rows:
-        sheet.append([_cell(sheet, value) if isinstance(value, str) else value for value in row])
+    try:
+        for row in rows:
+            sheet.append(text_row(sheet, row))
+    except BaseException:
+        _discard(sheet)
+        raise
     handle, path = tempfile.mkstemp(prefix="qx-export-", suffix=".xlsx")
     os.close(handle)
     try:
@@ -37,12 +43,32 @@ def write_workbook(sheet_title: str, header: Sequence[str], rows: Iterable[Seque
     return _chunks(path)
 
 
+def _discard(sheet: WriteOnlyWorksheet) -> None:
+    """Remove the rows written so far: openpyxl keeps them in a temporary file of its own until the
+    process exits, and they are a part of a list of people (a source that failed half-way)."""
+    writer = getattr(sheet, "_writer", None)  # openpyxl's own, made at the first row
+    if writer is None:
+        return
+    with suppress(Exception):
+        sheet._rows.close()  # type: ignore[attr-defined]
+    with suppress(Exception):
+        writer.close()
+    with suppress(OSError, ValueError):
+        writer.cleanup()
+
+
+def text_row(sheet: Worksheet | WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:
+    """A row to append whose text stays text (see ``_cell``); numbers and dates as they are. For a
+    write-only sheet as for one built in memory."""
+    return [_cell(sheet, value) if isinstance(value, str) else value for value in values]
+
+
 # What an XML 1.0 document cannot hold: one such character in one cell made the whole file
 # unreadable. Users' text may hold them (a name pasted from elsewhere); they are dropped.
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _cell(sheet: WriteOnlyWorksheet, text: str) -> str | WriteOnlyCell:
+def _cell(sheet: Worksheet | WriteOnlyWorksheet, text: str) -> str | WriteOnlyCell:
     """Text as a cell: never a formula (a unit named ``=HYPERLINK(..)`` is text someone typed, and
     a spreadsheet must not run it), never a character that breaks the file."""
     if _NOT_IN_XML.search(text):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from quxiang.records.domain.roster import HEADERS
 
@@ -116,7 +117,10 @@ def template_xlsx() -> bytes:
     sheet = workbook.active
     sheet.title = "生源"
     sheet.append(list(HEADERS))
-    for index in range(1, len(HEADERS) + 1):  # text cells: 考生号 and 身份证号 must not become numbers
+    # Text columns, so that 考生号 and 身份证号 typed into any row do not become numbers (an 18-digit
+    # number loses its last digits): the column's format is what a spreadsheet gives a new cell.
+    for index in range(1, len(HEADERS) + 1):
+        sheet.column_dimensions[get_column_letter(index)].number_format = "@"
         sheet.cell(row=2, column=index).number_format = "@"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -31,7 +31,7 @@ _DECISION_COLUMNS = (("状态", "status_label"), ("提交时间", "submitted_at"
 # The export's columns, (header, key of the row): 档案转寄 has its recipient and transfer number,
 # 户口迁转 only a type and an address (DOMAIN.md).
 EXPORT_COLUMNS: dict[RegistrationModule, tuple[tuple[str, str], ...]] = {
-    RegistrationModule.ARCHIVE: (*_GRADUATE_COLUMNS, ("档案转递类型", "transfer_type_label"),
+    RegistrationModule.ARCHIVE: (*_GRADUATE_COLUMNS, ("档案转寄类型", "transfer_type_label"),
                                  ("接收单位", "receiving_unit"), ("接收部门", "receiving_department"),
                                  ("档案转寄地址", "address"), ("邮政编码", "postcode"), ("收件人", "recipient"),
                                  ("联系电话", "phone"), ("转递编号", "transfer_number"), *_DECISION_COLUMNS),

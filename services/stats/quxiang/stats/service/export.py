@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
+from quxiang.common.spreadsheets import text_row
 from quxiang.stats.domain.model import MODULE_LABELS, MODULES, StatsModule
 
-FIGURE_HEADERS = ("总人数", "已登记", "审核中", "未登记")
+FIGURE_HEADERS = ("总人数", "已登记", "未登记", "审核中")  # the guide's order (图8)
 SETTINGS_LABELS = {True: "已完成", False: "未完成"}
 
 
@@ -19,7 +21,7 @@ def _figures(item: Mapping[str, Any], modules: Sequence[str] = tuple(MODULES)) -
     out: list[Any] = []
     for m in modules:
         f = item[m]
-        out += [f["total"], f["registered"], f["review"], f["unregistered"]]
+        out += [f["total"], f["registered"], f["unregistered"], f["review"]]
     return out
 
 
@@ -29,6 +31,11 @@ def _module_headers(modules: Sequence[str] = tuple(MODULES)) -> tuple[list[str],
         top += [MODULE_LABELS[StatsModule(m)], "", "", ""]
         sub += list(FIGURE_HEADERS)
     return top, sub
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    # School and department names are typed by users: text, never a formula.
+    sheet.append(text_row(sheet, values))
 
 
 def _save(workbook: Workbook) -> bytes:
@@ -47,9 +54,9 @@ def province_xlsx(view: Mapping[str, Any]) -> bytes:
     sheet.append(["", "", "", "", "", "", *sub])
     for item in view["items"]:
         done: Sequence[str] = [SETTINGS_LABELS[item["settings_completed"][m.value]] for m in MODULES]
-        sheet.append([item["school_code"], item["school_name"], item["agreement_type_label"], *done, *_figures(item)])
+        _append(sheet, [item["school_code"], item["school_name"], item["agreement_type_label"], *done, *_figures(item)])
     total = view["total"]
-    sheet.append(["", total["school_name"], f"已设置 {total['agreement_type_set']}",
+    _append(sheet, ["", total["school_name"], f"已设置 {total['agreement_type_set']}",
                   *[f"已完成 {total['settings_completed'][m.value]}" for m in MODULES], *_figures(total)])
     return _save(workbook)
 
@@ -60,10 +67,10 @@ def school_xlsx(view: Mapping[str, Any]) -> bytes:
     sheet.title = "院系统计"
     modules = view["modules"]  # only those the caller may read
     top, sub = _module_headers(modules)
-    sheet.append([f"{view['school_code']} {view['school_name']}"])
+    _append(sheet, [f"{view['school_code']} {view['school_name']}"])
     sheet.append(["院系代码", "院系名称", *top])
     sheet.append(["", "", *sub])
     for item in view["items"]:
-        sheet.append([item.get("department_code") or "", item["department_name"], *_figures(item, modules)])
-    sheet.append(["", view["total"]["department_name"], *_figures(view["total"], modules)])
+        _append(sheet, [item.get("department_code") or "", item["department_name"], *_figures(item, modules)])
+    _append(sheet, ["", view["total"]["department_name"], *_figures(view["total"], modules)])
     return _save(workbook)

@@ -21,6 +21,7 @@ from quxiang.stats.domain.model import COUNTER_COLUMNS, MODULES
 from quxiang.stats.service.context import Stats
 
 AGREEMENT_TYPE_LABELS = {"two_party": "两方协议", "three_party": "三方协议", None: "未设置"}
+PROVINCE_TOTAL_LABEL = "总计"  # the guide's 图8 row under the schools
 TOTAL_LABEL = "合计"
 NO_DEPARTMENT_LABEL = "未分院系"
 
@@ -61,7 +62,7 @@ def province_view(stats: Stats, actor: Principal, f: Filter) -> dict[str, Any]:
                       "settings_completed": _settings_out(row), **module_figures(sums)})
     return {"province": f.province, "graduation_year": f.graduation_year, "education_level": f.education_level,
             "modules_enabled": {m.value: m.value in modules for m in MODULES}, "items": items,
-            "total": {"school_code": None, "school_name": TOTAL_LABEL, "schools": len(items),
+            "total": {"school_code": None, "school_name": PROVINCE_TOTAL_LABEL, "schools": len(items),
                       "agreement_type_set": sum(1 for i in items if i["agreement_type"]),
                       "settings_completed": {m.value: sum(1 for i in items if i["settings_completed"][m.value])
                                              for m in MODULES},
