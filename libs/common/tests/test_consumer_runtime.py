@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from quxiang.common.bus.consumer import ConsumerRuntime
+from quxiang.common.bus.consumer import ConsumerRuntime, in_lock_order, locks_first
 from quxiang.common.bus.transport import Ack, DeadLetter, Delivery, Retry
 from quxiang.common.db import make_engine
 
@@ -194,3 +194,25 @@ def test_the_loop_survives_an_unexpected_error_and_consumes_again(embedded_confi
     assert not worker.is_alive()
     assert transport.consumed == 2, "the loop ended with the error instead of consuming again"
     assert transport.closed >= 2  # the broken connection dropped, and the last close on the way out
+
+
+def test_a_batch_applies_its_events_in_the_order_of_the_rows_their_handlers_lock_first(runtime_for):
+    seen = []
+
+    @locks_first(lambda event: event.subject)
+    def by_subject(event, uow):
+        seen.append((event.subject, event.sequence))
+
+    runtime = runtime_for()
+    runtime.handlers = {"test.item.created": by_subject, "test.item.updated": effect_handler}
+
+    def event(subject, sequence, kind="test.item.created"):
+        return CATALOGUE.new_event(kind, subject=subject, sequence=sequence, data={"name": "x"}, producer="testsvc")
+
+    batch = [event("b", 1), event("a", 1), event("b", 2), event("plain", 1, "test.item.updated"), event("a", 2)]
+    assert runtime.handle_batch([delivery_of(e) for e in batch]) == [Ack()] * 5
+    # one subject's events keep their order; subjects in key order; undeclared handlers first
+    assert seen == [("a", 1), ("a", 2), ("b", 1), ("b", 2)]
+    assert list(effect_counts(runtime.engine)) == [batch[3].event_id]
+    plain = [event("z", 1, "test.item.updated"), event("y", 1, "test.item.updated")]
+    assert in_lock_order(plain, runtime.handlers) == plain  # nobody declared: as they came

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Histogram
@@ -45,6 +46,32 @@ from quxiang.common.pii import redact_identity_numbers
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, UnitOfWork], None]
+H = TypeVar("H", bound=Handler)
+
+LOCK_ORDER = "qx_lock_order"
+
+
+def locks_first(key: Callable[[Event], str]) -> Callable[[H], H]:
+    """Declare the row a handler locks first, by a key read from the event (a graduate's id, say).
+    A batch applies its events sorted by that key, stably (one key's events keep their order), so
+    two consumers' batches take the same rows in the same order instead of deadlocking on each
+    other (each deadlock cost the batch's transaction and a second of handling one by one)."""
+    def declare(handler: H) -> H:
+        setattr(handler, LOCK_ORDER, key)
+        return handler
+    return declare
+
+
+def in_lock_order(events: list[Event], handlers: Mapping[str, Handler]) -> list[Event]:
+    """``events`` in the order their handlers' declared keys give (see ``locks_first``); as they
+    came when no handler declares one. Events whose handler declares none go first, in order."""
+    keys = [getattr(handlers[event.type], LOCK_ORDER, None) for event in events]
+    if not any(keys):
+        return events
+    def rank(i: int) -> tuple[int, str, int]:
+        key = keys[i]
+        return (0, "", i) if key is None else (1, key(events[i]), i)
+    return [events[i] for i in sorted(range(len(events)), key=rank)]
 
 HANDLED = PromCounter("qx_consumer_messages_total", "Messages settled by consumers", ["consumer", "outcome"])
 LAG = Histogram("qx_consumer_lag_seconds", "From an event's occurrence to its handling", ["consumer"],
@@ -134,7 +161,7 @@ class ConsumerRuntime:
                     outcomes.append(Ack())
                 else:
                     outcomes.append(Ack(duplicate=True))
-            for event in fresh:
+            for event in in_lock_order(fresh, self.handlers):
                 with event_context(event.event_id, event.correlation_id):
                     self.handlers[event.type](event, uow)
             uow.commit()
