@@ -62,6 +62,14 @@ def locks_first(key: Callable[[Event], str]) -> Callable[[H], H]:
     return declare
 
 
+def _graduate_of(event: Event) -> str:
+    return str(event.data.get("graduate_id") or "")
+
+
+# The common case: a handler that locks the graduate's rows first (roster, agreements, registrations).
+locks_graduate_first = locks_first(_graduate_of)
+
+
 def in_lock_order(events: list[Event], handlers: Mapping[str, Handler]) -> list[Event]:
     """``events`` in the order their handlers' declared keys give (see ``locks_first``); as they
     came when no handler declares one. Events whose handler declares none go first, in order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quxiang.common.bus.consumer import Handler
+from quxiang.common.bus.consumer import Handler, locks_graduate_first
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import Event
@@ -46,6 +46,7 @@ def on_employer_registered(event: Event, uow: UnitOfWork) -> None:
                                         "industry": data["industry"], "region": data["region"]})
 
 
+@locks_graduate_first  # its agreements, then its row: two batches take graduates in one order
 def on_graduate(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     store.apply_graduate(uow.session, {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quxiang.common.bus.consumer import Handler, locks_first
+from quxiang.common.bus.consumer import Handler, locks_graduate_first
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, destinations, records, signing
 from quxiang.common.events import Event
@@ -49,13 +49,9 @@ def on_settings_updated(event: Event, uow: UnitOfWork) -> None:
     store.set_settings(uow.session, data["school_code"], data["module"], data["completed"], event.sequence)
 
 
-def _graduate_of(event: Event) -> str:
-    return event.data["graduate_id"]
-
-
 # Both lock the graduate's row first: a batch takes its graduates in id order, so two consumers'
 # batches of the same graduates wait for each other instead of deadlocking.
-@locks_first(_graduate_of)
+@locks_graduate_first
 def on_graduate(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     ingest.apply_roster(uow.session, data["graduate_id"], event.sequence, data["school_code"],
@@ -64,7 +60,7 @@ def on_graduate(event: Event, uow: UnitOfWork) -> None:
     metrics.observe(GRADUATES_CONSUMER, event.occurred_at)
 
 
-@locks_first(_graduate_of)
+@locks_graduate_first
 def on_aggregate(event: Event, uow: UnitOfWork) -> None:
     """Any change of an agreement, destination registration or archive/hukou registration: what
     counts is the status it carries (data.status), not the event's name."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quxiang.common.bus.consumer import Handler
+from quxiang.common.bus.consumer import Handler, locks_graduate_first
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import Event
@@ -25,6 +25,8 @@ DIRECTORY_CONSUMER = "sync-gateway.directory"
 FEED_CONSUMER = "sync-gateway.feed"
 
 
+# Both take a graduate's roster and ledger rows: two batches take graduates in one order.
+@locks_graduate_first
 def on_mirrored(event: Event, uow: UnitOfWork) -> None:
     ingest.apply_event(uow.session, event)
 
@@ -33,6 +35,7 @@ def on_feed_event(event: Event, uow: UnitOfWork) -> None:
     feed.record_event(uow.session, event)
 
 
+@locks_graduate_first
 def on_roster_event(event: Event, uow: UnitOfWork) -> None:
     ingest.apply_roster_event(uow.session, event)
 
