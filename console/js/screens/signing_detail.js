@@ -41,6 +41,27 @@ export function pdfButton(agreement) {
   return button;
 }
 
+// The signed paper's scan (线下签约, 补登): what a reviewer compares with the terms before approving.
+export function scanButton(agreement) {
+  if (!agreement.has_scan) return null;
+  const button = h('button', { type: 'button', id: 'download-scan' }, '下载签约材料');
+  button.addEventListener('click', () => act(button, () => download(`/signing/agreements/${agreement.id}/scan`, {}, `签约材料-${agreement.number}`),
+    (file) => `已下载 ${file.name}（${file.size} 字节）`));
+  return button;
+}
+
+// A destination registration's proofs (录取通知书, 证明材料), each a download.
+function proofList(item) {
+  const proofs = item.proofs || [];
+  if (!proofs.length) return null;
+  return section(item.proof_label || '证明材料', h('ul', { class: 'proofs', id: 'proofs' }, proofs.map((p) => {
+    const button = h('button', { type: 'button', class: 'small', dataset: { proof: p.id } }, '下载');
+    button.addEventListener('click', () => act(button, () => download(`/signing/destinations/${item.id}/proofs/${p.id}`, {}, p.filename),
+      (file) => `已下载 ${file.name}`));
+    return h('li', {}, `${p.filename}（${Math.ceil(p.size / 1024)} KB，${fmtTime(p.uploaded_at)}） `, button);
+  })));
+}
+
 export async function renderAgreement(view, { me, params }) {
   const agreement = await get(`/signing/agreements/${params[0]}`);
   const rerender = () => { view.replaceChildren(); return renderAgreement(view, { me, params }); };
@@ -48,7 +69,7 @@ export async function renderAgreement(view, { me, params }) {
     section(null, statusLine(agreement), graduateFacts(agreement.graduate || {}),
       reviewBar(me, 'employment', agreement.allowed_actions || [], {
         review: `/signing/agreements/${agreement.id}/reviews`, voidReview: `/signing/agreements/${agreement.id}/void-reviews`,
-      }, rerender), pdfButton(agreement)),
+      }, rerender), pdfButton(agreement), scanButton(agreement)),
     ...agreementFacts(agreement), historySection(agreement.history, 'agreement'));
 }
 
@@ -84,5 +105,5 @@ export async function renderDestination(view, { me, params }) {
       reviewBar(me, 'employment', item.allowed_actions || [], {
         review: `/signing/destinations/${item.id}/reviews`, voidReview: `/signing/destinations/${item.id}/void-reviews`,
       }, rerender)),
-    historySection(item.history, 'destination'));
+    proofList(item), historySection(item.history, 'destination'));
 }

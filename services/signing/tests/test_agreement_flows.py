@@ -3,6 +3,7 @@ approved documents, the one-agreement rule across flows, and the events."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -63,6 +64,7 @@ def test_offline_application_then_signing(ready, world):
     rejected = ready.review(agreement_id, ready.school, "reject", "月薪填写有误").get_json()
     assert rejected["status_label"] == "协议审核不通过（学校审核不通过）"
     assert upload(ready, agreement_id, PDF).status_code == 409  # no scan before the application passes
+    assert ready.client.get(f"/agreements/{agreement_id}", headers=ready.school).get_json()["has_scan"] is False
     again = post(ready, f"/agreements/{agreement_id}/application", {"terms": {**TERMS, "monthly_salary": 9000}})
     assert again.get_json()["status"] == "application_department_review"
     assert again.get_json()["terms"]["monthly_salary"] == 9000
@@ -80,6 +82,10 @@ def test_offline_application_then_signing(ready, world):
     assert upload(ready, agreement_id, PNG, "scan.png").get_json()["status"] == "department_review"
     scan = ready.client.get(f"/agreements/{agreement_id}/scan", headers=ready.school)
     assert scan.status_code == 200 and scan.mimetype == "image/png" and scan.get_data() == PNG
+    # under the name it was uploaded as, with its SHA-256; the detail says there is one to download
+    assert scan.headers["Content-Disposition"] == "attachment; filename=scan.png"
+    assert scan.headers["X-Content-SHA256"] == hashlib.sha256(PNG).hexdigest()
+    assert ready.client.get(f"/agreements/{agreement_id}", headers=ready.department).get_json()["has_scan"] is True
     approved = approve(ready, agreement_id)
     assert approved["status"] == "approved" and approved["accepted_at"]
     assert approved["document_sha256"] is None  # rendered after the approval answered

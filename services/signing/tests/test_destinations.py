@@ -331,6 +331,8 @@ def test_proofs_judged_by_content_bounded_and_required_on_submit(scene, monkeypa
     download = scene.client.get(path, headers=scene.department)
     assert download.status_code == 200 and download.data == PNG and download.mimetype == "image/png"
     assert download.headers["X-Content-SHA256"] == proofs[0]["sha256"]
+    disposition = download.headers["Content-Disposition"]  # 录取通知书.png, RFC 5987
+    assert "filename*=UTF-8''%E5%BD%95%E5%8F%96%E9%80%9A%E7%9F%A5%E4%B9%A6.png" in disposition
     assert scene.client.get(path, headers=scene.me(scene.g2)).status_code == 404
     other = scene.draft("70", {}, scene.g2).get_json()["id"]
     assert scene.client.get(f"/destinations/{other}/proofs/{proofs[0]['id']}",

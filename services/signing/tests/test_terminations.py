@@ -105,7 +105,10 @@ def test_offline_termination_with_the_letter(client, world):
     made = letter(PNG)
     assert made.status_code == 201 and made.get_json()["status"] == "school_review"
     tid = made.get_json()["id"]
-    assert client.get(f"/terminations/{tid}/letter", headers=scene.school).get_data() == PNG
+    downloaded = client.get(f"/terminations/{tid}/letter", headers=scene.school)
+    assert downloaded.get_data() == PNG and downloaded.mimetype == "image/png"
+    # named "letter.pdf" but a PNG: saved as one, it opens as what it is
+    assert downloaded.headers["Content-Disposition"] == "attachment; filename=letter.pdf.png"
     done = client.post(f"/terminations/{tid}/reviews", headers=scene.school, json={"decision": "approve"}).get_json()
     assert done["agreement_status"] == "terminated"
 

@@ -18,6 +18,7 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 DOCUMENT_TYPES = (PDF, JPEG, PNG)
 LABELS = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
@@ -66,3 +67,13 @@ def read_upload(stream: BinaryIO, filename: str | None, *, accepted: Iterable[st
     # header may hold (PostgreSQL refuses NUL; a newline would split a Content-Disposition).
     name = _UNPRINTABLE.sub("", filename or "")[:200] or "upload"
     return Upload(filename=name, content_type=kind, data=data)
+
+
+def download_name(filename: str | None, content_type: str, fallback: str) -> str:
+    """The name a stored upload is downloaded under: the uploader's own (``upload`` when it gave
+    none: ``fallback``), with the extension its content has, so the file opens with the right
+    program wherever it is saved."""
+    name = filename if filename and filename != "upload" else fallback
+    extension = EXTENSIONS.get(content_type, "")
+    return name if not extension or name.lower().endswith(extension) or (
+        content_type == JPEG and name.lower().endswith(".jpeg")) else name + extension

@@ -23,6 +23,7 @@ from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
+from quxiang.signing.entrypoints.attachments import attachment_response
 from quxiang.signing.entrypoints.context import signing
 from quxiang.signing.service import agreement_flows
 
@@ -91,9 +92,7 @@ def submit_scan(agreement_id: str) -> dict[str, Any]:
           access=Access.READ)
 def download_scan(agreement_id: str) -> flask.Response:
     attachment = agreement_flows.scan(signing(), current_principal(), agreement_id)
-    response = flask.Response(bytes(attachment.data), mimetype=attachment.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename=scan-{agreement_id}"
-    return response
+    return attachment_response(attachment, f"签约材料-{agreement_id}")
 
 
 @blueprint.route("/agreements/<agreement_id>/void-request", methods=["POST"])

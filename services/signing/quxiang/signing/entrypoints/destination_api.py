@@ -19,7 +19,6 @@ actions; submitting while holding an agreement answers 409 ``agreement_held``; f
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import flask
@@ -30,6 +29,7 @@ from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
+from quxiang.signing.entrypoints.attachments import attachment_response
 from quxiang.signing.entrypoints.context import signing
 from quxiang.signing.service import destinations
 
@@ -104,10 +104,7 @@ def add_proof(registration_id: str) -> tuple[dict[str, Any], int]:
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
 def download_proof(registration_id: str, attachment_id: str) -> flask.Response:
     attachment = destinations.proof(signing(), current_principal(), registration_id, attachment_id)
-    response = flask.send_file(io.BytesIO(bytes(attachment.data)), mimetype=attachment.content_type,
-                               as_attachment=True, download_name=attachment.filename)
-    response.headers["X-Content-SHA256"] = attachment.sha256
-    return response
+    return attachment_response(attachment, f"证明材料-{attachment_id}")
 
 
 @blueprint.route("/destinations/<registration_id>/reviews", methods=["POST"])

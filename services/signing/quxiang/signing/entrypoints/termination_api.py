@@ -21,6 +21,7 @@ from quxiang.common.auth.principal import Access, Module, Role
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.signing.domain.termination import Mode
+from quxiang.signing.entrypoints.attachments import attachment_response
 from quxiang.signing.entrypoints.context import signing
 from quxiang.signing.service import terminations
 
@@ -68,9 +69,7 @@ def get_termination(termination_id: str) -> dict[str, Any]:
 @requires(*READERS, module=Module.EMPLOYMENT, access=Access.READ)
 def get_letter(termination_id: str) -> flask.Response:
     attachment = terminations.letter(signing(), current_principal(), termination_id)
-    response = flask.Response(bytes(attachment.data), mimetype=attachment.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename=termination-letter-{termination_id}"
-    return response
+    return attachment_response(attachment, f"解约函-{termination_id}")
 
 
 @blueprint.route("/terminations/<termination_id>/agree", methods=["POST"])

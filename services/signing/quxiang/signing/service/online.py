@@ -497,6 +497,8 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
         "accepted_at": as_utc(row.accepted_at).isoformat() if row.accepted_at else None,
         "decided_at": as_utc(row.decided_at).isoformat() if row.decided_at else None,
         "version": row.version, "employer_id": row.employer_id,
+        # offline and supplementary: the signed paper's scan, which reviewers download to compare
+        "has_scan": getattr(row, "scan_attachment_id", None) is not None,
         "unit": {**unit, "nature_label": employer_natures().label(unit["nature"], unit["nature"]),
                  "industry_label": industries().label(unit["industry"], unit["industry"])},
         "terms": {**terms, "position_category_label": position_categories().label(terms["position_category"],
