@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from quxiang.common.uploads import JPEG, PDF, PNG, detect, read_upload
+from quxiang.common.uploads import JPEG, PDF, PNG, detect, download_name, read_upload
 from quxiang.common.web.errors import ProblemError
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF"
@@ -40,3 +40,15 @@ def test_size_is_bounded_and_empty_refused():
                                            ("x\ud800.pdf", "x.pdf"), ("\x00", "upload"), (None, "upload")])
 def test_a_file_name_keeps_only_what_a_database_and_a_header_can_hold(given, kept):
     assert read_upload(io.BytesIO(PDF_BYTES), given).filename == kept
+
+
+@pytest.mark.parametrize(("filename", "content_type", "expected"), [
+    ("录取通知书.png", PNG, "录取通知书.png"),
+    ("letter.pdf", PNG, "letter.pdf.png"),        # a PNG named .pdf opens as what it is
+    ("SCAN.PDF", PDF, "SCAN.PDF"),
+    ("photo.jpeg", JPEG, "photo.jpeg"),
+    ("upload", PDF, "签约材料-1.pdf"),             # read_upload's name for none given
+    (None, JPEG, "签约材料-1.jpg"),
+])
+def test_a_download_keeps_the_uploaders_name_with_its_contents_extension(filename, content_type, expected):
+    assert download_name(filename, content_type, "签约材料-1") == expected
