@@ -63,6 +63,25 @@ def api_status(base: str, method: str, path: str, token: str, body: dict[str, An
         return error.code
 
 
+def api_json(base: str, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None,
+             files: dict[str, tuple[str, bytes]] | None = None) -> Any:
+    """A call as another user would make it (JSON, or a multipart upload); the answer's JSON."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if files:
+        boundary = "qx-browser-story"
+        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+                 for field, (name, data) in files.items()]
+        data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    else:
+        data = json.dumps(body or {}).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(f"{base}/api{path}", data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
 def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b = browser
     started = time.monotonic()
@@ -159,10 +178,10 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
         b.expect_success("激活码", timeout=5)
         rows = {r.find_element("css selector", "td").text: r.find_element("css selector", "code").text
                 for r in b.all("table.activation-codes tbody tr") if r.find_elements("css selector", "code")}
-        assert EXAM in rows, rows
-        return rows[EXAM]
+        assert EXAM in rows and EXAM_2 in rows, rows
+        return rows[EXAM], rows[EXAM_2]
 
-    code = retry(codes_issued, "the graduates' accounts provisioned from the roster")
+    code, code_2 = retry(codes_issued, "the graduates' accounts provisioned from the roster")
     b.open("#/roster")
     graduates = b.css("table.graduates").text
     assert "李同学" in graduates and identity not in graduates and identity[:3] + "*" in graduates
@@ -279,6 +298,24 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.css("#download-pdf").click()
     assert "SHA-256" in b.expect_success("已下载")
     shot("11-school-approved")
+
+    # --- a 补登 agreement: the reviewer downloads the signed paper's scan it reviews ------------------
+    api_json(b.base, "POST", "/accounts/graduates/activate",
+             body={"exam_number": EXAM_2, "activation_code": code_2, "password": "Graduate-2026-pass2"})
+    graduate_2 = api_json(b.base, "POST", "/accounts/auth/login",
+                          body={"username": EXAM_2, "password": "Graduate-2026-pass2"})["access_token"]
+    paper = retry(lambda: api_json(b.base, "POST", "/signing/agreements/supplementary", graduate_2, {
+        "unit": {**{k: unit[k] for k in ("name", "credit_code", "nature", "industry", "region")}},
+        "terms": {**TERMS, "monthly_salary": 8000, "contract_months": 36, "probation_months": 3},
+        "signed_on": "2026-05-20"}), "signing knows the second graduate")["id"]
+    scan = b"%PDF-1.4\n% the signed paper\n%%EOF"
+    api_json(b.base, "POST", f"/signing/agreements/{paper}/scan", graduate_2, files={"file": ("协议扫描件.pdf", scan)})
+    b.open(f"#/agreements/{paper}")
+    b.wait(lambda: b.all("#download-scan"), "the 补登 agreement offers its scan")
+    b.css("#download-scan").click()
+    assert "协议扫描件.pdf" in b.expect_success("已下载")
+    b.wait(lambda: (b.downloads / "协议扫描件.pdf").exists(), "the scan in the downloads folder")
+    assert (b.downloads / "协议扫描件.pdf").read_bytes() == scan
 
     # --- 户口信息登记: the graduate registers, the school reviews it in 户口信息管理 ------------------
     b.login("graduate", EXAM, "Graduate-2026-pass")
