@@ -104,11 +104,14 @@ def test_registration_waits_for_the_province_and_the_school_settings(client, wor
     scene.g1 = world.graduate(1, world.department())
     for refused in (scene.draft(), scene.submit(body={"destination_code": "70"})):
         assert (refused.status_code, refused.get_json()["code"]) == (403, "module_not_enabled")
+    assert scene.current().get_json()["allowed_actions"] == []  # the view offers nothing it would refuse
     world.deliver("accounts.module.enabled", "44.employment", {"province": "44", "module": "employment",
                                                                "enabled_by": "p"})
     refused = scene.draft()
     assert (refused.status_code, refused.get_json()["code"]) == (403, "settings_incomplete")
+    assert scene.current().get_json()["allowed_actions"] == []
     assert scene.settings().status_code == 200
+    assert scene.current().get_json()["allowed_actions"] == ["save", "submit"]
     assert scene.draft().status_code == 201  # the agreement type does not matter here
 
 
@@ -364,6 +367,8 @@ def test_a_graduate_holding_an_agreement_cannot_submit(scene, world, service):
     refused = scene.submit()
     assert (refused.status_code, refused.get_json()["code"]) == (409, "agreement_held")
     assert scene.current().get_json()["status"] == "draft"
+    assert "submit" not in scene.current().get_json()["allowed_actions"]  # not offered what is refused
+
 
 
 def test_current_destination_is_what_blocks_an_acceptance(scene, service):

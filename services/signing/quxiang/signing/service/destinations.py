@@ -373,7 +373,21 @@ def view(service: Signing, actor: Principal, graduate_id: str) -> dict[str, Any]
         current = None if row is None else registration_out(
             row, graduate, audit.trail(conn, agreement_audit, row.id),
             store.attachment_summaries(conn, OWNER_TYPE, row.id))
-    return graduate_view(graduate, current, voided)
+        refused = _refused_to_graduate(conn, graduate)
+    return graduate_view(graduate, current, voided, refused)
+
+
+def _refused_to_graduate(bind: store.Bind, graduate: Row) -> frozenset[Action]:
+    """The graduate's own steps the API would refuse now, whatever the registration's status: none
+    while the module is off or the school's settings are not done, no submission while the graduate
+    holds an agreement (the same checks as ``_own_graduate`` and ``submit``)."""
+    school = store.get_school(bind, graduate.school_code)
+    if (school is None or not store.module_enabled(bind, school.province, EMPLOYMENT)
+            or store.get_settings(bind, school.code) is None):
+        return frozenset({Action.SAVE, Action.SUBMIT})
+    if store.held_agreement(bind, graduate.id) is not None:
+        return frozenset({Action.SUBMIT})
+    return frozenset()
 
 
 _VALUE_LABELS = {"unit_nature": employer_natures, "unit_industry": industries,
@@ -415,9 +429,11 @@ def registration_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntr
     }
 
 
-def graduate_view(graduate: Row, current: dict[str, Any] | None, voided: list[Row]) -> dict[str, Any]:
+def graduate_view(graduate: Row, current: dict[str, Any] | None, voided: list[Row],
+                  refused: frozenset[Action] = frozenset()) -> dict[str, Any]:
     previous = [{"id": v.id, "destination_code": v.destination_code, "voided_at": iso_utc(v.voided_at)} for v in voided]
     if current is None:
-        return {"graduate_id": graduate.id, "status": "none", "status_label": NONE_LABEL,
-                "allowed_actions": [Action.SAVE.value, Action.SUBMIT.value], "voided": previous}
-    return {**current, "voided": previous}
+        current = {"graduate_id": graduate.id, "status": "none", "status_label": NONE_LABEL,
+                   "allowed_actions": [Action.SAVE.value, Action.SUBMIT.value]}
+    allowed = [a for a in current["allowed_actions"] if Action(a) not in refused]
+    return {**current, "allowed_actions": allowed, "voided": previous}
