@@ -59,6 +59,9 @@ def test_an_employer_registers_logs_in_and_reads_its_unit(client, service):
     ({"region": "990100"}, "region"),  # no such province
     ({"name": "名" * 101}, "name"),
     ({"name": "   "}, "name"),
+    ({"name": "广" + "\n" * 98 + "州"}, "name"),  # one line: a PDF of 117 pages otherwise
+    ({"name": "\u200b\u200b"}, "name"),  # zero-width spaces: a name that shows nothing
+    ({"address": "广州市\r\n天河区"}, "address"),
     ({"contact_name": None}, "contact_name"),  # missing
     ({"contact_phone": "call me"}, "contact_phone"),
     ({"username": "a b"}, "username"),

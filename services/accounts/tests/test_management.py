@@ -71,6 +71,8 @@ def test_the_admin_creates_schools_anywhere(client, service, seed):
     ({"code": "1055a", "name": "暨南大学", "province": "44"}, {"code"}),
     ({"code": "10559", "name": "暨" * 101, "province": "44"}, {"name"}),
     ({"code": "10559", "name": "   ", "province": "44"}, {"name"}),
+    ({"code": "10559", "name": "暨南\n大学", "province": "44"}, {"name"}),
+    ({"code": "10559", "name": "\ufeff\u200b", "province": "44"}, {"name"}),
     ({"code": "10559", "province": "44"}, {"name"}),
     ({"code": "10559", "name": "暨南大学", "province": "44", "status": "active"}, {"status"}),
 ])
@@ -143,6 +145,9 @@ def test_a_school_user_creates_and_lists_its_departments(client, service, seed, 
     assert event["subject"] == created["id"]
     assert event["data"] == {"department_id": created["id"], "school_code": ZSU, "code": "CS", "name": "计算机学院"}
 
+    for name in ("计算机\n学院", "\u200b"):  # one visible line, as every list and export shows it
+        refused = client.post(f"/schools/{ZSU}/departments", json={"code": "EE", "name": name}, headers=headers)
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"name"}
     listed = client.get(f"/schools/{ZSU}/departments", headers=headers).get_json()
     assert [d["code"] for d in listed["items"]] == ["CS"]
     assert client.get(f"/schools/{ZSU}/departments", headers=auth(service, gd["province"])).status_code == 200
@@ -201,6 +206,7 @@ def test_a_school_account_is_created_with_the_permissions_asked_for(client, serv
     ({"permissions": {"employment": "admin"}}, {"permissions.employment"}),
     ({"permissions": {"canteen": "write"}}, {"permissions.canteen"}),
     ({"display_name": "长" * 101}, {"display_name"}),
+    ({"display_name": "就业\u2028中心"}, {"display_name"}),
     ({"username": "x"}, {"username"}),
     ({"password": "short"}, {"password"}),
     ({"password": "onlyletters"}, {"password"}),

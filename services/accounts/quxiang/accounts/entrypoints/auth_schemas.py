@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from quxiang.accounts.service.passwords import MAX_LENGTH, password_problem
 from quxiang.common.reference import UnknownCode, employer_natures, industries, validate_region_code
 from quxiang.common.validators import InvalidIdentifier, validate_credit_code
+from quxiang.common.web.text_fields import OneLine
 
 
 class Text(fields.String):
@@ -24,6 +25,10 @@ class Text(fields.String):
 
 def _text(low: int, high: int, **kwargs: Any) -> Text:
     return Text(required=True, validate=validate.Length(min=low, max=high), **kwargs)
+
+
+def _one_line(low: int, high: int, **kwargs: Any) -> OneLine:
+    return OneLine(required=True, validate=validate.Length(min=low, max=high), **kwargs)
 
 
 class CreditCode(fields.String):
@@ -153,14 +158,14 @@ class IssuedCodesSchema(Schema):
 
 class EmployerRegistrationSchema(Schema):
     credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码 (18 位)"})
-    name = _text(1, 100, metadata={"description": "单位名称"})
+    name = _one_line(1, 100, metadata={"description": "单位名称"})
     nature = fields.String(required=True, validate=_in_table(employer_natures, "单位性质"),
                            metadata={"description": "单位性质代码"})
     industry = fields.String(required=True, validate=_in_table(industries, "单位行业"),
                              metadata={"description": "单位行业代码"})
     region = RegionCode(required=True, metadata={"description": "单位所在地 (6 位行政区划代码)"})
-    address = _text(1, 200)
-    contact_name = _text(1, 50)
+    address = _one_line(1, 200)
+    contact_name = _one_line(1, 50)
     contact_phone = Text(required=True, validate=PHONE)
     username = Text(required=True, validate=[USERNAME, not_an_exam_number])
     password = _new_password()

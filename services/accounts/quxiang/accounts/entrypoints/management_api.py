@@ -34,6 +34,7 @@ from quxiang.common.auth.principal import ACCESS_LABELS, ROLE_LABELS, Access, Mo
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_response
 from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out
+from quxiang.common.web.text_fields import OneLine
 
 blueprint = Blueprint("management", __name__, description="账号管理 Account management")
 
@@ -92,7 +93,7 @@ class SchoolListArgs(PageArgs):
 class SchoolIn(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$", error="学校代码是5位数字"),
                          metadata={"description": "学校代码 (5 digits)", "example": "10558"})
-    name = Trimmed(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "中山大学"})
+    name = OneLine(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "中山大学"})
     province = fields.String(required=True, validate=known_province,
                              metadata={"description": "Province code (GB/T 2260, 2 digits)", "example": "44"})
 
@@ -114,7 +115,7 @@ class SchoolPage(PageOut):
 class DepartmentIn(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,20}$",
                                                                  error="院系代码是1-20位字母、数字、_ 或 -"))
-    name = Trimmed(required=True, validate=validate.Length(min=1, max=100))
+    name = OneLine(required=True, validate=validate.Length(min=1, max=100))
 
 
 class DepartmentOut(Schema):
@@ -206,7 +207,7 @@ class NewAccountIn(Schema):
     username = fields.String(required=True, validate=[validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$", error="用户名3-64位：字母、数字、_ . @ -，以字母或数字开头"),
         not_an_exam_number])
-    display_name = Trimmed(required=True, validate=validate.Length(min=1, max=100))
+    display_name = OneLine(required=True, validate=validate.Length(min=1, max=100))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
 
 
