@@ -151,7 +151,10 @@ def test_void_request_and_review(ready, world):
     kept = post(ready, f"/agreements/{agreement}/void-reviews", {"decision": "reject", "reason": "理由不充分"},
                 headers=ready.school).get_json()
     assert kept["status"] == "approved"
-    post(ready, f"/agreements/{agreement}/void-request", {"reason": "单位信息登记错误"})
+    pending = post(ready, f"/agreements/{agreement}/void-request", {"reason": "单位信息登记错误"}).get_json()
+    # in force until the school approves the void: it may refuse it, as it did above
+    waiting = ready.client.post("/agreements/verify", json={"sha256": pending["document_sha256"]}).get_json()
+    assert waiting["status"] == "void_review" and waiting["in_force"] is True
     voided = post(ready, f"/agreements/{agreement}/void-reviews", {"decision": "approve"},
                   headers=ready.school).get_json()
     assert voided["status"] == "voided" and voided["status_label"] == "已作废"

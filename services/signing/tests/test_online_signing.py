@@ -247,6 +247,17 @@ def test_a_late_answer_is_refused_before_the_job_ran(ready, world, service):
     assert ready.invite(ready.e1).status_code == 201  # the employer may invite again
 
 
+def test_a_lapsed_invitation_withdrawn_before_the_job_ran_expires(ready, world, service):
+    agreement = ready.invite(ready.e1).get_json()["id"]
+    _age(service, agreement)
+    employer = world.employer_user(ready.e1)
+    late = ready.client.post(f"/agreements/{agreement}/withdraw", headers=employer)
+    assert late.status_code == 409 and late.get_json()["code"] == "invitation_expired"
+    assert ready.client.get(f"/agreements/{agreement}", headers=employer).get_json()["status"] == "expired"
+    assert [e["subject"] for e in world.events(contracts.AGREEMENT_EXPIRED)] == [agreement]
+    assert world.events(contracts.AGREEMENT_WITHDRAWN) == []  # counted as lapsed, not as withdrawn
+
+
 # --- the rules -----------------------------------------------------------------------------------
 
 

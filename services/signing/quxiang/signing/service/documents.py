@@ -178,6 +178,11 @@ def get_document(bind: store.Bind, agreement_id: str, *, with_pdf: bool = True) 
     return bind.execute(_DOCUMENT if with_pdf else _DOCUMENT_HASH, {"agreement_id": agreement_id}).first()
 
 
+# An approved agreement stays in force while a request to void it waits for the school, which may
+# refuse it (and the graduate still holds it meanwhile).
+IN_FORCE = frozenset({Status.APPROVED, Status.VOID_REVIEW})
+
+
 def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = None) -> dict[str, Any]:
     """Whether a file (or its hash) is a genuine agreement of the platform, and its current state:
     a terminated agreement says so. Reveals no more than a printed copy shows, less the names."""
@@ -195,6 +200,6 @@ def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = N
                 "detail": "未找到与此文件一致的协议：文件可能被修改过，或不是本平台出具的协议"}
     status = Status(row.status)
     return {"genuine": True, "sha256": sha256, "agreement_number": row.number, "status": status.value,
-            "status_label": status_label(status, row.agreement_type), "in_force": status is Status.APPROVED,
+            "status_label": status_label(status, row.agreement_type), "in_force": status in IN_FORCE,
             "unit_name": row.unit["name"], "school_code": row.school_code,
             "approved_on": _day(row.created_at).isoformat()}

@@ -251,7 +251,7 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
         with service.unit_of_work() as uow:
             row = _locked(uow, actor, agreement_id)
             stamp = now()
-            if Status(row.status) is Status.INVITED and row.respond_by and as_utc(row.respond_by) < stamp:
+            if _overdue(row, stamp):
                 # A late answer is refused even if the expiry job has not run: expire it now.
                 _move(uow, row, Action.EXPIRE, _system(), None, stamp)
                 late = True
@@ -278,9 +278,26 @@ def withdraw(service: Signing, actor: Principal, agreement_id: str) -> dict[str,
         raise ProblemError(403, "role_forbidden", detail="只有发出邀请的单位可以撤回")
     with service.unit_of_work() as uow:
         row = _locked(uow, actor, agreement_id)
-        answer = as_written(uow, _move(uow, row, Action.WITHDRAW, actor, None, now()))
+        stamp = now()
+        if _overdue(row, stamp):
+            # It lapsed before the expiry job came by: it expires now (as a late answer does), and
+            # lists count it as lapsed, not as withdrawn.
+            _move(uow, row, Action.EXPIRE, _system(), None, stamp)
+            uow.commit()
+            raise _lapsed(row)
+        answer = as_written(uow, _move(uow, row, Action.WITHDRAW, actor, None, stamp))
         uow.commit()
     return answer.rendered(service)
+
+
+def _overdue(row: Row, stamp: datetime) -> bool:
+    return Status(row.status) is Status.INVITED and row.respond_by is not None and as_utc(row.respond_by) < stamp
+
+
+def _lapsed(row: Row) -> ProblemError:
+    return ProblemError(409, "invitation_expired", detail="签约邀请已过应约有效期，已逾期失效",
+                        current_status=Status.EXPIRED.value,
+                        current_status_label=status_label(Status.EXPIRED, row.agreement_type), allowed_actions=[])
 
 
 def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -> int:
