@@ -320,7 +320,10 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     # --- 户口信息登记: the graduate registers, the school reviews it in 户口信息管理 ------------------
     b.login("graduate", EXAM, "Graduate-2026-pass")
     b.open("#/me/hukou")
+    b.fill("#hukou-form", {"transfer_type": "not_at_school"})  # 户口不在学校: no address to ask for
+    assert not b.css("#hukou-form [name='address']").is_displayed()
     b.fill("#hukou-form", {"transfer_type": "origin", "address": "广州市越秀区某街2号", "postcode": "510000"})
+    assert b.css("#hukou-form [name='address']").is_displayed()
     b.css("#submit-hukou").click()
     b.expect_success("已提交")
     b.wait(lambda: "待学校审核" in b.css(".status-line").text, "the hukou registration waits for the school")
@@ -363,6 +366,9 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     first_row = b.css("table.stats-employment tbody tr:nth-child(2)").text
     assert "中山大学" in first_row
     assert len(b.all("svg.chart")) >= 3
+    # the rate's caption counts those placed, the figure the rate is of (one of the two: 50.0%)
+    placement = b.css("svg.gauge").find_element("xpath", "..").text
+    assert "50.0%" in placement and "已落实 1 / 总人数 2" in placement, placement
     shot("15-province-stats")
     b.open("#/signing/online")
     listed = b.css("table.records").text

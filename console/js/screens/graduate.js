@@ -171,8 +171,21 @@ function transferForm(module, item, onSaved) {
   const names = module === 'archive'
     ? [['receiving_unit', '接收单位'], ['receiving_department', '接收部门'], ['address', '地址'], ['postcode', '邮政编码'], ['recipient', '收件人'], ['phone', '联系电话']]
     : [['address', '户口迁转地址'], ['receiving_unit', '接收单位'], ['postcode', '邮政编码']];
+  const addressFields = names.map(([name, label]) => field(label, input(name, { value: t[name] || '' })));
   const form = h('form', { class: 'grid-form', id: `${module}-form` }, field(module === 'archive' ? '档案转寄类型' : '户口迁转类型', chooser),
-    names.map(([name, label]) => field(label, input(name, { value: t[name] || '' }))));
+    addressFields);
+  // A type that sends nothing anywhere (保留原校, 户口不在学校) asks for no address: its fields are
+  // hidden and left out of what is sent, instead of being typed in and dropped by the API.
+  const showAddress = () => {
+    const type = types.find((x) => x.code === chooser.value);
+    const needed = !type || type.address_required;
+    for (const wrapper of addressFields) {
+      wrapper.hidden = !needed;
+      for (const control of wrapper.querySelectorAll('input')) control.disabled = !needed;
+    }
+  };
+  chooser.addEventListener('change', showAddress);
+  showAddress();
   const save = h('button', { type: 'button' }, '保存草稿');
   const submit = h('button', { type: 'button', class: 'primary', id: `submit-${module}` }, '提交审核');
   const gid = item.graduate_id;

@@ -64,7 +64,7 @@ export async function render(view, { me }) {
     }
     if (destinations) parts.push(section('毕业去向分布与落实率',
       h('div', { class: 'charts' },
-        gauge('毕业去向落实率', destinations.placement.rate, `已登记 ${destinations.registered} / 总人数 ${destinations.total}`),
+        gauge('毕业去向落实率', destinations.placement.rate, `已落实 ${destinations.placement.count} / 总人数 ${destinations.total}（已登记 ${destinations.registered}）`),
         bars('落实率构成', destinations.placement.parts.map((p) => ({ label: p.name, value: p.rate })), { format: percent, max: 1 }),
         bars('毕业去向类别（人数）', destinations.categories.filter((c) => !c.parent_code && c.count > 0).map((c) => ({ label: c.name, value: c.count })).concat(
           destinations.categories.some((c) => c.count > 0) ? [] : [{ label: '暂无已登记的去向', value: 0 }])))));
