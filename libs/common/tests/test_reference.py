@@ -210,6 +210,10 @@ def test_provinces_csv_is_well_formed():
         ("429004", "42", "county"),  # 仙桃: directly under the province (90)
         ("659012", "65", "county"),
         ("660000", "66", "province"),
+        # where a graduate from Taiwan, Hong Kong or Macao comes from, or a unit is: GB/T 2260 codes
+        ("710000", "71", "province"),
+        ("810000", "81", "province"),
+        ("820000", "82", "province"),
     ],
 )
 def test_region_resolves_province_and_level(code, province_code, level):
@@ -223,6 +227,7 @@ def test_region_resolves_province_and_level(code, province_code, level):
 
 def test_region_name_is_known_for_province_level_codes_only():
     assert region("330000").name == "浙江省"
+    assert region("810000").name == "香港特别行政区"
     assert region("330106").name is None
 
 
@@ -233,8 +238,9 @@ def test_region_name_is_known_for_province_level_codes_only():
         "1101055",  # too long
         "11010a",
         "１１０１０５",  # full-width digits are not a stored code
-        "710000",  # 台湾: not a province the platform covers
-        "810000",
+        "810100",  # GB/T 2260 divides neither Taiwan nor the two SARs
+        "710101",
+        "830000",  # a residence permit's prefix, not a region
         "100000",  # the national code is not a place a graduate comes from
         "990101",
         "110001",  # county digits under no prefecture

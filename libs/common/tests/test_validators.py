@@ -55,6 +55,13 @@ def test_valid_identity_numbers(number):
     assert validate_identity_number(number, today=TODAY) == number
 
 
+@pytest.mark.parametrize("prefix", ["810000", "820000", "830000"])
+def test_a_residence_permit_of_hong_kong_macao_and_taiwan_residents_is_an_identity_number(prefix):
+    # 港澳台居民居住证: graduates from there hold one, of the same form as a resident identity card
+    number = make_identity_number(prefix + "20040615001")
+    assert validate_identity_number(number, today=TODAY) == number
+
+
 def test_identity_check_char_matches_independent_implementation():
     for first17 in ["11010519491231002", "44030520010228002", "65010219991231999", "66000020000101000"]:
         assert identity_check_char(first17) == iso7064_mod11_2(first17)
@@ -90,7 +97,8 @@ def reason_of(func, value, **kwargs) -> InvalidIdentifier:
         (make_identity_number("11010519991301001"), "birth_date", "有效日期"),  # month 13
         (make_identity_number("11010518991231001"), "birth_date", "1900"),
         (make_identity_number("11010520260701001"), "birth_date", "晚于今天"),  # TODAY + 1
-        (make_identity_number("71010519900101001"), "region", "省级"),  # 台湾: not a platform province
+        (make_identity_number("71010519900101001"), "region", "省级"),  # Taiwan's permits are 830000
+        (make_identity_number("81010119900101001"), "region", "省级"),  # a permit's prefix is 810000 whole
         (make_identity_number("99010519900101001"), "region", "省级"),
         (make_identity_number("00010519900101001"), "region", "省级"),
     ],

@@ -296,3 +296,16 @@ def test_the_graduation_year_bound_is_chinas_year(client, world, school, monkeyp
     assert upload(client, world.school_user(), csv_file([row(1, 毕业年份="2033")])).status_code == 201
     late = upload(client, world.school_user(), csv_file([row(2, 毕业年份="2034")]))
     assert late.status_code == 422 and "应在2000到2033之间" in str(late.get_json())
+
+
+def test_graduates_from_hong_kong_macao_and_taiwan_are_imported(client, world, school):
+    # 生源所在地 810000/820000/710000 (GB/T 2260) and a 港澳台居民居住证 number (810000…/830000…)
+    rows = [row(1, 生源所在地="810000", 身份证号=make_identity_number("81000020040615001")),
+            row(2, 生源所在地="820000", 身份证号=make_identity_number("82000020040615005")),
+            row(3, 生源所在地="710000", 身份证号=make_identity_number("83000020040615003"))]
+    answer = upload(client, world.school_user(), csv_file(rows))
+    assert answer.status_code == 201, answer.get_json()["row_errors"]
+    listed = client.get("/schools/10558/graduates", headers=world.school_user()).get_json()["items"]
+    assert sorted(g["origin_region"] for g in listed) == ["710000", "810000", "820000"]
+    refused = upload(client, world.school_user(), csv_file([row(4, 生源所在地="810100")]))
+    assert refused.status_code == 422  # GB/T 2260 does not divide Hong Kong

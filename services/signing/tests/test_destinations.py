@@ -342,6 +342,14 @@ def test_proofs_judged_by_content_bounded_and_required_on_submit(scene, monkeypa
                             headers=scene.school).status_code == 404
 
 
+def test_a_unit_in_hong_kong_macao_or_taiwan_is_a_place_of_work(scene):
+    for code in ("810000", "820000", "710000"):
+        graduate = scene.new_graduate()
+        assert scene.draft("11", {**UNIT, "unit_region": code}, graduate).status_code == 201, code
+    refused = scene.draft("11", {**UNIT, "unit_region": "810100"}, scene.new_graduate())
+    assert refused.status_code == 422  # GB/T 2260 does not divide Hong Kong
+
+
 def test_every_category_that_needs_proof_refuses_a_submission_without_it(scene):
     needs = {"46": {"enlistment_notice_number": "2026-44-0001", "enlistment_region": "440106"},
              "75": {"business_name": "广州示例文化工作室", "credit_code": CREDIT},

@@ -43,10 +43,12 @@ __all__ = [
     "employer_natures",
     "industries",
     "is_valid_region",
+    "outside_mainland",
     "position_categories",
     "province",
     "provinces",
     "region",
+    "region_province",
     "transfer_types",
     "validate_region_code",
 ]
@@ -240,7 +242,8 @@ class TransferType:
 
 @dataclass(frozen=True, slots=True)
 class Province:
-    """A provincial-level division. ``kind`` is municipality, province, autonomous_region or corps."""
+    """A provincial-level division. ``kind`` is municipality, province, autonomous_region or corps;
+    outside the mainland (``outside_mainland``) taiwan or sar."""
 
     code: str
     name_zh: str
@@ -406,6 +409,20 @@ def provinces() -> CodeTable[Province]:
     return CodeTable("省级行政区划代码", (Province(**r) for r in rows))
 
 
+@functools.cache
+def outside_mainland() -> CodeTable[Province]:
+    """71 台湾省, 81 香港特别行政区 and 82 澳门特别行政区: no province of the platform (no school is
+    there), but GB/T 2260 codes a graduate comes from (生源所在地) or a unit is in. GB/T 2260
+    divides none of them further, so only ``xx0000`` is a region code of theirs."""
+    rows = _read("regions_outside_mainland.csv", ("code", "name_zh", "name_en", "kind"))
+    return CodeTable("省级行政区划代码", (Province(**r) for r in rows))
+
+
+def region_province(code: str) -> Province | None:
+    """The provincial-level division a region code's first two digits name, mainland or not."""
+    return provinces().get(code[:2]) or outside_mainland().get(code[:2])
+
+
 def province(code: str, field_name: str = "省份") -> Province:
     """The province for a two-digit ``code``; raises ``UnknownCode``."""
     return provinces().require(code, field_name)
@@ -419,7 +436,10 @@ def _parse_region(code: object) -> Region | None:
         return None
     prov = provinces().get(code[:2])
     if prov is None:
-        return None
+        beyond = outside_mainland().get(code[:2])
+        if beyond is None or code[2:] != "0000":
+            return None
+        return Region(code=code, province=beyond, level="province", name=beyond.name_zh)
     prefecture, county = code[2:4], code[4:6]
     if prefecture == "00":
         # GB/T 2260 has no county directly under a province with prefecture digits 00 (directly

@@ -84,6 +84,10 @@ _NATIONAL_REGION = "100000"
 # born "today" in Beijing is not in the future on a UTC host.
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
+# 港澳台居民居住证: graduates from Hong Kong, Macao and Taiwan at mainland universities hold an
+# 18-digit number of the same form (birth date, check character) under these address codes.
+RESIDENCE_PERMIT_PREFIXES = frozenset({"810000", "820000", "830000"})
+
 # Gender values seen in rosters: the platform's own M/F, Chinese, and GB/T 2261.1 codes 1/2.
 _GENDER_ALIASES: dict[str, Gender] = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
 
@@ -178,7 +182,7 @@ def validate_identity_number(
         raise InvalidIdentifier(field, f"应为18位，实际为{len(number)}位", "length")
     if not (number.isascii() and number[:17].isdigit()) or not (number[17] in _DIGITS or number[17] == "X"):
         raise InvalidIdentifier(field, "前17位必须是数字，最后一位是数字或X", "charset")
-    if number[:2] not in provinces():
+    if number[:2] not in provinces() and number[:6] not in RESIDENCE_PERMIT_PREFIXES:
         raise InvalidIdentifier(field, "地址码不属于已知的省级行政区划", "region")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -14,7 +14,7 @@ from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number
-from quxiang.common.reference import education_levels, provinces
+from quxiang.common.reference import education_levels, region_province
 from quxiang.common.spreadsheets import write_workbook
 from quxiang.common.times import china_display, iso_utc
 from quxiang.common.validators import InvalidIdentifier, validate_identity_number
@@ -99,7 +99,7 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
 
 
 def _region_label(code: str) -> str:
-    province = provinces().get(code[:2])
+    province = region_province(code)
     return f"{code} {province.name_zh}" if province else code
 
 

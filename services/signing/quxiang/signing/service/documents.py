@@ -22,7 +22,13 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine, Row
 
 from quxiang.common.db import reading
-from quxiang.common.reference import education_levels, employer_natures, industries, position_categories, provinces
+from quxiang.common.reference import (
+    education_levels,
+    employer_natures,
+    industries,
+    position_categories,
+    region_province,
+)
 from quxiang.common.times import china_date
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import store
@@ -55,7 +61,7 @@ def _day(value: datetime | None) -> date:
 
 def build_document(row: Any, graduate: Row | None, school: Row | None, approved_at: datetime) -> AgreementDocument:
     unit, terms = row["unit"], row["terms"]
-    region = provinces().get(unit["region"][:2])
+    region = region_province(unit["region"])
     return AgreementDocument(
         agreement_number=row["number"], agreement_type=row["agreement_type"],
         graduate=GraduateParty(
