@@ -10,6 +10,7 @@ export function unitFields() {
     field('单位性质', select('unit.nature', codes().employer_natures, '', { blank: '请选择' })),
     field('单位行业', select('unit.industry', codes().industries, '', { blank: '请选择' })),
     field('单位所在地（6位行政区划代码）', input('unit.region', { required: true, maxlength: 6 })),
+    field('单位地址（选填）', input('unit.address', { maxlength: 200 })),
   ];
 }
 

@@ -22,7 +22,7 @@ export function agreementFacts(a) {
       ['文件 SHA-256', a.document_sha256],
     ])),
     section('用人单位（甲方）', definitionList([
-      ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label], ['单位所在地', unit.region],
+      ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label], ['单位所在地', unit.region], ['单位地址', unit.address],
     ])),
     section('岗位与条款', definitionList([
       ['工作职位类别', terms.position_category_label], ['岗位名称', terms.job_title], ['工作地点', terms.work_place],

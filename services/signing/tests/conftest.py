@@ -66,11 +66,11 @@ class World:
                                                                   "code": code, "name": name})
         return department_id
 
-    def employer(self, name="广州示例信息科技有限公司", serial="MA59DEMX1"):
+    def employer(self, name="广州示例信息科技有限公司", serial="MA59DEMX1", address="广州市天河区示例路1号"):
         employer_id = str(uuid.uuid4())
         self.deliver(accounts.EMPLOYER_REGISTERED, employer_id, {
             "employer_id": employer_id, "credit_code": make_credit_code(f"91440106{serial}"), "name": name,
-            "nature": "39", "industry": "34", "region": "440106"})
+            "nature": "39", "industry": "34", "region": "440106", "address": address})
         return employer_id
 
     def graduate(self, i, department_id, school="10558", sequence=1, **overrides):

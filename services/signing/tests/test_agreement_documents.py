@@ -42,6 +42,8 @@ def test_every_party_downloads_the_same_document(approved, world):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for expected in (agreement["number"], "学生1", "广州示例信息科技有限公司", "中山大学", "软件工程师"):
         assert expected in text
+    # 单位地址 is the unit's registered one, not the position's 工作地点 printed twice
+    assert "单位地址 广州市天河区示例路1号" in text.splitlines(), text
     assert download(scene, agreement["id"], world.employer_user(scene.e2)).status_code == 404
 
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 
 import pytest
+from pypdf import PdfReader
 
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES
@@ -176,3 +177,18 @@ def test_a_registered_destination_blocks_signing(ready, world):
     assert refused.status_code == 409 and refused.get_json()["code"] == "destination_registered"
     offline = post(ready, "/agreements/offline", {"unit": UNIT, "terms": TERMS})
     assert offline.status_code == 409 and offline.get_json()["code"] == "destination_registered"
+
+
+def test_a_unit_the_graduate_types_may_carry_its_address_on_one_line(ready):
+    broken = post(ready, "/agreements/supplementary", {"unit": {**UNIT, "address": "佛山市\n禅城区"}, "terms": TERMS,
+                                                        "signed_on": "2026-03-02"})
+    assert broken.status_code == 422 and any("address" in key for key in broken.get_json()["errors"])
+    made = post(ready, "/agreements/supplementary", {"unit": {**UNIT, "address": " 佛山市禅城区某路8号 "},
+                                                      "terms": TERMS, "signed_on": "2026-03-02"})
+    assert made.status_code == 201 and made.get_json()["unit"]["address"] == "佛山市禅城区某路8号"
+    agreement = made.get_json()["id"]
+    assert upload(ready, agreement, PDF).status_code == 200
+    approve(ready, agreement)
+    pdf = ready.client.get(f"/agreements/{agreement}/agreement.pdf", headers=ready.graduate_headers).get_data()
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "单位地址 佛山市禅城区某路8号" in text.splitlines()

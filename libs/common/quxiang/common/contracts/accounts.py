@@ -50,6 +50,7 @@ class EmployerRegistered(Schema):
     nature = fields.String(required=True)
     industry = fields.String(required=True)
     region = fields.String(required=True)
+    address = fields.String(load_default=None)  # 单位地址; events recorded before it carried none
 
 
 class UserCreated(Schema):

@@ -59,7 +59,8 @@ def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Empl
         repository.add_user(uow.session, user, created_by=None)
         uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=1, data={
             "employer_id": employer.id, "credit_code": employer.credit_code, "name": employer.name,
-            "nature": employer.nature, "industry": employer.industry, "region": employer.region})
+            "nature": employer.nature, "industry": employer.industry, "region": employer.region,
+            "address": employer.address})
         uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
             "user_id": user.id, "role": user.role.value, "employer": employer.id})
         uow.commit()

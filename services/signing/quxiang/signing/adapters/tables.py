@@ -59,6 +59,7 @@ employers = Table(
     Column("nature", String(10), nullable=False),
     Column("industry", String(10), nullable=False),
     Column("region", String(6), nullable=False),
+    Column("address", String(200)),  # the registered address (单位地址); none for units registered before 0011
 )
 
 graduates = Table(

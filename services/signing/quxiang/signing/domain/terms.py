@@ -57,7 +57,7 @@ class Terms:
 class InvalidTerms(Exception):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         self.errors = dict(errors)
-        labels = {**FIELD_LABELS, **UNIT_LABELS}
+        labels = {**FIELD_LABELS, **UNIT_LABELS, "address": "单位地址"}
         super().__init__("；".join(f"{labels.get(f, f)}：{'，'.join(r)}" for f, r in self.errors.items()))
 
 
@@ -129,6 +129,7 @@ def longest_probation(contract_months: int) -> int:
 
 UNIT_LABELS: Mapping[str, str] = {"name": "单位名称", "credit_code": "统一社会信用代码", "nature": "单位性质",
                                   "industry": "单位行业", "region": "单位所在地"}
+MAX_UNIT_ADDRESS = 200
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Unit:
     nature: str
     industry: str
     region: str
+    address: str | None = None  # 单位地址: optional where the graduate types the unit
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -169,6 +171,15 @@ def check_unit(data: Mapping[str, Any]) -> Unit:
         errors.setdefault("industry", []).append(f"未知的单位行业代码 {values['industry']}")
     if values["region"] and not is_valid_region(values["region"]):
         errors.setdefault("region", []).append("应为6位行政区划代码（GB/T 2260）")
+    address = data.get("address")
+    if address is not None and not isinstance(address, str):
+        errors["address"] = ["应为文本"]
+    elif address is not None:
+        address = without_invisible(address) or None
+        if address and breaks_lines(address):
+            errors["address"] = [ONE_LINE_REASON]
+        elif address and len(address) > MAX_UNIT_ADDRESS:
+            errors["address"] = [f"不能超过{MAX_UNIT_ADDRESS}个字符"]
     if errors:
         raise InvalidTerms(errors)
-    return Unit(**values)
+    return Unit(**values, address=address)

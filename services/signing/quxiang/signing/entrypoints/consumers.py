@@ -43,7 +43,8 @@ def on_employer_registered(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     store.upsert_employer(uow.session, {"id": data["employer_id"], "credit_code": data["credit_code"],
                                         "name": data["name"], "nature": data["nature"],
-                                        "industry": data["industry"], "region": data["region"]})
+                                        "industry": data["industry"], "region": data["region"],
+                                        "address": data.get("address")})
 
 
 @locks_graduate_first  # its agreements, then its row: two batches take graduates in one order

@@ -75,7 +75,8 @@ def build_document(row: Any, graduate: Row | None, school: Row | None, approved_
             name=unit["name"], credit_code=unit["credit_code"],
             nature=employer_natures().label(unit["nature"], unit["nature"]),
             industry=industries().label(unit["industry"], unit["industry"]),
-            region=f"{unit['region']} {region.name_zh}" if region else unit["region"], address=terms["work_place"],
+            region=f"{unit['region']} {region.name_zh}" if region else unit["region"],
+            address=unit.get("address") or "",  # the unit's own, never the position's 工作地点
             contact_person=terms["contact_person"], phone=terms["contact_phone"]),
         position=Position(category=position_categories().label(terms["position_category"],
                                                                terms["position_category"]),

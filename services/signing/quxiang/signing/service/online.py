@@ -235,7 +235,7 @@ def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> R
 
 def _unit(employer: Row) -> dict[str, Any]:
     return {"name": employer.name, "credit_code": employer.credit_code, "nature": employer.nature,
-            "industry": employer.industry, "region": employer.region}
+            "industry": employer.industry, "region": employer.region, "address": employer.address}
 
 
 # --- the graduate's answer, the employer's withdrawal, expiry ------------------------------------
