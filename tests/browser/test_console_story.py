@@ -206,6 +206,10 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.login("employer", "browser-employer", "Employer-2026-pass")
     assert b.menu() == ["单位信息", "发起签约邀请", "签约管理", "操作指南"]
     assert UNIT in b.css("dl.facts").text
+    b.fill("#employer-edit", {"address": "广州市天河区某路 9 号"})  # the unit moved
+    b.css("#employer-edit button[type=submit]").click()
+    b.expect_success("单位信息已保存")
+    b.wait(lambda: "广州市天河区某路 9 号" in b.css("dl.facts").text, "the unit's new address")
 
     def invited() -> None:
         b.open("#/employer/invite")

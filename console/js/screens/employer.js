@@ -1,6 +1,6 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
-import { get, getAll, post } from '../api.js';
+import { get, getAll, post, put } from '../api.js';
 import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, table } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
@@ -10,10 +10,32 @@ import { splitValues, termsFields } from './agreement_form.js';
 
 export async function render(view) {
   const unit = await get('/accounts/employers/me');
+  const rerender = () => { view.replaceChildren(); return render(view); };
   view.append(pageTitle('单位信息'), section(null, definitionList([
     ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label],
     ['单位所在地', unit.region], ['地址', unit.address], ['联系人', unit.contact_name], ['联系电话', unit.contact_phone],
-  ]), h('div', { class: 'form-actions' }, h('a', { class: 'button primary', href: '#/employer/invite' }, '发起签约邀请'), h('a', { class: 'button', href: '#/employer/agreements' }, '签约管理'))));
+  ]), h('div', { class: 'form-actions' }, h('a', { class: 'button primary', href: '#/employer/invite' }, '发起签约邀请'), h('a', { class: 'button', href: '#/employer/agreements' }, '签约管理'))),
+  section('修改单位信息', unitEditor(unit, rerender)));
+}
+
+// The unit's own data, the credit code excepted (it is the unit). Agreements already made keep the
+// unit as it was; new invitations carry the new data.
+function unitEditor(unit, onSaved) {
+  const form = h('form', { class: 'grid-form', id: 'employer-edit' },
+    field('单位名称', input('name', { required: true, value: unit.name })),
+    field('单位性质', select('nature', codes().employer_natures, unit.nature)),
+    field('单位行业', select('industry', codes().industries, unit.industry)),
+    field('单位所在地（6位行政区划代码）', input('region', { required: true, maxlength: 6, value: unit.region })),
+    field('地址', input('address', { required: true, value: unit.address })),
+    field('联系人', input('contact_name', { required: true, value: unit.contact_name })),
+    field('联系电话', input('contact_phone', { required: true, value: unit.contact_phone })),
+    h('p', { class: 'hint' }, '已签订的协议保留签订时的单位信息；此后发出的签约邀请使用修改后的信息。'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '保存单位信息')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), () => put('/accounts/employers/me', formValues(form)), '单位信息已保存').then((r) => r && onSaved());
+  });
+  return form;
 }
 
 export function renderRegister(view) {

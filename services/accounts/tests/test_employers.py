@@ -9,9 +9,11 @@ from quxiang.accounts.domain.model import Conflict
 from quxiang.accounts.service import employers
 from quxiang.common.auth.principal import Role
 from quxiang.common.bus.tables import outbox
-from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, USER_CREATED
+from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, EMPLOYER_UPDATED, USER_CREATED
 from quxiang.common.events import catalogue
 from quxiang.common.validators import make_credit_code
+
+from .helpers import auth
 
 CREDIT_CODE = make_credit_code("91440101MA59ABCD1")
 PASSWORD = "Passw0rd!"
@@ -126,3 +128,58 @@ def test_a_unit_cannot_take_a_graduates_exam_number_as_its_username(client):
     assert answer.status_code == 422
     assert "考生号" in str(answer.get_json()["errors"]["username"])
     assert client.post("/employers", json=registration(username="hr2026")).status_code == 201  # digits and letters
+
+
+def _registered(client):
+    answer = client.post("/employers", json=registration())
+    assert answer.status_code == 201, answer.get_json()
+    tokens = client.post("/auth/login", json={"username": "acme-hr", "password": PASSWORD}).get_json()
+    return answer.get_json()["employer"], {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _unit(**changes):
+    body = {k: v for k, v in registration().items() if k not in ("credit_code", "username", "password")}
+    return {**body, **changes}
+
+
+def test_a_unit_changes_its_data_and_the_others_learn_it(client, service):
+    employer, headers = _registered(client)
+    changed = client.put("/employers/me", headers=headers,
+                         json=_unit(name="广州某某信息科技有限公司", address=" 广州市黄埔区某路9号 ", industry="34"))
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert (body["name"], body["address"], body["industry_label"]) == (
+        "广州某某信息科技有限公司", "广州市黄埔区某路9号", "信息传输、软件和信息技术服务业")
+    assert body["credit_code"] == employer["credit_code"] and body["version"] == 2
+    assert client.get("/employers/me", headers=headers).get_json() == body
+    # the same data again changes nothing and tells nobody
+    assert client.put("/employers/me", headers=headers, json=_unit(
+        name="广州某某信息科技有限公司", address="广州市黄埔区某路9号", industry="34")).get_json()["version"] == 2
+    with service.unit_of_work() as uow:
+        events = [catalogue.decode(p) for p in uow.session.execute(select(outbox.c.payload).order_by(outbox.c.id))
+                  .scalars()]
+    [updated] = [e for e in events if e.type == EMPLOYER_UPDATED]
+    assert updated.subject == employer["id"] and updated.sequence == 2
+    assert updated.data["name"] == "广州某某信息科技有限公司" and updated.data["address"] == "广州市黄埔区某路9号"
+    assert "contact_phone" not in updated.data  # other services keep no contact of the unit's
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"credit_code": make_credit_code("91440101MA59ABCD2")}, "credit_code"),  # the unit itself: never changed
+    ({"name": "广州\n某某"}, "name"),
+    ({"nature": "98"}, "nature"),
+    ({"region": "990100"}, "region"),
+    ({"contact_phone": None}, "contact_phone"),
+])
+def test_a_bad_change_names_the_field_and_changes_nothing(client, changes, field):
+    employer, headers = _registered(client)
+    body = {k: v for k, v in _unit(**changes).items() if v is not None}
+    refused = client.put("/employers/me", headers=headers, json=body)
+    assert refused.status_code == 422 and field in refused.get_json()["errors"], refused.get_json()
+    assert client.get("/employers/me", headers=headers).get_json() == employer
+
+
+def test_only_a_unit_changes_its_own_data(client, service, seed):
+    school = seed.user(Role.SCHOOL, province="44", school="10558")
+    assert client.put("/employers/me", headers=auth(service, school), json=_unit()).status_code == 403
+    assert client.put("/employers/me", json=_unit()).status_code == 401

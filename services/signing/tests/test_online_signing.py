@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from quxiang.common import audit
 from quxiang.common.auth.principal import Access, Role
+from quxiang.common.contracts import accounts
 from quxiang.common.contracts import signing as contracts
 from quxiang.signing.adapters.tables import agreement_audit, agreements
 from quxiang.signing.service import online
@@ -412,3 +413,21 @@ def test_one_line_terms_hold_no_line_breaks_or_invisible_text(ready):
     fine = ready.invite(ready.e2, terms={**TERMS, "job_title": "\u200b软件工程师\ufeff", "remarks": "第一条\n第二条"})
     assert fine.status_code == 201, fine.get_json()
     assert fine.get_json()["terms"]["job_title"] == "软件工程师"
+
+
+def test_a_unit_that_changed_its_data_invites_as_it_is_now_and_earlier_agreements_keep_theirs(ready, world):
+    before = ready.invite(ready.e1).get_json()
+    assert before["unit"]["name"] == "广州示例信息科技有限公司"
+    changed = {"employer_id": ready.e1, "credit_code": before["unit"]["credit_code"],
+               "name": "广州示例数字科技有限公司", "nature": "39", "industry": "34", "region": "440112",
+               "address": "广州市黄埔区示例路9号"}
+    world.deliver(accounts.EMPLOYER_UPDATED, ready.e1, changed, sequence=2)
+    registered = {**changed, "name": "广州示例信息科技有限公司", "region": "440106", "address": "旧地址"}
+    world.deliver(accounts.EMPLOYER_REGISTERED, ready.e1, registered, sequence=1)  # redelivered late: older
+    employer = world.employer_user(ready.e1)
+    assert ready.client.post(f"/agreements/{before['id']}/withdraw", headers=employer).status_code == 200
+    after = ready.invite(ready.e1).get_json()
+    assert (after["unit"]["name"], after["unit"]["region"], after["unit"]["address"]) == (
+        "广州示例数字科技有限公司", "440112", "广州市黄埔区示例路9号")
+    kept = ready.client.get(f"/agreements/{before['id']}", headers=employer).get_json()["unit"]
+    assert kept["name"] == "广州示例信息科技有限公司" and kept["address"] == "广州市天河区示例路1号"

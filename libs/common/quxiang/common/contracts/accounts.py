@@ -16,6 +16,7 @@ AGREEMENT_TYPES = ("two_party", "three_party")
 SCHOOL_CREATED = "accounts.school.created"
 DEPARTMENT_CREATED = "accounts.department.created"
 EMPLOYER_REGISTERED = "accounts.employer.registered"
+EMPLOYER_UPDATED = "accounts.employer.updated"
 USER_CREATED = "accounts.user.created"
 USER_PERMISSIONS_CHANGED = "accounts.user.permissions_changed"
 USER_DISABLED = "accounts.user.disabled"
@@ -98,6 +99,7 @@ _TYPES = {
     SCHOOL_CREATED: (SchoolCreated, "A school joined the platform."),
     DEPARTMENT_CREATED: (DepartmentCreated, "A department (院系) of a school was created."),
     EMPLOYER_REGISTERED: (EmployerRegistered, "An employer registered itself."),
+    EMPLOYER_UPDATED: (EmployerRegistered, "An employer changed its unit's data (all of it, the newest version)."),
     USER_CREATED: (UserCreated, "An account was created."),
     USER_PERMISSIONS_CHANGED: (UserPermissionsChanged, "A school or department account's module rights changed."),
     USER_DISABLED: (UserDisabled, "An account was disabled."),

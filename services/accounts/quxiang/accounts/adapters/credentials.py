@@ -140,13 +140,21 @@ def count_unissued_codes(session: Session, school_code: str) -> int:
 # --- employers -----------------------------------------------------------------------------------
 
 
-def get_employer(session: Session, employer_id: str) -> Employer | None:
-    row = session.execute(select(employers).where(employers.c.id == employer_id)).first()
+def get_employer(session: Session, employer_id: str, *, for_update: bool = False) -> Employer | None:
+    query = select(employers).where(employers.c.id == employer_id)
+    row = session.execute(query.with_for_update() if for_update else query).first()
     if row is None:
         return None
     return Employer(id=row.id, credit_code=row.credit_code, name=row.name, nature=row.nature,
                     industry=row.industry, region=row.region, address=row.address,
-                    contact_name=row.contact_name, contact_phone=row.contact_phone)
+                    contact_name=row.contact_name, contact_phone=row.contact_phone, version=row.version)
+
+
+def save_employer(session: Session, employer: Employer) -> None:
+    session.execute(update(employers).where(employers.c.id == employer.id).values(
+        name=employer.name, nature=employer.nature, industry=employer.industry, region=employer.region,
+        address=employer.address, contact_name=employer.contact_name, contact_phone=employer.contact_phone,
+        version=employer.version))
 
 
 # --- signing keys --------------------------------------------------------------------------------

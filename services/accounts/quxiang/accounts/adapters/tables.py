@@ -52,6 +52,7 @@ employers = Table(
     Column("contact_name", String(50), nullable=False),
     Column("contact_phone", String(30), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),  # the unit's sequence in its events
 )
 
 users = Table(

@@ -63,6 +63,10 @@ class Department:
     name: str
 
 
+# What a unit may change about itself: everything but the credit code that identifies it.
+EMPLOYER_EDITABLE = ("name", "nature", "industry", "region", "address", "contact_name", "contact_phone")
+
+
 @dataclass
 class Employer:
     id: str
@@ -74,6 +78,17 @@ class Employer:
     address: str
     contact_name: str
     contact_phone: str
+    version: int = 1  # the unit's sequence in its events (registered, then each change)
+
+    def change(self, values: Mapping[str, str]) -> bool:
+        """Take the unit's new data (never its 统一社会信用代码, which is the unit); True if any changed."""
+        changed = {k: v for k, v in values.items() if k in EMPLOYER_EDITABLE and getattr(self, k) != v}
+        if not changed:
+            return False
+        for name, value in changed.items():
+            setattr(self, name, value)
+        self.version += 1
+        return True
 
 
 @dataclass

@@ -179,6 +179,21 @@ def register_employer(body: dict) -> dict:
     return {"employer": _employer(employer), "user_id": user.id, "username": user.username}
 
 
+@blueprint.route("/employers/me", methods=["PUT"])
+@requires(Role.EMPLOYER)
+@blueprint.arguments(s.EmployerUpdateSchema)
+@blueprint.response(200, s.EmployerSchema)
+@errors(401, 403, 404, tag=EMPLOYERS)
+def update_my_employer(body: dict) -> dict:
+    """The caller's unit changes its data; agreements already made keep the unit as it was."""
+    employer_id = current_principal().scope.employer
+    if not employer_id:
+        raise ProblemError(404, "not_found", detail="单位不存在")
+    with accounts().unit_of_work() as uow:
+        employer = employers.update_employer(uow, employer_id, body)
+    return _employer(employer)
+
+
 @blueprint.route("/employers/me")
 @requires(Role.EMPLOYER)
 @blueprint.response(200, s.EmployerSchema)

@@ -175,6 +175,20 @@ class EmployerRegistrationSchema(Schema):
         _password_without(data.get("username"), data.get("password"))
 
 
+class EmployerUpdateSchema(Schema):
+    """The unit's own data, all of it (its 统一社会信用代码 is the unit and does not change)."""
+
+    name = _one_line(1, 100, metadata={"description": "单位名称"})
+    nature = fields.String(required=True, validate=_in_table(employer_natures, "单位性质"),
+                           metadata={"description": "单位性质代码"})
+    industry = fields.String(required=True, validate=_in_table(industries, "单位行业"),
+                             metadata={"description": "单位行业代码"})
+    region = RegionCode(required=True, metadata={"description": "单位所在地 (6 位行政区划代码)"})
+    address = _one_line(1, 200)
+    contact_name = _one_line(1, 50)
+    contact_phone = Text(required=True, validate=PHONE)
+
+
 class EmployerSchema(Schema):
     id = fields.String()
     credit_code = fields.String()
@@ -187,6 +201,7 @@ class EmployerSchema(Schema):
     address = fields.String()
     contact_name = fields.String()
     contact_phone = fields.String()
+    version = fields.Integer()
 
 
 class EmployerRegisteredSchema(Schema):

@@ -9,16 +9,17 @@ for two registrations racing each other.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from quxiang.accounts.adapters import repository
-from quxiang.accounts.domain.model import Conflict, Employer, User
+from quxiang.accounts.adapters import credentials, repository
+from quxiang.accounts.domain.model import Conflict, Employer, NotFound, User
 from quxiang.accounts.service.passwords import hash_password
 from quxiang.common.auth.principal import Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, USER_CREATED
+from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, EMPLOYER_UPDATED, USER_CREATED
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,7 @@ def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Empl
     try:
         repository.add_employer(uow.session, employer)  # the INSERTs run now: a race fails here
         repository.add_user(uow.session, user, created_by=None)
-        uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=1, data={
-            "employer_id": employer.id, "credit_code": employer.credit_code, "name": employer.name,
-            "nature": employer.nature, "industry": employer.industry, "region": employer.region,
-            "address": employer.address})
+        uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=employer.version, data=_unit_data(employer))
         uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
             "user_id": user.id, "role": user.role.value, "employer": employer.id})
         uow.commit()
@@ -68,3 +66,24 @@ def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Empl
         uow.rollback()  # a concurrent registration took the credit code or the username first
         raise _conflict(uow, registration) or Conflict("employer_exists", "单位已注册") from None
     return employer, user
+
+
+def _unit_data(employer: Employer) -> dict[str, object]:
+    """What other services keep of a unit (never its contact person or phone)."""
+    return {"employer_id": employer.id, "credit_code": employer.credit_code, "name": employer.name,
+            "nature": employer.nature, "industry": employer.industry, "region": employer.region,
+            "address": employer.address}
+
+
+def update_employer(uow: UnitOfWork, employer_id: str, values: Mapping[str, str]) -> Employer:
+    """The unit changes its own data (its credit code excepted). If anything changed: the next
+    version, and ``accounts.employer.updated`` with all of it, so copies elsewhere take the newest.
+    Agreements already made keep the unit as it was when they were made."""
+    employer = credentials.get_employer(uow.session, employer_id, for_update=True)
+    if employer is None:
+        raise NotFound("employer_not_found", "单位不存在")
+    if employer.change(values):
+        credentials.save_employer(uow.session, employer)
+        uow.record(EMPLOYER_UPDATED, subject=employer.id, sequence=employer.version, data=_unit_data(employer))
+        uow.commit()
+    return employer

@@ -76,8 +76,15 @@ def module_enabled(bind: Bind, province: str, module: str) -> bool:
     return bind.execute(_MODULE_ENABLED, {"province": province, "module": module}).first() is not None
 
 
-def upsert_employer(bind: Bind, values: dict[str, Any]) -> None:
-    _upsert(bind, employers, {"id": values["id"]}, {k: v for k, v in values.items() if k != "id"})
+def apply_employer(bind: Bind, values: dict[str, Any], sequence: int) -> None:
+    """The unit as accounts announced it (registered or changed); an older version than the one
+    kept changes nothing. Agreements keep their own copy of the unit, taken at invitation."""
+    fresh = {k: v for k, v in values.items() if k != "id"}
+    newer = and_(employers.c.id == values["id"], employers.c.sequence < sequence)
+    if bind.execute(update(employers).where(newer).values(**fresh, sequence=sequence)).rowcount:
+        return
+    bind.execute(conflict_insert(bind, employers).values(**values, sequence=sequence)
+                 .on_conflict_do_nothing(index_elements=["id"]))
 
 
 # What a graduate's agreements, terminations and destination registrations copy from the roster

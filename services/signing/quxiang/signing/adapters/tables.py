@@ -60,6 +60,7 @@ employers = Table(
     Column("industry", String(10), nullable=False),
     Column("region", String(6), nullable=False),
     Column("address", String(200)),  # the registered address (单位地址); none for units registered before 0011
+    Column("sequence", Integer, nullable=False, server_default=text("1")),  # the unit's version last applied
 )
 
 graduates = Table(

@@ -39,12 +39,12 @@ def on_agreement_type_set(event: Event, uow: UnitOfWork) -> None:
                              event.sequence)
 
 
-def on_employer_registered(event: Event, uow: UnitOfWork) -> None:
+def on_employer(event: Event, uow: UnitOfWork) -> None:
     data = event.data
-    store.upsert_employer(uow.session, {"id": data["employer_id"], "credit_code": data["credit_code"],
-                                        "name": data["name"], "nature": data["nature"],
-                                        "industry": data["industry"], "region": data["region"],
-                                        "address": data.get("address")})
+    store.apply_employer(uow.session, {"id": data["employer_id"], "credit_code": data["credit_code"],
+                                       "name": data["name"], "nature": data["nature"],
+                                       "industry": data["industry"], "region": data["region"],
+                                       "address": data.get("address")}, event.sequence)
 
 
 @locks_graduate_first  # its agreements, then its row: two batches take graduates in one order
@@ -64,7 +64,8 @@ HANDLERS: Mapping[str, Handler] = {
     accounts.DEPARTMENT_CREATED: on_department_created,
     accounts.MODULE_ENABLED: on_module_enabled,
     accounts.AGREEMENT_TYPE_SET: on_agreement_type_set,
-    accounts.EMPLOYER_REGISTERED: on_employer_registered,
+    accounts.EMPLOYER_REGISTERED: on_employer,
+    accounts.EMPLOYER_UPDATED: on_employer,
     records.GRADUATE_REGISTERED: on_graduate,
     records.GRADUATE_UPDATED: on_graduate,
 }
