@@ -96,6 +96,7 @@ ACCOUNTS = {
                                                                hidden={"other_school"}, json=NONE),
     ("POST", "/employers"): row(ALL, json={}),
     ("GET", "/employers/me"): row({"employer", "other_employer"}),
+    ("PUT", "/employers/me"): row({"employer", "other_employer"}, json={}),
     ("POST", "/graduates/activate"): row(ALL, json={"exam_number": "1", "activation_code": "x", "password": "y"}),
     ("GET", "/me"): row(ALL, expected=dict.fromkeys(SYNTHETIC, 404)),
     ("GET", "/province-accounts"): row({"admin"}),
