@@ -156,25 +156,6 @@ class IssuedCodesSchema(Schema):
     remaining = fields.Integer(metadata={"description": "codes still to hand out"})
 
 
-class EmployerRegistrationSchema(Schema):
-    credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码 (18 位)"})
-    name = _one_line(1, 100, metadata={"description": "单位名称"})
-    nature = fields.String(required=True, validate=_in_table(employer_natures, "单位性质"),
-                           metadata={"description": "单位性质代码"})
-    industry = fields.String(required=True, validate=_in_table(industries, "单位行业"),
-                             metadata={"description": "单位行业代码"})
-    region = RegionCode(required=True, metadata={"description": "单位所在地 (6 位行政区划代码)"})
-    address = _one_line(1, 200)
-    contact_name = _one_line(1, 50)
-    contact_phone = Text(required=True, validate=PHONE)
-    username = Text(required=True, validate=[USERNAME, not_an_exam_number])
-    password = _new_password()
-
-    @validates_schema
-    def _password_without_username(self, data: dict, **_: object) -> None:
-        _password_without(data.get("username"), data.get("password"))
-
-
 class EmployerUpdateSchema(Schema):
     """The unit's own data, all of it (its 统一社会信用代码 is the unit and does not change)."""
 
@@ -187,6 +168,18 @@ class EmployerUpdateSchema(Schema):
     address = _one_line(1, 200)
     contact_name = _one_line(1, 50)
     contact_phone = Text(required=True, validate=PHONE)
+
+
+class EmployerRegistrationSchema(EmployerUpdateSchema):
+    """The unit's data, its credit code, and its account."""
+
+    credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码 (18 位)"})
+    username = Text(required=True, validate=[USERNAME, not_an_exam_number])
+    password = _new_password()
+
+    @validates_schema
+    def _password_without_username(self, data: dict, **_: object) -> None:
+        _password_without(data.get("username"), data.get("password"))
 
 
 class EmployerSchema(Schema):
