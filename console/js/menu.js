@@ -25,7 +25,8 @@ export const MENU = [
   { label: '户口信息管理', href: '#/registrations/hukou', show: (me) => listReader(me) && canRead(me, 'hukou') },
   // each module's statistics by its own permission: an archive-only account has 档案信息登记统计
   { label: '数据统计', href: '#/stats', show: (me) => me.role === 'province' || (['school', 'department'].includes(me.role) && ['employment', 'archive', 'hukou'].some((m) => canRead(me, m))) },
-  { label: '数据同步', href: '#/sync', show: (me) => provinceOrSchool(me) && canRead(me, 'employment') },
+  // archive and hukou are mirrored too: an account reading any of the three modules follows it
+  { label: '数据同步', href: '#/sync', show: (me) => provinceOrSchool(me) && ['employment', 'archive', 'hukou'].some((m) => canRead(me, m)) },
 
   { label: '我的信息', href: '#/me', show: (me) => me.role === 'graduate' },
   { label: '签约邀请与协议', href: '#/me/agreements', show: (me) => me.role === 'graduate' },

@@ -22,7 +22,7 @@ function columns(module) {
     { label: '院系', value: (r) => r.department_name },
     { label: '专业', value: (r) => r.major_name },
     { label: '学历', value: educationLabel },
-    { label: '生源所在地', value: (r) => r.origin_region },
+    { label: '生源所在地', value: (r) => r.origin_region_label || r.origin_region },
     { label: '身份证号', value: (r) => r.identity_number },
     ...transfer,
     { label: '状态', value: (r) => badge(r.status_label, r.status) },

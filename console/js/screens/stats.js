@@ -19,12 +19,25 @@ function figures(module, nameOf) {
   ];
 }
 
+// The 届 a province looks at: from a few seasons back to as far ahead as a roster may already be
+// imported (毕业年份 up to this year + 6), newest first.
+function seasons() {
+  const year = Number(new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' }).slice(0, 4));
+  return Array.from({ length: 11 }, (_, i) => year + 6 - i);
+}
+
+// A school's settings of a module: not asked for while the province has not switched it on.
+function settingsBadge(data, row, module) {
+  if (data.modules_enabled && !data.modules_enabled[module]) return badge('省级未开启', 'disabled');
+  return badge(row.settings_completed[module] ? '已完成' : '未完成', row.settings_completed[module] ? 'completed' : 'pending');
+}
+
 export async function render(view, { me }) {
   const province = me.role === 'province';
   const filters = {};
   const holder = h('div', { id: 'stats-body' });
   const form = h('form', { class: 'filters', id: 'stats-filters' },
-    select('graduation_year', [2024, 2025, 2026, 2027].map((y) => [String(y), `${y} 届`]), '', { blank: '全部届别' }),
+    select('graduation_year', seasons().map((y) => [String(y), `${y} 届`]), '', { blank: '全部届别' }),
     select('education_level', codes().education_levels, '', { blank: '全部学历' }),
     h('button', { type: 'submit', class: 'primary' }, '查询'),
     h('button', { type: 'button', id: 'stats-export', onclick: (e) => act(e.currentTarget, () => download(province ? '/stats/province/export.xlsx' : `/stats/schools/${schoolOf(me)}/export.xlsx`, withoutBlanks(filters), '数据统计.xlsx'), (f) => `已下载 ${f.name}（${f.size} 字节）`) }, '导出 XLSX'),
@@ -59,7 +72,7 @@ export async function render(view, { me }) {
       parts.push(section('高校网签开启情况', table([
         { label: '院校', value: (r) => r.school_name },
         { label: '协议类型', value: (r) => dash(r.agreement_type_label) },
-        ...MODULES.map(([module], i) => ({ label: ['网签设置', '档案登记设置', '户口登记设置'][i], value: (r) => badge(r.settings_completed[module] ? '已完成' : '未完成', r.settings_completed[module] ? 'completed' : 'pending') })),
+        ...MODULES.map(([module], i) => ({ label: ['网签设置', '档案登记设置', '户口登记设置'][i], value: (r) => settingsBadge(data, r, module) })),
       ], rows, { class: 'settings-state' })));
     }
     if (destinations) parts.push(section('毕业去向分布与落实率',

@@ -57,6 +57,7 @@ def test_filters_search_and_sorting(s):
     assert [i["name"] for i in items(s, headers, "?q=S000003")["items"]] == ["学生3"]
     assert [i["name"] for i in items(s, headers, f"?q={identity(1)}")["items"]] == ["学生1"]
     assert items(s, headers, "?origin_region=440000")["total"] == 3
+    assert {i["origin_region_label"] for i in items(s, headers, "")["items"]} == {"440106 广东省"}  # 图7 shows a place
     assert items(s, headers, "?origin_region=110000")["total"] == 0
     assert items(s, headers, "?major=计算机")["total"] == 3
     descending = [i["name"] for i in items(s, headers, "?sort=name&order=desc")["items"]]

@@ -46,6 +46,7 @@ def test_school_sees_only_itself(loaded, client):
     headers = loaded.school_user(SCUT)
     body = client.get("/sync/status", headers=headers).json
     assert [i["school_code"] for i in body["items"]] == [SCUT] and body["total"]["failed"] == 1
+    assert body["items"][0]["school_name"] == "华南理工大学"  # its name, as the province sees it
     assert client.get(f"/sync/status?school={ZSU}", headers=headers).status_code == 404
     failed = client.get("/sync/failed", headers=headers).json
     assert [i["exam_number"] for i in failed["items"]] == ["26440199303"] and failed["total"] == 1

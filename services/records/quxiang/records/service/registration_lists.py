@@ -86,7 +86,7 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
         "department_id": row.department_id, "department_name": row.department_name, "major_code": row.major_code,
         "major_name": row.major_name, "education_level": row.education_level,
         "education_level_label": education_levels().label(row.education_level, row.education_level),
-        "origin_region": row.origin_region,
+        "origin_region": row.origin_region, "origin_region_label": region_label(row.origin_region),
         "identity_number": mask_identity_number(service.cipher.decrypt(row.identity_number_encrypted)),
         "registration_id": row.registration_id, "status": status.value, "status_label": STATUS_LABELS[status],
         "transfer_type": row.transfer_type, "transfer_type_label": kind.name_zh if kind else None,
@@ -98,7 +98,11 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
 
 
 
-def _region_label(code: str) -> str:
+def region_label(code: str | None) -> str | None:
+    """A region code as the lists show it: the code and its province's name (GB/T 2260 county names
+    are not shipped: see quxiang.common.reference)."""
+    if not code:
+        return code
     province = region_province(code)
     return f"{code} {province.name_zh}" if province else code
 
@@ -111,7 +115,6 @@ def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str,
     columns = EXPORT_COLUMNS[module]
 
     def cells(out: dict[str, Any]) -> list[Any]:
-        out["origin_region_label"] = _region_label(out["origin_region"])
         # times as China's clock shows them (the answers' ISO instants are UTC)
         return [china_display(out[key]) if key in _TIMES else out[key] for _, key in columns]
 

@@ -381,6 +381,10 @@ def schools_of_province(bind: Bind, province: str) -> dict[str, str]:
     return {r.code: r.name for r in rows}
 
 
+def school_name(bind: Bind, school_code: str) -> str | None:
+    return bind.execute(select(sync_schools.c.name).where(sync_schools.c.code == school_code)).scalar()
+
+
 def province_of(bind: Bind, school_code: str) -> str | None:
     return bind.execute(select(sync_schools.c.province).where(sync_schools.c.code == school_code)).scalar()
 

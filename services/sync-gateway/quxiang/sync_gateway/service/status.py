@@ -39,7 +39,7 @@ def schools_in_scope(gateway: Gateway, principal: Principal, school: str | None)
             schools: dict[str, str | None] = dict(ledger.schools_of_province(conn, principal.scope.province or ""))
         else:
             own = principal.scope.school or ""
-            schools = {own: None}
+            schools = {own: ledger.school_name(conn, own)}
     if school is not None:
         if school not in schools:
             raise _not_found()
