@@ -31,6 +31,7 @@ function layout(me, path) {
     h('header', { class: 'topbar' },
       h('a', { class: 'brand', href: homeOf(me) }, '全国高校毕业生毕业去向登记与网上签约平台'),
       h('span', { class: 'who', id: 'who' }, `${me.display_name || me.username}（${me.role_label || me.role}）`),
+      h('a', { class: 'link', id: 'change-password', href: '#/password' }, '修改密码'),
       h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); window.location.hash = '#/login'; } }, '退出')),
     h('div', { class: 'body' }, nav, h('div', { class: 'content' }, h('div', { id: 'flash', 'aria-live': 'polite' }), view)));
   return view;
@@ -57,7 +58,8 @@ async function render() {
   }
   const view = route.public ? bare() : layout(me, path);
   showPending();
-  const params = path.match(route.pattern).slice(1).map(decodeURIComponent);
+  // an optional group that matched nothing stays undefined (decodeURIComponent would make it "undefined")
+  const params = path.match(route.pattern).slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
   try {
     const screen = await route.load();
     await screen.render(view, { me, params, query: new URLSearchParams(path.split('?')[1] || '') });

@@ -5,6 +5,7 @@ const screen = (name) => using(name, 'render');
 export const ROUTES = [
   { pattern: /^\/login(?:\/(staff|graduate|employer))?$/, load: screen('login'), public: true, redirectWhenLoggedIn: true },
   { pattern: /^\/activate$/, load: using('login', 'renderActivate'), public: true },
+  { pattern: /^\/password$/, load: using('login', 'renderPassword') },
   { pattern: /^\/register$/, load: using('employer', 'renderRegister'), public: true },
   { pattern: /^\/home$/, load: screen('home') },
   { pattern: /^\/accounts$/, load: screen('accounts') },

@@ -417,6 +417,17 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.open(f"#/agreements/{agreement_id}")
     assert "已解约" in b.css(".status-line").text
 
+    # --- the graduate changes its password: logged out, and in again with the new one ------------
+    b.login("graduate", EXAM, "Graduate-2026-pass")
+    b.css("#change-password").click()
+    b.ready("#/password")
+    b.fill("#password-form", {"current_password": "Graduate-2026-pass", "new_password": "Graduate-2026-new"})
+    b.css("#password-form button[type=submit]").click()
+    b.wait(lambda: b.driver.current_url.endswith("#/login"), "logged out after the change")
+    b.login("graduate", EXAM, "Graduate-2026-new")
+    assert "签约邀请与协议" in b.menu()
+    b.login("staff", "demo-zsu", PASSWORD)
+
     # a phone-sized window: the same list as cards
     b.driver.set_window_size(390, 844)
     b.open("#/signing/online")

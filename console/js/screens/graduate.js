@@ -60,7 +60,10 @@ export async function renderAgreements(view, { me }) {
       h('details', {}, h('summary', {}, '协议内容与审核记录'), agreementFacts(agreement), historySection(agreement.history, 'agreement')),
       terminations));
   }
-  view.append(holding
+  const closed = destination.availability && !destination.availability.open ? destination.availability.reason : null;
+  view.append(closed
+    ? section('线下签约与补登', h('p', { class: 'muted', id: 'own-agreement-closed' }, `暂不能申请或补登协议：${closed}`))
+    : holding
     ? section('线下签约与补登', h('p', { class: 'muted', id: 'own-agreement-closed' }, registered
       ? '你已登记其他毕业去向（审核中或已通过），如需签约请先在“毕业去向登记”申请作废该登记。'
       : '你已有已应约、审核中或已生效的协议，不能再申请或补登其他协议。'))
@@ -132,6 +135,7 @@ export async function renderDestination(view, { me }) {
   view.append(pageTitle('毕业去向登记'), section(null, h('p', { class: 'hint' }, '已签订就业协议的毕业生无需在此登记；其他毕业去向请选择类别并填写信息，经院系、学校审核。'),
     statusLine(current),
     held ? h('p', { class: 'notice-text', id: 'agreement-held' }, `你已有就业协议（${held.status_label}，协议编号 ${held.number}），无需登记其他毕业去向。`) : null,
+    current.availability && !current.availability.open ? h('p', { class: 'notice-text', id: 'destination-closed' }, `暂不能登记：${current.availability.reason}`) : null,
     current.destination_code ? definitionList([['毕业去向', current.destination_name || codes().label('destination_categories', current.destination_code)],
       ...destinationFields(current)]) : null,
     allowed.includes('add_proof') && current.proof_required ? proofUpload(current, rerender) : null,
@@ -164,7 +168,7 @@ function voidButton(current, reload) {
   return button;
 }
 
-function transferForm(module, item, onSaved) {
+function transferForm(module, item, onSaved, allowed = ['save', 'submit']) {
   const types = codes().transfer_types[module];
   const t = item.transfer || {};
   const chooser = select('transfer_type', types.map((x) => [x.code, x.name]), t.transfer_type || '', { blank: module === 'archive' ? '请选择档案转寄类型' : '请选择户口迁转类型' });
@@ -191,7 +195,8 @@ function transferForm(module, item, onSaved) {
   const gid = item.graduate_id;
   save.addEventListener('click', () => act(save, () => put(`/records/graduates/${gid}/${module}/draft`, withoutBlanks(formValues(form))), '草稿已保存').then((r) => r && onSaved()));
   submit.addEventListener('click', () => act(submit, () => post(`/records/graduates/${gid}/${module}/submit`, withoutBlanks(formValues(form))), '已提交，等待审核').then((r) => r && onSaved()));
-  return h('div', {}, form, h('div', { class: 'form-actions' }, save, submit));
+  // only what the registration's state allows: an approved one is changed by submitting again
+  return h('div', {}, form, h('div', { class: 'form-actions' }, allowed.includes('save') ? save : null, allowed.includes('submit') ? submit : null));
 }
 
 export async function renderRegistration(view, { me, params }) {
@@ -206,7 +211,7 @@ export async function renderRegistration(view, { me, params }) {
     item.availability && item.availability.notice ? h('p', { class: 'notice-text' }, item.availability.notice) : null,
     item.transfer_number ? h('p', {}, `转递编号：${item.transfer_number}`) : null,
     transferFacts(module, item.transfer),
-    open && (allowed.includes('save') || allowed.includes('submit')) ? transferForm(module, item, rerender) : null),
+    open && (allowed.includes('save') || allowed.includes('submit')) ? transferForm(module, item, rerender, allowed) : null),
   historySection(item.history, 'registration'));
 }
 

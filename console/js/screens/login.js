@@ -1,8 +1,8 @@
 // 用户登录 (图1, 图2): 学校登录 for province, school and department users; separate entries for
 // graduates and employers. Graduates activate their account first with the school's code.
-import { login, post, session } from '../api.js';
+import { login, logout, post, session } from '../api.js';
 import { homeOf } from '../menu.js';
-import { act, field, formValues, h, input } from '../ui.js';
+import { act, field, flashNext, formValues, h, input } from '../ui.js';
 
 const ENTRIES = {
   staff: { label: '学校登录', hint: '省级、学校、院系用户使用就业管理系统账号登录', roles: ['province', 'school', 'department', 'admin'], user: '用户名' },
@@ -40,6 +40,28 @@ export function render(view, { params }) {
     });
   });
   view.append(banner(), h('div', { class: 'card login-card' }, tabs, form));
+}
+
+// 修改密码, for every role: the API revokes every token of the account at once, so the user logs in
+// again with the new password.
+export function renderPassword(view) {
+  const form = h('form', { class: 'grid-form', id: 'password-form' },
+    field('当前密码', input('current_password', { type: 'password', autocomplete: 'current-password', required: true })),
+    field('新密码', input('new_password', { type: 'password', autocomplete: 'new-password', required: true })),
+    h('p', { class: 'hint' }, '新密码至少 8 位，须含字母和数字，不能包含用户名（考生号）。修改后请用新密码重新登录。'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '修改密码')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    // 204 answers nothing: true says it was done (act reads null as a cancelled dialog)
+    act(form.querySelector('button'), () => post('/accounts/auth/password', formValues(form)).then(() => true))
+      .then(async (done) => {
+        if (!done) return;
+        flashNext('success', '密码已修改，请用新密码重新登录');
+        await logout().catch(() => null);
+        window.location.hash = '#/login';
+      });
+  });
+  view.append(h('div', { class: 'page-title' }, h('h1', {}, '修改密码')), h('section', { class: 'card' }, form));
 }
 
 export function renderActivate(view) {

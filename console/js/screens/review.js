@@ -14,7 +14,8 @@ export function historySection(history, kind) {
   const actions = (codes().actions || {})[kind] || {};
   return section('审核记录', table([
     { label: '时间', value: (e) => fmtTime(e.at) },
-    { label: '操作人', value: (e) => ROLE_LABELS[e.actor_role || e.level] || dash(e.actor_role || e.level_label || e.level) },
+    // the platform's own steps (an invitation lapsing) are recorded as actor "system"
+    { label: '操作人', value: (e) => (e.actor_id === 'system' ? ROLE_LABELS.system : ROLE_LABELS[e.actor_role || e.level] || dash(e.actor_role || e.level_label || e.level)) },
     { label: '操作', value: (e) => actions[e.action || e.decision] || EXTRA_ACTIONS[e.action || e.decision] || dash(e.action_label || e.decision_label || e.action || e.decision) },
     { label: '状态变化', value: (e) => {
       const to = e.to_state || e.status;

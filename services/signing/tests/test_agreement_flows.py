@@ -116,7 +116,11 @@ def test_supplementary_registration(ready, world):
     body = created.get_json()
     assert body["status"] == "awaiting_scan" and body["accepted_at"].startswith("2026-03-02")
     assert ready.review(body["id"], ready.department).status_code == 409
-    assert upload(ready, body["id"], PDF).get_json()["status"] == "department_review"
+    scanned = upload(ready, body["id"], PDF).get_json()
+    # nobody answered an invitation: the label says what happened instead (学生已应约 would not be true)
+    assert (scanned["status"], scanned["status_label"]) == ("department_review", "签约材料已上传 待院系审核")
+    listed = ready.client.get("/lists/supplementary", headers=ready.school).get_json()["items"]
+    assert [i["status_label"] for i in listed] == ["签约材料已上传 待院系审核"]
     ready.review(body["id"], ready.department)
     assert ready.review(body["id"], ready.school, "reject", "扫描件不清晰").get_json()["status"] == "school_rejected"
     assert upload(ready, body["id"], PNG).get_json()["status"] == "department_review"

@@ -105,13 +105,16 @@ def test_registration_waits_for_the_province_and_the_school_settings(client, wor
     for refused in (scene.draft(), scene.submit(body={"destination_code": "70"})):
         assert (refused.status_code, refused.get_json()["code"]) == (403, "module_not_enabled")
     assert scene.current().get_json()["allowed_actions"] == []  # the view offers nothing it would refuse
+    assert scene.current().get_json()["availability"] == {"open": False, "reason": "省级用户尚未开通毕业去向登记与网签"}
     world.deliver("accounts.module.enabled", "44.employment", {"province": "44", "module": "employment",
                                                                "enabled_by": "p"})
     refused = scene.draft()
     assert (refused.status_code, refused.get_json()["code"]) == (403, "settings_incomplete")
     assert scene.current().get_json()["allowed_actions"] == []
+    assert scene.current().get_json()["availability"] == {"open": False, "reason": "学校尚未完成网签设置"}
     assert scene.settings().status_code == 200
     assert scene.current().get_json()["allowed_actions"] == ["save", "submit"]
+    assert scene.current().get_json()["availability"] == {"open": True, "reason": None}
     assert scene.draft().status_code == 201  # the agreement type does not matter here
 
 
@@ -348,6 +351,14 @@ def test_a_unit_in_hong_kong_macao_or_taiwan_is_a_place_of_work(scene):
         assert scene.draft("11", {**UNIT, "unit_region": code}, graduate).status_code == 201, code
     refused = scene.draft("11", {**UNIT, "unit_region": "810100"}, scene.new_graduate())
     assert refused.status_code == 422  # GB/T 2260 does not divide Hong Kong
+
+
+def test_a_submission_names_the_missing_fields_and_the_missing_proof_at_once(scene):
+    assert scene.draft("801", {"study_school": "中山大学"}).status_code == 201
+    refused = scene.submit()
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]
+    assert "proofs" in errors and "programme" in str(errors), errors  # one round, not two
 
 
 def test_every_category_that_needs_proof_refuses_a_submission_without_it(scene):

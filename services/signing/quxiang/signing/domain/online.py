@@ -88,7 +88,14 @@ TWO_PARTY_LABELS: Mapping[Status, str] = {
 }
 
 
-def status_label(status: Status, agreement_type: AgreementType | str) -> str:
+# An offline or 补登 agreement reaches the department with its signed paper's scan: nobody answered
+# an invitation ("学生已应约" would say so).
+PAPER_LABELS: Mapping[Status, str] = {Status.DEPARTMENT_REVIEW: "签约材料已上传 待院系审核"}
+
+
+def status_label(status: Status, agreement_type: AgreementType | str, flow: str = "online") -> str:
+    if flow != "online" and status in PAPER_LABELS:
+        return PAPER_LABELS[status]
     if AgreementType(agreement_type) is AgreementType.TWO_PARTY:
         return TWO_PARTY_LABELS.get(status, STATUS_LABELS[status])
     return STATUS_LABELS[status]

@@ -187,13 +187,14 @@ def _complete(uow: UnitOfWork, registration_id: str, code: str, data: dict[str, 
     """Every field of the category, and its proof: all that is missing at once."""
     errors: dict[str, Any] = {}
     try:
-        checked = check_destination(code, data, complete=True)
+        form = check_destination(code, data, complete=True).form
     except InvalidDestination as exc:
         errors.update(exc.errors)
-        checked = None
-    if checked is not None:
+        category = destination_categories().get(code)  # the proof it needs, whatever the fields lack
+        form = form_of(category) if category else None
+    if form is not None:
         proofs = len(store.attachment_summaries(uow.session, OWNER_TYPE, registration_id))
-        reason = missing_proof(checked.form, proofs)
+        reason = missing_proof(form, proofs)
         if reason:
             errors["proofs"] = [reason]
     if errors:
@@ -373,21 +374,25 @@ def view(service: Signing, actor: Principal, graduate_id: str) -> dict[str, Any]
         current = None if row is None else registration_out(
             row, graduate, audit.trail(conn, agreement_audit, row.id),
             store.attachment_summaries(conn, OWNER_TYPE, row.id))
-        refused = _refused_to_graduate(conn, graduate)
-    return graduate_view(graduate, current, voided, refused)
+        closed = _closed_to_graduate(conn, graduate)
+        refused = frozenset({Action.SAVE, Action.SUBMIT}) if closed else (
+            frozenset({Action.SUBMIT}) if store.held_agreement(conn, graduate.id) is not None else frozenset())
+    view = graduate_view(graduate, current, voided, refused)
+    # Whether the graduate may sign or register at all now, and why not: its agreements screen
+    # offers 线下签约 and 补登 only when the school is open to it.
+    view["availability"] = {"open": closed is None, "reason": closed}
+    return view
 
 
-def _refused_to_graduate(bind: store.Bind, graduate: Row) -> frozenset[Action]:
-    """The graduate's own steps the API would refuse now, whatever the registration's status: none
-    while the module is off or the school's settings are not done, no submission while the graduate
-    holds an agreement (the same checks as ``_own_graduate`` and ``submit``)."""
+def _closed_to_graduate(bind: store.Bind, graduate: Row) -> str | None:
+    """Why the graduate's school is closed to its own signing and registration steps (the checks
+    of ``_own_graduate``), or None while it is open."""
     school = store.get_school(bind, graduate.school_code)
-    if (school is None or not store.module_enabled(bind, school.province, EMPLOYMENT)
-            or store.get_settings(bind, school.code) is None):
-        return frozenset({Action.SAVE, Action.SUBMIT})
-    if store.held_agreement(bind, graduate.id) is not None:
-        return frozenset({Action.SUBMIT})
-    return frozenset()
+    if school is None or not store.module_enabled(bind, school.province, EMPLOYMENT):
+        return "省级用户尚未开通毕业去向登记与网签"
+    if store.get_settings(bind, school.code) is None:
+        return "学校尚未完成网签设置"
+    return None
 
 
 _VALUE_LABELS = {"unit_nature": employer_natures, "unit_industry": industries,

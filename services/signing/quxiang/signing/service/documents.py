@@ -199,7 +199,8 @@ def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = N
     if not _SHA256.match(sha256):
         raise ProblemError(422, "invalid_sha256", detail="SHA-256 应为64位十六进制字符", field="sha256")
     row = bind.execute(select(agreements.c.number, agreements.c.status, agreements.c.agreement_type,
-                              agreements.c.unit, agreements.c.school_code, agreement_documents.c.created_at)
+                              agreements.c.flow, agreements.c.unit, agreements.c.school_code,
+                              agreement_documents.c.created_at)
                        .join(agreement_documents, agreement_documents.c.agreement_id == agreements.c.id)
                        .where(agreement_documents.c.sha256 == sha256)).first()
     if row is None:
@@ -207,6 +208,6 @@ def verify(bind: store.Bind, *, pdf: bytes | None = None, sha256: str | None = N
                 "detail": "未找到与此文件一致的协议：文件可能被修改过，或不是本平台出具的协议"}
     status = Status(row.status)
     return {"genuine": True, "sha256": sha256, "agreement_number": row.number, "status": status.value,
-            "status_label": status_label(status, row.agreement_type), "in_force": status in IN_FORCE,
+            "status_label": status_label(status, row.agreement_type, row.flow), "in_force": status in IN_FORCE,
             "unit_name": row.unit["name"], "school_code": row.school_code,
             "approved_on": _day(row.created_at).isoformat()}

@@ -387,7 +387,7 @@ def _move(uow: UnitOfWork, row: Row, action: Action, actor: Principal, reason: s
         target = WORKFLOWS[row.flow].next(current, action)
     except RefusedTransition as exc:
         problem = exc.as_problem()
-        problem["current_status_label"] = status_label(current, row.agreement_type)
+        problem["current_status_label"] = status_label(current, row.agreement_type, row.flow)
         raise ProblemError(409, "invalid_state", detail=str(exc).replace(exc.current_label, problem[
             "current_status_label"]), **problem) from None
     if target in FIRST_REVIEW and not _department_review(uow, row.school_code):
@@ -507,7 +507,7 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
         "id": row.id, "number": row.number, "flow": row.flow, "initiator": row.initiator,
         "initiator_label": INITIATOR_LABELS[Initiator(row.initiator)], "agreement_type": row.agreement_type,
         "agreement_type_label": AGREEMENT_TYPE_LABELS[AgreementType(row.agreement_type)],
-        "status": status.value, "status_label": status_label(status, row.agreement_type),
+        "status": status.value, "status_label": status_label(status, row.agreement_type, row.flow),
         "allowed_actions": [a.value for a in WORKFLOWS[row.flow].allowed(status)
                             if a not in (Action.EXPIRE, Action.TERMINATE)],
         "respond_by": as_utc(row.respond_by).isoformat() if row.respond_by else None,

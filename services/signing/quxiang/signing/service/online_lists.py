@@ -40,7 +40,8 @@ def list_page(service: Signing, actor: Principal, *, status: str | None, school:
         rows, total = agreement_lists.page(conn, f, request.offset, request.page_size)
     items = [{"id": r.id, "number": r.number, "initiator": r.initiator,
               "initiator_label": INITIATOR_LABELS[Initiator(r.initiator)], "status": r.status,
-              "status_label": status_label(Status(r.status), r.agreement_type), "agreement_type": r.agreement_type,
+              "status_label": status_label(Status(r.status), r.agreement_type, r.flow),
+              "agreement_type": r.agreement_type,
               "graduate_id": r.graduate_id, "exam_number": r.exam_number, "name": r.graduate_name,
               "identity_number": r.identity_number_masked, "school_code": r.school_code,
               "school_name": r.school_name, "employer_id": r.employer_id, "unit_name": r.unit["name"],

@@ -95,7 +95,8 @@ def _agreement_out(row: Row) -> dict[str, Any]:
     return {**_graduate(row), "id": row.id, "number": row.number, "flow": row.flow,
             "flow_label": FLOW_LABELS[row.flow], "initiator": initiator.value,
             "initiator_label": online.INITIATOR_LABELS[initiator], "agreement_type": row.agreement_type,
-            "status": row.status, "status_label": online.status_label(online.Status(row.status), row.agreement_type),
+            "status": row.status, "status_label": online.status_label(online.Status(row.status), row.agreement_type,
+                                                                                   row.flow),
             "employer_id": row.employer_id, "unit_name": row.unit_name,
             "created_at": iso_utc(row.created_at), "updated_at": iso_utc(row.updated_at)}
 

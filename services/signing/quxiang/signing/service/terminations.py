@@ -221,7 +221,8 @@ def termination_out(row: Row, contract: Row, trail: list[audit.AuditEntry] | Non
         "letter_attachment_id": row.letter_attachment_id, "version": row.version,
         "allowed_actions": [a.value for a in TERMINATION.allowed(status)],
         "agreement_status": contract.status,
-        "agreement_status_label": agreement.status_label(agreement.Status(contract.status), contract.agreement_type),
+        "agreement_status_label": agreement.status_label(agreement.Status(contract.status), contract.agreement_type,
+                                                         contract.flow),
     }
     if trail is not None:
         out["history"] = [{"position": e.position, "action": e.action, "actor_role": e.actor_role,
