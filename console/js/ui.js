@@ -236,6 +236,12 @@ export function confirmDialog(title, message, confirmLabel = '确定', { danger 
     [['取消', false], [confirmLabel, true, danger ? 'danger' : 'primary']]);
 }
 
+// One value typed into a dialog (a new name, a new password): its text, or null when cancelled.
+export function askValue(title, label, { type = 'text', value = '' } = {}) {
+  const control = input('value', { type, value, autocomplete: type === 'password' ? 'new-password' : 'off' });
+  return dialog(title, field(label, control), [['取消', null], ['确定', () => control.value.trim(), 'primary']]);
+}
+
 export function askReason(title, { required = true } = {}) {
   const area = h('textarea', { name: 'reason', rows: 3, placeholder: required ? '请填写原因（必填）' : '原因（选填）' });
   return dialog(title, field('原因', area), [['取消', null], ['确定', () => area.value.trim(), 'primary']]);

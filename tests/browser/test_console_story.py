@@ -133,6 +133,18 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.wait(lambda: b.all("form[data-account='zsu-viewer']"), "the new account listed")
     assert b.css("form[data-account='zsu-viewer'] select[name='employment']").get_attribute("value") == "read"
     assert b.css("#create-school-account select[name='hukou']").get_attribute("value") == "none", "back to the defaults"
+    # 修改学校账号信息: the name, found by a search
+    b.fill("#school-accounts-search", {"q": "viewer"})
+    b.css("#school-accounts-search button[type=submit]").click()
+    b.wait(lambda: len(b.all("form[data-account]")) == 1, "the search finds one account")
+    b.css("button[data-rename='zsu-viewer']").click()
+    dialog = b.wait(lambda: b.css(".overlay .dialog"), "the name dialog")
+    field = dialog.find_element("css selector", "input")
+    field.clear()
+    field.send_keys("中山大学就业中心（只读）")
+    dialog.find_element("css selector", "button.primary").click()
+    b.expect_success("已修改 zsu-viewer 的名称")
+    b.wait(lambda: "中山大学就业中心（只读）" in b.css("table.data").text, "the new name listed")
     shot("04-province-accounts")
 
     # --- the school: settings and roster ------------------------------------------------------

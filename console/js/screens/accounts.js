@@ -2,7 +2,7 @@
 // a school its department accounts (never above its own permissions, nor above the school's highest).
 import { get, getAll, post, put } from '../api.js';
 import { schoolOf } from '../context.js';
-import { act, badge, field, formValues, h, input, pageTitle, pager, section, select, table, withoutBlanks } from '../ui.js';
+import { act, askValue, badge, field, formValues, h, input, pageTitle, pager, section, select, table, withoutBlanks } from '../ui.js';
 
 const MODULES = [['employment', '基本信息和就业信息'], ['archive', '档案信息'], ['hukou', '户口信息']];
 const ACCESS = [['write', '读写'], ['read', '只读'], ['none', '无权限']];
@@ -18,6 +18,26 @@ function permissionEditor(account, base, reload) {
   return form;
 }
 
+// 修改账号信息: the name shown, a new password for a holder who forgot it (its sessions end), and
+// disabling or enabling the account again.
+function accountActions(account, base, reload) {
+  const path = `/accounts/${base}/${account.id}`;
+  const rename = h('button', { type: 'button', class: 'small', dataset: { rename: account.username } }, '修改名称');
+  rename.addEventListener('click', async () => {
+    const name = await askValue(`修改 ${account.username} 的名称`, '名称', { value: account.display_name });
+    if (name) act(rename, () => put(path, { display_name: name }), `已修改 ${account.username} 的名称`).then((r) => r && reload());
+  });
+  const reset = h('button', { type: 'button', class: 'small', dataset: { reset: account.username } }, '重置密码');
+  reset.addEventListener('click', async () => {
+    const password = await askValue(`为 ${account.username} 设置新密码`, '新密码（至少 8 位，含字母和数字）', { type: 'password' });
+    if (password) act(reset, () => post(`${path}/password`, { new_password: password }).then(() => true), `已重置 ${account.username} 的密码，原登录已失效`);
+  });
+  const toggle = h('button', { type: 'button', class: 'small', dataset: { toggle: account.username } }, account.disabled ? '启用' : '停用');
+  toggle.addEventListener('click', () => act(toggle, () => post(`${path}/${account.disabled ? 'enable' : 'disable'}`),
+    `${account.username} 已${account.disabled ? '启用' : '停用'}`).then((r) => r && reload()));
+  return h('div', { class: 'account-actions' }, rename, reset, toggle);
+}
+
 async function renderList(view, { base, filters, createForm, title }) {
   let page = 1;
   const holder = h('div');
@@ -29,10 +49,25 @@ async function renderList(view, { base, filters, createForm, title }) {
       { label: base === 'school-accounts' ? '院校' : '院系', value: (a) => (base === 'school-accounts' ? `${a.school_name}（${a.school_code}）` : a.department_name) },
       { label: '状态', value: (a) => badge(a.status_label, a.disabled ? 'disabled' : 'enabled') },
       { label: '模块管理权限', value: (a) => permissionEditor(a, base, reload) },
+      { label: '账号信息', value: (a) => accountActions(a, base, reload) },
     ], data.items), pager(data, (p) => { page = p; reload(); }));
   };
+  // a province has a hundred schools and more: search by username, name or school code, or status
+  const search = h('form', { class: 'filters', id: `${base}-search` },
+    input('q', { placeholder: base === 'school-accounts' ? '用户名、名称或学校代码' : '用户名或名称' }),
+    select('status', [['active', '正常'], ['disabled', '已停用']], '', { blank: '全部状态' }),
+    h('button', { type: 'submit', class: 'primary' }, '查询'));
+  search.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { q, status } = formValues(search);
+    const code = base === 'school-accounts' && /^\d{5}$/.test(q) ? q : null;  // a 学校代码
+    Object.assign(filters, { q: code ? undefined : q || undefined, school: code || filters.school, status: status || undefined });
+    if (!code && base === 'school-accounts') delete filters.school;
+    page = 1;
+    reload();
+  });
   await reload();
-  view.append(section(title, holder), createForm(reload));
+  view.append(section(title, search, holder), createForm(reload));
 }
 
 function createAccountForm(kind, options, reload) {

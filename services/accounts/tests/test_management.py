@@ -497,3 +497,55 @@ def test_the_admin_creates_and_lists_provincial_accounts(client, service, seed, 
     assert client.post("/province-accounts", json={"province": "44", "username": "gd-4", "display_name": "x",
                                                    "password": "Passw0rd!"},
                        headers=auth(service, gd["province"])).status_code == 403
+
+
+# --- 修改学校账号信息: the name, a forgotten password, enabling again -----------------------------------
+
+
+def test_a_province_changes_a_school_accounts_information(client, service, seed, gd):
+    school_user = seed.user(Role.SCHOOL, username="zsu-jy", province="44", school=ZSU)
+    old_token = auth(service, school_user)
+    province = auth(service, gd["province"])
+    base = f"/school-accounts/{school_user.id}"
+    renamed = client.put(base, headers=province, json={"display_name": " 中山大学就业指导中心 "})
+    assert renamed.status_code == 200 and renamed.get_json()["display_name"] == "中山大学就业指导中心"
+    assert client.put(base, headers=province, json={"display_name": "中山\n大学"}).status_code == 422
+
+    weak = client.post(f"{base}/password", headers=province, json={"new_password": "zsu-jy-2026"})
+    assert weak.status_code == 422 and field_errors(weak) == {"new_password"}  # holds the username
+    reset = client.post(f"{base}/password", headers=province, json={"new_password": "Reset-2026-pass"})
+    assert reset.status_code == 204
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Passw0rd!"}).status_code == 401
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Reset-2026-pass"}).status_code == 200
+    apply_revocations(service)
+    assert client.get(f"/schools/{ZSU}", headers=old_token).get_json()["code"] == "token_revoked"
+
+    assert client.post(f"{base}/disable", headers=province).status_code == 200
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Reset-2026-pass"}).status_code == 401
+    enabled = client.post(f"{base}/enable", headers=province)
+    assert enabled.status_code == 200 and enabled.get_json()["status"] == "active"
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Reset-2026-pass"}).status_code == 200
+    kinds = [e["type"] for e in events(service) if e["subject"] == school_user.id]
+    assert kinds.count("accounts.user.renamed") == 1 and kinds.count("accounts.user.enabled") == 1
+    [reset] = events(service, "accounts.user.password_reset")
+    assert reset["data"] == {"user_id": school_user.id, "reset_by": gd["province"].id}  # never the password
+
+
+def test_only_the_accounts_manager_changes_its_information(client, service, seed, gd, zsu):
+    bj = seed.user(Role.SCHOOL, province="11", school=PKU)
+    province = auth(service, gd["province"])
+    for path, body in ((f"/school-accounts/{bj.id}", {"display_name": "x"}),
+                       (f"/school-accounts/{bj.id}/password", {"new_password": "Reset-2026-pass"})):
+        method = client.put if path.endswith(bj.id) else client.post
+        assert method(path, headers=province, json=body).status_code == 404  # another province's
+    assert client.post(f"/school-accounts/{bj.id}/enable", headers=province).status_code == 404
+    # a school user manages its department accounts, not its own kind
+    assert client.put(f"/school-accounts/{zsu['user'].id}", headers=zsu["headers"],
+                      json={"display_name": "x"}).status_code == 403
+    made = client.post("/department-accounts", headers=zsu["headers"], json={
+        "department_id": zsu["departments"]["CS"], "username": "zsu-cs", "display_name": "计算机学院",
+        "password": "Passw0rd!"}).get_json()
+    assert client.post(f"/department-accounts/{made['id']}/password", headers=zsu["headers"],
+                       json={"new_password": "Reset-2026-cs"}).status_code == 204
+    assert client.put(f"/department-accounts/{made['id']}", headers=zsu["headers"],
+                      json={"display_name": "计算机学院学工办"}).get_json()["display_name"] == "计算机学院学工办"

@@ -21,8 +21,9 @@ from quxiang.common.events import Event, catalogue
 
 TOKENS_REVOKED = "accounts.user.tokens_revoked"
 # refresh_reuse: a rotated refresh token came back, so the family leaked; every session of the user ends.
+# password_reset: the account's manager set a new password (its holder forgot it).
 REVOCATION_REASONS = ("permissions_changed", "password_changed", "logout", "disabled", "role_changed",
-                      "refresh_reuse")
+                      "refresh_reuse", "password_reset")
 
 auth_metadata = MetaData()
 not_before_table = Table(

@@ -20,6 +20,9 @@ EMPLOYER_UPDATED = "accounts.employer.updated"
 USER_CREATED = "accounts.user.created"
 USER_PERMISSIONS_CHANGED = "accounts.user.permissions_changed"
 USER_DISABLED = "accounts.user.disabled"
+USER_ENABLED = "accounts.user.enabled"
+USER_RENAMED = "accounts.user.renamed"
+USER_PASSWORD_RESET = "accounts.user.password_reset"  # noqa: S105 - an event type, not a password
 GRADUATE_ACTIVATED = "accounts.graduate.activated"
 MODULE_ENABLED = "accounts.module.enabled"
 AGREEMENT_TYPE_SET = "accounts.school.agreement_type_set"
@@ -76,6 +79,22 @@ class UserDisabled(Schema):
     disabled_by = fields.String(required=True)
 
 
+class UserEnabled(Schema):
+    user_id = fields.String(required=True)
+    enabled_by = fields.String(required=True)
+
+
+class UserRenamed(Schema):
+    user_id = fields.String(required=True)
+    display_name = fields.String(required=True)
+    changed_by = fields.String(required=True)
+
+
+class UserPasswordReset(Schema):  # never the password, nor its hash
+    user_id = fields.String(required=True)
+    reset_by = fields.String(required=True)
+
+
 class GraduateActivated(Schema):
     user_id = fields.String(required=True)
     graduate = fields.String(required=True)  # the graduate record's id in records
@@ -103,6 +122,9 @@ _TYPES = {
     USER_CREATED: (UserCreated, "An account was created."),
     USER_PERMISSIONS_CHANGED: (UserPermissionsChanged, "A school or department account's module rights changed."),
     USER_DISABLED: (UserDisabled, "An account was disabled."),
+    USER_ENABLED: (UserEnabled, "A disabled account was enabled again by its manager."),
+    USER_RENAMED: (UserRenamed, "An account's display name was changed by its manager."),
+    USER_PASSWORD_RESET: (UserPasswordReset, "An account's password was reset by its manager (tokens revoked)."),
     GRADUATE_ACTIVATED: (GraduateActivated, "A graduate activated its account."),
     MODULE_ENABLED: (ModuleEnabled, "A province switched a module on (irreversible)."),
     AGREEMENT_TYPE_SET: (AgreementTypeSet, "A school's e-agreement type (new invitations use it)."),

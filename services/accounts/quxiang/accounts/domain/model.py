@@ -121,6 +121,24 @@ class User:
         self.version += 1
         return True
 
+    def enable(self) -> bool:
+        if not self.disabled:
+            return False
+        self.disabled = False
+        self.version += 1
+        return True
+
+    def rename(self, display_name: str) -> bool:
+        if display_name == self.display_name:
+            return False
+        self.display_name = display_name
+        self.version += 1
+        return True
+
+    def reset_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+        self.version += 1
+
     @property
     def can_log_in(self) -> bool:
         return not self.disabled and self.password_hash is not None

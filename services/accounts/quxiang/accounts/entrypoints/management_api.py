@@ -211,6 +211,16 @@ class NewAccountIn(Schema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
 
 
+class AccountInfoIn(Schema):
+    """What a manager changes about an account besides its rights: the name shown."""
+
+    display_name = OneLine(required=True, validate=validate.Length(min=1, max=100))
+
+
+class PasswordResetIn(Schema):
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128))
+
+
 class NewSchoolAccountIn(NewAccountIn):
     school_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
     permissions = fields.Nested(NewPermissionsIn)
@@ -410,6 +420,36 @@ def disable_school_account(user_id: str) -> dict[str, Any]:
     return account_out(management.disable_account(accounts(), current_principal(), Role.SCHOOL, user_id))
 
 
+@blueprint.route("/school-accounts/<user_id>", methods=["PUT"])
+@requires(Role.PROVINCE, Role.ADMIN)
+@blueprint.arguments(AccountInfoIn)
+@blueprint.response(200, AccountOut)
+@problems(401, 403, 404)
+def update_school_account(body: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """修改学校账号信息: the display name. Another province's account: 404."""
+    return account_out(management.rename_account(accounts(), current_principal(), Role.SCHOOL, user_id,
+                                                 body["display_name"]))
+
+
+@blueprint.route("/school-accounts/<user_id>/password", methods=["POST"])
+@requires(Role.PROVINCE, Role.ADMIN)
+@blueprint.arguments(PasswordResetIn)
+@blueprint.response(204)
+@problems(401, 403, 404)
+def reset_school_account_password(body: dict[str, Any], user_id: str) -> None:
+    """A new password for a school account whose holder forgot it; its tokens are revoked."""
+    management.reset_password(accounts(), current_principal(), Role.SCHOOL, user_id, body["new_password"])
+
+
+@blueprint.route("/school-accounts/<user_id>/enable", methods=["POST"])
+@requires(Role.PROVINCE, Role.ADMIN)
+@blueprint.response(200, AccountOut)
+@problems(401, 403, 404)
+def enable_school_account(user_id: str) -> dict[str, Any]:
+    """Enable a disabled school account again (idempotent): records ``accounts.user.enabled``."""
+    return account_out(management.enable_account(accounts(), current_principal(), Role.SCHOOL, user_id))
+
+
 @blueprint.route("/department-accounts", methods=["GET"])
 @requires(Role.SCHOOL, Role.ADMIN)
 @blueprint.arguments(DepartmentAccountListArgs, location="query")
@@ -463,6 +503,36 @@ def set_department_account_permissions(body: dict[str, Any], user_id: str) -> di
 def disable_department_account(user_id: str) -> dict[str, Any]:
     """Disable a department account (idempotent), revoking its tokens."""
     return account_out(management.disable_account(accounts(), current_principal(), Role.DEPARTMENT, user_id))
+
+
+@blueprint.route("/department-accounts/<user_id>", methods=["PUT"])
+@requires(Role.SCHOOL, Role.ADMIN)
+@blueprint.arguments(AccountInfoIn)
+@blueprint.response(200, AccountOut)
+@problems(401, 403, 404)
+def update_department_account(body: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """The department account's display name. Another school's account: 404."""
+    return account_out(management.rename_account(accounts(), current_principal(), Role.DEPARTMENT, user_id,
+                                                 body["display_name"]))
+
+
+@blueprint.route("/department-accounts/<user_id>/password", methods=["POST"])
+@requires(Role.SCHOOL, Role.ADMIN)
+@blueprint.arguments(PasswordResetIn)
+@blueprint.response(204)
+@problems(401, 403, 404)
+def reset_department_account_password(body: dict[str, Any], user_id: str) -> None:
+    """A new password for a department account whose holder forgot it; its tokens are revoked."""
+    management.reset_password(accounts(), current_principal(), Role.DEPARTMENT, user_id, body["new_password"])
+
+
+@blueprint.route("/department-accounts/<user_id>/enable", methods=["POST"])
+@requires(Role.SCHOOL, Role.ADMIN)
+@blueprint.response(200, AccountOut)
+@problems(401, 403, 404)
+def enable_department_account(user_id: str) -> dict[str, Any]:
+    """Enable a disabled department account again (idempotent)."""
+    return account_out(management.enable_account(accounts(), current_principal(), Role.DEPARTMENT, user_id))
 
 
 @blueprint.route("/province-accounts", methods=["GET"])

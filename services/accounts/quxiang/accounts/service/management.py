@@ -433,6 +433,55 @@ def disable_account(service: Accounts, actor: Principal, role: Role, user_id: st
     return view
 
 
+def enable_account(service: Accounts, actor: Principal, role: Role, user_id: str) -> AccountView:
+    """Enable a disabled account again (its holder is back): it may log in again with its password.
+    Records ``accounts.user.enabled``; enabling an enabled account changes nothing."""
+    _ensure_manages(actor, role)
+    with service.unit_of_work() as uow:
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        if user.enable():
+            repository.save_user(uow.session, user)
+            uow.record(contracts.USER_ENABLED, subject=user.id, sequence=user.version,
+                       data={"user_id": user.id, "enabled_by": actor.user_id})
+            uow.commit()
+        view = repository.get_account_view(uow.session, user_id)
+    assert view is not None
+    return view
+
+
+def rename_account(service: Accounts, actor: Principal, role: Role, user_id: str, display_name: str) -> AccountView:
+    """Change an account's display name (修改学校账号信息). Records ``accounts.user.renamed``."""
+    _ensure_manages(actor, role)
+    with service.unit_of_work() as uow:
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        if user.rename(display_name):
+            repository.save_user(uow.session, user)
+            uow.record(contracts.USER_RENAMED, subject=user.id, sequence=user.version, data={
+                "user_id": user.id, "display_name": display_name, "changed_by": actor.user_id})
+            uow.commit()
+        view = repository.get_account_view(uow.session, user_id)
+    assert view is not None
+    return view
+
+
+def reset_password(service: Accounts, actor: Principal, role: Role, user_id: str, new_password: str) -> None:
+    """Set a new password for an account the caller manages (its holder forgot it): the same rules
+    as any password, and every token of the account is revoked, so whoever held the old one is out.
+    Records ``accounts.user.password_reset`` (never the password)."""
+    _ensure_manages(actor, role)
+    with service.unit_of_work() as uow:
+        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
+        problem = password_problem(new_password, user.username)
+        if problem:
+            raise invalid("new_password", problem)
+        user.reset_password(hash_password(new_password))
+        repository.save_user(uow.session, user)
+        uow.record(contracts.USER_PASSWORD_RESET, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "reset_by": actor.user_id})
+        revoke_tokens(uow, user.id, "password_reset", user.version)
+        uow.commit()
+
+
 def school_lock(school_code: str) -> str:
     """The key that serialises changes to a school's account rights, so that the school's highest
     right, read under it, is the one every department account is held to."""
