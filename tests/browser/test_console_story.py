@@ -389,6 +389,10 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.open("#/signing/online")
     listed = b.css("table.records").text
     assert "李同学" in listed and "签约审核通过" in listed and UNIT in listed
+    # the province narrows to a school, then to one of its departments
+    assert not b.css("#list-filters select[name='department']").is_enabled()
+    b.fill("#list-filters", {"school": "10558"})
+    b.wait(lambda: "计算机学院" in b.css("#list-filters select[name='department']").text, "the school's departments")
     assert identity not in listed
     b.css("#export").click()
     assert ".xlsx" in b.expect_success("已下载")

@@ -45,6 +45,21 @@ export async function listScreen(view, options) {
     state.page = 1;
     reload();
   });
+  // A province narrows to one school's departments: the 院系 choices follow the 院校 chosen.
+  if (schools.length) {
+    const schoolSelect = form.querySelector("select[name='school']");
+    const departmentSelect = select('department', [], '', { blank: '全部院系' });
+    departmentSelect.disabled = true;
+    schoolSelect.after(departmentSelect);
+    const fill = async (selected) => {
+      const code = schoolSelect.value;
+      const items = code ? (await get(`/accounts/schools/${code}/departments`)).items : [];
+      departmentSelect.replaceChildren(...select('department', items.map((d) => [d.id, d.name]), selected || '', { blank: '全部院系' }).children);
+      departmentSelect.disabled = !items.length;
+    };
+    schoolSelect.addEventListener('change', () => fill().catch(reportError));
+    if (state.filters.school) await fill(state.filters.department).catch(reportError);
+  }
   await reload();
   view.append(section(null, form, holder));
   return { reload };
