@@ -20,8 +20,9 @@ export function historySection(history, kind) {
     { label: '状态变化', value: (e) => {
       const to = e.to_state || e.status;
       if (!to) return '--';
-      const after = e.status_label || statuses[to] || to;
-      return e.from_state ? `${statuses[e.from_state] || e.from_state} → ${after}` : after;
+      // the record's own wording where it gives one (a 补登 agreement's step is not 学生已应约)
+      const after = e.to_label || e.status_label || statuses[to] || to;
+      return e.from_state ? `${e.from_label || statuses[e.from_state] || e.from_state} → ${after}` : after;
     } },
     { label: '原因', value: (e) => dash(e.reason) },
   ], history || [], { class: 'history', empty: '暂无记录' }));

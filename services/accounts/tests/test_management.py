@@ -392,8 +392,9 @@ def _department_account(service, zsu, username, department="CS", **permissions):
 
 
 def rights(service, user):
+    """The stored module rights of ``user`` (an account or its id)."""
     with service.unit_of_work() as uow:
-        stored = repository.get_user(uow.session, user.id)
+        stored = repository.get_user(uow.session, getattr(user, "id", user))
     return {m.value: stored.permissions.get(m, Access.NONE).value for m in Module}
 
 
@@ -549,3 +550,38 @@ def test_only_the_accounts_manager_changes_its_information(client, service, seed
                        json={"new_password": "Reset-2026-cs"}).status_code == 204
     assert client.put(f"/department-accounts/{made['id']}", headers=zsu["headers"],
                       json={"display_name": "计算机学院学工办"}).get_json()["display_name"] == "计算机学院学工办"
+
+
+def test_a_reset_password_lets_a_holder_who_locked_itself_out_in(client, service, seed, gd):
+    school_user = seed.user(Role.SCHOOL, username="zsu-jy", province="44", school=ZSU)
+    for _ in range(6):  # the holder forgot the password and kept trying
+        client.post("/auth/login", json={"username": "zsu-jy", "password": "Wrong-guess-1"})
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Passw0rd!"}).status_code == 429
+    reset = client.post(f"/school-accounts/{school_user.id}/password", headers=auth(service, gd["province"]),
+                        json={"new_password": "Reset-2026-pass"})
+    assert reset.status_code == 204
+    assert client.post("/auth/login", json={"username": "zsu-jy", "password": "Reset-2026-pass"}).status_code == 200
+
+
+def test_a_department_made_before_the_schools_first_account_is_held_to_it(client, service, seed, gd):
+    admin = auth(service, seed.user(Role.ADMIN, username="root"))
+    department = client.post(f"/schools/{ZSU}/departments", json={"code": "CS", "name": "计算机学院"},
+                             headers=admin).get_json()["id"]
+    made = client.post("/department-accounts", headers=admin, json={
+        "department_id": department, "username": "zsu-cs", "display_name": "计算机学院", "password": "Passw0rd!",
+        "permissions": {"employment": "write", "archive": "write", "hukou": "write"}})
+    assert made.status_code == 201, made.get_json()  # no school account yet: nothing to hold it to
+    school = client.post("/school-accounts", headers=auth(service, gd["province"]), json={
+        "school_code": ZSU, "username": "zsu-jy", "display_name": "就业中心", "password": "Passw0rd!",
+        "permissions": {"employment": "read", "archive": "none", "hukou": "none"}})
+    assert school.status_code == 201
+    assert rights(service, made.get_json()["id"]) == {"employment": "read", "archive": "none", "hukou": "none"}
+    # left-out rights take the defaults lowered to the school's, not a refusal (403) of rights nobody asked for
+    defaults = client.post("/department-accounts", headers=admin, json={
+        "department_id": department, "username": "zsu-cs2", "display_name": "计算机学院2", "password": "Passw0rd!"})
+    assert defaults.status_code == 201, defaults.get_json()
+    assert defaults.get_json()["permissions"] == {"employment": "read", "archive": "none", "hukou": "none"}
+    asked = client.post("/department-accounts", headers=admin, json={
+        "department_id": department, "username": "zsu-cs3", "display_name": "x", "password": "Passw0rd!",
+        "permissions": {"employment": "write"}})
+    assert asked.status_code == 403 and asked.get_json()["code"] == "exceeds_school_permission"

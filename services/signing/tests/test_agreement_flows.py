@@ -121,6 +121,8 @@ def test_supplementary_registration(ready, world):
     assert (scanned["status"], scanned["status_label"]) == ("department_review", "签约材料已上传 待院系审核")
     listed = ready.client.get("/lists/supplementary", headers=ready.school).get_json()["items"]
     assert [i["status_label"] for i in listed] == ["签约材料已上传 待院系审核"]
+    step = ready.client.get(f"/agreements/{body['id']}", headers=ready.school).get_json()["history"][-1]
+    assert (step["from_label"], step["to_label"]) == ("待上传签约材料", "签约材料已上传 待院系审核")  # the history too
     ready.review(body["id"], ready.department)
     assert ready.review(body["id"], ready.school, "reject", "扫描件不清晰").get_json()["status"] == "school_rejected"
     assert upload(ready, body["id"], PNG).get_json()["status"] == "department_review"

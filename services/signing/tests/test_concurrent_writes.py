@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import catalogue
-from quxiang.signing.adapters.tables import graduates, school_settings, schools
+from quxiang.signing.adapters import store
+from quxiang.signing.adapters.tables import employers, graduates, school_settings, schools
 from quxiang.signing.entrypoints import consumers
 
 
@@ -102,3 +103,31 @@ def test_two_first_saves_of_the_signing_settings_at_once(client, world, service)
     with service.engine.connect() as conn:
         version = conn.execute(select(school_settings.c.version)).scalar()
     assert sorted(results) == [200, 200, 200, 200] and version == 4, (results, version)
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_units_change_applied_while_its_registration_inserts_is_kept(service, config):
+    """Two consumers: the registration (version 1) inserts the unit and has not committed when the
+    change (version 2) arrives. The change waits for it and then applies; an UPDATE first and an
+    INSERT .. DO NOTHING after it found no row, inserted nothing, and lost the change for good."""
+    unit = {"id": "e-race", "credit_code": "91440101MA5ABCDE1X", "nature": "10", "industry": "34",
+            "region": "440100"}
+    registering = service.engine.connect()
+    pending = registering.begin()
+    store.apply_employer(registering, {**unit, "name": "注册时的名称", "address": None}, 1)
+
+    def change():
+        with service.engine.begin() as conn:
+            store.apply_employer(conn, {**unit, "name": "修改后的名称", "address": "新地址"}, 2)
+
+    worker = threading.Thread(target=change)
+    worker.start()
+    time.sleep(0.5)
+    pending.commit()
+    registering.close()
+    worker.join(10)
+    with service.engine.begin() as conn:
+        kept = conn.execute(select(employers.c.name, employers.c.sequence).where(employers.c.id == "e-race")).one()
+        assert tuple(kept) == ("修改后的名称", 2)
+        store.apply_employer(conn, {**unit, "name": "注册时的名称", "address": None}, 1)  # redelivered: older
+        assert conn.execute(select(employers.c.name).where(employers.c.id == "e-race")).scalar_one() == "修改后的名称"

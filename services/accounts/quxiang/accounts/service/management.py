@@ -43,6 +43,7 @@ from quxiang.accounts.domain.model import (
     User,
     may_manage,
 )
+from quxiang.accounts.service import throttle
 from quxiang.accounts.service.context import Accounts
 from quxiang.accounts.service.passwords import hash_password, password_problem
 from quxiang.accounts.service.revocation import revoke_tokens
@@ -311,18 +312,27 @@ def create_account(service: Accounts, actor: Principal, role: Role, *, username:
         granted = _granted(actor, role, permissions)
         if role is Role.DEPARTMENT:
             assert scope.school is not None
-            _ensure_within_school(uow.session, scope.school, granted)
+            asked = {m: a for m, a in granted.items() if permissions is not None and m in permissions}
+            _ensure_within_school(uow.session, scope.school, asked)
+            granted = _within_school(uow.session, scope.school, granted)  # defaults: lowered, not refused
         if repository.get_user_by_username(uow.session, username) is not None:
             raise taken
         user = User(id=str(uuid.uuid4()), username=username, role=role, display_name=display_name,
                     scope=scope, permissions=granted,
                     password_hash=hash_password(password))
+        if role is Role.SCHOOL:
+            assert scope.school is not None
+            serialize_on(uow.session, school_lock(scope.school))
         with _duplicate_is(taken):
             repository.add_user(uow.session, user, created_by=actor.user_id)
         uow.record(contracts.USER_CREATED, subject=user.id, sequence=user.version, data={
             "user_id": user.id, "role": role.value, "province": scope.province, "school": scope.school,
             "department": scope.department, "graduate": None, "employer": None,
             "permissions": _permissions_data(user.permissions) if user.permissions else None})
+        if role is Role.SCHOOL:
+            assert scope.school is not None
+            # the school's first account sets its ceiling: a department made before it is held to it
+            _cap_departments(uow, scope.school, actor)
         _commit(uow, taken)
         view = repository.get_account_view(uow.session, user.id)
     assert view is not None
@@ -476,6 +486,7 @@ def reset_password(service: Accounts, actor: Principal, role: Role, user_id: str
             raise invalid("new_password", problem)
         user.reset_password(hash_password(new_password))
         repository.save_user(uow.session, user)
+        throttle.reset(uow.session, throttle.account_key(user.username))  # the holder locked itself out
         uow.record(contracts.USER_PASSWORD_RESET, subject=user.id, sequence=user.version,
                    data={"user_id": user.id, "reset_by": actor.user_id})
         revoke_tokens(uow, user.id, "password_reset", user.version)
@@ -515,6 +526,14 @@ def _ensure_within_school(session: Session, school_code: str, permissions: Mappi
             raise Forbidden("exceeds_school_permission",
                             f"不能授予高于本校账号的{PERMISSION_MODULE_LABELS[module]}权限",
                             module=module.value, school=ceiling[module].value, requested=access.value)
+
+
+def _within_school(session: Session, school_code: str, permissions: Mapping[Module, Access]) -> dict[Module, Access]:
+    """``permissions`` lowered to the school's highest rights (unchanged while it has no account)."""
+    ceiling = _school_ceiling(session, school_code)
+    if ceiling is None:
+        return dict(permissions)
+    return {module: _min_access(access, ceiling[module]) for module, access in permissions.items()}
 
 
 def _cap_departments(uow: UnitOfWork, school_code: str, actor: Principal) -> None:

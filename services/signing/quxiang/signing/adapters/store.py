@@ -79,12 +79,12 @@ def module_enabled(bind: Bind, province: str, module: str) -> bool:
 def apply_employer(bind: Bind, values: dict[str, Any], sequence: int) -> None:
     """The unit as accounts announced it (registered or changed); an older version than the one
     kept changes nothing. Agreements keep their own copy of the unit, taken at invitation."""
-    fresh = {k: v for k, v in values.items() if k != "id"}
-    newer = and_(employers.c.id == values["id"], employers.c.sequence < sequence)
-    if bind.execute(update(employers).where(newer).values(**fresh, sequence=sequence)).rowcount:
-        return
-    bind.execute(conflict_insert(bind, employers).values(**values, sequence=sequence)
-                 .on_conflict_do_nothing(index_elements=["id"]))
+    # One statement: an update racing the registration's insert waits for it and then applies
+    # (an UPDATE first, then INSERT .. DO NOTHING, lost the update when the two met).
+    statement = conflict_insert(bind, employers).values(**values, sequence=sequence)
+    fresh = {k: statement.excluded[k] for k in values if k != "id"}
+    bind.execute(statement.on_conflict_do_update(index_elements=["id"], set_={**fresh, "sequence": sequence},
+                                                 where=employers.c.sequence < statement.excluded.sequence))
 
 
 # What a graduate's agreements, terminations and destination registrations copy from the roster

@@ -500,6 +500,9 @@ def as_written(uow: UnitOfWork, written: Written) -> Answer:
     return Answer(body, document is not None and document.sha256 is None)
 
 
+_STATES = frozenset(s.value for s in Status)
+
+
 def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] | None = None) -> dict[str, Any]:
     status = Status(row.status)
     unit, terms = row.unit, row.terms
@@ -528,8 +531,12 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
             "identity_number": graduate.identity_number_masked},
     }
     if trail is not None:
+        def label(state: str | None) -> str | None:  # as the status line words it, for this flow and type
+            return status_label(Status(state), row.agreement_type, row.flow) if state in _STATES else None
+
         out["history"] = [{"position": e.position, "action": e.action, "actor_id": e.actor_id,
                            "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state,
+                           "from_label": label(e.from_state), "to_label": label(e.to_state),
                            "reason": e.reason, "request_id": e.request_id, "at": e.at.isoformat(),
                            "hash": e.hash} for e in trail]
     return out
