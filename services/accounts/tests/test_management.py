@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from quxiang.accounts.adapters import repository
-from quxiang.accounts.domain.model import DomainError, User
+from quxiang.accounts.domain.model import Department, DomainError, User
+from quxiang.accounts.entrypoints import cli
 from quxiang.accounts.service.management import change_permissions
 from quxiang.accounts.service.passwords import hash_password
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
@@ -585,3 +586,25 @@ def test_a_department_made_before_the_schools_first_account_is_held_to_it(client
         "department_id": department, "username": "zsu-cs3", "display_name": "x", "password": "Passw0rd!",
         "permissions": {"employment": "write"}})
     assert asked.status_code == 403 and asked.get_json()["code"] == "exceeds_school_permission"
+
+
+def test_the_operator_holds_departments_granted_before_the_rule_to_their_school(service, config, seed, capsys):
+    seed.school(ZSU, "中山大学", "44")
+    seed.user(Role.SCHOOL, username="zsu-jy", province="44", school=ZSU)  # employment 读写, the rest 无权限
+    with service.unit_of_work() as uow:
+        repository.add_department(uow.session, Department(id="d-cs", school_code=ZSU, code="CS", name="计算机学院"))
+        uow.commit()
+    above = User(id="d-old", username="zsu-cs-old", role=Role.DEPARTMENT, display_name="计算机学院",
+                 scope=Scope(province="44", school=ZSU, department="d-cs"),
+                 permissions={Module.EMPLOYMENT: Access.WRITE, Module.ARCHIVE: Access.WRITE, Module.HUKOU: Access.READ},
+                 password_hash=hash_password("Passw0rd!"))
+    with service.unit_of_work() as uow:  # granted before a department was held to its school
+        repository.add_user(uow.session, above, created_by=None)
+        uow.commit()
+    assert cli.main(["cap-departments"], config=config) == 0
+    assert "1 department account(s) lowered" in capsys.readouterr().out
+    assert rights(service, "d-old") == {"employment": "write", "archive": "none", "hukou": "none"}
+    [changed] = [e for e in events(service, "accounts.user.permissions_changed") if e["subject"] == "d-old"]
+    assert changed["data"]["changed_by"] == "system"
+    assert cli.main(["cap-departments"], config=config) == 0  # once is enough: nothing more to lower
+    assert "0 department account(s) lowered" in capsys.readouterr().out

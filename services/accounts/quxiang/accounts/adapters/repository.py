@@ -63,6 +63,11 @@ def accounts_of_school(session: Session, school_code: str, role: Role, *, for_up
     return [_user(row) for row in session.execute(query.with_for_update() if for_update else query)]
 
 
+def schools_with_department_accounts(session: Session) -> list[str]:
+    query = select(users.c.school).where(users.c.role == Role.DEPARTMENT.value, users.c.school.is_not(None))
+    return sorted(set(session.execute(query.distinct()).scalars()))
+
+
 def get_user_by_username(session: Session, username: str) -> User | None:
     row = session.execute(select(users).where(users.c.username == username)).first()
     return _user(row) if row else None

@@ -143,12 +143,25 @@ def _add_create_admin(commands: Any) -> None:
     command.set_defaults(run=create_admin)
 
 
+def cap_departments(_args: argparse.Namespace, service: Accounts) -> int:
+    from quxiang.accounts.service.management import cap_all_departments
+
+    print(f"{cap_all_departments(service)} department account(s) lowered to their school's highest right")
+    return 0
+
+
+def _add_cap_departments(commands: Any) -> None:
+    commands.add_parser("cap-departments", help="hold every department account to its school's highest right "
+                                                "(once after upgrading: rights granted before the rule)"
+                        ).set_defaults(run=cap_departments)
+
+
 def _add_demo(commands: Any) -> None:
     commands.add_parser("demo", help="create the demo province, schools and users (idempotent) and print "
                                      "the demo logins (password Demo2026!)").set_defaults(run=demo)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_create_admin, _add_demo]
+COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_create_admin, _add_cap_departments, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

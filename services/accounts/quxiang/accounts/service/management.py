@@ -536,18 +536,38 @@ def _within_school(session: Session, school_code: str, permissions: Mapping[Modu
     return {module: _min_access(access, ceiling[module]) for module, access in permissions.items()}
 
 
-def _cap_departments(uow: UnitOfWork, school_code: str, actor: Principal) -> None:
+def _cap_departments(uow: UnitOfWork, school_code: str, actor: Principal) -> int:
     """After a school account's rights changed: every department account of the school holding a
     right above the school's highest is lowered to it, with its own event and its tokens revoked.
     A province that takes a module away from a school takes it from the school's departments too."""
     ceiling = _school_ceiling(uow.session, school_code)
-    assert ceiling is not None  # called after a school account's change, so the school has one
+    if ceiling is None:  # no school account: nothing to hold the departments to
+        return 0
+    lowered_count = 0
     for department_user in repository.accounts_of_school(uow.session, school_code, Role.DEPARTMENT,
                                                          for_update=True):
         lowered = {module: _min_access(department_user.permissions.get(module, Access.NONE), ceiling[module])
                    for module in Module}
         if department_user.change_permissions(lowered):
             _save_permissions(uow, department_user, actor)
+            lowered_count += 1
+    return lowered_count
+
+
+def cap_all_departments(service: Accounts) -> int:
+    """Hold every school's department accounts to the school's highest right (the operator command
+    ``qx-accounts cap-departments``): for accounts granted before this rule existed, each lowered
+    one with its event and its tokens revoked, as a province's change would. Answers how many."""
+    system = Principal(user_id="system", role=Role.ADMIN, scope=Scope())
+    with service.unit_of_work() as uow:
+        schools = repository.schools_with_department_accounts(uow.session)
+    lowered = 0
+    for school_code in schools:
+        with service.unit_of_work() as uow:
+            serialize_on(uow.session, school_lock(school_code))
+            lowered += _cap_departments(uow, school_code, system)
+            uow.commit()
+    return lowered
 
 
 def _save_permissions(uow: UnitOfWork, user: User, actor: Principal) -> None:
