@@ -152,6 +152,8 @@ def test_a_unit_changes_its_data_and_the_others_learn_it(client, service):
         "广州某某信息科技有限公司", "广州市黄埔区某路9号", "信息传输、软件和信息技术服务业")
     assert body["credit_code"] == employer["credit_code"] and body["version"] == 2
     assert client.get("/employers/me", headers=headers).get_json() == body
+    # its account is named after it, as at registration
+    assert client.get("/me", headers=headers).get_json()["display_name"] == "广州某某信息科技有限公司"
     # the same data again changes nothing and tells nobody
     assert client.put("/employers/me", headers=headers, json=_unit(
         name="广州某某信息科技有限公司", address="广州市黄埔区某路9号", industry="34")).get_json()["version"] == 2

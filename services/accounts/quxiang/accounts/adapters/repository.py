@@ -63,6 +63,11 @@ def accounts_of_school(session: Session, school_code: str, role: Role, *, for_up
     return [_user(row) for row in session.execute(query.with_for_update() if for_update else query)]
 
 
+def accounts_of_employer(session: Session, employer_id: str, *, for_update: bool = False) -> list[User]:
+    query = select(users).where(users.c.employer == employer_id).order_by(users.c.id)
+    return [_user(row) for row in session.execute(query.with_for_update() if for_update else query)]
+
+
 def schools_with_department_accounts(session: Session) -> list[str]:
     query = select(users.c.school).where(users.c.role == Role.DEPARTMENT.value, users.c.school.is_not(None))
     return sorted(set(session.execute(query.distinct()).scalars()))

@@ -190,7 +190,7 @@ def update_my_employer(body: dict) -> dict:
     if not employer_id:
         raise ProblemError(404, "not_found", detail="单位不存在")
     with accounts().unit_of_work() as uow:
-        employer = employers.update_employer(uow, employer_id, body)
+        employer = employers.update_employer(uow, employer_id, body, current_principal().user_id)
     return _employer(employer)
 
 

@@ -19,7 +19,7 @@ from quxiang.accounts.domain.model import Conflict, Employer, NotFound, User
 from quxiang.accounts.service.passwords import hash_password
 from quxiang.common.auth.principal import Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, EMPLOYER_UPDATED, USER_CREATED
+from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, EMPLOYER_UPDATED, USER_CREATED, USER_RENAMED
 
 
 @dataclass(frozen=True)
@@ -75,15 +75,21 @@ def _unit_data(employer: Employer) -> dict[str, object]:
             "address": employer.address}
 
 
-def update_employer(uow: UnitOfWork, employer_id: str, values: Mapping[str, str]) -> Employer:
+def update_employer(uow: UnitOfWork, employer_id: str, values: Mapping[str, str], actor_id: str) -> Employer:
     """The unit changes its own data (its credit code excepted). If anything changed: the next
     version, and ``accounts.employer.updated`` with all of it, so copies elsewhere take the newest.
-    Agreements already made keep the unit as it was when they were made."""
+    Agreements already made keep the unit as it was when they were made. The unit's account is
+    named after the unit (as at registration), so a new name renames it too."""
     employer = credentials.get_employer(uow.session, employer_id, for_update=True)
     if employer is None:
         raise NotFound("employer_not_found", "单位不存在")
     if employer.change(values):
         credentials.save_employer(uow.session, employer)
         uow.record(EMPLOYER_UPDATED, subject=employer.id, sequence=employer.version, data=_unit_data(employer))
+        for user in repository.accounts_of_employer(uow.session, employer.id, for_update=True):
+            if user.rename(employer.name):
+                repository.save_user(uow.session, user)
+                uow.record(USER_RENAMED, subject=user.id, sequence=user.version, data={
+                    "user_id": user.id, "display_name": user.display_name, "changed_by": actor_id})
         uow.commit()
     return employer
