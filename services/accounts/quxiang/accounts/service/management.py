@@ -23,7 +23,7 @@ Scope, one rule for every endpoint:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -429,45 +429,43 @@ def change_permissions(service: Accounts, actor: Principal, role: Role, user_id:
 def disable_account(service: Accounts, actor: Principal, role: Role, user_id: str) -> AccountView:
     """Disable an account: it can no longer log in and its tokens die everywhere. Records
     ``accounts.user.disabled``; disabling a disabled account changes nothing."""
-    _ensure_manages(actor, role)
-    with service.unit_of_work() as uow:
-        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
-        if user.disable():
-            repository.save_user(uow.session, user)
-            uow.record(contracts.USER_DISABLED, subject=user.id, sequence=user.version,
-                       data={"user_id": user.id, "disabled_by": actor.user_id})
-            revoke_tokens(uow, user.id, "disabled", user.version)
-            uow.commit()
-        view = repository.get_account_view(uow.session, user_id)
-    assert view is not None
-    return view
+    def disable(uow: UnitOfWork, user: User) -> None:
+        uow.record(contracts.USER_DISABLED, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "disabled_by": actor.user_id})
+        revoke_tokens(uow, user.id, "disabled", user.version)
+
+    return _change_account(service, actor, role, user_id, User.disable, disable)
 
 
 def enable_account(service: Accounts, actor: Principal, role: Role, user_id: str) -> AccountView:
     """Enable a disabled account again (its holder is back): it may log in again with its password.
     Records ``accounts.user.enabled``; enabling an enabled account changes nothing."""
-    _ensure_manages(actor, role)
-    with service.unit_of_work() as uow:
-        user = _managed_user(uow.session, actor, role, user_id, for_update=True)
-        if user.enable():
-            repository.save_user(uow.session, user)
-            uow.record(contracts.USER_ENABLED, subject=user.id, sequence=user.version,
-                       data={"user_id": user.id, "enabled_by": actor.user_id})
-            uow.commit()
-        view = repository.get_account_view(uow.session, user_id)
-    assert view is not None
-    return view
+    def enabled(uow: UnitOfWork, user: User) -> None:
+        uow.record(contracts.USER_ENABLED, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "enabled_by": actor.user_id})
+
+    return _change_account(service, actor, role, user_id, User.enable, enabled)
 
 
 def rename_account(service: Accounts, actor: Principal, role: Role, user_id: str, display_name: str) -> AccountView:
     """Change an account's display name (修改学校账号信息). Records ``accounts.user.renamed``."""
+    def renamed(uow: UnitOfWork, user: User) -> None:
+        uow.record(contracts.USER_RENAMED, subject=user.id, sequence=user.version, data={
+            "user_id": user.id, "display_name": display_name, "changed_by": actor.user_id})
+
+    return _change_account(service, actor, role, user_id, lambda user: user.rename(display_name), renamed)
+
+
+def _change_account(service: Accounts, actor: Principal, role: Role, user_id: str,
+                    change: Callable[[User], bool], then: Callable[[UnitOfWork, User], None]) -> AccountView:
+    """One change to an account the caller manages, under its row lock: if ``change`` changed it,
+    saved, ``then`` (its event, its revocations) and committed; the account as it is now."""
     _ensure_manages(actor, role)
     with service.unit_of_work() as uow:
         user = _managed_user(uow.session, actor, role, user_id, for_update=True)
-        if user.rename(display_name):
+        if change(user):
             repository.save_user(uow.session, user)
-            uow.record(contracts.USER_RENAMED, subject=user.id, sequence=user.version, data={
-                "user_id": user.id, "display_name": display_name, "changed_by": actor.user_id})
+            then(uow, user)
             uow.commit()
         view = repository.get_account_view(uow.session, user_id)
     assert view is not None
