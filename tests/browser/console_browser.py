@@ -172,6 +172,12 @@ class Browser:
         next(b for b in dialog.find_elements("css selector", "button") if b.text == "取消").click()
         self.wait(lambda: not self.all(".overlay .dialog"), "the dialog closed")
 
+    def answer_value(self, value: str) -> None:
+        """Types into a one-value dialog (a new name, a reason on one line) and confirms."""
+        dialog = self.wait(lambda: self.css(".overlay .dialog"), "the dialog")
+        dialog.find_element("css selector", "input[name='value']").send_keys(value)
+        dialog.find_element("css selector", "button.primary").click()
+
     def answer_reason(self, reason: str) -> None:
         dialog = self.wait(lambda: self.css(".overlay .dialog"), "the reason dialog")
         dialog.find_element("css selector", "textarea").send_keys(reason)

@@ -199,6 +199,21 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "李同学" in graduates and identity not in graduates and identity[:3] + "*" in graduates
     shot("06-school-roster")
 
+    # 移出生源 (imported by mistake, say) and back: the list moves, and so does the roster count
+    row_2 = b.xpath(f"//table[contains(@class,'graduates')]//tr[td[normalize-space()='{EXAM_2}']]")
+    row_2.find_element("css selector", "button.withdraw").click()
+    b.answer_value("误导入")
+    b.expect_success("已将 王同学 移出生源")
+    b.wait(lambda: "王同学" not in b.css("table.graduates").text, "王同学 gone from the roster list")
+    b.fill("#view form.filters", {"withdrawn": "true"})
+    b.css("#view form.filters button[type=submit]").click()
+    b.wait(lambda: "误导入" in b.css("table.graduates").text, "the withdrawn list with the reason")
+    b.css("table.graduates button.reinstate").click()
+    b.confirm_dialog()
+    b.expect_success("已恢复 王同学 的生源")
+    b.open("#/roster")
+    assert "王同学" in b.css("table.graduates").text
+
     # --- an employer registers and invites -----------------------------------------------------
     b.logout()
     b.open("#/login/employer")

@@ -180,6 +180,10 @@ RECORDS = {
     ("GET", "/schools/<school_code>/roster/confirmations"): row(SCHOOL_READ | DEPT_READ | {"other_department"},
                                                                 hidden={"other_school"}),
     ("POST", "/schools/<school_code>/roster/imports"): row({"school_w"}, files=roster),
+    # 409 for school_w: the scenario's graduate has registrations, so it is never taken off the roster
+    ("POST", "/schools/<school_code>/graduates/<graduate_id>/withdrawal"): row({"school_w"},
+                                                                              json={"reason": "安全测试"}),
+    ("DELETE", "/schools/<school_code>/graduates/<graduate_id>/withdrawal"): row({"school_w"}),
     ("GET", "/schools/<school_code>/roster/imports/<job_id>"): row(SCHOOL_READ, hidden={"other_school"}),
     ("GET", "/snapshots/graduates"): row({"admin", "province", "other_province"}),
     ("GET", "/snapshots/registrations"): row({"admin", "province", "other_province"}),

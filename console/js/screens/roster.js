@@ -1,9 +1,9 @@
 // 生源管理: the school imports its roster (CSV or XLSX, all or nothing, every bad row shown),
-// lists its graduates (identity numbers masked), hands out activation codes and reads the
-// graduates' 信息确认.
-import { download, get, getAll, post, upload } from '../api.js';
+// lists its graduates (identity numbers masked), takes a graduate with nothing registered off the
+// roster and puts it back (移出生源/恢复), hands out activation codes and reads the graduates' 信息确认.
+import { api, download, get, getAll, post, upload } from '../api.js';
 import { canWrite, schoolOf } from '../context.js';
-import { act, badge, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
+import { act, askValue, badge, confirmDialog, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 
 export async function render(view, { me }) {
@@ -11,7 +11,7 @@ export async function render(view, { me }) {
   const writable = me.role === 'school' && canWrite(me, 'employment');
   view.append(pageTitle('生源管理'));
   if (writable) view.append(importSection(school), activationSection(school));
-  view.append(await graduatesSection(school, me), await confirmationsSection(school));
+  view.append(await graduatesSection(school, me, writable), await confirmationsSection(school));
 }
 
 function importSection(school) {
@@ -31,7 +31,9 @@ function importSection(school) {
     act(form.querySelector('button'), () => upload(`/records/schools/${school}/roster/imports`, data),
       (job) => `导入成功：新增 ${job.created} 人，更新 ${job.updated} 人，未变化 ${job.unchanged} 人`)
       .then((job) => {
-        if (job) result.replaceChildren(h('p', { class: 'ok', id: 'import-summary' }, `文件 ${job.filename}：共 ${job.total} 行，新增 ${job.created}，更新 ${job.updated}，未变化 ${job.unchanged}。`));
+        if (!job) return;
+        const skipped = job.withdrawn ? `，已移出生源未导入 ${job.withdrawn}（如需恢复请在“已移出”列表中操作）` : '';
+        result.replaceChildren(h('p', { class: 'ok', id: 'import-summary' }, `文件 ${job.filename}：共 ${job.total} 行，新增 ${job.created}，更新 ${job.updated}，未变化 ${job.unchanged}${skipped}。`));
       });
   });
   return section('导入生源', h('p', { class: 'hint' }, '整个文件校验通过后才会写入；有错误时不导入任何数据，并列出每一行的错误。按考生号更新已导入的毕业生。'), form, result);
@@ -52,20 +54,39 @@ function activationSection(school) {
   return section('毕业生账号激活码', h('p', { class: 'hint' }, '为尚未发放激活码的毕业生生成激活码；每个激活码只发放一次。'), button, holder);
 }
 
-async function graduatesSection(school, me) {
+async function graduatesSection(school, me, writable) {
   const holder = h('div');
-  const filters = { q: '', education_level: '', department: '' };
+  const filters = { q: '', education_level: '', department: '', withdrawn: '' };
   let page = 1;
   const departments = me.role === 'school' ? (await get(`/accounts/schools/${school}/departments`)).items : [];
   const form = h('form', { class: 'filters' },
     input('q', { placeholder: '姓名、考生号或学号' }),
     me.role === 'school' ? select('department', departments.map((d) => [d.id, d.name]), '', { blank: '全部院系' }) : null,
     select('education_level', codes().education_levels, '', { blank: '全部学历' }),
+    me.role === 'school' ? select('withdrawn', [['true', '已移出生源']], '', { blank: '在册生源' }) : null,
     h('button', { type: 'submit' }, '查询'));
+  const withdraw = async (g) => {
+    const reason = await askValue(`移出生源：${g.name}（${g.exam_number}）`, '移出原因（如 退学、误导入）');
+    if (reason === null) return null;
+    return post(`/records/schools/${school}/graduates/${g.id}/withdrawal`, { reason });
+  };
+  const reinstate = async (g) => {
+    if (!await confirmDialog('恢复生源', `将 ${g.name}（${g.exam_number}）恢复到在册生源，并恢复其账号登录？`, '恢复')) return null;
+    return api('DELETE', `/records/schools/${school}/graduates/${g.id}/withdrawal`);
+  };
+  const actions = (g) => {
+    const button = g.withdrawn
+      ? h('button', { type: 'button', class: 'link reinstate' }, '恢复')
+      : h('button', { type: 'button', class: 'link withdraw' }, '移出生源');
+    button.addEventListener('click', () => act(button, () => (g.withdrawn ? reinstate(g) : withdraw(g)),
+      (r) => (r.withdrawn ? `已将 ${r.name} 移出生源` : `已恢复 ${r.name} 的生源`))
+      .then((r) => { if (r) reload(); }));
+    return button;
+  };
   const reload = async () => {
     try {
       const data = await get(`/records/schools/${school}/graduates`, { ...withoutBlanks(filters), page, page_size: 20 });
-      holder.replaceChildren(table([
+      const columns = [
         { label: '考生号', value: (g) => g.exam_number },
         { label: '学号', value: (g) => g.student_number },
         { label: '姓名', value: (g) => g.name },
@@ -73,12 +94,15 @@ async function graduatesSection(school, me) {
         { label: '专业', value: (g) => g.major_name },
         { label: '学历', value: (g) => codes().label('education_levels', g.education_level) },
         { label: '身份证号', value: (g) => g.identity_number },
-      ], data.items, { class: 'graduates' }), pager(data, (p) => { page = p; reload(); }));
+      ];
+      if (filters.withdrawn) columns.push({ label: '移出原因', value: (g) => g.withdrawn?.reason || '--' });
+      if (writable) columns.push({ label: '操作', value: actions });
+      holder.replaceChildren(table(columns, data.items, { class: 'graduates' }), pager(data, (p) => { page = p; reload(); }));
     } catch (error) { reportError(error); }
   };
   form.addEventListener('submit', (event) => { event.preventDefault(); Object.assign(filters, formValues(form)); page = 1; reload(); });
   await reload();
-  return section('毕业生生源', form, holder);
+  return section('毕业生生源', h('p', { class: 'hint' }, '移出生源：毕业生退学或误导入时使用，只能移出尚未提交任何签约、去向、档案或户口信息的毕业生；移出后其账号停用，不计入统计，重新导入文件也不会恢复，需在“已移出生源”中恢复。'), form, holder);
 }
 
 async function confirmationsSection(school) {

@@ -31,8 +31,10 @@ def test_graduate_and_registration_snapshots(client, world):
     graduates, pages = _all(client, "/snapshots/graduates", admin, limit=2)
     assert pages == 2 and [g["id"] for g in graduates] == sorted([s.g1, s.g2, s.g3])
     g1 = next(g for g in graduates if g["id"] == s.g1)
-    assert set(g1) == {"id", "school_code", "department_id", "education_level", "graduation_year", "version"}
+    assert set(g1) == {"id", "school_code", "department_id", "education_level", "graduation_year", "version",
+                       "withdrawn"}
     assert g1["school_code"] == "10558" and g1["department_id"] == s.cs and g1["version"] == 1
+    assert g1["withdrawn"] is False
     archive, _ = _all(client, "/snapshots/registrations", admin, limit=1, module="archive")
     assert {(r["graduate_id"], r["module"], r["status"]) for r in archive} == {
         (s.g1, "archive", "approved"), (s.g2, "archive", "school_review")}

@@ -37,10 +37,13 @@ def settings_updated(school, module, completed, sequence):
                  {"school_code": school, "module": module, "completed": completed}, sequence)
 
 
-def roster(graduate_id, school, department, level="31", year=2026, sequence=1, updated=False):
-    return event(records.GRADUATE_UPDATED if updated else records.GRADUATE_REGISTERED, graduate_id, {
-        "graduate_id": graduate_id, "exam_number": f"E{graduate_id[:8]}", "name": "学生", "school_code": school,
-        "department_id": department, "education_level": level, "graduation_year": year}, sequence)
+def roster(graduate_id, school, department, level="31", year=2026, sequence=1, updated=False, withdrawn=False):
+    type_ = records.GRADUATE_UPDATED if updated else records.GRADUATE_REGISTERED
+    data = {"graduate_id": graduate_id, "exam_number": f"E{graduate_id[:8]}", "name": "学生", "school_code": school,
+            "department_id": department, "education_level": level, "graduation_year": year}
+    if withdrawn:
+        type_, data["reason"] = records.GRADUATE_WITHDRAWN, "退学"
+    return event(type_, graduate_id, data, sequence)
 
 
 def _who(graduate_id, school, department, level, year):

@@ -9,13 +9,12 @@ from flask import Flask
 import quxiang.common.contracts  # noqa: F401 - the event types accounts records
 from quxiang.accounts.adapters.keyring import Keyring
 from quxiang.accounts.entrypoints import auth_api, management_api, settings_api, settings_consumers
-from quxiang.accounts.entrypoints.consumers import ROSTER_CONSUMER, on_graduate_registered
+from quxiang.accounts.entrypoints.consumers import ROSTER_CONSUMER, ROSTER_EVENTS, on_graduate_registered
 from quxiang.accounts.entrypoints.context import EXTENSION_KEY
 from quxiang.accounts.service.context import Accounts
 from quxiang.common.auth import KeySet
 from quxiang.common.bus.outbox import make_session_factory
 from quxiang.common.config import Config
-from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
 from quxiang.common.db import make_engine
 from quxiang.common.service import ServiceDefinition, build_app
 
@@ -49,8 +48,7 @@ SERVICE = ServiceDefinition(
     name=NAME,
     create_app=create_app,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
-    consumers=lambda: {ROSTER_CONSUMER: {GRADUATE_REGISTERED: on_graduate_registered,
-                                        GRADUATE_UPDATED: on_graduate_registered},
+    consumers=lambda: {ROSTER_CONSUMER: dict.fromkeys(ROSTER_EVENTS, on_graduate_registered),
                        **settings_consumers.consumers()},
     demo=load_demo,
 )

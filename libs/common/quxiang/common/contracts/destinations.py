@@ -56,7 +56,7 @@ class DestinationChanged(Schema):
     voided_at = fields.DateTime(allow_none=True, load_default=None)
 
 
-for _name, _description in (
+_DESTINATION_TYPES = (
     (DESTINATION_SUBMITTED, "A graduate submitted a destination registration (去向登记) for review."),
     (DESTINATION_DEPARTMENT_APPROVED, "The department approved a registration; the school reviews next."),
     (DESTINATION_APPROVED, "The school approved a registration (登记审核通过); mirror it into the EMS."),
@@ -64,6 +64,8 @@ for _name, _description in (
     (DESTINATION_VOID_REQUESTED, "The graduate asked to void (作废) an approved registration, with a reason."),
     (DESTINATION_VOID_REJECTED, "The school refused the void request; the registration stays approved."),
     (DESTINATION_VOIDED, "The school voided the registration (已作废); remove it from the EMS."),
-):
+)
+DESTINATION_EVENTS = tuple(name for name, _ in _DESTINATION_TYPES)
+for _name, _description in _DESTINATION_TYPES:
     if _name not in catalogue:
         catalogue.register(_name, DestinationChanged, version=1, description=_description)

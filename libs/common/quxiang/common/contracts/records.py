@@ -12,6 +12,7 @@ REGISTRATION_MODULES = ("archive", "hukou")
 
 GRADUATE_REGISTERED = "records.graduate.registered"
 GRADUATE_UPDATED = "records.graduate.updated"
+GRADUATE_WITHDRAWN = "records.graduate.withdrawn"
 SCHOOL_SETTINGS_UPDATED = "records.school_settings.updated"
 ARCHIVE_SUBMITTED = "records.archive.submitted"
 ARCHIVE_APPROVED = "records.archive.approved"
@@ -43,6 +44,14 @@ class GraduateRegistered(Schema):
     major_code = fields.String(allow_none=True, load_default=None)
     major_name = fields.String(allow_none=True, load_default=None)
     identity_number_masked = fields.String(allow_none=True, load_default=None)  # 440***********1234, for lists
+
+
+class GraduateWithdrawn(GraduateRegistered):
+    """The school took the graduate off its roster (移出生源: left school, imported by mistake). Same
+    subject and sequence as the roster events: a later ``records.graduate.updated`` puts the graduate
+    back. Only a graduate with nothing registered yet is withdrawn."""
+
+    reason = FreeText(required=True, validate=validate.Length(min=1, max=200))
 
 
 class SchoolSettingsUpdated(Schema):
@@ -88,7 +97,10 @@ class RegistrationChanged(Schema):
 
 _TYPES = {
     GRADUATE_REGISTERED: (GraduateRegistered, "A graduate was added to a school's roster (生源)."),
-    GRADUATE_UPDATED: (GraduateRegistered, "A graduate's roster data changed (re-import)."),
+    GRADUATE_UPDATED: (GraduateRegistered, "A graduate's roster data changed (re-import), or the "
+                                           "school put a withdrawn graduate back on the roster."),
+    GRADUATE_WITHDRAWN: (GraduateWithdrawn, "The school took a graduate off its roster (移出生源), "
+                                            "with the reason."),
     SCHOOL_SETTINGS_UPDATED: (SchoolSettingsUpdated, "A school's archive or hukou settings changed."),
     ARCHIVE_SUBMITTED: (RegistrationChanged, "A graduate submitted its archive registration for review."),
     ARCHIVE_APPROVED: (RegistrationChanged, "An archive registration was approved (carries the transfer number)."),

@@ -75,7 +75,7 @@ class AgreementChanged(Schema):
     approved_at = fields.DateTime(allow_none=True, load_default=None)
 
 
-for _name, _description in (
+_AGREEMENT_TYPES = (
     (AGREEMENT_INVITED, "An employer invited a graduate to sign (签约邀请)."),
     (AGREEMENT_ACCEPTED, "The graduate accepted; the agreement goes to review."),
     (AGREEMENT_DECLINED, "The graduate declined the invitation (学生已拒绝签约)."),
@@ -94,9 +94,15 @@ for _name, _description in (
     (AGREEMENT_VOID_REJECTED, "The school refused to void the agreement; it stays in force."),
     (AGREEMENT_VOIDED, "The agreement was voided (作废); the graduate registers again."),
     (AGREEMENT_TERMINATED, "The agreement was terminated (解约); the graduate may sign again."),
-):
+)
+for _name, _description in _AGREEMENT_TYPES:
     if _name not in catalogue:
         catalogue.register(_name, AgreementChanged, version=1, description=_description)
+
+AGREEMENT_EVENTS = tuple(name for name, _ in _AGREEMENT_TYPES)
+# An invitation's own events: nothing was signed, and nothing follows them (the graduate accepting
+# is AGREEMENT_ACCEPTED). Every other agreement event means signing holds a record of the graduate.
+INVITATION_EVENTS = frozenset({AGREEMENT_INVITED, AGREEMENT_DECLINED, AGREEMENT_EXPIRED, AGREEMENT_WITHDRAWN})
 
 
 # --- termination (解约) ----------------------------------------------------------------------------

@@ -77,12 +77,14 @@ class Activation:
     issued_at: datetime | None
     used_at: datetime | None
     roster_sequence: int = 0  # the roster row's version the account follows
+    withdrawn_at: datetime | None = None  # when 移出生源 disabled the login (None: it did not)
 
 
 def _activation(row: Row) -> Activation:
     return Activation(graduate=row.graduate, exam_number=row.exam_number, school_code=row.school_code,
                       user_id=row.user_id, code_hash=row.code_hash, created_at=utc(row.created_at),  # type: ignore[arg-type]
-                      issued_at=utc(row.issued_at), used_at=utc(row.used_at), roster_sequence=row.roster_sequence)
+                      issued_at=utc(row.issued_at), used_at=utc(row.used_at), roster_sequence=row.roster_sequence,
+                      withdrawn_at=utc(row.withdrawn_at))
 
 
 def get_activation(session: Session, graduate: str, *, for_update: bool = False) -> Activation | None:
@@ -102,7 +104,8 @@ def add_activation(session: Session, activation: Activation) -> None:
     session.execute(insert(activation_codes).values(
         graduate=activation.graduate, exam_number=activation.exam_number, school_code=activation.school_code,
         user_id=activation.user_id, code_hash=activation.code_hash, created_at=activation.created_at,
-        issued_at=activation.issued_at, used_at=activation.used_at, roster_sequence=activation.roster_sequence))
+        issued_at=activation.issued_at, used_at=activation.used_at, roster_sequence=activation.roster_sequence,
+        withdrawn_at=activation.withdrawn_at))
 
 
 def update_activation(session: Session, graduate: str, **values: object) -> None:
@@ -118,13 +121,13 @@ class PendingCode:
 
 
 def unissued_codes(session: Session, school_code: str, limit: int) -> list[PendingCode]:
-    """Graduates of the school, not activated, whose code was never handed out; locked (PostgreSQL) so
+    """Graduates of the school on its roster, not activated, whose code was never handed out; locked (PostgreSQL) so
     a concurrent issue waits and then skips them instead of handing out a second, different code."""
     query = (select(activation_codes.c.graduate, activation_codes.c.exam_number, users.c.display_name,
                     users.c.department)
              .join(users, users.c.id == activation_codes.c.user_id)
              .where(activation_codes.c.school_code == school_code, activation_codes.c.issued_at.is_(None),
-                    activation_codes.c.used_at.is_(None))
+                    activation_codes.c.used_at.is_(None), activation_codes.c.withdrawn_at.is_(None))
              .order_by(activation_codes.c.exam_number).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=activation_codes)
@@ -134,7 +137,7 @@ def unissued_codes(session: Session, school_code: str, limit: int) -> list[Pendi
 def count_unissued_codes(session: Session, school_code: str) -> int:
     return session.execute(select(func.count()).select_from(activation_codes).where(
         activation_codes.c.school_code == school_code, activation_codes.c.issued_at.is_(None),
-        activation_codes.c.used_at.is_(None))).scalar_one()
+        activation_codes.c.used_at.is_(None), activation_codes.c.withdrawn_at.is_(None))).scalar_one()
 
 
 # --- employers -----------------------------------------------------------------------------------

@@ -160,6 +160,8 @@ activation_codes = Table(
     # The version of the roster row (records' event sequence) the account was last brought up to:
     # an older event handled late, or at once with a newer one, changes nothing. 0009.
     Column("roster_sequence", Integer, nullable=False, server_default=text("0")),
+    # When the school's 移出生源 disabled the login; putting the graduate back enables it again. 0011.
+    Column("withdrawn_at", DateTime(timezone=True)),
     Index("ix_activation_codes_exam_number", "exam_number", unique=True),
     # A school's codes never handed out, in 考生号 order: what issuing reads and counts.
     Index("ix_activation_codes_unissued", "school_code", "exam_number", postgresql_where=UNISSUED,

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from quxiang.accounts.service.provisioning import RosterEntry, provision_graduate
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.records import GRADUATE_REGISTERED
+from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED, GRADUATE_WITHDRAWN
 from quxiang.common.events import Event
 
 ROSTER_CONSUMER = "accounts.roster"
 
 
 def on_graduate_registered(event: Event, uow: UnitOfWork) -> None:
-    """A roster row was imported or changed in records: the graduate's account exists once."""
+    """A roster row was imported, changed, taken off the roster or put back in records: the graduate's
+    account exists once, follows the row, and cannot log in while the graduate is off the roster."""
     data = event.data
     provision_graduate(uow, RosterEntry(graduate_id=data["graduate_id"], exam_number=data["exam_number"],
                                         name=data["name"], school_code=data["school_code"],
-                                        department_id=data.get("department_id"), sequence=event.sequence))
+                                        department_id=data.get("department_id"), sequence=event.sequence,
+                                        withdrawn=event.type == GRADUATE_WITHDRAWN))
 
 
-__all__ = ["GRADUATE_REGISTERED", "ROSTER_CONSUMER", "on_graduate_registered"]
+ROSTER_EVENTS = (GRADUATE_REGISTERED, GRADUATE_UPDATED, GRADUATE_WITHDRAWN)
+
+__all__ = ["GRADUATE_REGISTERED", "ROSTER_CONSUMER", "ROSTER_EVENTS", "on_graduate_registered"]

@@ -40,9 +40,10 @@ from quxiang.accounts.adapters import credentials, repository
 from quxiang.accounts.domain.model import Conflict, DomainError, User
 from quxiang.accounts.service import throttle
 from quxiang.accounts.service.passwords import argon2_hasher, hash_password
+from quxiang.accounts.service.revocation import revoke_tokens
 from quxiang.common.auth.principal import Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import GRADUATE_ACTIVATED, USER_CREATED
+from quxiang.common.contracts.accounts import GRADUATE_ACTIVATED, USER_CREATED, USER_DISABLED, USER_ENABLED
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -50,6 +51,7 @@ ISSUE_BATCH_DEFAULT = 200
 ISSUE_BATCH_MAX = 1000
 ACTIVATION_LIMIT = throttle.ACCOUNT_LIMIT
 _code_hasher = argon2_hasher(time_cost=2, memory_cost=19456, parallelism=1)
+SYSTEM = "system"  # who disabled or enabled an account when the roster did
 
 WRONG_CODE = "考生号或激活码错误"
 
@@ -84,6 +86,7 @@ class RosterEntry:
     school_code: str
     department_id: str | None
     sequence: int = 1  # the roster row's version (the event's sequence)
+    withdrawn: bool = False  # records.graduate.withdrawn: the school took the graduate off its roster
 
 
 def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None = None) -> bool:
@@ -97,6 +100,7 @@ def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None
             _refresh_from_roster(uow, existing, entry)
             if entry.sequence != existing.roster_sequence:
                 credentials.update_activation(uow.session, existing.graduate, roster_sequence=entry.sequence)
+                _follow_withdrawal(uow, existing, entry.withdrawn, now)
         return False
     school = repository.get_school(uow.session, entry.school_code)
     user = User(id=str(uuid.uuid4()), username=entry.exam_number, role=Role.GRADUATE, display_name=entry.name,
@@ -105,15 +109,41 @@ def provision_graduate(uow: UnitOfWork, entry: RosterEntry, now: datetime | None
     if repository.get_user_by_username(uow.session, user.username) is not None:
         # Another account already has this 考生号 as its name: an operator must look (dead letter).
         raise Conflict("username_taken", f"考生号 {entry.exam_number} 已被其他账号用作用户名")
+    if entry.withdrawn:  # the first this service hears of the graduate: it was withdrawn already
+        user.disabled = True
     repository.add_user(uow.session, user, created_by=None)
     credentials.add_activation(uow.session, credentials.Activation(
         graduate=entry.graduate_id, exam_number=entry.exam_number, school_code=entry.school_code,
         user_id=user.id, code_hash=_code_hasher.hash(new_code()), created_at=now, issued_at=None, used_at=None,
-        roster_sequence=entry.sequence))
+        roster_sequence=entry.sequence, withdrawn_at=now if entry.withdrawn else None))
     uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
         "user_id": user.id, "role": user.role.value, "province": user.scope.province,
         "school": user.scope.school, "department": user.scope.department, "graduate": user.scope.graduate})
     return True
+
+
+def _follow_withdrawal(uow: UnitOfWork, activation: credentials.Activation, withdrawn: bool, now: datetime) -> None:
+    """移出生源 disables the graduate's login (its tokens die everywhere); putting the graduate back
+    enables it again, but only where the withdrawal was what disabled it (``withdrawn_at``): an
+    account disabled for another reason stays disabled."""
+    if withdrawn == (activation.withdrawn_at is not None):
+        return
+    user = repository.get_user(uow.session, activation.user_id, for_update=True)
+    if user is None:
+        return
+    if withdrawn:
+        if user.disable():
+            repository.save_user(uow.session, user)
+            uow.record(USER_DISABLED, subject=user.id, sequence=user.version,
+                       data={"user_id": user.id, "disabled_by": SYSTEM})
+            revoke_tokens(uow, user.id, "disabled", user.version)
+            credentials.update_activation(uow.session, activation.graduate, withdrawn_at=now)
+        return
+    credentials.update_activation(uow.session, activation.graduate, withdrawn_at=None)
+    if user.enable():
+        repository.save_user(uow.session, user)
+        uow.record(USER_ENABLED, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "enabled_by": SYSTEM})
 
 
 def _refresh_from_roster(uow: UnitOfWork, activation: credentials.Activation, entry: RosterEntry) -> None:

@@ -110,6 +110,7 @@ def _region_params(code: str) -> dict[str, str]:
 def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [column == bindparam(name) for name, column in _EQUAL.items()
                                              if name in names]
+    conditions.append(graduates.c.withdrawn_at.is_(None))  # 移出生源: in no list
     if "major_code" in names:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
                               graduates.c.major_name.ilike(bindparam("major_like"), escape=LIKE_ESCAPE)))

@@ -12,7 +12,14 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from quxiang.common.db import LIKE_ESCAPE, contains_pattern
-from quxiang.records.adapters.tables import departments, graduates, identity_views, import_jobs, schools
+from quxiang.records.adapters.tables import (
+    departments,
+    graduates,
+    identity_views,
+    import_jobs,
+    schools,
+    signing_records,
+)
 
 Bind = Session | Connection
 
@@ -63,13 +70,15 @@ class Existing:
     version: int
     identity_hash: str
     values: tuple[Any, ...]  # COMPARED, in order
+    withdrawn: bool = False  # 移出生源: a re-import leaves the row as it is
 
 
 def existing_graduates(bind: Bind, school_code: str) -> dict[str, Existing]:
     """The school's graduates by 考生号, with what a re-import compares."""
     query = select(graduates.c.exam_number, graduates.c.id, graduates.c.version, graduates.c.identity_number_hash,
-                   *(graduates.c[c] for c in COMPARED)).where(graduates.c.school_code == school_code)
-    return {row[0]: Existing(row[1], row[2], row[3], tuple(row[4:])) for row in bind.execute(query)}
+                   graduates.c.withdrawn_at.is_not(None), *(graduates.c[c] for c in COMPARED)
+                   ).where(graduates.c.school_code == school_code)
+    return {row[0]: Existing(row[1], row[2], row[3], tuple(row[5:]), bool(row[4])) for row in bind.execute(query)}
 
 
 def exam_numbers_elsewhere(bind: Bind, school_code: str, exam_numbers: Sequence[str]) -> set[str]:
@@ -103,10 +112,13 @@ class GraduateFilter:
     department_id: str | None = None
     education_level: str | None = None
     q: str | None = None
+    withdrawn: bool = False  # the graduates on the roster, or (True) those taken off it
 
 
 def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [graduates.c.school_code == f.school_code]
+    conditions: list[ColumnElement[bool]] = [
+        graduates.c.school_code == f.school_code,
+        graduates.c.withdrawn_at.is_not(None) if f.withdrawn else graduates.c.withdrawn_at.is_(None)]
     if f.department_id:
         conditions.append(graduates.c.department_id == f.department_id)
     if f.education_level:
@@ -135,8 +147,39 @@ _GRADUATE = (select(graduates, departments.c.name.label("department_name"), scho
              .where(graduates.c.id == bindparam("graduate_id")))
 
 
-def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
-    return bind.execute(_GRADUATE, {"graduate_id": graduate_id}).first()
+# A graduate's own step (a submission) shares the row; taking the graduate off the roster locks it,
+# so the two never cross.
+_GRADUATE_FOR_SHARE = _GRADUATE.with_for_update(read=True, of=graduates)
+_GRADUATE_FOR_UPDATE = _GRADUATE.with_for_update(of=graduates)
+
+
+def get_graduate(bind: Bind, graduate_id: str, *, lock: str | None = None) -> Row | None:
+    """One graduate with its department's name and its province; ``lock``: "share" or "update"."""
+    statement = {None: _GRADUATE, "share": _GRADUATE_FOR_SHARE, "update": _GRADUATE_FOR_UPDATE}[lock]
+    return bind.execute(statement, {"graduate_id": graduate_id}).first()
+
+
+def set_withdrawal(bind: Bind, graduate_id: str, version: int, *, at: datetime | None, reason: str | None,
+                   by: str | None) -> bool:
+    """Take the graduate off the roster (``at`` set) or put it back (all None), over ``version``; the
+    version moves on. False if the graduate changed meanwhile."""
+    written = bind.execute(update(graduates).where(graduates.c.id == graduate_id, graduates.c.version == version)
+                           .values(withdrawn_at=at, withdrawn_reason=reason, withdrawn_by=by, version=version + 1,
+                                   updated_at=now()))
+    return written.rowcount == 1
+
+
+def has_signing_records(bind: Bind, graduate_id: str) -> bool:
+    return bind.execute(select(signing_records.c.graduate_id)
+                        .where(signing_records.c.graduate_id == graduate_id)).first() is not None
+
+
+def note_signing_record(bind: Bind, graduate_id: str, event_type: str, at: datetime) -> bool:
+    """Signing holds something about the graduate; True the first time it is noted."""
+    if has_signing_records(bind, graduate_id):
+        return False
+    bind.execute(insert(signing_records).values(graduate_id=graduate_id, event_type=event_type, recorded_at=at))
+    return True
 
 
 def add_identity_view(bind: Bind, view_id: str, graduate_id: str, viewer_id: str, viewer_role: str,

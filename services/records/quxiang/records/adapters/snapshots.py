@@ -31,7 +31,8 @@ def _page(conn: Connection, stmt: Select[Any], id_column: Any, cursor: str | Non
 def graduate_page(conn: Connection, cursor: str | None, limit: int,
                   province: str | None) -> tuple[list[dict[str, Any]], str | None]:
     stmt = select(graduates.c.id, graduates.c.school_code, graduates.c.department_id, graduates.c.education_level,
-                  graduates.c.graduation_year, graduates.c.version)
+                  graduates.c.graduation_year, graduates.c.version,
+                  graduates.c.withdrawn_at.is_not(None).label("withdrawn"))
     return _page(conn, stmt, graduates.c.id, cursor, limit, province, graduates.c.school_code)
 
 

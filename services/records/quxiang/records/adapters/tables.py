@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -60,6 +61,10 @@ graduates = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # 移出生源: off the roster (kept, never deleted) since then, why and by whom; null while on it.
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_reason", String(200)),
+    Column("withdrawn_by", String(36)),
     Index("ix_graduates_school_department", "school_code", "department_id"),
     Index("ix_graduates_identity_hash", "identity_number_hash"),
     Index("ix_graduates_student_number", "school_code", "student_number"),
@@ -77,6 +82,8 @@ import_jobs = Table(
     Column("updated", Integer, nullable=False),
     Column("unchanged", Integer, nullable=False),
     Column("error_count", Integer, nullable=False),
+    # rows of withdrawn graduates (移出生源): left as they are, neither written nor announced
+    Column("withdrawn", Integer, nullable=False, server_default=text("0")),
     Column("errors", JSON),                        # [{row, column, reason}], capped
     Column("created_by", String(36), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -184,6 +191,17 @@ transfer_counters = Table(
     PrimaryKeyConstraint("school_code", "year", name="pk_transfer_counters"),
 )
 
+# Graduates signing holds something about beyond an invitation (an accepted, applied or registered
+# agreement, a destination registration): fed by signing's events, so that a school cannot take off
+# its roster a graduate whose records live on in signing.
+signing_records = Table(
+    "signing_records", metadata,
+    Column("graduate_id", String(36), primary_key=True),
+    Column("event_type", String(60), nullable=False),   # the first such event seen
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 ROSTER_TABLES = (schools, departments, graduates, import_jobs, identity_views)
 REGISTRATION_TABLES = (graduate_confirmations, province_modules, school_module_settings, registrations,
                        registration_history, transfer_counters)
+WITHDRAWAL_TABLES = (signing_records,)

@@ -27,9 +27,10 @@ from quxiang.common.times import iso_utc
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
 from quxiang.common.web.paging import PageArgs, page_args, page_out
+from quxiang.common.web.text_fields import OneLine
 from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx
 from quxiang.records.entrypoints.context import records
-from quxiang.records.service import confirmation, roster, roster_import
+from quxiang.records.service import confirmation, roster, roster_import, withdrawal
 from quxiang.records.service.roster_import import RosterConflict, RosterRejected
 
 blueprint = Blueprint("roster", __name__, description="生源 Graduate roster")
@@ -42,6 +43,39 @@ class ListArgs(PageArgs):
     department = fields.String(load_default=None)
     education_level = fields.String(load_default=None)
     q = fields.String(load_default=None)
+    withdrawn = fields.Boolean(load_default=False, metadata={
+        "description": "true: the graduates taken off the roster (移出生源) instead of those on it"})
+
+
+class WithdrawnOut(Schema):
+    at = fields.String(metadata={"description": "when the school took the graduate off the roster (UTC)"})
+    reason = fields.String()
+
+
+class GraduateOut(Schema):
+    """A graduate as the lists show it: the identity number masked."""
+
+    id = fields.String()
+    school_code = fields.String()
+    exam_number = fields.String()
+    student_number = fields.String(allow_none=True)
+    name = fields.String()
+    gender = fields.String()
+    identity_number = fields.String(metadata={"description": "masked"})
+    department_id = fields.String()
+    department_name = fields.String(allow_none=True)
+    major_code = fields.String()
+    major_name = fields.String()
+    education_level = fields.String()
+    origin_region = fields.String()
+    graduation_year = fields.Integer()
+    version = fields.Integer()
+    withdrawn = fields.Nested(WithdrawnOut, allow_none=True, metadata={"description": "null: on the roster"})
+
+
+class WithdrawalIn(Schema):
+    reason = OneLine(required=True, validate=validate.Length(min=1, max=200),
+                     metadata={"description": "移出原因", "example": "退学"})
 
 
 @blueprint.route("/roster/template.csv")
@@ -112,7 +146,8 @@ def import_status(school_code: str, job_id: str) -> dict[str, Any]:
 def _job(job: Row) -> dict[str, Any]:
     return {"id": job.id, "school_code": job.school_code, "status": job.status, "filename": job.filename,
             "total": job.total, "processed": job.processed, "created": job.created, "updated": job.updated,
-            "unchanged": job.unchanged, "error_count": job.error_count, "row_errors": job.errors or [],
+            "unchanged": job.unchanged, "withdrawn": job.withdrawn, "error_count": job.error_count,
+            "row_errors": job.errors or [],
             "created_by": job.created_by, "created_at": iso_utc(job.created_at),
             "finished_at": iso_utc(job.finished_at)}
 
@@ -127,9 +162,29 @@ def list_graduates(args: dict[str, Any], school_code: str) -> dict[str, Any]:
                    else _department_scope(school_code))
     page = roster.list_graduates(records(), actor, school_code, department_id=args["department"],
                                  education_level=args["education_level"], q=args["q"], page=args["page"],
-                                 page_size=args["page_size"])
+                                 page_size=args["page_size"], withdrawn=args["withdrawn"])
     return {"items": page.items, "page": page.page, "page_size": page.page_size, "total": page.total,
             "pages": page.pages}
+
+
+@blueprint.route("/schools/<school_code>/graduates/<graduate_id>/withdrawal", methods=["POST"])
+@blueprint.arguments(WithdrawalIn)
+@blueprint.response(200, GraduateOut)
+@requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
+def withdraw_graduate(body: dict[str, Any], school_code: str, graduate_id: str) -> dict[str, Any]:
+    """移出生源: take a graduate with nothing registered off the roster (409 ``graduate_has_records``
+    otherwise). Its login is disabled, open invitations close, and it leaves every list and count."""
+    ensure_allowed(roster.school_scope(records(), school_code))
+    return withdrawal.withdraw(records(), current_principal(), school_code, graduate_id, body["reason"])
+
+
+@blueprint.route("/schools/<school_code>/graduates/<graduate_id>/withdrawal", methods=["DELETE"])
+@blueprint.response(200, GraduateOut)
+@requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
+def reinstate_graduate(school_code: str, graduate_id: str) -> dict[str, Any]:
+    """恢复生源: put a withdrawn graduate back on the roster (and its login back)."""
+    ensure_allowed(roster.school_scope(records(), school_code))
+    return withdrawal.reinstate(records(), current_principal(), school_code, graduate_id)
 
 
 def _department_scope(school_code: str) -> Scope:

@@ -3,7 +3,7 @@ rows ordered by id; ``next_cursor`` is the ``cursor`` of the next page (null: th
 sees everything, a province user its province's schools.
 
 - ``GET /snapshots/graduates``: id, school_code, department_id, education_level, graduation_year,
-  version (the roster aggregate's sequence); never an identity number.
+  version (the roster aggregate's sequence), withdrawn (移出生源); never an identity number.
 - ``GET /snapshots/registrations?module=archive|hukou``: id (the events' subject), graduate_id,
   module, status, version.
 """

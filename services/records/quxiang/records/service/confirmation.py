@@ -47,6 +47,8 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
         graduate = repository.get_graduate(uow.session, graduate_id)
         if graduate is None or not actor.covers(Scope(graduate=graduate.id)):
             raise ProblemError(404, "not_found", detail="对象不存在")
+        if graduate.withdrawn_at is not None:
+            raise ProblemError(409, "graduate_withdrawn", detail="该毕业生已被学校移出生源")
         store.put_confirmation(uow.session, graduate_id=graduate_id, school_code=graduate.school_code, status=status,
                                note=note if status == FLAGGED else None, graduate_version=graduate.version)
         uow.commit()
@@ -61,7 +63,7 @@ def school_list(service: Records, actor: Principal, school_code: str, status: st
     current = graduate_confirmations.c.graduate_version == graduates.c.version
     joined = (graduates.outerjoin(graduate_confirmations, graduate_confirmations.c.graduate_id == graduates.c.id)
               .outerjoin(departments, departments.c.id == graduates.c.department_id))
-    conditions = [graduates.c.school_code == school_code]
+    conditions = [graduates.c.school_code == school_code, graduates.c.withdrawn_at.is_(None)]
     if actor.role is Role.DEPARTMENT:
         conditions.append(graduates.c.department_id == actor.scope.department)
     if status in (CONFIRMED, FLAGGED):

@@ -251,7 +251,9 @@ def _graduate_step(service: Records, actor: Principal, graduate_id: str, module:
         raise ProblemError(403, "role_forbidden", detail="只有毕业生本人可以填写和提交")
     try:
         with service.unit_of_work() as uow:
-            graduate = _visible_graduate(uow.session, actor, graduate_id)
+            graduate = _visible_graduate(uow.session, actor, graduate_id, lock="share")
+            if graduate.withdrawn_at is not None:
+                raise withdrawn_graduate()
             state = availability(uow.session, graduate.province, graduate.school_code, module)
             refusal = state.refusal
             if refusal:
@@ -318,8 +320,12 @@ def _transfer_of(row: Row) -> Transfer:
                     recipient=row.recipient, phone=row.phone)
 
 
-def _visible_graduate(bind: repository.Bind, actor: Principal, graduate_id: str) -> Row:
-    graduate = repository.get_graduate(bind, graduate_id)
+def withdrawn_graduate() -> ProblemError:
+    return ProblemError(409, "graduate_withdrawn", detail="该毕业生已被学校移出生源")
+
+
+def _visible_graduate(bind: repository.Bind, actor: Principal, graduate_id: str, *, lock: str | None = None) -> Row:
+    graduate = repository.get_graduate(bind, graduate_id, lock=lock)
     if graduate is None:
         raise not_found()
     scope = Scope(province=graduate.province, school=graduate.school_code, department=graduate.department_id,

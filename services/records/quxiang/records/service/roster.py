@@ -14,6 +14,7 @@ from quxiang.common.auth import ensure_visible
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
+from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store, repository
 from quxiang.records.adapters.repository import GraduateFilter
@@ -47,7 +48,8 @@ def school_scope(service: Records, school_code: str) -> Scope:
 
 
 def list_graduates(service: Records, actor: Principal, school_code: str, *, department_id: str | None,
-                   education_level: str | None, q: str | None, page: int, page_size: int) -> Page:
+                   education_level: str | None, q: str | None, page: int, page_size: int,
+                   withdrawn: bool = False) -> Page:
     """Caller must already be checked to see ``school_code`` (department users: their school)."""
     if actor.role is Role.DEPARTMENT:
         department_id = actor.scope.department  # a department sees its own graduates only
@@ -55,19 +57,22 @@ def list_graduates(service: Records, actor: Principal, school_code: str, *, depa
     page = max(1, page)
     with reading(service.engine) as conn:
         rows, total = repository.list_graduates(
-            conn, GraduateFilter(school_code, department_id, education_level, (q or "").strip() or None),
+            conn, GraduateFilter(school_code, department_id, education_level, (q or "").strip() or None, withdrawn),
             (page - 1) * page_size, page_size)
-    return Page([_summary(service, r) for r in rows], page, page_size, total)
+    return Page([summary(service, r) for r in rows], page, page_size, total)
 
 
-def _summary(service: Records, row: Row) -> dict[str, Any]:
+def summary(service: Records, row: Row) -> dict[str, Any]:
+    """A graduate as lists show it: the identity number masked; ``withdrawn`` when off the roster."""
     number = service.cipher.decrypt(row.identity_number_encrypted)
     return {"id": row.id, "school_code": row.school_code, "exam_number": row.exam_number,
             "student_number": row.student_number, "name": row.name, "gender": row.gender,
             "identity_number": mask_identity_number(number), "department_id": row.department_id,
             "department_name": row.department_name, "major_code": row.major_code, "major_name": row.major_name,
             "education_level": row.education_level, "origin_region": row.origin_region,
-            "graduation_year": row.graduation_year, "version": row.version}
+            "graduation_year": row.graduation_year, "version": row.version,
+            "withdrawn": None if row.withdrawn_at is None else {"at": iso_utc(row.withdrawn_at),
+                                                                "reason": row.withdrawn_reason}}
 
 
 def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dict[str, Any]:
@@ -79,7 +84,7 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
             raise ProblemError(404, "not_found", detail="对象不存在")
         ensure_visible(Scope(province=row.province, school=row.school_code, department=row.department_id,
                              graduate=row.id))
-        detail = _summary(service, row)
+        detail = summary(service, row)
         detail.update(phone=row.phone, email=row.email, created_at=row.created_at, updated_at=row.updated_at,
                       identity_number_masked=True,
                       confirmation=confirmation.state_of(row, registration_store.get_confirmation(uow.session,

@@ -8,8 +8,9 @@
    ``rejected`` with the errors (at most ``MAX_ERRORS``) and nothing is written. The valid rows are
    kept, normalised, as small tuples (``RosterRow``): the write does not read or check the file again.
 2. writing, in one transaction: new 考生号 inserted (version 1), changed rows updated (version + 1),
-   unchanged rows untouched; one event per new (``records.graduate.registered``) or changed
-   (``records.graduate.updated``) graduate, sequence = version. Rows and outbox rows are streamed to
+   unchanged rows and those of graduates taken off the roster (移出生源) untouched; one event per
+   new (``records.graduate.registered``) or changed (``records.graduate.updated``) graduate,
+   sequence = version. Rows and outbox rows are streamed to
    the database (COPY on PostgreSQL, see ``adapters.roster_writer`` and ``quxiang.common.bus.bulk``).
    Identity numbers are encrypted (current key) and hashed only for rows that are written.
 """
@@ -71,6 +72,7 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    withdrawn: int = 0  # rows of graduates taken off the roster, left as they are
 
 
 @dataclass
@@ -187,14 +189,17 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
     new: list[RosterRow] = []
     changed: list[tuple[RosterRow, Existing]] = []
     cipher = service.cipher
+    withdrawn = 0
     for row in rows:
         known = existing.get(row.exam_number)
         if known is None:
             new.append(row)
+        elif known.withdrawn:
+            withdrawn += 1  # 移出生源: the school puts the graduate back itself, not a file it imports again
         elif _compared(row) != known.values or not cipher.matches(known.identity_hash,
                                                                                           row.identity_number):
             changed.append((row, known))
-    unchanged = len(rows) - len(new) - len(changed)
+    unchanged = len(rows) - len(new) - len(changed) - withdrawn
     stamp = repository.now()
     new_ids = uuid4_strings(len(new))
     with service.unit_of_work() as uow:
@@ -217,7 +222,7 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
         copy_events(uow.session, updated, ((known.id, known.version + 1, _event_json(known.id, school, row))
                                            for row, known in changed))
         repository.update_job(conn, job_id, status="succeeded", created=len(new), updated=len(changed),
-                              unchanged=unchanged)
+                              unchanged=unchanged, withdrawn=withdrawn)
         uow.commit()
     if len(new) + len(changed) >= ANALYZE_AFTER_ROWS:
         # The planner's row counts for graduates would otherwise stay those of before the import until
@@ -225,7 +230,8 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
         # 图7 lists of this school take nested loops planned for a handful of rows.
         with service.engine.begin() as conn:
             roster_writer.refresh_statistics(conn)
-    return ImportResult(job_id=job_id, total=total, created=len(new), updated=len(changed), unchanged=unchanged)
+    return ImportResult(job_id=job_id, total=total, created=len(new), updated=len(changed), unchanged=unchanged,
+                        withdrawn=withdrawn)
 
 
 # A row's values as tuples: repository.COMPARED (what a re-import compares) and roster_writer.VALUES.

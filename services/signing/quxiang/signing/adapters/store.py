@@ -93,18 +93,19 @@ def apply_employer(bind: Bind, values: dict[str, Any], sequence: int) -> None:
 _FOLLOW_THE_GRADUATE = ("department_id", "education_level", "graduation_year")
 
 
-def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
+def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> bool:
     """The roster row as records announced it; an older version than the one kept changes nothing.
     A re-import that moves the graduate to another department (or level, or year) moves the graduate's
-    records with it: the new department reviews and lists them, the old one no longer does."""
+    records with it: the new department reviews and lists them, the old one no longer does. True if
+    the row was written (a newer version than the one kept)."""
     while True:
         current = bind.execute(select(graduates.c.sequence, *(graduates.c[name] for name in _FOLLOW_THE_GRADUATE))
                                .where(graduates.c.id == values["id"])).first()
         if current is None:
             bind.execute(insert(graduates).values(**values, sequence=sequence))
-            return
+            return True
         if current.sequence >= sequence:
-            return
+            return False
         moved = {name: values.get(name) for name in _FOLLOW_THE_GRADUATE if values.get(name) != getattr(current, name)}
         if moved:
             # The agreements first, then the graduate: the order accepting, resubmitting and
@@ -121,7 +122,7 @@ def apply_graduate(bind: Bind, values: dict[str, Any], sequence: int) -> None:
             changes = {name: value for name, value in moved.items() if name in table.c}
             if changes:
                 bind.execute(update(table).where(table.c.graduate_id == values["id"]).values(**changes))
-        return
+        return True
 
 
 # The reads every request makes, built once with bound parameters: building a statement (and its
@@ -223,6 +224,14 @@ _HELD = select(agreements).where(agreements.c.graduate_id == bindparam("graduate
 _OVERDUE_INVITATION = select(agreements).where(
     agreements.c.employer_id == bindparam("employer_id"), agreements.c.graduate_id == bindparam("graduate_id"),
     agreements.c.status == "invited", agreements.c.respond_by < bindparam("at")).with_for_update()
+
+
+def open_invitations(bind: Bind, graduate_id: str) -> list[Row]:
+    """The graduate's invitations still open, locked in id order (agreements before the graduate's
+    row, as accepting one takes them)."""
+    return bind.execute(select(agreements).where(agreements.c.graduate_id == graduate_id,
+                                                 agreements.c.status == "invited")
+                        .order_by(agreements.c.id).with_for_update()).all()
 
 
 def overdue_invitation(bind: Bind, employer_id: str, graduate_id: str, at: datetime) -> Row | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -78,6 +79,8 @@ graduates = Table(
     Column("graduation_year", Integer, nullable=False),
     Column("identity_number_masked", String(18)),   # never the full number: records keeps that
     Column("sequence", Integer, nullable=False),     # the roster version last applied
+    # 移出生源: off the school's roster; no new invitation, agreement or registration until put back
+    Column("withdrawn", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_signing_graduates_school", "school_code", "department_id"),
     Index("ix_signing_graduates_exam_number", "exam_number"),  # an invitation names the graduate by 考生号
 )

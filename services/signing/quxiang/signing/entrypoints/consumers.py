@@ -15,6 +15,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import Event
 from quxiang.signing.adapters import store
+from quxiang.signing.service import online
 
 CONSUMER = "signing.directory"
 
@@ -49,14 +50,21 @@ def on_employer(event: Event, uow: UnitOfWork) -> None:
 
 @locks_graduate_first  # its agreements, then its row: two batches take graduates in one order
 def on_graduate(event: Event, uow: UnitOfWork) -> None:
+    """A roster row imported, changed, taken off the roster (移出生源: its open invitations close) or
+    put back. An event without the identity number's mask leaves the one kept."""
     data = event.data
-    store.apply_graduate(uow.session, {
+    withdrawn = event.type == records.GRADUATE_WITHDRAWN
+    invitations = store.open_invitations(uow.session, data["graduate_id"]) if withdrawn else []
+    values = {
         "id": data["graduate_id"], "school_code": data["school_code"], "exam_number": data["exam_number"],
         "student_number": data.get("student_number"), "name": data["name"], "gender": data.get("gender"),
         "department_id": data.get("department_id"), "major_code": data.get("major_code"),
         "major_name": data.get("major_name"), "education_level": data.get("education_level"),
-        "graduation_year": data["graduation_year"], "identity_number_masked": data.get("identity_number_masked"),
-    }, event.sequence)
+        "graduation_year": data["graduation_year"], "withdrawn": withdrawn}
+    if data.get("identity_number_masked") is not None:
+        values["identity_number_masked"] = data["identity_number_masked"]
+    if store.apply_graduate(uow.session, values, event.sequence) and invitations:
+        online.close_invitations(uow, invitations, event.occurred_at)
 
 
 HANDLERS: Mapping[str, Handler] = {
@@ -68,6 +76,7 @@ HANDLERS: Mapping[str, Handler] = {
     accounts.EMPLOYER_UPDATED: on_employer,
     records.GRADUATE_REGISTERED: on_graduate,
     records.GRADUATE_UPDATED: on_graduate,
+    records.GRADUATE_WITHDRAWN: on_graduate,
 }
 
 

@@ -89,6 +89,8 @@ def _create(service: Signing, actor: Principal, flow: str, unit: dict[str, Any],
             graduate = store.get_graduate(uow.session, graduate_id)
             if graduate is None:
                 raise online.not_found()
+            if graduate.withdrawn:
+                raise online.withdrawn_graduate()
             earliest = _earliest_signing(graduate.graduation_year)
             if signed_on is not None and earliest is not None and signed_on < earliest:
                 raise ValidationError({"signed_on": [f"签约日期不能早于{earliest.isoformat()}（毕业前一年起）"]})

@@ -49,6 +49,7 @@ from quxiang.signing.domain.destination import (
     missing_proof,
 )
 from quxiang.signing.service.context import Signing
+from quxiang.signing.service.online import withdrawn_graduate
 
 EMPLOYMENT = "employment"
 OWNER_TYPE, PROOF = "destination", "proof"
@@ -109,6 +110,8 @@ def _own_graduate(bind: store.Bind, actor: Principal, graduate_id: str) -> Row:
     if actor.role is not Role.GRADUATE:
         raise ProblemError(403, "role_forbidden", detail="只有毕业生本人可以登记毕业去向")
     graduate = _graduate(bind, actor, graduate_id)
+    if graduate.withdrawn:
+        raise withdrawn_graduate()
     school = store.get_school(bind, graduate.school_code)
     if school is None or not store.module_enabled(bind, school.province, EMPLOYMENT):
         raise ProblemError(403, "module_not_enabled", detail="省级用户尚未开通毕业去向登记与网签")

@@ -228,7 +228,7 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
 
 def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> Row:
     graduate = store.graduate_by_exam_number(bind, exam_number, name)
-    if graduate is None:
+    if graduate is None or graduate.withdrawn:  # off its school's roster: as good as unknown to a unit
         raise ProblemError(404, "graduate_not_found", detail="未找到该毕业生：请核对考生号和姓名")
     return graduate
 
@@ -298,6 +298,16 @@ def _lapsed(row: Row) -> ProblemError:
     return ProblemError(409, "invitation_expired", detail="签约邀请已过应约有效期，已逾期失效",
                         current_status=Status.EXPIRED.value,
                         current_status_label=status_label(Status.EXPIRED, row.agreement_type), allowed_actions=[])
+
+
+WITHDRAWN_FROM_ROSTER = "毕业生已被学校移出生源，签约邀请自动撤回"
+
+
+def close_invitations(uow: UnitOfWork, invitations: list[Row], stamp: datetime) -> None:
+    """移出生源: the graduate's open invitations (locked by the caller) are withdrawn by the system,
+    with the reason, so that no employer waits on an answer that cannot come."""
+    for row in invitations:
+        _move(uow, row, Action.WITHDRAW, _system(), WITHDRAWN_FROM_ROSTER, stamp)
 
 
 def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -> int:
@@ -415,6 +425,10 @@ def _audit(uow: UnitOfWork, agreement_id: str, actor: Principal, action: str, so
                         actor_role=actor.role.value, action=action, from_state=source.value if source else None,
                         to_state=target.value if target else None, reason=reason,
                         request_id=current_correlation_id(), at=stamp, after=after)
+
+
+def withdrawn_graduate() -> ProblemError:
+    return ProblemError(409, "graduate_withdrawn", detail="该毕业生已被学校移出生源")
 
 
 def _system() -> Principal:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -49,7 +49,7 @@ def _key(row: Row) -> CounterKey:
 def counters_from_graduates(bind: Bind) -> tuple[CounterRows, DestinationRows]:
     """GROUP BY over every graduate in the roster."""
     keys = _key_columns()
-    in_roster = graduates.c.roster_sequence > 0
+    in_roster = and_(graduates.c.roster_sequence > 0, graduates.c.withdrawn.is_(False))
     rows = bind.execute(select(*keys, *_figure_sums()).where(in_roster).group_by(*keys))
     out = {_key(r): {c: int(getattr(r, c) or 0) for c in COUNTER_COLUMNS} for r in rows}
     drows = bind.execute(select(*keys, graduates.c.destination_code, func.count().label("n"))
@@ -130,7 +130,7 @@ def province_sums_by_school(conn: Connection, f: Filter) -> dict[str, dict[str, 
     """The baseline: the province view's figures by a GROUP BY over every graduate's state."""
     g = graduates.c
     query = (select(g.school_code, *_figure_sums())
-             .where(g.roster_sequence > 0, g.school_code.in_(select(schools.c.code)
+             .where(g.roster_sequence > 0, g.withdrawn.is_(False), g.school_code.in_(select(schools.c.code)
                                                              .where(schools.c.province == f.province)))
              .group_by(g.school_code))
     if f.graduation_year is not None:

@@ -109,7 +109,7 @@ def _adding_statement(dialect: str, table: Any, key: tuple[str, ...], columns: t
 def graduate_of(row: Row | Mapping[str, Any]) -> Graduate:
     r = row._mapping if isinstance(row, Row) else row
     key = None
-    if r["roster_sequence"]:
+    if r["roster_sequence"] and not r["withdrawn"]:
         key = CounterKey(r["school_code"], r["department_id"] or "", r["education_level"] or "",
                          int(r["graduation_year"]))
     standing = Standing(State(r["employment"]), State(r["archive"]), State(r["hukou"]), r["destination_code"])

@@ -15,6 +15,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    false,
 )
 
 metadata = MetaData()
@@ -69,6 +70,8 @@ graduates = Table(
     "stat_graduates", metadata,
     Column("id", String(36), primary_key=True),
     Column("roster_sequence", Integer, nullable=False, default=0),
+    # 移出生源: taken off the roster (records.graduate.withdrawn), counted nowhere until put back
+    Column("withdrawn", Boolean, nullable=False, default=False, server_default=false()),
     Column("school_code", String(10)),
     Column("department_id", String(36)),
     Column("education_level", String(4)),

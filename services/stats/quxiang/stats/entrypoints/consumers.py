@@ -56,7 +56,7 @@ def on_graduate(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     ingest.apply_roster(uow.session, data["graduate_id"], event.sequence, data["school_code"],
                         data.get("department_id"), data.get("education_level"), data["graduation_year"],
-                        event.occurred_at)
+                        event.occurred_at, withdrawn=event.type == records.GRADUATE_WITHDRAWN)
     metrics.observe(GRADUATES_CONSUMER, event.occurred_at)
 
 
@@ -94,6 +94,7 @@ DIRECTORY_HANDLERS: Mapping[str, Handler] = {
 GRADUATE_HANDLERS: Mapping[str, Handler] = {
     records.GRADUATE_REGISTERED: on_graduate,
     records.GRADUATE_UPDATED: on_graduate,
+    records.GRADUATE_WITHDRAWN: on_graduate,
     **dict.fromkeys(_AGGREGATE_TYPES, on_aggregate),
 }
 HANDLERS: Mapping[str, Handler] = {**DIRECTORY_HANDLERS, **GRADUATE_HANDLERS}

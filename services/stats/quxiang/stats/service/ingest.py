@@ -16,18 +16,18 @@ from quxiang.stats.domain.model import Aggregate, CounterKey, Graduate, Kind, de
 
 
 def apply_roster(session: Session, graduate_id: str, sequence: int, school_code: str, department_id: str | None,
-                 education_level: str | None, graduation_year: int, at: datetime) -> bool:
-    """records.graduate.registered/updated: the graduate's roster dimensions. Answers whether the
-    read model changed."""
+                 education_level: str | None, graduation_year: int, at: datetime, *, withdrawn: bool = False) -> bool:
+    """records.graduate.registered/updated/withdrawn: the graduate's roster dimensions, and whether it
+    is off the roster (then counted nowhere). Answers whether the read model changed."""
     row = store.lock_graduate(session, graduate_id)
     if row.roster_sequence >= sequence:
         return False
     before = store.graduate_of(row)
-    key = CounterKey(school_code, department_id or "", education_level or "", graduation_year)
+    key = None if withdrawn else CounterKey(school_code, department_id or "", education_level or "", graduation_year)
     after = replace(before, key=key)
     store.update_graduate(session, graduate_id, {
         "roster_sequence": sequence, "school_code": school_code, "department_id": department_id,
-        "education_level": education_level, "graduation_year": graduation_year}, at)
+        "education_level": education_level, "graduation_year": graduation_year, "withdrawn": withdrawn}, at)
     store.add_deltas(session, deltas(before, after))
     return True
 

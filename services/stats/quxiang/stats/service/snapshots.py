@@ -31,7 +31,8 @@ def load(snapshots: Snapshots):  # noqa: ANN201 - a loader for service.rebuild.r
         now, count = datetime.now(UTC), 0
         for g in snapshots.graduates:
             ingest.apply_roster(session, g["id"], g["version"], g["school_code"], g.get("department_id"),
-                                g.get("education_level"), g["graduation_year"], now)
+                                g.get("education_level"), g["graduation_year"], now,
+                                withdrawn=bool(g.get("withdrawn")))
             count += 1
         for kind, a in snapshots.aggregates:
             aggregate = Aggregate(a["id"], kind, a["status"], a.get("destination_code"))

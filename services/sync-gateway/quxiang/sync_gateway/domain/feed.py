@@ -53,7 +53,8 @@ _DESTINATION_TYPES = (
     destinations.DESTINATION_SUBMITTED, destinations.DESTINATION_DEPARTMENT_APPROVED,
     destinations.DESTINATION_APPROVED, destinations.DESTINATION_REJECTED, destinations.DESTINATION_VOID_REQUESTED,
     destinations.DESTINATION_VOID_REJECTED, destinations.DESTINATION_VOIDED)
-_RECORDS_TYPES = (records.GRADUATE_REGISTERED, records.GRADUATE_UPDATED, *records.REGISTRATION_EVENTS.values())
+_RECORDS_TYPES = (records.GRADUATE_REGISTERED, records.GRADUATE_UPDATED, records.GRADUATE_WITHDRAWN,
+                  *records.REGISTRATION_EVENTS.values())
 
 # signing.termination.* is not here: it carries neither 考生号 nor name; its outcome reaches schools as
 # agreement.terminated.

@@ -48,7 +48,8 @@ def on_school_created(event: Event, uow: UnitOfWork) -> None:
 EMS_HANDLERS: Mapping[str, Handler] = dict.fromkeys(EVENT_TYPES, on_mirrored)
 DIRECTORY_HANDLERS: Mapping[str, Handler] = {accounts.SCHOOL_CREATED: on_school_created,
                                               records.GRADUATE_REGISTERED: on_roster_event,
-                                              records.GRADUATE_UPDATED: on_roster_event}
+                                              records.GRADUATE_UPDATED: on_roster_event,
+                                              records.GRADUATE_WITHDRAWN: on_roster_event}
 FEED_HANDLERS: Mapping[str, Handler] = dict.fromkeys(FEED_EVENT_TYPES, on_feed_event)
 HANDLERS: Mapping[str, Handler] = {**EMS_HANDLERS, **DIRECTORY_HANDLERS}
 

@@ -1,0 +1,188 @@
+"""移出生源: a school takes a graduate with nothing registered off its roster and may put it back;
+the graduate leaves every list, a re-import leaves it alone, the events carry it, and a graduate
+signing holds records of is never taken off (and is put back should signing's event come late)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.contracts.destinations import DESTINATION_SUBMITTED
+from quxiang.common.contracts.records import GRADUATE_UPDATED, GRADUATE_WITHDRAWN
+from quxiang.common.contracts.signing import AGREEMENT_ACCEPTED, AGREEMENT_INVITED
+from quxiang.common.events import catalogue
+from quxiang.records.adapters.tables import graduates, signing_records
+from quxiang.records.bootstrap import SERVICE
+from quxiang.records.entrypoints.consumers import SIGNING_RECORDS_CONSUMER
+
+from .roster_data import csv_file, row, upload
+from .test_registrations import Scenario
+
+
+@pytest.fixture
+def s(client, world):
+    return Scenario(client, world)
+
+
+def withdraw(s, graduate_id, reason="退学", headers=None, school="10558"):
+    return s.client.post(f"/schools/{school}/graduates/{graduate_id}/withdrawal",
+                         headers=headers or s.world.school_user(), json={"reason": reason})
+
+
+def reinstate(s, graduate_id, headers=None):
+    return s.client.delete(f"/schools/10558/graduates/{graduate_id}/withdrawal",
+                           headers=headers or s.world.school_user())
+
+
+def roster(s, **params):
+    answer = s.client.get("/schools/10558/graduates", headers=s.world.school_user(), query_string=params)
+    assert answer.status_code == 200
+    return answer.get_json()
+
+
+def signing_event(s, type_, graduate_id, sequence=1):
+    """signing's event of an agreement (or destination registration) of the graduate, delivered to
+    records' consumer as the runtime would."""
+    handler = SERVICE.all_consumers()[SIGNING_RECORDS_CONSUMER].get(type_)
+    if handler is None:
+        return False
+    data = {"agreement_id": "a-" + graduate_id, "agreement_number": "2026105583100001",
+            "agreement_type": "three_party", "initiator": "employer", "status": "department_review",
+            "graduate_id": graduate_id, "exam_number": "x", "name": "学生", "school_code": "10558",
+            "graduation_year": 2026, "destination_code": "10", "unit_name": "某公司", "credit_code": "9144",
+            "unit_nature": "39", "unit_industry": "I", "unit_region": "440106", "position_category": "10"}
+    if type_ == DESTINATION_SUBMITTED:
+        data = {"registration_id": "d-" + graduate_id, "graduate_id": graduate_id, "exam_number": "x",
+                "name": "学生", "school_code": "10558", "graduation_year": 2026, "status": "department_review",
+                "destination_code": "01", "fields": {}}
+    event = catalogue.new_event(type_, subject=data.get("agreement_id") or data["registration_id"],
+                                sequence=sequence, data=data, producer="signing")
+    with s.world.service.unit_of_work() as uow:
+        handler(event, uow)
+        uow.commit()
+    return True
+
+
+def test_withdrawn_graduate_leaves_the_roster_and_comes_back(s):
+    answer = withdraw(s, s.g1, reason="  退学  ")
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["withdrawn"]["reason"] == "退学" and body["withdrawn"]["at"].endswith("+00:00")
+    assert body["identity_number"].count("*") >= 8  # masked, as in every list
+    assert {g["id"] for g in roster(s)["items"]} == {s.g2, s.g3}
+    listed = roster(s, withdrawn="true")
+    assert [g["id"] for g in listed["items"]] == [s.g1] and listed["total"] == 1
+    # withdrawing again changes nothing: one event
+    assert withdraw(s, s.g1).status_code == 200
+    events = s.world.events(GRADUATE_WITHDRAWN)
+    assert len(events) == 1
+    data = events[0]["data"]
+    assert data["graduate_id"] == s.g1 and data["reason"] == "退学" and events[0]["sequence"] == 2
+    assert "*" in data["identity_number_masked"]
+    assert row(1)["身份证号"] not in str(events[0])
+
+    back = reinstate(s, s.g1)
+    assert back.status_code == 200 and back.get_json()["withdrawn"] is None
+    assert {g["id"] for g in roster(s)["items"]} == {s.g1, s.g2, s.g3}
+    updated = [e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1]
+    assert [e["sequence"] for e in updated] == [3]
+    assert "*" in updated[0]["data"]["identity_number_masked"]
+    assert reinstate(s, s.g1).status_code == 200  # on the roster already: nothing more
+    assert len([e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1]) == 1
+
+
+def test_withdrawn_graduate_is_in_no_registration_list_and_cannot_act(s):
+    s.open("archive")
+    assert withdraw(s, s.g1).status_code == 200
+    listed = s.client.get("/archive/registrations", headers=s.school()).get_json()
+    assert {item["graduate_id"] for item in listed["items"]} == {s.g2, s.g3}
+    refused = s.submit(s.g1)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "graduate_withdrawn"
+    confirm = s.client.put(f"/graduates/{s.g1}/confirmation", headers=s.graduate(s.g1), json={"status": "confirmed"})
+    assert confirm.status_code == 409 and confirm.get_json()["code"] == "graduate_withdrawn"
+    pending = s.client.get("/schools/10558/roster/confirmations", headers=s.world.school_user(),
+                           query_string={"status": "pending"}).get_json()
+    assert {item["graduate_id"] for item in pending["items"]} == {s.g2, s.g3}
+
+
+def test_a_graduate_with_a_submitted_registration_stays(s):
+    s.open("archive")
+    assert s.client.put(f"/graduates/{s.g1}/archive/draft", headers=s.graduate(s.g1),
+                        json={"transfer_type": "employer"}).status_code == 200
+    assert withdraw(s, s.g1).status_code == 200  # a draft is nothing registered
+    assert reinstate(s, s.g1).status_code == 200
+    assert s.submit(s.g2).status_code == 200
+    refused = withdraw(s, s.g2)
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "graduate_has_records" and refused.get_json()["module"] == "archive"
+    assert {g["id"] for g in roster(s)["items"]} >= {s.g2}
+    assert s.world.events(GRADUATE_WITHDRAWN) == [e for e in s.world.events(GRADUATE_WITHDRAWN)
+                                                  if e["subject"] == s.g1]
+
+
+def test_a_graduate_signing_holds_records_of_stays(s):
+    # an invitation is nothing signed: records does not even listen to it
+    assert not signing_event(s, AGREEMENT_INVITED, s.g1)
+    assert withdraw(s, s.g1).status_code == 200
+    assert reinstate(s, s.g1).status_code == 200
+    assert signing_event(s, AGREEMENT_ACCEPTED, s.g1)
+    refused = withdraw(s, s.g1)
+    assert refused.status_code == 409 and refused.get_json()["module"] == "employment"
+    assert signing_event(s, DESTINATION_SUBMITTED, s.g2)
+    assert withdraw(s, s.g2).status_code == 409
+    assert withdraw(s, s.g3).status_code == 200
+
+
+def test_signing_record_arriving_after_the_withdrawal_puts_the_graduate_back(s):
+    assert withdraw(s, s.g1).status_code == 200
+    assert signing_event(s, AGREEMENT_ACCEPTED, s.g1)
+    assert {g["id"] for g in roster(s)["items"]} == {s.g1, s.g2, s.g3}
+    updated = [e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1]
+    assert [e["sequence"] for e in updated] == [3]
+    assert updated[0]["data"]["identity_number_masked"] is None  # the copies keep theirs
+    # a redelivery (or the next event of the agreement) changes nothing more
+    assert signing_event(s, AGREEMENT_ACCEPTED, s.g1, sequence=2)
+    assert len([e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1]) == 1
+    with s.world.service.engine.connect() as conn:
+        assert conn.execute(select(signing_records.c.graduate_id)).scalars().all() == [s.g1]
+
+
+def test_reimport_leaves_a_withdrawn_graduate_alone(s, client, world):
+    assert withdraw(s, s.g1).status_code == 200
+    changed = [row(1, 姓名="改名"), row(2, 姓名="也改名"), row(3, 院系="02")]
+    answer = upload(client, world.school_user(), csv_file(changed))
+    assert answer.status_code == 201
+    job = answer.get_json()
+    assert (job["created"], job["updated"], job["unchanged"], job["withdrawn"]) == (0, 1, 1, 1)
+    with world.service.engine.connect() as conn:
+        name, withdrawn_at = conn.execute(select(graduates.c.name, graduates.c.withdrawn_at)
+                                          .where(graduates.c.id == s.g1)).one()
+    assert name == "学生1" and withdrawn_at is not None
+    assert {e["subject"] for e in world.events(GRADUATE_UPDATED)} == {s.g2}
+
+
+@pytest.mark.parametrize("body, field", [({}, "reason"), ({"reason": "   "}, "reason"),
+                                         ({"reason": "退\n学"}, "reason"), ({"reason": "x" * 201}, "reason")])
+def test_a_withdrawal_needs_a_reason_on_one_line(s, body, field):
+    answer = s.client.post(f"/schools/10558/graduates/{s.g1}/withdrawal", headers=s.world.school_user(), json=body)
+    assert answer.status_code == 422
+    assert field in str(answer.get_json())
+    assert s.world.events(GRADUATE_WITHDRAWN) == []
+
+
+def test_who_may_withdraw(s, world):
+    world.school("10559", name="华南理工大学")
+    other_school = world.school_user(school="10559")
+    assert withdraw(s, s.g1, headers=other_school).status_code == 403
+    assert withdraw(s, s.g1, headers=other_school, school="10559").status_code == 404
+    read_only = world.school_user(access=Access.READ)
+    assert withdraw(s, s.g1, headers=read_only).status_code == 403
+    department = world.headers(Role.DEPARTMENT, {Module.EMPLOYMENT: Access.WRITE}, province="44", school="10558",
+                               department=s.cs)
+    assert withdraw(s, s.g1, headers=department).status_code == 403
+    assert withdraw(s, s.g1, headers=s.province()).status_code == 403
+    assert withdraw(s, s.g1, headers=s.graduate(s.g1)).status_code == 403
+    assert reinstate(s, s.g1, headers=read_only).status_code == 403
+    assert withdraw(s, "no-such-graduate").status_code == 404
+    assert s.world.events(GRADUATE_WITHDRAWN) == []
