@@ -44,6 +44,15 @@ def _item_result(answer: Any) -> Result:
     return Result(Outcome.SYNCED, write=body.get("write") if isinstance(body, dict) else None)
 
 
+def _failed(exc: requests.RequestException) -> Result:
+    """A request that got no answer: unavailable, and in doubt unless it cannot have reached the EMS
+    (the connection was never made)."""
+    never_sent = isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout)
+        and "NewConnectionError" in repr(exc))
+    return Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500], in_doubt=not never_sent)
+
+
 class EmsClient:
     def __init__(self, base_url: str = DEFAULT_URL, pool_size: int = 16, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -62,7 +71,7 @@ class EmsClient:
             response = self.session.put(f"{self.base_url}/graduates/{exam_number}/{kind}", json=dict(body),
                                         headers={"Idempotency-Key": key}, timeout=self.timeout)
         except requests.RequestException as exc:
-            return Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500])
+            return _failed(exc)
         if response.status_code >= 300:
             return classify(response.status_code, _retry_after(response.headers.get("Retry-After")),
                             response.text[:300])
@@ -82,7 +91,7 @@ class EmsClient:
         try:
             response = self.session.post(f"{self.base_url}/batch", json={"items": items}, timeout=self.timeout)
         except requests.RequestException as exc:
-            return [Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500])] * len(writes)
+            return [_failed(exc)] * len(writes)
         if response.status_code >= 300:
             whole = classify(response.status_code, _retry_after(response.headers.get("Retry-After")),
                              response.text[:300])

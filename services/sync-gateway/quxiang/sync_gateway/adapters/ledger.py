@@ -114,7 +114,9 @@ _RENAME_EDITABLE = (update(sync_records)
                            sync_records.c.graduate_id == bindparam("graduate"),
                            sync_records.c.kind != DESTINATION,
                            sync_records.c.name != bindparam("new_name"))
-                    .values(name=bindparam("new_name")))
+                    # another body needs another key: the EMS refuses a key used with a different body
+                    # (422), and an attempt with the old name may have landed on the old key
+                    .values(name=bindparam("new_name"), key_round=sync_records.c.key_round + 1))
 _CORRECT_DEPARTMENT = (update(sync_records)
                        .where(sync_records.c.exam_number == bindparam("exam"),
                               sync_records.c.graduate_id == bindparam("graduate"),
@@ -263,6 +265,8 @@ class Settlement:
     next_attempt_at: datetime | None = None
     write: str | None = None
     lag_ms: int | None = None
+    counted: bool = True                 # the attempt counts toward the limit (a throttled one does not)
+    hold_until: datetime | None = None   # in doubt: no attempt of the slot before then
 
 
 _SYNCED = (update(sync_records)
@@ -291,8 +295,9 @@ _SYNCED_OLDER = (update(sync_records).where(_MINE)
 _UNSYNCED = (update(sync_records).where(_MINE, sync_records.c.version == bindparam("b_version"))
              .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), last_error=bindparam("b_error"),
                      updated_at=bindparam("b_at"), next_attempt_at=bindparam("b_next"),
-                     failed_at=bindparam("b_failed_at"), lease=None, leased_until=None))
-_RELEASE = update(sync_records).where(_MINE).values(lease=None, leased_until=None)
+                     failed_at=bindparam("b_failed_at"), lease=None, leased_until=bindparam("b_hold")))
+# Released; an attempt in doubt keeps the slot held (``leased_until``) until it can no longer land.
+_RELEASE = update(sync_records).where(_MINE).values(lease=None, leased_until=bindparam("b_hold"))
 
 
 def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
@@ -329,10 +334,10 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
                                                             "b_write": s.write, "b_lag": s.lag_ms}).rowcount
                 continue
             done = conn.execute(_UNSYNCED, {
-                **mine, "b_version": c.version, "b_status": s.status, "b_attempts": c.attempts + 1,
+                **mine, "b_version": c.version, "b_status": s.status, "b_attempts": c.attempts + s.counted,
                 "b_error": s.error, "b_at": s.at, "b_next": s.next_attempt_at or s.at,
-                "b_failed_at": s.at if s.status == FAILED else None}).rowcount
-            written += done or conn.execute(_RELEASE, mine).rowcount
+                "b_failed_at": s.at if s.status == FAILED else None, "b_hold": s.hold_until}).rowcount
+            written += done or conn.execute(_RELEASE, {**mine, "b_hold": s.hold_until}).rowcount
     return written
 
 
@@ -340,7 +345,9 @@ def settle(engine: Engine, settlements: Iterable[Settlement]) -> int:
 
 def retry_failed(engine: Engine, ids: Sequence[int] | None = None, schools: Sequence[str] | None = None,
                  now: datetime | None = None, kinds: Sequence[str] | None = None) -> int:
-    """Failed rows back to pending with a fresh budget; ``ids`` / ``schools`` / ``kinds`` narrow it."""
+    """Failed rows back to pending with a fresh budget and a fresh idempotency key (the row may have
+    changed since its key was used, say its name, and the EMS refuses a key with another body);
+    ``ids`` / ``schools`` / ``kinds`` narrow it."""
     now = now or datetime.now(UTC)
     condition = [sync_records.c.status == FAILED]
     if ids is not None:
@@ -351,7 +358,8 @@ def retry_failed(engine: Engine, ids: Sequence[int] | None = None, schools: Sequ
         condition.append(sync_records.c.kind.in_(list(kinds)))
     with engine.begin() as conn:
         count = conn.execute(update(sync_records).where(*condition).values(
-            status=PENDING, attempts=0, next_attempt_at=now, updated_at=now, failed_at=None)).rowcount
+            status=PENDING, attempts=0, key_round=sync_records.c.key_round + 1, next_attempt_at=now, updated_at=now,
+            failed_at=None)).rowcount
         if count:
             _notify(conn)
     return count

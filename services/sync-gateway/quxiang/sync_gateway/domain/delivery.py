@@ -1,9 +1,14 @@
 """How a delivery to the EMS ended and what follows: synced, retried later, or parked as failed.
 
 - 2xx: synced.
-- 429: throttled; retried no sooner than Retry-After, and every delivery pauses that long.
+- 429: throttled; retried no sooner than Retry-After, and every delivery pauses that long. A
+  throttled attempt does not count toward ``max_attempts``: the EMS asked to come back later, and
+  minutes of throttling at a peak must not park every record in flight.
 - 5xx, a timeout, a refused connection: unavailable; retried with exponential backoff and full
-  jitter, and counted by the circuit breaker.
+  jitter, and counted by the circuit breaker. A request sent and left unanswered (a read timeout, a
+  connection dropped after sending) is ``in_doubt``: the EMS may still be writing it, so nothing of
+  that slot goes out again until the worker's lease would have run out (else a newer version could
+  land first and the late older one last, and the EMS keep the older).
 - 409 (``managed_by_platform``: the lock rule is for edits made in the EMS, never for the platform's
   own writes), 400, 404, 422: permanent; retrying cannot help, the record is parked as failed at
   once with the answer as its last error, for someone to look at and retry.
@@ -32,6 +37,7 @@ class Result:
     error: str | None = None
     retry_after: float | None = None   # seconds, from Retry-After
     write: str | None = None           # created, updated, unchanged (synced)
+    in_doubt: bool = False             # sent, not answered: the EMS may still write it
 
 
 def classify(status: int, retry_after: float | None = None, detail: str = "") -> Result:
@@ -59,7 +65,15 @@ class RetryPolicy:
         return max(backoff, retry_after or 0.0)
 
     def parks(self, attempts: int, result: Result) -> bool:
-        return result.outcome is Outcome.PERMANENT or attempts >= self.max_attempts
+        """``attempts``: the counted ones (see ``counts``) including this one."""
+        if result.outcome is Outcome.PERMANENT:
+            return True
+        return result.outcome is not Outcome.THROTTLED and attempts >= self.max_attempts
+
+    @staticmethod
+    def counts(result: Result) -> bool:
+        """Whether the attempt counts toward ``max_attempts`` (a throttled one does not)."""
+        return result.outcome is not Outcome.THROTTLED
 
 
 class CircuitBreaker:

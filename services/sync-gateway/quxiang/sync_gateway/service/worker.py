@@ -155,16 +155,20 @@ class SyncWorker:
             report.synced += 1
             lag = metrics.observe_synced(c.kind, c.occurred_at, now)
             return ledger.Settlement(c, SYNCED, now, write=result.write, lag_ms=round(lag * 1000))
-        attempts = c.attempts + 1
+        counted = self.policy.counts(result)
+        attempts = c.attempts + counted
+        # Sent and unanswered: the EMS may still write it, so the slot waits as long as a claim holds.
+        hold = now + timedelta(seconds=self.lease_seconds) if result.in_doubt else None
         if self.policy.parks(attempts, result):
             report.failed += 1
             metrics.PARKED.labels(c.kind).inc()
             log.warning("sync: %s of %s parked as failed after %d attempt(s): %s", c.kind, c.exam_number, attempts,
                         result.error)
-            return ledger.Settlement(c, FAILED, now, error=result.error)
+            return ledger.Settlement(c, FAILED, now, error=result.error, counted=counted, hold_until=hold)
         report.retried += 1
-        delay = self.policy.delay(attempts, result.retry_after)
-        return ledger.Settlement(c, PENDING, now, error=result.error, next_attempt_at=now + timedelta(seconds=delay))
+        delay = self.policy.delay(max(1, attempts), result.retry_after)
+        return ledger.Settlement(c, PENDING, now, error=result.error, next_attempt_at=now + timedelta(seconds=delay),
+                                 counted=counted, hold_until=hold)
 
     # -- running ------------------------------------------------------------------------------
     def run_for(self, seconds: float, stop: threading.Event | None = None) -> RoundReport:
