@@ -22,6 +22,11 @@ def probe_every_service(monkeypatch, env):
     index = client.get("/api/").json
     assert set(index["services"]) == set(suite.services) >= SERVICES
     assert client.get("/api/no-such-service/x").status_code == 404
+    for method in ("POST", "PUT", "DELETE"):  # problem+json with a request id, whatever the method
+        for path in ("/api/no-such-service/x", "/api/"):
+            missing = client.open(path, method=method)
+            assert missing.status_code in (404, 405) and missing.content_type == "application/problem+json", path
+            assert missing.json["request_id"]
     for name in suite.services:
         ready = client.get(f"/api/{name}/readyz")
         assert ready.status_code == 200, (name, ready.json)

@@ -23,6 +23,8 @@ from security_scenario import TERMS, UNIT
 from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_credit_code
 
+# Path ids bounded by their columns (a larger one is a 404, not the database's overflow).
+INT4, INT8 = "int(max=2147483647)", "int(max=9223372036854775807)"
 ALL = frozenset({"admin", "province", "school_w", "school_r", "school_n", "department_w", "department_r", "graduate",
                  "employer", "other_province", "other_school", "other_department", "other_graduate",
                  "other_employer"})
@@ -284,18 +286,18 @@ SYNC_GATEWAY = {
     ("POST", "/feed/credentials"): row(FEED_WRITERS, expected=NO_BROKER),
     ("DELETE", "/feed/credentials"): row(FEED_WRITERS, expected={"school_w": 404, "other_school": 404}),
     ("POST", "/feed/credentials/rotate"): row(FEED_WRITERS, expected=NO_BROKER),
-    ("GET", "/feed/deliveries/<int:delivery_id>"): row(FEED_READERS, expected=NO_OBJECT),
-    ("POST", "/feed/deliveries/<int:delivery_id>/redeliver"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
+    ("GET", f"/feed/deliveries/<{INT8}:delivery_id>"): row(FEED_READERS, expected=NO_OBJECT),
+    ("POST", f"/feed/deliveries/<{INT8}:delivery_id>/redeliver"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
     ("GET", "/feed/events"): row(FEED_READERS),
     ("GET", "/feed/webhooks"): row(FEED_READERS),
     ("POST", "/feed/webhooks"): row(FEED_WRITERS, json={"url": "not a url"}),
     # school 10558's webhook: another school does not see it
-    ("DELETE", "/feed/webhooks/<int:webhook_id>"): row(FEED_WRITERS - {"other_school", "other_province"},
+    ("DELETE", f"/feed/webhooks/<{INT4}:webhook_id>"): row(FEED_WRITERS - {"other_school", "other_province"},
                                                        hidden={"other_school", "other_province"}),
-    ("GET", "/feed/webhooks/<int:webhook_id>/deliveries"): row(FEED_READERS - {"other_school", "other_province"},
+    ("GET", f"/feed/webhooks/<{INT4}:webhook_id>/deliveries"): row(FEED_READERS - {"other_school", "other_province"},
                                                                hidden={"other_school", "other_province"}),
     ("GET", "/sync/failed"): row(FEED_READERS),
-    ("POST", "/sync/failed/<int:record_id>/retry"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
+    ("POST", f"/sync/failed/<{INT4}:record_id>/retry"): row(FEED_WRITERS, expected=NO_OBJECT_WRITE),
     ("POST", "/sync/failed/retry-all"): row(FEED_WRITERS),
     ("GET", "/sync/status"): row(FEED_READERS),
 }
@@ -326,6 +328,15 @@ TABLE: dict[str, dict[tuple[str, str], Row]] = {
 BUILTIN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/docs")}
 
 _PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def plain_rule(rule: str) -> str:
+    """The rule without its converters, as OpenAPI spells the path (``{x}`` as ``<x>``)."""
+    return _PLACEHOLDER.sub(r"<\1>", rule)
+
+
+def openapi_rule(path: str) -> str:
+    return path.replace("{", "<").replace("}", ">")
 
 
 def concrete_path(rule: str, ids: dict[str, str], objects: dict[str, str] | None = None) -> str:

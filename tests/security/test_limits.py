@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from security_endpoints import TABLE, concrete_path
+from security_endpoints import TABLE, concrete_path, plain_rule
 
 from quxiang.common.paging import MAX_PAGE, MAX_PAGE_SIZE
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES
@@ -21,7 +21,7 @@ def list_endpoints(world):
             get = operations.get("get") or {}
             if any(p.get("name") == "page_size" for p in get.get("parameters", []) + operations.get("parameters", [])):
                 rule = path.replace("{", "<").replace("}", ">")
-                found = [r for m, r in TABLE[name] if m == "GET" and r.replace("int:", "") == rule]
+                found = [r for m, r in TABLE[name] if m == "GET" and plain_rule(r) == rule]
                 assert found, f"{name} GET {path}: no row in security_endpoints.py"
                 yield name, found[0]
 

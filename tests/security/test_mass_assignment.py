@@ -5,7 +5,7 @@ naming it, even beside an otherwise valid body, and even from a caller who may c
 
 from __future__ import annotations
 
-from security_endpoints import TABLE, concrete_path
+from security_endpoints import TABLE, concrete_path, openapi_rule, plain_rule
 
 # What a caller must never set: the object's state, who it is and whom it belongs to.
 PRIVILEGED = {
@@ -47,19 +47,11 @@ def json_write_operations(world):
                     yield name, method.upper(), path, set(schema.get("properties", {}))
 
 
-def _rule(path: str) -> str:
-    return path.replace("{", "<").replace("}", ">")
-
-
 def _table_rule(service: str, method: str, path: str) -> str:
     """The url_map rule of an OpenAPI path (the converters are spelt out in the rule)."""
+    simple = openapi_rule(path)
     for table_method, rule in TABLE[service]:
-        if table_method == method and _rule(path) == rule.replace("int:", "").split(":")[-1].replace(
-                "<any(destination, archive, hukou)", "<kind"):
-            return rule
-    simple = _rule(path)
-    for table_method, rule in TABLE[service]:
-        if table_method == method and rule.replace("int:", "") == simple:
+        if table_method == method and plain_rule(rule) == simple:
             return rule
     raise AssertionError(f"{service} {method} {path}: no row in security_endpoints.py")
 

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from security_endpoints import TABLE, concrete_path
+from security_endpoints import TABLE, concrete_path, openapi_rule, plain_rule
 from security_openapi_gaps import tolerated
 
 EXAMPLES = int(os.environ.get("QX_SCHEMATHESIS_EXAMPLES", "4"))
@@ -33,10 +33,9 @@ DESTRUCTIVE = {("ems-sim", "PUT", "/admin/faults"), ("ems-sim", "POST", "/admin/
 
 
 def _rule(service: str, method: str, path: str) -> str:
-    simple = path.replace("{", "<").replace("}", ">")
+    simple = openapi_rule(path)
     for table_method, rule in TABLE[service]:
-        plain = rule.replace("int:", "").replace("<any(destination, archive, hukou):kind>", "<kind>")
-        if table_method == method and plain == simple:
+        if table_method == method and plain_rule(rule) == simple:
             return rule
     raise AssertionError(f"{service} {method} {path}: no row in security_endpoints.py")
 

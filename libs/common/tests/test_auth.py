@@ -295,6 +295,7 @@ def test_missing_and_bad_tokens_are_401_with_a_reason(service, keys):
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     bad = call(client, "GET", "/things/employment", "abc")
     assert bad.status_code == 401 and bad.json["code"] == "malformed_token"
+    assert bad.json["detail"] == "登录令牌无法解析，请重新登录"  # users read it
     assert call(client, "GET", "/things/open").status_code == 200
 
 

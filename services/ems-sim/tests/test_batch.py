@@ -68,8 +68,10 @@ def test_a_failing_item_does_not_break_the_others(client, ems):
                     item("44010100000134", kind="nonsense", record=destination()),
                     {"kind": "destination", "exam_number": "44010100000135", "record": destination()},  # no key
                     item("44010100000131", key="k-44010100000131-destination", record=destination(unit_name="X")),
-                    item("44010100000136"))
-    assert [status for status, _ in answers] == [200, 422, 422, 422, 400, 422, 200]
+                    item("44010100000136"),
+                    item("44010100000137", record={**destination(), "platform_version": 2**31}))  # over the column
+    assert [status for status, _ in answers] == [200, 422, 422, 422, 400, 422, 200, 422]
+    assert "platform_version" in answers[7][1]["errors"]
     assert answers[1][1]["code"] == "validation_error" and "status" in answers[1][1]["errors"]
     assert answers[4][1]["code"] == "idempotency_key_required"
     assert answers[5][1]["code"] == "idempotency_key_reused"

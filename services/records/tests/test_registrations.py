@@ -385,3 +385,43 @@ def test_a_postcode_that_no_place_has_is_refused(postcode):
     assert caught.value.errors == {"postcode": ["应为6位邮政编码（前两位01至86）"]}
     assert check_transfer(RegistrationModule.ARCHIVE, {**ARCHIVE, "postcode": "010010"}, complete=True).postcode == \
         "010010"
+
+
+def test_a_truncated_body_is_refused_not_read_as_none(s):
+    """The submission reads an optional body by hand: a truncated one must not submit the draft."""
+    s.open("archive")
+    assert s.client.put(f"/graduates/{s.g1}/archive/draft", headers=s.graduate(s.g1),
+                        json={"transfer_type": "employer"}).status_code == 200
+    answer = s.client.post(f"/graduates/{s.g1}/archive/submit", headers=s.graduate(s.g1),
+                           data='{"receiving_unit": "深圳市人才中心"', content_type="application/json")
+    assert answer.status_code == 400 and answer.get_json()["code"] == "invalid_json"
+    assert s.world.events("records.archive.submitted") == []
+
+
+def test_a_refused_change_leaves_the_approval_standing(s):
+    """Approved, then changed and refused: the graduate keeps the approved registration with its
+    data, as the EMS does (it mirrors approvals only), and the event says so."""
+    s.open("archive", department_review=False)
+    assert s.submit(s.g1).status_code == 200
+    approved = s.review(s.g1, s.school())
+    assert approved.status_code == 200
+    number = approved.get_json()["transfer_number"]
+    changed = {**ARCHIVE, "receiving_unit": "深圳某科技有限公司", "address": "深圳市南山区某路9号"}
+    assert s.submit(s.g1, data=changed).get_json()["status"] == "school_review"
+    refused = s.review(s.g1, s.school(), decision="reject", reason="单位信息有误")
+    assert refused.status_code == 200, refused.get_json()
+    body = refused.get_json()
+    assert body["status"] == "approved" and body["transfer_number"] == number
+    assert body["transfer"]["receiving_unit"] == ARCHIVE["receiving_unit"]
+    assert body["history"][-1]["reason"] == "单位信息有误"
+    [event] = s.world.events(ARCHIVE_REJECTED)
+    data = event["data"]
+    assert data["status"] == "approved" and data["transfer"]["address"] == ARCHIVE["address"]
+    assert data["transfer_number"] == number
+    # refused again after another change: still the first approval's data
+    assert s.submit(s.g1, data=changed).status_code == 200
+    assert s.review(s.g1, s.school(), decision="reject", reason="仍有误").get_json()["transfer"]["address"] \
+        == ARCHIVE["address"]
+    # a change approved replaces it
+    assert s.submit(s.g1, data=changed).status_code == 200
+    assert s.review(s.g1, s.school()).get_json()["transfer"]["address"] == changed["address"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from quxiang.common.auth.principal import Role
 
 from .test_registrations import Scenario
@@ -48,3 +50,9 @@ def test_graduate_and_registration_snapshots(client, world):
     assert client.get("/snapshots/registrations?module=archive", headers=s.school()).status_code == 403
     assert client.get("/snapshots/registrations?module=other", headers=admin).status_code == 422
     assert client.get("/snapshots/graduates?limit=1001", headers=admin).status_code == 422
+
+
+@pytest.mark.parametrize("cursor", ["zzz", "!", "0" * 65])
+def test_a_cursor_that_is_no_id_is_refused_not_read_as_the_end(client, world, cursor):
+    answer = client.get("/snapshots/graduates", headers=world.headers(Role.ADMIN), query_string={"cursor": cursor})
+    assert answer.status_code == 422 and "cursor" in answer.get_json()["errors"]

@@ -186,3 +186,4 @@ def test_who_may_withdraw(s, world):
     assert reinstate(s, s.g1, headers=read_only).status_code == 403
     assert withdraw(s, "no-such-graduate").status_code == 404
     assert s.world.events(GRADUATE_WITHDRAWN) == []
+

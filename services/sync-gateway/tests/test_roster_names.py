@@ -119,6 +119,27 @@ def test_a_record_mirrored_after_the_correction_carries_the_rosters_name(world, 
     assert slots(gateway, exam)["destination"].name == "李同學"
 
 
+def test_a_records_event_ahead_of_the_roster_copy_keeps_its_name(world, gateway, worker, ems):
+    """records renamed the graduate (roster version 2) before this copy heard of it: its archive
+    approval names the graduate as of version 2, and that name is the one mirrored, not the copy's
+    stale one (which nothing would have corrected after: the record was synced)."""
+    exam = "26440197013"
+    world.deliver(roster(exam, "李同学", 1))
+    event = registration("archive", new_id(), 3, exam)
+    renamed = {**event.data, "name": "李同學", "graduate_version": 2}
+    world.deliver(dataclasses.replace(event, data=renamed))
+    worker.drain()
+    assert slots(gateway, exam)["archive"].name == "李同學"
+    world.deliver(roster(exam, "李同學", 2))
+    worker.drain()
+    assert ems.graduate(exam)["archive"]["name"] == "李同學"
+    # an event naming an older version than the copy's still takes the copy's (newer) name
+    world.deliver(roster(exam, "李同学三", 3))
+    older = registration("hukou", new_id(), 3, exam)
+    world.deliver(dataclasses.replace(older, data={**older.data, "name": "李同學", "graduate_version": 2}))
+    assert slots(gateway, exam)["hukou"].name == "李同学三"
+
+
 def test_the_first_roster_event_after_a_mirrored_record(world, gateway):
     """A record mirrored before sync-gateway heard the roster holds the event's name as a placeholder:
     the same name from the roster changes nothing, another one is sent again."""

@@ -14,6 +14,7 @@ import functools
 import logging
 import signal
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,13 @@ def console_root(base: Config) -> Path | None:
     return default if (default / "index.html").is_file() else None
 
 
+def _problem(status: int, title: str, code: str, detail: str) -> tuple[Response, int]:
+    body = jsonify({"type": "about:blank", "title": title, "status": status, "code": code, "detail": detail,
+                    "request_id": uuid.uuid4().hex})
+    body.headers["Content-Type"] = "application/problem+json"
+    return body, status
+
+
 def _front(services: Sequence[str], console: Path | None) -> Flask:
     """What is not a service: the JSON index at ``/api/`` and the console's static files at ``/``.
 
@@ -69,7 +77,7 @@ def _front(services: Sequence[str], console: Path | None) -> Flask:
         return jsonify({
             "platform": "去向 Quxiang — 毕业去向登记与网上签约平台",
             "console": "/" if console else None,
-            "services": {name: {"api": f"/api/{name}/", "docs": f"/api/{name}/docs",
+            "services": {name: {"docs": f"/api/{name}/docs",
                                 "openapi": f"/api/{name}/openapi.json", "health": f"/api/{name}/readyz"}
                          for name in services},
         })
@@ -77,12 +85,14 @@ def _front(services: Sequence[str], console: Path | None) -> Flask:
     front.add_url_rule("/api/", "api_index", index)
     front.add_url_rule("/api", "api_index_bare", index)
 
-    @front.get("/api/<path:rest>")
+    # Every method: a POST to a path no service has is as unknown as a GET (not werkzeug's HTML 405).
+    @front.route("/api/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     def unknown_api(rest: str) -> tuple[Response, int]:
-        body = jsonify({"type": "about:blank", "title": "Not Found", "status": 404, "code": "not_found",
-                        "detail": f"没有这个接口：/api/{rest}"})
-        body.headers["Content-Type"] = "application/problem+json"
-        return body, 404
+        return _problem(404, "Not Found", "not_found", f"没有这个接口：/api/{rest}")
+
+    @front.errorhandler(405)
+    def wrong_method(error: Exception) -> tuple[Response, int]:  # PUT / and the like
+        return _problem(405, "Method Not Allowed", "method_not_allowed", "该地址不支持此请求方法")
 
     if console is None:
         front.add_url_rule("/", "home", index)

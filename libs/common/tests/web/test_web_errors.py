@@ -32,11 +32,10 @@ def test_malformed_json_body_is_400_naming_the_body(client: FlaskClient) -> None
     assert body["type"] == "about:blank"
 
 
-def test_non_json_content_type_is_422_not_500(client: FlaskClient) -> None:
-    # webargs ignores a body that is not declared JSON, so the required field is reported missing.
+def test_non_json_content_type_is_415_not_a_missing_body(client: FlaskClient) -> None:
+    # webargs ignores a body that is not declared JSON: it would report the sent field missing.
     response = client.put("/registrations/1", data="name=Li", content_type="text/plain")
-    body = problem(response, 422, "validation_error")
-    assert body["errors"] == {"name": ["必填"]}
+    problem(response, 415, "unsupported_media_type")
 
 
 def test_wrong_type_names_the_field(client: FlaskClient) -> None:
@@ -217,3 +216,8 @@ def test_a_database_error_that_is_not_an_outage_stays_a_500(make_app: Any) -> No
     error = sa_exc.ProgrammingError("SELEC 1", {}, Exception('syntax error at or near "SELEC"'))
     body = problem(database_failure_app(make_app, error).get("/failing/"), 500, "internal_error")
     assert "SELEC" not in body["detail"]
+
+
+def test_stock_werkzeug_texts_are_replaced_by_chinese_ones(client: FlaskClient) -> None:
+    assert problem(client.get("/no-such-thing"), 404, "not_found")["detail"] == "接口或对象不存在"
+    assert problem(client.delete("/registrations/1"), 405, "method_not_allowed")["detail"] == "该地址不支持此请求方法"

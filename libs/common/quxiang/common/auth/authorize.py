@@ -57,11 +57,19 @@ class Authenticator:
                 # Not the caller's fault: the token may well be valid. Ask again shortly.
                 raise ProblemError(503, "keys_unavailable", detail="暂时无法验证登录令牌，请稍后重试",
                                    headers={"Retry-After": "5"}) from exc
-            raise _unauthorized(exc.reason, exc.detail) from exc
+            raise _unauthorized(exc.reason, _TOKEN_DETAILS.get(exc.reason, _TOKEN_DETAILS["invalid_token"])) from exc
         if self.revocations is not None:
             if self.revocations.revokes(principal.user_id, principal.issued_at):
                 raise _unauthorized("token_revoked", "令牌已失效，请重新登录")
         return principal
+
+
+# What the console shows when a session ends or a token is bad (the English reason stays in the logs).
+_TOKEN_DETAILS = {
+    "token_expired": "登录已过期，请重新登录", "malformed_token": "登录令牌无法解析，请重新登录",
+    "bad_algorithm": "登录令牌的签名算法不受支持，请重新登录", "unknown_key": "登录令牌的签名密钥未知，请重新登录",
+    "wrong_audience": "登录令牌不属于本平台，请重新登录", "invalid_token": "登录令牌无效，请重新登录",
+}
 
 
 def _unauthorized(code: str, detail: str) -> ProblemError:

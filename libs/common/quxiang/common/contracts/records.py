@@ -93,6 +93,9 @@ class RegistrationChanged(Schema):
     reason = FreeText(allow_none=True, load_default=None)           # rejection reason
     submitted_at = fields.DateTime(allow_none=True, load_default=None)
     decided_at = fields.DateTime(allow_none=True, load_default=None)
+    # the roster row's version the name and department above come from (copies of the roster that are
+    # behind it take the event's name rather than their own)
+    graduate_version = fields.Integer(allow_none=True, load_default=None)
 
 
 _TYPES = {

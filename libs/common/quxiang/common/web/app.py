@@ -14,6 +14,7 @@ from quxiang.common.web.body import install_body_drain
 from quxiang.common.web.errors import ProblemApi, register_error_handlers
 from quxiang.common.web.health import EXTENSION_KEY as READINESS_KEY
 from quxiang.common.web.health import add_readiness_check, health_blueprint
+from quxiang.common.web.json_body import install_json_body_check
 from quxiang.common.web.metrics import install_metrics
 from quxiang.common.web.request_id import install_request_id
 from quxiang.common.web.text_input import install_control_character_check
@@ -80,6 +81,7 @@ def create_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
+    install_json_body_check(app)  # first: the control character check parses the body too
     install_control_character_check(app)
     install_body_drain(app)
     install_request_id(app)

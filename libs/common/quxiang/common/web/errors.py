@@ -233,9 +233,20 @@ def http_exception_response(error: wexc.HTTPException) -> flask.Response | wexc.
     if status == 400 and errors is not None:
         code = "invalid_json" if "_body" in errors else "validation_error"
     detail = data.get("message") or error.description
+    if detail == type(error).description:  # werkzeug's stock English text: users read ours
+        detail = _STOCK_DETAILS.get(status, detail)
     if errors is not None and not data.get("message"):
         detail = _validation_detail(errors)
     return problem_response(status, code, detail=detail, errors=errors, headers=headers)
+
+
+# In place of werkzeug's stock descriptions (an error raised with its own text keeps it).
+_STOCK_DETAILS = {
+    400: "请求有误", 401: "需要登录", 403: "没有权限执行此操作", 404: "接口或对象不存在",
+    405: "该地址不支持此请求方法", 406: "无法提供所请求的内容格式", 408: "请求超时", 409: "与当前状态冲突",
+    411: "请求缺少 Content-Length", 413: "请求体过大", 414: "请求地址过长", 415: "不支持的请求体格式",
+    429: "请求过于频繁，请稍后再试", 431: "请求头过大", 503: "服务暂时不可用，请稍后重试",
+}
 
 
 def _validation_detail(errors: Mapping[str, list[str]]) -> str:

@@ -26,6 +26,20 @@ class PageArgs(Schema):
                                                         f"is served as {MAX_PAGE_SIZE}"})
 
 
+SNAPSHOT_LIMIT = 1000
+_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class SnapshotArgs(Schema):
+    """A snapshot's page (``qx-stats rebuild --from-services``): ``cursor`` is the ``next_cursor`` of
+    the page before, an id; anything else is refused rather than read as the end of the data (a
+    consumer holding a corrupted cursor would stop, believing it had everything)."""
+
+    cursor = fields.String(load_default=None, validate=validate.Regexp(_ID, error="不是有效的游标"),
+                           metadata={"description": "next_cursor of the page before"})
+    limit = fields.Integer(load_default=SNAPSHOT_LIMIT, validate=validate.Range(min=1, max=SNAPSHOT_LIMIT))
+
+
 class PageOut(Schema):
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True, metadata={"description": "The size served (after the cap)"})

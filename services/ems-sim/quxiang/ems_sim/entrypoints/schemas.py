@@ -20,7 +20,9 @@ def _string(length: int) -> Callable[[], fields.Field]:
 _FIELD_FACTORIES: dict[str, Callable[[], fields.Field]] = {
     "school_code": _string(CODE),
     "name": _string(50),
-    "platform_version": lambda: fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0)),
+    # an INTEGER column: a larger version is refused, not an overflow in the database
+    "platform_version": lambda: fields.Integer(allow_none=True, strict=True,
+                                               validate=validate.Range(min=0, max=2**31 - 1)),
     "source": lambda: fields.String(validate=validate.OneOf([s.value for s in Source])),
     "destination_code": _string(CODE),
     "unit_name": _string(TEXT),

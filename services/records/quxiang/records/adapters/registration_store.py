@@ -138,6 +138,19 @@ def add_history(bind: Bind, *, registration_id: str, version: int, action: str, 
         "snapshot": snapshot, "at": at})
 
 
+# The school's approvals are the only steps that make a registration approved; their snapshot is the
+# data approved.
+_LAST_APPROVAL = (select(registration_history)
+                  .where(registration_history.c.registration_id == bindparam("registration_id"),
+                         registration_history.c.action == "school_approve")
+                  .order_by(registration_history.c.version.desc()).limit(1))
+
+
+def last_approval(bind: Bind, registration_id: str) -> Row | None:
+    """The registration's last approval (its ``snapshot``: the transfer data approved), if any."""
+    return bind.execute(_LAST_APPROVAL, {"registration_id": registration_id}).first()
+
+
 def history(bind: Bind, registration_id: str) -> list[Row]:
     return list(bind.execute(_HISTORY, {"registration_id": registration_id}))
 

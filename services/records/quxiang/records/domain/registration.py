@@ -63,7 +63,8 @@ ACTION_LABELS: Mapping[Action, str] = {
 }
 
 # An approved registration stays approved (and mirrored) until a new submission replaces it, so it
-# takes no draft: the graduate submits the changed data directly.
+# takes no draft: the graduate submits the changed data directly. A change refused in review leaves
+# the approval standing with its data (service.registrations.review).
 _DRAFTABLE = (Status.NONE, Status.DRAFT, Status.DEPARTMENT_REJECTED, Status.SCHOOL_REJECTED)
 
 # The one table of allowed transitions: action -> {from: to}. SUBMIT goes to DEPARTMENT_REVIEW and

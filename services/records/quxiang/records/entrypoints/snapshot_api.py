@@ -12,21 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Role
 from quxiang.common.db import reading
 from quxiang.common.web.blueprint import Blueprint
+from quxiang.common.web.paging import SnapshotArgs
 from quxiang.records.adapters import snapshots
 from quxiang.records.entrypoints.context import records
 
 blueprint = Blueprint("snapshots", __name__, description="Snapshots for rebuilding read models")
-
-
-class SnapshotArgs(Schema):
-    cursor = fields.String(load_default=None, validate=validate.Length(max=64))
-    limit = fields.Integer(load_default=snapshots.MAX_LIMIT, validate=validate.Range(min=1, max=snapshots.MAX_LIMIT))
 
 
 class RegistrationSnapshotArgs(SnapshotArgs):

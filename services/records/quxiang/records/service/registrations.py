@@ -51,6 +51,7 @@ from quxiang.records.domain.registration import (
 from quxiang.records.service.context import Records
 
 MAX_REASON = 500
+_REJECTED = (Status.DEPARTMENT_REJECTED, Status.SCHOOL_REJECTED)
 MAX_NOTICE = 2000
 
 
@@ -226,9 +227,16 @@ def review(service: Records, actor: Principal, graduate_id: str, module: Registr
         if target is Status.APPROVED and module is RegistrationModule.ARCHIVE and not registration.transfer_number:
             serial = store.next_transfer_serial(uow.session, graduate.school_code, graduate.graduation_year)
             values["transfer_number"] = transfer_number(graduate.graduation_year, graduate.school_code, serial)
+        snapshot = _transfer_of(registration).as_dict()
+        standing, published = target, snapshot
+        approval = store.last_approval(uow.session, registration.id) if target in _REJECTED else None
+        if approval is not None:
+            # A change to an approved registration was refused: the approval stands, with its data (the
+            # EMS holds it, and the graduate keeps a registration instead of none).
+            standing, published = Status.APPROVED, dict(approval.snapshot)
+            values.update(status=Status.APPROVED.value, **published)
         if not store.update_registration(uow.session, registration.id, registration.version, values):
             raise _concurrent()
-        snapshot = _transfer_of(registration).as_dict()
         store.add_history(uow.session, registration_id=registration.id, version=values["version"],
                           action=action.value, level=level.value, actor_id=actor.user_id,
                           actor_role=actor.role.value, status=target.value, reason=reason, snapshot=snapshot,
@@ -236,7 +244,7 @@ def review(service: Records, actor: Principal, graduate_id: str, module: Registr
         outcome = {Status.APPROVED: "approved", Status.DEPARTMENT_REJECTED: "rejected",
                    Status.SCHOOL_REJECTED: "rejected"}.get(target)
         if outcome:  # a department approval only hands the registration on to the school
-            _record(uow, module, outcome, graduate, registration.id, values["version"], target, snapshot,
+            _record(uow, module, outcome, graduate, registration.id, values["version"], standing, published,
                     transfer_number=values.get("transfer_number", registration.transfer_number), level=level,
                     reviewer_id=actor.user_id, reason=reason, submitted_at=registration.submitted_at,
                     decided_at=stamp)
@@ -356,7 +364,8 @@ def _record(uow: UnitOfWork, module: RegistrationModule, outcome: str, graduate:
         "department_id": graduate.department_id, "education_level": graduate.education_level,
         "graduation_year": graduate.graduation_year, "status": status.value, "transfer": transfer,
         "transfer_number": transfer_number, "level": level.value if level else None, "reviewer_id": reviewer_id,
-        "reason": reason, "submitted_at": iso_utc(submitted_at), "decided_at": iso_utc(decided_at)})
+        "reason": reason, "submitted_at": iso_utc(submitted_at), "decided_at": iso_utc(decided_at),
+        "graduate_version": graduate.version})
 
 
 

@@ -154,6 +154,10 @@ def _with_roster(bind: Bind, desired: Desired) -> Desired:
     # lock's row; the event's own name is newer than it may be.
     if row.roster_sequence == 0 or (row.name, row.department_id) == (desired.name, desired.department_id):
         return desired
+    if desired.roster_version is not None and desired.roster_version > row.roster_sequence:
+        # records named the graduate as a newer roster version than this copy has heard of (its roster
+        # event is still on the way): the event's name is the newer one
+        return desired
     return dataclasses.replace(desired, name=row.name, department_id=row.department_id)
 
 

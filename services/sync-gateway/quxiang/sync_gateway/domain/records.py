@@ -69,6 +69,7 @@ class Desired:
     event_id: str
     event_type: str
     record: dict[str, Any]
+    roster_version: int | None = None  # the roster row's version the event's name comes from, if it says
 
 
 def _text(value: Any) -> str | None:
@@ -126,4 +127,4 @@ def desired_record(event_type: str, event_id: str, subject: str, sequence: int, 
     return Desired(kind=kind, exam_number=data["exam_number"], graduate_id=data["graduate_id"], name=data["name"],
                    school_code=data["school_code"], department_id=data.get("department_id"), aggregate_id=subject,
                    sequence=sequence, anchor_at=anchor, occurred_at=occurred_at, event_id=event_id,
-                   event_type=event_type, record=record)
+                   event_type=event_type, record=record, roster_version=data.get("graduate_version"))

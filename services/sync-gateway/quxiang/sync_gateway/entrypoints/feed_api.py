@@ -130,7 +130,7 @@ def create_webhook(args: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str
     return out, 201, {"Cache-Control": "no-store"}
 
 
-@blueprint.route("/feed/webhooks/<int:webhook_id>", methods=["DELETE"])
+@blueprint.route("/feed/webhooks/<int(max=2147483647):webhook_id>", methods=["DELETE"])
 @json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def delete_webhook(webhook_id: int) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def delete_webhook(webhook_id: int) -> dict[str, Any]:
     return feed.unsubscribe(gateway(), webhook_id)
 
 
-@blueprint.route("/feed/webhooks/<int:webhook_id>/deliveries")
+@blueprint.route("/feed/webhooks/<int(max=2147483647):webhook_id>/deliveries")
 @json_answer(blueprint)
 @blueprint.arguments(DeliveryArgs, location="query")
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
@@ -151,14 +151,14 @@ def list_deliveries(args: dict[str, Any], webhook_id: int) -> dict[str, Any]:
     return page_out(Page.of(rows, total, page), feed.delivery_out)
 
 
-@blueprint.route("/feed/deliveries/<int:delivery_id>")
+@blueprint.route("/feed/deliveries/<int(max=9223372036854775807):delivery_id>")
 @json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.READ)
 def show_delivery(delivery_id: int) -> dict[str, Any]:
     return feed.delivery_in_scope(gateway(), current_principal(), delivery_id)
 
 
-@blueprint.route("/feed/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@blueprint.route("/feed/deliveries/<int(max=9223372036854775807):delivery_id>/redeliver", methods=["POST"])
 @json_answer(blueprint)
 @requires(*USERS, module=Module.EMPLOYMENT, access=Access.WRITE)
 def redeliver(delivery_id: int) -> dict[str, Any]:

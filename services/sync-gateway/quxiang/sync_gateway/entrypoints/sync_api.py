@@ -53,7 +53,7 @@ def sync_failed(args: dict[str, Any]) -> dict[str, Any]:
     return page_out(page, status.record_out)
 
 
-@blueprint.route("/sync/failed/<int:record_id>/retry", methods=["POST"])
+@blueprint.route("/sync/failed/<int(max=2147483647):record_id>/retry", methods=["POST"])
 @json_answer(blueprint)
 @requires(*READERS)  # per module: status.kinds_for
 def retry_failed(record_id: int) -> dict[str, Any]:
