@@ -120,3 +120,18 @@ def test_each_record_kind_follows_its_modules_permission(loaded, client, gateway
     assert client.post("/sync/failed/retry-all", headers=archive_only).json == {"retried": 1}
     nothing = loaded.school_user(ZSU, Access.NONE)
     assert client.get("/sync/failed", headers=nothing).status_code == 403
+
+
+def test_a_record_sent_again_is_as_old_as_its_wait_not_its_event(loaded, client, gateway):
+    """A failed record retried now has waited a moment, not since its event an hour ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from quxiang.sync_gateway.adapters import ledger
+
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with gateway.engine.begin() as conn:
+        conn.execute(update(sync_records).values(occurred_at=hour_ago, pending_since=hour_ago))
+        conn.execute(update(sync_records).where(sync_records.c.exam_number == "26440199302").values(status="synced"))
+    assert ledger.retry_failed(gateway.engine, schools=[ZSU]) == 1
+    zsu = client.get("/sync/status", headers=loaded.province_user("44")).json["items"][0]
+    assert zsu["pending"] == 1 and zsu["oldest_pending_age_s"] < 60

@@ -221,3 +221,14 @@ def test_a_database_error_that_is_not_an_outage_stays_a_500(make_app: Any) -> No
 def test_stock_werkzeug_texts_are_replaced_by_chinese_ones(client: FlaskClient) -> None:
     assert problem(client.get("/no-such-thing"), 404, "not_found")["detail"] == "接口或对象不存在"
     assert problem(client.delete("/registrations/1"), 405, "method_not_allowed")["detail"] == "该地址不支持此请求方法"
+
+
+def test_a_domain_refusal_naming_a_field_has_the_validation_errors_shape_too(app) -> None:
+    from quxiang.common.web import ProblemError
+
+    with app.test_request_context():
+        response = ProblemError(422, "reason_required", detail="请填写原因", field="reason").to_response()
+        assert response.get_json()["errors"] == {"reason": ["请填写原因"]}
+        assert response.get_json()["code"] == "reason_required" and response.get_json()["field"] == "reason"
+        other = ProblemError(409, "conflict", detail="x", field="reason").to_response()
+        assert "errors" not in other.get_json()

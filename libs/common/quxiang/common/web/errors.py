@@ -122,9 +122,14 @@ class ProblemError(Exception):
         self.extra = extra
 
     def to_response(self) -> flask.Response:
+        extra = dict(self.extra)
+        field = extra.get("field")
+        if self.status == 422 and isinstance(field, str) and self.detail:
+            # A domain refusal naming one field answers in the validation errors' shape too, so a
+            # client highlights fields from ``errors`` whichever layer refused.
+            extra["errors"] = {field: [self.detail]}
         return problem_response(
-            self.status, self.code, self.title, self.detail, type=self.type, headers=self.headers,
-            **self.extra,
+            self.status, self.code, self.title, self.detail, type=self.type, headers=self.headers, **extra,
         )
 
 

@@ -105,7 +105,8 @@ _CORRECT_NAME = (update(sync_records)
                         sync_records.c.name != bindparam("new_name"))
                  .values(name=bindparam("new_name"), version=sync_records.c.version + 1,
                          key_round=sync_records.c.key_round + 1, status=PENDING, attempts=0, last_error=None,
-                         failed_at=None, next_attempt_at=bindparam("now"), updated_at=bindparam("now")))
+                         failed_at=None, next_attempt_at=bindparam("now"), updated_at=bindparam("now"),
+                         pending_since=bindparam("now")))
 # Archive and hukou records stay editable in the EMS, and sending the whole record again would undo
 # an EMS user's edit: the ledger takes the name (what a pending delivery sends), and reconciliation
 # re-sends a synced one the EMS still holds as the platform's, leaving one edited there as it is.
@@ -200,6 +201,7 @@ def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[s
             "aggregate_id": desired.aggregate_id, "sequence": desired.sequence, "anchor_at": anchor,
             "event_id": desired.event_id, "event_type": desired.event_type, "occurred_at": desired.occurred_at,
             "record": desired.record, "key_round": 0, "status": PENDING, "attempts": 0, "last_error": None,
+            "pending_since": desired.occurred_at,
             "next_attempt_at": now, "updated_at": now, "failed_at": None}
 
 
@@ -224,6 +226,7 @@ class Claimed:
     occurred_at: datetime
     attempts: int
     lease: str
+    pending_since: datetime | None = None  # since when this version waits (None: since occurred_at)
 
 
 def idempotency_key(event_id: str, key_round: int) -> str:
@@ -243,7 +246,8 @@ _CLAIM = (update(sync_records).where(sync_records.c.id.in_(_DUE.scalar_subquery(
           .returning(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
                      sync_records.c.school_code, sync_records.c.name, sync_records.c.record,
                      sync_records.c.version, sync_records.c.event_id, sync_records.c.key_round,
-                     sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at))
+                     sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at,
+                     sync_records.c.pending_since))
 
 
 def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Claimed]:
@@ -256,7 +260,8 @@ def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None
                                      "leased_until": now + timedelta(seconds=lease_seconds)}).all()
     rows.sort(key=lambda r: (utc(r.next_attempt_at), r.id))
     return [Claimed(r.id, r.exam_number, r.kind, r.school_code, r.name, r.record, r.version,
-                    idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease)  # type: ignore[arg-type]
+                    idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease,  # type: ignore[arg-type]
+                    utc(r.pending_since))
             for r in rows]
 
 
@@ -363,7 +368,7 @@ def retry_failed(engine: Engine, ids: Sequence[int] | None = None, schools: Sequ
     with engine.begin() as conn:
         count = conn.execute(update(sync_records).where(*condition).values(
             status=PENDING, attempts=0, key_round=sync_records.c.key_round + 1, next_attempt_at=now, updated_at=now,
-            failed_at=None)).rowcount
+            failed_at=None, pending_since=now)).rowcount
         if count:
             _notify(conn)
     return count
@@ -373,7 +378,8 @@ def resync(conn: Connection, row_id: int, now: datetime) -> bool:
     """Reconciliation found the EMS differing from a synced record: deliver it again under a new key."""
     done = conn.execute(update(sync_records).where(sync_records.c.id == row_id, sync_records.c.status == SYNCED)
                         .values(status=PENDING, key_round=sync_records.c.key_round + 1, attempts=0,
-                                next_attempt_at=now, updated_at=now, last_error="reconciliation: drift")).rowcount
+                                next_attempt_at=now, updated_at=now, last_error="reconciliation: drift",
+                                pending_since=now)).rowcount
     if done:
         _notify(conn)
     return bool(done)

@@ -40,10 +40,12 @@ class LedgerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         backlog = GaugeMetricFamily("qx_sync_backlog", "Ledger records waiting for delivery", labels=["kind"])
         failed = GaugeMetricFamily("qx_sync_failed_records", "Ledger records parked as failed", labels=["kind"])
-        oldest = GaugeMetricFamily("qx_sync_oldest_pending_age_seconds", "Age of the oldest pending record's event")
+        oldest = GaugeMetricFamily("qx_sync_oldest_pending_age_seconds",
+                                   "How long the longest-waiting pending record has waited")
         with reading(self.engine) as conn:
             rows = conn.execute(select(sync_records.c.kind, sync_records.c.status, func.count(),
-                                       func.min(sync_records.c.occurred_at))
+                                       func.min(func.coalesce(sync_records.c.pending_since,
+                                                              sync_records.c.occurred_at)))
                                 .where(sync_records.c.status.in_([PENDING, FAILED]))
                                 .group_by(sync_records.c.kind, sync_records.c.status)).all()
         first = None

@@ -59,9 +59,12 @@ sync_records = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("synced_at", DateTime(timezone=True)),
     Column("synced_version", Integer),
-    Column("lag_ms", BigInteger),                                  # occurred_at -> EMS write, last sync
+    Column("lag_ms", BigInteger),                                  # pending_since -> EMS write, last sync
     Column("ems_write", String(10)),                            # created, updated, unchanged
     Column("failed_at", DateTime(timezone=True)),
+    # since when the current version waits for the EMS: the event's time, or the moment it went back to
+    # pending (a new name, a re-sync, an operator's retry); what backlog ages and lags count from. 0008.
+    Column("pending_since", DateTime(timezone=True)),
     UniqueConstraint("exam_number", "kind", name="uq_sync_records_slot"),
     Index("ix_sync_records_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),

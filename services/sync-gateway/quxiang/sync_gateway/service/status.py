@@ -62,7 +62,7 @@ def status_view(gateway: Gateway, principal: Principal, school: str | None = Non
     with reading(gateway.engine) as conn:
         for code, status, count, oldest in conn.execute(
                 select(sync_records.c.school_code, sync_records.c.status, func.count(),
-                       func.min(sync_records.c.occurred_at))
+                       func.min(func.coalesce(sync_records.c.pending_since, sync_records.c.occurred_at)))
                 .where(sync_records.c.school_code.in_(codes), sync_records.c.kind.in_(kinds))
                 .group_by(sync_records.c.school_code,
                                                                       sync_records.c.status)):

@@ -153,7 +153,7 @@ class SyncWorker:
         metrics.DELIVERIES.labels(c.kind, result.outcome.value).inc()
         if result.outcome is Outcome.SYNCED:
             report.synced += 1
-            lag = metrics.observe_synced(c.kind, c.occurred_at, now)
+            lag = metrics.observe_synced(c.kind, c.pending_since or c.occurred_at, now)
             return ledger.Settlement(c, SYNCED, now, write=result.write, lag_ms=round(lag * 1000))
         counted = self.policy.counts(result)
         attempts = c.attempts + counted
