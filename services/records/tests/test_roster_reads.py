@@ -124,3 +124,9 @@ def test_instants_in_the_detail_and_the_import_job_carry_their_zone(client, worl
     for value in (job["created_at"], job["finished_at"], status["created_at"], detail["created_at"],
                   detail["updated_at"]):
         assert value.endswith("+00:00"), value  # SQLite gives naive values back: printed raw, no zone
+
+
+@pytest.mark.parametrize("params", [{"q": "x" * 51}, {"department": "d" * 37}, {"education_level": "zzzzz"}])
+def test_the_roster_list_bounds_its_filters_like_every_list(client, world, roster, params):
+    answer = client.get("/schools/10558/graduates", headers=world.school_user(), query_string=params)
+    assert answer.status_code == 422 and set(params) <= set(answer.get_json()["errors"])

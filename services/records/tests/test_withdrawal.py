@@ -187,3 +187,4 @@ def test_who_may_withdraw(s, world):
     assert withdraw(s, "no-such-graduate").status_code == 404
     assert s.world.events(GRADUATE_WITHDRAWN) == []
 
+

@@ -26,7 +26,7 @@ from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.times import iso_utc
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
-from quxiang.common.web.paging import PageArgs, page_args, page_out
+from quxiang.common.web.paging import PageArgs, Trimmed, page_args, page_out
 from quxiang.common.web.text_fields import OneLine
 from quxiang.records.adapters.roster_files import UnreadableFile, sniff_format, template_csv, template_xlsx
 from quxiang.records.entrypoints.context import records
@@ -40,9 +40,10 @@ READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT)
 
 
 class ListArgs(PageArgs):
-    department = fields.String(load_default=None)
-    education_level = fields.String(load_default=None)
-    q = fields.String(load_default=None)
+    # the same bounds as every other list's filters
+    department = Trimmed(load_default=None, validate=validate.Length(max=36))
+    education_level = Trimmed(load_default=None, validate=validate.Length(max=4))
+    q = Trimmed(load_default=None, validate=validate.Length(max=50))
     withdrawn = fields.Boolean(load_default=False, metadata={
         "description": "true: the graduates taken off the roster (移出生源) instead of those on it"})
 
