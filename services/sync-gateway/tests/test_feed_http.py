@@ -120,13 +120,13 @@ def test_pull_pages_through_a_schools_entries_by_cursor_in_scope(client, gateway
     with gateway.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(feed_entries)).scalar_one() == len(events)
     # scope: a school sees only itself, a province its schools and must say which
-    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_B}, headers=school_a).status_code == 404
+    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_B}, headers=school_a).status_code == 403
     province = world.province_user("44")
     b_items, _ = pull_all(client, province, SCHOOL_B, page_size=100)
     assert [i["event_id"] for i in b_items] == [e.event_id for e in events if e.data["school_code"] == SCHOOL_B]
     assert client.get(f"{BASE}/feed/events", headers=province).status_code == 400
     other = world.province_user("45")
-    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_A}, headers=other).status_code == 404
+    assert client.get(f"{BASE}/feed/events", query_string={"school": SCHOOL_A}, headers=other).status_code == 403
     assert client.get(f"{BASE}/feed/events").status_code == 401
 
 

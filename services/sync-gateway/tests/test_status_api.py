@@ -37,7 +37,9 @@ def test_province_sees_its_schools(loaded, client):
     assert (zsu["pending"], zsu["synced"], zsu["failed"], zsu["lag_ms_max"]) == (1, 1, 1, 120)
     assert zsu["school_name"] == "中山大学" and zsu["oldest_pending_age_s"] >= 0
     assert (body["total"]["pending"], body["total"]["failed"], body["total"]["synced"]) == (1, 2, 1)
-    assert client.get(f"/sync/status?school={GXU}", headers=loaded.province_user("44")).status_code == 404
+    other = client.get(f"/sync/status?school={GXU}", headers=loaded.province_user("44"))
+    assert other.status_code == 403 and other.json["code"] == "out_of_scope"  # as every service answers
+    assert client.get("/sync/status?school=99999", headers=loaded.province_user("44")).status_code == 404
     assert [i["school_code"] for i in client.get("/sync/status", headers=loaded.province_user("45")).json["items"]] \
         == [GXU]
 
@@ -47,7 +49,7 @@ def test_school_sees_only_itself(loaded, client):
     body = client.get("/sync/status", headers=headers).json
     assert [i["school_code"] for i in body["items"]] == [SCUT] and body["total"]["failed"] == 1
     assert body["items"][0]["school_name"] == "华南理工大学"  # its name, as the province sees it
-    assert client.get(f"/sync/status?school={ZSU}", headers=headers).status_code == 404
+    assert client.get(f"/sync/status?school={ZSU}", headers=headers).status_code == 403
     failed = client.get("/sync/failed", headers=headers).json
     assert [i["exam_number"] for i in failed["items"]] == ["26440199303"] and failed["total"] == 1
     other = client.get("/sync/failed", headers=loaded.province_user("44")).json["items"]

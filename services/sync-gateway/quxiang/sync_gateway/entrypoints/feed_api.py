@@ -55,7 +55,7 @@ class DeliveryArgs(PageArgs):
 
 
 def _school(args: dict[str, Any]) -> str:
-    return feed.school_in_scope(gateway(), current_principal(), args.get("school"))
+    return feed.school_in_scope(gateway(), current_principal(), args.get("school"), named=True)
 
 
 @blueprint.route("/feed/asyncapi.json")

@@ -83,19 +83,30 @@ def record_event(session: Session, event: Event, now: datetime | None = None) ->
 
 # -- scope ------------------------------------------------------------------------------------------
 
-def school_in_scope(gateway: Gateway, principal: Principal, school: str | None) -> str:
-    """The school the caller acts on: its own (school user), or ``school`` of its province."""
+def school_in_scope(gateway: Gateway, principal: Principal, school: str | None, *, named: bool = False) -> str:
+    """The school the caller acts on: its own (school user), or ``school`` of its province. A school
+    outside the caller's scope is as good as unknown (404) when it is an object's; when the caller
+    ``named`` it (the ``school`` parameter), 403 ``out_of_scope``, as every service answers."""
+    refused = out_of_scope if named else _not_found
     if principal.role is Role.SCHOOL:
         own = principal.scope.school or ""
         if school not in (None, own):
-            raise _not_found()
+            raise refused()
         return own
     if not school:
         raise ProblemError(400, "school_required", detail="请指定学校代码 school")
     with reading(gateway.engine) as conn:
-        if ledger.province_of(conn, school) != principal.scope.province:
-            raise _not_found()
+        province = ledger.province_of(conn, school)
+    if province is None:
+        raise _not_found()
+    if province != principal.scope.province:
+        raise refused()
     return school
+
+
+def out_of_scope() -> ProblemError:
+    """Another school than the caller's own, or one of another province: what every service answers."""
+    return ProblemError(403, "out_of_scope", detail="超出账号的管理范围")
 
 
 # -- pull ---------------------------------------------------------------------------------------------

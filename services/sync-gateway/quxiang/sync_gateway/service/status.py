@@ -24,6 +24,7 @@ from quxiang.sync_gateway.adapters.ledger import utc
 from quxiang.sync_gateway.adapters.tables import FAILED, PENDING, SYNCED, sync_records
 from quxiang.sync_gateway.domain.records import ARCHIVE, DESTINATION, HUKOU, KIND_LABELS
 from quxiang.sync_gateway.service.context import Gateway
+from quxiang.sync_gateway.service.feed import out_of_scope
 
 LAG_WINDOW = timedelta(hours=1)
 
@@ -42,7 +43,9 @@ def schools_in_scope(gateway: Gateway, principal: Principal, school: str | None)
             schools = {own: ledger.school_name(conn, own)}
     if school is not None:
         if school not in schools:
-            raise _not_found()
+            with reading(gateway.engine) as conn:
+                known = ledger.province_of(conn, school) is not None
+            raise out_of_scope() if known or principal.role is Role.SCHOOL else _not_found()
         return {school: schools[school]}
     return schools
 
