@@ -16,7 +16,7 @@ from sqlalchemy import select
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.tables import sync_graduates, sync_records
 from quxiang.sync_gateway.domain.records import desired_record
-from quxiang.sync_gateway.service.reconcile import reconcile
+from quxiang.sync_gateway.service.reconcile import recheck_renamed, reconcile
 
 from .events import A, agreement, new_id, registration, roster
 
@@ -77,6 +77,32 @@ def test_a_name_correction_keeps_an_archive_edited_in_the_ems(world, gateway, wo
     assert reconcile(gateway).kept_ems_edits == 1
     worker.drain()
     assert ems.graduate(exam)["archive"]["address"] == "深圳市南山区科技园1号"
+
+
+def test_a_renamed_graduates_synced_archive_is_rechecked_within_seconds(world, gateway, worker, ems):
+    """A synced archive (and hukou) record gets the new name from the recheck that follows the
+    rename, not an hour later; one edited in the EMS is kept; an EMS that cannot answer leaves the
+    row due for the next round."""
+    exam, edited = "26440197112", "26440197113"
+    world.deliver(roster(exam, "李同学", 1), registration("archive", new_id(), 3, exam),
+                  registration("hukou", new_id(), 3, exam))
+    world.deliver(roster(edited, "李同学", 1), registration("archive", new_id(), 3, edited))
+    worker.drain()
+    assert ems.http.patch(f"{ems.url}/graduates/{edited}/archive", json={"address": "深圳市南山区科技园1号"},
+                          headers={"Idempotency-Key": new_id()}).status_code == 200
+    assert recheck_renamed(gateway).checked == 0  # nothing renamed: nothing asked
+    world.deliver(roster(exam, "李同學", 2), roster(edited, "李同學", 2))
+    ems.faults(down=True)
+    down = recheck_renamed(gateway)
+    assert down.errors and down.checked == 0
+    ems.clear_faults()
+    report = recheck_renamed(gateway)
+    assert (report.checked, report.changed, report.kept_ems_edits, report.resynced) == (3, 2, 1, 2)
+    worker.drain()
+    held = ems.graduate(exam)
+    assert held["archive"]["name"] == held["hukou"]["name"] == "李同學"
+    assert ems.graduate(edited)["archive"]["address"] == "深圳市南山区科技园1号"
+    assert recheck_renamed(gateway).checked == 0  # done: nothing due any more
 
 
 def test_a_placeholder_does_not_pin_a_stale_name(world, gateway, worker, ems):

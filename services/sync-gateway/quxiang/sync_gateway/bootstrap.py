@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -20,9 +21,13 @@ from quxiang.sync_gateway.entrypoints import consumers, feed_api, sync_api
 from quxiang.sync_gateway.entrypoints.context import EXTENSION_KEY
 from quxiang.sync_gateway.service.context import Gateway
 
+if TYPE_CHECKING:
+    from quxiang.sync_gateway.service.reconcile import ReconcileReport
+
 NAME = "sync-gateway"
 DELIVERY_ROUND = 5.0   # seconds one round of the delivery job runs (it waits for work inside)
 FEED_INTERVAL = 0.25   # seconds between rounds of the feed's publishing and webhook jobs
+RECHECK_INTERVAL = 5.0  # seconds between looks at the renamed graduates' archive and hukou records
 
 
 def build_gateway(config: Config) -> Gateway:
@@ -42,7 +47,7 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
 
 def jobs(config: Config) -> Sequence[ScheduledJob]:
     from quxiang.sync_gateway.service.feed import FeedRelay, WebhookSender
-    from quxiang.sync_gateway.service.reconcile import reconcile
+    from quxiang.sync_gateway.service.reconcile import recheck_renamed, reconcile
     from quxiang.sync_gateway.service.worker import SyncWorker
 
     service = build_gateway(config)
@@ -52,8 +57,14 @@ def jobs(config: Config) -> Sequence[ScheduledJob]:
     return [ScheduledJob("deliver", 0.01, lambda: worker.run_for(DELIVERY_ROUND)),
             ScheduledJob("reconcile", service.settings.reconcile_interval,
                          lambda: " ".join(reconcile(service).lines())),
+            ScheduledJob("recheck-renamed", RECHECK_INTERVAL,
+                         lambda: _rechecked(recheck_renamed(service))),
             ScheduledJob("feed-publish", FEED_INTERVAL, lambda: _quiet(feed_relay.publish_round())),
             ScheduledJob("feed-webhooks", FEED_INTERVAL, lambda: _quiet(webhooks.deliver_round()))]
+
+
+def _rechecked(report: ReconcileReport) -> str | None:
+    return " ".join(report.lines()) if report.checked or report.errors else None
 
 
 def _quiet(count: int) -> str | None:

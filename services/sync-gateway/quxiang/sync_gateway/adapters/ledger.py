@@ -117,7 +117,8 @@ _RENAME_EDITABLE = (update(sync_records)
                            sync_records.c.name != bindparam("new_name"))
                     # another body needs another key: the EMS refuses a key used with a different body
                     # (422), and an attempt with the old name may have landed on the old key
-                    .values(name=bindparam("new_name"), key_round=sync_records.c.key_round + 1))
+                    .values(name=bindparam("new_name"), key_round=sync_records.c.key_round + 1,
+                            recheck_after=bindparam("now")))
 _CORRECT_DEPARTMENT = (update(sync_records)
                        .where(sync_records.c.exam_number == bindparam("exam"),
                               sync_records.c.graduate_id == bindparam("graduate"),
@@ -188,7 +189,7 @@ def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
     if not bind.execute(_LOCK_SLOTS, {"exam": entry.exam_number}).all():
         return 0  # nothing mirrored yet (a first registration): later records take the name from here
     bind.execute(_CORRECT_DEPARTMENT, {**keys, "new_department": entry.department_id})
-    bind.execute(_RENAME_EDITABLE, {**keys, "new_name": entry.name})
+    bind.execute(_RENAME_EDITABLE, {**keys, "new_name": entry.name, "now": now})
     corrected = bind.execute(_CORRECT_NAME, {**keys, "new_name": entry.name, "now": now}).rowcount
     if corrected:
         _notify(bind)
@@ -383,6 +384,22 @@ def resync(conn: Connection, row_id: int, now: datetime) -> bool:
     if done:
         _notify(conn)
     return bool(done)
+
+
+# --- renamed archive and hukou records ------------------------------------------------------------
+
+def due_rechecks(bind: Bind, now: datetime, limit: int) -> list[Any]:
+    """Synced archive and hukou rows whose graduate was renamed, oldest first."""
+    return bind.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
+                               sync_records.c.record, sync_records.c.name)
+                        .where(sync_records.c.recheck_after <= now, sync_records.c.status == SYNCED)
+                        .order_by(sync_records.c.recheck_after).limit(limit)).all()
+
+
+def rechecked(bind: Bind, row_id: int, checked_at: datetime) -> None:
+    """Done with the row's recheck, unless it was renamed again since ``checked_at``'s round began."""
+    bind.execute(update(sync_records).where(sync_records.c.id == row_id, sync_records.c.recheck_after <= checked_at)
+                 .values(recheck_after=None))
 
 
 def get_record(bind: Bind, row_id: int) -> Any:

@@ -65,6 +65,9 @@ sync_records = Table(
     # since when the current version waits for the EMS: the event's time, or the moment it went back to
     # pending (a new name, a re-sync, an operator's retry); what backlog ages and lags count from. 0008.
     Column("pending_since", DateTime(timezone=True)),
+    # a synced archive or hukou record whose graduate was renamed: compared with the EMS soon (and sent
+    # again unless edited there), instead of at the next reconciliation. 0008.
+    Column("recheck_after", DateTime(timezone=True)),
     UniqueConstraint("exam_number", "kind", name="uq_sync_records_slot"),
     Index("ix_sync_records_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
