@@ -188,3 +188,76 @@ def test_who_may_withdraw(s, world):
     assert s.world.events(GRADUATE_WITHDRAWN) == []
 
 
+
+
+def _pending_backfill(service, pending=True):
+    from quxiang.records.adapters.repository import SIGNING_RECORDS_BACKFILL, now
+    from quxiang.records.adapters.tables import pending_work
+
+    with service.engine.begin() as conn:
+        if pending:
+            conn.execute(pending_work.insert().values(name=SIGNING_RECORDS_BACKFILL, since=now()))
+        return conn.execute(select(pending_work.c.name)).scalars().all()
+
+
+def test_after_the_upgrade_no_graduate_is_withdrawn_until_the_backfill(s):
+    """signing_records fills from signing's events; what signing held before the upgrade comes from
+    its snapshots (qx-records backfill-signing-records), and until then withdrawing waits."""
+    from quxiang.records.service.withdrawal import backfill_signing_records
+
+    _pending_backfill(s.world.service)
+    refused = withdraw(s, s.g3)
+    assert refused.status_code == 503 and refused.get_json()["code"] == "signing_records_pending"
+    assert refused.headers["Retry-After"]
+    agreements = [{"id": "a1", "graduate_id": s.g1, "status": "approved", "version": 3},
+                  {"id": "a2", "graduate_id": s.g3, "status": "invited", "version": 1},
+                  {"id": "a3", "graduate_id": s.g3, "status": "expired", "version": 2}]
+    destinations = [{"id": "d1", "graduate_id": s.g2, "status": "school_review", "version": 2}]
+    assert backfill_signing_records(s.world.service, iter(agreements), iter(destinations)) == 2
+    assert _pending_backfill(s.world.service, pending=False) == []
+    assert withdraw(s, s.g1).status_code == 409 and withdraw(s, s.g2).status_code == 409
+    assert withdraw(s, s.g3).status_code == 200  # only invitations: nothing signed
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_upgrading_a_database_with_graduates_waits_for_the_backfill(database, request, tmp_path):
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import insert
+
+    from quxiang.common.db import make_engine
+    from quxiang.common.migrations import alembic_config, upgrade
+    from quxiang.common.testing.plugin import make_test_config
+    from quxiang.records.adapters.tables import pending_work
+
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    upgrade(config, SERVICE)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(pending_work.c.name)).all() == []  # a new database: nothing to wait for
+        command.downgrade(alembic_config(SERVICE, url), "0005")
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(insert(graduates).values(
+                id="g-1", school_code="10558", exam_number="26440100000001", name="学生", gender="M",
+                identity_number_encrypted="x", identity_number_hash="k:x", department_id="d", major_code="080901",
+                major_name="计算机", education_level="31", origin_region="440106", graduation_year=2026, version=1,
+                created_at=now, updated_at=now))
+        upgrade(config, SERVICE)
+        with engine.connect() as conn:
+            assert conn.execute(select(pending_work.c.name)).scalars().all() == ["signing_records_backfill"]
+    finally:
+        engine.dispose()
+
+
+def test_the_backfill_command_wants_an_admins_token(capsys):
+    from quxiang.records.entrypoints import cli
+
+    assert cli.backfill_signing_records(type("A", (), {"token": None, "signing_url": "http://x"})(), None) == 2
+    assert "token" in capsys.readouterr().err
+    args = type("A", (), {"token": "not a token", "signing_url": "http://x"})()
+    assert cli.backfill_signing_records(args, None) == 2
+    assert "token" in capsys.readouterr().err

@@ -3,6 +3,11 @@
 of withdrawn graduates it left alone (``import_jobs.withdrawn``); and ``signing_records`` lists the
 graduates signing holds something about, which may not be withdrawn.
 
+``signing_records`` fills from signing's events from now on; the graduates signing held records of
+before are not in it. On a database that has graduates already, the upgrade therefore notes
+``signing_records_backfill`` in ``pending_work``: taking a graduate off the roster is refused (503)
+until ``qx-records backfill-signing-records`` has read them from signing's snapshots.
+
 Earlier revisions create tables from the live definitions, so on a fresh database the columns exist
 already when this revision runs; it adds only what is missing.
 
@@ -10,11 +15,14 @@ Revision ID: 0006
 Revises: 0005
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
 from quxiang.common.migrations import add_columns, drop_columns
-from quxiang.records.adapters.tables import WITHDRAWAL_TABLES, metadata
+from quxiang.records.adapters.repository import SIGNING_RECORDS_BACKFILL
+from quxiang.records.adapters.tables import WITHDRAWAL_TABLES, graduates, metadata, pending_work
 
 revision = "0006"
 down_revision = "0005"
@@ -28,6 +36,9 @@ def upgrade() -> None:
                 sa.Column("withdrawn_by", sa.String(36), nullable=True))
     add_columns("import_jobs", sa.Column("withdrawn", sa.Integer, nullable=False, server_default=sa.text("0")))
     metadata.create_all(op.get_bind(), tables=list(WITHDRAWAL_TABLES))
+    bind = op.get_bind()
+    if bind.execute(sa.select(graduates.c.id).limit(1)).first() is not None:
+        bind.execute(sa.insert(pending_work).values(name=SIGNING_RECORDS_BACKFILL, since=datetime.now(UTC)))
 
 
 def downgrade() -> None:

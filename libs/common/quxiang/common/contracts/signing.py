@@ -103,6 +103,8 @@ AGREEMENT_EVENTS = tuple(name for name, _ in _AGREEMENT_TYPES)
 # An invitation's own events: nothing was signed, and nothing follows them (the graduate accepting
 # is AGREEMENT_ACCEPTED). Every other agreement event means signing holds a record of the graduate.
 INVITATION_EVENTS = frozenset({AGREEMENT_INVITED, AGREEMENT_DECLINED, AGREEMENT_EXPIRED, AGREEMENT_WITHDRAWN})
+# The agreement statuses those events leave (an agreement in any other has been signed or applied for).
+INVITATION_STATUSES = frozenset({"invited", "declined", "expired", "withdrawn"})
 
 
 # --- termination (解约) ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from quxiang.records.adapters.tables import (
     graduates,
     identity_views,
     import_jobs,
+    pending_work,
     schools,
     signing_records,
 )
@@ -167,6 +168,19 @@ def set_withdrawal(bind: Bind, graduate_id: str, version: int, *, at: datetime |
                            .values(withdrawn_at=at, withdrawn_reason=reason, withdrawn_by=by, version=version + 1,
                                    updated_at=now()))
     return written.rowcount == 1
+
+
+# pending_work's name while the graduates signing held records of before the upgrade are unknown
+SIGNING_RECORDS_BACKFILL = "signing_records_backfill"
+
+
+def work_pending(bind: Bind, name: str) -> bool:
+    return bind.execute(select(pending_work.c.name).where(pending_work.c.name == name)).first() is not None
+
+
+def work_done(bind: Bind, name: str) -> bool:
+    """True if ``name`` was pending."""
+    return bind.execute(pending_work.delete().where(pending_work.c.name == name)).rowcount > 0
 
 
 def has_signing_records(bind: Bind, graduate_id: str) -> bool:

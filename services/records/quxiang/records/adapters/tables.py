@@ -201,7 +201,15 @@ signing_records = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+# Work an upgrade left for an operator: ``signing_records_backfill`` while the graduates signing held
+# records of before the upgrade are not known yet (``qx-records backfill-signing-records`` removes it).
+pending_work = Table(
+    "pending_work", metadata,
+    Column("name", String(60), primary_key=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
 ROSTER_TABLES = (schools, departments, graduates, import_jobs, identity_views)
 REGISTRATION_TABLES = (graduate_confirmations, province_modules, school_module_settings, registrations,
                        registration_history, transfer_counters)
-WITHDRAWAL_TABLES = (signing_records,)
+WITHDRAWAL_TABLES = (signing_records, pending_work)

@@ -2,6 +2,10 @@
 
     qx-records reencrypt [--batch-size N]    re-encrypt identity numbers still under an old key
     qx-records reencrypt --status            only count them, by key
+    qx-records backfill-signing-records --signing-url URL [--token TOKEN]
+                                             once after upgrading to 移出生源: the graduates signing holds
+                                             records of, from its snapshots (an admin's token, or
+                                             QX_RECORDS_SOURCE_TOKEN); until then no graduate is withdrawn
 
 Key rotation of the identity numbers (see ``quxiang.records.adapters.crypto`` and
 docs/configuration.md): set the new key as ``QX_RECORDS_ID_KEY``, move the previous one into
@@ -17,14 +21,19 @@ function ``(args, service) -> exit status``, and list it in ``COMMANDS``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import requests
+
+from quxiang.common import snapshot_reader
 from quxiang.common.config import Config, load_config
 from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.records.adapters import reencryption
 from quxiang.records.bootstrap import NAME, build_records
+from quxiang.records.service import withdrawal
 from quxiang.records.service.context import Records
 
 
@@ -68,7 +77,36 @@ def _add_reencrypt(commands: Any) -> None:
     parser.set_defaults(run=reencrypt)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt]
+def backfill_signing_records(args: argparse.Namespace, service: Records) -> int:
+    if not args.token:
+        print("an admin's access token is needed: --token or QX_RECORDS_SOURCE_TOKEN", file=sys.stderr)
+        return 2
+    try:
+        snapshot_reader.require_admin_token(args.token, "signing's snapshots of every province are read")
+    except snapshot_reader.NotAnAdminToken as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    base = args.signing_url.rstrip("/")
+    try:
+        noted = withdrawal.backfill_signing_records(
+            service, snapshot_reader.pages(f"{base}/snapshots/agreements", args.token),
+            snapshot_reader.pages(f"{base}/snapshots/destinations", args.token))
+    except (snapshot_reader.SnapshotUnreadable, requests.RequestException) as exc:
+        print(f"signing's snapshots could not be read: {exc}", file=sys.stderr)
+        return 1
+    print(f"noted {noted} graduate(s) signing holds records of; taking graduates off the roster is allowed")
+    return 0
+
+
+def _add_backfill_signing_records(commands: Any) -> None:
+    parser = commands.add_parser("backfill-signing-records",
+                                 help="once after the upgrade: the graduates signing holds records of")
+    parser.add_argument("--signing-url", required=True, help="signing's base URL, as http://gateway/api/signing")
+    parser.add_argument("--token", default=os.environ.get("QX_RECORDS_SOURCE_TOKEN"), help="an admin's access token")
+    parser.set_defaults(run=backfill_signing_records)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,9 @@ graduate back (``reinstate_for_signing``).
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Row
 from quxiang.common.auth.principal import Principal, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import GRADUATE_UPDATED, GRADUATE_WITHDRAWN
+from quxiang.common.contracts.signing import INVITATION_STATUSES
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store, repository
@@ -40,6 +43,10 @@ def withdraw(service: Records, actor: Principal, school_code: str, graduate_id: 
     with service.unit_of_work() as uow:
         graduate = _school_graduate(uow, actor, school_code, graduate_id)
         if graduate.withdrawn_at is None:
+            if repository.work_pending(uow.session, repository.SIGNING_RECORDS_BACKFILL):
+                raise ProblemError(503, "signing_records_pending", headers={"Retry-After": "3600"},
+                                   detail="系统升级后尚未补齐签约记录，暂不能移出生源：请联系运维运行 "
+                                          "qx-records backfill-signing-records")
             _ensure_nothing_registered(uow, graduate)
             stamp = repository.now()
             if not repository.set_withdrawal(uow.session, graduate.id, graduate.version, at=stamp, reason=reason,
@@ -61,6 +68,26 @@ def reinstate(service: Records, actor: Principal, school_code: str, graduate_id:
             uow.commit()
             logger.info("graduate %s put back on the roster of %s by %s", graduate.id, school_code, actor.user_id)
     return _answer(service, graduate_id)
+
+
+def backfill_signing_records(service: Records, agreements: Iterable[Mapping[str, Any]],
+                             destinations: Iterable[Mapping[str, Any]]) -> int:
+    """The graduates signing held records of before records listened (an upgrade): from signing's
+    snapshots, every agreement beyond an invitation and every submitted destination registration.
+    Then withdrawals are allowed again. Returns how many graduates were noted."""
+    noted = 0
+    stamp = repository.now()
+    rows = itertools.chain(((a, "snapshot:agreement") for a in agreements if a["status"] not in INVITATION_STATUSES),
+                           ((d, "snapshot:destination") for d in destinations))
+    while batch := list(itertools.islice(rows, 500)):
+        with service.unit_of_work() as uow:
+            for row, source in batch:
+                noted += repository.note_signing_record(uow.session, row["graduate_id"], source, stamp)
+            uow.commit()
+    with service.unit_of_work() as uow:
+        repository.work_done(uow.session, repository.SIGNING_RECORDS_BACKFILL)
+        uow.commit()
+    return noted
 
 
 def note_signing_record(uow: UnitOfWork, graduate_id: str, event_type: str, at: datetime) -> None:

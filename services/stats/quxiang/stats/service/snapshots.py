@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
-import requests
 from sqlalchemy.orm import Session
 
+from quxiang.common.snapshot_reader import NotAnAdminToken, SnapshotUnreadable, pages
+from quxiang.common.snapshot_reader import require_admin_token as _require_admin
 from quxiang.stats.domain.model import Aggregate, Kind
 from quxiang.stats.service import ingest
 
-PAGE = 1000
+__all__ = ["NotAnAdminToken", "SnapshotUnreadable", "Snapshots", "from_services", "load", "pages",
+           "read_when_loading", "require_admin_token"]
 
 
 @dataclass(frozen=True)
@@ -42,45 +43,10 @@ def load(snapshots: Snapshots):  # noqa: ANN201 - a loader for service.rebuild.r
     return apply
 
 
-def pages(url: str, token: str, params: Mapping[str, str] | None = None,
-          http: Any = requests) -> Iterator[Mapping[str, Any]]:
-    cursor = None
-    while True:
-        query = {**(params or {}), "limit": str(PAGE), **({"cursor": cursor} if cursor else {})}
-        response = http.get(url, params=query, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        response.raise_for_status()
-        try:
-            body = response.json()
-            items = body["items"]
-        except (ValueError, KeyError, TypeError):
-            # A gateway's root answers its console page: the URL lacks the service's /api/<name>.
-            raise SnapshotUnreadable(f"{url} did not answer a snapshot page (HTTP {response.status_code}, "
-                                     f"{response.headers.get('Content-Type', 'no content type')}): give the "
-                                     "service's base URL, as http://gateway/api/records") from None
-        yield from items
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return
-
-
-class SnapshotUnreadable(RuntimeError):
-    """A source answered something that is not a page of its snapshot."""
-
-
-class NotAnAdminToken(ValueError):
-    """The rebuild empties every province's figures, so it must read every province: an admin's token."""
-
-
 def require_admin_token(token: str) -> None:
-    """Refuse a token that is not an admin's before anything is emptied. Only the role claim is read
-    here (the services verify the signature when they answer)."""
-    try:
-        role = jwt.decode(token, options={"verify_signature": False}).get("role")
-    except jwt.PyJWTError as exc:
-        raise NotAnAdminToken(f"the token cannot be read: {exc}") from None
-    if role != "admin":
-        raise NotAnAdminToken(f"a rebuild from the services needs an admin's token, not a {role!r} one: "
-                              "a province's token would reload only that province after emptying all")
+    """The rebuild empties every province's figures, so it must read every province."""
+    _require_admin(token, "the rebuild empties every province's figures: a province's token would reload only "
+                          "that province after emptying all")
 
 
 def from_services(records_url: str, signing_url: str, token: str) -> Snapshots:
