@@ -261,3 +261,17 @@ def test_the_backfill_command_wants_an_admins_token(capsys):
     args = type("A", (), {"token": "not a token", "signing_url": "http://x"})()
     assert cli.backfill_signing_records(args, None) == 2
     assert "token" in capsys.readouterr().err
+
+
+def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, client, world):
+    """Imported under a wrong 考生号: the row is taken off the roster, the right 考生号 imported with
+    the same identity number; the wrong row cannot come back while the right one holds the number."""
+    assert withdraw(s, s.g1, reason="考生号有误").status_code == 200
+    right = row(1, 考生号="26440109999999")
+    answer = upload(client, world.school_user(), csv_file([right, row(2), row(3, 院系="02")]))
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["created"] == 1
+    refused = reinstate(s, s.g1)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "identity_number_taken"
+    assert refused.get_json()["holder"] == "26440109999999"
+    assert roster(s, withdrawn="true")["total"] == 1

@@ -183,6 +183,13 @@ def work_done(bind: Bind, name: str) -> bool:
     return bind.execute(pending_work.delete().where(pending_work.c.name == name)).rowcount > 0
 
 
+def identity_holder(bind: Bind, school_code: str, digests: Sequence[str], other_than: str) -> str | None:
+    """The 考生号 of another graduate of the school on the roster with one of ``digests``, if any."""
+    return bind.execute(select(graduates.c.exam_number).where(
+        graduates.c.school_code == school_code, graduates.c.identity_number_hash.in_(list(digests)),
+        graduates.c.id != other_than, graduates.c.withdrawn_at.is_(None)).limit(1)).scalar()
+
+
 def has_signing_records(bind: Bind, graduate_id: str) -> bool:
     return bind.execute(select(signing_records.c.graduate_id)
                         .where(signing_records.c.graduate_id == graduate_id)).first() is not None

@@ -100,7 +100,9 @@ def import_roster(service: Records, actor: Principal, school_code: str, job_id: 
     with reading(service.engine) as conn:
         departments = repository.department_codes(conn, school_code)
         existing = repository.existing_graduates(conn, school_code)
-    holders = {e.identity_hash: exam for exam, e in existing.items()}
+    # A withdrawn row holds its identity number no more: a school that imported a student under a
+    # wrong 考生号 takes that row off the roster and imports the right one.
+    holders = {e.identity_hash: exam for exam, e in existing.items() if not e.withdrawn}
     try:
         rows, total = _validate(service, school_code, job_id, path, kind, departments, existing, holders)
         result = _write(service, school_code, job_id, rows, existing, total)

@@ -64,7 +64,12 @@ def reinstate(service: Records, actor: Principal, school_code: str, graduate_id:
     with service.unit_of_work() as uow:
         graduate = _school_graduate(uow, actor, school_code, graduate_id)
         if graduate.withdrawn_at is not None:
-            _put_back(uow, graduate, mask=_mask(service, graduate))
+            number = service.cipher.decrypt(graduate.identity_number_encrypted)
+            holder = repository.identity_holder(uow.session, school_code, service.cipher.digests(number), graduate.id)
+            if holder is not None:  # imported again under the right 考生号 meanwhile
+                raise ProblemError(409, "identity_number_taken", holder=holder,
+                                   detail=f"该身份证号已登记在本校考生号 {holder} 名下，不能恢复")
+            _put_back(uow, graduate, mask=mask_identity_number(number))
             uow.commit()
             logger.info("graduate %s put back on the roster of %s by %s", graduate.id, school_code, actor.user_id)
     return _answer(service, graduate_id)
