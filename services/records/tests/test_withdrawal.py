@@ -275,3 +275,14 @@ def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, 
     assert refused.status_code == 409 and refused.get_json()["code"] == "identity_number_taken"
     assert refused.get_json()["holder"] == "26440109999999"
     assert roster(s, withdrawn="true")["total"] == 1
+
+
+def test_a_confirmation_outlives_a_withdrawal_and_its_undoing(s):
+    assert s.client.put(f"/graduates/{s.g1}/confirmation", headers=s.graduate(s.g1),
+                        json={"status": "confirmed"}).status_code == 200
+    assert withdraw(s, s.g1).status_code == 200 and reinstate(s, s.g1).status_code == 200
+    detail = s.client.get(f"/graduates/{s.g1}", headers=s.world.school_user()).get_json()
+    assert detail["confirmation"]["status"] == "confirmed"
+    confirmed = s.client.get("/schools/10558/roster/confirmations", headers=s.world.school_user(),
+                             query_string={"status": "confirmed"}).get_json()
+    assert [item["graduate_id"] for item in confirmed["items"]] == [s.g1]

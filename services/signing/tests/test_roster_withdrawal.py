@@ -89,3 +89,49 @@ def test_a_withdrawn_graduate_starts_no_agreement(client, world):
     assert destination.draft(graduate=destination.g2).status_code == 201
     roster_event(world, records.GRADUATE_UPDATED, destination.g1, 1, destination.cs, sequence=3)
     assert destination.draft().status_code == 201
+
+
+def test_an_invitation_open_for_a_withdrawn_graduate_cannot_be_accepted(ready, world, service):
+    invited = ready.invite(ready.e1)
+    assert invited.status_code == 201
+    with service.engine.begin() as conn:  # as if withdrawn while the invitation was on its way
+        conn.execute(graduates.update().where(graduates.c.id == ready.g1).values(withdrawn=True))
+    answer = ready.act(invited.get_json()["id"], "accept", world.graduate_user(ready.g1))
+    assert answer.status_code == 409 and answer.get_json()["code"] == "graduate_withdrawn"
+
+
+def test_an_invitation_made_while_the_withdrawal_waits_is_closed_too(ready, world, service, monkeypatch):
+    """The invitation share-locks the graduate's row until it commits; the withdrawal, which writes
+    the row, waits for it and then closes it with the others (PostgreSQL; SQLite's one writer
+    serialises the two anyway)."""
+    import threading
+
+    from quxiang.signing.adapters import store
+
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency is a PostgreSQL matter; SQLite serialises every writer")
+    inside, release = threading.Event(), threading.Event()
+    original = store.next_serial
+
+    def paused(*args, **kwargs):
+        inside.set()
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "next_serial", paused)
+    answers = []
+    inviting = threading.Thread(target=lambda: answers.append(ready.invite(ready.e1)))
+    inviting.start()
+    assert inside.wait(10)
+    withdrawing = threading.Thread(
+        target=lambda: roster_event(world, records.GRADUATE_WITHDRAWN, ready.g1, 1, ready.cs, sequence=2))
+    withdrawing.start()
+    withdrawing.join(1)
+    assert withdrawing.is_alive()  # waits for the invitation's share lock
+    release.set()
+    inviting.join(10)
+    withdrawing.join(10)
+    assert answers[0].status_code == 201
+    with service.engine.connect() as conn:
+        status = conn.execute(select(agreements.c.status).where(agreements.c.id == answers[0].get_json()["id"]))
+        assert status.scalar_one() == "withdrawn"

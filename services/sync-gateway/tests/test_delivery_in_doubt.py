@@ -117,3 +117,5 @@ def test_what_is_in_doubt():
     assert policy.parks(3, Result(Outcome.UNAVAILABLE, "HTTP 503"))
     refused = EmsClient("http://127.0.0.1:9", timeout=0.5).put_record(EXAM, "destination", {}, "k")
     assert refused.outcome is Outcome.UNAVAILABLE and not refused.in_doubt  # never reached the EMS
+    unresolved = EmsClient("http://no-such-host.invalid", timeout=0.5).put_record(EXAM, "destination", {}, "k")
+    assert unresolved.outcome is Outcome.UNAVAILABLE and not unresolved.in_doubt

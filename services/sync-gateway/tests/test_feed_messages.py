@@ -116,3 +116,13 @@ def test_malformed_signatures_fail(bad):
     body = b"{}"
     headers = {**signatures.signed_headers("s", body, now=100), signatures.SIGNATURE_HEADER: bad}
     assert not signatures.verify("s", body, headers, now=100)
+
+
+def test_a_withdrawal_reaches_the_school_with_its_reason():
+    from quxiang.common.contracts import records as records_contract
+    from quxiang.sync_gateway.domain.feed import payload_of
+
+    data = {"graduate_id": "g-1", "exam_number": "26440100000001", "name": "学生", "school_code": "10558",
+            "department_id": "d", "education_level": "31", "graduation_year": 2026, "reason": "退学"}
+    assert payload_of(records_contract.GRADUATE_WITHDRAWN, data)["reason"] == "退学"
+    assert payload_of(records_contract.GRADUATE_UPDATED, {**data, "reason": None})["reason"] is None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from quxiang.common.db import LIKE_ESCAPE, contains_pattern
 from quxiang.records.adapters.tables import (
     departments,
+    graduate_confirmations,
     graduates,
     identity_views,
     import_jobs,
@@ -167,7 +168,13 @@ def set_withdrawal(bind: Bind, graduate_id: str, version: int, *, at: datetime |
     written = bind.execute(update(graduates).where(graduates.c.id == graduate_id, graduates.c.version == version)
                            .values(withdrawn_at=at, withdrawn_reason=reason, withdrawn_by=by, version=version + 1,
                                    updated_at=now()))
-    return written.rowcount == 1
+    if written.rowcount != 1:
+        return False
+    # The roster data did not change: a confirmation of the version before still holds (信息确认).
+    bind.execute(update(graduate_confirmations).where(graduate_confirmations.c.graduate_id == graduate_id,
+                                                      graduate_confirmations.c.graduate_version == version)
+                 .values(graduate_version=version + 1))
+    return True
 
 
 # pending_work's name while the graduates signing held records of before the upgrade are unknown

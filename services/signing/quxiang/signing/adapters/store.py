@@ -136,6 +136,7 @@ _GRADUATE_ROW = (select(graduates, schools.c.province, schools.c.name.label("sch
 _GRADUATE = _GRADUATE_ROW.where(graduates.c.id == bindparam("graduate_id"))
 _GRADUATE_BY_EXAM_NUMBER = _GRADUATE_ROW.where(graduates.c.exam_number == bindparam("exam_number"),
                                                graduates.c.name == bindparam("name"))
+_GRADUATE_BY_EXAM_NUMBER_SHARED = _GRADUATE_BY_EXAM_NUMBER.with_for_update(read=True, of=graduates)
 _SETTINGS = select(school_settings).where(school_settings.c.school_code == bindparam("school_code"))
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
 _AGREEMENT = select(agreements).where(agreements.c.id == bindparam("agreement_id"))
@@ -155,9 +156,12 @@ def get_employer(bind: Bind, employer_id: str) -> Row | None:
     return bind.execute(_EMPLOYER, {"employer_id": employer_id}).first()
 
 
-def graduate_by_exam_number(bind: Bind, exam_number: str, name: str) -> Row | None:
-    """The graduate an invitation names by 考生号 and name (both must match)."""
-    return bind.execute(_GRADUATE_BY_EXAM_NUMBER, {"exam_number": exam_number, "name": name}).first()
+def graduate_by_exam_number(bind: Bind, exam_number: str, name: str, *, shared: bool = False) -> Row | None:
+    """The graduate an invitation names by 考生号 and name (both must match); ``shared``: its row
+    share-locked until the commit, so the roster's withdrawal of the graduate (which writes the row)
+    comes wholly before or after the invitation."""
+    statement = _GRADUATE_BY_EXAM_NUMBER_SHARED if shared else _GRADUATE_BY_EXAM_NUMBER
+    return bind.execute(statement, {"exam_number": exam_number, "name": name}).first()
 
 
 def get_graduate(bind: Bind, graduate_id: str) -> Row | None:

@@ -63,8 +63,12 @@ def on_graduate(event: Event, uow: UnitOfWork) -> None:
         "graduation_year": data["graduation_year"], "withdrawn": withdrawn}
     if data.get("identity_number_masked") is not None:
         values["identity_number_masked"] = data["identity_number_masked"]
-    if store.apply_graduate(uow.session, values, event.sequence) and invitations:
-        online.close_invitations(uow, invitations, event.occurred_at)
+    if store.apply_graduate(uow.session, values, event.sequence) and withdrawn:
+        # Those locked first, then any an invitation committed while this waited for the graduate's
+        # row (an invitation share-locks it until its commit, so none can come after this).
+        seen = {row.id for row in invitations}
+        late = [row for row in store.open_invitations(uow.session, data["graduate_id"]) if row.id not in seen]
+        online.close_invitations(uow, [*invitations, *late], event.occurred_at)
 
 
 HANDLERS: Mapping[str, Handler] = {

@@ -192,7 +192,7 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
             employer = store.get_employer(uow.session, actor.scope.employer)
             if employer is None:
                 raise ProblemError(409, "employer_unknown", detail="单位信息尚未同步，请稍后再试")
-            graduate = _graduate_by_exam_number(uow.session, exam_number.strip(), name.strip())
+            graduate = _graduate_by_exam_number(uow.session, exam_number.strip(), name.strip(), shared=True)
             school = store.get_school(uow.session, graduate.school_code)
             refusal = availability(uow.session, school).refusal
             if refusal:
@@ -226,8 +226,8 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
     return answer.body  # a new agreement has no document
 
 
-def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str) -> Row:
-    graduate = store.graduate_by_exam_number(bind, exam_number, name)
+def _graduate_by_exam_number(bind: store.Bind, exam_number: str, name: str, *, shared: bool = False) -> Row:
+    graduate = store.graduate_by_exam_number(bind, exam_number, name, shared=shared)
     if graduate is None or graduate.withdrawn:  # off its school's roster: as good as unknown to a unit
         raise ProblemError(404, "graduate_not_found", detail="未找到该毕业生：请核对考生号和姓名")
     return graduate
@@ -257,7 +257,10 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
                 late = True
             else:
                 if accept:
-                    refuse_if_destination(uow.session, row.graduate_id)
+                    refuse_if_destination(uow.session, row.graduate_id)  # locks the graduate's row
+                    graduate = store.get_graduate(uow.session, row.graduate_id)
+                    if graduate is not None and graduate.withdrawn:
+                        raise withdrawn_graduate()
                     if store.held_agreement(uow.session, row.graduate_id) is not None:
                         raise _held()
                 extra = {"accepted_at": stamp} if accept else {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from quxiang.sync_gateway.domain.delivery import Outcome, Result, classify
@@ -46,11 +47,18 @@ def _item_result(answer: Any) -> Result:
 
 def _failed(exc: requests.RequestException) -> Result:
     """A request that got no answer: unavailable, and in doubt unless it cannot have reached the EMS
-    (the connection was never made)."""
-    never_sent = isinstance(exc, requests.ConnectTimeout) or (
-        isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout)
-        and "NewConnectionError" in repr(exc))
-    return Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500], in_doubt=not never_sent)
+    (the connection was never made: refused, a name that does not resolve, a connect timeout)."""
+    return Result(Outcome.UNAVAILABLE, f"{type(exc).__name__}: {exc}"[:500], in_doubt=not _never_sent(exc))
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ReadTimeout) or not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    # urllib3 wraps the failed connection (NameResolutionError is one) in MaxRetryError.reason
+    return isinstance(getattr(cause, "reason", cause), urllib3.exceptions.NewConnectionError)
 
 
 class EmsClient:

@@ -25,7 +25,8 @@ _UNIT = ("unit_name", "credit_code", "unit_nature", "unit_industry", "unit_regio
 
 # category -> the payload fields a school receives
 PAYLOAD_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "graduate": (*_WHO, "student_number", "gender", "major_code", "major_name"),
+    # reason: why the school took the graduate off its roster (graduate.withdrawn); null otherwise
+    "graduate": (*_WHO, "student_number", "gender", "major_code", "major_name", "reason"),
     "agreement": ("agreement_id", "agreement_number", "agreement_type", "initiator", "flow", "status", *_WHO,
                   "employer_id", "actor_role", "reason", "destination_code", *_UNIT, "signing_date",
                   "approved_at"),
