@@ -102,10 +102,13 @@ def test_writes_need_an_idempotency_key(client):
     assert longest.status_code == 200
 
 
-def test_a_body_that_is_not_a_json_object_is_400(client):
+def test_a_body_that_is_not_a_json_object_is_422_as_elsewhere(client):
     answer = client.put("/graduates/44010100000008/hukou", data="[1]", content_type="application/json",
                         headers={"Idempotency-Key": "k1"})
-    assert answer.status_code == 400 and answer.get_json()["code"] == "invalid_json"
+    assert answer.status_code == 422 and answer.get_json()["code"] == "validation_error"
+    assert "_schema" in answer.get_json()["errors"]
+    empty = client.put("/graduates/44010100000008/hukou", headers={"Idempotency-Key": "k2"})
+    assert empty.status_code == 400 and empty.get_json()["code"] == "invalid_json"
 
 
 def test_an_unknown_kind_or_overlong_exam_number(ems):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import flask
+import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -44,9 +45,13 @@ def idempotency_key() -> str:
 
 
 def json_body() -> dict[str, Any]:
+    """The body as an object. Malformed JSON never gets here (the common guard answers 400); a body
+    that is JSON but no object is 422, as a schema's ``_schema`` error is in every other service."""
     body = flask.request.get_json(silent=True)
+    if body is None:
+        raise ProblemError(400, "invalid_json", detail="请求体须为 JSON 对象（Content-Type: application/json）")
     if not isinstance(body, dict):
-        raise ProblemError(400, "invalid_json", detail="请求体必须是 JSON 对象")
+        raise ma.ValidationError({"_schema": ["请求体须为 JSON 对象"]})
     return body
 
 
