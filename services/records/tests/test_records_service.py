@@ -7,7 +7,7 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.records.adapters.tables import metadata
+from quxiang.records.adapters.tables import ON_ROSTER_INDEX, metadata
 from quxiang.records.bootstrap import SERVICE
 
 
@@ -26,4 +26,11 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == {AUTH_RECENT_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == {AUTH_RECENT_INDEX, ON_ROSTER_INDEX}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_roster_withdrawal_step_comes_and_goes(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {ON_ROSTER_INDEX}

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from quxiang.common.migrations import add_columns, drop_columns
+from quxiang.common.migrations import add_columns, add_index, drop_columns, drop_index
 from quxiang.records.adapters.repository import SIGNING_RECORDS_BACKFILL
-from quxiang.records.adapters.tables import WITHDRAWAL_TABLES, graduates, metadata, pending_work
+from quxiang.records.adapters.tables import ON_ROSTER_INDEX, WITHDRAWAL_TABLES, graduates, metadata, pending_work
 
 revision = "0006"
 down_revision = "0005"
@@ -36,12 +36,18 @@ def upgrade() -> None:
                 sa.Column("withdrawn_by", sa.String(36), nullable=True))
     add_columns("import_jobs", sa.Column("withdrawn", sa.Integer, nullable=False, server_default=sa.text("0")))
     metadata.create_all(op.get_bind(), tables=list(WITHDRAWAL_TABLES))
+    add_index(ON_ROSTER_INDEX, "graduates", ["school_code", "exam_number"], where="withdrawn_at IS NULL")
     bind = op.get_bind()
     if bind.execute(sa.select(graduates.c.id).limit(1)).first() is not None:
         bind.execute(sa.insert(pending_work).values(name=SIGNING_RECORDS_BACKFILL, since=datetime.now(UTC)))
+        if bind.dialect.name == "postgresql":
+            # the new column and index have no statistics yet: without them the planner guessed a
+            # school's graduates on the roster at a handful and chose plans for that
+            op.execute("ANALYZE graduates")
 
 
 def downgrade() -> None:
+    drop_index(ON_ROSTER_INDEX, "graduates")
     metadata.drop_all(op.get_bind(), tables=list(WITHDRAWAL_TABLES))
     drop_columns("import_jobs", "withdrawn")
     drop_columns("graduates", "withdrawn_at", "withdrawn_reason", "withdrawn_by")

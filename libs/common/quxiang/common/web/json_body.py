@@ -24,17 +24,18 @@ _UPLOADS = frozenset({"multipart/form-data"})
 
 
 def nesting_depth(value: Any) -> int:
-    """How deep arrays and objects nest in ``value`` (a scalar: 0), without recursion."""
+    """How deep arrays and objects nest in ``value`` (a scalar: 0), without recursion; only the
+    containers are walked."""
+    if not isinstance(value, dict | list):
+        return 0
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
         deepest = max(deepest, depth)
         if depth > MAX_DEPTH:
             return depth
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 
@@ -61,6 +62,8 @@ def _check_body() -> flask.Response | None:
         return _invalid(_TOO_DEEP)
     except ValueError:
         return _invalid(_NOT_JSON)
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return None  # too few brackets to nest too deep: no walk (nearly every body)
     return _invalid(_TOO_DEEP) if nesting_depth(value) > MAX_DEPTH else None
 
 

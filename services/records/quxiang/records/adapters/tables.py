@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+ON_ROSTER_INDEX = "ix_graduates_on_roster"
 
 schools = Table(
     "schools", metadata,
@@ -68,6 +69,10 @@ graduates = Table(
     Index("ix_graduates_school_department", "school_code", "department_id"),
     Index("ix_graduates_identity_hash", "identity_number_hash"),
     Index("ix_graduates_student_number", "school_code", "student_number"),
+    # The graduates on the roster of a school in 考生号 order: what every list reads (with the roster's
+    # filter on withdrawn_at, a 图7 page read and dropped other schools' rows: 11 ms, 3.3 with it). 0006.
+    Index(ON_ROSTER_INDEX, "school_code", "exam_number", postgresql_where=text("withdrawn_at IS NULL"),
+          sqlite_where=text("withdrawn_at IS NULL")),
 )
 
 import_jobs = Table(
