@@ -130,7 +130,7 @@ def test_each_school_consumes_its_own_feed_and_nothing_else(client, gateway, wor
     shown = client.get("/feed/credentials", headers=admin_a).get_json()
     assert "password" not in shown and shown["active"] is True
     assert client.post("/feed/credentials", headers=world.school_user(SCHOOL_A, Access.READ)).status_code == 403
-    assert client.post("/feed/credentials", query_string={"school": SCHOOL_B}, headers=admin_a).status_code == 404
+    assert client.post("/feed/credentials", query_string={"school": SCHOOL_B}, headers=admin_a).status_code == 403
     perms = broker_admin.permissions(cred_a["vhost"], cred_a["username"])
     assert (perms["configure"], perms["write"]) == ("^$", "^$") and SCHOOL_A in perms["read"]
     # ... school B's from an operator's command
