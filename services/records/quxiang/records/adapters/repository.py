@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, upda
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from quxiang.common.db import LIKE_ESCAPE, contains_pattern
+from quxiang.common.db import LIKE_ESCAPE, conflict_insert, contains_pattern
 from quxiang.records.adapters.tables import (
     departments,
     graduate_confirmations,
@@ -203,11 +203,12 @@ def has_signing_records(bind: Bind, graduate_id: str) -> bool:
 
 
 def note_signing_record(bind: Bind, graduate_id: str, event_type: str, at: datetime) -> bool:
-    """Signing holds something about the graduate; True the first time it is noted."""
-    if has_signing_records(bind, graduate_id):
-        return False
-    bind.execute(insert(signing_records).values(graduate_id=graduate_id, event_type=event_type, recorded_at=at))
-    return True
+    """Signing holds something about the graduate; True the first time it is noted (one statement:
+    every signing event beyond an invitation passes here)."""
+    statement = (conflict_insert(bind, signing_records)
+                 .values(graduate_id=graduate_id, event_type=event_type, recorded_at=at)
+                 .on_conflict_do_nothing(index_elements=["graduate_id"]).returning(signing_records.c.graduate_id))
+    return bind.execute(statement).first() is not None
 
 
 def add_identity_view(bind: Bind, view_id: str, graduate_id: str, viewer_id: str, viewer_role: str,

@@ -20,6 +20,7 @@ from quxiang.records.adapters import registration_store as store
 from quxiang.records.adapters import repository
 from quxiang.records.adapters.tables import departments, graduate_confirmations, graduates
 from quxiang.records.service.context import Records
+from quxiang.records.service.registrations import withdrawn_graduate
 
 CONFIRMED, FLAGGED, PENDING = "confirmed", "flagged", "pending"
 LABELS = {CONFIRMED: "已确认", FLAGGED: "已反馈有误", PENDING: "待确认"}
@@ -48,7 +49,7 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
         if graduate is None or not actor.covers(Scope(graduate=graduate.id)):
             raise ProblemError(404, "not_found", detail="对象不存在")
         if graduate.withdrawn_at is not None:
-            raise ProblemError(409, "graduate_withdrawn", detail="该毕业生已被学校移出生源")
+            raise withdrawn_graduate()
         store.put_confirmation(uow.session, graduate_id=graduate_id, school_code=graduate.school_code, status=status,
                                note=note if status == FLAGGED else None, graduate_version=graduate.version)
         uow.commit()
