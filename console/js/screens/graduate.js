@@ -4,7 +4,7 @@ import { get, getAll, post, put, upload } from '../api.js';
 import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts, destinationFields } from './signing_detail.js';
-import { historySection, statusLine } from './review.js';
+import { historySection, standingApproval, statusLine } from './review.js';
 import { partyActions, terminationsOf } from './agreement_actions.js';
 import { splitValues, termsFields, unitFields } from './agreement_form.js';
 import { transferFacts } from './registrations.js';
@@ -206,7 +206,7 @@ export async function renderRegistration(view, { me, params }) {
   const open = item.availability && item.availability.open;
   const allowed = item.allowed_actions || [];
   view.append(pageTitle(item.module_label), section(null,
-    statusLine(item),
+    statusLine(item), standingApproval(item),
     item.availability ? h('p', { class: 'hint' }, open ? `登记截止日期：${dash(item.availability.deadline)}` : `暂不能登记：${dash(item.availability.reason)}`) : null,
     item.availability && item.availability.notice ? h('p', { class: 'notice-text' }, item.availability.notice) : null,
     item.transfer_number ? h('p', {}, `转递编号：${item.transfer_number}`) : null,

@@ -6,7 +6,7 @@ import { canWrite, reviewLevel } from '../context.js';
 import { badge, dash, definitionList, h, pageTitle, section } from '../ui.js';
 import { codes } from '../codes.js';
 import { educationLabel, listScreen, viewLink } from './list_screen.js';
-import { historySection, reviewBar, statusLine } from './review.js';
+import { historySection, reviewBar, standingApproval, statusLine } from './review.js';
 
 const TITLES = { archive: '档案信息管理', hukou: '户口信息管理' };
 const SORTS = [['exam_number', '考生号'], ['name', '姓名'], ['school', '院校'], ['department', '院系'], ['status', '状态'], ['updated_at', '更新时间']];
@@ -57,7 +57,7 @@ export async function renderDetail(view, { me, params }) {
   const g = item.graduate || {};
   const rerender = () => { view.replaceChildren(); return renderDetail(view, { me, params }); };
   view.append(pageTitle(`${item.module_label}详情`, h('a', { href: `#/registrations/${module}`, class: 'button small' }, '返回列表')),
-    section(null, statusLine(item), definitionList([
+    section(null, statusLine(item), standingApproval(item), definitionList([
       ['姓名', g.name], ['考生号', g.exam_number], ['院系', g.department_name], ['专业', g.major_name],
       ['学历', codes().label('education_levels', g.education_level)], ['生源所在地', g.origin_region], ['身份证号', g.identity_number],
       ['转递编号', item.transfer_number],

@@ -57,3 +57,7 @@ export function reviewBar(me, module, allowed, endpoints, onDone) {
 }
 
 export const statusLine = (record) => h('p', { class: 'status-line' }, '当前状态：', badge(record.status_label, record.status));
+// A change to an approved archive/hukou registration is reviewed while the approval stands.
+export const standingApproval = (record) => (record.approval_stands && record.status !== 'approved'
+  ? h('p', { class: 'hint' }, '此前审核通过的信息仍然有效：本次变更审核通过后替换，审核不通过则保留原信息。')
+  : null);

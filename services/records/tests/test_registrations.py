@@ -213,6 +213,9 @@ def test_draft_submit_department_then_school_review(s, world, service):
 
     types = [e["type"] for e in world.events() if e["type"].startswith("records.archive")]
     assert types == [ARCHIVE_SUBMITTED, ARCHIVE_REJECTED, ARCHIVE_SUBMITTED, ARCHIVE_APPROVED]
+    # never approved until the last step: no approval stood while it was in review or refused
+    assert [e["data"]["approval_stands"] for e in world.events() if e["type"].startswith("records.archive")] == \
+        [False, False, False, True]
     final = world.events(ARCHIVE_APPROVED)[0]
     assert final["subject"] == approved["registration_id"] and final["sequence"] == approved["version"]
     assert final["data"]["transfer"]["address"] == "广州市天河区某路1号A座"
@@ -402,12 +405,17 @@ def test_a_refused_change_leaves_the_approval_standing(s):
     """Approved, then changed and refused: the graduate keeps the approved registration with its
     data, as the EMS does (it mirrors approvals only), and the event says so."""
     s.open("archive", department_review=False)
-    assert s.submit(s.g1).status_code == 200
+    first = s.submit(s.g1)
+    assert first.status_code == 200 and first.get_json()["approval_stands"] is False
     approved = s.review(s.g1, s.school())
-    assert approved.status_code == 200
+    assert approved.status_code == 200 and approved.get_json()["approval_stands"] is True
     number = approved.get_json()["transfer_number"]
     changed = {**ARCHIVE, "receiving_unit": "深圳某科技有限公司", "address": "深圳市南山区某路9号"}
-    assert s.submit(s.g1, data=changed).get_json()["status"] == "school_review"
+    in_review = s.submit(s.g1, data=changed).get_json()
+    assert in_review["status"] == "school_review" and in_review["approval_stands"] is True
+    # the events say whether an approval stands: the statistics keep counting the change as 已登记
+    assert [e["data"]["approval_stands"] for e in s.world.events(ARCHIVE_SUBMITTED)] == [False, True]
+    assert [e["data"]["approval_stands"] for e in s.world.events(ARCHIVE_APPROVED)] == [True]
     refused = s.review(s.g1, s.school(), decision="reject", reason="单位信息有误")
     assert refused.status_code == 200, refused.get_json()
     body = refused.get_json()
@@ -417,6 +425,7 @@ def test_a_refused_change_leaves_the_approval_standing(s):
     [event] = s.world.events(ARCHIVE_REJECTED)
     data = event["data"]
     assert data["status"] == "approved" and data["transfer"]["address"] == ARCHIVE["address"]
+    assert data["approval_stands"] is True
     assert data["transfer_number"] == number
     # refused again after another change: still the first approval's data
     assert s.submit(s.g1, data=changed).status_code == 200

@@ -29,6 +29,7 @@ def test_graduate_and_registration_snapshots(client, world):
     assert s.submit(s.g1).status_code == 200
     assert s.review(s.g1, s.school()).status_code == 200
     assert s.submit(s.g2).status_code == 200
+    assert s.submit(s.g1).status_code == 200  # a change to g1's approval, in review: the approval stands
     admin = world.headers(Role.ADMIN)
     graduates, pages = _all(client, "/snapshots/graduates", admin, limit=2)
     assert pages == 2 and [g["id"] for g in graduates] == sorted([s.g1, s.g2, s.g3])
@@ -38,8 +39,8 @@ def test_graduate_and_registration_snapshots(client, world):
     assert g1["school_code"] == "10558" and g1["department_id"] == s.cs and g1["version"] == 1
     assert g1["withdrawn"] is False
     archive, _ = _all(client, "/snapshots/registrations", admin, limit=1, module="archive")
-    assert {(r["graduate_id"], r["module"], r["status"]) for r in archive} == {
-        (s.g1, "archive", "approved"), (s.g2, "archive", "school_review")}
+    assert {(r["graduate_id"], r["module"], r["status"], r["approval_stands"]) for r in archive} == {
+        (s.g1, "archive", "school_review", True), (s.g2, "archive", "school_review", False)}
     assert all(r["version"] >= 1 for r in archive)
     assert _all(client, "/snapshots/registrations", admin, module="hukou")[0] == []
     # scope: the province sees its schools, another province nothing, a school user is refused

@@ -68,10 +68,11 @@ def destination(type_, registration_id, sequence, status, graduate_id, school, c
 
 
 def registration(module, outcome, registration_id, sequence, status, graduate_id, school, department=None,
-                 level="31", year=2026):
+                 level="31", year=2026, approval_stands=None):
+    extra = {} if approval_stands is None else {"approval_stands": approval_stands}  # None: an older producer
     return event(records.REGISTRATION_EVENTS[(module, outcome)], registration_id, {
         "registration_id": registration_id, "module": module, **_who(graduate_id, school, department, level, year),
-        "status": status, "transfer": {"transfer_type": "1"}}, sequence)
+        "status": status, "transfer": {"transfer_type": "1"}, **extra}, sequence)
 
 
 A = signing

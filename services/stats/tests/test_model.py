@@ -30,6 +30,10 @@ def test_states_follow_the_status_not_the_event():
     assert state_of(Kind.DESTINATION, "voided") is State.NONE
     assert state_of(Kind.ARCHIVE, "school_rejected") is State.NONE
     assert state_of(Kind.HUKOU, "school_review") is State.REVIEW
+    # a change to an approved archive/hukou registration, in review: the approval stands
+    assert state_of(Kind.HUKOU, "school_review", approval_stands=True) is State.REGISTERED
+    assert state_of(Kind.ARCHIVE, "department_review", approval_stands=True) is State.REGISTERED
+    assert Aggregate("r", Kind.ARCHIVE, "department_review", approval_stands=True).state is State.REGISTERED
 
 
 def test_standing_takes_the_furthest_state_in_any_order():

@@ -35,7 +35,8 @@ def _snapshots(stream):
             if e.sequence > aggs.get(e.subject, (None, {"version": 0}))[1]["version"]:
                 aggs[e.subject] = (ingest.kind_of(e.type), {
                     "id": e.subject, "graduate_id": d["graduate_id"], "status": d["status"],
-                    "version": e.sequence, "destination_code": d.get("destination_code")})
+                    "version": e.sequence, "destination_code": d.get("destination_code"),
+                    "approval_stands": d.get("approval_stands", False)})
     return snapshots.Snapshots(list(grads.values()), list(aggs.values()))
 
 

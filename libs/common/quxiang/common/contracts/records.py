@@ -96,6 +96,10 @@ class RegistrationChanged(Schema):
     # the roster row's version the name and department above come from (copies of the roster that are
     # behind it take the event's name rather than their own)
     graduate_version = fields.Integer(allow_none=True, load_default=None)
+    # an earlier approval still stands: set on the approval, on a refused change (status approved) and
+    # on a change submitted to an approved registration, which is in review while the EMS keeps the
+    # approval and the statistics keep counting the graduate as 已登记
+    approval_stands = fields.Boolean(load_default=False)
 
 
 _TYPES = {

@@ -5,7 +5,7 @@ sees everything, a province user its province's schools.
 - ``GET /snapshots/graduates``: id, school_code, department_id, education_level, graduation_year,
   version (the roster aggregate's sequence), withdrawn (移出生源); never an identity number.
 - ``GET /snapshots/registrations?module=archive|hukou``: id (the events' subject), graduate_id,
-  module, status, version.
+  module, status, version, approval_stands (an earlier approval still stands, as in the events).
 """
 
 from __future__ import annotations

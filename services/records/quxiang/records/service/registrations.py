@@ -247,7 +247,7 @@ def review(service: Records, actor: Principal, graduate_id: str, module: Registr
             _record(uow, module, outcome, graduate, registration.id, values["version"], standing, published,
                     transfer_number=values.get("transfer_number", registration.transfer_number), level=level,
                     reviewer_id=actor.user_id, reason=reason, submitted_at=registration.submitted_at,
-                    decided_at=stamp)
+                    decided_at=stamp, approval_stands=standing is Status.APPROVED)
         answer = _as_written(service, uow, graduate, module, state)
         uow.commit()
     return answer
@@ -290,13 +290,18 @@ def _graduate_step(service: Records, actor: Principal, graduate_id: str, module:
                     raise _concurrent()
             if action is Action.SUBMIT:
                 snapshot = transfer.as_dict()
+                # A change to an approved registration: the approval stands until a review replaces it
+                # (the EMS keeps it, and the statistics keep counting the graduate as registered).
+                approval_stands = (registration is not None and current is not Status.NONE
+                                   and store.last_approval(uow.session, registration.id) is not None)
                 store.add_history(uow.session, registration_id=registration_id, version=version,
                                   action=action.value, level=Level.GRADUATE.value, actor_id=actor.user_id,
                                   actor_role=actor.role.value, status=target.value, reason=None, snapshot=snapshot,
                                   at=stamp)
                 _record(uow, module, "submitted", graduate, registration_id, version, target, snapshot,
                         transfer_number=registration.transfer_number if registration else None, level=None,
-                        reviewer_id=None, reason=None, submitted_at=stamp, decided_at=None)
+                        reviewer_id=None, reason=None, submitted_at=stamp, decided_at=None,
+                        approval_stands=approval_stands)
             answer = _as_written(service, uow, graduate, module, state)
             uow.commit()
     except IntegrityError:  # a concurrent first save of the same registration
@@ -356,7 +361,7 @@ def _ensure_allowed(actor: Principal, scope: Scope) -> None:
 def _record(uow: UnitOfWork, module: RegistrationModule, outcome: str, graduate: Row, registration_id: str,
             version: int, status: Status, transfer: dict[str, Any], *, transfer_number: str | None,
             level: Level | None, reviewer_id: str | None, reason: str | None, submitted_at: datetime | None,
-            decided_at: datetime | None) -> None:
+            decided_at: datetime | None, approval_stands: bool) -> None:
     """One registration event; what the employment management system needs, never an identity number."""
     uow.record(REGISTRATION_EVENTS[(module.value, outcome)], subject=registration_id, sequence=version, data={
         "registration_id": registration_id, "module": module.value, "graduate_id": graduate.id,
@@ -365,7 +370,7 @@ def _record(uow: UnitOfWork, module: RegistrationModule, outcome: str, graduate:
         "graduation_year": graduate.graduation_year, "status": status.value, "transfer": transfer,
         "transfer_number": transfer_number, "level": level.value if level else None, "reviewer_id": reviewer_id,
         "reason": reason, "submitted_at": iso_utc(submitted_at), "decided_at": iso_utc(decided_at),
-        "graduate_version": graduate.version})
+        "graduate_version": graduate.version, "approval_stands": approval_stands})
 
 
 
@@ -391,6 +396,8 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "version": registration.version if registration else 0,
         "submitted_at": iso_utc(registration.submitted_at) if registration else None,
         "decided_at": iso_utc(registration.decided_at) if registration else None,
+        # a change under review does not undo an earlier approval (its data: the history's last school_approve)
+        "approval_stands": any(h.action == Action.SCHOOL_APPROVE.value for h in history),
         "allowed_actions": [a.value for a in allowed_actions(status, enabled=state.enabled, module_open=state.open)],
         "availability": state.as_dict(),
         "graduate": {"exam_number": graduate.exam_number, "name": graduate.name, "school_code": graduate.school_code,

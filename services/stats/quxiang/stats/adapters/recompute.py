@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from quxiang.stats.adapters.queries import Filter
+from quxiang.stats.adapters.store import aggregate_of
 from quxiang.stats.adapters.tables import (
     aggregates,
     counters,
@@ -20,7 +21,7 @@ from quxiang.stats.adapters.tables import (
     school_counters,
     schools,
 )
-from quxiang.stats.domain.model import COUNTER_COLUMNS, MODULES, Aggregate, CounterKey, Kind
+from quxiang.stats.domain.model import COUNTER_COLUMNS, MODULES, Aggregate, CounterKey
 
 Bind = Session | Connection
 CounterRows = dict[CounterKey, dict[str, int]]
@@ -121,7 +122,7 @@ def graduate_pages(bind: Bind, size: int) -> Iterator[tuple[Sequence[Row], Mappi
         ids = [r.id for r in page]
         found: dict[str, list[Aggregate]] = {}
         for r in bind.execute(select(aggregates).where(aggregates.c.graduate_id.in_(ids))):
-            found.setdefault(r.graduate_id, []).append(Aggregate(r.id, Kind(r.kind), r.status, r.destination_code))
+            found.setdefault(r.graduate_id, []).append(aggregate_of(r))
         yield page, found
         last = ids[-1]
 

@@ -118,7 +118,8 @@ def graduate_of(row: Row | Mapping[str, Any]) -> Graduate:
 
 # Built once, like the statements above: they run for every event.
 _AGGREGATES_OF = select(aggregates.c.id, aggregates.c.kind, aggregates.c.status, aggregates.c.destination_code,
-                        aggregates.c.sequence).where(aggregates.c.graduate_id == bindparam("graduate_id"))
+                        aggregates.c.approval_stands, aggregates.c.sequence
+                        ).where(aggregates.c.graduate_id == bindparam("graduate_id"))
 _NEW_AGGREGATE = aggregates.insert()
 _AGGREGATE_CHANGED = update(aggregates).where(aggregates.c.id == bindparam("aggregate_id"))
 _GRADUATE_CHANGED = update(graduates).where(graduates.c.id == bindparam("graduate_key"))
@@ -127,12 +128,17 @@ _GRADUATE_CHANGED = update(graduates).where(graduates.c.id == bindparam("graduat
 def graduate_aggregates(bind: Bind, graduate_id: str) -> list[tuple[Aggregate, int]]:
     """Every aggregate of the graduate with its sequence."""
     rows = bind.execute(_AGGREGATES_OF, {"graduate_id": graduate_id})
-    return [(Aggregate(r.id, Kind(r.kind), r.status, r.destination_code), r.sequence) for r in rows]
+    return [(aggregate_of(r), r.sequence) for r in rows]
+
+
+def aggregate_of(row: Row) -> Aggregate:
+    return Aggregate(row.id, Kind(row.kind), row.status, row.destination_code, bool(row.approval_stands))
 
 
 def put_aggregate(bind: Bind, aggregate: Aggregate, graduate_id: str, sequence: int, exists: bool) -> None:
     values = {"kind": aggregate.kind.value, "graduate_id": graduate_id, "sequence": sequence,
-              "status": aggregate.status, "destination_code": aggregate.destination_code}
+              "status": aggregate.status, "destination_code": aggregate.destination_code,
+              "approval_stands": aggregate.approval_stands}
     if exists:
         bind.execute(_AGGREGATE_CHANGED, {"aggregate_id": aggregate.id, **values})
     else:

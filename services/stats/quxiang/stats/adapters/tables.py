@@ -62,6 +62,8 @@ aggregates = Table(
     Column("sequence", Integer, nullable=False),              # the aggregate's version
     Column("status", String(40), nullable=False),
     Column("destination_code", String(4)),
+    # archive/hukou: an earlier approval stands while a change is in review (counted as registered)
+    Column("approval_stands", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_stat_aggregates_graduate", "graduate_id"),
 )
 

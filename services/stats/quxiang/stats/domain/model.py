@@ -62,9 +62,14 @@ _STATES: Mapping[Kind, Mapping[str, State]] = {
 }
 
 
-def state_of(kind: Kind, status: str) -> State:
-    """What an aggregate in ``status`` means for its graduate's module."""
-    return _STATES[kind].get(status, State.NONE)
+def state_of(kind: Kind, status: str, approval_stands: bool = False) -> State:
+    """What an aggregate in ``status`` means for its graduate's module. An archive/hukou registration
+    whose earlier approval still stands (a change in review) stays registered: records and the EMS
+    keep the approval until a review replaces it."""
+    state = _STATES[kind].get(status, State.NONE)
+    if approval_stands and kind in (Kind.ARCHIVE, Kind.HUKOU):
+        return State.REGISTERED
+    return state
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,11 @@ class Aggregate:
     kind: Kind
     status: str
     destination_code: str | None = None
+    approval_stands: bool = False  # archive/hukou: an earlier approval stands (records' approval_stands)
 
     @property
     def state(self) -> State:
-        return state_of(self.kind, self.status)
+        return state_of(self.kind, self.status, self.approval_stands)
 
 
 @dataclass(frozen=True)

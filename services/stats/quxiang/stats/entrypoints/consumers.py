@@ -65,7 +65,8 @@ def on_aggregate(event: Event, uow: UnitOfWork) -> None:
     """Any change of an agreement, destination registration or archive/hukou registration: what
     counts is the status it carries (data.status), not the event's name."""
     data = event.data
-    aggregate = Aggregate(event.subject, ingest.kind_of(event.type), data["status"], data.get("destination_code"))
+    aggregate = Aggregate(event.subject, ingest.kind_of(event.type), data["status"], data.get("destination_code"),
+                          bool(data.get("approval_stands")))
     ingest.apply_aggregate(uow.session, aggregate, data["graduate_id"], event.sequence, event.occurred_at)
     metrics.observe(GRADUATES_CONSUMER, event.occurred_at)
 

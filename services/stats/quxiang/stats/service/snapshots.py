@@ -36,7 +36,7 @@ def load(snapshots: Snapshots):  # noqa: ANN201 - a loader for service.rebuild.r
                                 withdrawn=bool(g.get("withdrawn")))
             count += 1
         for kind, a in snapshots.aggregates:
-            aggregate = Aggregate(a["id"], kind, a["status"], a.get("destination_code"))
+            aggregate = Aggregate(a["id"], kind, a["status"], a.get("destination_code"), bool(a.get("approval_stands")))
             ingest.apply_aggregate(session, aggregate, a["graduate_id"], a["version"], now)
             count += 1
         return count

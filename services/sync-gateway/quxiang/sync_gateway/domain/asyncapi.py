@@ -32,6 +32,9 @@ _SPECIAL: dict[str, dict[str, Any]] = {
                "description": "The destination category's own fields (毕业去向类别的字段)"},
     "transfer": {"oneOf": [{"$ref": "#/components/schemas/Transfer"}, {"type": "null"}]},
     "signing_date": {"type": ["string", "null"], "format": "date"},
+    "approval_stands": {"type": ["boolean", "null"],
+                        "description": "An earlier approval stands while this change is in review, or after it "
+                                       "was refused (null: sent before the platform said so)"},
 }
 for _name in ("approved_at", "voided_at", "submitted_at", "decided_at"):
     _SPECIAL[_name] = {"type": ["string", "null"], "format": "date-time"}

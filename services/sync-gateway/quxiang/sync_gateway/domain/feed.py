@@ -33,8 +33,9 @@ PAYLOAD_FIELDS: Mapping[str, tuple[str, ...]] = {
     "destination": ("registration_id", "status", *_WHO, "destination_code", "placement_bucket", "fields",
                     "reason", "level", "actor_role", *_UNIT, "study_school", "programme", "country",
                     "enlistment_notice_number", "approved_at", "voided_at"),
+    # approval_stands: an earlier approval stands while a change is in review (or after it was refused)
     "archive": ("registration_id", "module", "status", *_WHO, "transfer", "transfer_number", "level", "reason",
-                "submitted_at", "decided_at"),
+                "submitted_at", "decided_at", "approval_stands"),
 }
 PAYLOAD_FIELDS = {**PAYLOAD_FIELDS, "hukou": PAYLOAD_FIELDS["archive"]}
 TRANSFER_FIELDS = ("transfer_type", "receiving_unit", "receiving_department", "address", "postcode", "recipient",
