@@ -27,3 +27,10 @@ def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, req
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0003", metadata) == {AUTH_RECENT_INDEX}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_approval_stands_column_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == set()
