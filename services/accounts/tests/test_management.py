@@ -108,8 +108,11 @@ def test_school_lists_are_scoped_paginated_and_filtered(client, service, seed, g
 
     found = client.get("/schools", query_string={"q": "华南"}, headers=headers).get_json()
     assert [s["code"] for s in found["items"]] == [SCUT]
-    # Another province's filter does not widen a provincial user's view.
-    assert client.get("/schools?province=11", headers=headers).get_json()["total"] == 0
+    # Another province's filter does not widen a provincial user's view: it is refused, as the
+    # other services' lists refuse a filter outside the caller's scope.
+    other = client.get("/schools?province=11", headers=headers)
+    assert other.status_code == 403 and other.get_json()["code"] == "out_of_scope"
+    assert client.get("/schools?province=44", headers=headers).get_json()["total"] == 5
     assert client.get("/schools?page=0", headers=headers).status_code == 422
 
     school_user = seed.user(Role.SCHOOL, province="44", school=ZSU)
@@ -259,7 +262,9 @@ def test_a_province_lists_only_its_own_school_accounts_with_filters(client, serv
     assert [a["username"] for a in by_school["items"]] == ["scut-jy"]
     by_name = client.get("/school-accounts", query_string={"q": "指导"}, headers=headers).get_json()
     assert [a["username"] for a in by_name["items"]] == ["zsu-jyzx"]
-    assert client.get(f"/school-accounts?school={PKU}", headers=headers).get_json()["total"] == 0
+    assert client.get(f"/school-accounts?school={PKU}", headers=headers).get_json()["total"] == 0  # not its school
+    refused = client.get("/school-accounts?province=11", headers=headers)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "out_of_scope"
     assert client.get("/school-accounts?status=disabled", headers=headers).get_json()["total"] == 0
     assert client.get("/school-accounts", headers=other_headers).get_json()["total"] == 1
 
@@ -472,6 +477,9 @@ def test_a_school_user_manages_only_its_own_schools_departments(client, service,
     assert client.get(f"/department-accounts/{cs_id}", headers=scut_headers).status_code == 404
     assert client.post(f"/department-accounts/{cs_id}/disable", headers=scut_headers).status_code == 404
     assert client.get("/department-accounts", headers=scut_headers).get_json()["total"] == 0
+    refused = client.get(f"/department-accounts?school={ZSU}", headers=scut_headers)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "out_of_scope"
+    assert client.get(f"/department-accounts?school={SCUT}", headers=scut_headers).status_code == 200
     # Provincial users manage school accounts, not department accounts.
     assert client.get("/department-accounts", headers=auth(service, gd["province"])).status_code == 403
 

@@ -165,9 +165,12 @@ def record_agreement_type(uow: UnitOfWork, school: School, agreement_type: str, 
 
 def list_schools(service: Accounts, actor: Principal, *, province: str | None = None, q: str | None = None,
                  page: PageRequest = FIRST_PAGE) -> Page[SchoolView]:
-    """Province users see their province's schools, school and department users their school."""
+    """Province users see their province's schools, school and department users their school. A
+    ``province`` filter naming another province is refused (403 ``out_of_scope``)."""
     school: str | None = None
     possible = True
+    if actor.role is not Role.ADMIN and province is not None and province != actor.scope.province:
+        raise out_of_scope()
     if actor.role is Role.PROVINCE:
         possible, province = _narrow(actor.scope.province, province)
     elif actor.role in (Role.SCHOOL, Role.DEPARTMENT):
@@ -363,13 +366,16 @@ def create_admin(service: Accounts, *, username: str, display_name: str, passwor
 def list_accounts(service: Accounts, actor: Principal, role: Role, *, province: str | None = None,
                   school: str | None = None, department: str | None = None, q: str | None = None,
                   disabled: bool | None = None, page: PageRequest = FIRST_PAGE) -> Page[AccountView]:
-    """The accounts of ``role`` the caller manages, within its scope only."""
+    """The accounts of ``role`` the caller manages, within its scope only. A filter naming another
+    province (or, for a school user, another school) is refused with 403 ``out_of_scope``, as the
+    other services' lists do; a school of another province named by a province user lists nothing."""
     _ensure_manages(actor, role)
     possible = True
     if actor.role is not Role.ADMIN:
         ok_province, province = _narrow(actor.scope.province, province)
         ok_school, school = _narrow(actor.scope.school, school) if actor.role is Role.SCHOOL else (True, school)
-        possible = ok_province and ok_school
+        if not (ok_province and ok_school):
+            raise out_of_scope()
         if actor.role is Role.PROVINCE and actor.scope.province is None:
             possible = False
         if actor.role is Role.SCHOOL and actor.scope.school is None:
