@@ -213,6 +213,14 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.expect_success("已恢复 王同学 的生源")
     b.open("#/roster")
     assert "王同学" in b.css("table.graduates").text
+    # 王同学 lost the printed code: the school hands out a new one, shown once (the old one is void)
+    row_2 = b.xpath(f"//table[contains(@class,'graduates')]//tr[td[normalize-space()='{EXAM_2}']]")
+    row_2.find_element("css selector", "button.reissue-code").click()
+    b.confirm_dialog()
+    b.expect_success("已为 王同学 生成新的激活码")
+    reissued = b.css("#reissued-code code").text
+    assert len(reissued) == 8 and reissued != code_2, (reissued, code_2)
+    code_2 = reissued  # 王同学 activates with it below
 
     # --- an employer registers and invites -----------------------------------------------------
     b.logout()

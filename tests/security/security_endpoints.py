@@ -147,6 +147,8 @@ ACCOUNTS = {
     ("GET", "/schools/<code>"): row({"admin", "province", "school_n", "other_department"} | SCHOOL_READ | DEPT_READ,
                                     hidden={"other_province", "other_school"}),
     ("POST", "/schools/<school_code>/activation-codes/issue"): row({"school_w"}),
+    ("POST", "/schools/<school_code>/graduates/<graduate_id>/activation-code"): row(
+        {"school_w"}, objects={"graduate_id": "law_graduate"}),
     ("PUT", "/schools/<school_code>/agreement-type"): row({"admin", "province"},
                                                           json={"agreement_type": "three_party"}),
     ("POST", "/schools/<school_code>/departments"): row({"admin", "school_w", "school_r", "school_n"},

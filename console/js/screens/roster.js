@@ -1,6 +1,7 @@
 // 生源管理: the school imports its roster (CSV or XLSX, all or nothing, every bad row shown),
 // lists its graduates (identity numbers masked), takes a graduate with nothing registered off the
-// roster and puts it back (移出生源/恢复), hands out activation codes and reads the graduates' 信息确认.
+// roster and puts it back (移出生源/恢复), hands out activation codes (one graduate's again after a lost
+// code or a forgotten password) and reads the graduates' 信息确认.
 import { api, download, get, getAll, post, upload } from '../api.js';
 import { canWrite, schoolOf } from '../context.js';
 import { act, askValue, badge, confirmDialog, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
@@ -56,6 +57,7 @@ function activationSection(school) {
 
 async function graduatesSection(school, me, writable) {
   const holder = h('div');
+  const reissued = h('div');
   const filters = { q: '', education_level: '', department: '', withdrawn: '' };
   let page = 1;
   const departments = me.role === 'school' ? (await get(`/accounts/schools/${school}/departments`)).items : [];
@@ -81,7 +83,22 @@ async function graduatesSection(school, me, writable) {
     button.addEventListener('click', () => act(button, () => (g.withdrawn ? reinstate(g) : withdraw(g)),
       (r) => (r.withdrawn ? `已将 ${r.name} 移出生源` : `已恢复 ${r.name} 的生源`))
       .then((r) => { if (r) reload(); }));
-    return button;
+    if (g.withdrawn) return button;
+    return h('span', { class: 'row-actions' }, reissueButton(g), ' ', button);
+  };
+  // a lost code or a forgotten password: a new code, shown once; an activated graduate activates again
+  const reissueButton = (g) => {
+    const reissue = h('button', { type: 'button', class: 'link reissue-code' }, '重发激活码');
+    reissue.addEventListener('click', () => act(reissue, async () => {
+      if (!await confirmDialog('重发激活码', `为 ${g.name}（${g.exam_number}）生成新的激活码？原激活码作废；已激活的毕业生原密码失效、登录会话退出，需用新激活码重新激活并设置密码。`, '重发')) return null;
+      return post(`/accounts/schools/${school}/graduates/${g.id}/activation-code`);
+    }, (r) => `已为 ${r.name} 生成新的激活码`).then((r) => {
+      if (!r) return;
+      reissued.replaceChildren(h('p', { class: 'ok', id: 'reissued-code' }, `${r.name}（${r.exam_number}）的新激活码：`,
+        h('code', { class: 'activation-code' }, r.activation_code),
+        r.password_cleared ? '。原密码已失效，请毕业生用新激活码重新激活。' : '。只显示这一次，请立即交给毕业生。'));
+    }));
+    return reissue;
   };
   const reload = async () => {
     try {
@@ -102,7 +119,7 @@ async function graduatesSection(school, me, writable) {
   };
   form.addEventListener('submit', (event) => { event.preventDefault(); Object.assign(filters, formValues(form)); page = 1; reload(); });
   await reload();
-  return section('毕业生生源', h('p', { class: 'hint' }, '移出生源：毕业生退学或误导入时使用，只能移出尚未提交任何签约、去向、档案或户口信息的毕业生；移出后其账号停用，不计入统计，重新导入文件也不会恢复，需在“已移出生源”中恢复。'), form, holder);
+  return section('毕业生生源', h('p', { class: 'hint' }, '移出生源：毕业生退学或误导入时使用，只能移出尚未提交任何签约、去向、档案或户口信息的毕业生；移出后其账号停用，不计入统计，重新导入文件也不会恢复，需在“已移出生源”中恢复。重发激活码：毕业生遗失激活码或忘记密码时使用。'), form, reissued, holder);
 }
 
 async function confirmationsSection(school) {

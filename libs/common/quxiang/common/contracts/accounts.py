@@ -24,6 +24,7 @@ USER_ENABLED = "accounts.user.enabled"
 USER_RENAMED = "accounts.user.renamed"
 USER_PASSWORD_RESET = "accounts.user.password_reset"  # noqa: S105 - an event type, not a password
 GRADUATE_ACTIVATED = "accounts.graduate.activated"
+GRADUATE_CODE_REISSUED = "accounts.graduate.code_reissued"
 MODULE_ENABLED = "accounts.module.enabled"
 AGREEMENT_TYPE_SET = "accounts.school.agreement_type_set"
 
@@ -101,6 +102,15 @@ class GraduateActivated(Schema):
     school = fields.String(required=True)
 
 
+class GraduateCodeReissued(Schema):  # never the code, nor its hash
+    user_id = fields.String(required=True)
+    graduate = fields.String(required=True)  # the graduate record's id in records
+    school = fields.String(required=True)
+    reissued_by = fields.String(required=True)
+    # the graduate had activated (and forgot its password): the password is gone, its tokens revoked
+    password_cleared = fields.Boolean(required=True)
+
+
 class ModuleEnabled(Schema):
     province = fields.String(required=True)
     module = fields.String(required=True, validate=validate.OneOf(MODULES))
@@ -126,6 +136,8 @@ _TYPES = {
     USER_RENAMED: (UserRenamed, "An account's display name was changed by its manager."),
     USER_PASSWORD_RESET: (UserPasswordReset, "An account's password was reset by its manager (tokens revoked)."),
     GRADUATE_ACTIVATED: (GraduateActivated, "A graduate activated its account."),
+    GRADUATE_CODE_REISSUED: (GraduateCodeReissued, "A school handed one graduate a new activation code (a "
+                                                   "lost code or a forgotten password; tokens revoked then)."),
     MODULE_ENABLED: (ModuleEnabled, "A province switched a module on (irreversible)."),
     AGREEMENT_TYPE_SET: (AgreementTypeSet, "A school's e-agreement type (new invitations use it)."),
 }

@@ -139,6 +139,11 @@ class User:
         self.password_hash = password_hash
         self.version += 1
 
+    def forget_password(self) -> None:
+        """No password until the holder activates again (a graduate given a new code)."""
+        self.password_hash = None
+        self.version += 1
+
     @property
     def can_log_in(self) -> bool:
         return not self.disabled and self.password_hash is not None

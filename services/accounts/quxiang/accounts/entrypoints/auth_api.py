@@ -162,6 +162,22 @@ def issue_activation_codes(query: dict, school_code: str) -> tuple[dict, dict]:
     return {"school_code": school_code, "codes": [asdict(c) for c in issued], "remaining": remaining}, NO_STORE
 
 
+@blueprint.route("/schools/<school_code>/graduates/<graduate_id>/activation-code", methods=["POST"])
+@requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
+@blueprint.response(200, s.ReissuedCodeSchema)
+@errors(401, 403, 404, 409, tag=GRADUATES)
+def reissue_activation_code(school_code: str, graduate_id: str) -> tuple[dict, dict]:
+    """A new activation code for one graduate who lost its code or forgot its password (the old code
+    stops working; a graduate who had activated loses its password and sessions and activates again).
+    Shown this once. Another school's graduate: 404 ``graduate_not_found``; a graduate taken off the
+    roster: 409 ``graduate_withdrawn``; a disabled account: 409 ``account_disabled``."""
+    ensure_allowed(Scope(school=school_code))
+    with accounts().unit_of_work() as uow:
+        code = provisioning.reissue_code(uow, school_code, graduate_id, current_principal().user_id)
+        uow.commit()
+    return {"school_code": school_code, **asdict(code)}, NO_STORE
+
+
 def _employer(employer: Employer) -> dict:
     return {**asdict(employer), "nature_label": employer_natures().label(employer.nature, default=employer.nature),
             "industry_label": industries().label(employer.industry, default=employer.industry)}

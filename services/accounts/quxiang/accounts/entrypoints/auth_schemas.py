@@ -156,6 +156,12 @@ class IssuedCodesSchema(Schema):
     remaining = fields.Integer(metadata={"description": "codes still to hand out"})
 
 
+class ReissuedCodeSchema(IssuedCodeSchema):
+    school_code = fields.String()
+    password_cleared = fields.Boolean(metadata={
+        "description": "the graduate had activated: its password and sessions are gone until it activates again"})
+
+
 class EmployerUpdateSchema(Schema):
     """The unit's own data, all of it (its 统一社会信用代码 is the unit and does not change)."""
 

@@ -37,13 +37,19 @@ from datetime import UTC, datetime
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from quxiang.accounts.adapters import credentials, repository
-from quxiang.accounts.domain.model import Conflict, DomainError, User
+from quxiang.accounts.domain.model import Conflict, DomainError, NotFound, User
 from quxiang.accounts.service import throttle
 from quxiang.accounts.service.passwords import argon2_hasher, hash_password
 from quxiang.accounts.service.revocation import revoke_tokens
 from quxiang.common.auth.principal import Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import GRADUATE_ACTIVATED, USER_CREATED, USER_DISABLED, USER_ENABLED
+from quxiang.common.contracts.accounts import (
+    GRADUATE_ACTIVATED,
+    GRADUATE_CODE_REISSUED,
+    USER_CREATED,
+    USER_DISABLED,
+    USER_ENABLED,
+)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -190,6 +196,49 @@ def issue_codes(uow: UnitOfWork, school_code: str, limit: int = ISSUE_BATCH_DEFA
     remaining = credentials.count_unissued_codes(uow.session, school_code)
     uow.commit()
     return issued, remaining
+
+
+@dataclass(frozen=True)
+class ReissuedCode(IssuedCode):
+    password_cleared: bool  # it had activated: the old password no longer logs in
+
+
+def reissue_code(uow: UnitOfWork, school_code: str, graduate_id: str, reissued_by: str,
+                 now: datetime | None = None) -> ReissuedCode:
+    """A new code for one graduate of the school who lost its code or forgot its password: the old
+    code stops working. A graduate who had activated loses its password and every token, and
+    activates again with the new code and a password of its choosing. The 考生号's activation and
+    login throttles are cleared (a holder who locked itself out is let in with the new code).
+    Records ``accounts.graduate.code_reissued`` (never the code). No commit."""
+    now = now or datetime.now(UTC)
+    activation = credentials.get_activation(uow.session, graduate_id, for_update=True)
+    if activation is None or activation.school_code != school_code:
+        raise NotFound("graduate_not_found", "该学校没有这名毕业生")
+    user = repository.get_user(uow.session, activation.user_id, for_update=True)
+    if user is None:
+        raise NotFound("graduate_not_found", "该学校没有这名毕业生")
+    if activation.withdrawn_at is not None:
+        raise Conflict("graduate_withdrawn", "毕业生已被移出生源，不能发放激活码")
+    if user.disabled:
+        raise Conflict("account_disabled", "账号已停用，激活码无法使用")
+    code = new_code()
+    cleared = activation.used_at is not None
+    if cleared:
+        user.forget_password()
+    else:
+        user.version += 1  # the account's credentials changed: the event has its own version
+    repository.save_user(uow.session, user)
+    credentials.update_activation(uow.session, activation.graduate, code_hash=_code_hasher.hash(code),
+                                  issued_at=now, used_at=None)
+    throttle.reset(uow.session, throttle.activation_key(activation.exam_number))
+    throttle.reset(uow.session, throttle.account_key(user.username))
+    uow.record(GRADUATE_CODE_REISSUED, subject=user.id, sequence=user.version, data={
+        "user_id": user.id, "graduate": activation.graduate, "school": school_code, "reissued_by": reissued_by,
+        "password_cleared": cleared})
+    if cleared:
+        revoke_tokens(uow, user.id, "password_reset", user.version)
+    return ReissuedCode(activation.graduate, activation.exam_number, user.display_name, user.scope.department,
+                        code, cleared)
 
 
 def activate(uow: UnitOfWork, exam_number: str, code: str, password: str, address: str | None,
