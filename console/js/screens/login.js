@@ -6,7 +6,7 @@ import { act, field, flashNext, formValues, h, input } from '../ui.js';
 
 const ENTRIES = {
   staff: { label: '学校登录', hint: '省级、学校、院系用户使用就业管理系统账号登录', roles: ['province', 'school', 'department', 'admin'], user: '用户名' },
-  graduate: { label: '毕业生登录', hint: '用户名为考生号；首次使用请先激活账号', roles: ['graduate'], user: '考生号' },
+  graduate: { label: '毕业生登录', hint: '用户名为考生号；首次使用请先激活账号；遗失激活码或忘记密码请联系学校重发激活码', roles: ['graduate'], user: '考生号' },
   employer: { label: '用人单位登录', hint: '没有账号的单位请先注册', roles: ['employer'], user: '用户名' },
 };
 
