@@ -430,6 +430,16 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.open("#/registrations/hukou")
     assert "学校审核不通过" in b.css("table.records").text
     shot("19-province-hukou-list")
+    # 用人单位账号: the unit forgot its password; the province, having seen its licence, sets a new one
+    b.open("#/accounts")
+    b.fill("#employer-accounts-search", {"q": "browser-employer"})
+    b.css("#employer-accounts-search button[type=submit]").click()
+    b.wait(lambda: UNIT in b.css("table.employer-accounts").text, "the unit in the province's list")
+    b.css("table.employer-accounts button[data-reset-unit]").click()
+    b.answer_value("Handed-0ver-2026")
+    b.expect_success(f"已重置 {UNIT} 的密码")
+    assert api_status(b.base, "POST", "/accounts/auth/login", "", {"username": "browser-employer",
+                                                                   "password": "Handed-0ver-2026"}) == 200
 
     # --- the graduate agrees to the termination, the school approves it in 解约管理 -------------
     b.login("graduate", EXAM, "Graduate-2026-pass")

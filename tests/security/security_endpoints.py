@@ -147,6 +147,13 @@ ACCOUNTS = {
     ("GET", "/schools/<code>"): row({"admin", "province", "school_n", "other_department"} | SCHOOL_READ | DEPT_READ,
                                     hidden={"other_province", "other_school"}),
     ("POST", "/schools/<school_code>/activation-codes/issue"): row({"school_w"}),
+    # the oversight of units (by their region's province): a unit of its own (overseen_employer),
+    # so no caller's account has its password reset or is stopped
+    ("GET", "/employer-accounts"): row({"admin", "province", "other_province"}),
+    ("POST", "/employer-accounts/<employer_id>/password"): row({"admin", "province"}, hidden={"other_province"},
+                                                               json={"new_password": "Handed-0ver-2026"}),
+    ("POST", "/employer-accounts/<employer_id>/disable"): row({"admin", "province"}, hidden={"other_province"}),
+    ("POST", "/employer-accounts/<employer_id>/enable"): row({"admin", "province"}, hidden={"other_province"}),
     ("POST", "/schools/<school_code>/graduates/<graduate_id>/activation-code"): row(
         {"school_w"}, objects={"graduate_id": "law_graduate"}),
     ("PUT", "/schools/<school_code>/agreement-type"): row({"admin", "province"},
@@ -356,7 +363,7 @@ def concrete_path(rule: str, ids: dict[str, str], objects: dict[str, str] | None
                  "delivery_id": "987654", "webhook_id": ids["webhook"], "record_id": "987654",
                  "exam_number": ids["exam_number"], "graduate_id": ids["graduate"], "agreement_id": ids["agreement"],
                  "termination_id": ids["termination"], "registration_id": ids["registration"],
-                 "attachment_id": ids["attachment"], "job_id": ids["job"]}
+                 "attachment_id": ids["attachment"], "job_id": ids["job"], "employer_id": ids["overseen_employer"]}
         return fixed[name]
 
     return _PLACEHOLDER.sub(value, rule)

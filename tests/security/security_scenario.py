@@ -65,6 +65,11 @@ def populate(world: World) -> dict[str, str]:
         "industry": "34", "region": "440604", "address": "佛山市禅城区某路 2 号", "contact_name": "李经理",
         "contact_phone": "0757-12345678", "username": "sec-employer-2", "password": "Employer-2026-pass"}))
     ids["other_employer"] = other["employer"]["id"]
+    overseen = ok(accounts.post("/employers", json={
+        "credit_code": make_credit_code("91440105MA5DEMY04"), "name": "广州示例服务有限公司", "nature": "39",
+        "industry": "34", "region": "440105", "address": "广州市海珠区某路 3 号", "contact_name": "周经理",
+        "contact_phone": "020-22345678", "username": "sec-employer-3", "password": "Employer-2026-pass"}))
+    ids["overseen_employer"] = overseen["employer"]["id"]
     world.pump()
 
     # the roster: two graduates in CS, one in LAW, one at another school's department is not needed

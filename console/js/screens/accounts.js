@@ -1,4 +1,5 @@
-// 账号管理 (表1, 图4): a province manages its school accounts and their three module permissions;
+// 账号管理 (表1, 图4): a province manages its school accounts and their three module permissions, and
+// oversees the units of its province (a new password, stopping an account);
 // a school its department accounts (never above its own permissions, nor above the school's highest).
 import { get, getAll, post, put } from '../api.js';
 import { schoolOf } from '../context.js';
@@ -92,6 +93,50 @@ function createAccountForm(kind, options, reload) {
   return section(kind === 'school' ? '新增学校账号' : '新增院系账号', form);
 }
 
+// 用人单位账号: a unit that forgot its password, or whose credit code someone else registered first,
+// proves itself to the province (its business licence); the province sets a new password to hand over
+// (the account's sessions end) or stops the account.
+async function employerSection(view) {
+  let page = 1;
+  const filters = {};
+  const holder = h('div');
+  const actions = (unit) => {
+    const path = `/accounts/employer-accounts/${unit.employer_id}`;
+    const reset = h('button', { type: 'button', class: 'small', dataset: { resetUnit: unit.credit_code } }, '重置密码');
+    reset.addEventListener('click', async () => {
+      const password = await askValue(`为 ${unit.name}（${unit.username}）设置新密码`, '新密码（至少 8 位，含字母和数字；核验营业执照后交给单位）', { type: 'password' });
+      if (password) act(reset, () => post(`${path}/password`, { new_password: password }), `已重置 ${unit.name} 的密码，原登录已失效`);
+    });
+    const disabled = unit.status === 'disabled';
+    const toggle = h('button', { type: 'button', class: 'small', dataset: { toggleUnit: unit.credit_code } }, disabled ? '启用' : '停用');
+    toggle.addEventListener('click', () => act(toggle, () => post(`${path}/${disabled ? 'enable' : 'disable'}`),
+      `${unit.name} 的账号已${disabled ? '启用' : '停用'}`).then((r) => r && reload()));
+    return h('div', { class: 'account-actions' }, reset, toggle);
+  };
+  const reload = async () => {
+    const data = await get('/accounts/employer-accounts', { ...filters, page, page_size: 20 });
+    holder.replaceChildren(table([
+      { label: '单位名称', value: (u) => u.name },
+      { label: '统一社会信用代码', value: (u) => u.credit_code },
+      { label: '用户名', value: (u) => u.username },
+      { label: '联系人', value: (u) => `${u.contact_name} ${u.contact_phone}` },
+      { label: '状态', value: (u) => badge(u.status_label, u.status === 'disabled' ? 'disabled' : 'enabled') },
+      { label: '账号', value: actions },
+    ], data.items, { class: 'employer-accounts', empty: '没有用人单位' }), pager(data, (p) => { page = p; reload(); }));
+  };
+  const search = h('form', { class: 'filters', id: 'employer-accounts-search' },
+    input('q', { placeholder: '单位名称、信用代码或用户名' }), h('button', { type: 'submit', class: 'primary' }, '查询'));
+  search.addEventListener('submit', (event) => {
+    event.preventDefault();
+    filters.q = formValues(search).q || undefined;
+    page = 1;
+    reload();
+  });
+  await reload();
+  view.append(section('用人单位账号', h('p', { class: 'hint' },
+    '本省（单位所在地）注册的用人单位。单位忘记密码或信用代码被他人抢先注册时，核验其营业执照后重置密码交给单位，或停用账号。'), search, holder));
+}
+
 export async function render(view, { me }) {
   if (me.role === 'province') {
     view.append(pageTitle('账号管理'), h('p', { class: 'hint' },
@@ -99,6 +144,7 @@ export async function render(view, { me }) {
     const schools = await getAll('/accounts/schools');
     const options = schools.map((s) => [s.code, `${s.name}（${s.code}）`]);
     await renderList(view, { base: 'school-accounts', filters: {}, title: '学校账号', createForm: (reload) => createAccountForm('school', options, reload) });
+    await employerSection(view);
   } else {
     view.append(pageTitle('账号管理'), h('p', { class: 'hint' }, '院系账号的权限不能高于本校账号自己的权限。'));
     const departments = await get(`/accounts/schools/${schoolOf(me)}/departments`);

@@ -8,7 +8,13 @@ from flask import Flask
 
 import quxiang.common.contracts  # noqa: F401 - the event types accounts records
 from quxiang.accounts.adapters.keyring import Keyring
-from quxiang.accounts.entrypoints import auth_api, management_api, settings_api, settings_consumers
+from quxiang.accounts.entrypoints import (
+    auth_api,
+    employer_oversight_api,
+    management_api,
+    settings_api,
+    settings_consumers,
+)
 from quxiang.accounts.entrypoints.consumers import ROSTER_CONSUMER, ROSTER_EVENTS, on_graduate_registered
 from quxiang.accounts.entrypoints.context import EXTENSION_KEY
 from quxiang.accounts.service.context import Accounts
@@ -31,7 +37,8 @@ def create_app(config: Config) -> Flask:
     service = build_accounts(config)
     # accounts verifies its own tokens from its keyring directly, not over HTTP to itself.
     app = build_app(NAME, config, engine=service.engine, keys=KeySet(service.keyring.jwks, min_refetch=0),
-                    blueprints=[auth_api.blueprint, management_api.blueprint, settings_api.blueprint],
+                    blueprints=[auth_api.blueprint, management_api.blueprint, settings_api.blueprint,
+                                employer_oversight_api.blueprint],
                     api_title="账号与权限 accounts")
     app.extensions[EXTENSION_KEY] = service
     return app

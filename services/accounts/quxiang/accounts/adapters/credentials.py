@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
@@ -146,11 +147,58 @@ def count_unissued_codes(session: Session, school_code: str) -> int:
 def get_employer(session: Session, employer_id: str, *, for_update: bool = False) -> Employer | None:
     query = select(employers).where(employers.c.id == employer_id)
     row = session.execute(query.with_for_update() if for_update else query).first()
-    if row is None:
-        return None
+    return _employer(row) if row is not None else None
+
+
+def _employer(row: Row) -> Employer:
     return Employer(id=row.id, credit_code=row.credit_code, name=row.name, nature=row.nature,
                     industry=row.industry, region=row.region, address=row.address,
                     contact_name=row.contact_name, contact_phone=row.contact_phone, version=row.version)
+
+
+@dataclass(frozen=True)
+class EmployerAccount:
+    """A unit with its account (one per unit), as a provincial user oversees it."""
+
+    employer: Employer
+    created_at: datetime
+    user_id: str | None
+    username: str | None
+    disabled: bool
+
+
+def _employer_account(row: Row) -> EmployerAccount:
+    return EmployerAccount(employer=_employer(row), created_at=utc(row.created_at),  # type: ignore[arg-type]
+                           user_id=row.user_id, username=row.username, disabled=bool(row.disabled))
+
+
+def _employer_accounts() -> Any:
+    return (select(employers, users.c.id.label("user_id"), users.c.username, users.c.disabled)
+            .select_from(employers.outerjoin(users, (users.c.employer == employers.c.id)
+                                             & (users.c.role == "employer"))))
+
+
+def list_employers(session: Session, *, province: str | None, q: str | None, offset: int,
+                   limit: int) -> tuple[list[EmployerAccount], int]:
+    """Units by name, those of one province (their region's first two digits) or all; ``q`` is part
+    of the name, the credit code or the account's username."""
+    conditions: list[Any] = []
+    if province is not None:
+        conditions.append(employers.c.region.startswith(province, autoescape=True))
+    if q:
+        needle = q.lower()
+        conditions.append(func.lower(employers.c.name).contains(needle, autoescape=True)
+                          | func.lower(employers.c.credit_code).contains(needle, autoescape=True)
+                          | func.lower(users.c.username).contains(needle, autoescape=True))
+    base = _employer_accounts().where(*conditions)
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(base.order_by(employers.c.name, employers.c.id).offset(offset).limit(limit)).all()
+    return [_employer_account(r) for r in rows], total
+
+
+def get_employer_account(session: Session, employer_id: str) -> EmployerAccount | None:
+    row = session.execute(_employer_accounts().where(employers.c.id == employer_id)).first()
+    return _employer_account(row) if row else None
 
 
 def save_employer(session: Session, employer: Employer) -> None:

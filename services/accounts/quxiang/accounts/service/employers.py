@@ -15,11 +15,25 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from quxiang.accounts.adapters import credentials, repository
+from quxiang.accounts.adapters.credentials import EmployerAccount
 from quxiang.accounts.domain.model import Conflict, Employer, NotFound, User
-from quxiang.accounts.service.passwords import hash_password
-from quxiang.common.auth.principal import Role, Scope
+from quxiang.accounts.service import throttle
+from quxiang.accounts.service.context import Accounts
+from quxiang.accounts.service.management import Forbidden, invalid
+from quxiang.accounts.service.passwords import hash_password, password_problem
+from quxiang.accounts.service.revocation import revoke_tokens
+from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
-from quxiang.common.contracts.accounts import EMPLOYER_REGISTERED, EMPLOYER_UPDATED, USER_CREATED, USER_RENAMED
+from quxiang.common.contracts.accounts import (
+    EMPLOYER_REGISTERED,
+    EMPLOYER_UPDATED,
+    USER_CREATED,
+    USER_DISABLED,
+    USER_ENABLED,
+    USER_PASSWORD_RESET,
+    USER_RENAMED,
+)
+from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
 
 
 @dataclass(frozen=True)
@@ -93,3 +107,83 @@ def update_employer(uow: UnitOfWork, employer_id: str, values: Mapping[str, str]
                     "user_id": user.id, "display_name": user.display_name, "changed_by": actor_id})
         uow.commit()
     return employer
+
+
+# --- the province's oversight: a unit that lost its password, or whose credit code someone else took --
+# Registration is self-service, so a unit proves itself to its province off the platform (its business
+# licence). The province of the unit's region (or the administrator) then sets a new password for the
+# unit's account and hands it over, or stops the account. Every token of the account dies either way.
+
+
+def _province_of(actor: Principal) -> str | None:
+    """None: the administrator, who oversees every unit."""
+    if actor.role is Role.ADMIN:
+        return None
+    if actor.role is not Role.PROVINCE or not actor.scope.province:
+        raise Forbidden("role_forbidden", "只有省级用户可以管理用人单位账号")
+    return actor.scope.province
+
+
+def list_employers(service: Accounts, actor: Principal, *, q: str | None = None,
+                   page: PageRequest = FIRST_PAGE) -> Page[EmployerAccount]:
+    """The units of the caller's province (their region), with their accounts."""
+    province = _province_of(actor)
+    with service.unit_of_work() as uow:
+        items, total = credentials.list_employers(uow.session, province=province, q=q, offset=page.offset,
+                                                  limit=page.page_size)
+    return Page.of(items, total, page)
+
+
+def _overseen_account(uow: UnitOfWork, actor: Principal, employer_id: str) -> User:
+    province = _province_of(actor)
+    employer = credentials.get_employer(uow.session, employer_id)
+    if employer is None or (province is not None and not employer.region.startswith(province)):
+        raise NotFound("employer_not_found", "单位不存在")
+    users = repository.accounts_of_employer(uow.session, employer_id, for_update=True)
+    if not users:
+        raise NotFound("employer_not_found", "单位不存在")
+    return users[0]
+
+
+def _answer(uow: UnitOfWork, employer_id: str) -> EmployerAccount:
+    account = credentials.get_employer_account(uow.session, employer_id)
+    assert account is not None
+    return account
+
+
+def reset_employer_password(service: Accounts, actor: Principal, employer_id: str,
+                            new_password: str) -> EmployerAccount:
+    """A new password for the unit's account (the same rules as any password); every token of the
+    account is revoked and its login throttle cleared. ``accounts.user.password_reset`` records who."""
+    with service.unit_of_work() as uow:
+        user = _overseen_account(uow, actor, employer_id)
+        problem = password_problem(new_password, user.username)
+        if problem:
+            raise invalid("new_password", problem)
+        user.reset_password(hash_password(new_password))
+        repository.save_user(uow.session, user)
+        throttle.reset(uow.session, throttle.account_key(user.username))
+        uow.record(USER_PASSWORD_RESET, subject=user.id, sequence=user.version,
+                   data={"user_id": user.id, "reset_by": actor.user_id})
+        revoke_tokens(uow, user.id, "password_reset", user.version)
+        answer = _answer(uow, employer_id)
+        uow.commit()
+    return answer
+
+
+def set_employer_disabled(service: Accounts, actor: Principal, employer_id: str, disabled: bool) -> EmployerAccount:
+    """Stop the unit's account (its tokens die) or let it log in again; idempotent."""
+    with service.unit_of_work() as uow:
+        user = _overseen_account(uow, actor, employer_id)
+        if disabled and user.disable():
+            repository.save_user(uow.session, user)
+            uow.record(USER_DISABLED, subject=user.id, sequence=user.version,
+                       data={"user_id": user.id, "disabled_by": actor.user_id})
+            revoke_tokens(uow, user.id, "disabled", user.version)
+        elif not disabled and user.enable():
+            repository.save_user(uow.session, user)
+            uow.record(USER_ENABLED, subject=user.id, sequence=user.version,
+                       data={"user_id": user.id, "enabled_by": actor.user_id})
+        answer = _answer(uow, employer_id)
+        uow.commit()
+    return answer

@@ -1,0 +1,89 @@
+"""用人单位账号: the province of a unit's region lists its units, sets a new password for a unit that
+forgot its own (or whose credit code somebody else registered first), and stops or restarts the
+unit's account; another province's unit is 404, other roles 403."""
+
+from __future__ import annotations
+
+import pytest
+
+from quxiang.common.auth.principal import Role
+from quxiang.common.auth.revocation import TOKENS_REVOKED
+from quxiang.common.contracts.accounts import USER_DISABLED, USER_ENABLED, USER_PASSWORD_RESET
+from quxiang.common.validators import make_credit_code
+
+from .helpers import auth, events
+from .test_employers import PASSWORD, registration
+
+BEIJING_CODE = make_credit_code("91110105MA01XYCW2")
+
+
+@pytest.fixture
+def units(client):
+    gz = client.post("/employers", json=registration()).get_json()
+    bj = client.post("/employers", json=registration(credit_code=BEIJING_CODE, name="北京某某有限公司", region="110105",
+                                                     username="bj-hr")).get_json()
+    return gz["employer"]["id"], bj["employer"]["id"]
+
+
+def login(client, username, password):
+    return client.post("/auth/login", json={"username": username, "password": password})
+
+
+def test_a_province_lists_the_units_of_its_region(client, service, seed, units):
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    listed = client.get("/employer-accounts", headers=gd).get_json()
+    assert listed["total"] == 1
+    [unit] = listed["items"]
+    assert (unit["employer_id"], unit["username"], unit["status"], unit["nature_label"]) == \
+        (units[0], "acme-hr", "active", "机关")
+    assert unit["contact_name"] == "李四" and unit["credit_code"] == registration()["credit_code"]
+    assert client.get("/employer-accounts", query_string={"q": "acme"}, headers=gd).get_json()["total"] == 1
+    assert client.get("/employer-accounts", query_string={"q": "北京"}, headers=gd).get_json()["total"] == 0
+    admin = auth(service, seed.user(Role.ADMIN))
+    assert client.get("/employer-accounts", headers=admin).get_json()["total"] == 2
+    school = auth(service, seed.user(Role.SCHOOL, province="44", school="10558"))
+    refused = client.get("/employer-accounts", headers=school)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "role_forbidden"
+    assert client.get("/employer-accounts").status_code == 401
+
+
+def test_a_new_password_for_a_unit_that_proved_itself(client, service, seed, units):
+    tokens = login(client, "acme-hr", PASSWORD).get_json()
+    for _ in range(6):  # the unit locked itself out guessing
+        login(client, "acme-hr", "Wrong-guess9")
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    weak = client.post(f"/employer-accounts/{units[0]}/password", json={"new_password": "acme-hr1"}, headers=gd)
+    assert weak.status_code == 422 and "new_password" in weak.get_json()["errors"]
+    done = client.post(f"/employer-accounts/{units[0]}/password", json={"new_password": "Handed-0ver"}, headers=gd)
+    assert done.status_code == 200, done.get_json()
+    assert "Handed-0ver" not in done.get_data(as_text=True)
+    assert login(client, "acme-hr", PASSWORD).status_code == 401
+    assert login(client, "acme-hr", "Handed-0ver").status_code == 200
+    # whoever held the old password is out: its refresh token is refused, its access tokens revoked
+    assert client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    [reset] = events(service, USER_PASSWORD_RESET)
+    assert reset["data"]["reset_by"] != reset["data"]["user_id"]
+    assert "Handed-0ver" not in str(events(service))
+    assert [e["data"]["reason"] for e in events(service, TOKENS_REVOKED)] == ["password_reset"]
+
+
+def test_another_province_s_unit_is_not_found(client, service, seed, units):
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    for path, body in ((f"/employer-accounts/{units[1]}/password", {"new_password": "Handed-0ver"}),
+                       (f"/employer-accounts/{units[1]}/disable", None), ("/employer-accounts/nobody/disable", None)):
+        answer = client.post(path, json=body, headers=gd)
+        assert answer.status_code == 404 and answer.get_json()["code"] == "employer_not_found", path
+    assert login(client, "bj-hr", PASSWORD).status_code == 200
+    assert events(service, USER_PASSWORD_RESET) == [] and events(service, USER_DISABLED) == []
+
+
+def test_a_unit_s_account_is_stopped_and_restarted(client, service, seed, units):
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    stopped = client.post(f"/employer-accounts/{units[0]}/disable", headers=gd)
+    assert stopped.status_code == 200 and stopped.get_json()["status_label"] == "已停用"
+    assert client.post(f"/employer-accounts/{units[0]}/disable", headers=gd).status_code == 200  # idempotent
+    assert len(events(service, USER_DISABLED)) == 1
+    assert login(client, "acme-hr", PASSWORD).status_code == 401
+    assert client.post(f"/employer-accounts/{units[0]}/enable", headers=gd).get_json()["status"] == "active"
+    assert login(client, "acme-hr", PASSWORD).status_code == 200
+    assert len(events(service, USER_ENABLED)) == 1
