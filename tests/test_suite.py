@@ -101,3 +101,17 @@ def test_a_bad_broker_url_stops_the_suite_with_its_name(monkeypatch, tmp_path, b
     monkeypatch.setenv("QX_BROKER_URL", bad)
     with pytest.raises(ConfigError, match="QX_BROKER_URL"):
         build_suite(load_base())
+
+
+def test_each_migration_is_logged_under_its_own_service(monkeypatch, tmp_path, capfd):
+    # Logging was configured by the first app built, so the first service's migrations went unlogged
+    # and every later one was labelled with the service before it.
+    monkeypatch.setenv("QX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QX_BROKER_URL", "embedded")
+    monkeypatch.setenv("QX_LOG_JSON", "false")
+    build_suite(load_base())
+    lines = [line for line in capfd.readouterr().err.splitlines() if "Running upgrade" in line]
+    labelled = {line.split("[", 1)[1].split(" ", 1)[0] for line in lines}
+    assert labelled == {name for name, d in discover_services().items()}, labelled
+    [withdrawal] = [line for line in lines if "移出生源" in line and "-> 0006" in line]
+    assert "[records " in withdrawal, withdrawal

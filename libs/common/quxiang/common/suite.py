@@ -123,6 +123,8 @@ def build_suite(base: Config, migrate: bool = True) -> Suite:
     for name, definition in definitions.items():
         config = load_config(name)
         if migrate:
+            # labelled with the service it migrates (create_app below labels its own logs after)
+            configure_logging(config.log_level, config.log_json, name)
             upgrade(config, definition)
             if config.demo_data and definition.demo is not None:
                 definition.demo(config)
