@@ -52,3 +52,22 @@ def test_a_service_s_jobs_can_run_as_several_processes(tmp_path: Path) -> None:
     assert {tuple(plan[name][1:]) for name in signing_jobs} == {("signing",)}
     assert [name for name in plan if name.startswith("sync-gateway-jobs")] == ["sync-gateway-jobs"]
     assert not any(name.startswith("stats-jobs") for name in plan)  # no jobs to run: no process either
+
+
+def test_env_gives_operator_commands_the_stack_s_databases_broker_and_key(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    stack = Stack(StackSettings(directory=tmp_path,
+                                database_url_template="postgresql+psycopg://postgres@db/st_{service}"))
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in stack.exports().splitlines())
+    values = {k: shlex.split(v)[0] for k, v in exported.items()}
+    assert values["QX_DATABASE_URL_TEMPLATE"] == "postgresql+psycopg://postgres@db/st_{service}"
+    assert values["QX_RECORDS_ID_KEY"] == (tmp_path / "data" / "records_id.key.b64").read_text().strip()
+    assert values["QX_DATA_DIR"] == str(tmp_path / "data") and "QX_BROKER_URL" in values
+    # a shell that evaluates them runs an operator command against the stack's settings
+    script = f'eval "$({sys.executable} -m quxiang.common.stack env)"; echo "$QX_RECORDS_ID_KEY"'
+    shown = subprocess.run(["bash", "-c", script], env={"QX_STACK_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == values["QX_RECORDS_ID_KEY"]

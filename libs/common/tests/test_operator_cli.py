@@ -28,7 +28,19 @@ def test_a_database_that_does_not_answer_is_one_line_and_exit_1(capsys):
 
 def test_a_database_without_its_tables_says_to_run_the_migrations(pg_url, capsys):
     assert _query(pg_url) == 1
-    assert "are the migrations run?" in capsys.readouterr().err
+    assert "is not migrated (run the migrations" in capsys.readouterr().err
+
+
+def test_sqlite_without_its_tables_is_not_migrated_and_names_the_database(tmp_path, monkeypatch, capsys):
+    # A command run without the deployment's settings opens (and creates) a SQLite file of its own.
+    from quxiang.records.entrypoints.cli import main
+
+    monkeypatch.setenv("QX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QX_RECORDS_ID_KEY", "a" * 43 + "=")
+    assert main(["reencrypt", "--status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"the database (sqlite:///{tmp_path}/records.db) is not migrated"), err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_broker_that_refuses_is_one_line_and_exit_1(capsys):

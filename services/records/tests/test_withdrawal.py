@@ -213,8 +213,10 @@ def test_after_the_upgrade_no_graduate_is_withdrawn_until_the_backfill(s):
                   {"id": "a2", "graduate_id": s.g3, "status": "invited", "version": 1},
                   {"id": "a3", "graduate_id": s.g3, "status": "expired", "version": 2}]
     destinations = [{"id": "d1", "graduate_id": s.g2, "status": "school_review", "version": 2}]
-    assert backfill_signing_records(s.world.service, iter(agreements), iter(destinations)) == 2
+    assert backfill_signing_records(s.world.service, iter(agreements), iter(destinations)) == (2, 2)
     assert _pending_backfill(s.world.service, pending=False) == []
+    # run again (it failed halfway, say): the same two graduates, none of them new
+    assert backfill_signing_records(s.world.service, iter(agreements), iter(destinations)) == (2, 0)
     assert withdraw(s, s.g1).status_code == 409 and withdraw(s, s.g2).status_code == 409
     assert withdraw(s, s.g3).status_code == 200  # only invitations: nothing signed
 
@@ -261,6 +263,20 @@ def test_the_backfill_command_wants_an_admins_token(capsys):
     args = type("A", (), {"token": "not a token", "signing_url": "http://x"})()
     assert cli.backfill_signing_records(args, None) == 2
     assert "token" in capsys.readouterr().err
+
+
+def test_a_production_records_command_without_its_key_says_so_in_one_line(pg_url, tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from quxiang.common.testing.plugin import make_test_config
+    from quxiang.records.entrypoints import cli
+
+    monkeypatch.delenv("QX_RECORDS_ID_KEY", raising=False)
+    config = make_test_config(SERVICE.name, pg_url, "embedded", tmp_path)
+    config = dataclasses.replace(config, demo_data=False)  # a production database
+    assert cli.main(["backfill-signing-records", "--signing-url", "http://x", "--token", "t"], config=config) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("records' identity-number key: QX_RECORDS_ID_KEY is empty") and err.count("\n") == 1
 
 
 def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, client, world):

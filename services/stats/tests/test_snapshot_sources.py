@@ -91,6 +91,9 @@ def test_a_url_without_the_services_path_is_named_not_a_traceback(sources, conso
     urls, token = sources
     with pytest.raises(snapshots.SnapshotUnreadable, match="/api/records"):
         list(snapshots.from_services(console_page, urls["signing"], token(Role.ADMIN)).graduates)
+    # a wrong signing URL names signing's path, not records'
+    with pytest.raises(snapshots.SnapshotUnreadable, match="as http://gateway/api/signing"):
+        list(snapshots.from_services(urls["records"], console_page, token(Role.ADMIN)).aggregates)
     from quxiang.stats.bootstrap import SERVICE
     from quxiang.stats.entrypoints import cli
 

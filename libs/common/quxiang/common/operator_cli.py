@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
 from quxiang.common.bus.transport import TransportError
 
@@ -23,18 +24,49 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+# SQLite says a missing table is an OperationalError; PostgreSQL's UndefinedTable is a ProgrammingError.
+_NOT_MIGRATED = ("no such table", "does not exist")
+
+
+def _service_of(main: Callable[..., Any]) -> str | None:
+    """``quxiang.sync_gateway.entrypoints.cli`` -> ``sync-gateway``; None for the shared commands."""
+    parts = (getattr(main, "__module__", "") or "").split(".")
+    if len(parts) > 1 and parts[0] == "quxiang" and parts[1] != "common":
+        return parts[1].replace("_", "-")
+    return None
+
+
+def _database_of(main: Callable[..., Any]) -> str:
+    """` (database URL)`, password hidden, as the command's settings name it: an operator who ran it
+    with the wrong environment sees at once which database it used."""
+    service = _service_of(main)
+    if service is None:
+        return ""
+    try:
+        from quxiang.common.config import load_config
+
+        url = make_url(load_config(service).database_url_for(service))
+        return f" ({url.render_as_string(hide_password=True)})"
+    except Exception:  # noqa: BLE001 - the message is a hint; the settings' own error comes elsewhere
+        return ""
+
+
 def reports_unreachable_services(main: F) -> F:
     """Wrap a command's ``main``: a database that does not answer or is not migrated, or a broker
-    that does not answer, becomes one line on stderr and exit status 1."""
+    that does not answer, becomes one line on stderr (naming the database the settings point at)
+    and exit status 1."""
 
     @functools.wraps(main)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return main(*args, **kwargs)
-        except sa_exc.OperationalError as error:
-            print(f"cannot reach the database: {_first_line(error)}", file=sys.stderr)
-        except sa_exc.ProgrammingError as error:
-            print(f"the database is not ready (are the migrations run?): {_first_line(error)}", file=sys.stderr)
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError) as error:
+            first = _first_line(error)
+            if isinstance(error, sa_exc.ProgrammingError) or any(m in first for m in _NOT_MIGRATED):
+                print(f"the database{_database_of(main)} is not migrated (run the migrations, or check "
+                      f"QX_DATABASE_URL_TEMPLATE / QX_DATA_DIR): {first}", file=sys.stderr)
+            else:
+                print(f"cannot reach the database{_database_of(main)}: {first}", file=sys.stderr)
         except TransportError as error:
             print(f"cannot reach the broker, or it refused: {_first_line(error)}", file=sys.stderr)
         return 1

@@ -32,6 +32,15 @@ def require_admin_token(token: str, why: str = "this command reads every provinc
         raise NotAnAdminToken(f"an admin's token is needed, not a {role!r} one: {why}")
 
 
+_SNAPSHOT_OWNERS = {"graduates": "records", "registrations": "records", "agreements": "signing",
+                    "destinations": "signing"}
+
+
+def _service_in(url: str) -> str:
+    """The service whose snapshot ``url`` asks for (its last path segment), for the hint."""
+    return _SNAPSHOT_OWNERS.get(url.rstrip("/").rsplit("/", 1)[-1], "<service>")
+
+
 def pages(url: str, token: str, params: Mapping[str, str] | None = None,
           http: Any = requests) -> Iterator[Mapping[str, Any]]:
     """Every row of the snapshot at ``url``, page by page."""
@@ -47,7 +56,7 @@ def pages(url: str, token: str, params: Mapping[str, str] | None = None,
             # A gateway's root answers its console page: the URL lacks the service's /api/<name>.
             raise SnapshotUnreadable(f"{url} did not answer a snapshot page (HTTP {response.status_code}, "
                                      f"{response.headers.get('Content-Type', 'no content type')}): give the "
-                                     "service's base URL, as http://gateway/api/records") from None
+                                     f"service's base URL, as http://gateway/api/{_service_in(url)}") from None
         yield from items
         cursor = body.get("next_cursor")
         if not cursor:

@@ -23,7 +23,12 @@ master), so nothing is left behind. Settings (environment, or the dataclass in t
 
 Other QX_* variables (QX_EXCHANGE, QX_QUEUE_PREFIX, QX_LOG_LEVEL, ...) reach every process as they are.
 
-    python -m quxiang.common.stack up | down [--purge] | status
+    python -m quxiang.common.stack up | down [--purge] | status | env
+
+``env`` prints the settings operator commands need as shell exports (``eval "$(... env)"``): the
+databases, the broker and the identity-number key the stack keeps in ``<dir>/data/records_id.key.b64``
+(made at the first ``up``; a new ``QX_STACK_DIR`` or ``make clean`` loses it, and with it every stored
+identity number: keep a copy, or set ``QX_RECORDS_ID_KEY``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import hashlib
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -165,6 +171,18 @@ class Stack:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each API gets its own below; workers none
         env.update(self.settings.env)
         return env
+
+    # What an operator command (qx-records, qx-stats, ...) needs to act on the stack's databases and
+    # broker as its services do; the ports and process settings stay the stack's own.
+    OPERATOR_SETTINGS = ("QX_DATA_DIR", "QX_DATABASE_URL_TEMPLATE", "QX_BROKER_URL", "QX_DEMO_DATA",
+                         "QX_RECORDS_ID_KEY", "QX_RECORDS_ID_OLD_KEYS", "QX_EXCHANGE", "QX_QUEUE_PREFIX",
+                         "QX_EMS_URL")
+
+    def exports(self) -> str:
+        """``export NAME=value`` lines of the settings operator commands need (the identity-number key
+        among them: it is the stack's own, kept in its data folder)."""
+        env = self.environment()
+        return "\n".join(f"export {name}={shlex.quote(env[name])}" for name in self.OPERATOR_SETTINGS if name in env)
 
     def _records_key(self) -> str:
         # One identity-number key for every records process, kept with the stack's data.
@@ -449,6 +467,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     down = sub.add_parser("down", help="stop every process of the stack")
     down.add_argument("--purge", action="store_true", help="also drop its databases and its RabbitMQ vhost")
     sub.add_parser("status", help="list the stack's processes")
+    sub.add_parser("env", help="the settings its processes run with, as shell exports, for operator commands: "
+                               'eval "$(python -m quxiang.common.stack env)"')
     args = parser.parse_args(argv)
     stack = Stack(StackSettings.from_environment())
     try:
@@ -461,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             if args.purge:
                 stack.purge()
             print(f"stack in {stack.dir} stopped" + (" and purged" if args.purge else ""))
+        elif args.command == "env":
+            print(stack.exports())
         else:
             for name, pid in stack.recorded().items():
                 print(f"{name:<24} {pid:>8} {'running' if _alive(pid) else 'stopped'}")

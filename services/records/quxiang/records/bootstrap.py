@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 import quxiang.common.contracts  # noqa: F401 - the event types records publishes and consumes
 from quxiang.common.auth import KeySet
@@ -12,12 +14,16 @@ from quxiang.common.bus.outbox import make_session_factory
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.service import ServiceDefinition, build_app
-from quxiang.records.adapters.crypto import cipher_from_environment
+from quxiang.common.web import add_readiness_check
+from quxiang.common.web.errors import problem_response
+from quxiang.records.adapters import reencryption
+from quxiang.records.adapters.crypto import KEY_ENV, OLD_KEYS_ENV, InvalidKey, cipher_from_environment
 from quxiang.records.entrypoints import consumers, registration_api, roster_api, snapshot_api
 from quxiang.records.entrypoints.context import EXTENSION_KEY
 from quxiang.records.service.context import Records
 
 NAME = "records"
+logger = logging.getLogger(__name__)
 
 
 def build_records(config: Config) -> Records:
@@ -35,7 +41,37 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
                     blueprints=[roster_api.blueprint, registration_api.blueprint, snapshot_api.blueprint],
                     api_title="生源与档案户口 records")
     app.extensions[EXTENSION_KEY] = service
+    add_readiness_check(app, "identity_keys", identity_keys_check(service))
+    app.register_error_handler(InvalidKey, _key_unavailable)
     return app
+
+
+def identity_keys_check(service: Records) -> Callable[[], None]:
+    """Not ready while graduates are stored under a key that is not configured (a re-created secret,
+    a mistyped key, a new checkout's generated key): every read of them would fail. Checked until
+    it passes once per process: later rows are written under the current key, and keys change only
+    with a restart."""
+    passed = False
+
+    def check() -> None:
+        nonlocal passed
+        if passed:
+            return
+        unreadable = reencryption.unreadable_by_key(service.engine, service.cipher)
+        if unreadable:
+            counts = ", ".join(f"{kid}: {n}" for kid, n in sorted(unreadable.items()))
+            raise RuntimeError(f"graduates under identity-number keys that are not configured ({counts}): set "
+                               f"{KEY_ENV} to the platform's key, or list the old one in {OLD_KEYS_ENV} "
+                               "(docs/operations.md)")
+        passed = True
+
+    return check
+
+
+def _key_unavailable(error: InvalidKey) -> Response:
+    logger.error("identity number unreadable: %s", error)  # key ids only, never a number
+    return problem_response(503, "identity_key_unavailable", "Service Unavailable",
+                            "身份证号密钥配置有误，暂时无法读取生源信息，请联系运维人员")
 
 
 SERVICE = ServiceDefinition(

@@ -51,6 +51,13 @@ def pending_by_key(engine: Engine, cipher: IdentityCipher) -> dict[str, int]:
         return {str(k): int(n) for k, n in conn.execute(query)}
 
 
+def unreadable_by_key(engine: Engine, cipher: IdentityCipher) -> dict[str, int]:
+    """Graduates whose identity number names a key that is not configured (neither the current nor
+    an old one), by that key: none of them can be read or matched."""
+    known = {cipher.current_id, *cipher.old_ids}
+    return {kid: n for kid, n in pending_by_key(engine, cipher).items() if kid not in known}
+
+
 def reencrypt(engine: Engine, cipher: IdentityCipher, batch_size: int = DEFAULT_BATCH,
               max_batches: int | None = None, progress: Callable[[Reencryption], None] | None = None) -> Reencryption:
     """Re-encrypt and re-hash every graduate still under an old key; see the module docs."""

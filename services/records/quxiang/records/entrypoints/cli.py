@@ -32,6 +32,7 @@ from quxiang.common import snapshot_reader
 from quxiang.common.config import Config, load_config
 from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.records.adapters import reencryption
+from quxiang.records.adapters.crypto import InvalidKey
 from quxiang.records.bootstrap import NAME, build_records
 from quxiang.records.service import withdrawal
 from quxiang.records.service.context import Records
@@ -88,13 +89,14 @@ def backfill_signing_records(args: argparse.Namespace, service: Records) -> int:
         return 2
     base = args.signing_url.rstrip("/")
     try:
-        noted = withdrawal.backfill_signing_records(
+        held, noted = withdrawal.backfill_signing_records(
             service, snapshot_reader.pages(f"{base}/snapshots/agreements", args.token),
             snapshot_reader.pages(f"{base}/snapshots/destinations", args.token))
     except (snapshot_reader.SnapshotUnreadable, requests.RequestException) as exc:
         print(f"signing's snapshots could not be read: {exc}", file=sys.stderr)
         return 1
-    print(f"noted {noted} graduate(s) signing holds records of; taking graduates off the roster is allowed")
+    print(f"signing holds records of {held} graduate(s), {noted} of them noted now (the rest were already); "
+          "taking graduates off the roster is allowed")
     return 0
 
 
@@ -124,7 +126,11 @@ def main(argv: Sequence[str] | None = None, config: Config | None = None) -> int
     args = build_parser().parse_args(argv)
     if getattr(args, "batch_size", 1) < 1:
         build_parser().error("--batch-size must be at least 1")
-    service = build_records(config or load_config(NAME))
+    try:
+        service = build_records(config or load_config(NAME))
+    except InvalidKey as exc:  # one line naming the setting, not a traceback
+        print(f"records' identity-number key: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.run(args, service)
     finally:

@@ -76,23 +76,25 @@ def reinstate(service: Records, actor: Principal, school_code: str, graduate_id:
 
 
 def backfill_signing_records(service: Records, agreements: Iterable[Mapping[str, Any]],
-                             destinations: Iterable[Mapping[str, Any]]) -> int:
+                             destinations: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
     """The graduates signing held records of before records listened (an upgrade): from signing's
     snapshots, every agreement beyond an invitation and every submitted destination registration.
-    Then withdrawals are allowed again. Returns how many graduates were noted."""
-    noted = 0
+    Then withdrawals are allowed again. Answers how many graduates signing holds records of, and how
+    many of them were not noted yet (a second run notes none)."""
+    noted, graduates = 0, set()
     stamp = repository.now()
     rows = itertools.chain(((a, "snapshot:agreement") for a in agreements if a["status"] not in INVITATION_STATUSES),
                            ((d, "snapshot:destination") for d in destinations))
     while batch := list(itertools.islice(rows, 500)):
         with service.unit_of_work() as uow:
             for row, source in batch:
+                graduates.add(row["graduate_id"])
                 noted += repository.note_signing_record(uow.session, row["graduate_id"], source, stamp)
             uow.commit()
     with service.unit_of_work() as uow:
         repository.work_done(uow.session, repository.SIGNING_RECORDS_BACKFILL)
         uow.commit()
-    return noted
+    return len(graduates), noted
 
 
 def note_signing_record(uow: UnitOfWork, graduate_id: str, event_type: str, at: datetime) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import and_, case, column, delete, func, insert, literal, or_, select, text
+from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -139,3 +140,39 @@ def province_sums_by_school(conn: Connection, f: Filter) -> dict[str, dict[str, 
     if f.education_level is not None:
         query = query.where(g.education_level == f.education_level)
     return {r.school_code: {c: int(getattr(r, c) or 0) for c in COUNTER_COLUMNS} for r in conn.execute(query)}
+
+
+# --- standings before a reload (rebuild --from-services, or a replay) -----------------------------
+# The reload empties stat_graduates and applies the sources' rows as events, so each graduate's
+# standing is already recomputed when the rebuild checks it; the drift is what changed against the
+# rows as they were. They are kept in a temporary table (a province's graduates would not fit in
+# memory), which goes with the transaction.
+
+_BEFORE = "stat_standings_before"
+_STANDING = ("employment", "archive", "hukou", "destination_code")
+
+
+def keep_standings(session: Session) -> None:
+    session.execute(text(f"DROP TABLE IF EXISTS {_BEFORE}"))
+    # constant names only: nothing of the request or the data goes into this statement
+    session.execute(text(f"CREATE TEMPORARY TABLE {_BEFORE} AS SELECT id, {', '.join(_STANDING)} "  # noqa: S608
+                         f"FROM {graduates.name}"))
+
+
+def standings_changed(session: Session, samples: int) -> tuple[int, list[str]]:
+    """How many graduates' standing differs from the kept one (a graduate only on one side counts),
+    with up to ``samples`` of them described. Drops the kept table."""
+    before = table_clause(_BEFORE, *(column(c) for c in ("id", *_STANDING)))
+    now = graduates.c
+    differs = or_(*(now[c].is_distinct_from(before.c[c]) for c in _STANDING))
+    changed = (select(now.id, *(before.c[c] for c in _STANDING), *(now[c] for c in _STANDING))
+               .select_from(graduates.outerjoin(before, before.c.id == now.id))
+               .where(or_(before.c.id.is_(None), differs)))
+    gone = select(before.c.id).select_from(before.outerjoin(graduates, now.id == before.c.id)).where(now.id.is_(None))
+    rows = session.execute(changed.order_by(now.id)).all()
+    missing = session.execute(gone.order_by(before.c.id)).scalars().all()
+    described = [f"graduate {r[0]}: {'/'.join(str(v) for v in r[1:4])} -> {'/'.join(str(v) for v in r[5:8])}"
+                 for r in rows[:samples]]
+    described += [f"graduate {gid}: no longer in the sources" for gid in missing[: max(0, samples - len(described))]]
+    session.execute(text(f"DROP TABLE IF EXISTS {_BEFORE}"))
+    return len(rows) + len(missing), described

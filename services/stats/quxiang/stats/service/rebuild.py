@@ -71,6 +71,9 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
         _lock(session)
         before, dbefore = recompute.stored_counters(session)
         sbefore = recompute.stored_school_counters(session)
+        reloaded = events is not None or load is not None
+        if reloaded:
+            recompute.keep_standings(session)
         if events is not None:
             report.replayed = _replay(uow, events, handlers or {})
         elif load is not None:
@@ -78,6 +81,10 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
                 session.execute(delete(t))
             report.replayed = load(session)
         _fix_standings(session, report, page)
+        if reloaded:  # the reload recomputed every standing: the drift is against the rows before it
+            report.graduates_fixed, samples = recompute.standings_changed(session, SAMPLES)
+            report.samples[:0] = samples
+            del report.samples[SAMPLES:]
         after, dafter = recompute.counters_from_graduates(session)
         report.counter_rows, report.destination_rows = len(after), len(dafter)
         safter = recompute.school_rows(after)
