@@ -112,7 +112,11 @@ async function graduatesSection(school, me, writable) {
         { label: '学历', value: (g) => codes().label('education_levels', g.education_level) },
         { label: '身份证号', value: (g) => g.identity_number },
       ];
-      if (filters.withdrawn) columns.push({ label: '移出原因', value: (g) => g.withdrawn?.reason || '--' });
+      if (filters.withdrawn) {
+        columns.push({ label: '移出原因', value: (g) => g.withdrawn?.reason || '--' });
+        // signing recorded something for it after the student was imported again under another 考生号
+        columns.push({ label: '签约记录', value: (g) => (g.withdrawn?.signing_records ? badge('有签约记录，需处理', 'warning') : '--') });
+      }
       if (writable) columns.push({ label: '操作', value: actions });
       holder.replaceChildren(table(columns, data.items, { class: 'graduates' }), pager(data, (p) => { page = p; reload(); }));
     } catch (error) { reportError(error); }

@@ -293,6 +293,26 @@ def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, 
     assert roster(s, withdrawn="true")["total"] == 1
 
 
+def test_a_late_signing_event_does_not_count_a_corrected_student_twice(s, client, world):
+    """The graduate accepted an invitation under the wrong 考生号 just before the school withdrew that
+    row and imported the right one: signing's late event notes the record but leaves the row off the
+    roster (putting it back would list the student twice); the withdrawn list shows it for the school."""
+    assert withdraw(s, s.g1, reason="考生号有误").status_code == 200
+    answer = upload(client, world.school_user(), csv_file([row(1, 考生号="26440109999999"), row(2), row(3, 院系="02")]))
+    assert answer.status_code == 201, answer.get_json()
+    on_roster = roster(s)["total"]
+    assert signing_event(s, AGREEMENT_ACCEPTED, s.g1)
+    assert roster(s)["total"] == on_roster  # not twice
+    [withdrawn] = roster(s, withdrawn="true")["items"]
+    assert withdrawn["id"] == s.g1 and withdrawn["withdrawn"]["signing_records"] is True
+    assert [e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1] == []  # not put back
+    # the school resolves it: the new row taken off (nothing under it), the old one put back
+    new_row = next(g for g in roster(s)["items"] if g["exam_number"] == "26440109999999")
+    assert withdraw(s, new_row["id"], reason="重复").status_code == 200
+    assert reinstate(s, s.g1).status_code == 200
+    assert roster(s)["total"] == on_roster
+
+
 def test_a_confirmation_outlives_a_withdrawal_and_its_undoing(s):
     assert s.client.put(f"/graduates/{s.g1}/confirmation", headers=s.graduate(s.g1),
                         json={"status": "confirmed"}).status_code == 200

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -134,9 +134,14 @@ def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
 
 
 def list_graduates(bind: Bind, f: GraduateFilter, offset: int, limit: int) -> tuple[list[Row], int]:
+    """A page of the roster, or of the graduates taken off it (each saying whether signing holds
+    records of it: a withdrawn graduate signing recorded something for, which stayed off the roster
+    because its identity number is held by another row, is the school's to resolve)."""
     conditions = _conditions(f)
     total = bind.execute(select(func.count()).select_from(graduates).where(*conditions)).scalar_one()
-    rows = bind.execute(select(graduates, departments.c.name.label("department_name"))
+    held = (exists().where(signing_records.c.graduate_id == graduates.c.id) if f.withdrawn
+            else literal(False)).label("signing_records_held")
+    rows = bind.execute(select(graduates, departments.c.name.label("department_name"), held)
                         .outerjoin(departments, departments.c.id == graduates.c.department_id)
                         .where(*conditions).order_by(graduates.c.exam_number).offset(offset).limit(limit)).all()
     return list(rows), total

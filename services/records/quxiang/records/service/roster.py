@@ -71,8 +71,11 @@ def summary(service: Records, row: Row) -> dict[str, Any]:
             "department_name": row.department_name, "major_code": row.major_code, "major_name": row.major_name,
             "education_level": row.education_level, "origin_region": row.origin_region,
             "graduation_year": row.graduation_year, "version": row.version,
-            "withdrawn": None if row.withdrawn_at is None else {"at": iso_utc(row.withdrawn_at),
-                                                                "reason": row.withdrawn_reason}}
+            "withdrawn": None if row.withdrawn_at is None else {
+                "at": iso_utc(row.withdrawn_at), "reason": row.withdrawn_reason,
+                # signing holds records of it: it stayed off the roster only because another row holds
+                # its identity number (withdrawal.note_signing_record); the school resolves which stays
+                "signing_records": bool(getattr(row, "signing_records_held", False))}}
 
 
 def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dict[str, Any]:

@@ -105,6 +105,17 @@ def note_signing_record(uow: UnitOfWork, graduate_id: str, event_type: str, at: 
     graduate = repository.get_graduate(uow.session, graduate_id, lock="update")
     repository.note_signing_record(uow.session, graduate_id, event_type, at)
     if graduate is not None and graduate.withdrawn_at is not None:
+        # Withdrawn to correct its 考生号 and imported again under the right one: putting it back would
+        # count the student twice. It stays off, its signing record listed with it, for the school
+        # (withdrawing the other row and putting this one back, say). The stored hash is compared: a
+        # key rotated between the two imports would hide the holder (then it is put back, as before).
+        holder = repository.identity_holder(uow.session, graduate.school_code, [graduate.identity_number_hash],
+                                            graduate.id)
+        if holder is not None:
+            logger.warning("graduate %s stays off the roster although signing recorded %s: its identity number "
+                           "is held by another graduate of school %s; the school resolves it", graduate_id,
+                           event_type, graduate.school_code)
+            return
         _put_back(uow, graduate, mask=None)
         logger.warning("graduate %s put back on the roster: signing recorded %s after it was withdrawn",
                        graduate_id, event_type)
