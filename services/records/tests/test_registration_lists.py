@@ -176,3 +176,20 @@ def test_each_module_exports_its_own_columns_with_china_times(s):
     # 户口迁转: a type and an address, none of the archive's recipient columns
     assert hukou[0][9:] == ("户口迁转类型", "户口迁转地址", "状态", "提交时间", "审核时间")
     assert len(hukou) == 4 and all(len(r) == 14 for r in hukou)
+
+
+def test_a_change_in_review_of_an_approval_says_the_approval_stands(s):
+    # The statistics count it 已登记 (the approval stands); the list and its export say why.
+    assert s.submit(s.g1, data={**ARCHIVE, "address": "深圳市南山区某路9号"}).status_code == 200
+    by_exam = {i["exam_number"]: i for i in items(s, s.school())["items"]}
+    changed, first_time = by_exam[row(1)["考生号"]], by_exam[row(3)["考生号"]]
+    assert changed["status"] == "school_review" and changed["approval_stands"] is True
+    assert changed["status_label"] == "待学校审核（变更，原信息已审核通过）"
+    assert first_time["status"] == "school_review" and first_time["approval_stands"] is False
+    assert first_time["status_label"] == "待学校审核"
+    assert by_exam[row(2)["考生号"]]["approval_stands"] is False  # nothing registered
+    sheet = load_workbook(io.BytesIO(s.client.get("/archive/registrations/export.xlsx?status=school_review",
+                                                  headers=s.school()).get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    status = rows[0].index("状态")
+    assert sorted(r[status] for r in rows[1:]) == ["待学校审核", "待学校审核（变更，原信息已审核通过）"]

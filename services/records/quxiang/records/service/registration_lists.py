@@ -80,6 +80,10 @@ def list_page(service: Records, actor: Principal, f: ListFilter, request: PageRe
 def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str, Any]:
     status = Status(row.status) if row.status else Status.NONE
     kind = transfer_type(module, row.transfer_type) if row.transfer_type else None
+    stands = bool(row.approval_stands)
+    label = STATUS_LABELS[status]
+    if stands and status is not Status.APPROVED:  # the statistics count it 已登记: say why
+        label = f"{label}（变更，原信息已审核通过）"
     return {
         "graduate_id": row.id, "exam_number": row.exam_number, "student_number": row.student_number,
         "name": row.name, "school_code": row.school_code, "school_name": row.school_name,
@@ -88,7 +92,8 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
         "education_level_label": education_levels().label(row.education_level, row.education_level),
         "origin_region": row.origin_region, "origin_region_label": region_label(row.origin_region),
         "identity_number": mask_identity_number(service.cipher.decrypt(row.identity_number_encrypted)),
-        "registration_id": row.registration_id, "status": status.value, "status_label": STATUS_LABELS[status],
+        "registration_id": row.registration_id, "status": status.value, "status_label": label,
+        "approval_stands": stands,
         "transfer_type": row.transfer_type, "transfer_type_label": kind.name_zh if kind else None,
         "receiving_unit": row.receiving_unit, "receiving_department": row.receiving_department,
         "address": row.address, "postcode": row.postcode, "recipient": row.recipient, "phone": row.phone,
