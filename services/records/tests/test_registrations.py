@@ -434,3 +434,19 @@ def test_a_refused_change_leaves_the_approval_standing(s):
     # a change approved replaces it
     assert s.submit(s.g1, data=changed).status_code == 200
     assert s.review(s.g1, s.school()).get_json()["transfer"]["address"] == changed["address"]
+
+
+def test_the_settings_are_announced_again_as_they_stand(s, config, capsys):
+    # qx-records republish-settings: a service whose copy lost a school's 档案/户口设置 gets it back
+    from quxiang.records.entrypoints.cli import main
+
+    s.open("archive")
+    s.open("hukou", department_review=False)
+    assert s.settings("archive", False).status_code == 200  # the archive settings' second version
+    first = {e["subject"]: e for e in s.world.events("records.school_settings.updated")}
+    assert main(["republish-settings"], config=config) == 0
+    assert capsys.readouterr().out.strip() == "announced again: 2 school archive/hukou setting(s)"
+    again = s.world.events("records.school_settings.updated")[-2:]
+    assert {e["subject"]: (e["sequence"], e["data"]) for e in again} == \
+        {k: (e["sequence"], e["data"]) for k, e in first.items()}
+    assert first["10558.archive"]["sequence"] == 2

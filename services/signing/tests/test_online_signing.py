@@ -431,3 +431,15 @@ def test_a_unit_that_changed_its_data_invites_as_it_is_now_and_earlier_agreement
         "广州示例数字科技有限公司", "440112", "广州市黄埔区示例路9号")
     kept = ready.client.get(f"/agreements/{before['id']}", headers=employer).get_json()["unit"]
     assert kept["name"] == "广州示例信息科技有限公司" and kept["address"] == "广州市天河区示例路1号"
+
+
+def test_the_settings_are_announced_again_as_they_stand(ready, service, world):
+    # qx-signing republish-settings: a service whose copy lost a school's 网签设置 gets it back
+    from quxiang.signing.entrypoints.cli import republish_settings
+
+    assert ready.settings(department_review=False).status_code == 200  # its second version
+    first = [e for e in world.events("signing.school_settings") if e["subject"] == "10558"]
+    assert republish_settings(service) == 1
+    again = [e for e in world.events("signing.school_settings") if e["subject"] == "10558"][len(first):]
+    assert [(e["sequence"], e["data"]) for e in again] == [(first[-1]["sequence"], first[-1]["data"])]
+    assert again[0]["event_id"] != first[-1]["event_id"]

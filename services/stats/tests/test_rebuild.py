@@ -64,3 +64,17 @@ def test_replaying_the_event_log_equals_incremental(world, service, tmp_path, mo
     assert cli.main(["rebuild", "--replay", str(log)]) == 0
     assert f"replayed {len(stream)} events" in capsys.readouterr().out
     assert world.snapshot() == incremental
+
+
+def test_a_rebuild_names_the_schools_the_directory_lacks(world, service):
+    # A school whose school-created event never came: its graduates are in no province's figures, and
+    # no rebuild can repair that (accounts announcing the directory again does).
+    from .stats_events import roster, school_created
+
+    world.deliver(school_created("10558", "中山大学"), roster("g-1", "10558", None), roster("g-2", "10561", None),
+                  roster("g-3", "10561", None))
+    report = rebuild(service, fix=False)
+    assert report.unknown_schools == {"10561": 2}
+    assert any("10561 (2 graduate(s))" in line and "republish-directory" in line for line in report.lines())
+    world.deliver(school_created("10561", "华南理工大学"))  # announced again
+    assert rebuild(service, fix=False).unknown_schools == {}

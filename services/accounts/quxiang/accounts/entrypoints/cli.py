@@ -6,6 +6,9 @@
     qx-accounts create-admin --username NAME [--display-name TEXT]
                                                    the platform administrator (the password from
                                                    QX_ADMIN_PASSWORD, else asked twice at the terminal)
+    qx-accounts republish-directory [--province NN]
+                                                   every school, department, module switched on and
+                                                   agreement type announced again (a service's copy lost some)
     qx-accounts demo                               demo data and logins (see quxiang.accounts.entrypoints.demo)
 
 A new installation starts with ``create-admin``: the administrator then creates the provinces'
@@ -41,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from quxiang.accounts.adapters.credentials import list_signing_keys
 from quxiang.accounts.bootstrap import build_accounts
+from quxiang.accounts.service import directory
 from quxiang.accounts.service.auth import ACCESS_TOKEN_TTL
 from quxiang.accounts.service.context import Accounts
 from quxiang.common.auth.tokens import LEEWAY_SECONDS
@@ -156,12 +160,26 @@ def _add_cap_departments(commands: Any) -> None:
                         ).set_defaults(run=cap_departments)
 
 
+def republish_directory(args: argparse.Namespace, service: Accounts) -> int:
+    print(directory.republish(service, args.province).line())
+    return 0
+
+
+def _add_republish_directory(commands: Any) -> None:
+    command = commands.add_parser(
+        "republish-directory", help="announce every school, department, module and agreement type again, for "
+                                    "a service whose copy lost some (each keeps the newest; nothing else moves)")
+    command.add_argument("--province", help="only this province's (a two-digit code)")
+    command.set_defaults(run=republish_directory)
+
+
 def _add_demo(commands: Any) -> None:
     commands.add_parser("demo", help="create the demo province, schools and users (idempotent) and print "
                                      "the demo logins (password Demo2026!)").set_defaults(run=demo)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_create_admin, _add_cap_departments, _add_demo]
+COMMANDS: list[Callable[[Any], None]] = [_add_keys, _add_create_admin, _add_cap_departments,
+                                          _add_republish_directory, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,8 @@
                                              once after upgrading to 移出生源: the graduates signing holds
                                              records of, from its snapshots (an admin's token, or
                                              QX_RECORDS_SOURCE_TOKEN); until then no graduate is withdrawn
+    qx-records republish-settings            announce every school's 档案/户口设置 again (a service's copy
+                                             lost some; quxiang.common.bus.republish)
 
 Key rotation of the identity numbers (see ``quxiang.records.adapters.crypto`` and
 docs/configuration.md): set the new key as ``QX_RECORDS_ID_KEY``, move the previous one into
@@ -27,12 +29,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
+from sqlalchemy import select
 
 from quxiang.common import snapshot_reader
+from quxiang.common.bus.republish import record_again
 from quxiang.common.config import Config, load_config
+from quxiang.common.contracts.records import SCHOOL_SETTINGS_UPDATED
 from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.records.adapters import reencryption
 from quxiang.records.adapters.crypto import InvalidKey
+from quxiang.records.adapters.tables import school_module_settings
 from quxiang.records.bootstrap import NAME, build_records
 from quxiang.records.service import withdrawal
 from quxiang.records.service.context import Records
@@ -108,7 +114,24 @@ def _add_backfill_signing_records(commands: Any) -> None:
     parser.set_defaults(run=backfill_signing_records)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records]
+def republish_settings(_args: argparse.Namespace, service: Records) -> int:
+    with service.engine.connect() as conn:
+        rows = conn.execute(select(school_module_settings.c.school_code, school_module_settings.c.module,
+                                   school_module_settings.c.version)
+                            .order_by(school_module_settings.c.school_code, school_module_settings.c.module)).all()
+    count = record_again(service.unit_of_work, (
+        (SCHOOL_SETTINGS_UPDATED, f"{r.school_code}.{r.module}", r.version,
+         {"school_code": r.school_code, "module": r.module, "completed": True}) for r in rows))
+    print(f"announced again: {count} school archive/hukou setting(s)")
+    return 0
+
+
+def _add_republish_settings(commands: Any) -> None:
+    commands.add_parser("republish-settings", help="announce every school's 档案/户口设置 again (a service's copy "
+                                                   "lost some)").set_defaults(run=republish_settings)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records, _add_republish_settings]
 
 
 def build_parser() -> argparse.ArgumentParser:

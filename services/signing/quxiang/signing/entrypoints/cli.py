@@ -3,6 +3,8 @@
     qx-signing audit-verify [--id ID]   check every audit chain (agreements, terminations, destination
                                         registrations); exit 1 on a problem or an unknown ID
     qx-signing expire                   expire the unanswered invitations past their deadline now
+    qx-signing republish-settings       announce every school's 网签设置 again (a service's copy lost some;
+                                        quxiang.common.bus.republish)
 
 The audit trail of an agreement, a termination and a destination registration is hash-chained
 (``quxiang.common.audit``): a changed, deleted or inserted row breaks the chain. The chain's end is
@@ -20,11 +22,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from quxiang.common import audit
+from quxiang.common.bus.republish import record_again
 from quxiang.common.config import load_config
+from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
 from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.signing.adapters.destination_tables import destination_registrations
-from quxiang.signing.adapters.tables import agreement_audit, agreements, terminations
+from quxiang.signing.adapters.tables import agreement_audit, agreements, school_settings, terminations
 from quxiang.signing.bootstrap import NAME, build_signing
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -38,15 +42,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify = commands.add_parser("audit-verify", help="check every audit chain")
     verify.add_argument("--id", "--agreement", dest="record", help="only this agreement, termination or registration")
     commands.add_parser("expire", help="expire overdue invitations now")
+    commands.add_parser("republish-settings", help="announce every school's 网签设置 again")
     args = parser.parse_args(argv)
     service = build_signing(load_config(NAME))
     try:
         if args.command == "expire":
             print(f"expired {online.expire_due(service)} invitation(s)")
             return 0
+        if args.command == "republish-settings":
+            print(f"announced again: {republish_settings(service)} school(s)' 网签设置")
+            return 0
         return audit_verify(service, args.record)
     finally:
         service.engine.dispose()
+
+
+def republish_settings(service: Signing) -> int:
+    with reading(service.engine) as conn:
+        rows = conn.execute(select(school_settings.c.school_code, school_settings.c.version)
+                            .order_by(school_settings.c.school_code)).all()
+    return record_again(service.unit_of_work, (
+        (contracts.SCHOOL_SETTINGS_UPDATED, r.school_code, r.version,
+         {"school_code": r.school_code, "module": online.EMPLOYMENT, "completed": True}) for r in rows))
 
 
 # The records whose trails are in signing_audit, each keeping its chain's end on its own row.

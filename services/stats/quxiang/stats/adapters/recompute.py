@@ -142,6 +142,15 @@ def province_sums_by_school(conn: Connection, f: Filter) -> dict[str, dict[str, 
     return {r.school_code: {c: int(getattr(r, c) or 0) for c in COUNTER_COLUMNS} for r in conn.execute(query)}
 
 
+def unknown_schools(bind: Bind) -> dict[str, int]:
+    """Schools with graduates on the roster that ``stat_schools`` does not hold, with how many."""
+    rows = bind.execute(select(graduates.c.school_code, func.count())
+                        .where(graduates.c.roster_sequence > 0, graduates.c.withdrawn.is_(False),
+                               graduates.c.school_code.not_in(select(schools.c.code)))
+                        .group_by(graduates.c.school_code)).all()
+    return {str(code): int(n) for code, n in rows}
+
+
 # --- standings before a reload (rebuild --from-services, or a replay) -----------------------------
 # The reload empties stat_graduates and applies the sources' rows as events, so each graduate's
 # standing is already recomputed when the rebuild checks it; the drift is what changed against the

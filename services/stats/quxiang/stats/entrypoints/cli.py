@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         service.engine.dispose()
     for line in report.lines():
         print(line)
-    return 1 if (args.dry_run and report.drift) else 0
+    # schools missing from the directory: the rebuild cannot repair that, so it is not "fixed"
+    return 1 if (args.dry_run and report.drift) or report.unknown_schools else 0
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class RebuildReport:
     fixed: bool = True
     source: str = ""
     samples: list[str] = field(default_factory=list)
+    # graduates counted under schools the read model does not know (their directory events never
+    # came): no figure of the province shows them; only accounts announcing the directory again helps
+    unknown_schools: dict[str, int] = field(default_factory=dict)
 
     @property
     def drift(self) -> int:
@@ -55,6 +58,10 @@ class RebuildReport:
                f"counter rows {self.counter_rows}, drift {verb}: {self.counter_rows_fixed}",
                f"school counter rows {self.school_rows}, drift {verb}: {self.school_rows_fixed}",
                f"destination counter rows {self.destination_rows}, drift {verb}: {self.destination_rows_fixed}"]
+        if self.unknown_schools:
+            listed = ", ".join(f"{code} ({n} graduate(s))" for code, n in sorted(self.unknown_schools.items()))
+            out.append(f"schools the read model does not know, left out of every province's figures: {listed}; "
+                       "run qx-accounts republish-directory (and qx-records / qx-signing republish-settings)")
         return out + [f"  {s}" for s in self.samples]
 
 
@@ -87,6 +94,7 @@ def rebuild(stats: Stats, events: Iterable[Event] | None = None, *, fix: bool = 
             del report.samples[SAMPLES:]
         after, dafter = recompute.counters_from_graduates(session)
         report.counter_rows, report.destination_rows = len(after), len(dafter)
+        report.unknown_schools = recompute.unknown_schools(session)
         safter = recompute.school_rows(after)
         report.school_rows = len(safter)
         report.counter_rows_fixed = _diff(before, after, report, "counters")
