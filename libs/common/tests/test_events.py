@@ -98,6 +98,19 @@ def test_decode_round_trips_and_validates_again(catalogue):
         catalogue.decode(json.dumps({**body, "type": "records.graduate.gone"}))
 
 
+def test_a_consumer_drops_a_field_a_newer_producer_added_and_a_producer_may_not_send_one(catalogue):
+    # A rolling upgrade: the producer adds an optional field before its consumers know it. The old
+    # consumer goes on without it instead of dead-lettering the event; a producer still may not
+    # send a field its own schema lacks (a typo would otherwise vanish).
+    body = new(catalogue).to_dict()
+    newer = {**body, "data": {**body["data"], "approval_stands": True}}
+    assert catalogue.decode(json.dumps(newer)).data == {"graduate_id": "g-1", "year": 2026}
+    with pytest.raises(InvalidEvent, match="approval_stands"):
+        new(catalogue, data={"graduate_id": "g-1", "year": 2026, "approval_stands": True})
+    with pytest.raises(InvalidEvent, match="invalid data"):  # what it knows is still checked
+        catalogue.decode(json.dumps({**newer, "data": {**newer["data"], "year": "soon"}}))
+
+
 def test_event_ids_are_random_version_4_uuids_in_canonical_form():
     from quxiang.common.events import new_event_id
 

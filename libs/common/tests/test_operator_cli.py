@@ -61,3 +61,10 @@ def test_qx_dlq_names_the_consumers_when_given_one_that_is_not_installed(capsys,
     assert "is no consumer of the installed services" in capsys.readouterr().err
     dlq_main(["list", "stats.graduates"])
     assert "no consumer" not in capsys.readouterr().err
+
+
+def test_a_database_that_does_not_exist_is_unreachable_not_unmigrated(pg_url, capsys):
+    missing = pg_url.rsplit("/", 1)[0] + "/qx_no_such_database_at_all"
+    assert _query(missing) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot reach the database") and "does not exist" in err, err

@@ -87,3 +87,24 @@ def test_a_unit_s_account_is_stopped_and_restarted(client, service, seed, units)
     assert client.post(f"/employer-accounts/{units[0]}/enable", headers=gd).get_json()["status"] == "active"
     assert login(client, "acme-hr", PASSWORD).status_code == 200
     assert len(events(service, USER_ENABLED)) == 1
+
+
+def test_the_province_of_the_registering_authority_oversees_a_unit_wherever_it_says_it_is(client, service, seed,
+                                                                                          units):
+    # A Guangzhou credit code registered first by someone giving a Beijing region (or a unit that moved
+    # itself there): Guangdong, whose authority issued the code, still finds and stops it.
+    squatted = make_credit_code("91440101MA5TQT0X7")
+    answer = client.post("/employers", json=registration(credit_code=squatted, name="冒名单位", region="110105",
+                                                         username="squatter"))
+    assert answer.status_code == 201, answer.get_json()
+    unit = answer.get_json()["employer"]["id"]
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    found = client.get("/employer-accounts", query_string={"q": squatted}, headers=gd).get_json()
+    assert [u["employer_id"] for u in found["items"]] == [unit]
+    assert client.post(f"/employer-accounts/{unit}/disable", headers=gd).status_code == 200
+    assert login(client, "squatter", PASSWORD).status_code == 401
+    bj = auth(service, seed.user(Role.PROVINCE, province="11"))  # the region's province too
+    assert client.post(f"/employer-accounts/{unit}/enable", headers=bj).status_code == 200
+    # and the province of neither gets a 404
+    sh = auth(service, seed.user(Role.PROVINCE, province="31"))
+    assert client.post(f"/employer-accounts/{unit}/disable", headers=sh).status_code == 404

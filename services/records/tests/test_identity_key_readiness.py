@@ -12,6 +12,7 @@ from quxiang.records.adapters.crypto import KEY_FILE
 from quxiang.records.bootstrap import SERVICE
 from quxiang.records.entrypoints.context import EXTENSION_KEY
 
+from .roster_data import csv_file, row, upload
 from .test_reencrypt import old_roster  # noqa: F401 - the fixture
 
 NEW_KEY = base64.b64encode(os.urandom(32)).decode()
@@ -34,6 +35,9 @@ def test_a_key_that_opens_no_stored_number_is_not_ready(old_roster, world, confi
         assert "QX_RECORDS_ID_OLD_KEYS" in ready.get_json()["checks"]["identity_keys"]
         listed = client.get("/schools/10558/graduates", headers=world.school_user())
         assert listed.status_code == 503 and listed.get_json()["code"] == "identity_key_unavailable"
+        # nothing is written under it: an import would encrypt under a key the platform cannot read
+        imported = upload(client, world.school_user(), csv_file([row(1), row(2, 姓名="改名")]))
+        assert imported.status_code == 503 and imported.get_json()["code"] == "identity_key_unavailable"
     finally:
         app.extensions[EXTENSION_KEY].engine.dispose()
 

@@ -305,6 +305,8 @@ def test_a_late_signing_event_does_not_count_a_corrected_student_twice(s, client
     assert roster(s)["total"] == on_roster  # not twice
     [withdrawn] = roster(s, withdrawn="true")["items"]
     assert withdrawn["id"] == s.g1 and withdrawn["withdrawn"]["signing_records"] is True
+    detail = client.get(f"/graduates/{s.g1}", headers=world.school_user()).get_json()
+    assert detail["withdrawn"]["signing_records"] is True  # the detail says the same
     assert [e for e in s.world.events(GRADUATE_UPDATED) if e["subject"] == s.g1] == []  # not put back
     # the school resolves it: the new row taken off (nothing under it), the old one put back
     new_row = next(g for g in roster(s)["items"] if g["exam_number"] == "26440109999999")

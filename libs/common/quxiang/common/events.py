@@ -196,15 +196,18 @@ class Catalogue:
             occurred_at=occurred_at, producer=str(raw["producer"]),
             correlation_id=raw["correlation_id"], causation_id=raw["causation_id"],
             subject=str(raw["subject"]), sequence=sequence,
-            data=self._validate_data(entry, raw["data"]),
+            data=self._validate_data(entry, raw["data"], received=True),
         )
 
     @staticmethod
-    def _validate_data(entry: EventType, data: Any) -> dict[str, Any]:
+    def _validate_data(entry: EventType, data: Any, *, received: bool = False) -> dict[str, Any]:
+        """A producer's data must match its schema exactly; a consumer drops the top-level fields its
+        schema does not know (``received``): a newer producer may add one (an optional field, same
+        version), and a consumer not upgraded yet must go on, not dead-letter the event."""
         if not isinstance(data, Mapping):
             raise InvalidEvent(f"{entry.name}: data must be an object")
         try:
-            loaded = entry.schema.load(dict(data))
+            loaded = entry.schema.load(dict(data), unknown=marshmallow.EXCLUDE if received else None)
         except marshmallow.ValidationError as exc:
             messages = json.dumps(exc.messages, ensure_ascii=False)
             raise InvalidEvent(f"{entry.name}: invalid data: {messages}") from None

@@ -24,8 +24,10 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-# SQLite says a missing table is an OperationalError; PostgreSQL's UndefinedTable is a ProgrammingError.
-_NOT_MIGRATED = ("no such table", "does not exist")
+def _missing_table(message: str) -> bool:
+    """SQLite says a missing table is an OperationalError; PostgreSQL's UndefinedTable is a
+    ProgrammingError. A missing database or role "does not exist" too: that is no connection."""
+    return "no such table" in message or ("relation " in message and "does not exist" in message)
 
 
 def _service_of(main: Callable[..., Any]) -> str | None:
@@ -62,7 +64,7 @@ def reports_unreachable_services(main: F) -> F:
             return main(*args, **kwargs)
         except (sa_exc.OperationalError, sa_exc.ProgrammingError) as error:
             first = _first_line(error)
-            if isinstance(error, sa_exc.ProgrammingError) or any(m in first for m in _NOT_MIGRATED):
+            if isinstance(error, sa_exc.ProgrammingError) or _missing_table(first):
                 print(f"the database{_database_of(main)} is not migrated (run the migrations, or check "
                       f"QX_DATABASE_URL_TEMPLATE / QX_DATA_DIR): {first}", file=sys.stderr)
             else:

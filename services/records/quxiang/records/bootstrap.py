@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 import quxiang.common.contracts  # noqa: F401 - the event types records publishes and consumes
 from quxiang.common.auth import KeySet
@@ -41,8 +41,22 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
                     blueprints=[roster_api.blueprint, registration_api.blueprint, snapshot_api.blueprint],
                     api_title="生源与档案户口 records")
     app.extensions[EXTENSION_KEY] = service
-    add_readiness_check(app, "identity_keys", identity_keys_check(service))
+    keys_check = identity_keys_check(service)
+    add_readiness_check(app, "identity_keys", keys_check)
     app.register_error_handler(InvalidKey, _key_unavailable)
+
+    @app.before_request
+    def _no_writes_under_a_wrong_key() -> Response | None:
+        # Encrypting and hashing never fail under a key of their own: an import would write numbers
+        # no configured key of the platform reads, and match none of the stored ones.
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        try:
+            keys_check()
+        except RuntimeError as exc:
+            return _key_unavailable(InvalidKey(str(exc)))
+        return None
+
     return app
 
 

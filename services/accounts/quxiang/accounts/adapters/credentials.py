@@ -180,11 +180,14 @@ def _employer_accounts() -> Any:
 
 def list_employers(session: Session, *, province: str | None, q: str | None, offset: int,
                    limit: int) -> tuple[list[EmployerAccount], int]:
-    """Units by name, those of one province (their region's first two digits) or all; ``q`` is part
-    of the name, the credit code or the account's username."""
+    """Units by name, those of one province or all; ``q`` is part of the name, the credit code or the
+    account's username. A unit is its province's by its region or by the authority that registered
+    it (the credit code's 3rd and 4th characters): the region is the unit's to change, the credit
+    code is not."""
     conditions: list[Any] = []
     if province is not None:
-        conditions.append(employers.c.region.startswith(province, autoescape=True))
+        conditions.append(employers.c.region.startswith(province, autoescape=True)
+                          | (func.substr(employers.c.credit_code, 3, 2) == province))
     if q:
         needle = q.lower()
         conditions.append(func.lower(employers.c.name).contains(needle, autoescape=True)

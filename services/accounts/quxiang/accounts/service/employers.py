@@ -134,10 +134,16 @@ def list_employers(service: Accounts, actor: Principal, *, q: str | None = None,
     return Page.of(items, total, page)
 
 
+def _provinces_of(employer: Employer) -> set[str]:
+    """The provinces that oversee a unit: its region's, and the one whose authority registered it
+    (the credit code's 3rd and 4th characters), which a squatter or a move cannot take away."""
+    return {employer.region[:2], employer.credit_code[2:4]}
+
+
 def _overseen_account(uow: UnitOfWork, actor: Principal, employer_id: str) -> User:
     province = _province_of(actor)
     employer = credentials.get_employer(uow.session, employer_id)
-    if employer is None or (province is not None and not employer.region.startswith(province)):
+    if employer is None or (province is not None and province not in _provinces_of(employer)):
         raise NotFound("employer_not_found", "单位不存在")
     users = repository.accounts_of_employer(uow.session, employer_id, for_update=True)
     if not users:

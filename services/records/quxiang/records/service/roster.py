@@ -88,6 +88,8 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
         ensure_visible(Scope(province=row.province, school=row.school_code, department=row.department_id,
                              graduate=row.id))
         detail = summary(service, row)
+        if detail["withdrawn"] is not None:  # the lists read it in their query; one graduate here
+            detail["withdrawn"]["signing_records"] = repository.has_signing_records(uow.session, row.id)
         detail.update(phone=row.phone, email=row.email, created_at=row.created_at, updated_at=row.updated_at,
                       identity_number_masked=True,
                       confirmation=confirmation.state_of(row, registration_store.get_confirmation(uow.session,
