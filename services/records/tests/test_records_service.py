@@ -34,3 +34,43 @@ def test_the_roster_withdrawal_step_comes_and_goes(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {ON_ROSTER_INDEX}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_approved_once_is_filled_from_the_history_on_upgrade(database, request, tmp_path):
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import column, insert, select, table
+
+    from quxiang.common.db import make_engine
+    from quxiang.common.migrations import alembic_config, upgrade
+    from quxiang.records.adapters.tables import registration_history, registrations
+
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0006", metadata) == set()
+    command.downgrade(alembic_config(SERVICE, url), "0006")
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            for rid, status, actions in (("r-approved", "school_review", ("submit", "school_approve", "submit")),
+                                         ("r-never", "school_rejected", ("submit", "school_reject"))):
+                # the table as it was at 0006: without the new column
+                before = table("registrations", *(column(c) for c in (
+                    "id", "graduate_id", "module", "school_code", "department_id", "status", "version",
+                    "created_at", "updated_at")))
+                conn.execute(insert(before).values(
+                    id=rid, graduate_id="g-" + rid, module="archive", school_code="10558", department_id="d",
+                    status=status, version=len(actions), created_at=now, updated_at=now))
+                for version, action in enumerate(actions, start=1):
+                    conn.execute(insert(registration_history).values(
+                        id=f"{rid}-{version}", registration_id=rid, version=version, action=action, level="school",
+                        actor_id="u", actor_role="school", status=status, at=now))
+        upgrade(config, SERVICE)
+        with engine.connect() as conn:
+            found = dict(conn.execute(select(registrations.c.id, registrations.c.approved_once)).all())
+        assert found == {"r-approved": True, "r-never": False}
+    finally:
+        engine.dispose()

@@ -8,12 +8,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern, sort_order
 from quxiang.records.adapters.repository import Bind
-from quxiang.records.adapters.tables import departments, graduates, registration_history, registrations, schools
+from quxiang.records.adapters.tables import departments, graduates, registrations, schools
 
 NONE_STATUS = "none"
 
@@ -67,9 +67,8 @@ _ROW_COLUMNS = (
     registrations.c.receiving_department, registrations.c.address, registrations.c.postcode,
     registrations.c.recipient, registrations.c.phone, registrations.c.transfer_number,
     registrations.c.submitted_at, registrations.c.decided_at, registrations.c.updated_at,
-    # a school approval in the history stands while a change is in review (as the events' approval_stands)
-    exists().where(registration_history.c.registration_id == registrations.c.id,
-                   registration_history.c.action == "school_approve").label("approval_stands"))
+    # a school approval stands while a change is in review (as the events' approval_stands)
+    func.coalesce(registrations.c.approved_once, False).label("approval_stands"))
 # The filters compared for equality, by parameter name.
 _EQUAL = {"province": schools.c.province, "school_code": graduates.c.school_code,
           "department_id": graduates.c.department_id, "education_level": graduates.c.education_level,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from quxiang.records.adapters.tables import graduates, registration_history, registrations, schools
+from quxiang.records.adapters.tables import graduates, registrations, schools
 
 MAX_LIMIT = 1000
 
@@ -38,10 +38,7 @@ def graduate_page(conn: Connection, cursor: str | None, limit: int,
 
 def registration_page(conn: Connection, module: str, cursor: str | None, limit: int,
                       province: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    # as the events' approval_stands: a school approval in the history still stands
-    approved_once = exists().where(registration_history.c.registration_id == registrations.c.id,
-                                   registration_history.c.action == "school_approve")
     stmt = (select(registrations.c.id, registrations.c.graduate_id, registrations.c.module, registrations.c.status,
-                   registrations.c.version, approved_once.label("approval_stands"))
+                   registrations.c.version, registrations.c.approved_once.label("approval_stands"))
             .where(registrations.c.module == module, registrations.c.submitted_at.is_not(None)))
     return _page(conn, stmt, registrations.c.id, cursor, limit, province, registrations.c.school_code)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -162,6 +163,8 @@ registrations = Table(
     Column("recipient", String(50)),
     Column("phone", String(20)),
     Column("transfer_number", String(30), unique=True),     # 转递编号, archive, from the first approval
+    # the school approved it at least once: that approval stands while a change is in review
+    Column("approved_once", Boolean, nullable=False, default=False, server_default=false()),
     Column("version", Integer, nullable=False),
     Column("submitted_at", DateTime(timezone=True)),
     Column("decided_at", DateTime(timezone=True)),

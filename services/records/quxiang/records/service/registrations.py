@@ -224,6 +224,8 @@ def review(service: Records, actor: Principal, graduate_id: str, module: Registr
                                   "department_id": graduate.department_id, "updated_at": stamp}
         if target in (Status.APPROVED, Status.DEPARTMENT_REJECTED, Status.SCHOOL_REJECTED):
             values["decided_at"] = stamp
+        if target is Status.APPROVED:
+            values["approved_once"] = True
         if target is Status.APPROVED and module is RegistrationModule.ARCHIVE and not registration.transfer_number:
             serial = store.next_transfer_serial(uow.session, graduate.school_code, graduate.graduation_year)
             values["transfer_number"] = transfer_number(graduate.graduation_year, graduate.school_code, serial)
@@ -292,8 +294,7 @@ def _graduate_step(service: Records, actor: Principal, graduate_id: str, module:
                 snapshot = transfer.as_dict()
                 # A change to an approved registration: the approval stands until a review replaces it
                 # (the EMS keeps it, and the statistics keep counting the graduate as registered).
-                approval_stands = (registration is not None and current is not Status.NONE
-                                   and store.last_approval(uow.session, registration.id) is not None)
+                approval_stands = registration is not None and bool(registration.approved_once)
                 store.add_history(uow.session, registration_id=registration_id, version=version,
                                   action=action.value, level=Level.GRADUATE.value, actor_id=actor.user_id,
                                   actor_role=actor.role.value, status=target.value, reason=None, snapshot=snapshot,
