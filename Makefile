@@ -48,8 +48,12 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
+# Two processes (the machine's cores), a test file each at a time: the suite waits on PostgreSQL,
+# RabbitMQ and the stacks it starts as much as it computes. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 test: install lint $(TEST_PREREQS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 bench-bus: install
 	$(BIN)/python bench/bench_bus.py
