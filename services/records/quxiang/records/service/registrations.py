@@ -398,7 +398,7 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "submitted_at": iso_utc(registration.submitted_at) if registration else None,
         "decided_at": iso_utc(registration.decided_at) if registration else None,
         # a change under review does not undo an earlier approval (its data: the history's last school_approve)
-        "approval_stands": any(h.action == Action.SCHOOL_APPROVE.value for h in history),
+        "approval_stands": bool(registration.approved_once) if registration else False,
         "allowed_actions": [a.value for a in allowed_actions(status, enabled=state.enabled, module_open=state.open)],
         "availability": state.as_dict(),
         "graduate": {"exam_number": graduate.exam_number, "name": graduate.name, "school_code": graduate.school_code,
