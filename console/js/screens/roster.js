@@ -19,6 +19,8 @@ function importSection(school) {
   const result = h('div', { id: 'import-result' });
   const form = h('form', { class: 'grid-form', id: 'roster-import' },
     field('生源文件（CSV 或 XLSX）', h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx', required: true, id: 'roster-file' })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'confirm_year_changes', id: 'confirm-year-changes' }),
+      ' 确认修改毕业年份（文件中有毕业生的届别与已导入的不同，如延期毕业）'),
     h('div', { class: 'form-actions' },
       h('button', { type: 'submit', class: 'primary' }, '导入生源'),
       h('button', { type: 'button', class: 'link', onclick: () => act(null, () => download('/records/roster/template.csv', {}, '生源模板.csv')) }, '下载 CSV 模板'),
@@ -28,6 +30,7 @@ function importSection(school) {
     const { file } = formValues(form);
     const data = new FormData();
     data.append('file', file);
+    data.append('confirm_year_changes', form.querySelector('#confirm-year-changes').checked ? 'true' : 'false');
     result.replaceChildren();
     act(form.querySelector('button'), () => upload(`/records/schools/${school}/roster/imports`, data),
       (job) => `导入成功：新增 ${job.created} 人，更新 ${job.updated} 人，未变化 ${job.unchanged} 人`)
@@ -35,6 +38,14 @@ function importSection(school) {
         if (!job) return;
         const skipped = job.withdrawn ? `，已移出生源未导入 ${job.withdrawn}（如需恢复请在“已移出”列表中操作）` : '';
         result.replaceChildren(h('p', { class: 'ok', id: 'import-summary' }, `文件 ${job.filename}：共 ${job.total} 行，新增 ${job.created}，更新 ${job.updated}，未变化 ${job.unchanged}${skipped}。`));
+        if (job.row_notices && job.row_notices.length) {
+          // the rows the school must know of: left alone (withdrawn) or moved to another 届
+          result.append(h('p', { class: 'hint' }, '请核对以下各行：'), table([
+            { label: '行号', value: (n) => n.row },
+            { label: '列', value: (n) => n.column },
+            { label: '说明', value: (n) => n.reason },
+          ], job.row_notices, { class: 'row-notices' }));
+        }
       });
   });
   return section('导入生源', h('p', { class: 'hint' }, '整个文件校验通过后才会写入；有错误时不导入任何数据，并列出每一行的错误。按考生号更新已导入的毕业生。'), form, result);

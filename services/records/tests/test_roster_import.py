@@ -99,6 +99,38 @@ def test_a_changed_row_is_updated_with_exactly_one_updated_event(client, service
     assert again.get_json()["unchanged"] == 3 and len(world.events(GRADUATE_UPDATED)) == 1
 
 
+def test_a_graduation_year_changes_only_when_the_school_confirms_it(client, service, world, school):
+    """A 2027 file that holds a 2026 graduate (a repeater, an old master file uploaded again) does not
+    move him by accident: the row is refused, naming both years, and nothing is written; confirmed, the
+    year changes with one event and the job names the row."""
+    assert upload(client, world.school_user(), csv_file([row(1), row(2)])).status_code == 201
+    cohort = csv_file([row(1, 毕业年份="2027"), row(2), row(3, 毕业年份="2027")])
+    refused = upload(client, world.school_user(), cohort)
+    assert refused.status_code == 422
+    [error] = refused.get_json()["row_errors"]
+    assert (error["row"], error["column"]) == (2, "毕业年份")
+    assert "已登记为2026届" in error["reason"] and "2027届" in error["reason"]
+    assert count(service, graduates) == 2 and len(world.events(GRADUATE_UPDATED)) == 0
+    bad_flag = client.post("/schools/10558/roster/imports", headers=world.school_user(),
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(cohort), "roster.csv"), "confirm_year_changes": "yes"})
+    assert bad_flag.status_code == 422 and "confirm_year_changes" in bad_flag.get_json()["errors"]
+    confirmed = client.post("/schools/10558/roster/imports", headers=world.school_user(),
+                            data={"file": (io.BytesIO(cohort), "roster.csv"), "confirm_year_changes": "true"},
+                            content_type="multipart/form-data")
+    assert confirmed.status_code == 201, confirmed.get_json()
+    job = confirmed.get_json()
+    assert (job["created"], job["updated"], job["unchanged"]) == (1, 1, 1)
+    assert job["row_notices"] == [{"row": 2, "column": "毕业年份", "reason": f"{row(1)['考生号']} 由2026届改为2027届"}]
+    [updated] = world.events(GRADUATE_UPDATED)
+    assert updated["data"]["graduation_year"] == 2027
+    again = client.get(f"/schools/10558/roster/imports/{job['id']}", headers=world.school_user()).get_json()
+    assert again["row_notices"] == job["row_notices"]
+    # the same file again changes nothing and needs no confirmation
+    quiet = upload(client, world.school_user(), cohort).get_json()
+    assert (quiet["updated"], quiet["unchanged"], quiet["row_notices"]) == (0, 3, [])
+
+
 def test_a_changed_identity_number_is_an_update(client, service, world, school):
     upload(client, world.school_user(), csv_file([row(1)]))
     response = upload(client, world.school_user(), csv_file([row(1, 身份证号=identity(7))]))
@@ -143,6 +175,24 @@ def test_duplicates_in_the_file_are_listed(client, service, world, school):
     assert {(3, "考生号"), (4, "身份证号")} <= errors
     assert body["total_errors"] == len(body["row_errors"])
     assert count(service, graduates) == 0
+
+
+def test_one_person_graduates_here_again_in_another_year_under_a_new_exam_number(client, service, world, school):
+    """本科 of 2026 here, 硕士 of 2029 here: a new 考生号 with the same identity number is accepted in
+    another graduation year (in the file and against the roster), never twice in one."""
+    master = row(9, 考生号="29440106000001", 学历="11", 毕业年份="2029", 身份证号=identity(1))
+    both = upload(client, world.school_user(), csv_file([row(1), master]))
+    assert both.status_code == 201, both.get_json()
+    assert both.get_json()["created"] == 2
+    again = upload(client, world.school_user(), csv_file([row(8, 考生号="29440106000002", 学历="11",
+                                                              毕业年份="2029", 身份证号=identity(1))]))
+    assert again.status_code == 422
+    [error] = again.get_json()["row_errors"]
+    assert (error["column"], error["reason"]) == ("身份证号", "已登记在本校2029届考生号 29440106000001 名下")
+    same_year_in_file = upload(client, world.school_user(), csv_file([
+        row(5, 毕业年份="2027"), row(6, 毕业年份="2027", 身份证号=identity(5)), row(7, 身份证号=identity(5))]))
+    assert {(e["row"], e["column"]) for e in same_year_in_file.get_json()["row_errors"]} == {(3, "身份证号")}
+    assert count(service, graduates) == 2
 
 
 def test_a_missing_required_column_is_reported_on_the_header_row(client, service, world, school):

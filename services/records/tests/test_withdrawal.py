@@ -155,6 +155,9 @@ def test_reimport_leaves_a_withdrawn_graduate_alone(s, client, world):
     assert answer.status_code == 201
     job = answer.get_json()
     assert (job["created"], job["updated"], job["unchanged"], job["withdrawn"]) == (0, 1, 1, 1)
+    [notice] = job["row_notices"]  # the school learns which row was left alone
+    assert (notice["row"], notice["column"]) == (2, "考生号") and row(1)["考生号"] in notice["reason"]
+    assert "已移出生源" in notice["reason"]
     with world.service.engine.connect() as conn:
         name, withdrawn_at = conn.execute(select(graduates.c.name, graduates.c.withdrawn_at)
                                           .where(graduates.c.id == s.g1)).one()
@@ -291,6 +294,19 @@ def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, 
     assert refused.status_code == 409 and refused.get_json()["code"] == "identity_number_taken"
     assert refused.get_json()["holder"] == "26440109999999"
     assert roster(s, withdrawn="true")["total"] == 1
+
+
+def test_a_graduate_of_another_year_with_the_same_identity_number_does_not_block_a_reinstatement(s, client, world):
+    """The student withdrawn from 2026 is this school's 硕士 of 2029 under a new 考生号: the 2026 row
+    may come back (and a late signing event puts it back), since the two rows are of different years."""
+    assert withdraw(s, s.g1, reason="延期").status_code == 200
+    master = row(1, 考生号="29440106000001", 学历="11", 毕业年份="2029")
+    answer = upload(client, world.school_user(), csv_file([master, row(2), row(3, 院系="02")]))
+    assert answer.status_code == 201, answer.get_json()
+    assert reinstate(s, s.g1).status_code == 200
+    assert withdraw(s, s.g1, reason="延期").status_code == 200
+    assert signing_event(s, AGREEMENT_ACCEPTED, s.g1)
+    assert roster(s, withdrawn="true")["total"] == 0  # put back: nobody else holds the number in 2026
 
 
 def test_a_late_signing_event_does_not_count_a_corrected_student_twice(s, client, world):

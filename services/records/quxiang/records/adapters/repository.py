@@ -195,11 +195,14 @@ def work_done(bind: Bind, name: str) -> bool:
     return bind.execute(pending_work.delete().where(pending_work.c.name == name)).rowcount > 0
 
 
-def identity_holder(bind: Bind, school_code: str, digests: Sequence[str], other_than: str) -> str | None:
-    """The 考生号 of another graduate of the school on the roster with one of ``digests``, if any."""
+def identity_holder(bind: Bind, school_code: str, digests: Sequence[str], graduation_year: int,
+                    other_than: str) -> str | None:
+    """The 考生号 of another graduate of the school on the roster, of the same graduation year, with
+    one of ``digests``, if any (one person graduates here once a year at most; in another year again)."""
     return bind.execute(select(graduates.c.exam_number).where(
         graduates.c.school_code == school_code, graduates.c.identity_number_hash.in_(list(digests)),
-        graduates.c.id != other_than, graduates.c.withdrawn_at.is_(None)).limit(1)).scalar()
+        graduates.c.graduation_year == graduation_year, graduates.c.id != other_than,
+        graduates.c.withdrawn_at.is_(None)).limit(1)).scalar()
 
 
 def has_signing_records(bind: Bind, graduate_id: str) -> bool:

@@ -91,6 +91,9 @@ import_jobs = Table(
     # rows of withdrawn graduates (移出生源): left as they are, neither written nor announced
     Column("withdrawn", Integer, nullable=False, server_default=text("0")),
     Column("errors", JSON),                        # [{row, column, reason}], capped
+    # what a succeeded import did not do as the file says, or did that the school must know of: rows of
+    # withdrawn graduates left alone, graduation years changed (confirmed); [{row, column, reason}], capped
+    Column("notices", JSON),
     Column("created_by", String(36), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),

@@ -129,7 +129,9 @@ class RosterChecker:
     education_levels: frozenset[str]
     today: dt.date = field(default_factory=china_today)  # the school's day, whatever the server's zone
     _exam_numbers: dict[str, int] = field(default_factory=dict)
-    _identity_numbers: dict[str, int] = field(default_factory=dict)
+    # (identity number, graduation year) -> first row: one person may graduate again in another
+    # year (本科 here, then 硕士 here), never twice in one.
+    _identity_numbers: dict[tuple[str, int | None], int] = field(default_factory=dict)
     _regions: dict[str, bool] = field(default_factory=dict)  # code -> valid: few codes, many rows
     _shared: dict[str, str] = field(default_factory=dict)    # one copy of each repeated cell value
 
@@ -184,7 +186,7 @@ class RosterChecker:
             bad("手机号", "应为11位手机号码")
         if email and not _EMAIL.match(email):
             bad("邮箱", "邮箱格式不正确")
-        self._duplicates(row_number, exam, identity, bad)
+        self._duplicates(row_number, exam, identity, year, bad)
         if errors:
             return errors
         assert gender is not None and identity is not None and department_id is not None and year is not None
@@ -219,12 +221,12 @@ class RosterChecker:
             return None
         return year
 
-    def _duplicates(self, row_number: int, exam: str, identity: str | None, bad: _Bad) -> None:
+    def _duplicates(self, row_number: int, exam: str, identity: str | None, year: int | None, bad: _Bad) -> None:
         if exam:
             first = self._exam_numbers.setdefault(exam, row_number)
             if first != row_number:
                 bad("考生号", f"与第{first}行的考生号重复")
         if identity:
-            first = self._identity_numbers.setdefault(identity, row_number)
+            first = self._identity_numbers.setdefault((identity, year), row_number)
             if first != row_number:
-                bad("身份证号", f"与第{first}行的身份证号重复")
+                bad("身份证号", f"与第{first}行的身份证号重复（同一毕业年份）")

@@ -102,11 +102,17 @@ def _download(body: bytes, content_type: str, filename: str) -> flask.Response:
 @blueprint.route("/schools/<school_code>/roster/imports", methods=["POST"])
 @requires(Role.SCHOOL, module=Module.EMPLOYMENT, access=Access.WRITE)
 def import_roster(school_code: str) -> tuple[dict[str, Any], int]:
-    """Upload a CSV or XLSX roster (multipart field ``file``); all or nothing."""
+    """Upload a CSV or XLSX roster (multipart field ``file``); all or nothing. A row that changes a
+    graduate's graduation year is refused unless the form field ``confirm_year_changes`` is ``true``;
+    the job's ``row_notices`` then name it, and every row of a withdrawn graduate left alone."""
     actor = current_principal()
     ensure_allowed(roster.school_scope(records(), school_code))
     flask.request.max_content_length = MAX_UPLOAD_BYTES
     upload = flask.request.files.get("file")
+    confirm = flask.request.form.get("confirm_year_changes", "false").strip().lower()
+    if confirm not in ("true", "false"):
+        raise ProblemError(422, "validation_error", detail="confirm_year_changes 只能为 true 或 false",
+                           field="confirm_year_changes")
     if upload is None or not upload.filename:
         raise ProblemError(400, "file_required", detail="请上传文件（multipart 字段 file）")
     service = records()
@@ -120,7 +126,8 @@ def import_roster(school_code: str) -> tuple[dict[str, Any], int]:
             raise ProblemError(400, "unreadable_file", detail=str(exc)) from exc
         job_id = roster_import.start_job(service, actor, school_code, upload.filename)
         try:
-            roster_import.import_roster(service, actor, school_code, job_id, path, kind)
+            roster_import.import_roster(service, actor, school_code, job_id, path, kind,
+                                        confirm_year_changes=confirm == "true")
         except RosterRejected as exc:
             raise ProblemError(422, "roster_invalid", detail=f"文件有{exc.total_errors}处错误，未导入任何数据",
                                job_id=exc.job_id, total_errors=exc.total_errors,
@@ -148,7 +155,7 @@ def _job(job: Row) -> dict[str, Any]:
     return {"id": job.id, "school_code": job.school_code, "status": job.status, "filename": job.filename,
             "total": job.total, "processed": job.processed, "created": job.created, "updated": job.updated,
             "unchanged": job.unchanged, "withdrawn": job.withdrawn, "error_count": job.error_count,
-            "row_errors": job.errors or [],
+            "row_errors": job.errors or [], "row_notices": job.notices or [],
             "created_by": job.created_by, "created_at": iso_utc(job.created_at),
             "finished_at": iso_utc(job.finished_at)}
 

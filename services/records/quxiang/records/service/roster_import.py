@@ -95,16 +95,22 @@ def start_job(service: Records, actor: Principal, school_code: str, filename: st
 
 
 def import_roster(service: Records, actor: Principal, school_code: str, job_id: str, path: Path,
-                  kind: str) -> ImportResult:
-    """Validate then write ``path`` (CSV or XLSX) as ``school_code``'s roster; see the module docs."""
+                  kind: str, *, confirm_year_changes: bool = False) -> ImportResult:
+    """Validate then write ``path`` (CSV or XLSX) as ``school_code``'s roster; see the module docs.
+    A row that moves a graduate to another graduation year is an error unless ``confirm_year_changes``:
+    the year decides which season's lists and figures the graduate (and its agreements) count in, and a
+    file of one cohort that holds a student of another (a repeater, an old master file) must not move
+    him by accident."""
     with reading(service.engine) as conn:
         departments = repository.department_codes(conn, school_code)
         existing = repository.existing_graduates(conn, school_code)
     # A withdrawn row holds its identity number no more: a school that imported a student under a
-    # wrong 考生号 takes that row off the roster and imports the right one.
-    holders = {e.identity_hash: exam for exam, e in existing.items() if not e.withdrawn}
+    # wrong 考生号 takes that row off the roster and imports the right one. A row holds it for its own
+    # graduation year only: the 本科 graduate of 2024 is this school's 硕士 of 2027 under a new 考生号.
+    holders = {(e.identity_hash, e.values[YEAR]): exam for exam, e in existing.items() if not e.withdrawn}
     try:
-        rows, total = _validate(service, school_code, job_id, path, kind, departments, existing, holders)
+        rows, total = _validate(service, school_code, job_id, path, kind, departments, existing, holders,
+                                confirm_year_changes)
         result = _write(service, school_code, job_id, rows, existing, total)
     except RosterRejected as exc:
         _finish(service, job_id, status="rejected", error_count=exc.total_errors,
@@ -133,7 +139,7 @@ def _checker(departments: dict[str, str]) -> RosterChecker:
 
 def _validate(service: Records, school_code: str, job_id: str, path: Path, kind: str,
               departments: dict[str, str], existing: dict[str, Existing],
-              holders: dict[str, str]) -> tuple[list[RosterRow], int]:
+              holders: dict[tuple[str, int], str], confirm_year_changes: bool) -> tuple[list[RosterRow], int]:
     """Every row checked; the valid rows, normalised, for the write (no second reading of the file)."""
     checker = _checker(departments)
     errors = _Errors(kept=[])
@@ -156,8 +162,12 @@ def _validate(service: Records, school_code: str, job_id: str, path: Path, kind:
             else:
                 if holders:
                     errors.add(_identity_conflicts(service, checked, holders))
-                if checked.exam_number not in existing:
+                known = existing.get(checked.exam_number)
+                if known is None:
                     new.append((checked.exam_number, number))
+                elif not confirm_year_changes and not known.withdrawn \
+                        and known.values[YEAR] != checked.graduation_year:
+                    errors.add([_year_change_refused(checked, known.values[YEAR])])
                 if not errors.total:
                     kept.append(checked)
             if total % PROGRESS_EVERY == 0 and time.monotonic() - last_progress >= PROGRESS_SECONDS:
@@ -171,12 +181,17 @@ def _validate(service: Records, school_code: str, job_id: str, path: Path, kind:
     return kept, total
 
 
-def _identity_conflicts(service: Records, row: RosterRow, holders: dict[str, str]) -> list[RowError]:
+def _identity_conflicts(service: Records, row: RosterRow, holders: dict[tuple[str, int], str]) -> list[RowError]:
     for digest in service.cipher.digests(row.identity_number):
-        holder = holders.get(digest)
+        holder = holders.get((digest, row.graduation_year))
         if holder is not None and holder != row.exam_number:
-            return [RowError(row.row, "身份证号", f"已登记在本校考生号 {holder} 名下")]
+            return [RowError(row.row, "身份证号", f"已登记在本校{row.graduation_year}届考生号 {holder} 名下")]
     return []
+
+
+def _year_change_refused(row: RosterRow, year: int) -> RowError:
+    return RowError(row.row, "毕业年份", f"该生已登记为{year}届，文件中为{row.graduation_year}届；"
+                                      "确需改届别（如延期毕业）请选择“确认修改毕业年份”后重新导入")
 
 
 def _taken_elsewhere(service: Records, school_code: str, rows: list[tuple[str, int]]) -> list[RowError]:
@@ -192,15 +207,21 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
     changed: list[tuple[RosterRow, Existing]] = []
     cipher = service.cipher
     withdrawn = 0
+    notices: list[dict[str, Any]] = []
     for row in rows:
         known = existing.get(row.exam_number)
         if known is None:
             new.append(row)
         elif known.withdrawn:
             withdrawn += 1  # 移出生源: the school puts the graduate back itself, not a file it imports again
+            notices.append(RowError(row.row, "考生号", f"{row.exam_number} 已移出生源，本行未导入；如需恢复，"
+                                                    "请在生源列表的“已移出”中恢复后再导入").to_dict())
         elif _compared(row) != known.values or not cipher.matches(known.identity_hash,
                                                                                           row.identity_number):
             changed.append((row, known))
+            if known.values[YEAR] != row.graduation_year:
+                notices.append(RowError(row.row, "毕业年份", f"{row.exam_number} 由{known.values[YEAR]}届改为"
+                                                         f"{row.graduation_year}届").to_dict())
     unchanged = len(rows) - len(new) - len(changed) - withdrawn
     stamp = repository.now()
     new_ids = uuid4_strings(len(new))
@@ -224,7 +245,7 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
         copy_events(uow.session, updated, ((known.id, known.version + 1, _event_json(known.id, school, row))
                                            for row, known in changed))
         repository.update_job(conn, job_id, status="succeeded", created=len(new), updated=len(changed),
-                              unchanged=unchanged, withdrawn=withdrawn)
+                              unchanged=unchanged, withdrawn=withdrawn, notices=notices[:MAX_ERRORS] or None)
         uow.commit()
     if len(new) + len(changed) >= ANALYZE_AFTER_ROWS:
         # The planner's row counts for graduates would otherwise stay those of before the import until
@@ -239,6 +260,7 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
 # A row's values as tuples: repository.COMPARED (what a re-import compares) and roster_writer.VALUES.
 _compared = operator.itemgetter(*(RosterRow._fields.index(c) for c in repository.COMPARED))
 _values = operator.itemgetter(*(RosterRow._fields.index(c) for c in roster_writer.VALUES))
+YEAR = repository.COMPARED.index("graduation_year")  # in Existing.values
 
 
 def _event_json(graduate_id: str, school_json: str, row: RosterRow) -> str:

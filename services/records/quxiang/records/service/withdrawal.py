@@ -65,10 +65,12 @@ def reinstate(service: Records, actor: Principal, school_code: str, graduate_id:
         graduate = _school_graduate(uow, actor, school_code, graduate_id)
         if graduate.withdrawn_at is not None:
             number = service.cipher.decrypt(graduate.identity_number_encrypted)
-            holder = repository.identity_holder(uow.session, school_code, service.cipher.digests(number), graduate.id)
+            holder = repository.identity_holder(uow.session, school_code, service.cipher.digests(number),
+                                                graduate.graduation_year, graduate.id)
             if holder is not None:  # imported again under the right 考生号 meanwhile
+                year = graduate.graduation_year
                 raise ProblemError(409, "identity_number_taken", holder=holder,
-                                   detail=f"该身份证号已登记在本校考生号 {holder} 名下，不能恢复")
+                                   detail=f"该身份证号已登记在本校{year}届考生号 {holder} 名下，不能恢复")
             _put_back(uow, graduate, mask=mask_identity_number(number))
             uow.commit()
             logger.info("graduate %s put back on the roster of %s by %s", graduate.id, school_code, actor.user_id)
@@ -110,7 +112,7 @@ def note_signing_record(uow: UnitOfWork, graduate_id: str, event_type: str, at: 
         # (withdrawing the other row and putting this one back, say). The stored hash is compared: a
         # key rotated between the two imports would hide the holder (then it is put back, as before).
         holder = repository.identity_holder(uow.session, graduate.school_code, [graduate.identity_number_hash],
-                                            graduate.id)
+                                            graduate.graduation_year, graduate.id)
         if holder is not None:
             logger.warning("graduate %s stays off the roster although signing recorded %s: its identity number "
                            "is held by another graduate of school %s; the school resolves it", graduate_id,
