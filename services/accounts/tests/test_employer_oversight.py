@@ -82,11 +82,13 @@ def test_a_unit_s_account_is_stopped_and_restarted(client, service, seed, units)
     stopped = client.post(f"/employer-accounts/{units[0]}/disable", headers=gd)
     assert stopped.status_code == 200 and stopped.get_json()["status_label"] == "已停用"
     assert client.post(f"/employer-accounts/{units[0]}/disable", headers=gd).status_code == 200  # idempotent
-    assert len(events(service, USER_DISABLED)) == 1
+    [disabled] = events(service, USER_DISABLED)
+    assert disabled["data"]["employer_id"] == units[0]  # signing stops dealing with the unit
     assert login(client, "acme-hr", PASSWORD).status_code == 401
     assert client.post(f"/employer-accounts/{units[0]}/enable", headers=gd).get_json()["status"] == "active"
     assert login(client, "acme-hr", PASSWORD).status_code == 200
-    assert len(events(service, USER_ENABLED)) == 1
+    [enabled] = events(service, USER_ENABLED)
+    assert enabled["data"]["employer_id"] == units[0] and enabled["sequence"] > disabled["sequence"]
 
 
 def test_the_province_of_the_registering_authority_oversees_a_unit_wherever_it_says_it_is(client, service, seed,

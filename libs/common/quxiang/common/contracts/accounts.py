@@ -78,11 +78,14 @@ class UserPermissionsChanged(Schema):
 class UserDisabled(Schema):
     user_id = fields.String(required=True)
     disabled_by = fields.String(required=True)
+    # a unit's account (用人单位): the unit, which signing stops dealing with
+    employer_id = fields.String(allow_none=True)
 
 
 class UserEnabled(Schema):
     user_id = fields.String(required=True)
     enabled_by = fields.String(required=True)
+    employer_id = fields.String(allow_none=True)
 
 
 class UserRenamed(Schema):

@@ -184,12 +184,12 @@ def set_employer_disabled(service: Accounts, actor: Principal, employer_id: str,
         if disabled and user.disable():
             repository.save_user(uow.session, user)
             uow.record(USER_DISABLED, subject=user.id, sequence=user.version,
-                       data={"user_id": user.id, "disabled_by": actor.user_id})
+                       data={"user_id": user.id, "disabled_by": actor.user_id, "employer_id": employer_id})
             revoke_tokens(uow, user.id, "disabled", user.version)
         elif not disabled and user.enable():
             repository.save_user(uow.session, user)
             uow.record(USER_ENABLED, subject=user.id, sequence=user.version,
-                       data={"user_id": user.id, "enabled_by": actor.user_id})
+                       data={"user_id": user.id, "enabled_by": actor.user_id, "employer_id": employer_id})
         answer = _answer(uow, employer_id)
         uow.commit()
     return answer

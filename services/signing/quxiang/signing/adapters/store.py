@@ -87,6 +87,30 @@ def apply_employer(bind: Bind, values: dict[str, Any], sequence: int) -> None:
                                                  where=employers.c.sequence < statement.excluded.sequence))
 
 
+def set_employer_stopped(bind: Bind, employer_id: str, stopped: bool, sequence: int) -> bool | None:
+    """A province stopped (or resumed) the unit's account; ``sequence`` is the account's version, and
+    an older one than the one applied changes nothing. True if the unit is newly stopped or resumed,
+    False if not, None if the unit is not known here (yet)."""
+    if bind.execute(select(employers.c.id).where(employers.c.id == employer_id)).first() is None:
+        return None
+    return bind.execute(update(employers).where(
+        employers.c.id == employer_id, employers.c.stopped_sequence < sequence).values(
+        stopped=stopped, stopped_sequence=sequence)).rowcount > 0
+
+
+def employer_stopped(bind: Bind, employer_id: str | None) -> bool:
+    if employer_id is None:
+        return False
+    return bool(bind.execute(select(employers.c.stopped).where(employers.c.id == employer_id)).scalar())
+
+
+def open_invitations_of_employer(bind: Bind, employer_id: str) -> list[Row]:
+    """The unit's invitations still open, locked in id order (as ``open_invitations``)."""
+    return bind.execute(select(agreements).where(agreements.c.employer_id == employer_id,
+                                                 agreements.c.status == "invited")
+                        .order_by(agreements.c.id).with_for_update()).all()
+
+
 # What a graduate's agreements, terminations and destination registrations copy from the roster
 # row: the department scopes who reviews and lists them, the education level and graduation year
 # what a list filters on (a graduate who defers to next year is listed, and counted, there).

@@ -62,6 +62,10 @@ employers = Table(
     Column("region", String(6), nullable=False),
     Column("address", String(200)),  # the registered address (单位地址); none for units registered before 0011
     Column("sequence", Integer, nullable=False, server_default=text("1")),  # the unit's version last applied
+    # 停用: a province stopped the unit's account (accounts.user.disabled); nothing new is agreed with it
+    # until it is enabled again. stopped_sequence: the account's version of the last stop or resume applied.
+    Column("stopped", Boolean, nullable=False, server_default=false()),
+    Column("stopped_sequence", Integer, nullable=False, server_default=text("0")),
 )
 
 graduates = Table(

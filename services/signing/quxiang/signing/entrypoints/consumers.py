@@ -48,6 +48,22 @@ def on_employer(event: Event, uow: UnitOfWork) -> None:
                                        "address": data.get("address")}, event.sequence)
 
 
+def on_employer_account(event: Event, uow: UnitOfWork) -> None:
+    """A province stopped a unit's account (or let it in again): a stopped unit's open invitations
+    close, with the reason, since it can neither answer nor withdraw them, and nothing new is agreed
+    with it (see ``online.refuse_if_employer_stopped``). Other accounts' events carry no unit."""
+    employer_id = event.data.get("employer_id")
+    if not employer_id:
+        return
+    stopped = event.type == accounts.USER_DISABLED
+    invitations = store.open_invitations_of_employer(uow.session, employer_id) if stopped else []
+    applied = store.set_employer_stopped(uow.session, employer_id, stopped, event.sequence)
+    if applied is None:  # the unit's registration has not reached this copy yet: the runtime tries again
+        raise LookupError(f"unit {employer_id} is not known to signing yet")
+    if applied and stopped:
+        online.close_invitations(uow, invitations, event.occurred_at, reason=online.EMPLOYER_STOPPED)
+
+
 @locks_graduate_first  # its agreements, then its row: two batches take graduates in one order
 def on_graduate(event: Event, uow: UnitOfWork) -> None:
     """A roster row imported, changed, taken off the roster (移出生源: its open invitations close) or
@@ -78,6 +94,8 @@ HANDLERS: Mapping[str, Handler] = {
     accounts.AGREEMENT_TYPE_SET: on_agreement_type_set,
     accounts.EMPLOYER_REGISTERED: on_employer,
     accounts.EMPLOYER_UPDATED: on_employer,
+    accounts.USER_DISABLED: on_employer_account,
+    accounts.USER_ENABLED: on_employer_account,
     records.GRADUATE_REGISTERED: on_graduate,
     records.GRADUATE_UPDATED: on_graduate,
     records.GRADUATE_WITHDRAWN: on_graduate,

@@ -263,6 +263,7 @@ def respond(service: Signing, actor: Principal, agreement_id: str, accept: bool,
                         raise withdrawn_graduate()
                     if store.held_agreement(uow.session, row.graduate_id) is not None:
                         raise _held()
+                    refuse_if_employer_stopped(uow.session, row)
                 extra = {"accepted_at": stamp} if accept else {}
                 answer = as_written(uow, _move(uow, row, action, actor, (reason or "").strip() or None, stamp,
                                                extra=extra))
@@ -306,11 +307,24 @@ def _lapsed(row: Row) -> ProblemError:
 WITHDRAWN_FROM_ROSTER = "毕业生已被学校移出生源，签约邀请自动撤回"
 
 
-def close_invitations(uow: UnitOfWork, invitations: list[Row], stamp: datetime) -> None:
-    """移出生源: the graduate's open invitations (locked by the caller) are withdrawn by the system,
-    with the reason, so that no employer waits on an answer that cannot come."""
+def close_invitations(uow: UnitOfWork, invitations: list[Row], stamp: datetime,
+                      reason: str = WITHDRAWN_FROM_ROSTER) -> None:
+    """移出生源 (or a stopped unit): the open invitations (locked by the caller) are withdrawn by the
+    system, with the reason, so that nobody waits on an answer that cannot come."""
     for row in invitations:
-        _move(uow, row, Action.WITHDRAW, _system(), WITHDRAWN_FROM_ROSTER, stamp)
+        _move(uow, row, Action.WITHDRAW, _system(), reason, stamp)
+
+
+EMPLOYER_STOPPED = "用人单位账号已被省级就业主管部门停用，签约邀请自动撤回"
+
+
+def refuse_if_employer_stopped(bind: store.Bind, row: Row) -> None:
+    """Nothing new is agreed with a unit a province stopped (a squatter on another's credit code, a
+    unit under investigation): no acceptance, no approval, no online termination it cannot answer."""
+    if store.employer_stopped(bind, row.employer_id):
+        raise ProblemError(409, "employer_stopped", detail="该用人单位账号已被省级就业主管部门停用，暂不能办理；"
+                                                          "如需解约请上传解约函办理线下解约",
+                           current_status=row.status)
 
 
 def expire_due(service: Signing, at: datetime | None = None, batch: int = 500) -> int:
@@ -349,6 +363,8 @@ def review(service: Signing, actor: Principal, agreement_id: str, approve: bool,
         row = _locked(uow, actor, agreement_id)
         stage = "application" if Status(row.status) in APPLICATION_REVIEW else "signing"
         action = REVIEW_ACTIONS[(stage, level, approve)]
+        if approve:
+            refuse_if_employer_stopped(uow.session, row)
         stamp = now()
         final = action in FINAL_REVIEW_ACTIONS
         answer = as_written(uow, _move(uow, row, action, actor, reason, stamp,
@@ -483,10 +499,12 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
         graduate = store.get_graduate(conn, row.graduate_id)
         trail = audit.trail(conn, agreement_audit, agreement_id)
         document = documents.get_document(conn, agreement_id, with_pdf=False)
+        stopped = store.employer_stopped(conn, row.employer_id)
     if document is not None and document.sha256 is None and render_document:
         document = documents.rendered_document(service.engine, agreement_id)
     out = agreement_out(row, graduate, trail)
     out["document_sha256"] = document.sha256 if document else None
+    out["employer_stopped"] = stopped  # a province stopped the unit's account: reviewers see it
     return out
 
 
@@ -514,6 +532,7 @@ def as_written(uow: UnitOfWork, written: Written) -> Answer:
     document = documents.get_document(uow.session, agreement_id, with_pdf=False)
     body = agreement_out(written.agreement, written.graduate, trail)
     body["document_sha256"] = document.sha256 if document else None
+    body["employer_stopped"] = store.employer_stopped(uow.session, written.agreement.employer_id)
     return Answer(body, document is not None and document.sha256 is None)
 
 

@@ -83,6 +83,8 @@ def request(service: Signing, actor: Principal, agreement_id: str, mode: Mode, r
                                    current_status=row.status)
             if mode is Mode.ONLINE and row.employer_id is None:
                 raise ProblemError(409, "offline_only", detail="用人单位不在平台上，请上传解约函办理线下解约")
+            if mode is Mode.ONLINE:
+                online.refuse_if_employer_stopped(uow.session, row)
             stamp = online.now()
             status = first_status(mode)
             letter_id = None
