@@ -119,6 +119,9 @@ def test_export_is_the_filtered_list_masked(s):
     assert len(rows) == 2 and rows[1][0] == row(1)["考生号"]
     header = rows[0]
     assert rows[1][header.index("状态")] == "审核通过"
+    assert rows[1][header.index("毕业年份")] == 2026  # two cohorts live side by side each autumn
+    listed = s.client.get("/archive/registrations?status=approved", headers=s.school()).get_json()["items"]
+    assert [(i["exam_number"], i["graduation_year"]) for i in listed] == [(row(1)["考生号"], 2026)]
     assert rows[1][header.index("身份证号")].startswith(identity(1)[:3]) and "*" in rows[1][header.index("身份证号")]
     everything = load_workbook(io.BytesIO(s.client.get("/archive/registrations/export.xlsx",
                                                        headers=s.province()).get_data())).active
@@ -165,7 +168,7 @@ def sheet(s, path, headers):
 
 def test_each_module_exports_its_own_columns_with_china_times(s):
     archive = sheet(s, "/archive/registrations/export.xlsx?status=approved", s.school())
-    assert archive[0][9:] == ("档案转寄类型", "接收单位", "接收部门", "档案转寄地址", "邮政编码", "收件人", "联系电话",
+    assert archive[0][10:] == ("档案转寄类型", "接收单位", "接收部门", "档案转寄地址", "邮政编码", "收件人", "联系电话",
                               "转递编号", "状态", "提交时间", "审核时间")
     listed = items(s, s.school(), "?status=approved")["items"][0]
     china = dt.timezone(dt.timedelta(hours=8))
@@ -174,8 +177,8 @@ def test_each_module_exports_its_own_columns_with_china_times(s):
         assert archive[1][archive[0].index(header)] == instant.astimezone(china).strftime("%Y-%m-%d %H:%M:%S")
     hukou = sheet(s, "/hukou/registrations/export.xlsx", s.school())
     # 户口迁转: a type and an address, none of the archive's recipient columns
-    assert hukou[0][9:] == ("户口迁转类型", "户口迁转地址", "状态", "提交时间", "审核时间")
-    assert len(hukou) == 4 and all(len(r) == 14 for r in hukou)
+    assert hukou[0][10:] == ("户口迁转类型", "户口迁转地址", "状态", "提交时间", "审核时间")
+    assert len(hukou) == 4 and all(len(r) == 15 for r in hukou)
 
 
 def test_a_change_in_review_of_an_approval_says_the_approval_stands(s):

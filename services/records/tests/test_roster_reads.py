@@ -16,7 +16,7 @@ def roster(client, world):
     world.school()
     cs = world.department(code="01", name="计算机学院")
     math = world.department(code="02", name="数学学院")
-    rows = [row(1), row(2), row(3, 院系="02", 学历="11"), row(4, 院系="02")]
+    rows = [row(1), row(2), row(3, 院系="02", 学历="11"), row(4, 院系="02", 毕业年份="2027")]
     assert upload(client, world.school_user(), csv_file(rows)).status_code == 201
     return {"cs": cs, "math": math}
 
@@ -44,6 +44,9 @@ def test_lists_filter_and_paginate(client, world, roster):
     assert by_department.get_json()["total"] == 2
     by_level = client.get("/schools/10558/graduates?education_level=11", headers=headers).get_json()
     assert [g["name"] for g in by_level["items"]] == ["学生3"]
+    next_year = client.get("/schools/10558/graduates?graduation_year=2027", headers=headers).get_json()
+    assert [g["name"] for g in next_year["items"]] == ["学生4"]  # next year's cohort beside this year's
+    assert client.get("/schools/10558/graduates?graduation_year=2026", headers=headers).get_json()["total"] == 3
     by_text = client.get("/schools/10558/graduates?q=S000002", headers=headers).get_json()
     assert [g["name"] for g in by_text["items"]] == ["学生2"]
     # letters in either case, on PostgreSQL as on SQLite
@@ -126,7 +129,8 @@ def test_instants_in_the_detail_and_the_import_job_carry_their_zone(client, worl
         assert value.endswith("+00:00"), value  # SQLite gives naive values back: printed raw, no zone
 
 
-@pytest.mark.parametrize("params", [{"q": "x" * 51}, {"department": "d" * 37}, {"education_level": "zzzzz"}])
+@pytest.mark.parametrize("params", [{"q": "x" * 51}, {"department": "d" * 37}, {"education_level": "zzzzz"},
+                                    {"graduation_year": "26"}, {"graduation_year": "二〇二六"}])
 def test_the_roster_list_bounds_its_filters_like_every_list(client, world, roster, params):
     answer = client.get("/schools/10558/graduates", headers=world.school_user(), query_string=params)
     assert answer.status_code == 422 and set(params) <= set(answer.get_json()["errors"])

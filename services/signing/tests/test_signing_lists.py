@@ -314,19 +314,19 @@ def sheet_rows(s, path, headers=None):
 def test_export_is_the_filtered_list_masked(s, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     rows = sheet_rows(s, f"/lists/online-signing/export.xlsx?department={s.cs}&sort=name&order=asc&page_size=1")
-    assert rows[0] == ["签约发起方", "签约方式", "姓名", "院校", "院系", "专业", "学历", "身份证号", "当前协议编号",
-                       "签约单位", "学号", "签约状态", "提交时间", "更新时间"]
-    assert [r[:12] for r in rows[1:]] == [
-        ["单位", "在线签约", "学生1", "中山大学", "计算机学院", "计算机科学与技术", "本科生毕业", MASKED,
+    assert rows[0] == ["签约发起方", "签约方式", "姓名", "院校", "院系", "专业", "学历", "毕业年份", "身份证号",
+                       "当前协议编号", "签约单位", "学号", "签约状态", "提交时间", "更新时间"]
+    assert [r[:13] for r in rows[1:]] == [
+        ["单位", "在线签约", "学生1", "中山大学", "计算机学院", "计算机科学与技术", "本科生毕业", 2026, MASKED,
          "20261055831000001", "广州示例信息科技有限公司", "S000001", "签约审核通过"],
-        ["单位", "在线签约", "学生3", "中山大学", "计算机学院", "数学与应用数学", "硕士生毕业", MASKED,
+        ["单位", "在线签约", "学生3", "中山大学", "计算机学院", "数学与应用数学", "硕士生毕业", 2026, MASKED,
          "20261055811000001", "广州示例信息科技有限公司", "S000003", "已发出签约邀请 待学生应约"]]
     # times as China's clock shows them, to the second (the list answers UTC instants)
     listed = {i["name"]: i for i in s.get("/lists/online-signing")["items"]}
     for row in rows[1:]:
         instant = datetime.fromisoformat(listed[row[2]]["created_at"])
-        assert row[12] == instant.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
-        assert len(row[13]) == 19
+        assert row[13] == instant.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+        assert len(row[14]) == 19
     assert list(tmp_path.glob("qx-export-*")) == []  # the temporary file was removed once streamed
     assert len(sheet_rows(s, "/lists/online-signing/export.xlsx")) == 5
     province = s.world.headers(Role.PROVINCE, province="44")
@@ -343,9 +343,9 @@ def test_exports_of_the_other_lists(s):
     assert terminations[1][:2] == ["单位", "学生1"]
     assert terminations[1][-5:-2] == ["线上解约", "学生", "解约申请 待对方确认"]
     destinations = sheet_rows(s, "/lists/destinations/export.xlsx?destination_code=50")
-    assert destinations[0] == ["姓名", "院校", "院系", "专业", "学历", "身份证号", "学号", "毕业去向类别",
+    assert destinations[0] == ["姓名", "院校", "院系", "专业", "学历", "毕业年份", "身份证号", "学号", "毕业去向类别",
                                "单位（院校）名称", "登记状态", "提交时间", "更新时间"]
-    assert destinations[1][:10] == ["学生2", "中山大学", "数学学院", "计算机科学与技术", "本科生毕业", MASKED,
+    assert destinations[1][:11] == ["学生2", "中山大学", "数学学院", "计算机科学与技术", "本科生毕业", 2026, MASKED,
                                     "S000002", "国家基层项目—三支一扶", DESTINATION_UNIT["unit_name"], "待院系审核"]
     assert len(destinations) == 2
     assert sheet_rows(s, "/lists/destinations/export.xlsx?destination_code=80")[1:] == []

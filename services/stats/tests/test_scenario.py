@@ -108,10 +108,26 @@ def test_exports_are_workbooks_with_the_total_row(world, client):
     assert rows[1][6:10] == ("总人数", "已登记", "未登记", "审核中")
     assert rows[2][0] == ZSU and rows[2][6:10] == (8, 4, 2, 2)
     assert rows[-1][1] == "总计" and rows[-1][6:10] == (11, 5, 4, 2)
+    assert sheet.title == "数据统计 全部届别" and "stats-44-all-years.xlsx" in response.headers["Content-Disposition"]
     response = client.get(f"/schools/{ZSU}/export.xlsx", headers=world.school_user(ZSU))
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert rows[0][0].endswith("（全部届别）")
     assert rows[3][1] == "计算机学院" and rows[3][2:6] == (4, 3, 0, 1)
     assert rows[-1][1] == "合计" and rows[-1][2:6] == (8, 4, 2, 2)
+
+
+def test_an_export_says_which_cohort_it_holds(world, client):
+    """Two cohorts live side by side each autumn: the sheet and the file name say which one."""
+    world.deliver(*events())
+    response = client.get("/province/export.xlsx?graduation_year=2026&education_level=31",
+                          headers=world.province_user())
+    assert "stats-44-2026-31.xlsx" in response.headers["Content-Disposition"]
+    assert load_workbook(io.BytesIO(response.data)).active.title == "数据统计 2026届 本科生毕业"
+    response = client.get(f"/schools/{ZSU}/export.xlsx?graduation_year=2027", headers=world.school_user(ZSU))
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet.title == "院系统计 2027届" and rows[0][0].endswith("（2027届）")
+    assert rows[-1][1] == "合计" and rows[-1][2:6] == (0, 0, 0, 0)  # none of 2027 yet
 
 
 def test_names_users_typed_are_text_in_the_exports_never_formulas(world, client):

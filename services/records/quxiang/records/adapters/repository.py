@@ -115,6 +115,7 @@ class GraduateFilter:
     education_level: str | None = None
     q: str | None = None
     withdrawn: bool = False  # the graduates on the roster, or (True) those taken off it
+    graduation_year: int | None = None
 
 
 def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
@@ -125,6 +126,8 @@ def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
         conditions.append(graduates.c.department_id == f.department_id)
     if f.education_level:
         conditions.append(graduates.c.education_level == f.education_level)
+    if f.graduation_year:
+        conditions.append(graduates.c.graduation_year == f.graduation_year)
     if f.q:
         like = contains_pattern(f.q)
         conditions.append(or_(graduates.c.name.ilike(like, escape=LIKE_ESCAPE),

@@ -43,6 +43,7 @@ class ListArgs(PageArgs):
     # the same bounds as every other list's filters
     department = Trimmed(load_default=None, validate=validate.Length(max=36))
     education_level = Trimmed(load_default=None, validate=validate.Length(max=4))
+    graduation_year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100))
     q = Trimmed(load_default=None, validate=validate.Length(max=50))
     withdrawn = fields.Boolean(load_default=False, metadata={
         "description": "true: the graduates taken off the roster (移出生源) instead of those on it"})
@@ -169,7 +170,8 @@ def list_graduates(args: dict[str, Any], school_code: str) -> dict[str, Any]:
     ensure_visible(roster.school_scope(records(), school_code) if actor.role is not Role.DEPARTMENT
                    else _department_scope(school_code))
     page = roster.list_graduates(records(), actor, school_code, department_id=args["department"],
-                                 education_level=args["education_level"], q=args["q"], page=args["page"],
+                                 education_level=args["education_level"], graduation_year=args["graduation_year"],
+                                 q=args["q"], page=args["page"],
                                  page_size=args["page_size"], withdrawn=args["withdrawn"])
     return {"items": page.items, "page": page.page, "page_size": page.page_size, "total": page.total,
             "pages": page.pages}

@@ -26,7 +26,8 @@ from quxiang.records.service.context import Records
 
 _GRADUATE_COLUMNS = (("考生号", "exam_number"), ("姓名", "name"), ("院校", "school_name"), ("院系", "department_name"),
                      ("专业代码", "major_code"), ("专业名称", "major_name"), ("学历", "education_level_label"),
-                     ("生源所在地", "origin_region_label"), ("身份证号", "identity_number"))
+                     ("毕业年份", "graduation_year"), ("生源所在地", "origin_region_label"),
+                     ("身份证号", "identity_number"))
 _DECISION_COLUMNS = (("状态", "status_label"), ("提交时间", "submitted_at"), ("审核时间", "decided_at"))
 # The export's columns, (header, key of the row): 档案转寄 has its recipient and transfer number,
 # 户口迁转 only a type and an address (DOMAIN.md).
@@ -90,6 +91,7 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
         "department_id": row.department_id, "department_name": row.department_name, "major_code": row.major_code,
         "major_name": row.major_name, "education_level": row.education_level,
         "education_level_label": education_levels().label(row.education_level, row.education_level),
+        "graduation_year": row.graduation_year,
         "origin_region": row.origin_region, "origin_region_label": region_label(row.origin_region),
         "identity_number": mask_identity_number(service.cipher.decrypt(row.identity_number_encrypted)),
         "registration_id": row.registration_id, "status": status.value, "status_label": label,

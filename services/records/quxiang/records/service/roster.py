@@ -49,7 +49,7 @@ def school_scope(service: Records, school_code: str) -> Scope:
 
 def list_graduates(service: Records, actor: Principal, school_code: str, *, department_id: str | None,
                    education_level: str | None, q: str | None, page: int, page_size: int,
-                   withdrawn: bool = False) -> Page:
+                   withdrawn: bool = False, graduation_year: int | None = None) -> Page:
     """Caller must already be checked to see ``school_code`` (department users: their school)."""
     if actor.role is Role.DEPARTMENT:
         department_id = actor.scope.department  # a department sees its own graduates only
@@ -57,7 +57,8 @@ def list_graduates(service: Records, actor: Principal, school_code: str, *, depa
     page = max(1, page)
     with reading(service.engine) as conn:
         rows, total = repository.list_graduates(
-            conn, GraduateFilter(school_code, department_id, education_level, (q or "").strip() or None, withdrawn),
+            conn, GraduateFilter(school_code, department_id, education_level, (q or "").strip() or None, withdrawn,
+                                 graduation_year),
             (page - 1) * page_size, page_size)
     return Page([summary(service, r) for r in rows], page, page_size, total)
 

@@ -31,7 +31,7 @@ FILE_NAMES = {Kind.ONLINE: "online-signing", Kind.SUPPLEMENTARY: "supplementary"
               Kind.DESTINATIONS: "destinations"}
 
 _GRADUATE = (("姓名", "name"), ("院校", "school_name"), ("院系", "department_name"), ("专业", "major_name"),
-             ("学历", "education_level_label"), ("身份证号", "identity_number"))
+             ("学历", "education_level_label"), ("毕业年份", "graduation_year"), ("身份证号", "identity_number"))
 # The export's columns, (header, key of the row), in the order of the guide's 图6.
 EXPORT_COLUMNS: Mapping[Kind, tuple[tuple[str, str], ...]] = {
     Kind.ONLINE: (("签约发起方", "initiator_label"), ("签约方式", "flow_label"), *_GRADUATE, ("当前协议编号", "number"),

@@ -22,6 +22,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.reference import education_levels
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import Trimmed
@@ -49,6 +50,19 @@ def _filter(args: dict[str, Any]) -> Filter:
                   education_level=args.get("education_level") or None, graduation_year=args.get("graduation_year"))
 
 
+def _cohort(args: dict[str, Any]) -> tuple[str, str]:
+    """What the figures cover, as the sheet says it and as the file name ends: a province watches two
+    cohorts at once each autumn (last year's until the year-end figures, next year's from its roster),
+    and a workbook that does not say which it holds is mistaken for the other."""
+    year, level = args.get("graduation_year"), args.get("education_level")
+    label = f"{year}届" if year else "全部届别"
+    suffix = str(year) if year else "all-years"
+    if level:
+        label += f" {education_levels().label(level, default=level)}"
+        suffix += f"-{level}"
+    return label, suffix
+
+
 def _xlsx(content: bytes, filename: str) -> flask.Response:
     response = flask.Response(content, mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
@@ -67,7 +81,8 @@ def province(args: dict[str, Any]) -> dict[str, Any]:
 @requires(Role.PROVINCE)
 def province_export(args: dict[str, Any]) -> flask.Response:
     view = views.province_view(stats(), current_principal(), _filter(args))
-    return _xlsx(export.province_xlsx(view), f"stats-{view['province']}.xlsx")
+    label, suffix = _cohort(args)
+    return _xlsx(export.province_xlsx(view, label), f"stats-{view['province']}-{suffix}.xlsx")
 
 
 @blueprint.route("/schools/<school_code>")
@@ -82,7 +97,8 @@ def school(args: dict[str, Any], school_code: str) -> dict[str, Any]:
 @requires(*READERS)  # each module's figures by its own permission (views.readable_modules)
 def school_export(args: dict[str, Any], school_code: str) -> flask.Response:
     view = views.school_view(stats(), current_principal(), school_code, _filter(args))
-    return _xlsx(export.school_xlsx(view), f"stats-{school_code}.xlsx")
+    label, suffix = _cohort(args)
+    return _xlsx(export.school_xlsx(view, label), f"stats-{school_code}-{suffix}.xlsx")
 
 
 @blueprint.route("/destinations")

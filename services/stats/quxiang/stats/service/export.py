@@ -44,10 +44,11 @@ def _save(workbook: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def province_xlsx(view: Mapping[str, Any]) -> bytes:
+def province_xlsx(view: Mapping[str, Any], cohort: str) -> bytes:
+    """``cohort``: what the figures cover (2026届, 全部届别), in the sheet's name."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "数据统计"
+    sheet.title = f"数据统计 {cohort}"[:31]  # Excel's limit on a sheet name
     top, sub = _module_headers()
     settings = [f"{MODULE_LABELS[m]}设置" for m in MODULES]
     sheet.append(["学校代码", "学校名称", "网签协议类型", *settings, *top])
@@ -61,13 +62,13 @@ def province_xlsx(view: Mapping[str, Any]) -> bytes:
     return _save(workbook)
 
 
-def school_xlsx(view: Mapping[str, Any]) -> bytes:
+def school_xlsx(view: Mapping[str, Any], cohort: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "院系统计"
+    sheet.title = f"院系统计 {cohort}"[:31]
     modules = view["modules"]  # only those the caller may read
     top, sub = _module_headers(modules)
-    _append(sheet, [f"{view['school_code']} {view['school_name']}"])
+    _append(sheet, [f"{view['school_code']} {view['school_name']}（{cohort}）"])
     sheet.append(["院系代码", "院系名称", *top])
     sheet.append(["", "", *sub])
     for item in view["items"]:
