@@ -105,8 +105,25 @@ def test_the_province_of_the_registering_authority_oversees_a_unit_wherever_it_s
     assert [u["employer_id"] for u in found["items"]] == [unit]
     assert client.post(f"/employer-accounts/{unit}/disable", headers=gd).status_code == 200
     assert login(client, "squatter", PASSWORD).status_code == 401
-    bj = auth(service, seed.user(Role.PROVINCE, province="11"))  # the region's province too
-    assert client.post(f"/employer-accounts/{unit}/enable", headers=bj).status_code == 200
+    bj = auth(service, seed.user(Role.PROVINCE, province="11"))  # the region's province oversees it too...
+    listed = client.get("/employer-accounts", query_string={"q": squatted}, headers=bj).get_json()["items"]
+    assert [(u["stopped_by"], u["stopped_by_label"]) for u in listed] == [("44", "广东省")]
+    # ...but cannot lift the registering authority's stop: the squatter chose that region itself
+    refused = client.post(f"/employer-accounts/{unit}/enable", headers=bj)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "stopped_by_another"
+    assert "广东省" in refused.get_json()["detail"]
+    assert login(client, "squatter", PASSWORD).status_code == 401
+    assert client.post(f"/employer-accounts/{unit}/enable", headers=gd).status_code == 200
+    # a stop by the region's province is lifted by it or by the registering authority's
+    assert client.post(f"/employer-accounts/{unit}/disable", headers=bj).get_json()["stopped_by"] == "11"
+    lifted = client.post(f"/employer-accounts/{unit}/enable", headers=gd).get_json()
+    assert (lifted["status"], lifted["stopped_by"]) == ("active", None)
+    # the administrator's stop, by the administrator alone
+    admin = auth(service, seed.user(Role.ADMIN))
+    stopped = client.post(f"/employer-accounts/{unit}/disable", headers=admin).get_json()
+    assert stopped["stopped_by_label"] == "平台管理员"
+    assert client.post(f"/employer-accounts/{unit}/enable", headers=gd).status_code == 403
+    assert client.post(f"/employer-accounts/{unit}/enable", headers=admin).get_json()["status"] == "active"
     # and the province of neither gets a 404
     sh = auth(service, seed.user(Role.PROVINCE, province="31"))
     assert client.post(f"/employer-accounts/{unit}/disable", headers=sh).status_code == 404

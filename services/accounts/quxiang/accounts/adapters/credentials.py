@@ -165,11 +165,13 @@ class EmployerAccount:
     user_id: str | None
     username: str | None
     disabled: bool
+    stopped_by: str | None = None  # a province's code or "admin": who stopped the account
 
 
 def _employer_account(row: Row) -> EmployerAccount:
     return EmployerAccount(employer=_employer(row), created_at=utc(row.created_at),  # type: ignore[arg-type]
-                           user_id=row.user_id, username=row.username, disabled=bool(row.disabled))
+                           user_id=row.user_id, username=row.username, disabled=bool(row.disabled),
+                           stopped_by=row.stopped_by if row.disabled else None)
 
 
 def _employer_accounts() -> Any:
@@ -202,6 +204,10 @@ def list_employers(session: Session, *, province: str | None, q: str | None, off
 def get_employer_account(session: Session, employer_id: str) -> EmployerAccount | None:
     row = session.execute(_employer_accounts().where(employers.c.id == employer_id)).first()
     return _employer_account(row) if row else None
+
+
+def set_stopped_by(session: Session, employer_id: str, stopped_by: str | None) -> None:
+    session.execute(update(employers).where(employers.c.id == employer_id).values(stopped_by=stopped_by))
 
 
 def save_employer(session: Session, employer: Employer) -> None:

@@ -53,6 +53,9 @@ employers = Table(
     Column("contact_phone", String(30), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),  # the unit's sequence in its events
+    # Who stopped the unit's account: a province's code, or "admin"; null while it is not stopped (or
+    # stopped before 0012). Only that province, the registering authority's, or the admin lifts it.
+    Column("stopped_by", String(10)),
 )
 
 users = Table(

@@ -62,6 +62,9 @@ class EmployerAccountOut(Schema):
     username = fields.String(allow_none=True)
     status = fields.String(required=True)
     status_label = fields.String(required=True, metadata={"description": "正常 / 已停用"})
+    stopped_by = fields.String(allow_none=True, metadata={
+        "description": "who stopped the account: a province's code or admin; null while active"})
+    stopped_by_label = fields.String(allow_none=True, metadata={"description": "e.g. 广东省, 平台管理员"})
 
 
 class EmployerAccountPage(PageOut):
@@ -76,7 +79,8 @@ def employer_account_out(account: EmployerAccount) -> dict[str, Any]:
             "industry_label": industries().label(unit.industry, default=unit.industry), "region": unit.region,
             "address": unit.address, "contact_name": unit.contact_name, "contact_phone": unit.contact_phone,
             "registered_at": iso_utc(account.created_at), "user_id": account.user_id,
-            "username": account.username, "status": status, "status_label": STATUS_LABELS[status]}
+            "username": account.username, "status": status, "status_label": STATUS_LABELS[status],
+            "stopped_by": account.stopped_by, "stopped_by_label": employers.stopped_by_label(account.stopped_by)}
 
 
 @blueprint.route("/employer-accounts", methods=["GET"])

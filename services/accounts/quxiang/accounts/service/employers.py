@@ -34,6 +34,7 @@ from quxiang.common.contracts.accounts import (
     USER_RENAMED,
 )
 from quxiang.common.paging import FIRST_PAGE, Page, PageRequest
+from quxiang.common.reference import provinces
 
 
 @dataclass(frozen=True)
@@ -177,16 +178,45 @@ def reset_employer_password(service: Accounts, actor: Principal, employer_id: st
     return answer
 
 
+ADMIN_STOP = "admin"
+
+
+def _may_lift(actor: Principal, account: EmployerAccount) -> None:
+    """Two provinces oversee a unit, and the region is the unit's own choice (a squatter picks its
+    second overseer): a stop is lifted by the province that made it, by the registering authority's
+    province (the credit code's), or by the administrator; one the administrator made, by it alone."""
+    province, stopped_by = _province_of(actor), account.stopped_by
+    if province is None or stopped_by is None or stopped_by == province:
+        return
+    if stopped_by != ADMIN_STOP and province == account.employer.credit_code[2:4]:
+        return
+    who = stopped_by_label(stopped_by)
+    raise Forbidden("stopped_by_another", f"该单位账号由{who}停用，只能由其或单位登记机关所在省恢复",
+                    stopped_by=stopped_by)
+
+
+def stopped_by_label(stopped_by: str | None) -> str | None:
+    """Who stopped a unit's account, as people read it (广东省, 平台管理员)."""
+    if stopped_by is None:
+        return None
+    return "平台管理员" if stopped_by == ADMIN_STOP else provinces().label(stopped_by, default=stopped_by)
+
+
 def set_employer_disabled(service: Accounts, actor: Principal, employer_id: str, disabled: bool) -> EmployerAccount:
-    """Stop the unit's account (its tokens die) or let it log in again; idempotent."""
+    """Stop the unit's account (its tokens die) or let it log in again; idempotent. Who stopped it is
+    kept (``stopped_by``), and only they or the registering authority's province lift it."""
     with service.unit_of_work() as uow:
         user = _overseen_account(uow, actor, employer_id)
+        if not disabled and user.disabled:
+            _may_lift(actor, _answer(uow, employer_id))
         if disabled and user.disable():
+            credentials.set_stopped_by(uow.session, employer_id, _province_of(actor) or ADMIN_STOP)
             repository.save_user(uow.session, user)
             uow.record(USER_DISABLED, subject=user.id, sequence=user.version,
                        data={"user_id": user.id, "disabled_by": actor.user_id, "employer_id": employer_id})
             revoke_tokens(uow, user.id, "disabled", user.version)
         elif not disabled and user.enable():
+            credentials.set_stopped_by(uow.session, employer_id, None)
             repository.save_user(uow.session, user)
             uow.record(USER_ENABLED, subject=user.id, sequence=user.version,
                        data={"user_id": user.id, "enabled_by": actor.user_id, "employer_id": employer_id})
