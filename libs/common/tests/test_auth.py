@@ -308,6 +308,8 @@ def test_roles_and_module_permissions(service, keys):
     read_only = call(client, "POST", "/things/archive", school)
     assert read_only.status_code == 403 and read_only.json["code"] == "module_forbidden"
     assert read_only.json["module"] == "archive" and read_only.json["needed"] == "write"
+    # the module as 账号管理 names it, not its identifier, and whom to ask
+    assert read_only.json["detail"] == "您的账号没有“档案信息”模块的读写权限，请联系学校（或省级）管理员开通"
     writer = Principal("u-w", Role.SCHOOL, SCHOOL_USER.scope, {Module.ARCHIVE: Access.WRITE})
     assert call(client, "POST", "/things/archive", keys.token(writer)).status_code == 200
 
@@ -332,6 +334,7 @@ def test_other_scopes_are_404_for_objects_and_403_for_actions(service, keys):
     assert call(client, "GET", "/things/schools/10558", school).status_code == 200
     hidden = call(client, "GET", "/things/schools/10001", province)
     assert hidden.status_code == 404 and hidden.json["code"] == "not_found"
+    assert hidden.json["detail"] == "记录不存在，或不在您的管理范围内，请返回列表重新查询"
     assert call(client, "GET", "/things/schools/10001", school).status_code == 404
     assert call(client, "PUT", "/things/schools/10558", province).status_code == 200
     refused = call(client, "PUT", "/things/schools/10001", province)

@@ -111,6 +111,9 @@ def test_unexpected_exception_is_500_without_its_text(
     response = client.get("/registrations/boom", headers={"X-Request-ID": "req-500"})
     body = problem(response, 500, "internal_error")
     assert body["request_id"] == "req-500"
+    # users read it (the console adds the request id as 错误编号): Chinese, and honest that the
+    # operation may not have been done
+    assert body["detail"] == "系统出错，本次操作可能未完成。请稍后重试；如仍出错，请将错误编号告知技术支持。"
     text = response.get_data(as_text=True)
     assert "hunter2" not in text and "RuntimeError" not in text and "11010519491231002X" not in text
     [record] = [r for r in caplog.records if r.name == "quxiang.common.web.errors"]
@@ -133,7 +136,7 @@ def test_unexpected_exception_traceback_is_logged_with_request_id_and_masked(
 
 def test_abort_500_hides_its_description(client: FlaskClient) -> None:
     response = client.get("/registrations/abort-500")
-    problem(response, 500, "internal_error")
+    assert problem(response, 500, "internal_error")["detail"].startswith("系统出错")
     assert "private" not in response.get_data(as_text=True)
 
 
@@ -150,7 +153,9 @@ def test_wrong_method_is_405_problem_keeping_allow_header(client: FlaskClient) -
 def test_oversized_body_is_413_problem(make_app: Any) -> None:
     client = make_app(max_content_length=64).test_client()
     response = client.put("/registrations/1", json={"name": "x" * 500})
-    problem(response, 413, "payload_too_large")
+    body = problem(response, 413, "payload_too_large")
+    # what a user who chose too large a file reads: the limits, as the gateway's own 413 says them
+    assert body["detail"] == "上传的文件过大：单个文件不超过 10 MB（生源文件不超过 50 MB）"
 
 
 def test_not_modified_has_no_problem_body(client: FlaskClient) -> None:

@@ -19,7 +19,16 @@ from typing import Any, TypeVar
 
 import flask
 
-from quxiang.common.auth.principal import ROLE_LABELS, Access, Module, Principal, Role, Scope
+from quxiang.common.auth.principal import (
+    ACCESS_LABELS,
+    PERMISSION_MODULE_LABELS,
+    ROLE_LABELS,
+    Access,
+    Module,
+    Principal,
+    Role,
+    Scope,
+)
 from quxiang.common.auth.revocation import RevocationList
 from quxiang.common.auth.tokens import KEYS_UNAVAILABLE, TokenError, TokenVerifier
 from quxiang.common.web.errors import ProblemError
@@ -102,14 +111,15 @@ def _authorize(rule: AccessRule) -> Principal:
         allowed = "、".join(ROLE_LABELS[r] for r in sorted(rule.roles))
         raise ProblemError(403, "role_forbidden", title="Forbidden", detail=f"此操作仅限：{allowed}")
     if rule.module is not None and not principal.access_to(rule.module).allows(rule.access):
-        needed = "读写" if rule.access is Access.WRITE else "只读"
-        raise ProblemError(403, "module_forbidden", title="Forbidden",
-                           detail=f"账号对模块 {rule.module.value} 没有{needed}权限",
-                           module=rule.module.value, needed=rule.access.value)
+        raise module_forbidden(rule.module, rule.access)
     return principal
 
 
-_ACCESS_LABELS = {Access.READ: "只读", Access.WRITE: "读写"}
+def module_forbidden(module: Module, needed: Access) -> ProblemError:
+    """403 for an account without ``needed`` on ``module``, in the words of its permission setting."""
+    return ProblemError(403, "module_forbidden", title="Forbidden", module=module.value, needed=needed.value,
+                        detail=f"您的账号没有“{PERMISSION_MODULE_LABELS[module]}”模块的{ACCESS_LABELS[needed]}权限，"
+                               "请联系学校（或省级）管理员开通")
 
 
 def modules_allowing(principal: Principal, access: Access = Access.READ) -> frozenset[Module]:
@@ -119,7 +129,7 @@ def modules_allowing(principal: Principal, access: Access = Access.READ) -> froz
     allowed = frozenset(m for m in Module if principal.access_to(m).allows(access))
     if not allowed:
         raise ProblemError(403, "module_forbidden", title="Forbidden", needed=access.value,
-                           detail=f"账号对任何模块都没有{_ACCESS_LABELS[access]}权限")
+                           detail=f"您的账号没有任何模块的{ACCESS_LABELS[access]}权限，请联系学校（或省级）管理员开通")
     return allowed
 
 
@@ -164,10 +174,17 @@ def current_principal() -> Principal:
     return principal
 
 
+def not_found() -> ProblemError:
+    """The one answer for an object that is not there or not the caller's to see: the two look the
+    same, so that a 404 tells nobody what exists outside their scope."""
+    return ProblemError(404, "not_found", title="Not Found",
+                        detail="记录不存在，或不在您的管理范围内，请返回列表重新查询")
+
+
 def ensure_visible(scope: Scope) -> None:
     """Reading or changing one object: outside the caller's scope it does not exist (404)."""
     if not current_principal().covers(scope):
-        raise ProblemError(404, "not_found", title="Not Found", detail="对象不存在")
+        raise not_found()
 
 
 def ensure_allowed(scope: Scope) -> None:

@@ -28,6 +28,13 @@ class Module(StrEnum):
     HUKOU = "hukou"            # 户口信息
 
 
+# The modules as 账号管理 names them beside a permission: also the words of a refusal, so that it
+# points at the setting to ask for.
+PERMISSION_MODULE_LABELS = {
+    Module.EMPLOYMENT: "基本信息和就业信息", Module.ARCHIVE: "档案信息", Module.HUKOU: "户口信息",
+}
+
+
 class Access(StrEnum):
     NONE = "none"    # 无权限
     READ = "read"    # 只读

@@ -67,7 +67,11 @@ _RESERVED = frozenset({"type", "title", "status", "detail", "code", "request_id"
 _BODY_LOCATIONS = frozenset({"json", "form", "json_or_form", "files"})
 _LOCATIONS = _BODY_LOCATIONS | {"query", "querystring", "headers", "cookies", "view_args", "path"}
 
-INTERNAL_ERROR_DETAIL = "An unexpected error occurred. Quote the request id when reporting it."
+# Users read it (the console adds the request id): the operation may or may not have been applied.
+INTERNAL_ERROR_DETAIL = "系统出错，本次操作可能未完成。请稍后重试；如仍出错，请将错误编号告知技术支持。"
+# The same sentence as the gateway's own 413 (deploy/nginx/gateway.conf.template): the limits a user
+# who chose too large a file needs (uploads.MAX_DOCUMENT_BYTES, the roster import's own limit).
+PAYLOAD_TOO_LARGE_DETAIL = "上传的文件过大：单个文件不超过 10 MB（生源文件不超过 50 MB）"
 DATABASE_UNAVAILABLE_DETAIL = "数据库暂时不可用，本次操作未生效，请稍后重试"
 DATABASE_RETRY_AFTER = 5  # seconds: a PostgreSQL restart or failover takes about that long
 
@@ -249,7 +253,7 @@ def http_exception_response(error: wexc.HTTPException) -> flask.Response | wexc.
 _STOCK_DETAILS = {
     400: "请求有误", 401: "需要登录", 403: "没有权限执行此操作", 404: "接口或对象不存在",
     405: "该地址不支持此请求方法", 406: "无法提供所请求的内容格式", 408: "请求超时", 409: "与当前状态冲突",
-    411: "请求缺少 Content-Length", 413: "请求体过大", 414: "请求地址过长", 415: "不支持的请求体格式",
+    411: "请求缺少 Content-Length", 413: PAYLOAD_TOO_LARGE_DETAIL, 414: "请求地址过长", 415: "不支持的请求体格式",
     429: "请求过于频繁，请稍后再试", 431: "请求头过大", 503: "服务暂时不可用，请稍后重试",
 }
 

@@ -36,9 +36,6 @@ class AgreementType(StrEnum):
 
 AGREEMENT_TYPE_LABELS = {AgreementType.TWO_PARTY: "两方协议", AgreementType.THREE_PARTY: "三方协议"}
 MODULE_LABELS = {Module.EMPLOYMENT: "毕业去向登记与网签", Module.ARCHIVE: "档案信息登记", Module.HUKOU: "户口信息登记"}
-PERMISSION_MODULE_LABELS = {
-    Module.EMPLOYMENT: "基本信息和就业信息", Module.ARCHIVE: "档案信息", Module.HUKOU: "户口信息",
-}
 
 # Who creates and manages which accounts (账号管理).
 MANAGES: Mapping[Role, frozenset[Role]] = {

@@ -20,7 +20,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 from quxiang.accounts.adapters.repository import AccountView, SchoolView
 from quxiang.accounts.domain.model import (
     AGREEMENT_TYPE_LABELS,
-    PERMISSION_MODULE_LABELS,
     AgreementType,
     Department,
     DomainError,
@@ -30,7 +29,7 @@ from quxiang.accounts.entrypoints.context import accounts
 from quxiang.accounts.service import management
 from quxiang.common import reference
 from quxiang.common.auth import current_principal, requires
-from quxiang.common.auth.principal import ACCESS_LABELS, ROLE_LABELS, Access, Module, Role
+from quxiang.common.auth.principal import ACCESS_LABELS, PERMISSION_MODULE_LABELS, ROLE_LABELS, Access, Module, Role
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_response
 from quxiang.common.web.paging import PageArgs, PageOut, Trimmed, page_args, page_out

@@ -34,7 +34,6 @@ from quxiang.accounts.adapters import repository
 from quxiang.accounts.adapters.repository import AccountView, SchoolView
 from quxiang.accounts.domain.model import (
     MANAGES,
-    PERMISSION_MODULE_LABELS,
     Conflict,
     Department,
     DomainError,
@@ -50,6 +49,7 @@ from quxiang.accounts.service.revocation import revoke_tokens
 from quxiang.common import reference
 from quxiang.common.auth.principal import (
     DEFAULT_PERMISSIONS,
+    PERMISSION_MODULE_LABELS,
     PERMISSIONED_ROLES,
     Access,
     Module,

@@ -80,7 +80,9 @@ def _csv_rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
         for number, cells in enumerate(reader, start=1):
             yield number, [c.strip() for c in cells]
     except csv.Error as exc:  # e.g. a NUL byte or a cell over the csv module's field size limit
-        raise UnreadableFile(f"CSV格式错误（第{reader.line_num}行）：{exc}") from exc
+        # the csv module's English reason ("field larger than field limit") means nothing to a school
+        raise UnreadableFile(f"CSV 第{reader.line_num}行格式有误（单元格内容过长或引号未闭合），"
+                             "请用 Excel 另存为 CSV（UTF-8）或 XLSX 后重新导入") from exc
     except UnicodeDecodeError as exc:  # neither UTF-8 nor GB18030 (the fallback is not checked ahead)
         raise UnreadableFile(f"文件不是UTF-8或GB18030编码的CSV（第{reader.line_num + 1}行附近无法解码），"
                              "请另存为CSV（UTF-8）或XLSX后再导入") from exc

@@ -21,6 +21,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth import current_principal, ensure_allowed, ensure_visible, public, requires
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Access, Module, Role, Scope
 from quxiang.common.spreadsheets import XLSX_MIMETYPE
 from quxiang.common.times import iso_utc
@@ -148,7 +149,7 @@ def import_status(school_code: str, job_id: str) -> dict[str, Any]:
     ensure_visible(roster.school_scope(records(), school_code))
     job = roster.get_job(records(), job_id)
     if job.school_code != school_code:
-        raise ProblemError(404, "not_found", detail="对象不存在")
+        raise not_found()
     return _job(job)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
@@ -47,7 +48,7 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
     with service.unit_of_work() as uow:
         graduate = repository.get_graduate(uow.session, graduate_id)
         if graduate is None or not actor.covers(Scope(graduate=graduate.id)):
-            raise ProblemError(404, "not_found", detail="对象不存在")
+            raise not_found()
         if graduate.withdrawn_at is not None:
             raise withdrawn_graduate()
         store.put_confirmation(uow.session, graduate_id=graduate_id, school_code=graduate.school_code, status=status,

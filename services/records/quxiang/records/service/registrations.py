@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
@@ -55,8 +56,6 @@ _REJECTED = (Status.DEPARTMENT_REJECTED, Status.SCHOOL_REJECTED)
 MAX_NOTICE = 2000
 
 
-def not_found() -> ProblemError:
-    return ProblemError(404, "not_found", detail="对象不存在")
 
 
 # --- availability and the school's settings ------------------------------------------------------

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from quxiang.common.auth import ensure_visible
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.times import iso_utc
-from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store, repository
 from quxiang.records.adapters.repository import GraduateFilter
 from quxiang.records.service import confirmation
@@ -85,7 +85,7 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
     with service.unit_of_work() as uow:
         row = repository.get_graduate(uow.session, graduate_id)
         if row is None:
-            raise ProblemError(404, "not_found", detail="对象不存在")
+            raise not_found()
         ensure_visible(Scope(province=row.province, school=row.school_code, department=row.department_id,
                              graduate=row.id))
         detail = summary(service, row)
@@ -111,5 +111,5 @@ def get_job(service: Records, job_id: str) -> Row:
     with reading(service.engine) as conn:
         job = repository.get_job(conn, job_id)
     if job is None:
-        raise ProblemError(404, "not_found", detail="对象不存在")
+        raise not_found()
     return job

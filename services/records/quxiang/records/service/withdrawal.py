@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import GRADUATE_UPDATED, GRADUATE_WITHDRAWN
@@ -148,7 +149,7 @@ def _school_graduate(uow: UnitOfWork, actor: Principal, school_code: str, gradua
     graduate = repository.get_graduate(uow.session, graduate_id, lock="update")
     if graduate is None or graduate.school_code != school_code or not actor.covers(
             Scope(province=graduate.province, school=graduate.school_code)):
-        raise ProblemError(404, "not_found", detail="对象不存在")
+        raise not_found()
     return graduate
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from quxiang.common import audit
+from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
@@ -75,8 +76,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def not_found() -> ProblemError:
-    return ProblemError(404, "not_found", detail="对象不存在")
 
 
 def _checked(code: Any, data: dict[str, Any] | None, *, complete: bool) -> Destination:

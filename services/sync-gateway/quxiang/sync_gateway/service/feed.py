@@ -25,7 +25,7 @@ from prometheus_client import Counter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from quxiang.common.auth.authorize import modules_allowing
+from quxiang.common.auth.authorize import modules_allowing, not_found
 from quxiang.common.auth.principal import Access, Module, Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.events import Event
@@ -69,10 +69,6 @@ def webhook_address_error(url: str, allow_private: bool) -> str | None:
     return None
 
 
-def _not_found() -> ProblemError:
-    return ProblemError(404, "not_found", title="Not Found", detail="对象不存在")
-
-
 # -- recording (the feed consumer) ----------------------------------------------------------------
 
 def record_event(session: Session, event: Event, now: datetime | None = None) -> int | None:
@@ -87,7 +83,7 @@ def school_in_scope(gateway: Gateway, principal: Principal, school: str | None, 
     """The school the caller acts on: its own (school user), or ``school`` of its province. A school
     outside the caller's scope is as good as unknown (404) when it is an object's; when the caller
     ``named`` it (the ``school`` parameter), 403 ``out_of_scope``, as every service answers."""
-    refused = out_of_scope if named else _not_found
+    refused = out_of_scope if named else not_found
     if principal.role is Role.SCHOOL:
         own = principal.scope.school or ""
         if school not in (None, own):
@@ -98,7 +94,7 @@ def school_in_scope(gateway: Gateway, principal: Principal, school: str | None, 
     with reading(gateway.engine) as conn:
         province = ledger.province_of(conn, school)
     if province is None:
-        raise _not_found()
+        raise not_found()
     if province != principal.scope.province:
         raise refused()
     return school
@@ -307,7 +303,7 @@ def _credential(gateway: Gateway, school: str) -> Any:
 def show_credential(gateway: Gateway, school: str) -> dict[str, Any]:
     row = _credential(gateway, school)
     if row is None:
-        raise _not_found()
+        raise not_found()
     return _credential_out(gateway, row)
 
 
@@ -350,7 +346,7 @@ def revoke_credential(gateway: Gateway, school: str, actor: str) -> dict[str, An
     """Delete the broker user and close its connections: the broker refuses it from now on."""
     row = _credential(gateway, school)
     if row is None:
-        raise _not_found()
+        raise not_found()
     admin = _admin(gateway)
     with _broker_admin_errors():
         admin.delete_user(row.username)
@@ -396,7 +392,7 @@ def webhook_in_scope(gateway: Gateway, principal: Principal, webhook_id: int) ->
     with reading(gateway.engine) as conn:
         row = conn.execute(select(feed_webhooks).where(feed_webhooks.c.id == webhook_id)).first()
     if row is None:
-        raise _not_found()
+        raise not_found()
     school_in_scope(gateway, principal, row.school_code)
     return row
 
@@ -425,7 +421,7 @@ def delivery_in_scope(gateway: Gateway, principal: Principal, delivery_id: int) 
     with reading(gateway.engine) as conn:
         row = feed_store.delivery(conn, delivery_id)
         if row is None:
-            raise _not_found()
+            raise not_found()
         school_in_scope(gateway, principal, row.school_code)
         return delivery_out(row, feed_store.attempts_of(conn, delivery_id))
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from quxiang.common.auth.authorize import modules_allowing
+from quxiang.common.auth.authorize import module_forbidden, modules_allowing, not_found
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
@@ -29,10 +29,6 @@ from quxiang.sync_gateway.service.feed import out_of_scope
 LAG_WINDOW = timedelta(hours=1)
 
 
-def _not_found() -> ProblemError:
-    return ProblemError(404, "not_found", title="Not Found", detail="对象不存在")
-
-
 def schools_in_scope(gateway: Gateway, principal: Principal, school: str | None) -> dict[str, str | None]:
     """The schools the view covers: code -> name (None when only the code is known)."""
     with reading(gateway.engine) as conn:
@@ -45,7 +41,7 @@ def schools_in_scope(gateway: Gateway, principal: Principal, school: str | None)
         if school not in schools:
             with reading(gateway.engine) as conn:
                 known = ledger.province_of(conn, school) is not None
-            raise out_of_scope() if known or principal.role is Role.SCHOOL else _not_found()
+            raise out_of_scope() if known or principal.role is Role.SCHOOL else not_found()
         return {school: schools[school]}
     return schools
 
@@ -140,11 +136,10 @@ def retry_one(gateway: Gateway, principal: Principal, record_id: int) -> dict[st
         row = ledger.get_record(conn, record_id)
     if (row is None or not principal.covers(_scope_of(gateway, row.school_code))
             or row.kind not in kinds_for(principal, Access.READ)):
-        raise _not_found()
+        raise not_found()
     if row.kind not in writable:
         module = MODULE_OF_KIND[row.kind]
-        raise ProblemError(403, "module_forbidden", detail=f"账号对模块 {module.value} 没有读写权限",
-                           module=module.value, needed=Access.WRITE.value)
+        raise module_forbidden(module, Access.WRITE)
     if row.status != FAILED:
         raise ProblemError(409, "not_failed", detail="该记录不是同步失败状态", current_status=row.status)
     ledger.retry_failed(gateway.engine, ids=[record_id])
