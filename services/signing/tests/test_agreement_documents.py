@@ -37,6 +37,11 @@ def test_every_party_downloads_the_same_document(approved, world):
     pdf = copies[0].get_data()
     digest = hashlib.sha256(pdf).hexdigest()
     assert copies[0].headers["X-Content-SHA256"] == digest
+    # a phone's downloads list the Chinese name; clients without RFC 5987 get the ASCII one
+    from urllib.parse import quote
+    disposition = copies[0].headers["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote('就业协议书-' + agreement['number'] + '.pdf')}" in disposition
+    assert f"filename=agreement-{agreement['number']}.pdf;" in disposition
     detail = scene.client.get(f"/agreements/{agreement['id']}", headers=scene.school).get_json()
     assert detail["document_sha256"] == digest
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import flask
 
@@ -39,7 +40,10 @@ def download(agreement_id: str) -> flask.Response:
         raise ProblemError(409, "not_approved", detail="协议审核通过后才能下载", current_status=detail["status"])
     pdf = bytes(document.pdf) if document else generated
     response = flask.Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename=agreement-{detail['number']}.pdf"
+    # The name a graduate's phone shows in its downloads: Chinese (RFC 5987), ASCII for old clients.
+    number = detail["number"]
+    response.headers["Content-Disposition"] = (f"attachment; filename=agreement-{number}.pdf; "
+                                               f"filename*=UTF-8''{quote(f'就业协议书-{number}.pdf')}")
     if document:
         response.headers["X-Content-SHA256"] = document.sha256
     return response

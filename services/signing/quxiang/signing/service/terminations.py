@@ -82,7 +82,8 @@ def request(service: Signing, actor: Principal, agreement_id: str, mode: Mode, r
                 raise ProblemError(409, "not_in_force", detail="只有已生效（审核通过）的协议可以解约",
                                    current_status=row.status)
             if mode is Mode.ONLINE and row.employer_id is None:
-                raise ProblemError(409, "offline_only", detail="该协议为线下签约或补登，单位未在平台上签署，请上传解约函办理线下解约")
+                raise ProblemError(409, "offline_only",
+                                   detail="该协议为线下签约或补登，单位未在平台上签署，请上传解约函办理线下解约")
             if mode is Mode.ONLINE:
                 online.refuse_if_employer_stopped(uow.session, row)
             stamp = online.now()
