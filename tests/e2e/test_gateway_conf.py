@@ -69,6 +69,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     console.mkdir()
     (console / "index.html").write_text("<!doctype html><title>去向</title>")
     (console / "app.js").write_text("console.log('quxiang')")
+    (console / "codes.json").write_text('{"codes": [' + ", ".join(f'"{i:04d}"' for i in range(400)) + "]}")
     for folder in (console.parent, console):
         folder.chmod(0o755)
     upstream = make_server("127.0.0.1", 0, _echo, handler_class=_Quiet)
@@ -128,6 +129,11 @@ def test_the_console_is_a_single_page_app(gateway: str) -> None:
         assert page.status_code == 200 and "<title>去向</title>" in page.text, path
     assert requests.get(gateway + "/app.js", timeout=5).text.startswith("console.log")
     assert requests.get(gateway + "/missing.js", timeout=5).status_code == 404
+    # a phone on a slow line gets the console's files compressed; the APIs' answers are not (CPU)
+    table = requests.get(gateway + "/codes.json", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert table.headers.get("Content-Encoding") == "gzip" and len(table.json()["codes"]) == 400
+    answer = requests.get(gateway + "/api/signing/" + "x" * 1100, headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert answer.status_code == 200 and "Content-Encoding" not in answer.headers
 
 
 def test_no_page_or_answer_can_be_framed_or_sniffed(gateway: str) -> None:
