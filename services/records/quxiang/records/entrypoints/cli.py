@@ -8,6 +8,12 @@
                                              QX_RECORDS_SOURCE_TOKEN); until then no graduate is withdrawn
     qx-records republish-settings            announce every school's 档案/户口设置 again (a service's copy
                                              lost some; quxiang.common.bus.republish)
+    qx-records after-restore [--version-fence N] [--serial-gap N]
+                                             once, right after restoring the database from a dump and
+                                             before the service starts again: every version and 转递编号
+                                             counter moved past what was announced since the dump, and
+                                             no withdrawal until backfill-signing-records ran again
+                                             (quxiang.common.restore; docs/operations.md)
 
 Key rotation of the identity numbers (see ``quxiang.records.adapters.crypto`` and
 docs/configuration.md): set the new key as ``QX_RECORDS_ID_KEY``, move the previous one into
@@ -31,14 +37,21 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from quxiang.common import snapshot_reader
+from quxiang.common import restore, snapshot_reader
 from quxiang.common.bus.republish import record_again
 from quxiang.common.config import Config, load_config
 from quxiang.common.contracts.records import SCHOOL_SETTINGS_UPDATED
 from quxiang.common.operator_cli import reports_unreachable_services
-from quxiang.records.adapters import reencryption
+from quxiang.records.adapters import reencryption, repository
 from quxiang.records.adapters.crypto import InvalidKey
-from quxiang.records.adapters.tables import school_module_settings
+from quxiang.records.adapters.tables import (
+    graduate_confirmations,
+    graduates,
+    pending_work,
+    registrations,
+    school_module_settings,
+    transfer_counters,
+)
 from quxiang.records.bootstrap import NAME, build_records
 from quxiang.records.service import withdrawal
 from quxiang.records.service.context import Records
@@ -131,7 +144,52 @@ def _add_republish_settings(commands: Any) -> None:
                                                    "lost some)").set_defaults(run=republish_settings)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records, _add_republish_settings]
+# Every versioned row records announces, and what holds a graduate's version (a confirmation is of
+# one roster version: it must still match after the fence).
+VERSIONED = (graduates.c.version, graduate_confirmations.c.graduate_version, school_module_settings.c.version,
+             registrations.c.version)
+MAX_TRANSFER_SERIAL = 9_999_999  # 转递编号's seven digits
+
+
+def after_restore(args: argparse.Namespace, service: Records) -> int:
+    """Fence versions and 转递编号 counters in one transaction; a (school, year) with graduates but no
+    counter yet starts past the gap too. Withdrawals wait for ``backfill-signing-records``: the
+    restored copy of what signing holds lost what signing recorded since the dump."""
+    try:
+        with service.engine.begin() as conn:
+            fenced = restore.fence_versions(conn, VERSIONED, args.version_fence)
+            counted = {(r.school_code, r.year) for r in conn.execute(select(transfer_counters))}
+            known = conn.execute(select(graduates.c.school_code, graduates.c.graduation_year).distinct())
+            missing = [tuple(k) for k in known if tuple(k) not in counted]
+            moved = restore.skip_serials(conn, transfer_counters.c.last, args.serial_gap, MAX_TRANSFER_SERIAL)
+            if missing:
+                conn.execute(transfer_counters.insert(), [
+                    {"school_code": s, "year": y, "last": args.serial_gap} for s, y in missing])
+            if not repository.work_pending(conn, repository.SIGNING_RECORDS_BACKFILL):
+                conn.execute(pending_work.insert().values(name=repository.SIGNING_RECORDS_BACKFILL,
+                                                          since=repository.now()))
+    except ValueError as exc:
+        print(f"after-restore: {exc}", file=sys.stderr)
+        return 2
+    for f in fenced:
+        print(f"{f.table}: {f.rows} version(s) raised by {args.version_fence}")
+    print(f"transfer_counters: {moved} moved {args.serial_gap} ahead, {len(missing)} started at {args.serial_gap}")
+    print("withdrawals wait for: qx-records backfill-signing-records --signing-url ...")
+    return 0
+
+
+def _add_after_restore(commands: Any) -> None:
+    parser = commands.add_parser("after-restore", help="after a restore from a dump: fence versions and numbers")
+    parser.add_argument("--version-fence", type=int, default=restore.DEFAULT_VERSION_FENCE, metavar="N",
+                        help=f"added to every version (default {restore.DEFAULT_VERSION_FENCE})")
+    parser.add_argument("--serial-gap", type=int, default=restore.DEFAULT_SERIAL_GAP, metavar="N",
+                        help="转递编号 serials skipped per (school, year): more than were handed out since the "
+                             f"dump (default {restore.DEFAULT_SERIAL_GAP})")
+    parser.set_defaults(run=after_restore)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records, _add_republish_settings,
+                                         _add_after_restore]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,11 @@
     qx-signing expire                   expire the unanswered invitations past their deadline now
     qx-signing republish-settings       announce every school's 网签设置 again (a service's copy lost some;
                                         quxiang.common.bus.republish)
+    qx-signing after-restore [--version-fence N] [--serial-gap N]
+                                        once, right after restoring the database from a dump and
+                                        before the service starts again: every version and 协议编号
+                                        counter moved past what was announced since the dump
+                                        (quxiang.common.restore; docs/operations.md)
 
 The audit trail of an agreement, a termination and a destination registration is hash-chained
 (``quxiang.common.audit``): a changed, deleted or inserted row breaks the chain. The chain's end is
@@ -19,16 +24,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from quxiang.common import audit
+from quxiang.common import audit, restore
 from quxiang.common.bus.republish import record_again
 from quxiang.common.config import load_config
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
 from quxiang.common.operator_cli import reports_unreachable_services
 from quxiang.signing.adapters.destination_tables import destination_registrations
-from quxiang.signing.adapters.tables import agreement_audit, agreements, school_settings, terminations
+from quxiang.signing.adapters.tables import (
+    agreement_audit,
+    agreement_counters,
+    agreements,
+    graduates,
+    school_settings,
+    terminations,
+)
 from quxiang.signing.bootstrap import NAME, build_signing
 from quxiang.signing.service import online
 from quxiang.signing.service.context import Signing
@@ -43,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--id", "--agreement", dest="record", help="only this agreement, termination or registration")
     commands.add_parser("expire", help="expire overdue invitations now")
     commands.add_parser("republish-settings", help="announce every school's 网签设置 again")
+    after = commands.add_parser("after-restore", help="after a restore from a dump: fence versions and numbers")
+    after.add_argument("--version-fence", type=int, default=restore.DEFAULT_VERSION_FENCE, metavar="N",
+                       help=f"added to every version (default {restore.DEFAULT_VERSION_FENCE})")
+    after.add_argument("--serial-gap", type=int, default=restore.DEFAULT_SERIAL_GAP, metavar="N",
+                       help="协议编号 serials skipped per (year, school, level): more than were handed out since "
+                            f"the dump (default {restore.DEFAULT_SERIAL_GAP})")
     args = parser.parse_args(argv)
     service = build_signing(load_config(NAME))
     try:
@@ -52,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "republish-settings":
             print(f"announced again: {republish_settings(service)} school(s)' 网签设置")
             return 0
+        if args.command == "after-restore":
+            return after_restore(service, args.version_fence, args.serial_gap)
         return audit_verify(service, args.record)
     finally:
         service.engine.dispose()
@@ -64,6 +84,36 @@ def republish_settings(service: Signing) -> int:
     return record_again(service.unit_of_work, (
         (contracts.SCHOOL_SETTINGS_UPDATED, r.school_code, r.version,
          {"school_code": r.school_code, "module": online.EMPLOYMENT, "completed": True}) for r in rows))
+
+
+# Every versioned aggregate signing announces (the copies of others' rows keep their sequences).
+VERSIONED = (school_settings.c.version, agreements.c.version, terminations.c.version,
+             destination_registrations.c.version)
+MAX_SERIAL = 999_999  # 协议编号's six digits
+
+
+def after_restore(service: Signing, version_fence: int, serial_gap: int) -> int:
+    """Fence versions and 协议编号 counters in one transaction. A (year, school, level) with
+    graduates but no counter yet (its first agreement may have come after the dump) starts past the
+    gap too."""
+    try:
+        with service.engine.begin() as conn:
+            fenced = restore.fence_versions(conn, VERSIONED, version_fence)
+            known = select(graduates.c.graduation_year, graduates.c.school_code,
+                           func.coalesce(graduates.c.education_level, "00")).distinct()
+            counted = {(r.year, r.school_code, r.education_level) for r in conn.execute(select(agreement_counters))}
+            missing = [tuple(k) for k in conn.execute(known) if tuple(k) not in counted]
+            moved = restore.skip_serials(conn, agreement_counters.c.last, serial_gap, MAX_SERIAL)
+            if missing:
+                conn.execute(agreement_counters.insert(), [
+                    {"year": y, "school_code": s, "education_level": lvl, "last": serial_gap} for y, s, lvl in missing])
+    except ValueError as exc:
+        print(f"after-restore: {exc}", file=sys.stderr)
+        return 2
+    for f in fenced:
+        print(f"{f.table}: {f.rows} version(s) raised by {version_fence}")
+    print(f"agreement_counters: {moved} moved {serial_gap} ahead, {len(missing)} started at {serial_gap}")
+    return 0
 
 
 # The records whose trails are in signing_audit, each keeping its chain's end on its own row.

@@ -1,0 +1,58 @@
+"""After a service's database was restored from a dump older than the last moment it worked.
+
+The other services kept what the restored one announced after the dump: agreements and their
+versions, roster rows, numbers it handed out. Left as it is, the restored service would announce
+its records' next versions with sequences the others have already seen (and drop as old), and hand
+out 协议编号 and 转递编号 a second time. ``fence`` moves every version and every number counter far
+past anything announced since the dump, in one transaction, before the service opens again; the
+records lost with the dump are then entered again and their new events win everywhere.
+
+Run it with the service's API and workers stopped: a request between the restore and the fence
+would announce an old sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Table, func, select, update
+from sqlalchemy.engine import Connection
+
+# Far above what a day's changes of one record (or numbers of one school) come to, and far below
+# the columns' limit (2^31) even after many restores.
+DEFAULT_VERSION_FENCE = 1_000_000
+DEFAULT_SERIAL_GAP = 10_000
+
+
+@dataclass(frozen=True)
+class Fenced:
+    table: str
+    rows: int
+
+
+def fence_versions(conn: Connection, versions: Iterable[Column], by: int) -> list[Fenced]:
+    """Every row's version column raised by ``by``; answers the rows per table."""
+    if by < 1:
+        raise ValueError("the version fence must be at least 1")
+    done = []
+    for column in versions:
+        table = column.table
+        assert isinstance(table, Table)
+        rows = conn.execute(update(table).values({column.name: column + by})).rowcount
+        done.append(Fenced(table.name, rows))
+    return done
+
+
+def skip_serials(conn: Connection, last: Column, gap: int, limit: int) -> int:
+    """Every number counter (``last``: the last serial handed out) moved ``gap`` ahead; refused
+    when that would pass ``limit``, the largest serial the number's format holds."""
+    if gap < 1:
+        raise ValueError("the serial gap must be at least 1")
+    table = last.table
+    assert isinstance(table, Table)
+    highest = conn.execute(select(func.max(last))).scalar() or 0
+    if highest + gap > limit:
+        raise ValueError(f"{table.name}: a counter at {highest} plus {gap} passes the format's {limit}; "
+                         "choose a smaller gap")
+    return conn.execute(update(table).values({last.name: last + gap})).rowcount
