@@ -1,8 +1,8 @@
 // The console's shell: the layout (header, menu, message area, view) and the hash router.
-import { logout } from './api.js';
+import { loginRouteOf, logout, session } from './api.js';
 import { currentUser } from './context.js';
 import { homeOf, visibleMenu } from './menu.js';
-import { h, reportError, showPending } from './ui.js';
+import { flashNext, h, reportError, showPending } from './ui.js';
 import { ROUTES } from './routes.js';
 import { loadCodes } from './codes.js';
 
@@ -32,7 +32,7 @@ function layout(me, path) {
       h('a', { class: 'brand', href: homeOf(me) }, '全国高校毕业生毕业去向登记与网上签约平台'),
       h('span', { class: 'who', id: 'who' }, `${me.display_name || me.username}（${me.role_label || me.role}）`),
       h('a', { class: 'link', id: 'change-password', href: '#/password' }, '修改密码'),
-      h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); window.location.hash = '#/login'; } }, '退出')),
+      h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); window.location.hash = loginRouteOf(me); } }, '退出')),
     h('div', { class: 'body' }, nav, h('div', { class: 'content' }, h('div', { id: 'flash', 'aria-live': 'polite' }), view)));
   return view;
 }
@@ -61,13 +61,44 @@ async function render() {
   // an optional group that matched nothing stays undefined (decodeURIComponent would make it "undefined")
   const params = path.match(route.pattern).slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
   try {
+    await loadCodes(); // again when it failed at start (a network hiccup): it is not cached then
     const screen = await route.load();
     await screen.render(view, { me, params, query: new URLSearchParams(path.split('?')[1] || '') });
   } catch (error) {
     reportError(error);
+    // never a blank screen: a way to try again without losing the place (the login stays)
+    view.replaceChildren(h('section', { class: 'card load-failed', id: 'load-failed' },
+      h('p', {}, '页面内容未能加载。'),
+      h('button', { type: 'button', class: 'primary', id: 'reload-screen', onclick: () => render() }, '重新加载')));
   }
   view.dataset.ready = path; // the browser tests wait for this
 }
 
+// The login ran out (api.js): to the login tab of the user's role, saying why.
+window.addEventListener('qx:session-ended', (event) => {
+  flashNext('error', event.detail.message);
+  if (window.location.hash === event.detail.login) render();
+  else window.location.hash = event.detail.login;
+});
+
+// Another tab logged out or logged in as someone else (the session is shared through localStorage).
+let shownUser = currentUser();
+window.addEventListener('storage', (event) => {
+  if (event.key !== null && event.key !== session.key) return;
+  const stored = session.load();
+  const now = stored && stored.me ? stored.me : null;
+  if (stored && !now) return; // a login under way in the other tab: its profile follows
+  if ((now && now.id) === (shownUser && shownUser.id)) return; // tokens refreshed: nothing to show
+  const before = shownUser;
+  shownUser = now;
+  if (!now) {
+    flashNext('error', '您已在其他窗口退出登录，请重新登录');
+    window.location.hash = loginRouteOf(before);
+  } else {
+    window.location.hash = homeOf(now);
+  }
+});
+window.addEventListener('hashchange', () => { shownUser = currentUser(); });
+
 window.addEventListener('hashchange', render);
-loadCodes().finally(render);
+loadCodes().catch(() => null).finally(render);

@@ -2,6 +2,13 @@
 import { ApiError } from './api.js';
 import { codes } from './codes.js';
 
+// A message the console itself gives the user (a file not chosen, too large): shown as it is,
+// unlike a script error, whose English text means nothing to a user.
+export class UserError extends Error {}
+
+export const SCRIPT_ERROR_MESSAGE = '页面出错，请刷新页面后重试';
+const VALIDATION_TOP_LINE = '提交的内容有误，请按标出的提示修改';
+
 export function h(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
@@ -70,16 +77,29 @@ function flattenErrors(errors, prefix = '') {
   return lines;
 }
 
-// The input of the current screen a field error names (by its whole path, else its last segment).
-function inputFor(name) {
+// Where an action's field errors belong: the form (or dialog, or card) of the button that acted, so
+// that two forms with a field of one name (a screen's 用户名 and another's) are not confused.
+export function scopeOf(button) {
   const view = document.getElementById('view');
-  if (!view) return null;
-  const last = name.split('.').pop();
-  return view.querySelector(`[name="${CSS.escape(name)}"]`) || view.querySelector(`[name="${CSS.escape(last)}"]`);
+  const scope = button && button.closest && button.closest('form, .dialog, section, article, .card');
+  return scope || view;
 }
 
-// A field the screen has no input for (proofs, a nested term) by the labels the platform publishes.
-const OTHER_LABELS = { proofs: '证明材料', file: '文件', unit: '单位信息', terms: '岗位与条款', signed_on: '签约日期' };
+// The input a field error names within the scope (by its whole path, else its last segment).
+function inputFor(name, scope) {
+  if (!scope || name.startsWith('_')) return null;
+  const last = name.split('.').pop();
+  return scope.querySelector(`[name="${CSS.escape(name)}"]`) || scope.querySelector(`[name="${CSS.escape(last)}"]`);
+}
+
+// A field the screen has no input for (proofs, a nested term, a value typed into a dialog) by the
+// labels the platform publishes: the names the console's forms and dialogs send.
+const OTHER_LABELS = {
+  proofs: '证明材料', file: '文件', unit: '单位信息', terms: '岗位与条款', signed_on: '签约日期',
+  reason: '原因', new_password: '新密码', password: '密码', current_password: '当前密码', display_name: '名称',
+  agreement_type: '协议类型', deadline: '登记截止日期', notice: '须知', note: '说明', department_review: '院系审核',
+  response_days: '应约有效期（天）', exam_number: '考生号', activation_code: '激活码', username: '用户名',
+};
 function fieldLabel(name) {
   const labels = { ...OTHER_LABELS, ...(codes().destination_field_labels || {}) };
   const last = name.split('.').pop();
@@ -91,26 +111,42 @@ function labelOf(input, name) {
   return label ? label.textContent : fieldLabel(name);
 }
 
-// Marks the inputs the API named, with the reason under each, until the next message.
-function markFields(fields) {
-  for (const node of document.querySelectorAll('#view .invalid')) node.classList.remove('invalid');
-  for (const node of document.querySelectorAll('#view .field-error')) node.remove();
+// The marks of earlier errors go when the user acts again or corrects the field.
+export function clearMarks(root = document) {
+  for (const node of root.querySelectorAll('.invalid')) node.classList.remove('invalid');
+  for (const node of root.querySelectorAll('.field-error')) node.remove();
+}
+
+function unmark(event) {
+  const target = event.target;
+  if (!target || !target.classList || !target.classList.contains('invalid')) return;
+  target.classList.remove('invalid');
+  const next = target.nextElementSibling;
+  if (next && next.classList.contains('field-error')) next.remove();
+}
+document.addEventListener('input', unmark, true);
+document.addEventListener('change', unmark, true);
+
+// Marks the inputs the API named within the scope, with the reason under each.
+function markFields(fields, scope) {
+  clearMarks(scope || document);
   for (const [name, reason] of fields) {
-    const input = inputFor(name);
+    const input = inputFor(name, scope);
     if (!input) continue;
     input.classList.add('invalid');
     input.after(h('small', { class: 'field-error' }, reason));
   }
 }
 
-export function errorDetail(error) {
+export function errorDetail(error, scope = document.getElementById('view')) {
   if (!(error instanceof ApiError)) return null;
   const parts = [];
   const fields = flattenErrors(error.errors);
-  markFields(fields);
+  markFields(fields, scope);
   if (fields.length) {
+    // _schema, _body: about the request as a whole, no field to name
     parts.push(h('ul', { class: 'field-errors' }, fields.map(([name, reason]) =>
-      h('li', { dataset: { field: name } }, labelOf(inputFor(name), name), '：', reason))));
+      h('li', { dataset: { field: name } }, name.startsWith('_') ? reason : [labelOf(inputFor(name, scope), name), '：', reason]))));
   }
   if (error.rowErrors && error.rowErrors.length) {
     parts.push(table([
@@ -122,25 +158,61 @@ export function errorDetail(error) {
   return parts.length ? h('div', { class: 'error-detail' }, parts) : null;
 }
 
-export function reportError(error) {
-  if (!(error instanceof ApiError)) console.error(error); // eslint-disable-line no-console
+// The sentence a user reads for an error: the API's, with the request id of a server failure (what
+// support needs), a general line over field errors, and never a script's English.
+export function errorMessage(error) {
+  if (error instanceof UserError) return error.message;
+  if (!(error instanceof ApiError)) return SCRIPT_ERROR_MESSAGE;
+  let message = error.code === 'validation_error' && error.errors ? VALIDATION_TOP_LINE : error.message;
+  if (error.status >= 500 && error.requestId) message += `（错误编号：${error.requestId}）`;
+  return message;
+}
+
+export function reportError(error, scope) {
+  // the login is over: the login page says so (a message here would land on it)
+  if (error instanceof ApiError && error.sessionEnded) return;
+  if (!(error instanceof ApiError) && !(error instanceof UserError)) console.error(error); // eslint-disable-line no-console
+  flash('error', errorMessage(error), errorDetail(error, scope || document.getElementById('view')));
   // the API's code stays on the message (data-code) for support, out of the user's sentence
-  const message = error instanceof ApiError ? error.message : `出错了：${error.message || error}`;
-  flash('error', message, errorDetail(error));
   const text = document.querySelector('#flash .notice-text');
   if (text && error instanceof ApiError && error.code) text.dataset.code = error.code;
 }
 
-// Runs an action from a button: disabled while it runs, success or the API's error shown.
+// Loads data again (after an action, a page change): a failure is shown instead of lost in a
+// promise nobody waits for, and what is on the screen stays until the new data has arrived.
+export async function refresh(reload) {
+  try {
+    await reload();
+    return true;
+  } catch (error) {
+    reportError(error);
+    return false;
+  }
+}
+
+// Draws a whole screen again: into a copy of the view first, swapped in once drawn, so that a
+// failed load keeps the old screen (and the user where it was) with the error above it.
+export function redraw(view, draw) {
+  return refresh(async () => {
+    const fresh = view.cloneNode(false);
+    await draw(fresh);
+    view.replaceWith(fresh);
+  });
+}
+
+// Runs an action from a button: disabled while it runs, success or the API's error shown (field
+// errors marked in the button's own form).
 export async function act(button, run, done) {
   if (button) button.disabled = true;
+  const view = document.getElementById('view');
+  if (view) clearMarks(view);
   try {
     const result = await run();
     // null: the user cancelled a dialog, nothing was sent.
     if (done && result !== null) flash('success', typeof done === 'function' ? done(result) : done);
     return result;
   } catch (error) {
-    reportError(error);
+    reportError(error, scopeOf(button));
     return undefined;
   } finally {
     if (button) button.disabled = false;
@@ -201,6 +273,16 @@ export function select(name, options, value, { blank } = {}) {
     h('option', { value: code, selected: value !== undefined && value !== null && String(code) === String(value) }, label)));
 }
 
+// The upload limits the services hold to (a file over them is refused only after it was sent):
+// checked before sending, so that a user on a slow line does not wait for a refusal.
+export const MAX_DOCUMENT_MB = 10; // 证明材料, 签约材料, 解约函
+export const MAX_ROSTER_MB = 50;   // 生源文件
+export function checkFileSize(file, limitMb, what) {
+  if (file && file.size > limitMb * 1024 * 1024) {
+    throw new UserError(`${what}不能超过 ${limitMb} MB（所选文件约 ${(file.size / 1024 / 1024).toFixed(1)} MB），请压缩后重新选择`);
+  }
+}
+
 export function formValues(form) {
   const values = {};
   for (const element of form.elements) {
@@ -219,30 +301,70 @@ export function withoutBlanks(values) {
 
 // --- dialogs -----------------------------------------------------------------------------------
 
-function dialog(title, body, buttons) {
-  return new Promise((resolve) => {
+// A modal dialog. buttons: [label, value, class]; a value that is a function is called on click and
+// its result answers the dialog. With send, the confirm button's value is sent from inside the
+// dialog: it stays open (the text typed stays) until the request succeeded, and shows the error in
+// itself; a 409 (the record moved on: what was typed no longer applies) or an ended login closes it
+// and is thrown to the caller.
+function dialog(title, body, buttons, { send, check } = {}) {
+  return new Promise((resolve, reject) => {
+    const errorArea = h('div', { class: 'dialog-error', role: 'alert' });
+    const box = h('div', { class: 'dialog' }, h('h2', {}, title), body, errorArea);
+    const overlay = h('div', { class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-label': title }, box);
     const close = (value) => { overlay.remove(); resolve(value); };
-    const overlay = h('div', { class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-label': title },
-      h('div', { class: 'dialog' }, h('h2', {}, title), body,
-        h('div', { class: 'dialog-buttons' }, buttons.map(([label, value, cls]) =>
-          h('button', { type: 'button', class: cls || '', dataset: { answer: String(value !== null) }, onclick: () => close(typeof value === 'function' ? value() : value) }, label)))));
+    const showError = (error) => {
+      errorArea.replaceChildren(h('div', { class: 'notice notice-error' },
+        h('span', { class: 'notice-text', dataset: { code: error instanceof ApiError && error.code ? error.code : '' } }, errorMessage(error)),
+        errorDetail(error, box)));
+    };
+    const answer = async (button, value) => {
+      const result = typeof value === 'function' ? value() : value;
+      if (result === null || result === false || !send) { close(result); return; }
+      const problem = check ? check(result) : null;
+      if (problem) { showError(new UserError(problem)); return; }
+      errorArea.replaceChildren();
+      clearMarks(box);
+      for (const b of box.querySelectorAll('button')) b.disabled = true;
+      try {
+        const sent = await send(result);
+        close(sent === null || sent === undefined ? true : sent); // a 204 is done, not cancelled
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 409 || error.sessionEnded)) {
+          overlay.remove();
+          reject(error);
+          return;
+        }
+        if (!(error instanceof ApiError) && !(error instanceof UserError)) console.error(error); // eslint-disable-line no-console
+        showError(error);
+      } finally {
+        for (const b of box.querySelectorAll('button')) b.disabled = false;
+      }
+    };
+    box.append(h('div', { class: 'dialog-buttons' }, buttons.map(([label, value, cls]) =>
+      h('button', { type: 'button', class: cls || '', dataset: { answer: String(value !== null) }, onclick: (event) => answer(event.currentTarget, value) }, label))));
     document.body.append(overlay);
     overlay.querySelector('.primary, .danger')?.focus();
   });
 }
 
-export function confirmDialog(title, message, confirmLabel = '确定', { danger = false } = {}) {
+// send: see dialog; without it, true or false.
+export function confirmDialog(title, message, confirmLabel = '确定', { danger = false, send } = {}) {
   return dialog(title, h('p', { class: 'dialog-message' }, message),
-    [['取消', false], [confirmLabel, true, danger ? 'danger' : 'primary']]);
+    [['取消', false], [confirmLabel, true, danger ? 'danger' : 'primary']], { send });
 }
 
-// One value typed into a dialog (a new name, a new password): its text, or null when cancelled.
-export function askValue(title, label, { type = 'text', value = '' } = {}) {
-  const control = input('value', { type, value, autocomplete: type === 'password' ? 'new-password' : 'off' });
-  return dialog(title, field(label, control), [['取消', null], ['确定', () => control.value.trim(), 'primary']]);
+// One value typed into a dialog (a new name, a new password): its text, or null when cancelled;
+// with send, what send answered. An empty value is refused in the dialog itself.
+export function askValue(title, label, { type = 'text', value = '', maxlength, empty, send } = {}) {
+  const control = input('value', { type, value, maxlength, autocomplete: type === 'password' ? 'new-password' : 'off' });
+  const refusal = empty || (type === 'password' ? '请输入新密码' : `请填写${label.replace(/（.*$/, '')}`);
+  return dialog(title, field(label, control), [['取消', null], ['确定', () => control.value.trim(), 'primary']],
+    { send: send || ((text) => text), check: (text) => (text ? null : refusal) });
 }
 
-export function askReason(title, { required = true } = {}) {
-  const area = h('textarea', { name: 'reason', rows: 3, placeholder: required ? '请填写原因（必填）' : '原因（选填）' });
-  return dialog(title, field('原因', area), [['取消', null], ['确定', () => area.value.trim(), 'primary']]);
+export function askReason(title, { required = true, maxlength = 500, send } = {}) {
+  const area = h('textarea', { name: 'reason', rows: 3, maxlength, placeholder: required ? '请填写原因（必填）' : '原因（选填）' });
+  return dialog(title, h('div', {}, field('原因', area), h('small', { class: 'hint' }, `不超过 ${maxlength} 字`)),
+    [['取消', null], ['确定', () => area.value.trim(), 'primary']],
+    { send: send || ((text) => text), check: (text) => (required && !text ? '请填写原因' : null) });
 }

@@ -195,10 +195,11 @@ class Browser:
 
     def logout(self) -> None:
         if self.driver.current_url.startswith(self.base):
-            self.driver.execute_script("sessionStorage.clear()")
+            # the session is in localStorage (shared by the tabs); sessionStorage holds the route to return to
+            self.driver.execute_script("localStorage.clear(); sessionStorage.clear()")
 
     def token(self) -> str:
-        return self.driver.execute_script("return JSON.parse(sessionStorage.getItem('qx.session')).access_token")
+        return self.driver.execute_script("return JSON.parse(localStorage.getItem('qx.session')).access_token")
 
     def menu(self) -> list[str]:
         return [a.text for a in self.all("nav.menu a")]

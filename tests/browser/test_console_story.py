@@ -104,8 +104,8 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     assert "功能设置" in b.css(".welcome").text
     shot("02-province-home")
     # an expired or broken access token: the console refreshes it once and goes on
-    b.driver.execute_script("const s = JSON.parse(sessionStorage.getItem('qx.session'));"
-                            " s.access_token = 'broken'; sessionStorage.setItem('qx.session', JSON.stringify(s));")
+    b.driver.execute_script("const s = JSON.parse(localStorage.getItem('qx.session'));"
+                            " s.access_token = 'broken'; localStorage.setItem('qx.session', JSON.stringify(s));")
     b.open("#/home")
     assert "毕业去向登记与网签" in b.css("table.data").text and b.token() != "broken"
 
@@ -472,7 +472,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     b.ready("#/password")
     b.fill("#password-form", {"current_password": "Graduate-2026-pass", "new_password": "Graduate-2026-new"})
     b.css("#password-form button[type=submit]").click()
-    b.wait(lambda: b.driver.current_url.endswith("#/login"), "logged out after the change")
+    b.wait(lambda: b.driver.current_url.endswith("#/login/graduate"), "logged out to the graduates' login")
     b.login("graduate", EXAM, "Graduate-2026-new")
     assert "签约邀请与协议" in b.menu()
     b.login("staff", "demo-zsu", PASSWORD)

@@ -3,7 +3,7 @@
 // a school its department accounts (never above its own permissions, nor above the school's highest).
 import { get, getAll, post, put } from '../api.js';
 import { schoolOf } from '../context.js';
-import { act, askValue, badge, field, formValues, h, input, pageTitle, pager, section, select, table, withoutBlanks } from '../ui.js';
+import { act, askValue, badge, field, formValues, h, input, pageTitle, pager, refresh, section, select, table, withoutBlanks } from '../ui.js';
 
 const MODULES = [['employment', '基本信息和就业信息'], ['archive', '档案信息'], ['hukou', '户口信息']];
 const ACCESS = [['write', '读写'], ['read', '只读'], ['none', '无权限']];
@@ -15,7 +15,7 @@ function permissionEditor(account, base, reload) {
   save.addEventListener('click', () => act(save, () => put(`/accounts/${base}/${account.id}/permissions`, formValues(form)),
     base === 'school-accounts'
       ? `已保存 ${account.username} 的模块权限（该账号需重新登录；该校院系账号高于学校的权限随之降低）`
-      : `已保存 ${account.username} 的模块权限（该账号需重新登录）`).then(reload));
+      : `已保存 ${account.username} 的模块权限（该账号需重新登录）`).then((r) => r && refresh(reload)));
   return form;
 }
 
@@ -24,18 +24,17 @@ function permissionEditor(account, base, reload) {
 function accountActions(account, base, reload) {
   const path = `/accounts/${base}/${account.id}`;
   const rename = h('button', { type: 'button', class: 'small', dataset: { rename: account.username } }, '修改名称');
-  rename.addEventListener('click', async () => {
-    const name = await askValue(`修改 ${account.username} 的名称`, '名称', { value: account.display_name });
-    if (name) act(rename, () => put(path, { display_name: name }), `已修改 ${account.username} 的名称`).then((r) => r && reload());
-  });
+  // sent from inside the dialog: a refused name stays typed there with the reason
+  rename.addEventListener('click', () => act(rename, () => askValue(`修改 ${account.username} 的名称`, '名称', {
+    value: account.display_name, maxlength: 100, send: (name) => put(path, { display_name: name }),
+  }), `已修改 ${account.username} 的名称`).then((r) => r && refresh(reload)));
   const reset = h('button', { type: 'button', class: 'small', dataset: { reset: account.username } }, '重置密码');
-  reset.addEventListener('click', async () => {
-    const password = await askValue(`为 ${account.username} 设置新密码`, '新密码（至少 8 位，含字母和数字）', { type: 'password' });
-    if (password) act(reset, () => post(`${path}/password`, { new_password: password }).then(() => true), `已重置 ${account.username} 的密码，原登录已失效`);
-  });
+  reset.addEventListener('click', () => act(reset, () => askValue(`为 ${account.username} 设置新密码`, '新密码（至少 8 位，含字母和数字）', {
+    type: 'password', send: (password) => post(`${path}/password`, { new_password: password }),
+  }), `已重置 ${account.username} 的密码，原登录已失效`));
   const toggle = h('button', { type: 'button', class: 'small', dataset: { toggle: account.username } }, account.disabled ? '启用' : '停用');
   toggle.addEventListener('click', () => act(toggle, () => post(`${path}/${account.disabled ? 'enable' : 'disable'}`),
-    `${account.username} 已${account.disabled ? '启用' : '停用'}`).then((r) => r && reload()));
+    `${account.username} 已${account.disabled ? '启用' : '停用'}`).then((r) => r && refresh(reload)));
   return h('div', { class: 'account-actions' }, rename, reset, toggle);
 }
 
@@ -51,7 +50,7 @@ async function renderList(view, { base, filters, createForm, title }) {
       { label: '状态', value: (a) => badge(a.status_label, a.disabled ? 'disabled' : 'enabled') },
       { label: '模块管理权限', value: (a) => permissionEditor(a, base, reload) },
       { label: '账号信息', value: (a) => accountActions(a, base, reload) },
-    ], data.items), pager(data, (p) => { page = p; reload(); }));
+    ], data.items), pager(data, (p) => { page = p; refresh(reload); }));
   };
   // a province has a hundred schools and more: search by username, name or school code, or status
   const search = h('form', { class: 'filters', id: `${base}-search` },
@@ -65,7 +64,7 @@ async function renderList(view, { base, filters, createForm, title }) {
     Object.assign(filters, { q: code ? undefined : q || undefined, school: code || filters.school, status: status || undefined });
     if (!code && base === 'school-accounts') delete filters.school;
     page = 1;
-    reload();
+    refresh(reload);
   });
   await reload();
   view.append(section(title, search, holder), createForm(reload));
@@ -88,7 +87,7 @@ function createAccountForm(kind, options, reload) {
     const permissions = Object.fromEntries(MODULES.map(([m]) => [m, values[m]]));
     MODULES.forEach(([m]) => delete values[m]);
     act(form.querySelector('button'), () => post(`/accounts/${kind}-accounts`, { ...withoutBlanks(values), permissions }),
-      (a) => `已新增账号 ${a.username}`).then((created) => { if (created) { form.reset(); reload(); } });
+      (a) => `已新增账号 ${a.username}`).then((created) => { if (created) { form.reset(); refresh(reload); } });
   });
   return section(kind === 'school' ? '新增学校账号' : '新增院系账号', form);
 }
@@ -103,14 +102,13 @@ async function employerSection(view) {
   const actions = (unit) => {
     const path = `/accounts/employer-accounts/${unit.employer_id}`;
     const reset = h('button', { type: 'button', class: 'small', dataset: { resetUnit: unit.credit_code } }, '重置密码');
-    reset.addEventListener('click', async () => {
-      const password = await askValue(`为 ${unit.name}（${unit.username}）设置新密码`, '新密码（至少 8 位，含字母和数字；核验营业执照后交给单位）', { type: 'password' });
-      if (password) act(reset, () => post(`${path}/password`, { new_password: password }), `已重置 ${unit.name} 的密码，原登录已失效`);
-    });
+    reset.addEventListener('click', () => act(reset, () => askValue(`为 ${unit.name}（${unit.username}）设置新密码`, '新密码（至少 8 位，含字母和数字；核验营业执照后交给单位）', {
+      type: 'password', send: (password) => post(`${path}/password`, { new_password: password }),
+    }), `已重置 ${unit.name} 的密码，原登录已失效`));
     const disabled = unit.status === 'disabled';
     const toggle = h('button', { type: 'button', class: 'small', dataset: { toggleUnit: unit.credit_code } }, disabled ? '启用' : '停用');
     toggle.addEventListener('click', () => act(toggle, () => post(`${path}/${disabled ? 'enable' : 'disable'}`),
-      `${unit.name} 的账号已${disabled ? '启用' : '停用'}`).then((r) => r && reload()));
+      `${unit.name} 的账号已${disabled ? '启用' : '停用'}`).then((r) => r && refresh(reload)));
     return h('div', { class: 'account-actions' }, reset, toggle);
   };
   const reload = async () => {
@@ -120,9 +118,9 @@ async function employerSection(view) {
       { label: '统一社会信用代码', value: (u) => u.credit_code },
       { label: '用户名', value: (u) => u.username },
       { label: '联系人', value: (u) => `${u.contact_name} ${u.contact_phone}` },
-      { label: '状态', value: (u) => badge(u.status_label, u.status === 'disabled' ? 'disabled' : 'enabled') },
+      { label: '状态', value: (u) => badge(u.stopped_by_label ? `${u.status_label}（${u.stopped_by_label}）` : u.status_label, u.status === 'disabled' ? 'disabled' : 'enabled') },
       { label: '账号', value: actions },
-    ], data.items, { class: 'employer-accounts', empty: '没有用人单位' }), pager(data, (p) => { page = p; reload(); }));
+    ], data.items, { class: 'employer-accounts', empty: '没有用人单位' }), pager(data, (p) => { page = p; refresh(reload); }));
   };
   const search = h('form', { class: 'filters', id: 'employer-accounts-search' },
     input('q', { placeholder: '单位名称、信用代码或用户名' }), h('button', { type: 'submit', class: 'primary' }, '查询'));
@@ -130,7 +128,7 @@ async function employerSection(view) {
     event.preventDefault();
     filters.q = formValues(search).q || undefined;
     page = 1;
-    reload();
+    refresh(reload);
   });
   await reload();
   view.append(section('用人单位账号', h('p', { class: 'hint' },

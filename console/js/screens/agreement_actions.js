@@ -1,7 +1,7 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
 import { ApiError, download, get, post, upload } from '../api.js';
-import { act, askReason, badge, confirmDialog, formValues, h, section, table } from '../ui.js';
+import { MAX_DOCUMENT_MB, UserError, act, askReason, badge, checkFileSize, confirmDialog, formValues, h, section, table } from '../ui.js';
 import { fillForm, splitValues, termsFields, unitFields } from './agreement_form.js';
 import { pdfButton } from './signing_detail.js';
 
@@ -33,10 +33,9 @@ export function partyActions(me, agreement, reload, context = {}) {
     }, '已接受签约邀请，等待学校审核', reload));
   }
   if (me.role === 'graduate' && allowed.includes('decline')) {
-    buttons.push(actionButton('拒绝邀请', 'danger', async () => {
-      const reason = await askReason('拒绝签约邀请', { required: false });
-      return reason === null ? null : post(`/signing/agreements/${id}/decline`, { reason: reason || null });
-    }, '已拒绝签约邀请', reload));
+    buttons.push(actionButton('拒绝邀请', 'danger', () => askReason('拒绝签约邀请', {
+      required: false, send: (reason) => post(`/signing/agreements/${id}/decline`, { reason: reason || null }),
+    }), '已拒绝签约邀请', reload));
   }
   if (me.role === 'employer' && allowed.includes('withdraw')) {
     buttons.push(actionButton('撤回邀请', 'danger', () => post(`/signing/agreements/${id}/withdraw`), '已撤回签约邀请', reload));
@@ -44,29 +43,28 @@ export function partyActions(me, agreement, reload, context = {}) {
   if (me.role === 'graduate' && allowed.includes('submit_scan')) buttons.push(...scanUpload(id, reload));
   if (me.role === 'graduate' && allowed.includes('resubmit_application')) buttons.push(resubmitForm(agreement, reload));
   if (me.role === 'graduate' && allowed.includes('request_void') && !context.openTermination) {
-    buttons.push(actionButton('申请作废', 'danger', async () => {
-      const reason = await askReason('申请作废就业协议');
-      return reason === null ? null : post(`/signing/agreements/${id}/void-request`, { reason });
-    }, '作废申请已提交，等待学校审核', reload));
+    buttons.push(actionButton('申请作废', 'danger', () => askReason('申请作废就业协议', {
+      send: (reason) => post(`/signing/agreements/${id}/void-request`, { reason }),
+    }), '作废申请已提交，等待学校审核', reload));
   }
   if (context.openTermination) {
     // one termination at a time: its answer or withdrawal is in the table below
   } else if (agreement.status === 'approved' && agreement.employer_id) {
-    buttons.push(actionButton('申请解约', 'danger', async () => {
-      const reason = await askReason('申请解约');
-      return reason === null ? null : post(`/signing/agreements/${id}/terminations`, { reason });
-    }, '解约申请已提交，等待对方确认', reload));
+    buttons.push(actionButton('申请解约', 'danger', () => askReason('申请解约', {
+      send: (reason) => post(`/signing/agreements/${id}/terminations`, { reason }),
+    }), '解约申请已提交，等待对方确认', reload));
   } else if (agreement.status === 'approved' && me.role === 'graduate') {
     // 线下解约: the unit is not on the platform, so the graduate uploads its termination letter (解约函).
     const letter = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: 'termination-letter' });
     buttons.push(letter, actionButton('上传解约函申请解约', 'danger', async () => {
-      if (!letter.files.length) throw new Error('请先选择解约函文件（PDF、JPEG 或 PNG）');
-      const reason = await askReason('申请解约');
-      if (reason === null) return null;
-      const data = new FormData();
-      data.append('file', letter.files[0]);
-      data.append('reason', reason);
-      return upload(`/signing/agreements/${id}/terminations`, data);
+      if (!letter.files.length) throw new UserError('请先选择解约函文件（PDF、JPEG 或 PNG）');
+      checkFileSize(letter.files[0], MAX_DOCUMENT_MB, '解约函');
+      return askReason('申请解约', { send: (reason) => {
+        const data = new FormData();
+        data.append('file', letter.files[0]);
+        data.append('reason', reason);
+        return upload(`/signing/agreements/${id}/terminations`, data);
+      } });
     }, '解约申请已提交，等待学校审核', reload));
   }
   return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement) || generatedPdfButton(me, agreement));
@@ -91,7 +89,8 @@ function resubmitForm(agreement, reload) {
 function scanUpload(id, reload) {
   const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: `scan-${id}` });
   return [file, actionButton('上传签约材料并提交审核', 'primary', async () => {
-    if (!file.files.length) throw new Error('请先选择签约材料文件（PDF、JPEG 或 PNG）');
+    if (!file.files.length) throw new UserError('请先选择签约材料文件（PDF、JPEG 或 PNG）');
+    checkFileSize(file.files[0], MAX_DOCUMENT_MB, '签约材料');
     const data = new FormData();
     data.append('file', file.files[0]);
     return upload(`/signing/agreements/${id}/scan`, data);
@@ -127,10 +126,9 @@ export async function terminationsOf(me, agreement, reload) {
       const buttons = [];
       if (!mine && allowed.includes('agree')) buttons.push(actionButton('同意解约', 'primary', () => post(`/signing/terminations/${t.id}/agree`), '已同意解约，等待学校审核', reload));
       if (!mine && allowed.includes('disagree')) {
-        buttons.push(actionButton('不同意解约', 'danger', async () => {
-          const reason = await askReason('不同意解约');
-          return reason === null ? null : post(`/signing/terminations/${t.id}/disagree`, { reason });
-        }, '已不同意解约', reload));
+        buttons.push(actionButton('不同意解约', 'danger', () => askReason('不同意解约', {
+          send: (reason) => post(`/signing/terminations/${t.id}/disagree`, { reason }),
+        }), '已不同意解约', reload));
       }
       if (mine && allowed.includes('withdraw')) buttons.push(actionButton('撤回申请', '', () => post(`/signing/terminations/${t.id}/withdraw`), '已撤回解约申请', reload));
       return buttons.length ? h('span', { class: 'inline' }, buttons) : '--';

@@ -1,7 +1,7 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
 import { get, getAll, post, put } from '../api.js';
-import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, table } from '../ui.js';
+import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, redraw, refresh, section, select, table } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
@@ -10,7 +10,7 @@ import { splitValues, termsFields } from './agreement_form.js';
 
 export async function render(view) {
   const unit = await get('/accounts/employers/me');
-  const rerender = () => { view.replaceChildren(); return render(view); };
+  const rerender = () => redraw(view, (fresh) => render(fresh));
   view.append(pageTitle('单位信息'), section(null, definitionList([
     ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label],
     ['单位所在地', unit.region], ['地址', unit.address], ['联系人', unit.contact_name], ['联系电话', unit.contact_phone],
@@ -80,7 +80,7 @@ export async function renderInvite(view) {
 
 export async function renderAgreements(view, { me, openId }) {
   const list = { items: await getAll('/signing/agreements') };
-  const rerender = (id) => { view.replaceChildren(); return renderAgreements(view, { me, openId: id }); };
+  const rerender = (id) => redraw(view, (fresh) => renderAgreements(fresh, { me, openId: id }));
   const holder = h('div');
   view.append(pageTitle('签约管理'), section('签约邀请与协议', table([
     { label: '毕业生', value: (a) => a.name },
@@ -88,7 +88,7 @@ export async function renderAgreements(view, { me, openId }) {
     { label: '协议编号', value: (a) => dash(a.number) },
     { label: '应约截止', value: (a) => (a.status === 'invited' ? fmtTime(a.respond_by) : '--') },
     { label: '状态', value: (a) => [badge(a.status_label, a.status), terminationBadge(a.open_termination)] },
-    { label: '操作', value: (a) => h('button', { type: 'button', class: 'small', dataset: { open: a.id }, onclick: () => openAgreement(a.id).catch(reportError) }, '查看') },
+    { label: '操作', value: (a) => h('button', { type: 'button', class: 'small', dataset: { open: a.id }, onclick: () => refresh(() => openAgreement(a.id)) }, '查看') },
   ], list.items, { class: 'employer-agreements' })), holder);
 
   async function openAgreement(id) {

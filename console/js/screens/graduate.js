@@ -1,7 +1,7 @@
 // The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
 // each with its review state.
 import { get, getAll, post, put, upload } from '../api.js';
-import { act, askReason, badge, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, reportError, section, select, withoutBlanks } from '../ui.js';
+import { MAX_DOCUMENT_MB, UserError, act, askReason, badge, checkFileSize, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, redraw, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts, destinationFields } from './signing_detail.js';
 import { historySection, standingApproval, statusLine } from './review.js';
@@ -15,7 +15,7 @@ const CODED = { unit_nature: 'employer_natures', unit_industry: 'industries', po
 
 export async function render(view, { me }) {
   const g = await get(`/records/graduates/${graduateId(me)}`);
-  const rerender = () => { view.replaceChildren(); return render(view, { me }); };
+  const rerender = () => redraw(view, (fresh) => render(fresh, { me }));
   const note = h('textarea', { name: 'note', rows: 2, placeholder: '信息有误时请说明需更正的内容' });
   const confirm = h('button', { type: 'button', class: 'primary', id: 'confirm-info' }, '信息无误，确认');
   const flag = h('button', { type: 'button', class: 'danger', id: 'flag-info' }, '信息有误，提交说明');
@@ -42,7 +42,7 @@ const DESTINATION_HELD = ['department_review', 'school_review', 'approved', 'voi
 export async function renderAgreements(view, { me }) {
   const [items, destination] = await Promise.all([getAll('/signing/agreements'), get(`/signing/graduates/${graduateId(me)}/destination`)]);
   const list = { items };
-  const rerender = () => { view.replaceChildren(); return renderAgreements(view, { me }); };
+  const rerender = () => redraw(view, (fresh) => renderAgreements(fresh, { me }));
   const registered = DESTINATION_HELD.includes(destination.status);
   const holding = registered || list.items.some((a) => HELD.includes(a.status));
   view.append(pageTitle('签约邀请与协议'));
@@ -128,7 +128,7 @@ function destinationForm(current, onSaved) {
 
 export async function renderDestination(view, { me }) {
   const [current, agreements] = await Promise.all([get(`/signing/graduates/${graduateId(me)}/destination`), getAll('/signing/agreements')]);
-  const rerender = () => { view.replaceChildren(); return renderDestination(view, { me }); };
+  const rerender = () => redraw(view, (fresh) => renderDestination(fresh, { me }));
   // a graduate holding an agreement registers no other destination (the API refuses)
   const held = agreements.find((a) => HELD.includes(a.status));
   const allowed = held ? (current.allowed_actions || []).filter((a) => a !== 'save' && a !== 'submit') : current.allowed_actions || [];
@@ -148,10 +148,13 @@ function proofUpload(current, reload) {
   const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png' });
   const button = h('button', { type: 'button' }, '上传证明材料');
   button.addEventListener('click', async () => {
-    if (!file.files.length) { reportError(new Error('请先选择证明材料文件（PDF、JPEG 或 PNG）')); return; }
-    const data = new FormData();
-    data.append('file', file.files[0]);
-    if (await act(button, () => upload(`/signing/destinations/${current.id}/proofs`, data), '证明材料已上传')) reload();
+    if (await act(button, () => {
+      if (!file.files.length) throw new UserError('请先选择证明材料文件（PDF、JPEG 或 PNG）');
+      checkFileSize(file.files[0], MAX_DOCUMENT_MB, '证明材料');
+      const data = new FormData();
+      data.append('file', file.files[0]);
+      return upload(`/signing/destinations/${current.id}/proofs`, data);
+    }, '证明材料已上传')) await reload();
   });
   const uploaded = (current.proofs || []).map((p) => h('li', {}, `${p.filename}（${p.size} 字节）`));
   return h('div', { class: 'card' }, h('p', {}, `证明材料（${current.proof_label}）：`), uploaded.length ? h('ul', {}, uploaded) : h('p', { class: 'muted' }, '尚未上传'),
@@ -161,9 +164,9 @@ function proofUpload(current, reload) {
 function voidButton(current, reload) {
   const button = h('button', { type: 'button', class: 'danger' }, '申请作废');
   button.addEventListener('click', async () => {
-    const reason = await askReason('申请作废毕业去向登记');
-    if (reason === null) return;
-    if (await act(button, () => post(`/signing/destinations/${current.id}/void-request`, { reason }), '作废申请已提交')) reload();
+    if (await act(button, () => askReason('申请作废毕业去向登记', {
+      send: (reason) => post(`/signing/destinations/${current.id}/void-request`, { reason }),
+    }), '作废申请已提交')) await reload();
   });
   return button;
 }
@@ -202,7 +205,7 @@ function transferForm(module, item, onSaved, allowed = ['save', 'submit']) {
 export async function renderRegistration(view, { me, params }) {
   const module = params[0];
   const item = await get(`/records/graduates/${graduateId(me)}/${module}`);
-  const rerender = () => { view.replaceChildren(); return renderRegistration(view, { me, params }); };
+  const rerender = () => redraw(view, (fresh) => renderRegistration(fresh, { me, params }));
   const open = item.availability && item.availability.open;
   const allowed = item.allowed_actions || [];
   view.append(pageTitle(item.module_label), section(null,

@@ -1,8 +1,9 @@
 // 用户登录 (图1, 图2): 学校登录 for province, school and department users; separate entries for
 // graduates and employers. Graduates activate their account first with the school's code.
-import { login, logout, post, session } from '../api.js';
+import { login, loginRouteOf, logout, post, returnRoute, session } from '../api.js';
+import { currentUser } from '../context.js';
 import { homeOf } from '../menu.js';
-import { act, field, flashNext, formValues, h, input } from '../ui.js';
+import { UserError, act, field, flashNext, formValues, h, input } from '../ui.js';
 
 const ENTRIES = {
   staff: { label: '学校登录', hint: '省级、学校、院系用户使用就业管理系统账号登录', roles: ['province', 'school', 'department', 'admin'], user: '用户名' },
@@ -34,9 +35,10 @@ export function render(view, { params }) {
       const me = await login(username, password);
       if (!entry.roles.includes(me.role)) {
         session.clear();
-        throw new Error(`该账号是${me.role_label || me.role}，请从对应的入口登录`);
+        throw new UserError(`该账号是${me.role_label || me.role}，请从对应的入口登录`);
       }
-      window.location.hash = homeOf(me);
+      // back where the login ran out, for the same account
+      window.location.hash = returnRoute.take(me) || homeOf(me);
     });
   });
   view.append(banner(), h('div', { class: 'card login-card' }, tabs, form));
@@ -56,9 +58,10 @@ export function renderPassword(view) {
     act(form.querySelector('button'), () => post('/accounts/auth/password', formValues(form)).then(() => true))
       .then(async (done) => {
         if (!done) return;
+        const me = currentUser();
         flashNext('success', '密码已修改，请用新密码重新登录');
         await logout().catch(() => null);
-        window.location.hash = '#/login';
+        window.location.hash = loginRouteOf(me);
       });
   });
   view.append(h('div', { class: 'page-title' }, h('h1', {}, '修改密码')), h('section', { class: 'card' }, form));

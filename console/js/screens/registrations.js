@@ -3,7 +3,7 @@
 // it is, approve / reject.
 import { get } from '../api.js';
 import { canWrite, reviewLevel } from '../context.js';
-import { badge, dash, definitionList, h, pageTitle, section } from '../ui.js';
+import { badge, dash, definitionList, h, pageTitle, redraw, section } from '../ui.js';
 import { codes } from '../codes.js';
 import { educationLabel, listScreen, viewLink } from './list_screen.js';
 import { historySection, reviewBar, standingApproval, statusLine } from './review.js';
@@ -55,7 +55,7 @@ export async function renderDetail(view, { me, params }) {
   const [module, graduateId] = params;
   const item = await get(`/records/graduates/${graduateId}/${module}`);
   const g = item.graduate || {};
-  const rerender = () => { view.replaceChildren(); return renderDetail(view, { me, params }); };
+  const rerender = () => redraw(view, (fresh) => renderDetail(fresh, { me, params }));
   view.append(pageTitle(`${item.module_label}详情`, h('a', { href: `#/registrations/${module}`, class: 'button small' }, '返回列表')),
     section(null, statusLine(item), standingApproval(item), definitionList([
       ['姓名', g.name], ['考生号', g.exam_number], ['院系', g.department_name], ['专业', g.major_name],

@@ -1,9 +1,9 @@
 // The review pieces every detail view shares: the review history (who, when, level, decision,
 // reason) and the approve / reject buttons, shown only to a reviewer with read-write permission
 // whose level the record waits for.
-import { post } from '../api.js';
+import { ApiError, post } from '../api.js';
 import { canWrite, reviewLevel } from '../context.js';
-import { act, askReason, badge, dash, fmtTime, h, section, table } from '../ui.js';
+import { act, askReason, badge, dash, flash, fmtTime, h, section, table } from '../ui.js';
 import { codes } from '../codes.js';
 
 const ROLE_LABELS = { graduate: '毕业生', employer: '用人单位', department: '院系', school: '学校', province: '省级', admin: '管理员', system: '系统' };
@@ -36,13 +36,24 @@ export function reviewBar(me, module, allowed, endpoints, onDone) {
   const decide = (path, decision, label) => {
     const button = h('button', { type: 'button', class: decision === 'approve' ? 'primary' : 'danger', dataset: { decision } }, label);
     button.addEventListener('click', async () => {
-      let reason = null;
-      if (decision === 'reject') {
-        reason = await askReason(`${label}：请填写原因`);
-        if (reason === null) return;
-      }
-      const done = await act(button, () => post(path, { decision, reason: reason || null }), `${label}：已提交`);
+      // a 409: another reviewer (or the applicant) acted first; the record is shown as it is now
+      let conflict = null;
+      const done = await act(button, async () => {
+        try {
+          // a rejection's reason is sent from inside its dialog: refused, it stays typed there
+          return decision === 'reject'
+            ? await askReason(`${label}：请填写原因`, { maxlength: 500, send: (reason) => post(path, { decision, reason }) })
+            : await post(path, { decision, reason: null });
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 409) conflict = error;
+          throw error;
+        }
+      }, `${label}：已提交`);
       if (done) onDone(done);
+      else if (conflict) {
+        await onDone();
+        flash('error', `${conflict.message}。该记录已由他人处理或状态已变化，页面已显示最新状态`);
+      }
     });
     return button;
   };

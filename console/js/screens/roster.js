@@ -4,7 +4,7 @@
 // code or a forgotten password) and reads the graduates' 信息确认.
 import { api, download, get, getAll, post, upload } from '../api.js';
 import { canWrite, schoolOf } from '../context.js';
-import { act, askValue, badge, confirmDialog, field, formValues, h, input, pageTitle, pager, reportError, section, select, table, withoutBlanks } from '../ui.js';
+import { MAX_ROSTER_MB, UserError, act, askValue, badge, checkFileSize, confirmDialog, field, formValues, h, input, pageTitle, pager, refresh, reportError, section, select, table, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 
 export async function render(view, { me }) {
@@ -28,11 +28,15 @@ function importSection(school) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const { file } = formValues(form);
-    const data = new FormData();
-    data.append('file', file);
-    data.append('confirm_year_changes', form.querySelector('#confirm-year-changes').checked ? 'true' : 'false');
     result.replaceChildren();
-    act(form.querySelector('button'), () => upload(`/records/schools/${school}/roster/imports`, data),
+    act(form.querySelector('button'), () => {
+      if (!file) throw new UserError('请先选择生源文件（CSV 或 XLSX）');
+      checkFileSize(file, MAX_ROSTER_MB, '生源文件');
+      const data = new FormData();
+      data.append('file', file);
+      data.append('confirm_year_changes', form.querySelector('#confirm-year-changes').checked ? 'true' : 'false');
+      return upload(`/records/schools/${school}/roster/imports`, data);
+    },
       (job) => `导入成功：新增 ${job.created} 人，更新 ${job.updated} 人，未变化 ${job.unchanged} 人`)
       .then((job) => {
         if (!job) return;
@@ -78,11 +82,10 @@ async function graduatesSection(school, me, writable) {
     select('education_level', codes().education_levels, '', { blank: '全部学历' }),
     me.role === 'school' ? select('withdrawn', [['true', '已移出生源']], '', { blank: '在册生源' }) : null,
     h('button', { type: 'submit' }, '查询'));
-  const withdraw = async (g) => {
-    const reason = await askValue(`移出生源：${g.name}（${g.exam_number}）`, '移出原因（如 退学、误导入）');
-    if (reason === null) return null;
-    return post(`/records/schools/${school}/graduates/${g.id}/withdrawal`, { reason });
-  };
+  // the reason is sent from inside its dialog: refused, it stays typed there
+  const withdraw = (g) => askValue(`移出生源：${g.name}（${g.exam_number}）`, '移出原因（如 退学、误导入）', {
+    maxlength: 200, empty: '请填写移出原因', send: (reason) => post(`/records/schools/${school}/graduates/${g.id}/withdrawal`, { reason }),
+  });
   const reinstate = async (g) => {
     if (!await confirmDialog('恢复生源', `将 ${g.name}（${g.exam_number}）恢复到在册生源，并恢复其账号登录？`, '恢复')) return null;
     return api('DELETE', `/records/schools/${school}/graduates/${g.id}/withdrawal`);
@@ -93,7 +96,7 @@ async function graduatesSection(school, me, writable) {
       : h('button', { type: 'button', class: 'link withdraw' }, '移出生源');
     button.addEventListener('click', () => act(button, () => (g.withdrawn ? reinstate(g) : withdraw(g)),
       (r) => (r.withdrawn ? `已将 ${r.name} 移出生源` : `已恢复 ${r.name} 的生源`))
-      .then((r) => { if (r) reload(); }));
+      .then((r) => { if (r) refresh(reload); }));
     if (g.withdrawn) return button;
     return h('span', { class: 'row-actions' }, reissueButton(g), ' ', button);
   };

@@ -2,7 +2,7 @@
 // type; a school with read-write permission completes its settings for each module.
 import { get, getAll, post, put } from '../api.js';
 import { canRead, canWrite, provinceOf, schoolOf } from '../context.js';
-import { act, badge, confirmDialog, field, fmtTime, formValues, h, input, pageTitle, section, select, table } from '../ui.js';
+import { act, badge, confirmDialog, field, fmtTime, formValues, h, input, pageTitle, redraw, refresh, section, select, table } from '../ui.js';
 
 const AGREEMENT_TYPES = [['three_party', '三方协议'], ['two_party', '两方协议']];
 
@@ -48,8 +48,7 @@ function enableControl(province, module, reload) {
     const sure = await confirmDialog('开启模块', `确定开启“${module.label}”吗？一旦开启，不可再关闭。`, '确定开启', { danger: true });
     if (!sure) return;
     const body = kind ? { agreement_type: kind.value } : {};
-    await act(button, () => post(`/accounts/provinces/${province}/modules/${module.module}/enable`, body), `已开启“${module.label}”`);
-    await reload();
+    if (await act(button, () => post(`/accounts/provinces/${province}/modules/${module.module}/enable`, body), `已开启“${module.label}”`)) await refresh(reload);
   });
   return h('span', { class: 'inline' }, kind ? field('默认协议类型', kind) : null, button);
 }
@@ -58,9 +57,8 @@ function agreementTypeControl(school, reload) {
   const choice = select('agreement_type', AGREEMENT_TYPES, school.agreement_type, { blank: '未设置' });
   const save = h('button', { type: 'button', class: 'small', dataset: { agreementType: school.school_code } }, '保存');
   save.addEventListener('click', async () => {
-    await act(save, () => put(`/accounts/schools/${school.school_code}/agreement-type`, { agreement_type: choice.value }),
-      `已将${school.school_name}的协议类型设为${choice.selectedOptions[0].textContent}`);
-    await reload();
+    if (await act(save, () => put(`/accounts/schools/${school.school_code}/agreement-type`, { agreement_type: choice.value }),
+      `已将${school.school_name}的协议类型设为${choice.selectedOptions[0].textContent}`)) await refresh(reload);
   });
   return h('span', { class: 'inline' }, choice, save);
 }
@@ -106,8 +104,7 @@ async function renderSchool(view, me) {
 }
 
 function rerender(view, me) {
-  view.replaceChildren();
-  return render(view, { me });
+  return redraw(view, (fresh) => render(fresh, { me }));
 }
 
 function fieldset(form, readOnly) {

@@ -1,7 +1,7 @@
 // 查看: an agreement, a termination or a destination registration with its review history, and
 // the review buttons for a reviewer whose turn it is.
 import { download, get } from '../api.js';
-import { act, dash, definitionList, fmtTime, h, pageTitle, section } from '../ui.js';
+import { act, dash, definitionList, fmtTime, h, pageTitle, redraw, section } from '../ui.js';
 import { codes } from '../codes.js';
 import { historySection, reviewBar, statusLine } from './review.js';
 
@@ -21,7 +21,7 @@ export function agreementFacts(a) {
       ['签约发起方', a.initiator_label], ['应约截止', a.status === 'invited' ? fmtTime(a.respond_by) : null],
       ['文件 SHA-256', a.document_sha256],
     ])),
-    section('用人单位（甲方）', definitionList([
+    section('用人单位（甲方）', a.employer_stopped ? h('p', { class: 'error', id: 'employer-stopped' }, '该单位账号已被省级就业主管部门停用：暂不能应约、审核通过或在线解约，可审核不通过或办理线下解约。') : null, definitionList([
       ['单位名称', unit.name], ['统一社会信用代码', unit.credit_code], ['单位性质', unit.nature_label], ['单位行业', unit.industry_label], ['单位所在地', unit.region], ['单位地址', unit.address],
     ])),
     section('岗位与条款', definitionList([
@@ -64,7 +64,7 @@ function proofList(item) {
 
 export async function renderAgreement(view, { me, params }) {
   const agreement = await get(`/signing/agreements/${params[0]}`);
-  const rerender = () => { view.replaceChildren(); return renderAgreement(view, { me, params }); };
+  const rerender = () => redraw(view, (fresh) => renderAgreement(fresh, { me, params }));
   view.append(pageTitle('签约详情', h('a', { href: '#/signing/online', class: 'button small' }, '返回列表')),
     section(null, statusLine(agreement), graduateFacts(agreement.graduate || {}),
       reviewBar(me, 'employment', agreement.allowed_actions || [], {
@@ -75,7 +75,7 @@ export async function renderAgreement(view, { me, params }) {
 
 export async function renderTermination(view, { me, params }) {
   const item = await get(`/signing/terminations/${params[0]}`);
-  const rerender = () => { view.replaceChildren(); return renderTermination(view, { me, params }); };
+  const rerender = () => redraw(view, (fresh) => renderTermination(fresh, { me, params }));
   view.append(pageTitle('解约详情', h('a', { href: '#/signing/terminations', class: 'button small' }, '返回列表')),
     section(null, statusLine(item), definitionList([
       ['解约方式', item.mode_label || { online: '线上解约', offline: '线下解约' }[item.mode]], ['申请方', item.requested_by_label],
@@ -97,7 +97,7 @@ export function destinationFields(item) {
 
 export async function renderDestination(view, { me, params }) {
   const item = await get(`/signing/destinations/${params[0]}`);
-  const rerender = () => { view.replaceChildren(); return renderDestination(view, { me, params }); };
+  const rerender = () => redraw(view, (fresh) => renderDestination(fresh, { me, params }));
   const fields = destinationFields(item);
   view.append(pageTitle('去向登记详情', h('a', { href: '#/signing/destinations', class: 'button small' }, '返回列表')),
     section(null, statusLine(item), item.graduate ? graduateFacts(item.graduate) : null,
