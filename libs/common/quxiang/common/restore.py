@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Table, func, select, update
+from sqlalchemy import Column, Select, Table, func, select, update
 from sqlalchemy.engine import Connection
 
 # Far above what a day's changes of one record (or numbers of one school) come to, and far below
@@ -44,15 +44,30 @@ def fence_versions(conn: Connection, versions: Iterable[Column], by: int) -> lis
     return done
 
 
-def skip_serials(conn: Connection, last: Column, gap: int, limit: int) -> int:
-    """Every number counter (``last``: the last serial handed out) moved ``gap`` ahead; refused
-    when that would pass ``limit``, the largest serial the number's format holds."""
+def skip_serials(conn: Connection, last: Column, gap: int, limit: int, known: Select) -> tuple[int, int]:
+    """Every number counter (``last``: the last serial handed out) moved ``gap`` ahead, and one at
+    ``gap`` for each key of ``known`` (a select of the counter's other columns, in the table's order)
+    that has none yet: its first number may have been handed out after the dump. Refused when that
+    would pass ``limit``, the largest serial the number's format holds. Answers (moved, started)."""
     if gap < 1:
         raise ValueError("the serial gap must be at least 1")
     table = last.table
     assert isinstance(table, Table)
+    keys = [c for c in table.columns if c is not last]
     highest = conn.execute(select(func.max(last))).scalar() or 0
     if highest + gap > limit:
         raise ValueError(f"{table.name}: a counter at {highest} plus {gap} passes the format's {limit}; "
                          "choose a smaller gap")
-    return conn.execute(update(table).values({last.name: last + gap})).rowcount
+    counted = {tuple(row) for row in conn.execute(select(*keys))}
+    missing = [tuple(row) for row in conn.execute(known) if tuple(row) not in counted]
+    moved = conn.execute(update(table).values({last.name: last + gap})).rowcount
+    if missing:
+        conn.execute(table.insert(), [{**{c.name: v for c, v in zip(keys, row, strict=True)}, last.name: gap}
+                                      for row in missing])
+    return moved, len(missing)
+
+
+def report(fenced: list[Fenced], fence: int, counters: str, moved: int, started: int, gap: int) -> list[str]:
+    """What ``fence_versions`` and ``skip_serials`` did, a line each, for the operator."""
+    return [*(f"{f.table}: {f.rows} version(s) raised by {fence}" for f in fenced),
+            f"{counters}: {moved} moved {gap} ahead, {started} started at {gap}"]

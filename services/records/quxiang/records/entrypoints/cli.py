@@ -155,25 +155,20 @@ def after_restore(args: argparse.Namespace, service: Records) -> int:
     """Fence versions and 转递编号 counters in one transaction; a (school, year) with graduates but no
     counter yet starts past the gap too. Withdrawals wait for ``backfill-signing-records``: the
     restored copy of what signing holds lost what signing recorded since the dump."""
+    known = select(graduates.c.school_code, graduates.c.graduation_year).distinct()
     try:
         with service.engine.begin() as conn:
             fenced = restore.fence_versions(conn, VERSIONED, args.version_fence)
-            counted = {(r.school_code, r.year) for r in conn.execute(select(transfer_counters))}
-            known = conn.execute(select(graduates.c.school_code, graduates.c.graduation_year).distinct())
-            missing = [tuple(k) for k in known if tuple(k) not in counted]
-            moved = restore.skip_serials(conn, transfer_counters.c.last, args.serial_gap, MAX_TRANSFER_SERIAL)
-            if missing:
-                conn.execute(transfer_counters.insert(), [
-                    {"school_code": s, "year": y, "last": args.serial_gap} for s, y in missing])
+            moved, started = restore.skip_serials(conn, transfer_counters.c.last, args.serial_gap,
+                                                  MAX_TRANSFER_SERIAL, known)
             if not repository.work_pending(conn, repository.SIGNING_RECORDS_BACKFILL):
                 conn.execute(pending_work.insert().values(name=repository.SIGNING_RECORDS_BACKFILL,
                                                           since=repository.now()))
     except ValueError as exc:
         print(f"after-restore: {exc}", file=sys.stderr)
         return 2
-    for f in fenced:
-        print(f"{f.table}: {f.rows} version(s) raised by {args.version_fence}")
-    print(f"transfer_counters: {moved} moved {args.serial_gap} ahead, {len(missing)} started at {args.serial_gap}")
+    print("\n".join(restore.report(fenced, args.version_fence, "transfer_counters", moved, started,
+                                   args.serial_gap)))
     print("withdrawals wait for: qx-records backfill-signing-records --signing-url ...")
     return 0
 

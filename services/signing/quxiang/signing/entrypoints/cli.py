@@ -96,23 +96,16 @@ def after_restore(service: Signing, version_fence: int, serial_gap: int) -> int:
     """Fence versions and 协议编号 counters in one transaction. A (year, school, level) with
     graduates but no counter yet (its first agreement may have come after the dump) starts past the
     gap too."""
+    known = select(graduates.c.graduation_year, graduates.c.school_code,
+                   func.coalesce(graduates.c.education_level, "00")).distinct()
     try:
         with service.engine.begin() as conn:
             fenced = restore.fence_versions(conn, VERSIONED, version_fence)
-            known = select(graduates.c.graduation_year, graduates.c.school_code,
-                           func.coalesce(graduates.c.education_level, "00")).distinct()
-            counted = {(r.year, r.school_code, r.education_level) for r in conn.execute(select(agreement_counters))}
-            missing = [tuple(k) for k in conn.execute(known) if tuple(k) not in counted]
-            moved = restore.skip_serials(conn, agreement_counters.c.last, serial_gap, MAX_SERIAL)
-            if missing:
-                conn.execute(agreement_counters.insert(), [
-                    {"year": y, "school_code": s, "education_level": lvl, "last": serial_gap} for y, s, lvl in missing])
+            moved, started = restore.skip_serials(conn, agreement_counters.c.last, serial_gap, MAX_SERIAL, known)
     except ValueError as exc:
         print(f"after-restore: {exc}", file=sys.stderr)
         return 2
-    for f in fenced:
-        print(f"{f.table}: {f.rows} version(s) raised by {version_fence}")
-    print(f"agreement_counters: {moved} moved {serial_gap} ahead, {len(missing)} started at {serial_gap}")
+    print("\n".join(restore.report(fenced, version_fence, "agreement_counters", moved, started, serial_gap)))
     return 0
 
 
