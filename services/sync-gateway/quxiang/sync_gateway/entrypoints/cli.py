@@ -7,28 +7,37 @@
     qx-sync feed-credentials create|rotate|revoke|show SCHOOL
                                                          a school's feed broker user (password shown once)
     qx-sync feed-asyncapi                                the feed's AsyncAPI document (docs/feed-asyncapi.json)
+    qx-sync restore-check [--signing-url URL] [--records-url URL] [--token TOKEN]
+                                                         after signing or records was restored from a dump:
+                                                         the EMS's records whose source is lost or behind
 
-``reconcile`` exits 1 when it could not read the EMS, or on a dry run that found drift.
+``reconcile`` exits 1 when it could not read the EMS, or on a dry run that found drift;
+``restore-check`` exits 1 when a source is behind (one line each: the worklist), 2 when it cannot read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
+import requests
+
 from quxiang.common.config import load_config
 from quxiang.common.db import reading
 from quxiang.common.operator_cli import reports_unreachable_services
+from quxiang.common.snapshot_reader import NotAnAdminToken, SnapshotUnreadable, require_admin_token
 from quxiang.common.web.errors import ProblemError
 from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdminError
 from quxiang.sync_gateway.bootstrap import NAME, build_gateway
 from quxiang.sync_gateway.domain.asyncapi import document
-from quxiang.sync_gateway.service import feed
+from quxiang.sync_gateway.service import feed, restore_check
+from quxiang.sync_gateway.service.context import Gateway
 from quxiang.sync_gateway.service.reconcile import reconcile
 from quxiang.sync_gateway.service.worker import SyncWorker
 
@@ -49,7 +58,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     credentials.add_argument("action", choices=["create", "rotate", "revoke", "show"])
     credentials.add_argument("school", help="the school code")
     commands.add_parser("feed-asyncapi", help="print the feed's AsyncAPI document")
+    restored = commands.add_parser("restore-check", help="after a restore: the EMS's records whose source is behind")
+    restored.add_argument("--signing-url", help="signing's base URL, as http://gateway/api/signing")
+    restored.add_argument("--records-url", help="records' base URL, as http://gateway/api/records")
+    restored.add_argument("--token", default=os.environ.get("QX_SYNC_SOURCE_TOKEN"), help="an admin's access token")
     args = parser.parse_args(argv)
+    if args.command == "restore-check":
+        if not (args.signing_url or args.records_url) or not args.token:
+            parser.error("restore-check needs --signing-url and/or --records-url, "
+                         "and --token (or QX_SYNC_SOURCE_TOKEN)")
+        try:
+            require_admin_token(args.token, "restore-check reads every province's records")
+        except NotAnAdminToken as exc:
+            parser.error(str(exc))
     if args.command == "feed-asyncapi":
         print(asyncapi_text(), end="")
         return 0
@@ -69,9 +90,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1 if report.errors or (args.dry_run and report.drift) else 0
         if args.command == "feed-credentials":
             return _credentials(gateway, args.action, args.school)
+        if args.command == "restore-check":
+            return _restore_check(gateway, args.signing_url, args.records_url, args.token)
         return _run(gateway, args.seconds)
     finally:
         gateway.engine.dispose()
+
+
+def _restore_check(gateway: Gateway, signing_url: str | None, records_url: str | None, token: str) -> int:
+    try:
+        behind = restore_check.check(gateway, signing_url, records_url, token)
+    except (SnapshotUnreadable, requests.RequestException) as exc:
+        print(f"cannot read the snapshots: {exc}", file=sys.stderr)
+        return 2
+    for item in behind:
+        print(item.line())
+    print(f"behind={len(behind)}")
+    return 1 if behind else 0
 
 
 def asyncapi_text() -> str:
