@@ -147,10 +147,10 @@ def count_unissued_codes(session: Session, school_code: str) -> int:
 def get_employer(session: Session, employer_id: str, *, for_update: bool = False) -> Employer | None:
     query = select(employers).where(employers.c.id == employer_id)
     row = session.execute(query.with_for_update() if for_update else query).first()
-    return _employer(row) if row is not None else None
+    return employer_from_row(row) if row is not None else None
 
 
-def _employer(row: Row) -> Employer:
+def employer_from_row(row: Row) -> Employer:
     return Employer(id=row.id, credit_code=row.credit_code, name=row.name, nature=row.nature,
                     industry=row.industry, region=row.region, address=row.address,
                     contact_name=row.contact_name, contact_phone=row.contact_phone, version=row.version)
@@ -169,7 +169,7 @@ class EmployerAccount:
 
 
 def _employer_account(row: Row) -> EmployerAccount:
-    return EmployerAccount(employer=_employer(row), created_at=utc(row.created_at),  # type: ignore[arg-type]
+    return EmployerAccount(employer=employer_from_row(row), created_at=utc(row.created_at),  # type: ignore[arg-type]
                            user_id=row.user_id, username=row.username, disabled=bool(row.disabled),
                            stopped_by=row.stopped_by if row.disabled else None)
 

@@ -7,8 +7,9 @@
                                                    the platform administrator (the password from
                                                    QX_ADMIN_PASSWORD, else asked twice at the terminal)
     qx-accounts republish-directory [--province NN]
-                                                   every school, department, module switched on and
-                                                   agreement type announced again (a service's copy lost some)
+                                                   every school, department, module switched on,
+                                                   agreement type and unit (with its stop) announced again
+                                                   (a service's copy lost some)
     qx-accounts demo                               demo data and logins (see quxiang.accounts.entrypoints.demo)
 
 A new installation starts with ``create-admin``: the administrator then creates the provinces'
@@ -167,8 +168,8 @@ def republish_directory(args: argparse.Namespace, service: Accounts) -> int:
 
 def _add_republish_directory(commands: Any) -> None:
     command = commands.add_parser(
-        "republish-directory", help="announce every school, department, module and agreement type again, for "
-                                    "a service whose copy lost some (each keeps the newest; nothing else moves)")
+        "republish-directory", help="announce every school, department, module, agreement type and unit again, "
+                                    "for a service whose copy lost some (each keeps the newest; nothing else moves)")
     command.add_argument("--province", help="only this province's (a two-digit code)")
     command.set_defaults(run=republish_directory)
 

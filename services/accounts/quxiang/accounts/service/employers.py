@@ -73,7 +73,7 @@ def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Empl
     try:
         repository.add_employer(uow.session, employer)  # the INSERTs run now: a race fails here
         repository.add_user(uow.session, user, created_by=None)
-        uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=employer.version, data=_unit_data(employer))
+        uow.record(EMPLOYER_REGISTERED, subject=employer.id, sequence=employer.version, data=unit_data(employer))
         uow.record(USER_CREATED, subject=user.id, sequence=user.version, data={
             "user_id": user.id, "role": user.role.value, "employer": employer.id})
         uow.commit()
@@ -83,7 +83,7 @@ def register_employer(uow: UnitOfWork, registration: Registration) -> tuple[Empl
     return employer, user
 
 
-def _unit_data(employer: Employer) -> dict[str, object]:
+def unit_data(employer: Employer) -> dict[str, object]:
     """What other services keep of a unit (never its contact person or phone)."""
     return {"employer_id": employer.id, "credit_code": employer.credit_code, "name": employer.name,
             "nature": employer.nature, "industry": employer.industry, "region": employer.region,
@@ -100,7 +100,7 @@ def update_employer(uow: UnitOfWork, employer_id: str, values: Mapping[str, str]
         raise NotFound("employer_not_found", "单位不存在")
     if employer.change(values):
         credentials.save_employer(uow.session, employer)
-        uow.record(EMPLOYER_UPDATED, subject=employer.id, sequence=employer.version, data=_unit_data(employer))
+        uow.record(EMPLOYER_UPDATED, subject=employer.id, sequence=employer.version, data=unit_data(employer))
         for user in repository.accounts_of_employer(uow.session, employer.id, for_update=True):
             if user.rename(employer.name):
                 repository.save_user(uow.session, user)
