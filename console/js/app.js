@@ -34,6 +34,9 @@ function layout(me, path) {
       h('a', { class: 'link', id: 'change-password', href: '#/password' }, '修改密码'),
       h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); window.location.hash = loginRouteOf(me); } }, '退出')),
     h('div', { class: 'body' }, nav, h('div', { class: 'content' }, h('div', { id: 'flash', 'aria-live': 'polite' }), view)));
+  // On a phone the menu is a strip wider than the screen: the active entry is brought into it
+  // (sideways only, the page itself does not move); on a desktop it is already in view.
+  requestAnimationFrame(() => nav.querySelector('.active')?.scrollIntoView({ inline: 'center', block: 'nearest' }));
   return view;
 }
 

@@ -266,6 +266,13 @@ export function input(name, props = {}) {
   return h('input', { name, type: 'text', ...props });
 }
 
+// Phone keyboards: digits only for codes made of digits (考生号, 行政区划代码, 邮政编码; not
+// type=number, which drops leading zeros and adds a spinner), the phone pad for phone numbers, and
+// capitals without autocorrection for codes of letters and digits (激活码, 统一社会信用代码).
+export const DIGITS = { inputmode: 'numeric', pattern: '[0-9]*' };
+export const PHONE = { type: 'tel' };
+export const CODE = { autocapitalize: 'characters', autocorrect: 'off', spellcheck: 'false' };
+
 export function select(name, options, value, { blank } = {}) {
   const choices = blank !== undefined ? [['', blank], ...options] : options;
   // `selected` as an attribute, so that a form's reset() comes back to it
@@ -277,6 +284,14 @@ export function select(name, options, value, { blank } = {}) {
 // checked before sending, so that a user on a slow line does not wait for a refusal.
 export const MAX_DOCUMENT_MB = 10; // 证明材料, 签约材料, 解约函
 export const MAX_ROSTER_MB = 50;   // 生源文件
+// What the signing service takes for a document (PDF, JPEG or PNG, judged by content): the MIME
+// types let a phone offer its camera and photos (iOS hands a HEIC photo over as JPEG when JPEG is
+// asked for; image/* would let it through as HEIC, which the service refuses), the extensions keep
+// a desktop's file picker filtering as before.
+export const DOCUMENT_ACCEPT = 'application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png';
+export function documentInput(props = {}) {
+  return h('input', { type: 'file', name: 'file', accept: DOCUMENT_ACCEPT, ...props });
+}
 export function checkFileSize(file, limitMb, what) {
   if (file && file.size > limitMb * 1024 * 1024) {
     throw new UserError(`${what}不能超过 ${limitMb} MB（所选文件约 ${(file.size / 1024 / 1024).toFixed(1)} MB），请压缩后重新选择`);

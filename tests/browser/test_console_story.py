@@ -454,6 +454,7 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     actions = [button.text for button in b.all("article.agreement button[data-action]")]
     assert "申请作废" not in actions and "上传解约函申请解约" not in actions, actions  # a termination is open
     b.click("同意解约")
+    assert "不能恢复" in b.confirm_dialog()  # a final step is asked first
     b.expect_success("已同意解约")
     b.login("staff", "demo-zsu", PASSWORD)
     b.open("#/signing/terminations?status=school_review")

@@ -1,7 +1,7 @@
 // What a party (graduate or employer) can do with one of its agreements: answer an invitation,
 // withdraw it, download the approved PDF, ask for termination and answer the other party's request.
 import { ApiError, download, get, post, upload } from '../api.js';
-import { MAX_DOCUMENT_MB, UserError, act, askReason, badge, checkFileSize, confirmDialog, formValues, h, section, table } from '../ui.js';
+import { MAX_DOCUMENT_MB, UserError, act, askReason, badge, checkFileSize, confirmDialog, dash, documentInput, field, fmtTime, formValues, h, section, table } from '../ui.js';
 import { fillForm, splitValues, termsFields, unitFields } from './agreement_form.js';
 import { pdfButton } from './signing_detail.js';
 
@@ -18,6 +18,23 @@ function actionButton(label, cls, run, done, reload) {
   return button;
 }
 
+// What the graduate commits to by accepting, said in the confirmation itself: on a phone the terms
+// may have been scrolled past, and the dialog is the last look before the answer is final.
+function acceptMessage(agreement) {
+  const terms = agreement.terms || {};
+  const months = (value) => (value === undefined || value === null || value === '' ? '--' : `${value} 个月`);
+  return [
+    `确定接受“${agreement.unit?.name || agreement.unit_name}”的签约邀请吗？`,
+    `岗位：${dash(terms.job_title)}`,
+    `月薪：${terms.monthly_salary === undefined || terms.monthly_salary === null ? '--' : `${terms.monthly_salary} 元`}`,
+    `合同期限：${months(terms.contract_months)}`,
+    `试用期：${months(terms.probation_months)}`,
+    `工作地点：${dash(terms.work_place)}`,
+    `应约截止：${fmtTime(agreement.respond_by)}`,
+    '接受后其他邀请将不能再接受。',
+  ].join('\n');
+}
+
 // context: {holding: another of the graduate's agreements is held (no invitation can be accepted),
 // openTermination: a termination of this agreement is under way (no second one)}. The API refuses
 // both; the console does not offer them.
@@ -28,7 +45,7 @@ export function partyActions(me, agreement, reload, context = {}) {
   const overdue = agreement.status === 'invited' && agreement.respond_by && new Date(agreement.respond_by) < new Date();
   if (me.role === 'graduate' && allowed.includes('accept') && !context.holding && !overdue) {
     buttons.push(actionButton('接受邀请', 'primary', async () => {
-      if (!(await confirmDialog('接受签约邀请', `确定接受“${agreement.unit?.name || agreement.unit_name}”的签约邀请吗？接受后其他邀请将不能再接受。`, '确定接受'))) return null;
+      if (!(await confirmDialog('接受签约邀请', acceptMessage(agreement), '确定接受'))) return null;
       return post(`/signing/agreements/${id}/accept`);
     }, '已接受签约邀请，等待学校审核', reload));
   }
@@ -38,7 +55,11 @@ export function partyActions(me, agreement, reload, context = {}) {
     }), '已拒绝签约邀请', reload));
   }
   if (me.role === 'employer' && allowed.includes('withdraw')) {
-    buttons.push(actionButton('撤回邀请', 'danger', () => post(`/signing/agreements/${id}/withdraw`), '已撤回签约邀请', reload));
+    // ends the invitation for good: one stray tap must not
+    buttons.push(actionButton('撤回邀请', 'danger', async () => {
+      if (!(await confirmDialog('撤回签约邀请', `确定撤回对${agreement.graduate?.name || ''}的签约邀请吗？撤回后毕业生不能再接受此邀请。`, '确定撤回', { danger: true }))) return null;
+      return post(`/signing/agreements/${id}/withdraw`);
+    }, '已撤回签约邀请', reload));
   }
   if (me.role === 'graduate' && allowed.includes('submit_scan')) buttons.push(...scanUpload(id, reload));
   if (me.role === 'graduate' && allowed.includes('resubmit_application')) buttons.push(resubmitForm(agreement, reload));
@@ -55,8 +76,8 @@ export function partyActions(me, agreement, reload, context = {}) {
     }), '解约申请已提交，等待对方确认', reload));
   } else if (agreement.status === 'approved' && me.role === 'graduate') {
     // 线下解约: the unit is not on the platform, so the graduate uploads its termination letter (解约函).
-    const letter = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: 'termination-letter' });
-    buttons.push(letter, actionButton('上传解约函申请解约', 'danger', async () => {
+    const letter = documentInput({ id: 'termination-letter' });
+    buttons.push(field('解约函（照片或 PDF）', letter), actionButton('上传解约函申请解约', 'danger', async () => {
       if (!letter.files.length) throw new UserError('请先选择解约函文件（PDF、JPEG 或 PNG）');
       checkFileSize(letter.files[0], MAX_DOCUMENT_MB, '解约函');
       return askReason('申请解约', { send: (reason) => {
@@ -67,7 +88,8 @@ export function partyActions(me, agreement, reload, context = {}) {
       } });
     }, '解约申请已提交，等待学校审核', reload));
   }
-  return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement) || generatedPdfButton(me, agreement));
+  // the file's hash is for the school's checks, only noise in a graduate's message on a phone
+  return h('div', { class: 'party-actions' }, buttons, pdfButton(agreement, { withHash: me.role !== 'graduate' }) || generatedPdfButton(me, agreement));
 }
 
 // A rejected application (线下签约), corrected where the review said and submitted again.
@@ -87,8 +109,8 @@ function resubmitForm(agreement, reload) {
 
 // 签约材料: the stamped agreement's scan (线下签约 after its application passed, 补登).
 function scanUpload(id, reload) {
-  const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png', id: `scan-${id}` });
-  return [file, actionButton('上传签约材料并提交审核', 'primary', async () => {
+  const file = documentInput({ id: `scan-${id}` });
+  return [field('签约材料（照片或 PDF）', file), actionButton('上传签约材料并提交审核', 'primary', async () => {
     if (!file.files.length) throw new UserError('请先选择签约材料文件（PDF、JPEG 或 PNG）');
     checkFileSize(file.files[0], MAX_DOCUMENT_MB, '签约材料');
     const data = new FormData();
@@ -124,13 +146,24 @@ export async function terminationsOf(me, agreement, reload) {
       const allowed = t.allowed_actions || [];
       const mine = (t.requested_by === 'graduate') === (me.role === 'graduate');
       const buttons = [];
-      if (!mine && allowed.includes('agree')) buttons.push(actionButton('同意解约', 'primary', () => post(`/signing/terminations/${t.id}/agree`), '已同意解约，等待学校审核', reload));
+      // agreeing ends the agreement once the school approves: asked first, not done on one tap
+      if (!mine && allowed.includes('agree')) {
+        buttons.push(actionButton('同意解约', 'primary', async () => {
+          if (!(await confirmDialog('同意解约', '确定同意解约吗？学校审核通过后就业协议即解除，不能恢复。', '确定同意', { danger: true }))) return null;
+          return post(`/signing/terminations/${t.id}/agree`);
+        }, '已同意解约，等待学校审核', reload));
+      }
       if (!mine && allowed.includes('disagree')) {
         buttons.push(actionButton('不同意解约', 'danger', () => askReason('不同意解约', {
           send: (reason) => post(`/signing/terminations/${t.id}/disagree`, { reason }),
         }), '已不同意解约', reload));
       }
-      if (mine && allowed.includes('withdraw')) buttons.push(actionButton('撤回申请', '', () => post(`/signing/terminations/${t.id}/withdraw`), '已撤回解约申请', reload));
+      if (mine && allowed.includes('withdraw')) {
+        buttons.push(actionButton('撤回申请', '', async () => {
+          if (!(await confirmDialog('撤回解约申请', '确定撤回解约申请吗？撤回后如需解约须重新申请。', '确定撤回'))) return null;
+          return post(`/signing/terminations/${t.id}/withdraw`);
+        }, '已撤回解约申请', reload));
+      }
       return buttons.length ? h('span', { class: 'inline' }, buttons) : '--';
     } },
   ], items, { class: 'terminations' }));

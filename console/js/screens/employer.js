@@ -1,7 +1,7 @@
 // The employer's screens: register (a public page), the unit, invite a graduate, follow the
 // invitations, download approved agreements and ask for termination.
 import { get, getAll, post, put } from '../api.js';
-import { act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, redraw, refresh, section, select, table } from '../ui.js';
+import { CODE, DIGITS, PHONE, act, badge, flashNext, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, redraw, refresh, section, select, table } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts } from './signing_detail.js';
 import { historySection, statusLine } from './review.js';
@@ -25,10 +25,10 @@ function unitEditor(unit, onSaved) {
     field('单位名称', input('name', { required: true, value: unit.name })),
     field('单位性质', select('nature', codes().employer_natures, unit.nature)),
     field('单位行业', select('industry', codes().industries, unit.industry)),
-    field('单位所在地（6位行政区划代码）', input('region', { required: true, maxlength: 6, value: unit.region })),
+    field('单位所在地（6位行政区划代码）', input('region', { required: true, maxlength: 6, value: unit.region, ...DIGITS })),
     field('地址', input('address', { required: true, value: unit.address })),
     field('联系人', input('contact_name', { required: true, value: unit.contact_name })),
-    field('联系电话', input('contact_phone', { required: true, value: unit.contact_phone })),
+    field('联系电话', input('contact_phone', { required: true, value: unit.contact_phone, ...PHONE })),
     h('p', { class: 'hint' }, '已签订的协议保留签订时的单位信息；此后发出的签约邀请使用修改后的信息。'),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '保存单位信息')));
   form.addEventListener('submit', (event) => {
@@ -41,13 +41,13 @@ function unitEditor(unit, onSaved) {
 export function renderRegister(view) {
   const form = h('form', { class: 'grid-form', id: 'employer-register' },
     field('单位名称', input('name', { required: true })),
-    field('统一社会信用代码', input('credit_code', { required: true, maxlength: 18 })),
+    field('统一社会信用代码', input('credit_code', { required: true, maxlength: 18, ...CODE })),
     field('单位性质', select('nature', codes().employer_natures, '', { blank: '请选择' })),
     field('单位行业', select('industry', codes().industries, '', { blank: '请选择' })),
-    field('单位所在地（6位行政区划代码）', input('region', { required: true, maxlength: 6 })),
+    field('单位所在地（6位行政区划代码）', input('region', { required: true, maxlength: 6, ...DIGITS })),
     field('地址', input('address', { required: true })),
     field('联系人', input('contact_name', { required: true })),
-    field('联系电话', input('contact_phone', { required: true })),
+    field('联系电话', input('contact_phone', { required: true, ...PHONE })),
     field('登录用户名', input('username', { required: true, autocomplete: 'username' })),
     field('登录密码', input('password', { type: 'password', required: true, autocomplete: 'new-password' })),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '注册'), h('a', { href: '#/login/employer' }, '返回登录')));
@@ -64,7 +64,7 @@ export function renderRegister(view) {
 
 export async function renderInvite(view) {
   const form = h('form', { class: 'grid-form', id: 'invite-form' },
-    field('毕业生考生号', input('exam_number', { required: true })),
+    field('毕业生考生号', input('exam_number', { required: true, ...DIGITS })),
     field('毕业生姓名', input('name', { required: true })),
     field('应约有效期（天）', input('response_days', { type: 'number', min: 1, max: 30, value: 7 })),
     ...termsFields('terms.'),

@@ -1,7 +1,7 @@
 // The graduate's screens: 信息确认, invitations and agreements, 毕业去向登记, 档案 and 户口 registration,
 // each with its review state.
 import { get, getAll, post, put, upload } from '../api.js';
-import { MAX_DOCUMENT_MB, UserError, act, askReason, badge, checkFileSize, dash, definitionList, field, fmtTime, formValues, h, input, pageTitle, redraw, section, select, withoutBlanks } from '../ui.js';
+import { DIGITS, MAX_DOCUMENT_MB, PHONE, UserError, act, askReason, badge, checkFileSize, dash, definitionList, documentInput, field, fmtTime, formValues, h, input, pageTitle, redraw, section, select, withoutBlanks } from '../ui.js';
 import { codes } from '../codes.js';
 import { agreementFacts, destinationFields } from './signing_detail.js';
 import { historySection, standingApproval, statusLine } from './review.js';
@@ -52,12 +52,19 @@ export async function renderAgreements(view, { me }) {
     const terminations = agreement.status === 'approved' || agreement.status === 'terminated'
       ? await terminationsOf(me, agreement, rerender) : null;
     const context = { holding: holding && !HELD.includes(agreement.status), openTermination: Boolean(terminations && terminations.dataset.open) };
+    // An invitation is answered on its terms: they are read first, above 接受/拒绝 (not folded away
+    // below them); once answered, the terms and the review history fold away together.
+    const invited = agreement.status === 'invited';
     view.append(h('article', { class: 'card agreement', dataset: { agreement: agreement.id, status: agreement.status } },
       h('h2', {}, `${agreement.unit?.name || summary.unit_name} · ${agreement.terms?.job_title || ''}`),
       statusLine(agreement),
-      agreement.status === 'invited' ? h('p', {}, `请在 ${fmtTime(agreement.respond_by)} 前应约。`) : null,
+      invited ? h('p', {}, `请在 ${fmtTime(agreement.respond_by)} 前应约。`) : null,
+      // the terms first: they are what the answer is about (then the unit, then the record's numbers)
+      invited ? h('div', { class: 'invitation-terms' }, [...agreementFacts(agreement)].reverse()) : null,
       partyActions(me, agreement, rerender, context),
-      h('details', {}, h('summary', {}, '协议内容与审核记录'), agreementFacts(agreement), historySection(agreement.history, 'agreement')),
+      invited
+        ? h('details', {}, h('summary', {}, '审核记录'), historySection(agreement.history, 'agreement'))
+        : h('details', {}, h('summary', {}, '协议内容与审核记录'), agreementFacts(agreement), historySection(agreement.history, 'agreement')),
       terminations));
   }
   const closed = destination.availability && !destination.availability.open ? destination.availability.reason : null;
@@ -145,7 +152,7 @@ export async function renderDestination(view, { me }) {
 }
 
 function proofUpload(current, reload) {
-  const file = h('input', { type: 'file', name: 'file', accept: '.pdf,.jpg,.jpeg,.png' });
+  const file = documentInput();
   const button = h('button', { type: 'button' }, '上传证明材料');
   button.addEventListener('click', async () => {
     if (await act(button, () => {
@@ -158,7 +165,7 @@ function proofUpload(current, reload) {
   });
   const uploaded = (current.proofs || []).map((p) => h('li', {}, `${p.filename}（${p.size} 字节）`));
   return h('div', { class: 'card' }, h('p', {}, `证明材料（${current.proof_label}）：`), uploaded.length ? h('ul', {}, uploaded) : h('p', { class: 'muted' }, '尚未上传'),
-    h('span', { class: 'inline' }, file, button));
+    h('span', { class: 'inline' }, field('证明材料（照片或 PDF）', file), button));
 }
 
 function voidButton(current, reload) {
@@ -178,7 +185,9 @@ function transferForm(module, item, onSaved, allowed = ['save', 'submit']) {
   const names = module === 'archive'
     ? [['receiving_unit', '接收单位'], ['receiving_department', '接收部门'], ['address', '地址'], ['postcode', '邮政编码'], ['recipient', '收件人'], ['phone', '联系电话']]
     : [['address', '户口迁转地址'], ['receiving_unit', '接收单位'], ['postcode', '邮政编码']];
-  const addressFields = names.map(([name, label]) => field(label, input(name, { value: t[name] || '' })));
+  // the keyboard each field needs on a phone: digits for the postcode, the phone pad for the phone
+  const keyboard = { postcode: { ...DIGITS, maxlength: 6 }, phone: PHONE };
+  const addressFields = names.map(([name, label]) => field(label, input(name, { value: t[name] || '', ...keyboard[name] })));
   const form = h('form', { class: 'grid-form', id: `${module}-form` }, field(module === 'archive' ? '档案转寄类型' : '户口迁转类型', chooser),
     addressFields);
   // A type that sends nothing anywhere (保留原校, 户口不在学校) asks for no address: its fields are

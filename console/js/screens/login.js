@@ -3,13 +3,18 @@
 import { login, loginRouteOf, logout, post, returnRoute, session } from '../api.js';
 import { currentUser } from '../context.js';
 import { homeOf } from '../menu.js';
-import { UserError, act, field, flashNext, formValues, h, input } from '../ui.js';
+import { CODE, DIGITS, UserError, act, field, flashNext, formValues, h, input } from '../ui.js';
 
 const ENTRIES = {
   staff: { label: '学校登录', hint: '省级、学校、院系用户使用就业管理系统账号登录', roles: ['province', 'school', 'department', 'admin'], user: '用户名' },
   graduate: { label: '毕业生登录', hint: '用户名为考生号；首次使用请先激活账号；遗失激活码或忘记密码请联系学校重发激活码', roles: ['graduate'], user: '考生号' },
   employer: { label: '用人单位登录', hint: '没有账号的单位请先注册', roles: ['employer'], user: '用户名' },
 };
+
+const PASSWORD_RULES = '新密码至少 8 位，须含字母和数字，不能包含用户名（考生号）。';
+
+// The 考生号 just activated, for the graduate login that follows (typed once, not twice).
+let activatedUsername = '';
 
 function banner() {
   return h('div', { class: 'login-banner' }, h('h1', {}, '全国高校毕业生毕业去向登记与网上签约平台'),
@@ -23,7 +28,8 @@ export function render(view, { params }) {
     h('a', { href: `#/login/${key}`, role: 'tab', class: key === kind ? 'active' : '', 'aria-selected': String(key === kind), id: `tab-${key}` }, e.label)));
   const form = h('form', { class: 'login-form', id: 'login-form' },
     h('p', { class: 'hint' }, entry.hint),
-    field(entry.user, input('username', { autocomplete: 'username', required: true, id: 'username' })),
+    // a graduate's username is the 考生号: the digit keyboard on a phone
+    field(entry.user, input('username', { autocomplete: 'username', required: true, id: 'username', ...(kind === 'graduate' ? DIGITS : {}) })),
     field('密码', input('password', { type: 'password', autocomplete: 'current-password', required: true, id: 'password' })),
     h('button', { type: 'submit', class: 'primary wide', id: 'login-submit' }, '登录'),
     kind === 'graduate' ? h('p', {}, h('a', { href: '#/activate' }, '激活毕业生账号')) : null,
@@ -42,6 +48,11 @@ export function render(view, { params }) {
     });
   });
   view.append(banner(), h('div', { class: 'card login-card' }, tabs, form));
+  if (kind === 'graduate' && activatedUsername) {
+    form.elements.username.value = activatedUsername;
+    activatedUsername = '';
+    form.elements.password.focus();
+  }
 }
 
 // 修改密码, for every role: the API revokes every token of the account at once, so the user logs in
@@ -50,7 +61,7 @@ export function renderPassword(view) {
   const form = h('form', { class: 'grid-form', id: 'password-form' },
     field('当前密码', input('current_password', { type: 'password', autocomplete: 'current-password', required: true })),
     field('新密码', input('new_password', { type: 'password', autocomplete: 'new-password', required: true })),
-    h('p', { class: 'hint' }, '新密码至少 8 位，须含字母和数字，不能包含用户名（考生号）。修改后请用新密码重新登录。'),
+    h('p', { class: 'hint' }, `${PASSWORD_RULES}修改后请用新密码重新登录。`),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, '修改密码')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -70,15 +81,20 @@ export function renderPassword(view) {
 export function renderActivate(view) {
   const form = h('form', { class: 'login-form', id: 'activate-form' },
     h('p', { class: 'hint' }, '使用学校发放的激活码设置登录密码，激活后以考生号登录。'),
-    field('考生号', input('exam_number', { required: true })),
-    field('激活码', input('activation_code', { required: true })),
-    field('新密码', input('password', { type: 'password', autocomplete: 'new-password', required: true })),
+    field('考生号', input('exam_number', { required: true, autocomplete: 'username', ...DIGITS })),
+    field('激活码', input('activation_code', { required: true, autocomplete: 'off', ...CODE })),
+    field('新密码', input('password', { type: 'password', autocomplete: 'new-password', required: true }), PASSWORD_RULES),
     h('button', { type: 'submit', class: 'primary wide' }, '激活账号'),
     h('p', {}, h('a', { href: '#/login/graduate' }, '返回毕业生登录')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button'), () => post('/accounts/graduates/activate', formValues(form)),
-      (r) => `账号 ${r.username} 已激活，请登录`);
+    // on to the graduate login with the 考生号 filled in: only the new password is left to type
+    act(form.querySelector('button'), () => post('/accounts/graduates/activate', formValues(form))).then((r) => {
+      if (!r) return;
+      activatedUsername = r.username || formValues(form).exam_number;
+      flashNext('success', `账号 ${r.username} 已激活，请输入刚设置的密码登录`);
+      window.location.hash = '#/login/graduate';
+    });
   });
   view.append(banner(), h('div', { class: 'card login-card' }, h('h2', {}, '激活毕业生账号'), form));
 }

@@ -33,11 +33,12 @@ export function agreementFacts(a) {
   ];
 }
 
-export function pdfButton(agreement) {
+// withHash: the SHA-256 in the success message, for those who check the file against the record.
+export function pdfButton(agreement, { withHash = true } = {}) {
   if (!agreement.document_sha256) return null;
   const button = h('button', { type: 'button', class: 'primary', id: 'download-pdf' }, '下载就业协议书（PDF）');
   button.addEventListener('click', () => act(button, () => download(`/signing/agreements/${agreement.id}/agreement.pdf`, {}, `就业协议书-${agreement.number}.pdf`),
-    (file) => `已下载 ${file.name}（${file.size} 字节，SHA-256 ${file.sha256 || agreement.document_sha256}）`));
+    (file) => (withHash ? `已下载 ${file.name}（${file.size} 字节，SHA-256 ${file.sha256 || agreement.document_sha256}）` : `已下载 ${file.name}`)));
   return button;
 }
 
