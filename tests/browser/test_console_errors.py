@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from console_api import PASSWORD, api_json, login_token, retry
 
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 REPO = Path(__file__).resolve().parents[2]
-PASSWORD = "Demo2026!"
 HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 EXAM = "2644019900071"
 TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region": "440106", "work_place": "广州市天河区",
@@ -31,39 +27,10 @@ UNIT = {"name": "广州错误测试科技有限公司", "credit_code": make_cred
         "industry": "34", "region": "440106"}
 
 
-def retry(action: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Events travel between the services: some calls succeed only once an event has arrived."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return action()
-        except (AssertionError, urllib.error.HTTPError):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {timeout}s: {what}") from None
-            time.sleep(0.5)
 
 
-def api_json(base: str, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None,
-             files: dict[str, tuple[str, bytes]] | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if files:
-        boundary = "qx-browser-errors"
-        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
-                 for field, (name, data) in files.items()]
-        data = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-    else:
-        data = json.dumps(body or {}).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(f"{base}/api{path}", data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return json.loads(response.read() or b"null")
 
 
-def login_token(base: str, username: str, password: str = PASSWORD) -> str:
-    answer = api_json(base, "POST", "/accounts/auth/login", body={"username": username, "password": password})
-    return answer["access_token"]
 
 
 def agreement_in_department_review(base: str) -> str:

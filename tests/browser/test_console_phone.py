@@ -6,20 +6,16 @@ filled in, and 撤回邀请 asks before it ends the invitation."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from console_api import api_json, login_token, retry
 
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
 
-PASSWORD = "Demo2026!"
 HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 EXAM = "2644019900081"
 # a long unbroken work place: the kind of text that used to push the page wider than the phone
@@ -33,38 +29,10 @@ EMPLOYER = {"name": "广州手机测试科技有限公司", "credit_code": make_
 GRADUATE_PASSWORD = "Graduate-2026-phone"
 
 
-def retry(action: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Events travel between the services: some calls succeed only once an event has arrived."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return action()
-        except (AssertionError, urllib.error.HTTPError):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {timeout}s: {what}") from None
-            time.sleep(0.5)
 
 
-def api_json(base: str, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None,
-             files: dict[str, tuple[str, bytes]] | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if files:
-        boundary = "qx-browser-phone"
-        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
-                 for field, (name, data) in files.items()]
-        data = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-    else:
-        data = json.dumps(body or {}).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(f"{base}/api{path}", data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return json.loads(response.read() or b"null")
 
 
-def login_token(base: str, username: str, password: str = PASSWORD) -> str:
-    return api_json(base, "POST", "/accounts/auth/login", body={"username": username, "password": password})["access_token"]
 
 
 def invited_graduate(base: str) -> str:
@@ -155,7 +123,8 @@ def test_graduate_and_employer_on_a_phone(browser, artifacts):
     accept.click()
     dialog = b.wait(lambda: b.css(".overlay .dialog"), "the accept dialog")
     text = dialog.text
-    assert "月薪：9000 元" in text and "合同期限：36 个月" in text and "试用期：3 个月" in text and "应约截止" in text, text
+    for term in ("月薪：9000 元", "合同期限：36 个月", "试用期：3 个月", "应约截止"):
+        assert term in text, text
     assert "工作地点" in text, text
     no_sideways_scroll(b, "the accept dialog")
     b.driver.save_screenshot(str(artifacts / "phone-accept-dialog.png"))

@@ -12,18 +12,17 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from console_api import PASSWORD, api_json, retry
 
 from quxiang.common.times import latest_deadline
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
 
-PASSWORD = "Demo2026!"
 HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 EXAM = "2644019900001"
 EXAM_2 = "2644019900002"
@@ -41,16 +40,6 @@ def roster(tmp: Path, name: str, rows: list[str]) -> Path:
     return path
 
 
-def retry(action: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Events travel between the services: some steps succeed only once an event has arrived."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return action()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {timeout}s: {what}") from None
-            time.sleep(0.5)
 
 
 def api_status(base: str, method: str, path: str, token: str, body: dict[str, Any]) -> int:
@@ -63,23 +52,6 @@ def api_status(base: str, method: str, path: str, token: str, body: dict[str, An
         return error.code
 
 
-def api_json(base: str, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None,
-             files: dict[str, tuple[str, bytes]] | None = None) -> Any:
-    """A call as another user would make it (JSON, or a multipart upload); the answer's JSON."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if files:
-        boundary = "qx-browser-story"
-        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
-                 for field, (name, data) in files.items()]
-        data = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-    else:
-        data = json.dumps(body or {}).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(f"{base}/api{path}", data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
 
 
 def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
