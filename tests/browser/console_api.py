@@ -47,3 +47,23 @@ def api_json(base: str, method: str, path: str, token: str | None = None, body: 
 def login_token(base: str, username: str, password: str = PASSWORD) -> str:
     return api_json(base, "POST", "/accounts/auth/login", body={"username": username, "password": password})[
         "access_token"]
+
+
+ROSTER_HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
+
+
+def roster_graduate(base: str, exam: str, student: str, name: str, identity: str) -> str:
+    """A new 中山大学 graduate of 计算机学院 (signing's settings saved first): its activation code."""
+    school = login_token(base, "demo-zsu")
+    retry(lambda: api_json(base, "PUT", "/signing/schools/10558/settings", school,
+                           {"department_review": True, "notice": None}), "signing knows 中山大学")
+    csv = ROSTER_HEADER + f"{exam},{student},{name},男,{identity},CS,080901,计算机科学与技术,31,440106,2026,,\n"
+    api_json(base, "POST", "/records/schools/10558/roster/imports", school, files={"file": ("生源.csv", csv.encode())})
+
+    def code() -> str:
+        issued = api_json(base, "POST", "/accounts/schools/10558/activation-codes/issue", school)
+        found = {c["exam_number"]: c["activation_code"] for c in issued["codes"]}
+        assert exam in found, issued
+        return found[exam]
+
+    return retry(code, "the graduate's account provisioned from the roster")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_api import PASSWORD, api_json, login_token, retry
+from console_api import PASSWORD, api_json, login_token, retry, roster_graduate
 
 from quxiang.common.validators import make_credit_code, make_identity_number
 
@@ -27,28 +27,9 @@ UNIT = {"name": "广州错误测试科技有限公司", "credit_code": make_cred
         "industry": "34", "region": "440106"}
 
 
-
-
-
-
-
-
 def agreement_in_department_review(base: str) -> str:
     """A 补登 agreement of a new 中山大学 graduate of 计算机学院, waiting for the department."""
-    school = login_token(base, "demo-zsu")
-    retry(lambda: api_json(base, "PUT", "/signing/schools/10558/settings", school,
-                           {"department_review": True, "notice": None}), "signing knows 中山大学")
-    identity = make_identity_number("44010620030307001")
-    csv = HEADER + f"{EXAM},S71,错同学,男,{identity},CS,080901,计算机科学与技术,31,440106,2026,,\n"
-    api_json(base, "POST", "/records/schools/10558/roster/imports", school, files={"file": ("生源.csv", csv.encode())})
-
-    def code() -> str:
-        issued = api_json(base, "POST", "/accounts/schools/10558/activation-codes/issue", school)
-        found = {c["exam_number"]: c["activation_code"] for c in issued["codes"]}
-        assert EXAM in found, issued
-        return found[EXAM]
-
-    activation = retry(code, "the graduate's account provisioned from the roster")
+    activation = roster_graduate(base, EXAM, "S71", "错同学", make_identity_number("44010620030307001"))
     api_json(base, "POST", "/accounts/graduates/activate",
              body={"exam_number": EXAM, "activation_code": activation, "password": "Graduate-2026-pass"})
     graduate = login_token(base, EXAM, "Graduate-2026-pass")

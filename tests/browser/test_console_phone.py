@@ -10,13 +10,12 @@ import time
 from typing import Any
 
 import pytest
-from console_api import api_json, login_token, retry
+from console_api import api_json, login_token, retry, roster_graduate
 
 from quxiang.common.validators import make_credit_code, make_identity_number
 
 pytestmark = pytest.mark.timeout(300)
 
-HEADER = "考生号,学号,姓名,性别,身份证号,院系,专业代码,专业名称,学历,生源所在地,毕业年份,手机号,邮箱\n"
 EXAM = "2644019900081"
 # a long unbroken work place: the kind of text that used to push the page wider than the phone
 TERMS = {"position_category": "10", "job_title": "软件工程师", "work_region": "440106",
@@ -29,28 +28,9 @@ EMPLOYER = {"name": "广州手机测试科技有限公司", "credit_code": make_
 GRADUATE_PASSWORD = "Graduate-2026-phone"
 
 
-
-
-
-
-
-
 def invited_graduate(base: str) -> str:
     """A 中山大学 graduate on the roster, not yet activated, invited by a new employer: its activation code."""
-    school = login_token(base, "demo-zsu")
-    retry(lambda: api_json(base, "PUT", "/signing/schools/10558/settings", school,
-                           {"department_review": True, "notice": None}), "signing knows 中山大学")
-    identity = make_identity_number("44010620030307081")
-    csv = HEADER + f"{EXAM},S81,手机同学,男,{identity},CS,080901,计算机科学与技术,31,440106,2026,,\n"
-    api_json(base, "POST", "/records/schools/10558/roster/imports", school, files={"file": ("生源.csv", csv.encode())})
-
-    def code() -> str:
-        issued = api_json(base, "POST", "/accounts/schools/10558/activation-codes/issue", school)
-        found = {c["exam_number"]: c["activation_code"] for c in issued["codes"]}
-        assert EXAM in found, issued
-        return found[EXAM]
-
-    activation = retry(code, "the graduate's account provisioned from the roster")
+    activation = roster_graduate(base, EXAM, "S81", "手机同学", make_identity_number("44010620030307081"))
     api_json(base, "POST", "/accounts/employers", body=EMPLOYER)
     employer = login_token(base, EMPLOYER["username"], EMPLOYER["password"])
     retry(lambda: api_json(base, "POST", "/signing/invitations", employer,

@@ -40,8 +40,6 @@ def roster(tmp: Path, name: str, rows: list[str]) -> Path:
     return path
 
 
-
-
 def api_status(base: str, method: str, path: str, token: str, body: dict[str, Any]) -> int:
     request = urllib.request.Request(f"{base}/api{path}", data=json.dumps(body).encode(), method=method,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -50,8 +48,6 @@ def api_status(base: str, method: str, path: str, token: str, body: dict[str, An
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
 
 
 def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
