@@ -59,3 +59,12 @@ def test_a_gap_past_the_numbers_format_is_refused_and_changes_nothing(client, wo
     assert "passes the format's 9999999" in capsys.readouterr().err
     with service.engine.connect() as conn:
         assert conn.execute(select(graduates.c.version).where(graduates.c.id == s.g1)).scalar() == 1
+
+
+def test_the_command_line_takes_the_fence_and_the_gap(client, world, service, config, capsys):
+    from quxiang.records.entrypoints.cli import main
+    s = Scenario(client, world)
+    assert main(["after-restore", "--version-fence", "7", "--serial-gap", "3"], config=config) == 0
+    assert "transfer_counters: 0 moved 3 ahead, 1 started at 3" in capsys.readouterr().out
+    with service.engine.connect() as conn:
+        assert conn.execute(select(graduates.c.version).where(graduates.c.id == s.g1)).scalar() == 8

@@ -13,8 +13,10 @@ would announce an old sequence.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Select, Table, func, select, update
 from sqlalchemy.engine import Connection
@@ -23,6 +25,18 @@ from sqlalchemy.engine import Connection
 # the columns' limit (2^31) even after many restores.
 DEFAULT_VERSION_FENCE = 1_000_000
 DEFAULT_SERIAL_GAP = 10_000
+
+
+def add_arguments(commands: Any, numbers: str) -> argparse.ArgumentParser:
+    """The ``after-restore`` sub-command of a service's operator CLI; ``numbers`` names its numbers
+    and what they are counted per, for the help (e.g. "协议编号 per (year, school, level)")."""
+    parser = commands.add_parser("after-restore", help="after a restore from a dump: fence versions and numbers")
+    parser.add_argument("--version-fence", type=int, default=DEFAULT_VERSION_FENCE, metavar="N",
+                        help=f"added to every version (default {DEFAULT_VERSION_FENCE})")
+    parser.add_argument("--serial-gap", type=int, default=DEFAULT_SERIAL_GAP, metavar="N",
+                        help=f"{numbers}: serials skipped, more than were handed out since the dump "
+                             f"(default {DEFAULT_SERIAL_GAP})")
+    return parser
 
 
 @dataclass(frozen=True)

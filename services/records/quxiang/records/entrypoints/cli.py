@@ -174,13 +174,7 @@ def after_restore(args: argparse.Namespace, service: Records) -> int:
 
 
 def _add_after_restore(commands: Any) -> None:
-    parser = commands.add_parser("after-restore", help="after a restore from a dump: fence versions and numbers")
-    parser.add_argument("--version-fence", type=int, default=restore.DEFAULT_VERSION_FENCE, metavar="N",
-                        help=f"added to every version (default {restore.DEFAULT_VERSION_FENCE})")
-    parser.add_argument("--serial-gap", type=int, default=restore.DEFAULT_SERIAL_GAP, metavar="N",
-                        help="转递编号 serials skipped per (school, year): more than were handed out since the "
-                             f"dump (default {restore.DEFAULT_SERIAL_GAP})")
-    parser.set_defaults(run=after_restore)
+    restore.add_arguments(commands, "转递编号 per (school, year)").set_defaults(run=after_restore)
 
 
 COMMANDS: list[Callable[[Any], None]] = [_add_reencrypt, _add_backfill_signing_records, _add_republish_settings,

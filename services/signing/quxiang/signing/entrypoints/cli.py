@@ -55,12 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--id", "--agreement", dest="record", help="only this agreement, termination or registration")
     commands.add_parser("expire", help="expire overdue invitations now")
     commands.add_parser("republish-settings", help="announce every school's 网签设置 again")
-    after = commands.add_parser("after-restore", help="after a restore from a dump: fence versions and numbers")
-    after.add_argument("--version-fence", type=int, default=restore.DEFAULT_VERSION_FENCE, metavar="N",
-                       help=f"added to every version (default {restore.DEFAULT_VERSION_FENCE})")
-    after.add_argument("--serial-gap", type=int, default=restore.DEFAULT_SERIAL_GAP, metavar="N",
-                       help="协议编号 serials skipped per (year, school, level): more than were handed out since "
-                            f"the dump (default {restore.DEFAULT_SERIAL_GAP})")
+    restore.add_arguments(commands, "协议编号 per (year, school, level)")
     args = parser.parse_args(argv)
     service = build_signing(load_config(NAME))
     try:
