@@ -92,8 +92,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-
-
 # --- availability and the school's settings -------------------------------------------------------
 
 
