@@ -73,10 +73,23 @@ def test_updated_since(ems, client):
     assert future.get_json() == {"kind": "archive", "items": [], "next_cursor": None}
 
 
+def test_one_cohort(ems, client):
+    """The system reports per 届: the records of one graduation year, the other years' left out."""
+    for i, year in enumerate((2025, 2026, 2026, 2027)):
+        ems.put(f"440101000300{i:02d}", "archive", archive(graduation_year=year, education_level="11" if i else "31"))
+    cohort, _ = _all(client, kind="archive", graduation_year=2026, limit=1)
+    assert [(item["exam_number"], item["graduation_year"], item["education_level"]) for item in cohort] == [
+        ("44010100030001", 2026, "11"), ("44010100030002", 2026, "11")]
+    assert _all(client, kind="archive", graduation_year=2024)[0] == []
+    assert len(_all(client, kind="archive")[0]) == 4
+
+
 def test_bad_arguments(client):
     for query, field in [({}, "kind"), ({"kind": "passport"}, "kind"), ({"kind": "archive", "limit": 1001}, "limit"),
                          ({"kind": "archive", "limit": 0}, "limit"),
-                         ({"kind": "archive", "updated_since": "yesterday"}, "updated_since")]:
+                         ({"kind": "archive", "updated_since": "yesterday"}, "updated_since"),
+                         ({"kind": "archive", "graduation_year": "2026届"}, "graduation_year"),
+                         ({"kind": "archive", "graduation_year": 1999}, "graduation_year")]:
         answer = client.get("/records", query_string=query)
         assert answer.status_code == 422 and field in answer.get_json()["errors"], query
     assert client.get("/records", query_string={"kind": "archive", "limit": 1000}).status_code == 200

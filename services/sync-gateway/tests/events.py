@@ -66,13 +66,13 @@ def registration(module, registration_id, sequence, exam_number, school="10558",
         sequence, occurred_at)
 
 
-def roster(exam_number, name, sequence, school="10558", department_id=None):
+def roster(exam_number, name, sequence, school="10558", department_id=None, year=2026, level="31"):
     """records' roster event of the graduate ``_who`` names: registered at version 1, updated after."""
     type_ = records.GRADUATE_REGISTERED if sequence == 1 else records.GRADUATE_UPDATED
     graduate_id = f"g-{exam_number}"
     return _event(type_, graduate_id, {
         "graduate_id": graduate_id, "exam_number": exam_number, "student_number": None, "name": name,
-        "school_code": school, "department_id": department_id, "education_level": "31", "graduation_year": 2026,
+        "school_code": school, "department_id": department_id, "education_level": level, "graduation_year": year,
         "gender": "M", "major_code": "080901", "major_name": "计算机科学与技术",
         "identity_number_masked": "440106********0012"}, sequence)
 

@@ -54,12 +54,14 @@ def delete_record(conn: Connection, kind: Kind, exam_number: str) -> bool:
 
 
 def page_records(conn: Connection, kind: Kind, *, school_code: str | None, updated_since: datetime | None,
-                 after: str | None, limit: int) -> list[dict[str, Any]]:
+                 after: str | None, limit: int, graduation_year: int | None = None) -> list[dict[str, Any]]:
     """Up to ``limit`` records in exam-number order, after the exam number ``after``."""
     table = TABLES[kind]
     query = select(table).order_by(table.c.exam_number).limit(limit)
     if school_code is not None:
         query = query.where(table.c.school_code == school_code)
+    if graduation_year is not None:
+        query = query.where(table.c.graduation_year == graduation_year)
     if updated_since is not None:
         # As UTC: SQLite keeps the wall clock of a value and drops its zone, and stored values are UTC.
         query = query.where(table.c.updated_at >= updated_since.astimezone(UTC))

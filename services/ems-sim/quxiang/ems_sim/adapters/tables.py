@@ -23,6 +23,8 @@ def _common(name: str, *columns: Column) -> Table:
         Column("exam_number", String(EXAM_NUMBER), primary_key=True),  # 考生号
         Column("school_code", String(CODE)),
         Column("name", String(50)),                                     # 姓名, as sent
+        Column("graduation_year", Integer),                             # 毕业年份 (届别)
+        Column("education_level", String(CODE)),                        # 学历层次 code
         *columns,
         Column("source", String(10), nullable=False),                   # domain.records.Source
         Column("platform_version", Integer),

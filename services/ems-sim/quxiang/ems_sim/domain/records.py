@@ -29,8 +29,9 @@ class Write(StrEnum):
 
 DESTINATION_STATUSES = ("in_force", "terminated", "voided")
 
-# Sent with every record: who the graduate is (no identity numbers, ever).
-GRADUATE_FIELDS = ("school_code", "name")
+# Sent with every record: who the graduate is (no identity numbers, ever). The cohort (毕业年份) and
+# level (学历层次) because the system counts and reports per 届 and per level.
+GRADUATE_FIELDS = ("school_code", "name", "graduation_year", "education_level")
 
 FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.DESTINATION: (

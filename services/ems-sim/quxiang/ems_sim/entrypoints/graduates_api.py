@@ -167,7 +167,8 @@ def graduate(exam_number: str) -> dict[str, Any]:
 def records(args: dict[str, Any]) -> dict[str, Any]:
     """Records of one kind in a stable order (by 考生号), ``next_cursor`` null on the last page."""
     query = reads.RecordQuery(kind=Kind(args["kind"]), school_code=args["school_code"],
-                              updated_since=args["updated_since"], cursor=args["cursor"], limit=args["limit"])
+                              graduation_year=args["graduation_year"], updated_since=args["updated_since"],
+                              cursor=args["cursor"], limit=args["limit"])
     try:
         return reads.records_page(ems(), query)
     except reads.InvalidCursor:

@@ -10,7 +10,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from quxiang.ems_sim.adapters.tables import ADDRESS, CODE, EXAM_NUMBER, TEXT
-from quxiang.ems_sim.domain.records import DESTINATION_STATUSES, FIELDS, REQUIRED, Kind, Source
+from quxiang.ems_sim.domain.records import DESTINATION_STATUSES, FIELDS, GRADUATE_FIELDS, REQUIRED, Kind, Source
+
+YEARS = validate.Range(min=2000, max=2100)  # the platform's own bounds on 毕业年份
 
 
 def _string(length: int) -> Callable[[], fields.Field]:
@@ -20,6 +22,8 @@ def _string(length: int) -> Callable[[], fields.Field]:
 _FIELD_FACTORIES: dict[str, Callable[[], fields.Field]] = {
     "school_code": _string(CODE),
     "name": _string(50),
+    "graduation_year": lambda: fields.Integer(allow_none=True, strict=True, validate=YEARS),
+    "education_level": _string(CODE),
     # an INTEGER column: a larger version is refused, not an overflow in the database
     "platform_version": lambda: fields.Integer(allow_none=True, strict=True,
                                                validate=validate.Range(min=0, max=2**31 - 1)),
@@ -70,18 +74,18 @@ class NotEmpty(Schema):
 
 
 def _patch_schema(kind: Kind) -> type[Schema]:
-    base = _schema(kind, (*FIELDS[kind], "school_code", "name"), required=False, not_null=True,
+    base = _schema(kind, (*FIELDS[kind], *GRADUATE_FIELDS), required=False, not_null=True,
                    name=f"{kind.value.title()}Patch")
     return type(f"{kind.value.title()}PatchBody", (base, NotEmpty), {})
 
 
 PUT_SCHEMAS: dict[Kind, Schema] = {
-    kind: _schema(kind, (*FIELDS[kind], "school_code", "name", "platform_version"), required=True, not_null=True,
+    kind: _schema(kind, (*FIELDS[kind], *GRADUATE_FIELDS, "platform_version"), required=True, not_null=True,
                   name=f"{kind.value.title()}Record")()
     for kind in Kind}
 PATCH_SCHEMAS: dict[Kind, Schema] = {kind: _patch_schema(kind)() for kind in Kind}
 TAMPER_SCHEMAS: dict[Kind, Schema] = {
-    kind: _schema(kind, (*FIELDS[kind], "school_code", "name", "platform_version", "source"), required=False,
+    kind: _schema(kind, (*FIELDS[kind], *GRADUATE_FIELDS, "platform_version", "source"), required=False,
                   not_null=False, name=f"{kind.value.title()}Tamper")()
     for kind in Kind}
 
@@ -95,6 +99,7 @@ def check_exam_number(exam_number: str) -> str:
 class RecordsArgs(Schema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in Kind]))
     school_code = fields.String(load_default=None, validate=validate.Length(max=CODE))
+    graduation_year = fields.Integer(load_default=None, validate=YEARS)
     updated_since = fields.AwareDateTime(load_default=None, default_timezone=UTC,
                                          metadata={"description": "ISO 8601; without a zone: UTC"})
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))

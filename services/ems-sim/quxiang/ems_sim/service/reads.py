@@ -36,6 +36,7 @@ def graduate(ems: EmsSim, exam_number: str) -> dict[str, Any] | None:
 class RecordQuery:
     kind: Kind
     school_code: str | None = None
+    graduation_year: int | None = None
     updated_since: datetime | None = None
     cursor: str | None = None
     limit: int = 100
@@ -61,7 +62,8 @@ def records_page(ems: EmsSim, query: RecordQuery) -> dict[str, Any]:
     limit = min(max(1, query.limit), MAX_LIMIT)
     with reading(ems.engine) as conn:
         rows = store.page_records(conn, query.kind, school_code=query.school_code,
-                                  updated_since=query.updated_since, after=after, limit=limit + 1)
+                                  graduation_year=query.graduation_year, updated_since=query.updated_since,
+                                  after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"kind": query.kind.value, "items": [record_view(query.kind, row) for row in rows],

@@ -14,6 +14,7 @@ from quxiang.common.web.errors import ProblemError
 from quxiang.ems_sim.adapters import store
 from quxiang.ems_sim.domain.records import (
     FIELDS,
+    GRADUATE_FIELDS,
     MANAGED_BY_PLATFORM,
     Kind,
     Source,
@@ -42,7 +43,7 @@ def _apply(conn: Connection, kind: Kind, exam_number: str, existing: dict[str, A
 
 def _put_values(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
     """The whole record as the platform sends it: absent fields become null, source ``platform``."""
-    full = {name: values.get(name) for name in (*FIELDS[kind], "school_code", "name", "platform_version")}
+    full = {name: values.get(name) for name in (*FIELDS[kind], *GRADUATE_FIELDS, "platform_version")}
     full["source"] = Source.PLATFORM.value
     return full
 

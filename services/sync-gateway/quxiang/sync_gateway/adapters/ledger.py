@@ -90,20 +90,26 @@ def apply(bind: Bind, desired: Desired, now: datetime) -> bool:
 # Read under a share lock: a roster correction (``record_graduate``) holds the row's lock from its
 # upsert to its commit, so either it waits for this transaction's ledger row and corrects it, or this
 # transaction waits for the correction and reads the corrected name.
-_ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id, sync_graduates.c.roster_sequence)
+_ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id, sync_graduates.c.graduation_year,
+                  sync_graduates.c.education_level, sync_graduates.c.roster_sequence)
            .where(sync_graduates.c.graduate_id == bindparam("graduate_id")).with_for_update(read=True))
 # The slot's rows locked in id order before they change, the order ``settle`` writes a round in (the
 # two deadlocked otherwise).
 _LOCK_SLOTS = (select(sync_records.c.id).where(sync_records.c.exam_number == bindparam("exam"))
                .order_by(sync_records.c.id).with_for_update())
-# Destination records go to the EMS again with the new name: the platform owns them there (the lock
-# rule), so nobody else can correct them.
+# Whether a ledger row names the graduate otherwise than the roster now does (name, 毕业年份, 学历层次).
+_WHO_DIFFERS = or_(sync_records.c.name != bindparam("new_name"),
+                   sync_records.c.graduation_year.is_distinct_from(bindparam("new_year", type_=Integer)),
+                   sync_records.c.education_level.is_distinct_from(bindparam("new_level")))
+_NEW_WHO = {"name": bindparam("new_name"), "graduation_year": bindparam("new_year", type_=Integer),
+            "education_level": bindparam("new_level")}
+# Destination records go to the EMS again with the new name, year or level: the platform owns them
+# there (the lock rule), so nobody else can correct them.
 _CORRECT_NAME = (update(sync_records)
                  .where(sync_records.c.exam_number == bindparam("exam"),
                         sync_records.c.graduate_id == bindparam("graduate"),
-                        sync_records.c.kind == DESTINATION,
-                        sync_records.c.name != bindparam("new_name"))
-                 .values(name=bindparam("new_name"), version=sync_records.c.version + 1,
+                        sync_records.c.kind == DESTINATION, _WHO_DIFFERS)
+                 .values(**_NEW_WHO, version=sync_records.c.version + 1,
                          key_round=sync_records.c.key_round + 1, status=PENDING, attempts=0, last_error=None,
                          failed_at=None, next_attempt_at=bindparam("now"), updated_at=bindparam("now"),
                          pending_since=bindparam("now")))
@@ -113,11 +119,10 @@ _CORRECT_NAME = (update(sync_records)
 _RENAME_EDITABLE = (update(sync_records)
                     .where(sync_records.c.exam_number == bindparam("exam"),
                            sync_records.c.graduate_id == bindparam("graduate"),
-                           sync_records.c.kind != DESTINATION,
-                           sync_records.c.name != bindparam("new_name"))
+                           sync_records.c.kind != DESTINATION, _WHO_DIFFERS)
                     # another body needs another key: the EMS refuses a key used with a different body
                     # (422), and an attempt with the old name may have landed on the old key
-                    .values(name=bindparam("new_name"), key_round=sync_records.c.key_round + 1,
+                    .values(**_NEW_WHO, key_round=sync_records.c.key_round + 1,
                             recheck_after=bindparam("now")))
 _CORRECT_DEPARTMENT = (update(sync_records)
                        .where(sync_records.c.exam_number == bindparam("exam"),
@@ -138,7 +143,8 @@ def _roster_upsert(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["graduate_id"],
         set_={"exam_number": excluded.exam_number, "school_code": excluded.school_code, "name": excluded.name,
-              "department_id": excluded.department_id, "roster_sequence": excluded.roster_sequence},
+              "department_id": excluded.department_id, "graduation_year": excluded.graduation_year,
+              "education_level": excluded.education_level, "roster_sequence": excluded.roster_sequence},
         where=sync_graduates.c.roster_sequence < excluded.roster_sequence).returning(sync_graduates.c.graduate_id)
 
 
@@ -150,17 +156,22 @@ def _with_roster(bind: Bind, desired: Desired) -> Desired:
         bind.execute(_roster_placeholder(dialect_name(bind)), {
             "graduate_id": desired.graduate_id, "exam_number": desired.exam_number,
             "school_code": desired.school_code, "name": desired.name, "department_id": desired.department_id,
+            "graduation_year": desired.graduation_year, "education_level": desired.education_level,
             "roster_sequence": 0})
         row = bind.execute(_ROSTER, {"graduate_id": desired.graduate_id}).first()
     # A placeholder (version 0: made from an event, or from the ledger by migration 0007) is only the
     # lock's row; the event's own name is newer than it may be.
-    if row.roster_sequence == 0 or (row.name, row.department_id) == (desired.name, desired.department_id):
+    if row.roster_sequence == 0 or ((row.name, row.graduation_year, row.education_level, row.department_id)
+                                    == (*desired.who, desired.department_id)):
         return desired
     if desired.roster_version is not None and desired.roster_version > row.roster_sequence:
         # records named the graduate as a newer roster version than this copy has heard of (its roster
         # event is still on the way): the event's name is the newer one
         return desired
-    return dataclasses.replace(desired, name=row.name, department_id=row.department_id)
+    if row.graduation_year is None:  # heard of before the copy kept the cohort (0009): the event's holds
+        return dataclasses.replace(desired, name=row.name, department_id=row.department_id)
+    return dataclasses.replace(desired, name=row.name, department_id=row.department_id,
+                               graduation_year=row.graduation_year, education_level=row.education_level)
 
 
 @dataclass(frozen=True)
@@ -173,32 +184,66 @@ class RosterEntry:
     name: str
     department_id: str | None
     sequence: int  # the roster row's version
+    graduation_year: int | None = None
+    education_level: str | None = None
 
 
 def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
-    """Keep the roster's newest name and department of a graduate; a new name goes to the EMS again on
-    the graduate's destination record (a new version under a new key) and into the ledger's archive
-    and hukou records (see ``_RENAME_EDITABLE``), a department only changes the ledger's scope. A
-    stale or repeated event changes nothing. Returns how many records go to the EMS again."""
+    """Keep the roster's newest name, 毕业年份, 学历层次 and department of a graduate; a new name, year
+    or level goes to the EMS again on the graduate's destination record (a new version under a new
+    key) and into the ledger's archive and hukou records (see ``_RENAME_EDITABLE``), a department only
+    changes the ledger's scope. A stale or repeated event changes nothing. Returns how many records go
+    to the EMS again."""
     upserted = bind.execute(_roster_upsert(dialect_name(bind)), {
         "graduate_id": entry.graduate_id, "exam_number": entry.exam_number, "school_code": entry.school_code,
-        "name": entry.name, "department_id": entry.department_id, "roster_sequence": entry.sequence}).first()
+        "name": entry.name, "department_id": entry.department_id, "graduation_year": entry.graduation_year,
+        "education_level": entry.education_level, "roster_sequence": entry.sequence}).first()
     if upserted is None:
         return 0
     keys = {"exam": entry.exam_number, "graduate": entry.graduate_id}
     if not bind.execute(_LOCK_SLOTS, {"exam": entry.exam_number}).all():
         return 0  # nothing mirrored yet (a first registration): later records take the name from here
     bind.execute(_CORRECT_DEPARTMENT, {**keys, "new_department": entry.department_id})
-    bind.execute(_RENAME_EDITABLE, {**keys, "new_name": entry.name, "now": now})
-    corrected = bind.execute(_CORRECT_NAME, {**keys, "new_name": entry.name, "now": now}).rowcount
+    return _correct_who(bind, keys, entry.name, entry.graduation_year, entry.education_level, now)
+
+
+def _correct_who(bind: Bind, keys: dict[str, str], name: str, year: int | None, level: str | None,
+                 now: datetime) -> int:
+    who = {"new_name": name, "new_year": year, "new_level": level, "now": now}
+    bind.execute(_RENAME_EDITABLE, {**keys, **who})
+    corrected = bind.execute(_CORRECT_NAME, {**keys, **who}).rowcount
     if corrected:
         _notify(bind)
     return corrected
 
 
+_UNDATED_ROSTER = (select(sync_graduates.c.exam_number, sync_graduates.c.name).where(
+    sync_graduates.c.graduate_id == bindparam("graduate_id"), sync_graduates.c.graduation_year.is_(None))
+    .with_for_update())
+
+
+def fill_cohort(bind: Bind, graduate_id: str, graduation_year: int, education_level: str | None,
+                now: datetime) -> int | None:
+    """A graduate the ledger heard of before it kept 毕业年份 and 学历层次 (migration 0009), given them
+    from records' roster: the copy takes them and the mirrored records go to the EMS again as a
+    roster correction does. A graduate whose copy has a year already is left alone (a roster event
+    since is newer than any snapshot read before it). Returns how many destination records go again
+    (archive and hukou ones are compared with the EMS first, see ``_RENAME_EDITABLE``), None when the
+    graduate needed nothing."""
+    row = bind.execute(_UNDATED_ROSTER, {"graduate_id": graduate_id}).first()
+    if row is None:
+        return None
+    bind.execute(update(sync_graduates).where(sync_graduates.c.graduate_id == graduate_id)
+                 .values(graduation_year=graduation_year, education_level=education_level))
+    keys = {"exam": row.exam_number, "graduate": graduate_id}
+    bind.execute(_LOCK_SLOTS, {"exam": row.exam_number}).all()
+    return _correct_who(bind, keys, row.name, graduation_year, education_level, now)
+
+
 def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[str, Any]:
     return {"exam_number": desired.exam_number, "kind": desired.kind, "graduate_id": desired.graduate_id,
             "name": desired.name, "school_code": desired.school_code, "department_id": desired.department_id,
+            "graduation_year": desired.graduation_year, "education_level": desired.education_level,
             "aggregate_id": desired.aggregate_id, "sequence": desired.sequence, "anchor_at": anchor,
             "event_id": desired.event_id, "event_type": desired.event_type, "occurred_at": desired.occurred_at,
             "record": desired.record, "key_round": 0, "status": PENDING, "attempts": 0, "last_error": None,
@@ -228,6 +273,8 @@ class Claimed:
     attempts: int
     lease: str
     pending_since: datetime | None = None  # since when this version waits (None: since occurred_at)
+    graduation_year: int | None = None
+    education_level: str | None = None
 
 
 def idempotency_key(event_id: str, key_round: int) -> str:
@@ -248,7 +295,8 @@ _CLAIM = (update(sync_records).where(sync_records.c.id.in_(_DUE.scalar_subquery(
                      sync_records.c.school_code, sync_records.c.name, sync_records.c.record,
                      sync_records.c.version, sync_records.c.event_id, sync_records.c.key_round,
                      sync_records.c.occurred_at, sync_records.c.attempts, sync_records.c.next_attempt_at,
-                     sync_records.c.pending_since))
+                     sync_records.c.pending_since, sync_records.c.graduation_year,
+                     sync_records.c.education_level))
 
 
 def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None = None) -> list[Claimed]:
@@ -262,7 +310,7 @@ def claim(engine: Engine, limit: int, lease_seconds: float, now: datetime | None
     rows.sort(key=lambda r: (utc(r.next_attempt_at), r.id))
     return [Claimed(r.id, r.exam_number, r.kind, r.school_code, r.name, r.record, r.version,
                     idempotency_key(r.event_id, r.key_round), utc(r.occurred_at), r.attempts, lease,  # type: ignore[arg-type]
-                    utc(r.pending_since))
+                    utc(r.pending_since), r.graduation_year, r.education_level)
             for r in rows]
 
 
@@ -389,9 +437,11 @@ def resync(conn: Connection, row_id: int, now: datetime) -> bool:
 # --- renamed archive and hukou records ------------------------------------------------------------
 
 def due_rechecks(bind: Bind, now: datetime, limit: int) -> list[Any]:
-    """Synced archive and hukou rows whose graduate was renamed, oldest first."""
+    """Synced archive and hukou rows whose graduate was renamed (or given another year or level),
+    oldest first."""
     return bind.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.kind,
-                               sync_records.c.record, sync_records.c.name)
+                               sync_records.c.record, sync_records.c.name, sync_records.c.graduation_year,
+                               sync_records.c.education_level)
                         .where(sync_records.c.recheck_after <= now, sync_records.c.status == SYNCED)
                         .order_by(sync_records.c.recheck_after).limit(limit)).all()
 

@@ -38,6 +38,8 @@ sync_records = Table(
     Column("name", String(100), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("department_id", String(36)),
+    Column("graduation_year", Integer),                         # 毕业年份; None: mirrored before 0009
+    Column("education_level", String(10)),                      # 学历层次 code
     # the desired record and where it came from
     Column("aggregate_id", String(64), nullable=False),         # the event's subject
     Column("sequence", Integer, nullable=False),                # the aggregate's version
@@ -96,6 +98,8 @@ sync_graduates = Table(
     Column("school_code", String(10), nullable=False),
     Column("name", String(100), nullable=False),
     Column("department_id", String(36)),
+    Column("graduation_year", Integer),                      # 0009
+    Column("education_level", String(10)),                   # 0009
     Column("roster_sequence", Integer, nullable=False),      # the roster row's version; 0: placeholder
 )
 

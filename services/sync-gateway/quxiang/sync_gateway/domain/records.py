@@ -50,6 +50,9 @@ ARCHIVE_FIELDS = ("transfer_type", "receiving_unit", "receiving_department", "ad
                   "phone", "transfer_number")
 HUKOU_FIELDS = ("transfer_type", "address", "receiving_unit", "postcode")
 FIELDS = {DESTINATION: DESTINATION_FIELDS, ARCHIVE: ARCHIVE_FIELDS, HUKOU: HUKOU_FIELDS}
+# Who the graduate is, sent with every record of every kind: the roster's newest values, not the
+# event's (see adapters.ledger.record_graduate). The EMS counts per 届 and per 学历层次.
+WHO_FIELDS = ("name", "graduation_year", "education_level")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ class Desired:
     event_type: str
     record: dict[str, Any]
     roster_version: int | None = None  # the roster row's version the event's name comes from, if it says
+    graduation_year: int | None = None
+    education_level: str | None = None
+
+    @property
+    def who(self) -> tuple[str, int | None, str | None]:
+        return self.name, self.graduation_year, self.education_level
 
 
 def _text(value: Any) -> str | None:
@@ -127,4 +136,5 @@ def desired_record(event_type: str, event_id: str, subject: str, sequence: int, 
     return Desired(kind=kind, exam_number=data["exam_number"], graduate_id=data["graduate_id"], name=data["name"],
                    school_code=data["school_code"], department_id=data.get("department_id"), aggregate_id=subject,
                    sequence=sequence, anchor_at=anchor, occurred_at=occurred_at, event_id=event_id,
-                   event_type=event_type, record=record, roster_version=data.get("graduate_version"))
+                   event_type=event_type, record=record, roster_version=data.get("graduate_version"),
+                   graduation_year=data.get("graduation_year"), education_level=data.get("education_level"))

@@ -10,9 +10,13 @@
     qx-sync restore-check [--signing-url URL] [--records-url URL] [--token TOKEN]
                                                          after signing or records was restored from a dump:
                                                          the EMS's records whose source is lost or behind
+    qx-sync fill-cohorts --records-url URL [--token TOKEN]
+                                                         after the upgrade to ledger 0009: 毕业年份 and
+                                                         学历层次 from records' roster, records sent again
 
 ``reconcile`` exits 1 when it could not read the EMS, or on a dry run that found drift;
-``restore-check`` exits 1 when a source is behind (one line each: the worklist), 2 when it cannot read.
+``restore-check`` exits 1 when a source is behind (one line each: the worklist), 2 when it cannot read;
+``fill-cohorts`` exits 2 when it cannot read records' roster (what it filled before stays filled).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from quxiang.sync_gateway.adapters import ledger
 from quxiang.sync_gateway.adapters.broker_admin import BrokerAdminError
 from quxiang.sync_gateway.bootstrap import NAME, build_gateway
 from quxiang.sync_gateway.domain.asyncapi import document
-from quxiang.sync_gateway.service import feed, restore_check
+from quxiang.sync_gateway.service import cohorts, feed, restore_check
 from quxiang.sync_gateway.service.context import Gateway
 from quxiang.sync_gateway.service.reconcile import reconcile
 from quxiang.sync_gateway.service.worker import SyncWorker
@@ -62,13 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     restored.add_argument("--signing-url", help="signing's base URL, as http://gateway/api/signing")
     restored.add_argument("--records-url", help="records' base URL, as http://gateway/api/records")
     restored.add_argument("--token", default=os.environ.get("QX_SYNC_SOURCE_TOKEN"), help="an admin's access token")
+    cohorts = commands.add_parser("fill-cohorts", help="after the upgrade to ledger 0009: 毕业年份 and 学历层次 "
+                                                       "from records' roster")
+    cohorts.add_argument("--records-url", required=True, help="records' base URL, as http://gateway/api/records")
+    cohorts.add_argument("--token", default=os.environ.get("QX_SYNC_SOURCE_TOKEN"), help="an admin's access token")
     args = parser.parse_args(argv)
-    if args.command == "restore-check":
-        if not (args.signing_url or args.records_url) or not args.token:
-            parser.error("restore-check needs --signing-url and/or --records-url, "
-                         "and --token (or QX_SYNC_SOURCE_TOKEN)")
+    if args.command == "restore-check" and not (args.signing_url or args.records_url):
+        parser.error("restore-check needs --signing-url and/or --records-url")
+    if args.command in ("restore-check", "fill-cohorts"):
+        if not args.token:
+            parser.error(f"{args.command} needs --token (or QX_SYNC_SOURCE_TOKEN)")
         try:
-            require_admin_token(args.token, "restore-check reads every province's records")
+            require_admin_token(args.token, f"{args.command} reads every province's records")
         except NotAnAdminToken as exc:
             parser.error(str(exc))
     if args.command == "feed-asyncapi":
@@ -92,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _credentials(gateway, args.action, args.school)
         if args.command == "restore-check":
             return _restore_check(gateway, args.signing_url, args.records_url, args.token)
+        if args.command == "fill-cohorts":
+            return _fill_cohorts(gateway, args.records_url, args.token)
         return _run(gateway, args.seconds)
     finally:
         gateway.engine.dispose()
@@ -107,6 +118,16 @@ def _restore_check(gateway: Gateway, signing_url: str | None, records_url: str |
         print(item.line())
     print(f"behind={len(behind)}")
     return 1 if behind else 0
+
+
+def _fill_cohorts(gateway: Gateway, records_url: str, token: str) -> int:
+    try:
+        report = cohorts.fill_cohorts(gateway, records_url, token)
+    except (SnapshotUnreadable, requests.RequestException) as exc:
+        print(f"cannot read records' roster: {exc}", file=sys.stderr)
+        return 2
+    print(report.line())
+    return 0
 
 
 def asyncapi_text() -> str:

@@ -24,5 +24,7 @@ def apply_roster_event(session: Session, event: Event, now: datetime | None = No
     data = event.data
     entry = ledger.RosterEntry(graduate_id=data["graduate_id"], exam_number=data["exam_number"],
                                school_code=data["school_code"], name=data["name"],
-                               department_id=data.get("department_id"), sequence=event.sequence)
+                               department_id=data.get("department_id"), sequence=event.sequence,
+                               graduation_year=data.get("graduation_year"),
+                               education_level=data.get("education_level"))
     return ledger.record_graduate(session, entry, now or datetime.now(UTC))

@@ -31,7 +31,7 @@ from quxiang.common.db import reading
 from quxiang.sync_gateway.adapters import ledger, metrics
 from quxiang.sync_gateway.adapters.ems_client import EmsClient
 from quxiang.sync_gateway.adapters.tables import SYNCED, sync_records
-from quxiang.sync_gateway.domain.records import ARCHIVE, FIELDS, HUKOU, KINDS
+from quxiang.sync_gateway.domain.records import ARCHIVE, FIELDS, HUKOU, KINDS, WHO_FIELDS
 from quxiang.sync_gateway.service.context import Gateway
 
 EMS_EDITABLE = (ARCHIVE, HUKOU)
@@ -67,18 +67,24 @@ def _source(item: Mapping[str, Any]) -> str | None:
     return item.get("source") or _fields(item).get("source")
 
 
-def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any], name: str | None = None) -> bool:
+def differs(kind: str, wanted: Mapping[str, Any], held: Mapping[str, Any],
+            who: Mapping[str, Any] | None = None) -> bool:
     """Whether the EMS's copy ``held`` differs from the record the ledger ``wanted`` there; with
-    ``name``, the graduate's name (姓名) counts too."""
-    if name is not None and held.get("name") != name:
+    ``who`` (the ledger row's ``WHO_FIELDS``: 姓名, 毕业年份, 学历层次), who the graduate is counts too."""
+    if who is not None and any(held.get(name) != value for name, value in who.items()):
         return True
     return any((wanted.get(field) or None) != (held.get(field) or None) for field in FIELDS[kind])
+
+
+def who_of(row: Any) -> dict[str, Any]:
+    """A ledger row's 姓名, 毕业年份 and 学历层次, as the EMS should hold them."""
+    return {name: getattr(row, name) for name in WHO_FIELDS}
 
 
 def _synced_rows(gateway: Gateway, kind: str, school: str) -> Iterator[Any]:
     with reading(gateway.engine) as conn:
         yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record,
-                                       sync_records.c.name)
+                                       *(sync_records.c[name] for name in WHO_FIELDS))
                                 .where(sync_records.c.kind == kind, sync_records.c.school_code == school,
                                        sync_records.c.status == SYNCED)).all()
 
@@ -134,7 +140,7 @@ def recheck_renamed(gateway: Gateway, client: EmsClient | None = None, fix: bool
             if not isinstance(item, Mapping):
                 report.missing += 1
                 drifted = True
-            elif not differs(row.kind, row.record, _fields(item), row.name):
+            elif not differs(row.kind, row.record, _fields(item), who_of(row)):
                 report.in_sync += 1
             elif _source(item) == EMS_SOURCE:
                 report.kept_ems_edits += 1
@@ -162,7 +168,7 @@ def _compare(gateway: Gateway, kind: str, school: str, held: Mapping[str, Mappin
             report.missing += 1
             metrics.RECONCILED.labels(kind, "missing").inc()
             drifted.append(row.id)
-        elif not differs(kind, row.record, _fields(item), row.name):
+        elif not differs(kind, row.record, _fields(item), who_of(row)):
             report.in_sync += 1
         elif kind in EMS_EDITABLE and _source(item) == EMS_SOURCE:
             report.kept_ems_edits += 1

@@ -130,7 +130,8 @@ class SyncWorker:
 
     @staticmethod
     def _body(c: ledger.Claimed) -> dict[str, Any]:
-        return {**c.record, "school_code": c.school_code, "name": c.name, "platform_version": c.version}
+        return {**c.record, "school_code": c.school_code, "name": c.name, "graduation_year": c.graduation_year,
+                "education_level": c.education_level, "platform_version": c.version}
 
     def _send(self, c: ledger.Claimed) -> Result:
         return self.client.put_record(c.exam_number, c.kind, self._body(c), c.idempotency_key)  # type: ignore[union-attr]
