@@ -63,8 +63,9 @@ accesslog = None if _access_log == "off" else _access_log
 errorlog = "-"
 # The request id is the one the app answered with (the gateway's or its own), so an access line
 # can be matched with the app's log lines and the problem a client quotes. The client address is
-# the one the gateway saw.
-access_log_format = ('%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms '
+# the one the gateway saw. The path is logged without its query string, which may carry personal data
+# (a name searched for, an identity number a client put there against the rules).
+access_log_format = ('%({x-forwarded-for}i)s %(h)s "%(m)s %({script_name}e)s%(U)s %(H)s" %(s)s %(B)s %(M)sms '
                      'request_id=%({x-request-id}o)s "%(a)s"')
 
 

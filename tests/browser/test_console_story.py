@@ -397,6 +397,14 @@ def test_the_whole_story_in_the_console(browser, artifacts, tmp_path):
     shot("18-province-sync")
     b.open("#/registrations/hukou")
     assert "学校审核不通过" in b.css("table.records").text
+    # a search by identity number: its filters go in a POST body, never in an address servers log
+    b.fill("#list-filters", {"q": identity})
+    b.css("#list-filters button[type=submit]").click()
+    b.wait(lambda: len(b.all("table.records tbody tr")) == 1, "the one graduate with that identity number")
+    found = b.css("table.records").text
+    assert "李同学" in found and identity not in found
+    b.css("#export").click()
+    assert ".xlsx" in b.expect_success("已下载")
     shot("19-province-hukou-list")
     # 用人单位账号: the unit forgot its password; the province, having seen its licence, sets a new one
     b.open("#/accounts")

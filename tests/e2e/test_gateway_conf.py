@@ -56,6 +56,13 @@ def _echo(environ, start_response):
     return [answer]
 
 
+_ACCESS_LOGS: dict[str, Path] = {}  # the gateway's URL -> its access log
+
+
+def gateway_log_path(url: str) -> Path:
+    return _ACCESS_LOGS[url]
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     nginx = nginx_binary()
@@ -88,9 +95,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n client_body_temp_path {temp}/body;\n"
         f" proxy_temp_path {temp}/proxy;\n fastcgi_temp_path {temp}/f;\n uwsgi_temp_path {temp}/u;\n"
         f" scgi_temp_path {temp}/s;\n include {root}/gateway.conf;\n}}\n")
+    access_log = (root / "access.log").open("wb")  # the template logs to stdout
     process = subprocess.Popen([nginx, "-p", str(root), "-e", "stderr", "-c", str(root / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=access_log, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
+    _ACCESS_LOGS[url] = root / "access.log"
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -105,6 +114,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        access_log.close()
         upstream.shutdown()
         subprocess.run(["rm", "-rf", str(temp)], check=False)
 
@@ -121,6 +131,21 @@ def test_paths_reach_the_services_unchanged_with_a_request_id(gateway: str) -> N
     assert re.fullmatch(r"[0-9a-f]{32}", replaced["request_id"]), replaced
     refused = requests.get(f"{gateway}/api/nothing/x", headers={"X-Request-ID": 'x","code":"forged'}, timeout=5)
     assert refused.json()["code"] == "not_found"
+
+
+def test_the_access_log_keeps_the_path_not_the_query(gateway: str) -> None:
+    """A query string may carry personal data (a name or an identity number searched for)."""
+    number = "440106200303070017"
+    requests.get(f"{gateway}/api/records/archive/registrations", params={"q": number, "status": "none"},
+                 headers={"X-Request-ID": "gateway-query-1"}, timeout=5)
+    log = gateway_log_path(gateway)
+    deadline = time.monotonic() + 10
+    while "request_id=gateway-query-1" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    line = next(line for line in log.read_text().splitlines() if "gateway-query-1" in line)
+    assert '"GET /api/records/archive/registrations HTTP/1.1"' in line, line
+    assert number not in line and "status=" not in line, line
 
 
 def test_the_console_is_a_single_page_app(gateway: str) -> None:

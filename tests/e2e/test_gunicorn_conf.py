@@ -85,6 +85,22 @@ def test_the_app_under_its_prefix_and_at_the_root(served) -> None:
     assert '"GET /api/ems-sim/healthz HTTP/1.1" 200' in line
 
 
+def test_the_access_log_keeps_the_path_not_the_query(served) -> None:
+    """A query string may carry personal data (a name or an identity number searched for)."""
+    url, _, access_log, _ = served
+    number = "440106200303070017"
+    answer = requests.get(f"{url}/api/ems-sim/healthz", params={"kind": "archive", "school_code": number},
+                          headers={"X-Request-ID": "conf-test-query"}, timeout=5)
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    deadline = time.monotonic() + 10
+    while "request_id=conf-test-query" not in (access_log.read_text() if access_log.exists() else ""):
+        assert time.monotonic() < deadline, access_log.read_text() if access_log.exists() else "no access log"
+        time.sleep(0.2)
+    line = next(line for line in access_log.read_text().splitlines() if "conf-test-query" in line)
+    assert '"GET /api/ems-sim/healthz HTTP/1.1"' in line and number not in line and "kind=" not in line, line
+
+
 def test_metrics_add_up_every_worker(served) -> None:
     url, metrics, _, _ = served
     assert not (metrics / "counter_4242.db").exists(), "the metrics folder is emptied at start"

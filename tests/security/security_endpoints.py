@@ -169,6 +169,9 @@ RECORDS_MODULE = {
     # archive and hukou have the same endpoints; the module permission decides
     ("GET", "/{m}/registrations"): row(READERS | OTHER_READERS),
     ("GET", "/{m}/registrations/export.xlsx"): row(WRITERS | {"province"} | OTHER_READERS),
+    # the same with the filters in the body (a search by identity number never in a logged address)
+    ("POST", "/{m}/registrations/search"): row(READERS | OTHER_READERS, json={"q": "学生"}),
+    ("POST", "/{m}/registrations/export.xlsx"): row(WRITERS | {"province"} | OTHER_READERS, json={"q": "学生"}),
     ("GET", "/graduates/<graduate_id>/{m}"): row(OBJECT_READERS, hidden=OUTSIDERS - {"other_employer"}),
     ("PUT", "/graduates/<graduate_id>/{m}/draft"): row({"graduate"}, hidden={"other_graduate"}, json=TRANSFER),
     ("POST", "/graduates/<graduate_id>/{m}/reviews"): row(WRITERS, hidden={"other_school", "other_department"},

@@ -1,11 +1,12 @@
 // The shared list screen of 图6 and 图7: filters, sort, pages, export and a 查看 link per row.
-import { download, get, getAll } from '../api.js';
+import { download, get, getAll, post } from '../api.js';
 import { act, field, formValues, h, input, pager, reportError, section, select, withoutBlanks, table } from '../ui.js';
 import { codes } from '../codes.js';
 
-// options: {path, exportPath, exportName, canExport, searchHint, columns, statuses, extraFilters(me), sorts, me,
-// initial}. canExport: whether the caller may download the list (图6: anyone who reads it; 图7: the module's 读写,
-// as issue 4 has it).
+// options: {path, searchPath, exportPath, exportName, canExport, searchHint, columns, statuses, extraFilters(me),
+// sorts, me, initial}. canExport: whether the caller may download the list (图6: anyone who reads it; 图7: the
+// module's 读写, as issue 4 has it). searchPath: the list's POST twin; with it the filters (an identity number
+// searched for among them) go in the body of the list and export requests, never in an address servers log.
 export async function listScreen(view, options) {
   const { me } = options;
   const state = { page: 1, filters: { ...(options.initial || {}) } };
@@ -26,13 +27,15 @@ export async function listScreen(view, options) {
     options.exportPath && options.canExport ? h('button', { type: 'button', id: 'export', onclick: (event) => exportList(event.currentTarget) }, '导出 XLSX') : null);
 
   async function exportList(button) {
-    await act(button, () => download(options.exportPath, withoutBlanks(state.filters), options.exportName),
+    await act(button, () => download(options.exportPath, withoutBlanks(state.filters), options.exportName,
+      { post: Boolean(options.searchPath) }),
       (file) => `已下载 ${file.name}（${file.size} 字节）`);
   }
 
   async function reload() {
     try {
-      const data = await get(options.path, { ...withoutBlanks(state.filters), page: state.page, page_size: 20 });
+      const query = { ...withoutBlanks(state.filters), page: state.page, page_size: 20 };
+      const data = options.searchPath ? await post(options.searchPath, query) : await get(options.path, query);
       holder.replaceChildren(table(options.columns, data.items, { class: 'records' }), pager(data, (p) => { state.page = p; reload(); }));
     } catch (error) {
       holder.replaceChildren();

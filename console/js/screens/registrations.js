@@ -37,6 +37,7 @@ export async function render(view, { me, params, query }) {
     level ? h('a', { class: 'button small', id: 'review-queue', href: `#/registrations/${module}?status=${level}_review` }, level === 'school' ? '待学校审核' : '待院系审核') : null));
   await listScreen(view, {
     me, initial: Object.fromEntries(query.entries()), path: `/records/${module}/registrations`,
+    searchPath: `/records/${module}/registrations/search`,
     exportPath: `/records/${module}/registrations/export.xlsx`, exportName: `${TITLES[module]}.xlsx`,
     canExport: me.role === 'province' || canWrite(me, module), searchHint: '姓名、考生号、学号或身份证号',
     columns: columns(module), statuses: codes().statuses.registration, sorts: SORTS,

@@ -11,6 +11,7 @@ import flask_smorest
 from quxiang.common.config import Config
 from quxiang.common.logging import configure_logging
 from quxiang.common.web.body import install_body_drain
+from quxiang.common.web.cache_control import install_no_store
 from quxiang.common.web.errors import ProblemApi, register_error_handlers
 from quxiang.common.web.health import EXTENSION_KEY as READINESS_KEY
 from quxiang.common.web.health import add_readiness_check, health_blueprint
@@ -40,7 +41,8 @@ def create_app(
     configure_logs: bool = True,
     max_content_length: int | None = DEFAULT_MAX_CONTENT_LENGTH,
 ) -> flask.Flask:
-    """Build the service's app: API + docs, problem+json errors, X-Request-ID, probes, /metrics.
+    """Build the service's app: API + docs, problem+json errors, X-Request-ID, probes, /metrics,
+    answers not stored by caches.
 
     The flask-smorest ``Api`` is at ``app.extensions["qx.api"]`` (or ``get_api(app)``) for
     blueprints registered later. ``configure_logs=False`` leaves process logging alone (tests,
@@ -84,6 +86,7 @@ def create_app(
     install_json_body_check(app)  # first: the control character check parses the body too
     install_control_character_check(app)
     install_body_drain(app)
+    install_no_store(app)
     install_request_id(app)
     return app
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from quxiang.common.pii import redact_identity_numbers
 from quxiang.common.reference import is_valid_region
 from quxiang.common.times import china_today
 from quxiang.common.validators import (
@@ -50,6 +51,12 @@ _EXAM_NUMBER = re.compile(r"^[0-9A-Za-z]+$")
 _MAJOR_CODE = re.compile(r"^[0-9A-Z]{4,10}$")
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # [0-9]: \d takes full-width digits too
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A reason names a code the file gave (院系, 学历) so the school finds the typo, but only a short
+# one without a long run of digits: a row shifted by a stray comma puts an identity number, a phone
+# number or a 考生号 into these cells, and a reason is answered and stored as it is.
+_ECHO_MAX_LENGTH = 20
+_ECHO_MAX_DIGITS = 10
+_SHIFTED = "（该单元格不像代码，请检查本行是否因多余的逗号而错列）"
 _Bad = Callable[[str, str], None]  # reports an error on a column of the current row
 
 
@@ -57,7 +64,14 @@ _Bad = Callable[[str, str], None]  # reports an error on a column of the current
 class RowError:
     row: int      # the spreadsheet's row number: the header is row 1
     column: str   # the column header (a Chinese label, as in the file)
-    reason: str   # never contains an identity number
+    reason: str   # never contains an identity number: see __post_init__
+
+    def __post_init__(self) -> None:
+        # A reason is answered (422, the job's status) and stored unencrypted (import_jobs.errors,
+        # .notices), and some name a cell's value or a 考生号 already on the roster: a shifted row or
+        # an old row may put an identity number there. Masked here, whichever check wrote the reason.
+        # The cautious redaction: 18 digits of a mistyped number are as personal as a valid one.
+        object.__setattr__(self, "reason", redact_identity_numbers(self.reason))
 
     def to_dict(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
@@ -160,18 +174,25 @@ class RosterChecker:
 
         if exam and not _EXAM_NUMBER.match(exam):
             bad("考生号", "只能包含字母和数字")
+        elif _is_identity_number(exam, self.today):
+            # 考生号 and 学号 travel unmasked (events, the feed, the EMS, every list): a school that put
+            # the identity number there would publish it. The reason does not repeat the value.
+            bad("考生号", "考生号不能使用身份证号")
+        if _is_identity_number(student, self.today):
+            bad("学号", "学号不能使用身份证号")
         gender = GENDERS.get(gender_cell.upper()) if gender_cell else None
         if gender_cell and gender is None:
             bad("性别", "应为“男”或“女”")
         identity = self._identity(identity_cell, gender, bad)
         department_id = self.departments.get(department) if department else None
         if department and department_id is None:
-            bad("院系", f"院系代码 {department} 不是本校的院系")
+            bad("院系", f"院系代码 {department} 不是本校的院系" if _echoable(department)
+                else f"院系代码不是本校的院系{_SHIFTED}")
         major_code = major_cell.upper()
         if major_code and not _MAJOR_CODE.match(major_code):
             bad("专业代码", "应为4到10位数字或大写字母")
         if level and level not in self.education_levels:
-            bad("学历", f"未知的学历代码 {level}")
+            bad("学历", f"未知的学历代码 {level}" if _echoable(level) else f"未知的学历代码{_SHIFTED}")
         if region:
             valid = self._regions.get(region)
             if valid is None:
@@ -181,7 +202,9 @@ class RosterChecker:
         year = self._year(year_cell, bad)
         if identity is not None and year is not None and int(identity[6:10]) > year - YOUNGEST_GRADUATE:
             # A birth year this late is a typo in the number or the year (a 2023 birth, a 2026 graduate).
-            bad("身份证号", f"出生年份{identity[6:10]}与毕业年份{year}不符（毕业时不足{YOUNGEST_GRADUATE}岁）")
+            # The reason does not name the birth year: it is digits 7-10 of the number.
+            bad("身份证号", f"出生日期与毕业年份{year}不符（毕业时不足{YOUNGEST_GRADUATE}岁），"
+                          "请核对身份证号和毕业年份")
         if phone and not _PHONE.match(phone):
             bad("手机号", "应为11位手机号码")
         if email and not _EMAIL.match(email):
@@ -230,3 +253,20 @@ class RosterChecker:
             first = self._identity_numbers.setdefault((identity, year), row_number)
             if first != row_number:
                 bad("身份证号", f"与第{first}行的身份证号重复（同一毕业年份）")
+
+
+def _echoable(value: str) -> bool:
+    """Whether a reason may name ``value``: a code, not what may be personal data."""
+    return len(value) <= _ECHO_MAX_LENGTH and sum(c.isdigit() for c in value) <= _ECHO_MAX_DIGITS
+
+
+def _is_identity_number(value: str, today: dt.date) -> bool:
+    """Whether a cell holds a valid identity number. Only 18 characters are tried: the common case
+    (a 14-digit 考生号, a short 学号) costs a length check, not an exception."""
+    if len(value) != 18:
+        return False
+    try:
+        validate_identity_number(value, today=today)
+    except InvalidIdentifier:
+        return False
+    return True

@@ -2,6 +2,10 @@
 
 A confirmation holds for the roster version it was given on: when the school re-imports a changed
 row, the graduate's data is 待确认 again. The school reads the flagged notes in its list.
+
+The note is what graduates most often put their identity number in ("身份证号有误，正确的是…"): it is
+shown with identity numbers masked, except to whoever sees the full number anyway (the graduate, and
+in the audited detail view its school and province). The list is never audited, so it masks for all.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
+from quxiang.common.pii import redact_valid_identity_numbers
 from quxiang.common.times import iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store as store
@@ -28,12 +33,14 @@ LABELS = {CONFIRMED: "已确认", FLAGGED: "已反馈有误", PENDING: "待确�
 MAX_NOTE = 500
 
 
-def state_of(graduate: Row, confirmation: Row | None) -> dict[str, Any]:
-    """The confirmation as the graduate and the school see it (stale after a roster change)."""
+def state_of(graduate: Row, confirmation: Row | None, *, full_numbers: bool = False) -> dict[str, Any]:
+    """The confirmation as the graduate and the school see it (stale after a roster change). The
+    note's identity numbers are masked unless ``full_numbers`` (a caller shown the full number)."""
     current = confirmation is not None and confirmation.graduate_version == graduate.version
     status = confirmation.status if current and confirmation is not None else PENDING
+    note = confirmation.note if current and confirmation is not None else None
     return {"status": status, "status_label": LABELS[status],
-            "note": confirmation.note if current and confirmation is not None else None,
+            "note": note if full_numbers else redact_valid_identity_numbers(note),
             "updated_at": iso_utc(confirmation.updated_at) if current and confirmation is not None else None}
 
 
@@ -55,7 +62,7 @@ def confirm(service: Records, actor: Principal, graduate_id: str, status: str, n
                                note=note if status == FLAGGED else None, graduate_version=graduate.version)
         uow.commit()
     with reading(service.engine) as conn:
-        return state_of(graduate, store.get_confirmation(conn, graduate_id))
+        return state_of(graduate, store.get_confirmation(conn, graduate_id), full_numbers=True)  # its own note
 
 
 def school_list(service: Records, actor: Principal, school_code: str, status: str | None,

@@ -1,6 +1,7 @@
 """The archive and hukou lists (图7) and their XLSX export, within the caller's scope: a province
 user sees its province, a school user its school, a department user its department. Identity
-numbers are masked in every row; a search by a full identity number matches through its hash."""
+numbers are masked in every row, also those a graduate typed into the transfer's free text (the
+recipient, the address, ...); a search by a full identity number matches through its hash."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Row
 from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
-from quxiang.common.pii import mask_identity_number
+from quxiang.common.pii import mask_identity_number, redact_valid_identity_numbers
 from quxiang.common.reference import education_levels, region_province
 from quxiang.common.spreadsheets import write_workbook
 from quxiang.common.times import china_display, iso_utc
@@ -21,7 +22,14 @@ from quxiang.common.validators import InvalidIdentifier, validate_identity_numbe
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_lists
 from quxiang.records.adapters.registration_lists import ListFilter
-from quxiang.records.domain.registration import MODULE_LABELS, STATUS_LABELS, RegistrationModule, Status, transfer_type
+from quxiang.records.domain.registration import (
+    DETAIL_FIELDS,
+    MODULE_LABELS,
+    STATUS_LABELS,
+    RegistrationModule,
+    Status,
+    transfer_type,
+)
 from quxiang.records.service.context import Records
 
 _GRADUATE_COLUMNS = (("考生号", "exam_number"), ("姓名", "name"), ("院校", "school_name"), ("院系", "department_name"),
@@ -97,8 +105,8 @@ def row_out(service: Records, module: RegistrationModule, row: Row) -> dict[str,
         "registration_id": row.registration_id, "status": status.value, "status_label": label,
         "approval_stands": stands,
         "transfer_type": row.transfer_type, "transfer_type_label": kind.name_zh if kind else None,
-        "receiving_unit": row.receiving_unit, "receiving_department": row.receiving_department,
-        "address": row.address, "postcode": row.postcode, "recipient": row.recipient, "phone": row.phone,
+        # What the graduate typed: masked as the events' FreeText masks it, for every caller and the export.
+        **{key: redact_valid_identity_numbers(getattr(row, key)) for key in DETAIL_FIELDS},
         "transfer_number": row.transfer_number,
         "submitted_at": iso_utc(row.submitted_at), "decided_at": iso_utc(row.decided_at),
     }

@@ -10,6 +10,7 @@ submission and decision is kept in the history.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import REGISTRATION_EVENTS, SCHOOL_SETTINGS_UPDATED
 from quxiang.common.db import reading
-from quxiang.common.pii import mask_identity_number
+from quxiang.common.pii import mask_identity_number, redact_valid_identity_numbers
 from quxiang.common.review_settings import refuse_department_review_off
 from quxiang.common.times import china_today, iso_utc, latest_deadline
 from quxiang.common.web.errors import ProblemError
@@ -378,10 +379,19 @@ def _record(uow: UnitOfWork, module: RegistrationModule, outcome: str, graduate:
 
 
 def transfer_out(module: RegistrationModule, row: Row | None) -> dict[str, Any]:
+    """The transfer as answers show it: identity numbers typed into its free text masked."""
     if row is None or row.transfer_type is None:
         return {"transfer_type": None, "transfer_type_label": None}
     kind = transfer_type(module, row.transfer_type)
-    return {**_transfer_of(row).as_dict(), "transfer_type_label": kind.name_zh if kind else row.transfer_type}
+    return {**_masked(_transfer_of(row).as_dict()), "transfer_type_label": kind.name_zh if kind else row.transfer_type}
+
+
+def _masked(transfer: Mapping[str, Any]) -> dict[str, Any]:
+    """Free text (a transfer's fields, a history snapshot's) with every valid identity number masked,
+    for every caller: as the events' FreeText, since free text is never the place for a full number.
+    Masked when shown, not when stored, so that rows written before are masked too."""
+    return {key: redact_valid_identity_numbers(value) if isinstance(value, str) else value
+            for key, value in transfer.items()}
 
 
 def _out(service: Records, graduate: Row, module: RegistrationModule, registration: Row | None, history: list[Row],
@@ -410,5 +420,6 @@ def _out(service: Records, graduate: Row, module: RegistrationModule, registrati
         "history": [{"version": h.version, "action": h.action, "action_label": ACTION_LABELS[Action(h.action)],
                      "level": h.level, "level_label": LEVEL_LABELS[Level(h.level)], "actor_id": h.actor_id,
                      "actor_role": h.actor_role, "status": h.status, "status_label": STATUS_LABELS[Status(h.status)],
-                     "reason": h.reason, "transfer": h.snapshot, "at": iso_utc(h.at)} for h in history],
+                     "reason": redact_valid_identity_numbers(h.reason), "transfer": h.snapshot and _masked(h.snapshot),
+                     "at": iso_utc(h.at)} for h in history],
     }

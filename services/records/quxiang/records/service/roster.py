@@ -14,7 +14,7 @@ from quxiang.common.auth import ensure_visible
 from quxiang.common.auth.authorize import not_found
 from quxiang.common.auth.principal import Principal, Role, Scope
 from quxiang.common.db import reading
-from quxiang.common.pii import mask_identity_number
+from quxiang.common.pii import mask_identity_number, redact_valid_identity_numbers
 from quxiang.common.times import iso_utc
 from quxiang.records.adapters import registration_store, repository
 from quxiang.records.adapters.repository import GraduateFilter
@@ -73,7 +73,8 @@ def summary(service: Records, row: Row) -> dict[str, Any]:
             "education_level": row.education_level, "origin_region": row.origin_region,
             "graduation_year": row.graduation_year, "version": row.version,
             "withdrawn": None if row.withdrawn_at is None else {
-                "at": iso_utc(row.withdrawn_at), "reason": row.withdrawn_reason,
+                # free text: a number typed into it is masked for every caller (as in the event)
+                "at": iso_utc(row.withdrawn_at), "reason": redact_valid_identity_numbers(row.withdrawn_reason),
                 # signing holds records of it: it stayed off the roster only because another row holds
                 # its identity number (withdrawal.note_signing_record); the school resolves which stays
                 "signing_records": bool(getattr(row, "signing_records_held", False))}}
@@ -91,11 +92,13 @@ def graduate_detail(service: Records, actor: Principal, graduate_id: str) -> dic
         detail = summary(service, row)
         if detail["withdrawn"] is not None:  # the lists read it in their query; one graduate here
             detail["withdrawn"]["signing_records"] = repository.has_signing_records(uow.session, row.id)
+        full_number = actor.role in FULL_NUMBER_ROLES or actor.role is Role.GRADUATE
+        # the note's numbers as the detail's own: in full only to whoever is shown the full number (audited)
         detail.update(phone=row.phone, email=row.email, created_at=row.created_at, updated_at=row.updated_at,
                       identity_number_masked=True,
-                      confirmation=confirmation.state_of(row, registration_store.get_confirmation(uow.session,
-                                                                                                   row.id)))
-        if actor.role in FULL_NUMBER_ROLES or actor.role is Role.GRADUATE:
+                      confirmation=confirmation.state_of(row, registration_store.get_confirmation(uow.session, row.id),
+                                                         full_numbers=full_number))
+        if full_number:
             detail["identity_number"] = service.cipher.decrypt(row.identity_number_encrypted)
             detail["identity_number_masked"] = False
             if actor.role is not Role.GRADUATE:

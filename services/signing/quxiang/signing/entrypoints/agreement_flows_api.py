@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
@@ -45,12 +46,12 @@ class SupplementaryIn(OfflineIn):
 
 
 class VoidReasonIn(Schema):
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 class VoidReviewIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 @blueprint.route("/agreements/offline", methods=["POST"])

@@ -26,6 +26,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.errors import ProblemError
@@ -52,11 +53,11 @@ class DestinationSubmitIn(Schema):
 
 class DestinationDecisionIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 class DestinationReasonIn(Schema):
-    reason = fields.String(required=True)
+    reason = FreeText(required=True)
 
 
 @blueprint.route("/graduates/<graduate_id>/destination")

@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.common.web.paging import PageArgs, page_args, page_out
 from quxiang.signing.domain.online import MAX_RESPONSE_DAYS, MIN_RESPONSE_DAYS, Status
@@ -59,12 +60,12 @@ class InvitationIn(Schema):
 
 
 class AnswerIn(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = FreeText(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class ReviewIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 class ListArgs(PageArgs):

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from quxiang.common.auth import current_principal, requires
 from quxiang.common.auth.principal import Access, Module, Role
+from quxiang.common.contracts.free_text import FreeText
 from quxiang.common.uploads import MAX_DOCUMENT_BYTES, read_upload
 from quxiang.common.web.blueprint import Blueprint
 from quxiang.signing.domain.termination import Mode
@@ -31,12 +32,12 @@ READERS = (Role.PROVINCE, Role.SCHOOL, Role.DEPARTMENT, Role.GRADUATE, Role.EMPL
 
 
 class TerminationReasonIn(Schema):
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 class TerminationReviewIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = FreeText(load_default=None, allow_none=True)
 
 
 @blueprint.route("/agreements/<agreement_id>/terminations", methods=["POST"])

@@ -26,6 +26,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
+from quxiang.common.pii import redact_valid_identity_numbers
 from quxiang.common.reference import employer_natures, industries, position_categories
 from quxiang.common.review_settings import refuse_department_review_off
 from quxiang.common.times import as_utc, china_date
@@ -570,6 +571,9 @@ def agreement_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntry] 
         out["history"] = [{"position": e.position, "action": e.action, "actor_id": e.actor_id,
                            "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state,
                            "from_label": label(e.from_state), "to_label": label(e.to_state),
-                           "reason": e.reason, "request_id": e.request_id, "at": e.at.isoformat(),
+                           # masked as the events mask it: a reason typed before reasons were masked on
+                           # the way in may name the graduate's number, and the employer reads it here
+                           "reason": redact_valid_identity_numbers(e.reason) if e.reason else e.reason,
+                           "request_id": e.request_id, "at": e.at.isoformat(),
                            "hash": e.hash} for e in trail]
     return out

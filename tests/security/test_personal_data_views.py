@@ -1,0 +1,60 @@
+"""Personal data in what the services answer: a reason naming the graduate's identity number is
+masked on the way in and in the agreement's history the employer reads, as the events mask it; and
+no answer (a full number to those entitled to it, an export) may be kept by a cache."""
+
+from __future__ import annotations
+
+import json
+
+from security_scenario import EXAM_NUMBERS, IDENTITY_NUMBERS, TERMS
+from security_world import new_id, permissions
+
+from quxiang.common.auth.principal import Access, Principal, Role, Scope
+from quxiang.common.pii import identity_numbers_in
+
+
+def _headers(world, principal):
+    return {"Authorization": f"Bearer {world.token(principal, ttl=3600)}"}
+
+
+def _school(world):
+    return _headers(world, Principal(new_id(), Role.SCHOOL, Scope(province="44", school="10558"),
+                                     permissions(Access.WRITE)))
+
+
+def test_a_reason_naming_an_identity_number_is_masked_for_everyone(world):
+    signing = world.client("signing")
+    employer = _headers(world, Principal(new_id(), Role.EMPLOYER, Scope(employer=world.ids["employer"])))
+    graduate = _headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
+                                                                          graduate=world.ids["law_graduate"])))
+    invited = signing.post("/invitations", headers=employer,
+                           json={"exam_number": EXAM_NUMBERS[2], "name": "学生2", "terms": TERMS})
+    assert invited.status_code == 201, invited.get_data(as_text=True)
+    agreement = invited.get_json()["id"]
+    assert signing.post(f"/agreements/{agreement}/accept", headers=graduate).status_code == 200
+    number = IDENTITY_NUMBERS[2]
+    reason = f"学生身份证号与学籍不符（学籍为{number}），请核对后重新发起"
+    rejected = signing.post(f"/agreements/{agreement}/reviews", headers=_school(world),
+                            json={"decision": "reject", "reason": reason})
+    assert rejected.status_code == 200, rejected.get_data(as_text=True)
+    world.pump()
+    assert not any(identity_numbers_in(json.dumps(e, ensure_ascii=False)) for e in world.events)
+    for reader in (employer, graduate, _school(world)):
+        seen = signing.get(f"/agreements/{agreement}", headers=reader)
+        assert seen.status_code == 200
+        reasons = [e["reason"] for e in seen.get_json()["history"] if e["reason"]]
+        assert reasons and identity_numbers_in(" ".join(reasons)) == []
+        assert "学籍不符" in reasons[-1] and number[-4:] in reasons[-1]  # masked, not dropped
+
+
+def test_no_answer_is_kept_by_a_cache(world):
+    records = world.client("records")
+    detail = records.get(f"/graduates/{world.ids['graduate']}", headers=_school(world))
+    assert detail.status_code == 200 and detail.get_json()["identity_number_masked"] is False
+    export = records.get("/archive/registrations/export.xlsx", headers=_school(world))
+    refused = records.get(f"/graduates/{world.ids['graduate']}")
+    for answer in (detail, export, refused):
+        assert answer.headers["Cache-Control"] == "no-store", answer.status_code
+    # an endpoint that says otherwise keeps its own
+    login = world.client("accounts").post("/auth/login", json={"username": "nobody", "password": "x" * 12})
+    assert login.headers["Cache-Control"] == "no-store"
