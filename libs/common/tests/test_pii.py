@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from quxiang.common.pii import mask_identity_number, redact_identity_numbers
@@ -91,3 +93,42 @@ def test_an_audit_finds_a_grouped_number_as_the_number_it_is():
 
     number = make_identity_number("44010620000101001")
     assert identity_numbers_in(f"见 {number[:6]} {number[6:14]} {number[14:]}") == [number]
+
+
+@pytest.mark.parametrize(("cuts", "separator"), [
+    ((4, 8, 12, 16), " "),        # in fours, as card numbers are written
+    ((6, 10, 14), " "),           # 6-4-4-4: the year apart from the month and day
+    ((6, 14), "\u00a0"),         # no-break spaces, pasted from a document
+    ((6, 14), "\u202f"),         # narrow no-break spaces
+    ((6, 14), "."),
+    ((3, 6, 10, 14), "-"),
+])
+def test_a_number_typed_in_any_grouping_is_masked_and_found(cuts: tuple[int, ...], separator: str) -> None:
+    from quxiang.common.pii import identity_numbers_in, redact_valid_identity_numbers
+    from quxiang.common.validators import make_identity_number
+
+    number = make_identity_number("44010620030307001")
+    bounds = (0, *cuts, len(number))
+    typed = separator.join(number[a:b] for a, b in itertools.pairwise(bounds))
+    for redact in (redact_identity_numbers, redact_valid_identity_numbers):
+        masked = redact(f"身份证号：{typed}，与档案不符")
+        digits = "".join(c for c in masked if c.isdigit())
+        assert "20030307" not in digits and masked.endswith(f"{number[-2:]}，与档案不符"), masked
+    assert identity_numbers_in(f"见{typed}。") == [number]
+
+
+def test_a_number_in_a_longer_run_of_groups_is_found_at_its_group():
+    from quxiang.common.pii import identity_numbers_in
+    from quxiang.common.validators import make_identity_number
+
+    number = make_identity_number("44010620030307002")
+    text = f"金额 1.5 {number[:6]} {number[6:14]} {number[14:]} 元"
+    assert identity_numbers_in(text) == [number]
+    assert "20030307" not in redact_identity_numbers(text).replace(" ", "")
+    assert redact_identity_numbers(text).startswith("金额 1.5 440")
+
+
+@pytest.mark.parametrize("text", ["版本 1.2.3.4.5.6.7.8.9.1.2.3.4.5.6.7.8.9", "2026.12.07 10.30.15 共 12 人",
+                                  "电话 020-8888 8888 转 1234 5678"])
+def test_dotted_and_spaced_figures_that_are_no_number_are_left_alone(text: str) -> None:
+    assert redact_identity_numbers(text) == text

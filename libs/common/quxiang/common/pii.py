@@ -9,16 +9,22 @@ trusting every caller to remember.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 # \d rather than [0-9]: users paste full-width digits (０-９) from Chinese input methods and those
 # are just as identifying. The look-arounds keep longer digit runs (bank cards, order numbers,
 # 19+ digit ids) intact: a number inside them is not an identity number, and masking part of it
 # would make the log misleading rather than safer.
-# People also type it in its printed groups, 6-8-4 (region, birth date, serial and check), with a
-# space, a hyphen or a full-width space between: "440106 20000101 1234" shows the birth date as well.
-_SEPARATOR = "[ \\-\u3000]"
-_IDENTITY_NUMBER = re.compile(rf"(?<!\d)\d{{6}}{_SEPARATOR}?\d{{8}}{_SEPARATOR}?\d{{3}}[\dXxＸｘ](?!\d)")
+# People also type it in groups: 6-8-4 as it is printed (region, birth date, serial and check), in
+# fours as card numbers are written, or any other way, with a space, a hyphen, a dot, a full-width
+# or a no-break space (pasted from a document) between: "440106 20000101 1234" shows the birth date
+# as well. A run of digit groups is tried at each group's start for 18 characters that make a valid
+# number; an 18-digit run without separators is masked whatever it is (the cautious side).
+_SEPARATOR = "[ \\-.\u3000\u00a0\u202f\uff0e]"
+_RUN = re.compile(rf"(?<!\d)\d+(?:{_SEPARATOR}\d+)*[XxＸｘ]?(?!\d)")
+_GROUP = re.compile(r"\d+[XxＸｘ]?")
 _SEPARATORS = re.compile(_SEPARATOR)
+_LENGTH = 18
 
 _MASK_CHAR = "*"
 
@@ -35,34 +41,50 @@ def mask_identity_number(value: str) -> str:
     return value[:head] + _MASK_CHAR * (n - head - tail) + (value[n - tail:] if tail else "")
 
 
+def _windows(text: str, keep: Callable[[str, bool], bool]) -> Iterator[tuple[int, int, str]]:
+    """The spans of ``text`` that are identity numbers by ``keep(compact, grouped)``: for each run of
+    digit groups, 18 characters starting at a group's start and ending at a group's end, the groups
+    after a kept span tried afresh."""
+    for run in _RUN.finditer(text):
+        if run.end() - run.start() < _LENGTH:
+            continue  # most runs (a status, a size, a time) are short: no 18 characters to look at
+        groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, run.start(), run.end())]
+        i = 0
+        while i < len(groups):
+            length, j = 0, i
+            while j < len(groups) and length < _LENGTH:
+                length += groups[j][1] - groups[j][0]
+                j += 1
+            start, end = groups[i][0], groups[j - 1][1]
+            if length == _LENGTH and keep(_SEPARATORS.sub("", text[start:end]), j - i > 1):
+                yield start, end, text[start:end]
+                i = j
+            else:
+                i += 1
+
+
+def _substitute(text: str, keep: Callable[[str, bool], bool]) -> str:
+    if not text:
+        return text
+    out, last = [], 0
+    for start, end, found in _windows(text, keep):
+        out += [text[last:start], mask_identity_number(found)]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
 def redact_identity_numbers(text: str) -> str:
     """Replace every identity number in ``text`` by its mask; everything else is left as it was.
     18 digits in a row are masked whatever they are (the cautious side); digits in groups only when
     they make a valid number, so an order number written "202406 20240615 0012" stays as it is."""
-    if not text:
-        return text
-    return _IDENTITY_NUMBER.sub(_mask_match, text)
+    return _substitute(text, lambda compact, grouped: not grouped or _valid(compact))
 
 
 def redact_valid_identity_numbers(text: str) -> str:
     """Like ``redact_identity_numbers``, but only numbers that are valid (province, birth date, check
     character), bare or in groups: for text that may also hold other 18-digit codes kept as they are
     (a 统一社会信用代码 can be all digits), such as what users type into events' free-text fields."""
-    if not text:
-        return text
-    return _IDENTITY_NUMBER.sub(_mask_valid_match, text)
-
-
-def _mask_valid_match(match: re.Match[str]) -> str:
-    found = match.group(0)
-    return mask_identity_number(found) if _valid(_SEPARATORS.sub("", found)) else found
-
-
-def _mask_match(match: re.Match[str]) -> str:
-    found = match.group(0)
-    if _SEPARATORS.search(found) and not _valid(_SEPARATORS.sub("", found)):
-        return found
-    return mask_identity_number(found)
+    return _substitute(text, lambda compact, grouped: _valid(compact))
 
 
 def _valid(number: str) -> bool:
@@ -77,14 +99,9 @@ def _valid(number: str) -> bool:
 
 def identity_numbers_in(text: str) -> list[str]:
     """The valid identity numbers (check character, province, birth date) that appear in ``text``
-    in full: what an audit of logs, events and answers looks for. A run of 18 digits that is not a
-    valid number (a request id's digits, an order number) is not one."""
-    from quxiang.common.validators import InvalidIdentifier, validate_identity_number
+    in full, however grouped: what an audit of logs, events and answers looks for. A run of 18 digits
+    that is not a valid number (a request id's digits, an order number) is not one."""
+    from quxiang.common.validators import validate_identity_number
 
-    found = []
-    for match in _IDENTITY_NUMBER.finditer(text or ""):
-        try:
-            found.append(validate_identity_number(_SEPARATORS.sub("", match.group(0))))
-        except InvalidIdentifier:
-            continue
-    return found
+    return [validate_identity_number(_SEPARATORS.sub("", found))
+            for _, _, found in _windows(text or "", lambda compact, grouped: _valid(compact))]
