@@ -4,9 +4,10 @@ no answer (a full number to those entitled to it, an export) may be kept by a ca
 
 from __future__ import annotations
 
+import io
 import json
 
-from security_scenario import EXAM_NUMBERS, IDENTITY_NUMBERS, TERMS
+from security_scenario import EXAM_NUMBERS, IDENTITY_NUMBERS, ROSTER_HEADER, TERMS
 from security_world import new_id, permissions
 
 from quxiang.common.auth.principal import Access, Principal, Role, Scope
@@ -58,3 +59,28 @@ def test_no_answer_is_kept_by_a_cache(world):
     # an endpoint that says otherwise keeps its own
     login = world.client("accounts").post("/auth/login", json={"username": "nobody", "password": "x" * 12})
     assert login.headers["Cache-Control"] == "no-store"
+
+
+def test_an_employer_does_not_follow_a_graduate_who_declined(world):
+    signing, records = world.client("signing"), world.client("records")
+    employer = _headers(world, Principal(new_id(), Role.EMPLOYER, Scope(employer=world.ids["other_employer"])))
+    graduate = _headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
+                                                                          graduate=world.ids["other_graduate"])))
+    invited = signing.post("/invitations", headers=employer,
+                           json={"exam_number": EXAM_NUMBERS[1], "name": "学生1", "terms": TERMS})
+    assert invited.status_code == 201, invited.get_data(as_text=True)
+    agreement = invited.get_json()["id"]
+    assert invited.get_json()["graduate"]["major_name"]  # while the invitation is open the unit sees whom
+    declined = signing.post(f"/agreements/{agreement}/decline", headers=graduate, json={"reason": "不考虑"})
+    assert declined.status_code == 200, declined.get_data(as_text=True)
+    # the school corrects the graduate's major afterwards (a re-import)
+    row = f"{EXAM_NUMBERS[1]},S1,学生1,男,{IDENTITY_NUMBERS[1]},LAW,030101,法学,31,440106,2026,,\n"
+    imported = records.post("/schools/10558/roster/imports", headers=_school(world),
+                            content_type="multipart/form-data",
+                            data={"file": (io.BytesIO((ROSTER_HEADER + row).encode()), "r.csv")})
+    assert imported.status_code == 201, imported.get_data(as_text=True)
+    world.pump()
+    seen = signing.get(f"/agreements/{agreement}", headers=employer).get_json()["graduate"]
+    assert seen == {"id": world.ids["other_graduate"], "exam_number": EXAM_NUMBERS[1], "name": "学生1"}
+    school_view = signing.get(f"/agreements/{agreement}", headers=_school(world)).get_json()["graduate"]
+    assert school_view["major_name"] == "法学"  # the school still sees its graduate as it is now

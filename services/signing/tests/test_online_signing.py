@@ -153,7 +153,7 @@ def test_every_change_answers_what_a_read_right_after_shows(ready, world):
 
     other = world.employer_user(ready.e2)
     declined = same_as_read(ready.invite(ready.e2), other)
-    same_as_read(ready.act(declined["id"], "decline", graduate, {"reason": "已有其他打算"}), other)
+    same_as_read(ready.act(declined["id"], "decline", graduate, {"reason": "已有其他打算"}), graduate)
     withdrawn = same_as_read(ready.invite(ready.e2), other)
     same_as_read(ready.act(withdrawn["id"], "withdraw", other), other)
 

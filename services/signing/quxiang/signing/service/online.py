@@ -289,7 +289,7 @@ def withdraw(service: Signing, actor: Principal, agreement_id: str) -> dict[str,
             raise _lapsed(row)
         answer = as_written(uow, _move(uow, row, Action.WITHDRAW, actor, None, stamp))
         uow.commit()
-    return answer.rendered(service)
+    return as_seen_by(actor, answer.rendered(service))
 
 
 def _overdue(row: Row, stamp: datetime) -> bool:
@@ -503,7 +503,19 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
     out = agreement_out(row, graduate, trail)
     out["document_sha256"] = document.sha256 if document else None
     out["employer_stopped"] = stopped  # a province stopped the unit's account: reviewers see it
-    return out
+    return as_seen_by(actor, out)
+
+
+CLOSED_INVITATIONS = frozenset({Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN})
+
+
+def as_seen_by(actor: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """An agreement's answer as ``actor`` sees it. The graduate said no (or the invitation lapsed or
+    was withdrawn): the unit keeps what it invited with, not a window on the graduate's roster data
+    as the school changes it later."""
+    if actor.role is Role.EMPLOYER and Status(body["status"]) in CLOSED_INVITATIONS and body["graduate"]:
+        body["graduate"] = {key: body["graduate"][key] for key in ("id", "exam_number", "name")}
+    return body
 
 
 @dataclass(frozen=True)
