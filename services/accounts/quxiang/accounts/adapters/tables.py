@@ -17,6 +17,8 @@ from sqlalchemy import (
     text,
 )
 
+from quxiang.common.throttle import failure_table
+
 metadata = MetaData()
 
 schools = Table(
@@ -95,13 +97,8 @@ refresh_tokens = Table(
     Index("ix_refresh_tokens_user", "user_id"),
 )
 
-login_throttle = Table(
-    "login_throttle", metadata,
-    Column("key", String(200), primary_key=True),  # "account:<username>" or "address:<ip>"
-    Column("failures", Integer, nullable=False),
-    Column("window_started_at", DateTime(timezone=True), nullable=False),
-    Column("locked_until", DateTime(timezone=True)),
-)
+# keys "account:<username>", "activation:<考生号>" or "address:<ip>"
+login_throttle = failure_table(metadata, "login_throttle")
 
 signing_keys = Table(
     "signing_keys", metadata,

@@ -19,30 +19,29 @@ The address is ``request.remote_addr``: behind a reverse proxy the deployment mu
 client's address (``QX_PROXY_HOPS``, see quxiang.common.wsgi), or every user shares the proxy's key.
 
 Locking an account key also lets anyone lock a known username out for 15 minutes; that is the usual
-price of account lockout and the reason the lock is short and expires by itself.
+price of account lockout and the reason the lock is short and expires by itself. The counting itself
+is libs/common's (``quxiang.common.throttle``).
 """
 
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from quxiang.accounts.adapters.credentials import utc
 from quxiang.accounts.adapters.tables import login_throttle
 from quxiang.accounts.domain.model import DomainError
-from quxiang.common.db import conflict_insert
+from quxiang.common.throttle import FailureCounter
 
 WINDOW = timedelta(minutes=15)   # failures older than this are forgotten
 LOCKOUT = timedelta(minutes=15)  # how long a key stays locked once it reached its limit
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 PRUNE_ONE_IN = 100  # failures that also sweep out the finished keys
+
+COUNTER = FailureCounter(login_throttle, WINDOW, LOCKOUT, PRUNE_ONE_IN)
 
 
 class Throttled(DomainError):
@@ -66,19 +65,11 @@ def activation_key(exam_number: str) -> str:
     return f"activation:{exam_number}"
 
 
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
 def ensure_not_locked(session: Session, keys: Iterable[str], now: datetime | None = None) -> None:
     """Raise ``Throttled`` with the longest remaining lock among ``keys``."""
-    now = _now(now)
-    rows = session.execute(select(login_throttle.c.locked_until).where(
-        login_throttle.c.key.in_(list(keys)), login_throttle.c.locked_until.is_not(None))).scalars()
-    remaining = [(utc(until) - now).total_seconds() for until in rows]  # type: ignore[operator]
-    longest = max((r for r in remaining if r > 0), default=0)
-    if longest > 0:
-        raise Throttled(math.ceil(longest))
+    remaining = COUNTER.locked_for(session, keys, now)
+    if remaining:
+        raise Throttled(remaining)
 
 
 def reserve_attempt(session: Session, limits: Iterable[tuple[str, int]], now: datetime | None = None) -> None:
@@ -86,9 +77,8 @@ def reserve_attempt(session: Session, limits: Iterable[tuple[str, int]], now: da
     (``Throttled``) if that passes a key's limit; the caller commits at once, so that parallel
     attempts see each other. Counted only after the check, twelve guesses sent together would all
     be checked against a limit of five. A success gives its count back (``attempt_succeeded``)."""
-    now = _now(now)
     for key, limit in limits:
-        if _count_failure(session, key, limit, now) > limit:
+        if COUNTER.count_failure(session, key, limit, now) > limit:
             raise Throttled(math.ceil(LOCKOUT.total_seconds()))
 
 
@@ -96,52 +86,19 @@ def attempt_succeeded(session: Session, account: str, address: str) -> None:
     """The reserved attempt was right: the account key starts afresh (the person is back in); the
     address gets this attempt back, and its lock if only attempts under way had reached it."""
     reset(session, account)
-    row = session.execute(select(login_throttle).where(login_throttle.c.key == address).with_for_update()).first()
-    if row is None or row.failures <= 0:
-        return
-    failures = row.failures - 1
-    session.execute(update(login_throttle).where(login_throttle.c.key == address).values(
-        failures=failures, locked_until=row.locked_until if failures >= ADDRESS_LIMIT else None))
+    COUNTER.give_back(session, address, ADDRESS_LIMIT)
 
 
 def record_failure(session: Session, key: str, limit: int, now: datetime | None = None) -> bool:
     """Count one failure for ``key``; True if that locked it."""
-    return _count_failure(session, key, limit, _now(now)) >= limit
-
-
-def _count_failure(session: Session, key: str, limit: int, now: datetime) -> int:
-    """One more failure for ``key`` (locked once it reaches ``limit``); the count in the window."""
-    if secrets.randbelow(PRUNE_ONE_IN) == 0:
-        prune(session, now)
-    row = _locked_row(session, key, now)
-    window_started = utc(row.window_started_at)
-    if window_started + WINDOW <= now:  # type: ignore[operator]
-        failures, window_started = 1, now  # the window passed: start counting afresh
-    else:
-        failures = row.failures + 1
-    locked_until = now + LOCKOUT if failures >= limit else None
-    session.execute(update(login_throttle).where(login_throttle.c.key == key).values(
-        failures=failures, window_started_at=window_started, locked_until=locked_until))
-    return failures
-
-
-def _locked_row(session: Session, key: str, now: datetime) -> Any:
-    """The key's row, made if missing, locked to the end of the transaction, in one statement: two
-    first failures at once must not fail on the primary key, and a row found but deleted by another
-    request's ``prune`` or ``reset`` before a separate lock took it would leave nothing to lock."""
-    statement = conflict_insert(session, login_throttle).values(key=key, failures=0, window_started_at=now)
-    return session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": statement.excluded.key})
-                           .returning(login_throttle)).one()
+    return COUNTER.count_failure(session, key, limit, now) >= limit
 
 
 def reset(session: Session, key: str) -> None:
-    session.execute(delete(login_throttle).where(login_throttle.c.key == key))
+    COUNTER.reset(session, key)
 
 
 def prune(session: Session, now: datetime | None = None) -> None:
     """Forget keys whose window and lock are over. Guesses at made-up usernames from many addresses
     would otherwise grow the table without end; a rare sweep on failures keeps it to recent ones."""
-    now = _now(now)
-    session.execute(delete(login_throttle).where(
-        login_throttle.c.window_started_at <= now - WINDOW,
-        or_(login_throttle.c.locked_until.is_(None), login_throttle.c.locked_until <= now)))
+    COUNTER.prune(session, now)

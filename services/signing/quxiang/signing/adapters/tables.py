@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from quxiang.common.audit import audit_table
+from quxiang.common.throttle import failure_table
 
 metadata = MetaData()
 
@@ -227,5 +228,9 @@ terminations = Table(
 
 SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, school_settings, agreements,
                   agreement_counters, agreement_audit)
+# A unit's invitations that named no graduate (a wrong 考生号 or name), per unit: guessing until one
+# matches would tell the unit a stranger's school, 院系 and 专业 (service.invitation_throttle). 0014.
+invitation_throttle = failure_table(metadata, "invitation_throttle")
+
 DOCUMENT_TABLES = (agreement_documents,)
 FLOW_TABLES = (attachments, terminations)

@@ -50,7 +50,7 @@ from quxiang.signing.domain.online import (
     status_label,
 )
 from quxiang.signing.domain.terms import InvalidTerms, check_terms
-from quxiang.signing.service import documents
+from quxiang.signing.service import documents, invitation_throttle
 from quxiang.signing.service.context import Signing
 
 EMPLOYMENT = "employment"
@@ -185,6 +185,7 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
     except InvalidTerms as exc:
         raise ValidationError({"terms": exc.errors}) from None
     agreement_id = str(uuid.uuid4())
+    invitation_throttle.ensure_allowed(service, actor.scope.employer)
     try:
         with service.unit_of_work() as uow:
             employer = store.get_employer(uow.session, actor.scope.employer)
@@ -221,6 +222,10 @@ def invite(service: Signing, actor: Principal, *, exam_number: str, name: str, t
             uow.commit()
     except IntegrityError:
         raise ProblemError(409, "invitation_open", detail="已向该毕业生发出签约邀请，请等待其应约") from None
+    except ProblemError as refused:
+        if refused.code == "graduate_not_found":
+            invitation_throttle.record_miss(service, actor.scope.employer)
+        raise
     return answer.body  # a new agreement has no document
 
 
