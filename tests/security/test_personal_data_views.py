@@ -23,15 +23,26 @@ def _school(world):
                                      permissions(Access.WRITE)))
 
 
+def _employer(world, key):
+    return _headers(world, Principal(new_id(), Role.EMPLOYER, Scope(employer=world.ids[key])))
+
+
+def _graduate(world, key):
+    return _headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
+                                                                     graduate=world.ids[key])))
+
+
+def _invite(signing, employer, index):
+    invited = signing.post("/invitations", headers=employer,
+                           json={"exam_number": EXAM_NUMBERS[index], "name": f"学生{index}", "terms": TERMS})
+    assert invited.status_code == 201, invited.get_data(as_text=True)
+    return invited.get_json()
+
+
 def test_a_reason_naming_an_identity_number_is_masked_for_everyone(world):
     signing = world.client("signing")
-    employer = _headers(world, Principal(new_id(), Role.EMPLOYER, Scope(employer=world.ids["employer"])))
-    graduate = _headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
-                                                                          graduate=world.ids["law_graduate"])))
-    invited = signing.post("/invitations", headers=employer,
-                           json={"exam_number": EXAM_NUMBERS[2], "name": "学生2", "terms": TERMS})
-    assert invited.status_code == 201, invited.get_data(as_text=True)
-    agreement = invited.get_json()["id"]
+    employer, graduate = _employer(world, "employer"), _graduate(world, "law_graduate")
+    agreement = _invite(signing, employer, 2)["id"]
     assert signing.post(f"/agreements/{agreement}/accept", headers=graduate).status_code == 200
     number = IDENTITY_NUMBERS[2]
     reason = f"学生身份证号与学籍不符（学籍为{number}），请核对后重新发起"
@@ -63,14 +74,10 @@ def test_no_answer_is_kept_by_a_cache(world):
 
 def test_an_employer_does_not_follow_a_graduate_who_declined(world):
     signing, records = world.client("signing"), world.client("records")
-    employer = _headers(world, Principal(new_id(), Role.EMPLOYER, Scope(employer=world.ids["other_employer"])))
-    graduate = _headers(world, Principal(new_id(), Role.GRADUATE, Scope(province="44", school="10558",
-                                                                          graduate=world.ids["other_graduate"])))
-    invited = signing.post("/invitations", headers=employer,
-                           json={"exam_number": EXAM_NUMBERS[1], "name": "学生1", "terms": TERMS})
-    assert invited.status_code == 201, invited.get_data(as_text=True)
-    agreement = invited.get_json()["id"]
-    assert invited.get_json()["graduate"]["major_name"]  # while the invitation is open the unit sees whom
+    employer, graduate = _employer(world, "other_employer"), _graduate(world, "other_graduate")
+    invited = _invite(signing, employer, 1)
+    agreement = invited["id"]
+    assert invited["graduate"]["major_name"]  # while the invitation is open the unit sees whom
     declined = signing.post(f"/agreements/{agreement}/decline", headers=graduate, json={"reason": "不考虑"})
     assert declined.status_code == 200, declined.get_data(as_text=True)
     # the school corrects the graduate's major afterwards (a re-import)
@@ -84,3 +91,19 @@ def test_an_employer_does_not_follow_a_graduate_who_declined(world):
     assert seen == {"id": world.ids["other_graduate"], "exam_number": EXAM_NUMBERS[1], "name": "学生1"}
     school_view = signing.get(f"/agreements/{agreement}", headers=_school(world)).get_json()["graduate"]
     assert school_view["major_name"] == "法学"  # the school still sees its graduate as it is now
+
+
+def test_an_employers_list_shows_a_graduate_who_declined_as_the_detail_does(world):
+    signing = world.client("signing")
+    employer, graduate = _employer(world, "other_employer"), _graduate(world, "other_graduate")
+    agreement = _invite(signing, employer, 1)["id"]
+
+    def row():
+        items = signing.get("/agreements?page_size=100", headers=employer).get_json()["items"]
+        return next(item for item in items if item["id"] == agreement)
+
+    assert row()["school_name"] and row()["identity_number"]  # an open invitation: whom it invited
+    assert signing.post(f"/agreements/{agreement}/decline", headers=graduate, json={}).status_code == 200
+    declined = row()
+    assert (declined["exam_number"], declined["name"]) == (EXAM_NUMBERS[1], "学生1")
+    assert (declined["school_name"], declined["school_code"], declined["identity_number"]) == (None, None, None)

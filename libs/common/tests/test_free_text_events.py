@@ -42,3 +42,15 @@ def test_the_fields_users_type_into_are_free_text_in_every_contract():
 @pytest.mark.parametrize("text", [CREDIT_CODE, "订单 202406 20240615 0012", "学号 S000001", ""])
 def test_what_is_no_valid_identity_number_stays_as_it_was(text):
     assert redact_valid_identity_numbers(text) == text
+
+
+def test_free_text_longer_than_any_reason_is_refused_before_it_is_scanned():
+    from marshmallow import Schema, ValidationError
+
+    from quxiang.common.contracts.free_text import MAX_LENGTH
+
+    schema = Schema.from_dict({"reason": FreeText()})()
+    assert schema.load({"reason": "1 " * (MAX_LENGTH // 2)})["reason"] == "1 " * (MAX_LENGTH // 2)
+    with pytest.raises(ValidationError) as refused:
+        schema.load({"reason": "1 " * (MAX_LENGTH // 2 + 1)})
+    assert str(MAX_LENGTH) in str(refused.value.messages["reason"])

@@ -196,3 +196,17 @@ def test_the_agreement_lists_show_a_termination_still_open(signed):
     second = ask(signed, signed.employer_headers).get_json()["id"]
     assert listed(signed.graduate_headers)["id"] == second  # one row per agreement, the open request's
     assert len(signed.client.get("/agreements", headers=signed.graduate_headers).get_json()["items"]) == 1
+
+
+def test_an_offline_termination_reason_is_masked_as_an_online_one(client, world):
+    scene = Scene(client, world)
+    scene.settings(department_review=False)
+    graduate = world.graduate_user(scene.g1)
+    agreement = post_offline(scene, graduate)
+    typed = "11010519491231002X"
+    made = client.post(f"/agreements/{agreement}/terminations", headers=graduate, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(PNG), "letter.pdf"), "reason": f"身份证号{typed}有误"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["reason"] == "身份证号110***********002X有误"
+    listed = client.get(f"/agreements/{agreement}/terminations", headers=scene.school).get_data(as_text=True)
+    assert typed not in listed and "110***********002X" in listed

@@ -5,6 +5,8 @@ gives the records mirrored before the ledger kept them (migration 0009) their ye
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import requests
 from sqlalchemy import select, update
@@ -15,6 +17,7 @@ from quxiang.sync_gateway.service.cohorts import fill_cohorts
 from quxiang.sync_gateway.service.reconcile import recheck_renamed, reconcile
 
 from .events import A, agreement, new_id, registration, roster
+from .snapshot_pages import Page
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -115,20 +118,6 @@ class Roster:
         return Page({"items": items, "next_cursor": str(following) if following < len(self.rows) else None})
 
 
-class Page:
-    status_code = 200
-
-    def __init__(self, body):
-        self.body = body
-        self.headers = {"Content-Type": "application/json"}
-
-    def raise_for_status(self):
-        return None
-
-    def json(self):
-        return self.body
-
-
 def _as_before_0009(gateway, *exams):
     """The ledger as it was before migration 0009: neither year nor level anywhere."""
     with gateway.engine.begin() as conn:
@@ -182,3 +171,45 @@ def test_fill_cohorts_says_when_it_cannot_read_the_roster(gateway, capsys, monke
     monkeypatch.setattr(cohorts, "fill_cohorts", unreachable)
     assert _fill_cohorts(gateway, "http://records.test", "token") == 2
     assert "cannot read records' roster" in capsys.readouterr().err
+
+
+def _named(event, name):
+    return dataclasses.replace(event, data={**event.data, "name": name})
+
+
+def test_fill_cohorts_keeps_a_newer_name_than_the_placeholders(world, gateway, worker, ems):
+    """A graduate heard of only through mirrored events (no roster event yet): the placeholder holds
+    the first event's name, a later event's newer name is on the ledger row; the fill gives the
+    year and level and leaves the name alone."""
+    exam = "26440198009"
+    agreement_id = new_id()
+    world.deliver(agreement(A.AGREEMENT_APPROVED, agreement_id, 7, exam))
+    world.deliver(_named(agreement(A.AGREEMENT_TERMINATED, agreement_id, 8, exam), "李新名"))
+    worker.drain()
+    assert ems.graduate(exam)["destination"]["name"] == "李新名"
+    _as_before_0009(gateway, exam)
+    rows = [{"id": f"g-{exam}", "school_code": "10558", "department_id": None, "education_level": "31",
+             "graduation_year": 2026, "version": 1, "withdrawn": False}]
+    assert fill_cohorts(gateway, "http://records.test", "token", http=Roster(rows)).filled == 1
+    worker.drain()
+    destination = slots(gateway, exam)["destination"]
+    assert (destination.name, destination.graduation_year) == ("李新名", 2026)
+    held = ems.graduate(exam)["destination"]
+    assert (held["name"], held["graduation_year"], held["status"]) == ("李新名", 2026, "terminated")
+
+
+def test_a_write_under_way_at_the_upgrade_is_delivered_not_parked(world, gateway, worker, ems):
+    """The release before sent a record and lost the answer; the row is still pending on that key.
+    After the upgrade the row has no year or level yet: its body is the one sent before, so the EMS
+    answers from its memory of the key rather than refusing a key reused with another body."""
+    exam = "26440198010"
+    world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, exam))
+    _as_before_0009(gateway, exam)
+    row = slots(gateway, exam)["destination"]
+    before_upgrade = {**row.record, "school_code": row.school_code, "name": row.name, "platform_version": row.version}
+    landed = ems.http.put(f"{ems.url}/graduates/{exam}/destination", json=before_upgrade,
+                          headers={"Idempotency-Key": row.event_id})
+    assert landed.status_code == 200, landed.text
+    report = worker.drain()
+    assert report.synced == 1 and slots(gateway, exam)["destination"].status == "synced"
+    assert ems.stats()["replays"] == 1

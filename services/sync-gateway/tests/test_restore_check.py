@@ -15,6 +15,7 @@ from quxiang.sync_gateway.entrypoints.cli import _restore_check
 from quxiang.sync_gateway.service import restore_check
 
 from .events import agreement, destination, new_id, registration
+from .snapshot_pages import Page
 
 
 class Snapshots:
@@ -27,20 +28,6 @@ class Snapshots:
         name = url.rsplit("/", 1)[-1] if "registrations" not in url else params["module"]
         self.asked.append(name)
         return Page({"items": self.rows.get(name, []), "next_cursor": None})
-
-
-class Page:
-    status_code = 200
-
-    def __init__(self, body):
-        self.body = body
-        self.headers = {"Content-Type": "application/json"}
-
-    def raise_for_status(self):
-        return None
-
-    def json(self):
-        return self.body
 
 
 def row(id_, status, version, **more):

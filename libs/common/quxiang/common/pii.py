@@ -25,6 +25,9 @@ _RUN = re.compile(rf"(?<!\d)\d+(?:{_SEPARATOR}\d+)*[XxＸｘ]?(?!\d)")
 _GROUP = re.compile(r"\d+[XxＸｘ]?")
 _SEPARATORS = re.compile(_SEPARATOR)
 _LENGTH = 18
+_MAX_GROUPS = 6  # however a person groups it (6-8-4, fours, 3-3-4-4-4), never more
+# Full-width digits as ASCII, for the cheap look at a candidate before the full check.
+_ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 _MASK_CHAR = "*"
 
@@ -43,8 +46,9 @@ def mask_identity_number(value: str) -> str:
 
 def _windows(text: str, keep: Callable[[str, bool], bool]) -> Iterator[tuple[int, int, str]]:
     """The spans of ``text`` that are identity numbers by ``keep(compact, grouped)``: for each run of
-    digit groups, 18 characters starting at a group's start and ending at a group's end, the groups
-    after a kept span tried afresh."""
+    digit groups, 18 characters in at most ``_MAX_GROUPS`` groups, starting at a group's start and
+    ending at a group's end, the groups after a kept span tried afresh. Bounded work per group: a long
+    run of short groups ("1 1 1 …", pasted into a reason) costs a few steps each, not a check each."""
     for run in _RUN.finditer(text):
         if run.end() - run.start() < _LENGTH:
             continue  # most runs (a status, a size, a time) are short: no 18 characters to look at
@@ -52,15 +56,17 @@ def _windows(text: str, keep: Callable[[str, bool], bool]) -> Iterator[tuple[int
         i = 0
         while i < len(groups):
             length, j = 0, i
-            while j < len(groups) and length < _LENGTH:
+            while j < len(groups) and length < _LENGTH and j - i < _MAX_GROUPS:
                 length += groups[j][1] - groups[j][0]
                 j += 1
             start, end = groups[i][0], groups[j - 1][1]
-            if length == _LENGTH and keep(_SEPARATORS.sub("", text[start:end]), j - i > 1):
-                yield start, end, text[start:end]
-                i = j
-            else:
-                i += 1
+            if length == _LENGTH:
+                compact = _SEPARATORS.sub("", text[start:end])
+                if keep(compact, j - i > 1):
+                    yield start, end, text[start:end]
+                    i = j
+                    continue
+            i += 1
 
 
 def _substitute(text: str, keep: Callable[[str, bool], bool]) -> str:
@@ -90,11 +96,20 @@ def redact_valid_identity_numbers(text: str) -> str:
 def _valid(number: str) -> bool:
     from quxiang.common.validators import InvalidIdentifier, validate_identity_number
 
+    if not _plausible(number):
+        return False  # most digit runs fail here, before the check and its exception
     try:
         validate_identity_number(number)
     except InvalidIdentifier:
         return False
     return True
+
+
+def _plausible(number: str) -> bool:
+    """A province code's first digit (1 to 8), a birth year of the 1900s or 2000s and a month."""
+    ascii_digits = number.translate(_ASCII_DIGITS)
+    return (ascii_digits[0] in "12345678" and ascii_digits[6:8] in ("19", "20")
+            and "01" <= ascii_digits[10:12] <= "12")
 
 
 def identity_numbers_in(text: str) -> list[str]:

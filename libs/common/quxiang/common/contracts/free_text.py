@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from quxiang.common.pii import redact_valid_identity_numbers
+
+MAX_LENGTH = 10_000  # far above any reason or address; what is longer is refused before it is scanned
 
 
 class FreeText(fields.String):
@@ -16,6 +18,8 @@ class FreeText(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_LENGTH:
+            raise ValidationError(f"不能超过 {MAX_LENGTH} 个字符")
         return redact_valid_identity_numbers(text)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

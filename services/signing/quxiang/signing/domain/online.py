@@ -61,6 +61,11 @@ class Status(StrEnum):
     TERMINATED = "terminated"
 
 
+# Invitations that ended without an agreement: what a unit still sees of the graduate is what it
+# invited with (service.online.as_seen_by).
+CLOSED_INVITATIONS = frozenset({Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN})
+
+
 STATUS_LABELS: Mapping[Status, str] = {
     Status.INVITED: "已发出签约邀请 待学生应约",
     Status.DECLINED: "学生已拒绝签约 签约失败",

@@ -48,8 +48,9 @@ def request_termination(agreement_id: str) -> tuple[dict[str, Any], int]:
         flask.request.max_content_length = MAX_DOCUMENT_BYTES + 64 * 1024
         file = flask.request.files.get("file")
         letter = read_upload(file.stream, file.filename) if file is not None else None
+        form = TerminationReasonIn().load({"reason": flask.request.form.get("reason")})  # masked as JSON's is
         return terminations.request(signing(), current_principal(), agreement_id, Mode.OFFLINE,
-                                    flask.request.form.get("reason"), letter), 201
+                                    form.get("reason"), letter), 201
     body = TerminationReasonIn().load(flask.request.get_json(silent=True) or {})
     return terminations.request(signing(), current_principal(), agreement_id, Mode.ONLINE, body.get("reason")), 201
 

@@ -25,6 +25,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import destinations as contracts
 from quxiang.common.db import reading
+from quxiang.common.pii import redact_valid_identity_numbers
 from quxiang.common.reference import destination_categories, employer_natures, industries, position_categories
 from quxiang.common.times import iso_utc
 from quxiang.common.uploads import Upload
@@ -430,7 +431,9 @@ def registration_out(row: Row, graduate: Row | None, trail: list[audit.AuditEntr
             "major_name": graduate.major_name, "education_level": graduate.education_level,
             "identity_number": graduate.identity_number_masked},
         "history": [{"position": e.position, "action": e.action, "actor_id": e.actor_id, "actor_role": e.actor_role,
-                     "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
+                     "from_state": e.from_state, "to_state": e.to_state,
+                     # masked on the way out too: reasons written before they were masked on the way in
+                     "reason": redact_valid_identity_numbers(e.reason) if e.reason else e.reason,
                      "details": e.details, "request_id": e.request_id, "at": e.at.isoformat(), "hash": e.hash}
                     for e in trail],
     }

@@ -36,6 +36,7 @@ from quxiang.signing.adapters import destination_store, store
 from quxiang.signing.adapters.tables import agreement_audit
 from quxiang.signing.domain.online import (
     AGREEMENT_TYPE_LABELS,
+    CLOSED_INVITATIONS,
     DEFAULT_RESPONSE_DAYS,
     FIRST_REVIEW,
     INITIATOR_LABELS,
@@ -510,8 +511,6 @@ def detail(service: Signing, actor: Principal, agreement_id: str, render_documen
     out["employer_stopped"] = stopped  # a province stopped the unit's account: reviewers see it
     return as_seen_by(actor, out)
 
-
-CLOSED_INVITATIONS = frozenset({Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN})
 
 
 def as_seen_by(actor: Principal, body: dict[str, Any]) -> dict[str, Any]:

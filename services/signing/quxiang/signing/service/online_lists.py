@@ -13,7 +13,7 @@ from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import agreement_lists
 from quxiang.signing.adapters.agreement_lists import AgreementFilter
 from quxiang.signing.domain import termination
-from quxiang.signing.domain.online import INITIATOR_LABELS, Initiator, Status, status_label
+from quxiang.signing.domain.online import CLOSED_INVITATIONS, INITIATOR_LABELS, Initiator, Status, status_label
 from quxiang.signing.service.context import Signing
 
 
@@ -47,7 +47,17 @@ def list_page(service: Signing, actor: Principal, *, status: str | None, school:
               "school_name": r.school_name, "employer_id": r.employer_id, "unit_name": r.unit["name"],
               "respond_by": iso_utc(r.respond_by),
               "open_termination": _open_termination(r)} for r in rows]
+    if actor.role is Role.EMPLOYER:
+        items = [_as_seen_by_a_unit(item) for item in items]
     return Page.of(items, total, request)
+
+
+def _as_seen_by_a_unit(item: dict[str, Any]) -> dict[str, Any]:
+    """A graduate who turned the unit down (or let the invitation lapse, or whose invitation the unit
+    withdrew) is shown by what the unit invited with, as the detail shows it (online.as_seen_by)."""
+    if Status(item["status"]) in CLOSED_INVITATIONS:
+        item.update(identity_number=None, school_code=None, school_name=None)
+    return item
 
 
 def _open_termination(row: Any) -> dict[str, str] | None:

@@ -22,6 +22,7 @@ from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.context import current_correlation_id
 from quxiang.common.contracts import signing as contracts
 from quxiang.common.db import reading
+from quxiang.common.pii import redact_valid_identity_numbers
 from quxiang.common.uploads import Upload
 from quxiang.common.validators import CONTROL_CHARACTER_REASON, CONTROL_CHARACTERS
 from quxiang.common.web.errors import ProblemError
@@ -220,7 +221,8 @@ def termination_out(row: Row, contract: Row, trail: list[audit.AuditEntry] | Non
     out: dict[str, Any] = {
         "id": row.id, "agreement_id": row.agreement_id, "agreement_number": contract.number, "mode": row.mode,
         "requested_by": row.requested_by, "requested_by_label": "学生" if row.requested_by == "graduate" else "单位",
-        "status": status.value, "status_label": STATUS_LABELS[status], "reason": row.reason,
+        # reasons masked on the way out too: those written before they were masked on the way in
+        "status": status.value, "status_label": STATUS_LABELS[status], "reason": _masked(row.reason),
         "letter_attachment_id": row.letter_attachment_id, "version": row.version,
         "allowed_actions": [a.value for a in TERMINATION.allowed(status)],
         "agreement_status": contract.status,
@@ -229,9 +231,13 @@ def termination_out(row: Row, contract: Row, trail: list[audit.AuditEntry] | Non
     }
     if trail is not None:
         out["history"] = [{"position": e.position, "action": e.action, "actor_role": e.actor_role,
-                           "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
+                           "from_state": e.from_state, "to_state": e.to_state, "reason": _masked(e.reason),
                            "at": e.at.isoformat()} for e in trail]
     return out
+
+
+def _masked(reason: str | None) -> str | None:
+    return redact_valid_identity_numbers(reason) if reason else reason
 
 
 def list_for_agreement(service: Signing, actor: Principal, agreement_id: str) -> list[dict[str, Any]]:

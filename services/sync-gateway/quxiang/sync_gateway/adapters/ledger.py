@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -98,10 +98,12 @@ _ROSTER = (select(sync_graduates.c.name, sync_graduates.c.department_id, sync_gr
 _LOCK_SLOTS = (select(sync_records.c.id).where(sync_records.c.exam_number == bindparam("exam"))
                .order_by(sync_records.c.id).with_for_update())
 # Whether a ledger row names the graduate otherwise than the roster now does (name, 毕业年份, 学历层次).
-_WHO_DIFFERS = or_(sync_records.c.name != bindparam("new_name"),
+# A new name of None keeps each row's own (``fill_cohort`` of a placeholder, whose name may be behind).
+_NEW_NAME = func.coalesce(bindparam("new_name", type_=String), sync_records.c.name)
+_WHO_DIFFERS = or_(sync_records.c.name != _NEW_NAME,
                    sync_records.c.graduation_year.is_distinct_from(bindparam("new_year", type_=Integer)),
                    sync_records.c.education_level.is_distinct_from(bindparam("new_level")))
-_NEW_WHO = {"name": bindparam("new_name"), "graduation_year": bindparam("new_year", type_=Integer),
+_NEW_WHO = {"name": _NEW_NAME, "graduation_year": bindparam("new_year", type_=Integer),
             "education_level": bindparam("new_level")}
 # Destination records go to the EMS again with the new name, year or level: the platform owns them
 # there (the lock rule), so nobody else can correct them.
@@ -207,7 +209,7 @@ def record_graduate(bind: Bind, entry: RosterEntry, now: datetime) -> int:
     return _correct_who(bind, keys, entry.name, entry.graduation_year, entry.education_level, now)
 
 
-def _correct_who(bind: Bind, keys: dict[str, str], name: str, year: int | None, level: str | None,
+def _correct_who(bind: Bind, keys: dict[str, str], name: str | None, year: int | None, level: str | None,
                  now: datetime) -> int:
     who = {"new_name": name, "new_year": year, "new_level": level, "now": now}
     bind.execute(_RENAME_EDITABLE, {**keys, **who})
@@ -217,7 +219,7 @@ def _correct_who(bind: Bind, keys: dict[str, str], name: str, year: int | None, 
     return corrected
 
 
-_UNDATED_ROSTER = (select(sync_graduates.c.exam_number, sync_graduates.c.name).where(
+_UNDATED_ROSTER = (select(sync_graduates.c.exam_number, sync_graduates.c.name, sync_graduates.c.roster_sequence).where(
     sync_graduates.c.graduate_id == bindparam("graduate_id"), sync_graduates.c.graduation_year.is_(None))
     .with_for_update())
 
@@ -237,7 +239,10 @@ def fill_cohort(bind: Bind, graduate_id: str, graduation_year: int, education_le
                  .values(graduation_year=graduation_year, education_level=education_level))
     keys = {"exam": row.exam_number, "graduate": graduate_id}
     bind.execute(_LOCK_SLOTS, {"exam": row.exam_number}).all()
-    return _correct_who(bind, keys, row.name, graduation_year, education_level, now)
+    # A placeholder's name is the event's that made it, which a later event's may have overtaken on
+    # the ledger rows (``_with_roster``): only the year and level are the roster's here.
+    name = row.name if row.roster_sequence else None
+    return _correct_who(bind, keys, name, graduation_year, education_level, now)
 
 
 def _desired_values(desired: Desired, anchor: datetime, now: datetime) -> dict[str, Any]:

@@ -130,8 +130,13 @@ class SyncWorker:
 
     @staticmethod
     def _body(c: ledger.Claimed) -> dict[str, Any]:
-        return {**c.record, "school_code": c.school_code, "name": c.name, "graduation_year": c.graduation_year,
-                "education_level": c.education_level, "platform_version": c.version}
+        body = {**c.record, "school_code": c.school_code, "name": c.name, "platform_version": c.version}
+        if c.graduation_year is not None or c.education_level is not None:
+            # A row from before ledger 0009 knows neither: its body stays the one an attempt before the
+            # upgrade may have sent under the same key (the EMS refuses a key with another body), and
+            # the EMS takes the absent fields as null all the same.
+            body.update(graduation_year=c.graduation_year, education_level=c.education_level)
+        return body
 
     def _send(self, c: ledger.Claimed) -> Result:
         return self.client.put_record(c.exam_number, c.kind, self._body(c), c.idempotency_key)  # type: ignore[union-attr]
