@@ -17,17 +17,24 @@ function activeHref(me, path) {
 }
 
 function menuLink(item, active) {
-  return h('a', { href: item.href, class: item.href === active ? 'active' : '', target: item.external ? '_blank' : null, rel: item.external ? 'noopener' : null }, item.label);
+  const current = item.href === active;
+  return h('a', { href: item.href, class: current ? 'active' : '', 'aria-current': current ? 'page' : null,
+    target: item.external ? '_blank' : null, rel: item.external ? 'noopener' : null,
+    'aria-label': item.external ? `${item.label}（在新窗口打开）` : null }, item.label);
 }
+
+const SITE_TITLE = '全国高校毕业生毕业去向登记与网上签约平台';
 
 function layout(me, path) {
   const active = activeHref(me, path);
-  const nav = h('nav', { class: 'menu', 'aria-label': '菜单' }, visibleMenu(me).map((item) => (item.children
-    ? h('div', { class: 'menu-group' }, h('div', { class: 'menu-group-label' }, item.label), item.children.map((child) => menuLink(child, active)))
+  const nav = h('nav', { class: 'menu', 'aria-label': '菜单' }, visibleMenu(me).map((item, i) => (item.children
+    ? h('div', { class: 'menu-group', role: 'group', 'aria-labelledby': `menu-group-${i}` },
+      h('div', { class: 'menu-group-label', id: `menu-group-${i}` }, item.label), item.children.map((child) => menuLink(child, active)))
     : menuLink(item, active))));
   const view = h('main', { id: 'view', class: 'view' });
   app.className = 'shell';
   app.replaceChildren(
+    h('a', { class: 'skip-link', href: '#view', onclick: (event) => { event.preventDefault(); focusHeading(view); } }, '跳到主要内容'),
     h('header', { class: 'topbar' },
       h('a', { class: 'brand', href: homeOf(me) }, '全国高校毕业生毕业去向登记与网上签约平台'),
       h('span', { class: 'who', id: 'who' }, `${me.display_name || me.username}（${me.role_label || me.role}）`),
@@ -74,7 +81,22 @@ async function render() {
       h('p', {}, '页面内容未能加载。'),
       h('button', { type: 'button', class: 'primary', id: 'reload-screen', onclick: () => render() }, '重新加载')));
   }
+  // A new screen is announced as one: its title in the window's, and focus on its heading (a
+  // keyboard user starts from the screen, not from the top of the page again).
+  const heading = view.querySelector('h1');
+  document.title = heading ? `${heading.textContent} - ${SITE_TITLE}` : SITE_TITLE;
+  if (!route.public || previousPath !== null) focusHeading(view);
+  previousPath = path;
   view.dataset.ready = path; // the browser tests wait for this
+}
+
+let previousPath = null;
+
+// The screen's heading takes focus (it is not a control: tabindex -1 lets it hold focus only).
+function focusHeading(view) {
+  const heading = view.querySelector('h1') || view;
+  if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: true });
 }
 
 // The login ran out (api.js): to the login tab of the user's role, saying why.

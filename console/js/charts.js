@@ -28,7 +28,9 @@ export function stackedBars(title, rows, series) {
   const labelWidth = 120;
   const width = 520;
   const height = rows.length * rowHeight + 10;
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': title });
+  // read out with its figures: a screen reader gets what the bars show, not only the title
+  const said = rows.map((row) => `${row.label} ${series.map((s, k) => `${s.label}${row.values[k]}`).join('，')}`).join('；');
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': `${title}：${said || '暂无数据'}` });
   rows.forEach((row, i) => {
     const y = 5 + i * rowHeight;
     const total = row.values.reduce((a, b) => a + b, 0);
@@ -54,7 +56,8 @@ export function bars(title, items, { format = (v) => v, max } = {}) {
   const labelWidth = 150;
   const width = 380;
   const top = max || Math.max(1, ...items.map((i) => i.value));
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${items.length * rowHeight + 10}`, class: 'chart', role: 'img', 'aria-label': title });
+  const said = items.map((item) => `${item.label} ${format(item.value)}`).join('，');
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${items.length * rowHeight + 10}`, class: 'chart', role: 'img', 'aria-label': `${title}：${said || '暂无数据'}` });
   items.forEach((item, i) => {
     const y = 5 + i * rowHeight;
     const w = ((width - labelWidth - 70) * item.value) / top;
@@ -72,7 +75,7 @@ export function gauge(title, rate, caption) {
   const angle = Math.PI * Math.min(Math.max(rate, 0), 1);
   const x = 100 - r * Math.cos(angle);
   const y = 90 - r * Math.sin(angle);
-  const chart = svg('svg', { viewBox: '0 0 200 110', class: 'chart gauge', role: 'img', 'aria-label': title },
+  const chart = svg('svg', { viewBox: '0 0 200 110', class: 'chart gauge', role: 'img', 'aria-label': `${title} ${(100 * rate).toFixed(1)}%` },
     svg('path', { d: `M 30 90 A ${r} ${r} 0 0 1 170 90`, stroke: '#eef0f3', 'stroke-width': 18, fill: 'none' }),
     rate > 0 ? svg('path', { d: `M 30 90 A ${r} ${r} 0 0 1 ${x.toFixed(2)} ${y.toFixed(2)}`, stroke: COLORS[0], 'stroke-width': 18, fill: 'none' }) : null,
     svg('text', { x: 100, y: 86, 'text-anchor': 'middle', class: 'gauge-value' }, `${(100 * rate).toFixed(1)}%`));

@@ -113,29 +113,44 @@ function labelOf(input, name) {
 
 // The marks of earlier errors go when the user acts again or corrects the field.
 export function clearMarks(root = document) {
-  for (const node of root.querySelectorAll('.invalid')) node.classList.remove('invalid');
+  for (const node of root.querySelectorAll('.invalid')) unmarkInput(node);
   for (const node of root.querySelectorAll('.field-error')) node.remove();
+}
+
+function unmarkInput(input) {
+  input.classList.remove('invalid');
+  input.removeAttribute('aria-invalid');
+  input.removeAttribute('aria-describedby');
 }
 
 function unmark(event) {
   const target = event.target;
   if (!target || !target.classList || !target.classList.contains('invalid')) return;
-  target.classList.remove('invalid');
+  unmarkInput(target);
   const next = target.nextElementSibling;
   if (next && next.classList.contains('field-error')) next.remove();
 }
 document.addEventListener('input', unmark, true);
 document.addEventListener('change', unmark, true);
 
-// Marks the inputs the API named within the scope, with the reason under each.
+// Marks the inputs the API named within the scope, with the reason under each (read out with the
+// field, which is marked invalid), and takes the user to the first of them.
+let errorCount = 0;
 function markFields(fields, scope) {
   clearMarks(scope || document);
+  let first = null;
   for (const [name, reason] of fields) {
     const input = inputFor(name, scope);
     if (!input) continue;
+    errorCount += 1;
+    const id = `field-error-${errorCount}`;
     input.classList.add('invalid');
-    input.after(h('small', { class: 'field-error' }, reason));
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.after(h('small', { class: 'field-error', id }, reason));
+    first = first || input;
   }
+  if (first && typeof first.focus === 'function') first.focus({ preventScroll: false });
 }
 
 export function errorDetail(error, scope = document.getElementById('view')) {
@@ -215,8 +230,19 @@ export async function act(button, run, done) {
     reportError(error, scopeOf(button));
     return undefined;
   } finally {
-    if (button) button.disabled = false;
+    if (button) {
+      button.disabled = false;
+      keepFocus(button);
+    }
   }
+}
+
+// A control disabled while it worked, or drawn again, drops the keyboard's focus to the page: it
+// goes back to the control, or to the screen's heading when the control is gone.
+export function keepFocus(control) {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  const target = control && control.isConnected ? control : document.querySelector('#view h1');
+  if (target && typeof target.focus === 'function') target.focus({ preventScroll: true });
 }
 
 // --- tables and pages --------------------------------------------------------------------------
@@ -232,7 +258,7 @@ export function table(columns, rows, { empty = '暂无数据', class: className 
 export function pager(page, onPage) {
   const pages = page.pages || 1;
   return h('div', { class: 'pager' },
-    h('span', {}, `共 ${page.total} 条，第 ${page.page}/${pages} 页`),
+    h('span', { role: 'status' }, `共 ${page.total} 条，第 ${page.page}/${pages} 页`),
     h('button', { type: 'button', class: 'small', disabled: page.page <= 1, onclick: () => onPage(page.page - 1) }, '上一页'),
     h('button', { type: 'button', class: 'small', disabled: page.page >= pages, onclick: () => onPage(page.page + 1) }, '下一页'));
 }
@@ -242,7 +268,7 @@ export function section(title, ...children) {
 }
 
 export function pageTitle(title, ...extra) {
-  return h('div', { class: 'page-title' }, h('h1', {}, title), extra);
+  return h('div', { class: 'page-title' }, h('h1', { tabindex: '-1' }, title), extra);
 }
 
 export function definitionList(pairs) {
@@ -273,10 +299,13 @@ export const DIGITS = { inputmode: 'numeric', pattern: '[0-9]*' };
 export const PHONE = { type: 'tel' };
 export const CODE = { autocapitalize: 'characters', autocorrect: 'off', spellcheck: 'false' };
 
-export function select(name, options, value, { blank } = {}) {
+// label: its name for screen readers where no visible label is around it (a filter bar, a table
+// row); a blank choice "全部院校" names it 院校 unless told otherwise.
+export function select(name, options, value, { blank, label } = {}) {
   const choices = blank !== undefined ? [['', blank], ...options] : options;
+  const named = label || (blank && blank.startsWith('全部') && blank.length > 2 ? blank.slice(2) : null);
   // `selected` as an attribute, so that a form's reset() comes back to it
-  return h('select', { name }, choices.map(([code, label]) =>
+  return h('select', { name, 'aria-label': named }, choices.map(([code, label]) =>
     h('option', { value: code, selected: value !== undefined && value !== null && String(code) === String(value) }, label)));
 }
 
@@ -321,12 +350,38 @@ export function withoutBlanks(values) {
 // dialog: it stays open (the text typed stays) until the request succeeded, and shows the error in
 // itself; a 409 (the record moved on: what was typed no longer applies) or an ended login closes it
 // and is thrown to the caller.
+// For keyboard and screen-reader users it is modal as it looks: the page behind is inert (Tab stays
+// in the dialog), Escape cancels it, the message and the body are its description, and focus goes
+// back to what opened it when it closes.
+let dialogCount = 0;
 function dialog(title, body, buttons, { send, check } = {}) {
   return new Promise((resolve, reject) => {
+    dialogCount += 1;
+    const ids = { title: `dialog-title-${dialogCount}`, body: `dialog-body-${dialogCount}` };
     const errorArea = h('div', { class: 'dialog-error', role: 'alert' });
-    const box = h('div', { class: 'dialog' }, h('h2', {}, title), body, errorArea);
-    const overlay = h('div', { class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-label': title }, box);
-    const close = (value) => { overlay.remove(); resolve(value); };
+    const described = h('div', { id: ids.body }, body);
+    const box = h('div', { class: 'dialog', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': ids.title, 'aria-describedby': ids.body },
+      h('h2', { id: ids.title }, title), described, errorArea);
+    const overlay = h('div', { class: 'overlay' }, box);
+    const opener = document.activeElement;
+    const behind = [...document.body.children].filter((node) => !node.inert);
+    const cancel = buttons.find(([label]) => label === '取消');
+    let busy = false;
+    const dismiss = () => {
+      overlay.remove();
+      for (const node of behind) node.inert = false;
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+    };
+    const close = (value) => { dismiss(); resolve(value); };
+    overlay.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && cancel && !busy) { event.preventDefault(); close(cancel[1]); return; }
+      if (event.key !== 'Tab') return;
+      // round the dialog: from its last control to its first (and back with Shift), not off the page
+      const stops = [...box.querySelectorAll('input, textarea, select, button, a[href]')].filter((n) => !n.disabled);
+      const [first, last] = [stops[0], stops[stops.length - 1]];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
     const showError = (error) => {
       errorArea.replaceChildren(h('div', { class: 'notice notice-error' },
         h('span', { class: 'notice-text', dataset: { code: error instanceof ApiError && error.code ? error.code : '' } }, errorMessage(error)),
@@ -339,26 +394,30 @@ function dialog(title, body, buttons, { send, check } = {}) {
       if (problem) { showError(new UserError(problem)); return; }
       errorArea.replaceChildren();
       clearMarks(box);
+      busy = true;
       for (const b of box.querySelectorAll('button')) b.disabled = true;
       try {
         const sent = await send(result);
         close(sent === null || sent === undefined ? true : sent); // a 204 is done, not cancelled
       } catch (error) {
         if (error instanceof ApiError && (error.status === 409 || error.sessionEnded)) {
-          overlay.remove();
+          dismiss();
           reject(error);
           return;
         }
         if (!(error instanceof ApiError) && !(error instanceof UserError)) console.error(error); // eslint-disable-line no-console
         showError(error);
+        (box.querySelector('[aria-invalid="true"]') || button).focus();
       } finally {
+        busy = false;
         for (const b of box.querySelectorAll('button')) b.disabled = false;
       }
     };
     box.append(h('div', { class: 'dialog-buttons' }, buttons.map(([label, value, cls]) =>
       h('button', { type: 'button', class: cls || '', dataset: { answer: String(value !== null) }, onclick: (event) => answer(event.currentTarget, value) }, label))));
     document.body.append(overlay);
-    overlay.querySelector('.primary, .danger')?.focus();
+    for (const node of behind) node.inert = true;
+    (box.querySelector('input, textarea, select') || box.querySelector('.primary, .danger'))?.focus();
   });
 }
 

@@ -54,7 +54,7 @@ async function renderList(view, { base, filters, createForm, title }) {
   };
   // a province has a hundred schools and more: search by username, name or school code, or status
   const search = h('form', { class: 'filters', id: `${base}-search` },
-    input('q', { placeholder: base === 'school-accounts' ? '用户名、名称或学校代码' : '用户名或名称' }),
+    input('q', { placeholder: base === 'school-accounts' ? '用户名、名称或学校代码' : '用户名或名称', 'aria-label': base === 'school-accounts' ? '查询：用户名、名称或学校代码' : '查询：用户名或名称' }),
     select('status', [['active', '正常'], ['disabled', '已停用']], '', { blank: '全部状态' }),
     h('button', { type: 'submit', class: 'primary' }, '查询'));
   search.addEventListener('submit', (event) => {
@@ -123,7 +123,7 @@ async function employerSection(view) {
     ], data.items, { class: 'employer-accounts', empty: '没有用人单位' }), pager(data, (p) => { page = p; refresh(reload); }));
   };
   const search = h('form', { class: 'filters', id: 'employer-accounts-search' },
-    input('q', { placeholder: '单位名称、信用代码或用户名' }), h('button', { type: 'submit', class: 'primary' }, '查询'));
+    input('q', { placeholder: '单位名称、信用代码或用户名', 'aria-label': '查询：单位名称、信用代码或用户名' }), h('button', { type: 'submit', class: 'primary' }, '查询'));
   search.addEventListener('submit', (event) => {
     event.preventDefault();
     filters.q = formValues(search).q || undefined;

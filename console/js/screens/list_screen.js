@@ -14,15 +14,15 @@ export async function listScreen(view, options) {
   const schools = me.role === 'province' ? await getAll('/accounts/schools') : [];
   const departments = me.role === 'school' ? (await get(`/accounts/schools/${me.scope.school}/departments`)).items : [];
   const form = h('form', { class: 'filters', id: 'list-filters' },
-    input('q', { placeholder: options.searchHint || '姓名、考生号或学号', value: state.filters.q || '' }),
+    input('q', { placeholder: options.searchHint || '姓名、考生号或学号', 'aria-label': `查询：${options.searchHint || '姓名、考生号或学号'}`, value: state.filters.q || '' }),
     schools.length ? select('school', schools.map((s) => [s.code, s.name]), state.filters.school || '', { blank: '全部院校' }) : null,
     departments.length ? select('department', departments.map((d) => [d.id, d.name]), state.filters.department || '', { blank: '全部院系' }) : null,
-    input('major', { placeholder: '专业（代码或名称）', value: state.filters.major || '' }),
+    input('major', { placeholder: '专业（代码或名称）', 'aria-label': '专业（代码或名称）', value: state.filters.major || '' }),
     select('education_level', codes().education_levels, state.filters.education_level || '', { blank: '全部学历' }),
     select('status', options.statuses, state.filters.status || '', { blank: '全部状态' }),
     (options.extraFilters || []).map((f) => select(f.name, f.options, state.filters[f.name] || '', { blank: f.blank })),
-    select('sort', options.sorts, state.filters.sort || '', { blank: '默认排序' }),
-    select('order', [['desc', '降序'], ['asc', '升序']], state.filters.order || 'desc'),
+    select('sort', options.sorts, state.filters.sort || '', { blank: '默认排序', label: '排序' }),
+    select('order', [['desc', '降序'], ['asc', '升序']], state.filters.order || 'desc', { label: '顺序' }),
     h('button', { type: 'submit', class: 'primary' }, '查询'),
     options.exportPath && options.canExport ? h('button', { type: 'button', id: 'export', onclick: (event) => exportList(event.currentTarget) }, '导出 XLSX') : null);
 

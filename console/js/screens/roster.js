@@ -77,10 +77,10 @@ async function graduatesSection(school, me, writable) {
   let page = 1;
   const departments = me.role === 'school' ? (await get(`/accounts/schools/${school}/departments`)).items : [];
   const form = h('form', { class: 'filters' },
-    input('q', { placeholder: '姓名、考生号或学号' }),
+    input('q', { placeholder: '姓名、考生号或学号', 'aria-label': '查询：姓名、考生号或学号' }),
     me.role === 'school' ? select('department', departments.map((d) => [d.id, d.name]), '', { blank: '全部院系' }) : null,
     select('education_level', codes().education_levels, '', { blank: '全部学历' }),
-    me.role === 'school' ? select('withdrawn', [['true', '已移出生源']], '', { blank: '在册生源' }) : null,
+    me.role === 'school' ? select('withdrawn', [['true', '已移出生源']], '', { blank: '在册生源', label: '生源状态' }) : null,
     h('button', { type: 'submit' }, '查询'));
   // the reason is sent from inside its dialog: refused, it stays typed there
   const withdraw = (g) => askValue(`移出生源：${g.name}（${g.exam_number}）`, '移出原因（如 退学、误导入）', {
@@ -142,7 +142,7 @@ async function graduatesSection(school, me, writable) {
 
 async function confirmationsSection(school) {
   const holder = h('div');
-  const choose = select('status', [['flagged', '有异议'], ['pending', '待确认'], ['confirmed', '已确认']], 'flagged', { blank: '全部' });
+  const choose = select('status', [['flagged', '有异议'], ['pending', '待确认'], ['confirmed', '已确认']], 'flagged', { blank: '全部', label: '确认状态' });
   const reload = async () => {
     const items = await getAll(`/records/schools/${school}/roster/confirmations`, withoutBlanks({ status: choose.value }));
     holder.replaceChildren(table([

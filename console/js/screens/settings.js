@@ -54,7 +54,7 @@ function enableControl(province, module, reload) {
 }
 
 function agreementTypeControl(school, reload) {
-  const choice = select('agreement_type', AGREEMENT_TYPES, school.agreement_type, { blank: '未设置' });
+  const choice = select('agreement_type', AGREEMENT_TYPES, school.agreement_type, { blank: '未设置', label: `${school.school_name || school.school_code} 电子就业协议书类型` });
   const save = h('button', { type: 'button', class: 'small', dataset: { agreementType: school.school_code } }, '保存');
   save.addEventListener('click', async () => {
     if (await act(save, () => put(`/accounts/schools/${school.school_code}/agreement-type`, { agreement_type: choice.value }),
