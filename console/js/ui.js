@@ -120,7 +120,9 @@ export function clearMarks(root = document) {
 function unmarkInput(input) {
   input.classList.remove('invalid');
   input.removeAttribute('aria-invalid');
-  input.removeAttribute('aria-describedby');
+  const hint = input.closest('.field')?.querySelector(':scope > .hint');
+  if (hint) input.setAttribute('aria-describedby', hint.id);
+  else input.removeAttribute('aria-describedby');
 }
 
 function unmark(event) {
@@ -283,9 +285,22 @@ export function badge(text, status) {
 
 // --- forms -------------------------------------------------------------------------------------
 
+// A labelled control. A required one shows a mark (read out as 必填 from the control's own
+// required state); the hint sits outside the label, as the control's description, so that the
+// control's name stays its label.
+let hintCount = 0;
 export function field(label, control, hint) {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control,
-    hint ? h('small', { class: 'hint' }, hint) : null);
+  const required = control && control.required;
+  let note = null;
+  if (hint) {
+    hintCount += 1;
+    note = h('small', { class: 'hint', id: `field-hint-${hintCount}` }, hint);
+    if (control && control.setAttribute) control.setAttribute('aria-describedby', note.id);
+  }
+  return h('div', { class: 'field' },
+    h('label', {}, h('span', {}, h('span', { class: 'field-label' }, label),
+      required ? h('span', { class: 'required-mark', 'aria-hidden': 'true' }, ' *') : null), control),
+    note);
 }
 
 export function input(name, props = {}) {

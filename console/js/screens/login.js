@@ -24,8 +24,9 @@ function banner() {
 export function render(view, { params }) {
   const kind = params[0] || 'staff';
   const entry = ENTRIES[kind];
-  const tabs = h('div', { class: 'tabs', role: 'tablist' }, Object.entries(ENTRIES).map(([key, e]) =>
-    h('a', { href: `#/login/${key}`, role: 'tab', class: key === kind ? 'active' : '', 'aria-selected': String(key === kind), id: `tab-${key}` }, e.label)));
+  // links to the other entries, not an ARIA tab list: choosing one goes to another page
+  const tabs = h('nav', { class: 'tabs', 'aria-label': '登录入口' }, Object.entries(ENTRIES).map(([key, e]) =>
+    h('a', { href: `#/login/${key}`, class: key === kind ? 'active' : '', 'aria-current': key === kind ? 'page' : null, id: `tab-${key}` }, e.label)));
   const form = h('form', { class: 'login-form', id: 'login-form' },
     h('p', { class: 'hint' }, entry.hint),
     // a graduate's username is the 考生号: the digit keyboard on a phone

@@ -26,7 +26,7 @@ function columns(module) {
     { label: '身份证号', value: (r) => r.identity_number },
     ...transfer,
     { label: '状态', value: (r) => badge(r.status_label, r.status) },
-    { label: '操作', value: (r) => viewLink(`#/registrations/${module}/${r.graduate_id}`) },
+    { label: '操作', value: (r) => viewLink(`#/registrations/${module}/${r.graduate_id}`, r.name) },
   ];
 }
 

@@ -24,7 +24,7 @@ const KINDS = {
       { label: '签约发起方', value: (r) => r.initiator_label }, { label: '签约方式', value: (r) => r.flow_label }, ...person,
       { label: '当前协议编号', value: (r) => dash(r.number) }, { label: '签约单位', value: (r) => dash(r.unit_name) },
       { label: '学号', value: (r) => dash(r.student_number) }, { label: '签约状态', value: (r) => badge(r.status_label, r.status) },
-      { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`) }],
+      { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`, r.name) }],
   },
   supplementary: {
     title: '补登管理', path: '/signing/lists/supplementary', statuses: () => codes().statuses.agreement, extra: () => [],
@@ -32,7 +32,7 @@ const KINDS = {
       ...person,
       { label: '当前协议编号', value: (r) => dash(r.number) }, { label: '签约单位', value: (r) => dash(r.unit_name) },
       { label: '学号', value: (r) => dash(r.student_number) }, { label: '签约状态', value: (r) => badge(r.status_label, r.status) },
-      { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`) }],
+      { label: '操作', value: (r) => viewLink(`#/agreements/${r.id}`, r.name) }],
   },
   terminations: {
     title: '解约管理', path: '/signing/lists/terminations', statuses: () => codes().statuses.termination,
@@ -41,7 +41,7 @@ const KINDS = {
       { label: '解约方式', value: (r) => r.mode_label }, { label: '申请方', value: (r) => r.requested_by_label }, ...person,
       { label: '协议编号', value: (r) => dash(r.number) }, { label: '签约单位', value: (r) => dash(r.unit_name) },
       { label: '解约状态', value: (r) => badge(r.status_label, r.status) },
-      { label: '操作', value: (r) => viewLink(`#/terminations/${r.id}`) }],
+      { label: '操作', value: (r) => viewLink(`#/terminations/${r.id}`, r.name || r.graduate_name) }],
   },
   destinations: {
     // A draft is the graduate's own until submitted: the list never holds one.
@@ -50,7 +50,7 @@ const KINDS = {
     columns: () => [
       ...person, { label: '毕业去向', value: (r) => r.destination_label }, { label: '单位/院校', value: (r) => dash(r.unit_name) },
       { label: '学号', value: (r) => dash(r.student_number) }, { label: '登记状态', value: (r) => badge(r.status_label, r.status) },
-      { label: '操作', value: (r) => viewLink(`#/destinations/${r.id}`) }],
+      { label: '操作', value: (r) => viewLink(`#/destinations/${r.id}`, r.name || r.graduate_name) }],
   },
 };
 
