@@ -126,6 +126,15 @@ class Checker:
             ems, "SELECT exam_number, transfer_number FROM ems_archives WHERE exam_number LIKE %s", MINE)))
         self._compare(tally, "ems-sim hukous", dict.fromkeys(hukou), dict.fromkeys(e for (e,) in query_rows(
             ems, "SELECT exam_number FROM ems_hukous WHERE exam_number LIKE %s", MINE)))
+        # every record says the graduate's 毕业年份 and 学历层次 as the roster has them
+        cohorts = {e: (y, level) for e, y, level in query_rows(
+            self.db("records"), "SELECT exam_number, graduation_year, education_level FROM graduates "
+                                "WHERE exam_number LIKE %s", MINE)}
+        for table in ("ems_destinations", "ems_archives", "ems_hukous"):
+            held = query_rows(ems, f"SELECT exam_number, graduation_year, education_level FROM {table} "
+                                   "WHERE exam_number LIKE %s", MINE)
+            tally.add("unexpected", f"{table} with another 毕业年份 or 学历层次 than the roster's",
+                      [e for e, y, level in held if cohorts.get(e) != (y, level)])
         writes = requests.get(f"{self.ems_url}/admin/stats", timeout=10).json()["writes"]
         for kind, table in (("destination", "ems_destinations"), ("archive", "ems_archives"), ("hukou", "ems_hukous")):
             rows = query_rows(ems, f"SELECT count(*) FROM {table}")[0][0]

@@ -200,7 +200,8 @@ def test_poison_message(harness: Harness) -> None:
 
 def test_the_checker_counts_what_it_claims(harness: Harness) -> None:
     """Last: the checker itself, on the same stack. A mirrored record deleted in ems-sim is lost, a
-    record nobody confirmed is unexpected, a counter counted twice is duplicated; put back, all zero."""
+    record nobody confirmed is unexpected and so is one that names another 毕业年份 than the roster, a
+    counter counted twice is duplicated; put back, all zero."""
     import psycopg
     import requests
 
@@ -211,9 +212,15 @@ def test_the_checker_counts_what_it_claims(harness: Harness) -> None:
     def tamper(body: dict[str, object]) -> None:
         requests.post(f"{harness.ems_url}/admin/tamper", json=body, timeout=10).raise_for_status()
 
-    original = requests.get(f"{harness.ems_url}/graduates/{done.graduate.exam_number}", timeout=10).json()["hukou"]
+    held = requests.get(f"{harness.ems_url}/graduates/{done.graduate.exam_number}", timeout=10).json()
+    original = held["hukou"]
+    cohort = {"graduation_year": original["graduation_year"], "education_level": original["education_level"]}
+    assert cohort["graduation_year"], "the mirror carries the graduate's 毕业年份"
     tamper({"exam_number": done.graduate.exam_number, "kind": "hukou", "delete": True})
-    tamper({"exam_number": stranger, "kind": "hukou", "fields": {"transfer_type": "origin", "source": "platform"}})
+    tamper({"exam_number": stranger, "kind": "hukou", "fields": {"transfer_type": "origin", "source": "platform",
+                                                                 **cohort}})
+    tamper({"exam_number": done.graduate.exam_number, "kind": "destination",
+            "fields": {"graduation_year": cohort["graduation_year"] - 1}})
     stats = harness.database_url("stats").replace("postgresql+psycopg://", "postgresql://")
     bump = ("UPDATE stat_school_counters SET hukou_registered = hukou_registered + %s WHERE ctid = "
             "(SELECT ctid FROM stat_school_counters WHERE school_code = %s AND hukou_registered > 0 LIMIT 1)")
@@ -221,9 +228,11 @@ def test_the_checker_counts_what_it_claims(harness: Harness) -> None:
         conn.execute(bump, (1, SCHOOL))
     try:
         tally = harness.checker.check(harness.workload.flows)
-        assert (tally.lost, tally.duplicated, tally.unexpected) == (1, 1, 1), tally.notes
+        assert (tally.lost, tally.duplicated, tally.unexpected) == (1, 1, 2), tally.notes
         assert any("missing from ems-sim hukous" in n and done.graduate.exam_number in n for n in tally.notes)
         assert any("in ems-sim hukous, never confirmed" in n and stranger in n for n in tally.notes)
+        assert any("ems_destinations with another 毕业年份" in n and done.graduate.exam_number in n
+                   for n in tally.notes)
         assert any("stats hukou counter above its rows" in n for n in tally.notes)
     finally:
         with psycopg.connect(stats, autocommit=True) as conn:
@@ -231,4 +240,5 @@ def test_the_checker_counts_what_it_claims(harness: Harness) -> None:
         tamper({"exam_number": stranger, "kind": "hukou", "delete": True})
         fields = {k: v for k, v in original.items() if k not in ("exam_number", "updated_at")}
         tamper({"exam_number": done.graduate.exam_number, "kind": "hukou", "fields": fields})
+        tamper({"exam_number": done.graduate.exam_number, "kind": "destination", "fields": cohort})
     assert harness.checker.check(harness.workload.flows).clean
