@@ -419,3 +419,28 @@ def test_keys_that_cannot_be_loaded_are_a_503_not_a_refused_token(keys, embedded
     assert answer.status_code == 503 and answer.json["code"] == "keys_unavailable"
     assert answer.headers["Retry-After"] == "5"
     assert call(client, "GET", "/things/open").status_code == 200
+
+
+def test_a_failed_refresh_of_cached_keys_is_logged(caplog):
+    """The cached keys go on serving, but a key rotated meanwhile is refused until a refresh works:
+    the failure is logged (a rotation that never reaches a service is otherwise silent)."""
+    import logging
+
+    from quxiang.common.auth.tokens import KeySet, TokenError
+
+    answers = [{"keys": []}]
+
+    def loader() -> dict:
+        if answers:
+            return answers.pop()
+        raise OSError("accounts away")
+
+    keyset = KeySet(loader, min_refetch=0)
+    with pytest.raises(TokenError):
+        keyset.get("first")  # loaded (no such key), nothing logged
+    keyset._keys = {"cached": object()}  # one key cached from an earlier load
+    with caplog.at_level(logging.WARNING, logger="quxiang.common.auth.tokens"):
+        with pytest.raises(TokenError):
+            keyset.get("rotated")
+    assert any("cannot refresh the signing keys" in r.getMessage() and "accounts away" in r.getMessage()
+               for r in caplog.records)

@@ -62,11 +62,13 @@ def test_mirrored_once_with_the_event_id_as_key(world, gateway, worker, ems):
     assert sum(stats["writes"]["destination"].values()) == 1
 
 
-def test_down_for_a_while_then_everything_arrives_once(world, gateway, worker, ems):
+def test_down_for_a_while_then_everything_arrives_once(world, gateway, worker, ems, caplog):
     ems.faults(down=True)
     exams = approvals(world, 30)
     worker.run_for(1.0)
     assert worker.breaker.is_open
+    opened = [r for r in caplog.records if r.levelname == "ERROR" and "deliveries held back" in r.getMessage()]
+    assert len(opened) == worker.breaker.opened == 1  # said once, when it opened, for the on-call engineer
     pending = rows(gateway)
     assert all(r.status == "pending" for r in pending.values())
     attempts_while_down = ems.stats()["faults"]["down"]

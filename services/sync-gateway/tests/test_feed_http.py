@@ -188,7 +188,7 @@ def test_webhook_deliveries_are_signed_and_retried_until_the_endpoint_answers(cl
 
 
 def test_a_failing_endpoint_gets_bounded_retries_then_failed_and_a_manual_redeliver(client, gateway, world,
-                                                                                   schools, receiver):
+                                                                                   schools, receiver, caplog):
     admin = world.school_user(SCHOOL_A, Access.WRITE)
     hook = client.post(f"{BASE}/feed/webhooks", json={"url": receiver.url}, headers=admin).get_json()
     refused = client.post(f"{BASE}/feed/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/x"},
@@ -208,6 +208,8 @@ def test_a_failing_endpoint_gets_bounded_retries_then_failed_and_a_manual_redeli
     starts = [a["started_at"] for a in detail["attempt_log"]]
     assert starts == sorted(starts)
     assert len(receiver.requests) == 3  # the bound: no fourth attempt
+    given_up = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "given up" in r.getMessage()]
+    assert any(f"delivery {delivery['id']} of school {SCHOOL_A}" in m and "HTTP 503" in m for m in given_up), given_up
     WebhookSender(gateway).deliver_round()
     assert len(receiver.requests) == 3
     unreachable = client.get(f"{BASE}/feed/webhooks/{refused['id']}/deliveries", headers=admin).get_json()["items"]

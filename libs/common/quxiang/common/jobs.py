@@ -11,10 +11,21 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from prometheus_client import Counter, Gauge
+
 log = logging.getLogger(__name__)
+
+# A job that fails logs each round; one that hangs (a lock wait, a call that never answers) or whose
+# process lost its threads says nothing: the time of its last good round is what an alert can watch
+# (deploy/prometheus/alerts.yml, QuxiangJobStale).
+RUNS = Counter("qx_job_runs_total", "Rounds of the scheduled jobs, by outcome", ["job", "outcome"])
+LAST_SUCCESS = Gauge("qx_job_last_success_timestamp_seconds", "When the job's last round ended without an error",
+                     ["job"], multiprocess_mode="max")
+INTERVAL = Gauge("qx_job_interval_seconds", "Seconds between the job's rounds", ["job"], multiprocess_mode="max")
 
 
 @dataclass(frozen=True)
@@ -25,12 +36,18 @@ class ScheduledJob:
 
 
 def run_periodically(job: ScheduledJob, stop: threading.Event) -> None:
+    INTERVAL.labels(job.name).set(job.interval)
+    LAST_SUCCESS.labels(job.name).set(time.time())  # started: the clock of an alert runs from here
+    ok, failed = RUNS.labels(job.name, "ok"), RUNS.labels(job.name, "failed")  # both at 0 from the start
     while not stop.is_set():
         try:
             done = job.run()
             if done:
                 log.info("job %s: %s", job.name, done)
+            ok.inc()
+            LAST_SUCCESS.labels(job.name).set(time.time())
         except Exception:  # a bad round must not end the schedule
+            failed.inc()
             log.exception("job %s failed; next round in %.0fs", job.name, job.interval)
         stop.wait(job.interval)
 

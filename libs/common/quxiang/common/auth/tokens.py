@@ -8,6 +8,7 @@ learnt without a restart.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -18,6 +19,8 @@ import jwt
 from jwt.algorithms import OKPAlgorithm
 
 from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
+
+log = logging.getLogger(__name__)
 
 ALGORITHM = "EdDSA"
 ISSUER = "quxiang-accounts"
@@ -75,6 +78,8 @@ class KeySet:
                 except OSError as exc:
                     if not self._keys:
                         raise TokenError(KEYS_UNAVAILABLE, f"cannot load the signing keys: {exc}") from exc
+                    # the cached keys go on, but a key rotated meanwhile is refused until this works
+                    log.warning("cannot refresh the signing keys (keeping %d cached): %s", len(self._keys), exc)
             key = self._keys.get(kid)
         if key is None:
             raise TokenError("unknown_key", "the token names a key that is not published")

@@ -150,7 +150,7 @@ def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> 
     return list(conn.execute(
         select(feed_deliveries.c.id, feed_deliveries.c.attempts, feed_deliveries.c.entry_id,
                feed_webhooks.c.url, feed_webhooks.c.secret, feed_webhooks.c.active, feed_entries.c.event_id,
-               feed_entries.c.message)
+               feed_entries.c.message, feed_entries.c.school_code)
         .join(feed_webhooks, feed_webhooks.c.id == feed_deliveries.c.webhook_id)
         .join(feed_entries, feed_entries.c.id == feed_deliveries.c.entry_id)
         .where(feed_deliveries.c.id.in_(ids)).order_by(feed_deliveries.c.entry_id)).all())

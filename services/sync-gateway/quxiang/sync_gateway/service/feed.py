@@ -258,6 +258,9 @@ class WebhookSender:
         ok = error is None
         give_up = not row.active or attempt >= settings.webhook_max_attempts
         WEBHOOK_ATTEMPTS.labels("delivered" if ok else "failed" if give_up else "retry").inc()
+        if not ok and give_up:
+            log.warning("feed: webhook delivery %s of school %s given up after %d attempts: %s",
+                        row.id, row.school_code, attempt, error)
         with self.gateway.engine.begin() as conn:
             feed_store.settle(conn, row.id, attempt, started, status_code, error,
                               int((time.monotonic() - clock) * 1000), ok, give_up,

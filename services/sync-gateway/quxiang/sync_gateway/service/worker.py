@@ -107,10 +107,15 @@ class SyncWorker:
         now, mono = datetime.now(UTC), self.clock()
         settlements = []
         with self._breaker_lock:
+            was_open = self.breaker.is_open
             for c, result in zip(claimed, results, strict=True):
                 self.breaker.record(result, mono)
                 settlements.append(self._settlement(c, result, now, report))
             metrics.BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
+            if self.breaker.is_open and not was_open:
+                # once per opening: the on-call engineer's log shows the EMS outage, not only a gauge
+                log.error("sync: the EMS failed %d times in a row; deliveries held back, probing it every %.0fs",
+                          self.breaker.failures, self.breaker.probe_interval)
         ledger.settle(self.gateway.engine, settlements)
         return report
 
