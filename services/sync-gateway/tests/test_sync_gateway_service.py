@@ -27,14 +27,24 @@ def test_the_unsynced_index_comes_and_goes_with_its_step(database, request, tmp_
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == \
-        {"ix_sync_records_unsynced", AUTH_RECENT_INDEX}
+        {"ix_sync_records_unsynced", AUTH_RECENT_INDEX, *STATUS_INDEXES}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {AUTH_RECENT_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {AUTH_RECENT_INDEX, *STATUS_INDEXES}
+
+
+STATUS_INDEXES = ("ix_sync_records_school_status", "ix_sync_records_school_synced")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_status_indexes_come_and_go_with_their_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == set(STATUS_INDEXES)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

@@ -150,12 +150,16 @@ def drop_auth_recent_index() -> None:
     drop_index(AUTH_RECENT_INDEX, "auth_not_before")
 
 
-def add_index(name: str, table: str, columns: Sequence[str], where: str | None = None) -> None:
+def add_index(name: str, table: str, columns: Sequence[str], where: str | None = None,
+              include: Sequence[str] = ()) -> None:
     """A later migration's index on a table an earlier one created from the live table definitions:
     on a fresh database that migration made the index already, hence IF NOT EXISTS. ``where`` makes
-    it partial, on PostgreSQL and SQLite alike."""
-    predicate = {} if where is None else {"postgresql_where": text(where), "sqlite_where": text(where)}
-    op.create_index(name, table, list(columns), if_not_exists=True, **predicate)
+    it partial, on PostgreSQL and SQLite alike; ``include`` adds columns to its leaves on PostgreSQL
+    (an index-only scan), which SQLite does without."""
+    options: dict[str, Any] = {} if where is None else {"postgresql_where": text(where), "sqlite_where": text(where)}
+    if include:
+        options["postgresql_include"] = list(include)
+    op.create_index(name, table, list(columns), if_not_exists=True, **options)
 
 
 def drop_index(name: str, table: str) -> None:

@@ -73,7 +73,12 @@ sync_records = Table(
     UniqueConstraint("exam_number", "kind", name="uq_sync_records_slot"),
     Index("ix_sync_records_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
-    Index("ix_sync_records_school", "school_code", "status"),
+    # The status views of a school or a province (service.status): the counts per status and the oldest
+    # pending, and the last hour's deliveries, read from the index alone (a province's ledger holds
+    # millions of rows; the table's scan took a second). 0010.
+    Index("ix_sync_records_school_status", "school_code", "status",
+          postgresql_include=["kind", "pending_since", "occurred_at"]),
+    Index("ix_sync_records_school_synced", "school_code", "synced_at", postgresql_include=["kind", "lag_ms"]),
     # The rows not synced, by kind: what the metrics count at every scrape (the due index holds the
     # pending ones only, by time).
     Index("ix_sync_records_unsynced", "kind", "status", postgresql_where=text("status IN ('pending', 'failed')"),
