@@ -366,3 +366,13 @@ def test_an_instant_carries_its_zone_in_the_list_as_in_the_detail(s, world):
     listed = {i["id"]: i["respond_by"] for i in s.get("/agreements", world.employer_user(s.e1))["items"]}
     assert listed[s.a3] == s.get(f"/agreements/{s.a3}")["respond_by"]
     assert listed[s.a3].endswith("+00:00")
+
+
+def test_an_export_over_the_limit_is_refused_at_once_with_the_count(s, monkeypatch):
+    from quxiang.common import spreadsheets
+
+    monkeypatch.setattr(spreadsheets, "MAX_EXPORT_ROWS", 0)
+    refused = s.client.get("/lists/supplementary/export.xlsx", headers=s.school)
+    body = refused.get_json()
+    assert refused.status_code == 422 and body["code"] == "export_too_large", body
+    assert (body["total"], body["limit"]) == (1, 0)

@@ -16,7 +16,7 @@ from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.pii import mask_identity_number, redact_valid_identity_numbers
 from quxiang.common.reference import education_levels, region_province
-from quxiang.common.spreadsheets import write_workbook
+from quxiang.common.spreadsheets import refuse_too_large, write_workbook
 from quxiang.common.times import china_display, iso_utc
 from quxiang.common.validators import InvalidIdentifier, validate_identity_number
 from quxiang.common.web.errors import ProblemError
@@ -133,6 +133,8 @@ def export_xlsx(service: Records, actor: Principal, f: ListFilter) -> tuple[str,
         # times as China's clock shows them (the answers' ISO instants are UTC)
         return [china_display(out[key]) if key in _TIMES else out[key] for _, key in columns]
 
+    with reading(service.engine) as conn:
+        refuse_too_large(registration_lists.page(conn, f, 0, 1)[1])
     with reading(service.engine, streaming=True) as conn:
         chunks = write_workbook(MODULE_LABELS[module], [header for header, _ in columns], (
             cells(row_out(service, module, row)) for row in registration_lists.stream(conn, f)))

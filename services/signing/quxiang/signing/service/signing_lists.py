@@ -15,7 +15,7 @@ from quxiang.common.auth.principal import Principal, Role
 from quxiang.common.db import reading
 from quxiang.common.paging import Page, PageRequest
 from quxiang.common.reference import destination_categories, education_levels
-from quxiang.common.spreadsheets import write_workbook
+from quxiang.common.spreadsheets import refuse_too_large, write_workbook
 from quxiang.common.times import china_display, iso_utc
 from quxiang.common.web.errors import ProblemError
 from quxiang.signing.adapters import signing_lists
@@ -143,6 +143,8 @@ def export_xlsx(service: Signing, actor: Principal, f: ListFilter) -> tuple[str,
     def cells(out: dict[str, Any]) -> list[Any]:
         return [show(out[key]) if show else out[key] for show, (_, key) in zip(cell, columns, strict=True)]
 
+    with reading(service.engine) as conn:
+        refuse_too_large(signing_lists.page(conn, f, 0, 1)[1])
     with reading(service.engine, streaming=True) as conn:
         chunks = write_workbook(SHEET_NAMES[f.kind], [header for header, _ in columns],
                                 map(cells, map(convert, signing_lists.stream(conn, f))))
