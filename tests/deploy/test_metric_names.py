@@ -20,6 +20,7 @@ SUFFIXES = {"Counter": ("_total",), "Histogram": ("_bucket", "_sum", "_count"), 
 EXTERNAL = {"up", "rabbitmq_queue_messages", "rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
             "rabbitmq_queue_consumers"}
 FUNCTIONS = {"sum", "max", "min", "avg", "rate", "increase", "absent", "histogram_quantile", "topk", "time",
+             "label_replace",
              "by", "on", "and", "or", "unless", "without", "count", "le", "ignoring", "humanizeDuration"}
 
 
