@@ -299,6 +299,21 @@ def test_missing_and_bad_tokens_are_401_with_a_reason(service, keys):
     assert call(client, "GET", "/things/open").status_code == 200
 
 
+def test_refused_tokens_are_counted_by_reason(service, keys):
+    """What tells a key rotation that missed a service (unknown_key) from expired sessions."""
+    from prometheus_client import REGISTRY
+
+    def refused(reason):
+        return REGISTRY.get_sample_value("qx_auth_token_refusals_total", {"reason": reason}) or 0
+
+    client, _ = service
+    before = refused("malformed_token")
+    assert call(client, "GET", "/things/employment", "abc").status_code == 401
+    assert refused("malformed_token") == before + 1
+    assert call(client, "GET", "/things/employment").status_code == 401  # no token: not a refused token
+    assert refused("malformed_token") == before + 1
+
+
 def test_roles_and_module_permissions(service, keys):
     client, _ = service
     school, province = keys.token(SCHOOL_USER), keys.token(PROVINCE_USER)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import flask
+from prometheus_client import Counter
 
 from quxiang.common.auth.principal import (
     ACCESS_LABELS,
@@ -48,6 +49,12 @@ class AccessRule:
     access: Access = Access.READ
 
 
+# Why tokens are refused, by reason: a key rotation that did not reach a service shows as unknown_key,
+# a clock ahead of accounts' as invalid_token, a wave of expired sessions as token_expired; the 401s
+# alone do not tell them apart (deploy/prometheus/alerts.yml, docs/operations.md "Alerts").
+REFUSED = Counter("qx_auth_token_refusals_total", "Bearer tokens refused, by reason", ["reason"])
+
+
 @dataclass
 class Authenticator:
     verifier: TokenVerifier
@@ -62,6 +69,7 @@ class Authenticator:
         try:
             principal = self.verifier.verify(token.strip())
         except TokenError as exc:
+            REFUSED.labels(exc.reason).inc()
             if exc.reason == KEYS_UNAVAILABLE:
                 # Not the caller's fault: the token may well be valid. Ask again shortly.
                 raise ProblemError(503, "keys_unavailable", detail="暂时无法验证登录令牌，请稍后重试",
@@ -69,6 +77,7 @@ class Authenticator:
             raise _unauthorized(exc.reason, _TOKEN_DETAILS.get(exc.reason, _TOKEN_DETAILS["invalid_token"])) from exc
         if self.revocations is not None:
             if self.revocations.revokes(principal.user_id, principal.issued_at):
+                REFUSED.labels("token_revoked").inc()
                 raise _unauthorized("token_revoked", "令牌已失效，请重新登录")
         return principal
 
