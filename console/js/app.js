@@ -34,7 +34,8 @@ function layout(me, path) {
   const view = h('main', { id: 'view', class: 'view' });
   app.className = 'shell';
   app.replaceChildren(
-    h('a', { class: 'skip-link', href: '#view', onclick: (event) => { event.preventDefault(); focusHeading(view); } }, '跳到主要内容'),
+    // the view of the moment: a screen drawn again (ui.redraw) is a new <main>
+    h('a', { class: 'skip-link', href: '#view', onclick: (event) => { event.preventDefault(); focusHeading(document.getElementById('view')); } }, '跳到主要内容'),
     h('header', { class: 'topbar' },
       h('a', { class: 'brand', href: homeOf(me) }, '全国高校毕业生毕业去向登记与网上签约平台'),
       h('span', { class: 'who', id: 'who' }, `${me.display_name || me.username}（${me.role_label || me.role}）`),

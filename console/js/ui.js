@@ -383,20 +383,25 @@ function dialog(title, body, buttons, { send, check } = {}) {
     const cancel = buttons.find(([label]) => label === '取消');
     let busy = false;
     const dismiss = () => {
+      document.removeEventListener('keydown', onKey, true);
       overlay.remove();
       for (const node of behind) node.inert = false;
       if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
     };
     const close = (value) => { dismiss(); resolve(value); };
-    overlay.addEventListener('keydown', (event) => {
+    // on the document while open: a click on the dialog's text leaves focus on the page's body,
+    // where a listener on the overlay would never hear Escape
+    const onKey = (event) => {
       if (event.key === 'Escape' && cancel && !busy) { event.preventDefault(); close(cancel[1]); return; }
       if (event.key !== 'Tab') return;
       // round the dialog: from its last control to its first (and back with Shift), not off the page
       const stops = [...box.querySelectorAll('input, textarea, select, button, a[href]')].filter((n) => !n.disabled);
       const [first, last] = [stops[0], stops[stops.length - 1]];
-      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      if (!box.contains(document.activeElement)) { event.preventDefault(); (event.shiftKey ? last : first)?.focus(); }
+      else if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
       else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
-    });
+    };
+    document.addEventListener('keydown', onKey, true);
     const showError = (error) => {
       errorArea.replaceChildren(h('div', { class: 'notice notice-error' },
         h('span', { class: 'notice-text', dataset: { code: error instanceof ApiError && error.code ? error.code : '' } }, errorMessage(error)),
@@ -410,6 +415,7 @@ function dialog(title, body, buttons, { send, check } = {}) {
       errorArea.replaceChildren();
       clearMarks(box);
       busy = true;
+      let refocus = null;
       for (const b of box.querySelectorAll('button')) b.disabled = true;
       try {
         const sent = await send(result);
@@ -422,10 +428,12 @@ function dialog(title, body, buttons, { send, check } = {}) {
         }
         if (!(error instanceof ApiError) && !(error instanceof UserError)) console.error(error); // eslint-disable-line no-console
         showError(error);
-        (box.querySelector('[aria-invalid="true"]') || button).focus();
+        refocus = box.querySelector('[aria-invalid="true"]') || button;
       } finally {
         busy = false;
         for (const b of box.querySelectorAll('button')) b.disabled = false;
+        // after the buttons are enabled again: a disabled button does not take focus
+        if (refocus && overlay.isConnected) refocus.focus();
       }
     };
     box.append(h('div', { class: 'dialog-buttons' }, buttons.map(([label, value, cls]) =>

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from console_api import PASSWORD
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 SITE = "全国高校毕业生毕业去向登记与网上签约平台"
@@ -62,6 +63,18 @@ def test_the_console_for_a_keyboard_and_a_screen_reader(browser):
     assert b.driver.execute_script("return document.getElementById('app').inert") is False
     assert active(b)[2] == username, "focus is back on the button that opened the dialog"
 
+    # a refused send keeps the keyboard in the dialog, and Escape works from anywhere in it
+    opener.click()
+    dialog = b.wait(lambda: b.css(".overlay .dialog"), "the password dialog again")
+    dialog.find_element("css selector", "input").send_keys("short")
+    dialog.find_element("css selector", "button.primary").click()
+    b.wait(lambda: b.css(".overlay .dialog-error").text, "the refusal shown in the dialog")
+    assert b.driver.execute_script("return document.querySelector('.overlay').contains(document.activeElement)")
+    b.driver.execute_script("document.activeElement.blur()")  # as a click on the dialog's text leaves it
+    assert active(b)[0] == "BODY"
+    ActionChains(b.driver).send_keys(Keys.ESCAPE).perform()
+    b.wait(lambda: not b.all(".overlay"), "Escape closed the dialog with focus on the page")
+
     # --- a field error: marked, described, focused ------------------------------------------------
     b.fill("#create-school-account", {"username": "a11y-errors", "display_name": "无障碍测试",
                                       "password": "A11y-2026-pass", "school_code": "10558"})
@@ -85,4 +98,11 @@ def test_the_console_for_a_keyboard_and_a_screen_reader(browser):
     export.send_keys(Keys.ENTER)
     b.expect_success("已下载")
     assert b.driver.execute_script("return document.activeElement.id") == "export"
+
+    # the skip link leads to the screen's heading, also once the screen was drawn again
+    b.driver.execute_script("const v = document.getElementById('view'); const f = v.cloneNode(true);"
+                            " v.replaceWith(f);")  # as ui.redraw swaps in a new <main>
+    b.driver.execute_script("document.querySelector('a.skip-link').focus()")  # the first Tab's stop
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    assert active(b)[:2] == ["H1", heading]
     assert b.console_errors() == []

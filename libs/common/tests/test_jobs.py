@@ -56,14 +56,14 @@ def test_each_round_is_counted_and_the_last_good_one_timed():
 
     started = time.time()
     run_periodically(ScheduledJob("metrics-failing", 0.01, failing), stop)
-    assert sample("qx_job_runs_total", job="metrics-failing", outcome="failed") == 2
-    assert sample("qx_job_runs_total", job="metrics-failing", outcome="ok") == 0
-    assert sample("qx_job_interval_seconds", job="metrics-failing") == 0.01
-    at_start = sample("qx_job_last_success_timestamp_seconds", job="metrics-failing")
+    assert sample("qx_job_runs_total", task="metrics-failing", outcome="failed") == 2
+    assert sample("qx_job_runs_total", task="metrics-failing", outcome="ok") == 0
+    assert sample("qx_job_interval_seconds", task="metrics-failing") == 0.01
+    at_start = sample("qx_job_last_success_timestamp_seconds", task="metrics-failing")
     assert at_start is not None and started - 1 <= at_start <= started + 1  # from the start, not after a round
 
     stop = threading.Event()
     time.sleep(0.05)
     run_periodically(ScheduledJob("metrics-failing", 0.01, lambda: stop.set()), stop)
-    assert sample("qx_job_runs_total", job="metrics-failing", outcome="ok") == 1
-    assert sample("qx_job_last_success_timestamp_seconds", job="metrics-failing") > at_start
+    assert sample("qx_job_runs_total", task="metrics-failing", outcome="ok") == 1
+    assert sample("qx_job_last_success_timestamp_seconds", task="metrics-failing") > at_start

@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 # A job that fails logs each round; one that hangs (a lock wait, a call that never answers) or whose
 # process lost its threads says nothing: the time of its last good round is what an alert can watch
 # (deploy/prometheus/alerts.yml, QuxiangJobStale).
-RUNS = Counter("qx_job_runs_total", "Rounds of the scheduled jobs, by outcome", ["job", "outcome"])
+# The label is "task", not "job": Prometheus gives every scraped series a "job" of its own (the scrape
+# job's name) and would move ours aside, and a rule grouping by job would merge a service's jobs.
+RUNS = Counter("qx_job_runs_total", "Rounds of the scheduled jobs, by outcome", ["task", "outcome"])
 LAST_SUCCESS = Gauge("qx_job_last_success_timestamp_seconds", "When the job's last round ended without an error",
-                     ["job"], multiprocess_mode="max")
-INTERVAL = Gauge("qx_job_interval_seconds", "Seconds between the job's rounds", ["job"], multiprocess_mode="max")
+                     ["task"], multiprocess_mode="max")
+INTERVAL = Gauge("qx_job_interval_seconds", "Seconds between the job's rounds", ["task"], multiprocess_mode="max")
 
 
 @dataclass(frozen=True)
