@@ -10,7 +10,7 @@ PDF_FONT_PACKAGE := fonts-wqy-microhei
 PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install run test lint bench-bus bench-import bench-stats bench-sync bench-pdf bench-hot-paths migrate clean lock
+.PHONY: install run test lint bench-bus bench-import bench-stats bench-lists bench-sync bench-pdf bench-hot-paths migrate clean lock
 
 # Each capability that needs more than the Python packages (Debian packages, a stack of processes)
 # keeps its targets in mk/<capability>.mk and adds what the tests need to TEST_PREREQS.
@@ -63,6 +63,9 @@ bench-import: install
 
 bench-stats: install
 	$(BIN)/python bench/bench_stats.py
+
+bench-lists: install
+	$(BIN)/python bench/bench_lists.py $(BENCH_LISTS_ARGS)
 
 bench-sync: install
 	$(BIN)/python bench/bench_sync.py

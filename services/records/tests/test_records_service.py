@@ -7,8 +7,13 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.records.adapters.tables import ON_ROSTER_INDEX, metadata
+from quxiang.records.adapters.tables import BY_NAME_INDEX, ON_ROSTER_INDEX, SEARCH_INDEXES, metadata
 from quxiang.records.bootstrap import SERVICE
+
+
+def _list_indexes(database: str) -> set[str]:
+    """What 0009 adds: the search indexes on PostgreSQL only, the list by name on both."""
+    return {BY_NAME_INDEX, *(SEARCH_INDEXES if database == "postgresql" else ())}
 
 
 def test_boots_on_the_embedded_default(tmp_path):
@@ -26,14 +31,16 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == {AUTH_RECENT_INDEX, ON_ROSTER_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == {
+        AUTH_RECENT_INDEX, ON_ROSTER_INDEX, *_list_indexes(database)}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_roster_withdrawal_step_comes_and_goes(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {ON_ROSTER_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {ON_ROSTER_INDEX,
+                                                                                   *_list_indexes(database)}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -49,7 +56,7 @@ def test_approved_once_is_filled_from_the_history_on_upgrade(database, request, 
 
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0006", metadata) == set()
+    assert assert_step_matches_the_tables(SERVICE, config, "0006", metadata) == _list_indexes(database)
     command.downgrade(alembic_config(SERVICE, url), "0006")
     engine = make_engine(url)
     now = datetime.now(UTC)
@@ -74,3 +81,10 @@ def test_approved_once_is_filled_from_the_history_on_upgrade(database, request, 
         assert found == {"r-approved": True, "r-never": False}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_list_search_indexes_come_and_go_with_their_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == _list_indexes(database)

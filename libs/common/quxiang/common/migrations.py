@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,7 @@ from alembic import command, context, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, pool, text
+from sqlalchemy import MetaData, Table, pool, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -115,11 +116,26 @@ def _refuse_drift(connection: Connection, metadatas: Sequence[MetaData]) -> None
     migration = context.get_context()
     if set(migration.get_current_heads()) != set(context.get_head_revisions() or ()):
         return  # a step down (or to an older revision): the code's tables are not the target
-    differences = compare_metadata(MigrationContext.configure(connection), list(metadatas))
+    differences = schema_differences(connection, metadatas)
     if differences:
         listed = "; ".join(str(d) for d in differences[:20])
         raise SchemaDrift(f"the database at the newest revision differs from the code's tables "
                           f"({len(differences)} differences: {listed}); a migration is missing for them")
+
+
+def schema_differences(connection: Connection, metadatas: Sequence[MetaData]) -> list[Any]:
+    """What differs between the database and the tables' definitions, leaving out the indexes meant
+    for another database (``Index.info["dialect"]``, beside their ``ddl_if``)."""
+    dialect = connection.dialect.name
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return not (type_ == "index" and not reflected and obj.info.get("dialect", dialect) != dialect)
+
+    context_ = MigrationContext.configure(connection, opts={"include_object": include})
+    with warnings.catch_warnings():
+        # an index on an expression (text_search.chars_index) cannot be compared; said at every start
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
+        return list(compare_metadata(context_, list(metadatas)))
 
 
 def drop_bus_tables(bind: Engine | object) -> None:
@@ -160,6 +176,17 @@ def add_index(name: str, table: str, columns: Sequence[str], where: str | None =
     if include:
         options["postgresql_include"] = list(include)
     op.create_index(name, table, list(columns), if_not_exists=True, **options)
+
+
+def add_defined_indexes(table: Table, names: Sequence[str]) -> None:
+    """A later migration's indexes as the live definition of ``table`` declares them (on expressions,
+    GIN, one database only: what ``add_index`` cannot say): those of ``names`` this database takes
+    and lacks are created (an extension they need must exist: ``text_search.ensure_trigrams``)."""
+    bind = op.get_bind()
+    present = {index["name"] for index in sa_inspect(bind).get_indexes(table.name)}
+    for index in table.indexes:
+        if index.name in names and index.name not in present:
+            index.create(bind)
 
 
 def drop_index(name: str, table: str) -> None:

@@ -4,8 +4,6 @@ documents its API. One implementation, so the services cannot drift apart."""
 from __future__ import annotations
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Engine
 
@@ -13,7 +11,7 @@ from quxiang.common.auth.revocation import auth_metadata
 from quxiang.common.bus.tables import bus_metadata
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
-from quxiang.common.migrations import alembic_config, upgrade
+from quxiang.common.migrations import alembic_config, schema_differences, upgrade
 from quxiang.common.service import ServiceDefinition, discover_services
 
 BUS_TABLES = {"outbox", "outbox_partition", "inbox", "auth_not_before"}
@@ -62,7 +60,7 @@ def assert_step_matches_the_tables(definition: ServiceDefinition, config: Config
         upgrade(config, definition)
         assert _index_names(engine) == before
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn), [bus_metadata, auth_metadata, tables])
+            differences = schema_differences(conn, [bus_metadata, auth_metadata, tables])
         assert differences == [], differences
         return removed
     finally:

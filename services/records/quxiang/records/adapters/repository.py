@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from quxiang.common.db import LIKE_ESCAPE, conflict_insert, contains_pattern
+from quxiang.common.db import conflict_insert
+from quxiang.common.text_search import searched
 from quxiang.records.adapters.tables import (
+    SEARCHED_CODES,
+    SEARCHED_NAMES,
     departments,
     graduate_confirmations,
     graduates,
@@ -129,10 +132,7 @@ def _conditions(f: GraduateFilter) -> list[ColumnElement[bool]]:
     if f.graduation_year:
         conditions.append(graduates.c.graduation_year == f.graduation_year)
     if f.q:
-        like = contains_pattern(f.q)
-        conditions.append(or_(graduates.c.name.ilike(like, escape=LIKE_ESCAPE),
-                              graduates.c.exam_number.ilike(like, escape=LIKE_ESCAPE),
-                              graduates.c.student_number.ilike(like, escape=LIKE_ESCAPE)))
+        conditions.append(searched(SEARCHED_NAMES, SEARCHED_CODES, f.q))
     return conditions
 
 

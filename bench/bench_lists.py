@@ -1,0 +1,341 @@
+"""The 档案/户口 lists (图7) at a province's scale: what a province, school and department user waits
+for a page of ``GET /archive/registrations`` (and its search) on a roster the size of Guangdong's.
+
+Set-up (timed and printed, not part of the figures): a fresh PostgreSQL database migrated like the
+records service's (``quxiang.common.migrations.upgrade``); province 44 with ``--schools`` schools
+(default 150) of 20 departments each and ``--graduates`` graduates (default 510,000: Guangdong's
+2026 class), and a second province (45) with a tenth as many, so a province's list is not the whole
+table; names, majors, 生源所在地 and statuses drawn at random (seeded); an 档案 registration for 80%
+of the graduates (half approved, the rest in review, drafts and rejections), all loaded with ``COPY``
+and ANALYZEd. Identity numbers are real ciphertexts (``IdentityCipher``) of 2,000 distinct numbers.
+
+Measurements, each ``--requests`` times (default 40) through the Flask test client with a minted
+token, cycling over schools, departments, pages and search terms; p50 and p95 per scenario:
+  province_first   a province user's first page (考生号 order)
+  province_deep    the same, a page deep in the list (page 2,000 of 25,500)
+  province_status  the province, filtered to 待学校审核
+  province_by_name the province sorted by 姓名, ascending and descending in turn
+  province_by_update the province sorted by 更新时间, newest first
+  province_search  the province searching part of a name (its first two characters)
+  province_exam    the province searching a whole 考生号
+  school_first     a school user's first page
+  school_status    a school user's 待学校审核 page
+  school_search    a school user searching part of a name
+  department_first a department user's first page
+  baseline         ``GET /archive/registrations`` for a school with 200 graduates (the same code path
+                   on a small list: what a page costs when the database has little to do)
+
+Then the indexes records migration 0009 added for the search and the list by 姓名 are dropped and
+province_search, province_exam and province_by_name measured again (a quarter as many requests):
+the same statements without their indexes, in the same run on the same data. (The code before 0009
+searched with plain ILIKEs, which PostgreSQL evaluates faster per row than the character test does
+without its index: that code measured 340 ms for province_search and 1.3 s for province_exam.)
+
+The last line is machine-readable: ``p50_ms=N p95_ms=N worst_p95_ms=N worst=NAME baseline_p95_ms=N
+search_p95_ms=N search_noindex_p95_ms=N``, where p50/p95 are over every scenario's requests
+together, worst is the scenario with the largest p95, and search_p95_ms the largest p95 of the three
+scenarios 0009 serves (search_noindex_p95_ms: the same without its indexes). The database is
+created on QX_BENCH_POSTGRES_URL (a maintenance database, default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and dropped at the end (``--keep`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import logging
+import os
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+log = logging.getLogger("bench_lists")
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+RUN_ID = uuid.uuid4().hex[:8]
+KID = "bench-key"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志文晓红玉梅佳欣怡子涵浩宇俊轩雨萱思琪"
+LEVELS = ("11", "31", "31", "31", "41")
+REGIONS = ("440103", "440104", "440105", "440106", "440111", "440303", "440304", "440305", "440402", "440604",
+           "441302", "441402", "445102", "450102", "450103", "360102", "430102", "510104")
+STATUSES = (("approved", 0.5), ("school_review", 0.15), ("department_review", 0.15), ("draft", 0.1),
+            ("department_rejected", 0.05), ("school_rejected", 0.05))
+TRANSFER_TYPES = ("origin", "employer", "custodian", "supervisor", "school", "retained")
+SMALL_SCHOOL = "99999"
+SMALL_SCHOOL_SIZE = 200
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _with_path(url: str, path: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=path))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def timed(label: str, fn: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    out = fn()
+    print(f"  {label}: {time.perf_counter() - start:.1f} s", flush=True)
+    return out
+
+
+def copy_rows(dsn: str, table: str, columns: Sequence[str], lines: Any) -> None:
+    """COPY text-format lines (tab-separated, \\N for NULL) in 8 MB chunks."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            buffer = io.StringIO()
+            for line in lines:
+                buffer.write(line)
+                if buffer.tell() > 8 << 20:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
+
+
+# -- the data ----------------------------------------------------------------------------------------
+
+def identity_number(n: int) -> str:
+    from quxiang.common.validators import identity_check_char
+    body = f"440106{2003 + n % 3}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return body + identity_check_char(body)
+
+
+def schools_of(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(学校代码, province): the large province's schools, the other province's, the small school."""
+    other = max(1, args.schools // 10)
+    return ([(f"{10000 + i}", "44") for i in range(args.schools)] + [(f"{20000 + i}", "45") for i in range(other)]
+            + [(SMALL_SCHOOL, "44")])
+
+
+def load(dsn: str, args: argparse.Namespace, cipher: Any) -> dict[str, Any]:
+    rnd = random.Random(args.seed)
+    schools = schools_of(args)
+    copy_rows(dsn, "schools", ("code", "name", "province"),
+              (f"{code}\t学校{code}\t{province}\n" for code, province in schools))
+    copy_rows(dsn, "departments", ("id", "school_code", "code", "name"),
+              (f"{code}-{k:02d}\t{code}\t{k:02d}\t院系{k}\n" for code, _ in schools for k in range(20)))
+    numbers = [identity_number(n) for n in range(2000)]
+    stored = [(cipher.encrypt(n), cipher.digest(n)) for n in numbers]
+    now = datetime.now(UTC)
+    large = [code for code, p in schools if p == "44" and code != SMALL_SCHOOL]
+    other = [code for code, p in schools if p == "45"]
+    in_other = args.graduates // 10
+    people: list[tuple[str, str]] = []  # (school, department) of every graduate, by index
+    names: list[str] = []
+    exams: list[str] = []
+    majors = [(f"0{80900 + k}", f"专业{k}") for k in range(60)]
+
+    def graduate_lines() -> Iterator[str]:
+        total = args.graduates + in_other + SMALL_SCHOOL_SIZE
+        for n in range(total):
+            if n < args.graduates:
+                school = large[n % len(large)]
+            elif n < args.graduates + in_other:
+                school = other[n % len(other)]
+            else:
+                school = SMALL_SCHOOL
+            department = f"{school}-{rnd.randrange(20):02d}"
+            name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
+            exam = f"26{school}{n:08d}"
+            major_code, major_name = rnd.choice(majors)
+            encrypted, digest = stored[n % len(stored)]
+            created = now - timedelta(seconds=rnd.randrange(90 * 86400))
+            people.append((school, department))
+            names.append(name)
+            exams.append(exam)
+            yield (f"g{n:09d}\t{school}\t{exam}\tS{n:09d}\t{name}\t{'MF'[n % 2]}\t{encrypted}\t{digest}\t"
+                   f"{department}\t{major_code}\t{major_name}\t{rnd.choice(LEVELS)}\t{rnd.choice(REGIONS)}\t"
+                   f"2026\t1\t{created.isoformat()}\t{created.isoformat()}\n")
+
+    copy_rows(dsn, "graduates", ("id", "school_code", "exam_number", "student_number", "name", "gender",
+                                 "identity_number_encrypted", "identity_number_hash", "department_id", "major_code",
+                                 "major_name", "education_level", "origin_region", "graduation_year", "version",
+                                 "created_at", "updated_at"), graduate_lines())
+    statuses, weights = zip(*STATUSES, strict=True)
+
+    def registration_lines() -> Iterator[str]:
+        for n, (school, department) in enumerate(people):
+            if rnd.random() >= 0.8:
+                continue
+            status = rnd.choices(statuses, weights)[0]
+            updated = now - timedelta(seconds=rnd.randrange(60 * 86400))
+            submitted = "\\N" if status == "draft" else updated.isoformat()
+            decided = updated.isoformat() if status in ("approved", "department_rejected", "school_rejected") else "\\N"
+            number = f"{school}2026{n:08d}" if status == "approved" else "\\N"
+            kind = rnd.choice(TRANSFER_TYPES)
+            yield (f"r{n:09d}\tg{n:09d}\tarchive\t{school}\t{department}\t{status}\t{kind}\t某某人才服务中心\t"
+                   f"档案室\t广东省广州市天河区某路{n % 999}号\t510000\t收件人\t020-8888{n % 10000:04d}\t{number}\t"
+                   f"{'t' if status == 'approved' else 'f'}\t1\t{submitted}\t{decided}\t{updated.isoformat()}\t"
+                   f"{updated.isoformat()}\n")
+
+    copy_rows(dsn, "registrations", ("id", "graduate_id", "module", "school_code", "department_id", "status",
+                                     "transfer_type", "receiving_unit", "receiving_department", "address",
+                                     "postcode", "recipient", "phone", "transfer_number", "approved_once", "version",
+                                     "submitted_at", "decided_at", "created_at", "updated_at"),
+              registration_lines())
+    return {"large": large, "names": names, "exams": exams, "people": people}
+
+
+# -- the measurements --------------------------------------------------------------------------------
+
+def measure(label: str, fn: Callable[[int], Any], count: int) -> list[float]:
+    fn(0)  # warm
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"  {label:<17} n={count} p50={percentile(times, 0.5):8.1f} ms p95={percentile(times, 0.95):8.1f} ms "
+          f"mean={statistics.fmean(times):8.1f} ms", flush=True)
+    return times
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from quxiang.common.auth import KeySet
+    from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
+    from quxiang.common.auth.tokens import issue_token, public_jwk
+    from quxiang.common.config import load_config
+    from quxiang.common.migrations import upgrade
+    from quxiang.records.bootstrap import SERVICE, create_app
+    from quxiang.records.entrypoints.context import EXTENSION_KEY
+
+    admin = args.postgres
+    name = f"qx_bench_{RUN_ID}_lists"
+    with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_path(admin, f"/{name}")
+    data_dir = tempfile.mkdtemp(prefix="qx-bench-lists-")
+    app = None
+    try:
+        environ = {"QX_DATABASE_URL": url, "QX_DATA_DIR": data_dir, "QX_BROKER_URL": "embedded",
+                   "QX_LOG_JSON": "false"}
+        os.environ["QX_RECORDS_ID_KEY"] = base64.b64encode(os.urandom(32)).decode()
+        config = load_config("records", environ)
+        print(f"set-up: {args.graduates:,} graduates in {args.schools} schools of province 44, "
+              f"{args.graduates // 10:,} in province 45", flush=True)
+        upgrade(config, SERVICE)
+        key = Ed25519PrivateKey.generate()
+        app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(key, KID)]}, min_refetch=0))
+        service = app.extensions[EXTENSION_KEY]
+        world = timed("generate + COPY", lambda: load(_conninfo(url), args, service.cipher))
+        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+            timed("VACUUM ANALYZE", lambda: conn.execute("VACUUM ANALYZE"))
+        client = app.test_client()
+
+        def bearer(principal: Principal) -> dict[str, str]:
+            token = issue_token(principal, key, KID, config.jwt_audience, 3600)
+            return {"Authorization": f"Bearer {token}"}
+
+        province = bearer(Principal(str(uuid.uuid4()), Role.PROVINCE, Scope(province="44")))
+        large = world["large"]
+        reads = {Module.ARCHIVE: Access.READ}
+        schools = [bearer(Principal(str(uuid.uuid4()), Role.SCHOOL, Scope(province="44", school=s), reads))
+                   for s in large[:args.requests]]
+        departments = [bearer(Principal(str(uuid.uuid4()), Role.DEPARTMENT,
+                                        Scope(province="44", school=s, department=f"{s}-{i % 20:02d}"), reads))
+                       for i, s in enumerate(large[:args.requests])]
+        small = bearer(Principal(str(uuid.uuid4()), Role.SCHOOL, Scope(province="44", school=SMALL_SCHOOL), reads))
+        rnd = random.Random(args.seed + 1)
+        terms = [n[:2] for n in rnd.sample(world["names"][:args.graduates], args.requests + 1)]
+        exams = rnd.sample(world["exams"][:args.graduates], args.requests + 1)
+
+        def get(path: str, headers: dict[str, str], query: dict[str, Any] | None = None) -> Callable[[int], None]:
+            def call(i: int) -> None:
+                h = headers if isinstance(headers, dict) else headers[i % len(headers)]
+                q = {k: (v(i) if callable(v) else v) for k, v in (query or {}).items()}
+                response = client.post(path.replace("registrations", "registrations/search"), json=q, headers=h) \
+                    if "q" in q else client.get(path, query_string=q, headers=h)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path} {q}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+            return call
+
+        path = "/archive/registrations"
+        scenarios: dict[str, Callable[[int], None]] = {
+            "province_first": get(path, province, {"page_size": 20}),
+            "province_deep": get(path, province, {"page": lambda i: 2000 + i, "page_size": 20}),
+            "province_status": get(path, province, {"status": "school_review", "page": lambda i: 1 + i % 3}),
+            "province_by_name": get(path, province, {"sort": "name", "order": lambda i: ("asc", "desc")[i % 2]}),
+            "province_by_update": get(path, province, {"sort": "updated_at", "order": "desc"}),
+            "province_search": get(path, province, {"q": lambda i: terms[i]}),
+            "province_exam": get(path, province, {"q": lambda i: exams[i]}),
+            "school_first": get(path, schools),
+            "school_status": get(path, schools, {"status": "school_review"}),
+            "school_search": get(path, schools, {"q": lambda i: terms[i]}),
+            "department_first": get(path, departments),
+        }
+        only = set(args.only.split(",")) if args.only else None
+        print("measurements (Flask test client, one request at a time)", flush=True)
+        figures = {label: measure(label, fn, args.requests) for label, fn in scenarios.items()
+                   if not only or label in only}
+        baseline = measure("baseline", get(path, small), args.requests)
+        every = [t for times in figures.values() for t in times]
+        worst = max(figures, key=lambda label: percentile(figures[label], 0.95))
+        searched = ("province_search", "province_exam", "province_by_name")
+        print("the same without the indexes of records migration 0009 (what the lists read before it)", flush=True)
+        from quxiang.records.adapters.tables import BY_NAME_INDEX, SEARCH_INDEXES
+        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+            for index in (*SEARCH_INDEXES, BY_NAME_INDEX):
+                conn.execute(f"DROP INDEX {index}")
+            conn.execute("ANALYZE graduates")
+        before = {label: measure(label, scenarios[label], max(5, args.requests // 4)) for label in searched}
+        return {"p50_ms": percentile(every, 0.5), "p95_ms": percentile(every, 0.95),
+                "worst_p95_ms": percentile(figures[worst], 0.95), "worst": worst,
+                "baseline_p95_ms": percentile(baseline, 0.95),
+                "search_p95_ms": max(percentile(figures[label], 0.95) for label in searched if label in figures),
+                "search_noindex_p95_ms": max(percentile(times, 0.95) for times in before.values())}
+    finally:
+        if app is not None:
+            app.extensions[EXTENSION_KEY].engine.dispose()
+        if args.keep:
+            print(f"kept database {name}", flush=True)
+        else:
+            with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        import shutil
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--graduates", type=int, default=510_000)
+    parser.add_argument("--schools", type=int, default=150)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=20260601)
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN)")
+    parser.add_argument("--postgres", default=os.environ.get("QX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    r = run(parse_args(argv))
+    print(f"p50_ms={r['p50_ms']:.1f} p95_ms={r['p95_ms']:.1f} worst_p95_ms={r['worst_p95_ms']:.1f} "
+          f"worst={r['worst']} baseline_p95_ms={r['baseline_p95_ms']:.1f} search_p95_ms={r['search_p95_ms']:.1f} "
+          f"search_noindex_p95_ms={r['search_noindex_p95_ms']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
