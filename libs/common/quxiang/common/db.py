@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event, text
+from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event, pool, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -57,6 +57,21 @@ def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, *
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine, ping_after_idle)
     return engine
+
+
+PROBE_CONNECT_TIMEOUT_SECONDS = 2
+
+
+def probe_engine(engine: Engine) -> Engine:
+    """The engine /readyz and /metrics read ``engine``'s database through: on PostgreSQL a connection
+    of its own for each look (no pool; 2 s to connect). Through the requests' pool, a pool held by
+    slow requests kept them waiting 30 s for a connection: the orchestrator's probe timed out and
+    took a busy replica out as if its database were down, and the scrape saw nothing just when the
+    figures mattered. SQLite (the embedded default, one process) answers through ``engine``."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), poolclass=pool.NullPool,
+                       connect_args={"connect_timeout": PROBE_CONNECT_TIMEOUT_SECONDS})
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:

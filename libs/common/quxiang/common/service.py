@@ -30,7 +30,7 @@ from quxiang.common.auth.whoami import whoami_blueprint
 from quxiang.common.bus.consumer import Handler
 from quxiang.common.bus.metrics import OutboxCollector
 from quxiang.common.config import Config
-from quxiang.common.db import make_engine
+from quxiang.common.db import make_engine, probe_engine
 from quxiang.common.jobs import ScheduledJob
 from quxiang.common.web import broker_check, create_app, database_check, register_collector
 
@@ -74,19 +74,23 @@ def get_service(name: str) -> ServiceDefinition:
 
 
 ENGINE_KEY = "qx.engine"
+PROBE_ENGINE_KEY = "qx.probe_engine"  # db.probe_engine: what /readyz and /metrics read through
 
 
 def build_app(service: str, config: Config, *, blueprints: Sequence[flask_smorest.Blueprint] = (),
               engine: Engine | None = None, keys: KeySet | None = None, **options: object) -> Flask:
     """The app of a service with its own database: probes on the database and the broker, the
     outbox figures in /metrics, token checks with revocation, and every endpoint's access rule
-    verified before it serves. The engine is at ``app.extensions["qx.engine"]``."""
+    verified before it serves. The engine is at ``app.extensions["qx.engine"]``, the one the probes
+    and /metrics read through (``db.probe_engine``) at ``app.extensions["qx.probe_engine"]``."""
     engine = engine or make_engine(config.database_url_for(service))
+    probes = probe_engine(engine)
     app = create_app(service, config, blueprints=[whoami_blueprint(), *blueprints],
-                     readiness_checks={"database": database_check(engine), "broker": broker_check(config)},
+                     readiness_checks={"database": database_check(probes), "broker": broker_check(config)},
                      **options)  # type: ignore[arg-type]
     app.extensions[ENGINE_KEY] = engine
-    register_collector(app, OutboxCollector(engine, service))
+    app.extensions[PROBE_ENGINE_KEY] = probes
+    register_collector(app, OutboxCollector(probes, service))
     verifier = TokenVerifier(keys or KeySet(http_jwks(config.jwks_url)), config.jwt_audience)
     install_auth(app, Authenticator(verifier, RevocationList(engine)))
     check_declarations(app)

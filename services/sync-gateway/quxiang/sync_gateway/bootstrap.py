@@ -14,7 +14,7 @@ from quxiang.common.bus.outbox import make_session_factory
 from quxiang.common.config import Config
 from quxiang.common.db import make_engine
 from quxiang.common.jobs import ScheduledJob
-from quxiang.common.service import ServiceDefinition, build_app
+from quxiang.common.service import PROBE_ENGINE_KEY, ServiceDefinition, build_app
 from quxiang.common.web import register_collector
 from quxiang.sync_gateway.adapters.metrics import LedgerCollector
 from quxiang.sync_gateway.entrypoints import consumers, feed_api, sync_api
@@ -41,7 +41,7 @@ def create_app(config: Config, keys: KeySet | None = None) -> Flask:
     app = build_app(NAME, config, engine=service.engine, keys=keys, blueprints=[sync_api.blueprint, feed_api.blueprint],
                     api_title="数据同步 sync-gateway")
     app.extensions[EXTENSION_KEY] = service
-    register_collector(app, LedgerCollector(service.engine))
+    register_collector(app, LedgerCollector(app.extensions[PROBE_ENGINE_KEY]))
     return app
 
 
