@@ -12,7 +12,8 @@ province's scale (half a million graduates) rather than by reading every row.
   inside thousands of codes find nothing a user could page through.
 
 SQLite (the embedded default) has neither index; the conditions there are plain ILIKEs, and give
-the same rows.
+the same rows, except that SQLite folds the case of ASCII letters only (ｂ does not find Ｂ there, as
+it never did).
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ class _HasCharacters(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], query: ColumnElement[Any]) -> None:
         self.column = column
         self.query = query
+
+    @property
+    def _from_objects(self) -> list[Any]:  # type: ignore[override]
+        # its column's table, so that a statement with this condition alone still reads FROM it
+        return self.column._from_objects
 
 
 @compiles(_HasCharacters)
