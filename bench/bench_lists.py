@@ -43,22 +43,19 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import logging
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from pg_bench import conninfo, copy_rows, measure, percentile, timed, with_path
 
 log = logging.getLogger("bench_lists")
 
@@ -77,37 +74,9 @@ SMALL_SCHOOL = "99999"
 SMALL_SCHOOL_SIZE = 200
 
 
-def _conninfo(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def timed(label: str, fn: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
-    out = fn()
-    print(f"  {label}: {time.perf_counter() - start:.1f} s", flush=True)
-    return out
-
-
-def copy_rows(dsn: str, table: str, columns: Sequence[str], lines: Any) -> None:
-    """COPY text-format lines (tab-separated, \\N for NULL) in 8 MB chunks."""
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for line in lines:
-                buffer.write(line)
-                if buffer.tell() > 8 << 20:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
 
 
 # -- the data ----------------------------------------------------------------------------------------
@@ -196,17 +165,6 @@ def load(dsn: str, args: argparse.Namespace, cipher: Any) -> dict[str, Any]:
 
 # -- the measurements --------------------------------------------------------------------------------
 
-def measure(label: str, fn: Callable[[int], Any], count: int) -> list[float]:
-    fn(0)  # warm
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1000)
-    print(f"  {label:<17} n={count} p50={percentile(times, 0.5):8.1f} ms p95={percentile(times, 0.95):8.1f} ms "
-          f"mean={statistics.fmean(times):8.1f} ms", flush=True)
-    return times
-
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -221,9 +179,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     admin = args.postgres
     name = f"qx_bench_{RUN_ID}_lists"
-    with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+    with psycopg.connect(conninfo(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_path(admin, f"/{name}")
+    url = with_path(admin, f"/{name}")
     data_dir = tempfile.mkdtemp(prefix="qx-bench-lists-")
     app = None
     try:
@@ -237,8 +195,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         key = Ed25519PrivateKey.generate()
         app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(key, KID)]}, min_refetch=0))
         service = app.extensions[EXTENSION_KEY]
-        world = timed("generate + COPY", lambda: load(_conninfo(url), args, service.cipher))
-        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        world = timed("generate + COPY", lambda: load(conninfo(url), args, service.cipher))
+        with psycopg.connect(conninfo(url), autocommit=True) as conn:
             timed("VACUUM ANALYZE", lambda: conn.execute("VACUUM ANALYZE"))
         client = app.test_client()
 
@@ -294,7 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if searched:
             print("the same without the indexes of records migration 0009", flush=True)
         from quxiang.records.adapters.tables import BY_NAME_INDEX, SEARCH_INDEXES
-        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        with psycopg.connect(conninfo(url), autocommit=True) as conn:
             for index in (*SEARCH_INDEXES, BY_NAME_INDEX):
                 conn.execute(f"DROP INDEX {index}")
             conn.execute("ANALYZE graduates")
@@ -310,7 +268,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.keep:
             print(f"kept database {name}", flush=True)
         else:
-            with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+            with psycopg.connect(conninfo(admin), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         import shutil
         shutil.rmtree(data_dir, ignore_errors=True)

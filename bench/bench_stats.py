@@ -36,21 +36,19 @@ machine-readable: ``p50_ms=N p95_ms=N groupby_p95_ms=N speedup=R ingest_eps=N``.
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from pg_bench import conninfo, copy_rows, measure, percentile, timed, with_path
 
 log = logging.getLogger("bench_stats")
 
@@ -63,24 +61,8 @@ LEVELS = ("11", "31", "41")
 DESTINATIONS = ("10", "10", "10", "11", "12", "271", "502", "75", "76", "80", "801", "85", "70", "71")
 
 
-def _conninfo(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=path))
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def timed(label: str, fn: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
-    out = fn()
-    print(f"  {label}: {time.perf_counter() - start:.1f} s", flush=True)
-    return out
 
 
 # -- the data ----------------------------------------------------------------------------------------
@@ -93,18 +75,6 @@ def provinces() -> list[str]:
 def school_code(i: int) -> str:
     return f"{10000 + i}"
 
-
-def copy_rows(dsn: str, table: str, columns: Sequence[str], lines: Any) -> None:
-    """COPY text-format lines (tab-separated, \\N for NULL) in 8 MB chunks."""
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for line in lines:
-                buffer.write(line)
-                if buffer.tell() > 8 << 20:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
 
 
 def load(dsn: str, schools: int, graduates: int, seed: int) -> list[str]:
@@ -137,17 +107,6 @@ def load(dsn: str, schools: int, graduates: int, seed: int) -> list[str]:
 
 
 # -- the measurements --------------------------------------------------------------------------------
-
-def measure(label: str, fn: Callable[[int], Any], count: int) -> list[float]:
-    fn(0)  # warm
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1000)
-    print(f"  {label}: n={count} p50={percentile(times, 0.5):.2f} ms p95={percentile(times, 0.95):.2f} ms "
-          f"mean={statistics.fmean(times):.2f} ms", flush=True)
-    return times
 
 
 def ingest_events(graduates: int, schools: int, codes_seed: int) -> list[Any]:
@@ -223,9 +182,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
     admin = args.postgres
     name = f"qx_bench_{RUN_ID}_stats"
-    with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+    with psycopg.connect(conninfo(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_path(admin, f"/{name}")
+    url = with_path(admin, f"/{name}")
     data_dir = tempfile.mkdtemp(prefix="qx-bench-stats-")
     app = None
     try:
@@ -233,7 +192,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                                        "QX_LOG_JSON": "false"})
         print(f"set-up: {args.graduates:,} graduates, {args.schools:,} schools, 32 provinces", flush=True)
         upgrade(config, SERVICE)
-        codes = timed("generate + COPY", lambda: load(_conninfo(url), args.schools, args.graduates, args.seed))
+        codes = timed("generate + COPY", lambda: load(conninfo(url), args.schools, args.graduates, args.seed))
         key = Ed25519PrivateKey.generate()
         app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(key, KID)]}, min_refetch=0))
         service = app.extensions[EXTENSION_KEY]
@@ -246,7 +205,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             print(f"  counters: {len(rows):,} rows, destination counters: {len(drows):,} rows")
 
         timed("counters by the rebuild's GROUP BY", build)
-        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        with psycopg.connect(conninfo(url), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         check_equal(service, codes)
 
@@ -300,7 +259,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     finally:
         if app is not None:
             app.extensions[EXTENSION_KEY].engine.dispose()
-        with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+        with psycopg.connect(conninfo(admin), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         import shutil
         shutil.rmtree(data_dir, ignore_errors=True)
