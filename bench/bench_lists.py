@@ -48,20 +48,17 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from pg_bench import conninfo, copy_rows, measure, percentile, timed, with_path
+from pg_bench import Tokens, bench_database, conninfo, copy_rows, measure, percentile, timed
 
 log = logging.getLogger("bench_lists")
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-RUN_ID = uuid.uuid4().hex[:8]
-KID = "bench-key"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志文晓红玉梅佳欣怡子涵浩宇俊轩雨萱思琪"
 LEVELS = ("11", "31", "31", "31", "41")
@@ -167,43 +164,34 @@ def load(dsn: str, args: argparse.Namespace, cipher: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    with bench_database(args.postgres, "lists", keep=args.keep) as (url, data_dir):
+        return _run(args, url, data_dir)
 
-    from quxiang.common.auth import KeySet
+
+def _run(args: argparse.Namespace, url: str, data_dir: str) -> dict[str, Any]:
     from quxiang.common.auth.principal import Access, Module, Principal, Role, Scope
-    from quxiang.common.auth.tokens import issue_token, public_jwk
     from quxiang.common.config import load_config
     from quxiang.common.migrations import upgrade
+    from quxiang.records.adapters.tables import BY_NAME_INDEX, SEARCH_INDEXES
     from quxiang.records.bootstrap import SERVICE, create_app
     from quxiang.records.entrypoints.context import EXTENSION_KEY
 
-    admin = args.postgres
-    name = f"qx_bench_{RUN_ID}_lists"
-    with psycopg.connect(conninfo(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_path(admin, f"/{name}")
-    data_dir = tempfile.mkdtemp(prefix="qx-bench-lists-")
-    app = None
+    os.environ["QX_RECORDS_ID_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    config = load_config("records", {"QX_DATABASE_URL": url, "QX_DATA_DIR": data_dir, "QX_BROKER_URL": "embedded",
+                                     "QX_LOG_JSON": "false"})
+    print(f"set-up: {args.graduates:,} graduates in {args.schools} schools of province 44, "
+          f"{args.graduates // 10:,} in province 45", flush=True)
+    upgrade(config, SERVICE)
+    tokens = Tokens(config.jwt_audience)
+    app = create_app(config, keys=tokens.keys)
+    service = app.extensions[EXTENSION_KEY]
     try:
-        environ = {"QX_DATABASE_URL": url, "QX_DATA_DIR": data_dir, "QX_BROKER_URL": "embedded",
-                   "QX_LOG_JSON": "false"}
-        os.environ["QX_RECORDS_ID_KEY"] = base64.b64encode(os.urandom(32)).decode()
-        config = load_config("records", environ)
-        print(f"set-up: {args.graduates:,} graduates in {args.schools} schools of province 44, "
-              f"{args.graduates // 10:,} in province 45", flush=True)
-        upgrade(config, SERVICE)
-        key = Ed25519PrivateKey.generate()
-        app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(key, KID)]}, min_refetch=0))
-        service = app.extensions[EXTENSION_KEY]
         world = timed("generate + COPY", lambda: load(conninfo(url), args, service.cipher))
         with psycopg.connect(conninfo(url), autocommit=True) as conn:
             timed("VACUUM ANALYZE", lambda: conn.execute("VACUUM ANALYZE"))
         client = app.test_client()
 
-        def bearer(principal: Principal) -> dict[str, str]:
-            token = issue_token(principal, key, KID, config.jwt_audience, 3600)
-            return {"Authorization": f"Bearer {token}"}
-
+        bearer = tokens.headers
         province = bearer(Principal(str(uuid.uuid4()), Role.PROVINCE, Scope(province="44")))
         large = world["large"]
         reads = {Module.ARCHIVE: Access.READ}
@@ -251,11 +239,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         searched = [label for label in ("province_search", "province_exam", "province_by_name") if label in figures]
         if searched:
             print("the same without the indexes of records migration 0009", flush=True)
-        from quxiang.records.adapters.tables import BY_NAME_INDEX, SEARCH_INDEXES
-        with psycopg.connect(conninfo(url), autocommit=True) as conn:
-            for index in (*SEARCH_INDEXES, BY_NAME_INDEX):
-                conn.execute(f"DROP INDEX {index}")
-            conn.execute("ANALYZE graduates")
+            with psycopg.connect(conninfo(url), autocommit=True) as conn:
+                for index in (*SEARCH_INDEXES, BY_NAME_INDEX):
+                    conn.execute(f"DROP INDEX {index}")
+                conn.execute("ANALYZE graduates")
         before = {label: measure(label, scenarios[label], max(5, args.requests // 4)) for label in searched}
         return {"p50_ms": percentile(every, 0.5), "p95_ms": percentile(every, 0.95),
                 "worst_p95_ms": percentile(figures[worst], 0.95), "worst": worst,
@@ -263,15 +250,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "search_p95_ms": max((percentile(figures[label], 0.95) for label in searched), default=None),
                 "search_noindex_p95_ms": max((percentile(times, 0.95) for times in before.values()), default=None)}
     finally:
-        if app is not None:
-            app.extensions[EXTENSION_KEY].engine.dispose()
-        if args.keep:
-            print(f"kept database {name}", flush=True)
-        else:
-            with psycopg.connect(conninfo(admin), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        import shutil
-        shutil.rmtree(data_dir, ignore_errors=True)
+        service.engine.dispose()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

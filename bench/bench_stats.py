@@ -41,20 +41,17 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
-from pg_bench import conninfo, copy_rows, measure, percentile, timed, with_path
+from pg_bench import Tokens, bench_database, conninfo, copy_rows, measure, percentile, timed
 
 log = logging.getLogger("bench_stats")
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-RUN_ID = uuid.uuid4().hex[:8]
-KID = "bench-key"
 TARGET_P95_MS = 20.0
 TARGET_SPEEDUP = 10.0
 LEVELS = ("11", "31", "41")
@@ -164,11 +161,12 @@ def check_equal(service: Any, codes: Sequence[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    with bench_database(args.postgres, "stats") as (url, data_dir):
+        return _run(args, url, data_dir)
 
-    from quxiang.common.auth import KeySet
+
+def _run(args: argparse.Namespace, url: str, data_dir: str) -> dict[str, float]:
     from quxiang.common.auth.principal import Principal, Role, Scope
-    from quxiang.common.auth.tokens import issue_token, public_jwk
     from quxiang.common.bus.consumer import ConsumerRuntime
     from quxiang.common.bus.transport import Delivery
     from quxiang.common.config import load_config
@@ -180,22 +178,15 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     from quxiang.stats.entrypoints.context import EXTENSION_KEY
     from quxiang.stats.service import views
 
-    admin = args.postgres
-    name = f"qx_bench_{RUN_ID}_stats"
-    with psycopg.connect(conninfo(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_path(admin, f"/{name}")
-    data_dir = tempfile.mkdtemp(prefix="qx-bench-stats-")
-    app = None
+    config = load_config("stats", {"QX_DATABASE_URL": url, "QX_DATA_DIR": data_dir, "QX_BROKER_URL": "embedded",
+                                   "QX_LOG_JSON": "false"})
+    print(f"set-up: {args.graduates:,} graduates, {args.schools:,} schools, 32 provinces", flush=True)
+    upgrade(config, SERVICE)
+    tokens = Tokens(config.jwt_audience)
+    app = create_app(config, keys=tokens.keys)
+    service = app.extensions[EXTENSION_KEY]
     try:
-        config = load_config("stats", {"QX_DATABASE_URL": url, "QX_DATA_DIR": data_dir, "QX_BROKER_URL": "embedded",
-                                       "QX_LOG_JSON": "false"})
-        print(f"set-up: {args.graduates:,} graduates, {args.schools:,} schools, 32 provinces", flush=True)
-        upgrade(config, SERVICE)
         codes = timed("generate + COPY", lambda: load(conninfo(url), args.schools, args.graduates, args.seed))
-        key = Ed25519PrivateKey.generate()
-        app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(key, KID)]}, min_refetch=0))
-        service = app.extensions[EXTENSION_KEY]
 
         def build() -> None:
             with service.unit_of_work() as uow:
@@ -211,11 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
         print("(a) province view", flush=True)
         client = app.test_client()
-        headers = {}
-        for p in codes:
-            token = issue_token(Principal(str(uuid.uuid4()), Role.PROVINCE, Scope(province=p)), key, KID,
-                                config.jwt_audience, 3600)
-            headers[p] = {"Authorization": f"Bearer {token}"}
+        headers = {p: tokens.headers(Principal(str(uuid.uuid4()), Role.PROVINCE, Scope(province=p))) for p in codes}
 
         def via_client(i: int) -> None:
             response = client.get("/province?graduation_year=2026" if i % 2 else "/province",
@@ -257,12 +244,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         return {"p50_ms": p50, "p95_ms": p95, "groupby_p50_ms": percentile(base, 0.5), "groupby_p95_ms": gp95,
                 "speedup": gp95 / p95, "ingest_eps": eps}
     finally:
-        if app is not None:
-            app.extensions[EXTENSION_KEY].engine.dispose()
-        with psycopg.connect(conninfo(admin), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        import shutil
-        shutil.rmtree(data_dir, ignore_errors=True)
+        service.engine.dispose()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

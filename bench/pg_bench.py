@@ -1,12 +1,17 @@
-"""What the benchmarks on a PostgreSQL database of their own share: its addresses, bulk loading with
-COPY, and timing figures (percentiles, a timed step, a measured scenario)."""
+"""What the benchmarks on a PostgreSQL database of their own share: the database and its addresses,
+bulk loading with COPY, minted tokens, and timing figures (percentiles, a timed step, a measured
+scenario)."""
 
 from __future__ import annotations
 
 import io
+import shutil
 import statistics
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -60,3 +65,46 @@ def measure(label: str, fn: Callable[[int], Any], count: int) -> list[float]:
     print(f"  {label:<17} n={count} p50={percentile(times, 0.5):8.2f} ms p95={percentile(times, 0.95):8.2f} ms "
           f"mean={statistics.fmean(times):8.2f} ms", flush=True)
     return times
+
+
+@contextmanager
+def bench_database(admin: str, label: str, *, keep: bool = False) -> Iterator[tuple[str, str]]:
+    """A database on the server of ``admin`` (a maintenance database's URL) and a data folder, both
+    the run's own: ``(url, data_dir)``. Both are removed at the end; ``keep`` keeps the database
+    (for EXPLAIN) and says its name."""
+    name = f"qx_bench_{uuid.uuid4().hex[:8]}_{label}"
+    with psycopg.connect(conninfo(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    data_dir = tempfile.mkdtemp(prefix=f"qx-bench-{label}-")
+    try:
+        yield with_path(admin, f"/{name}"), data_dir
+    finally:
+        if keep:
+            print(f"kept database {name}", flush=True)
+        else:
+            with psycopg.connect(conninfo(admin), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class Tokens:
+    """A signing key of the run's own: the key set an app under test trusts, and bearer headers for
+    the principals the benchmark acts as (what accounts would issue them)."""
+
+    KID = "bench-key"
+
+    def __init__(self, audience: str) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from quxiang.common.auth import KeySet
+        from quxiang.common.auth.tokens import public_jwk
+
+        self._key = Ed25519PrivateKey.generate()
+        self._audience = audience
+        jwks = {"keys": [public_jwk(self._key, self.KID)]}
+        self.keys = KeySet(lambda: jwks, min_refetch=0)
+
+    def headers(self, principal: Any) -> dict[str, str]:
+        from quxiang.common.auth.tokens import issue_token
+
+        return {"Authorization": f"Bearer {issue_token(principal, self._key, self.KID, self._audience, 3600)}"}
