@@ -91,3 +91,48 @@ def test_the_indexes_are_made_on_postgresql_only_and_checked_where_they_belong(e
             assert [(d[0], d[1].name) for d in missing] == [("add_index", "ix_people_code_trgm")]
     finally:
         table.drop(engine)
+
+
+def test_a_search_through_two_joined_tables_finds_each_row_once(engine: Engine) -> None:
+    """``searched_through``: a name in one table, a JSON name (``json_text``) and a code in the other;
+    a row matched by several columns is listed once."""
+    from sqlalchemy import JSON, ForeignKey
+
+    from quxiang.common.text_search import json_text, searched_through
+
+    metadata = MetaData()
+    people = Table("people", metadata, Column("id", Integer, primary_key=True), Column("name", String(20)))
+    deals = Table("deals", metadata, Column("number", String(20), primary_key=True),
+                  Column("person_id", Integer, ForeignKey("people.id")), Column("unit", JSON))
+    unit_name = json_text(deals.c.unit, "name")
+    chars_index("ix_deals_unit_chars", unit_name)
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(people.insert(), [{"id": 1, "name": "王伟"}, {"id": 2, "name": "李娜"}])
+            conn.execute(deals.insert(), [{"number": "N-001", "person_id": 1, "unit": {"name": "广州王伟科技"}},
+                                          {"number": "N-002", "person_id": 2, "unit": {"name": "深圳示例"}},
+                                          {"number": "N-003", "person_id": 2, "unit": {}}])
+        joined = deals.join(people, people.c.id == deals.c.person_id)
+        statement = (select(deals.c.number, unit_name).select_from(joined)
+                     .where(searched_through(deals.c.number, joined, [people.c.name, unit_name], [deals.c.number]))
+                     .order_by(deals.c.number))
+        with engine.connect() as conn:
+            def found(q: str) -> list[str]:
+                return [number for number, _ in conn.execute(statement, search_params(q))]
+
+            assert found("王伟") == ["N-001"]                       # its graduate's name and its unit's
+            assert found("深圳") == ["N-002"] and found("李娜") == ["N-002", "N-003"]
+            assert found("n-00") == ["N-001", "N-002", "N-003"] and found("N-") == []
+            assert conn.execute(select(unit_name).where(deals.c.number == "N-003")).scalar() is None
+    finally:
+        metadata.drop_all(engine)
+
+
+def test_a_json_key_is_written_into_the_sql_only_when_it_is_a_plain_name() -> None:
+    from quxiang.common.text_search import json_text
+
+    table = Table("t", MetaData(), Column("doc", String))
+    for key in ("name'; DROP TABLE t; --", "a.b", ""):
+        with pytest.raises(ValueError, match="JSON key"):
+            json_text(table.c.doc, key)

@@ -191,6 +191,46 @@ def test_filters_and_search_on_each_field(s):
         assert response.status_code == (200 if bad == "mode=online" else 422), bad  # unknown args are ignored
 
 
+def test_a_short_search_finds_names_holding_it_and_codes_equal_to_it(s):
+    online = "/lists/online-signing?sort=name&order=asc&"
+    # two characters of every unit's name: each agreement's unit holds them
+    assert s.names(f"{online}q=示例") == ["学生1", "学生2", "学生3", "学生4"]
+    assert s.names(f"{online}q=生3") == ["学生3"]                    # and of a graduate's name
+    # two characters inside every 考生号 and 协议编号: a code must equal so short a query
+    assert s.names(f"{online}q=26") == [] and s.names(f"{online}q=S0") == []
+    assert s.names("/lists/destinations?q=示例") == ["学生2"]
+    assert s.names("/lists/terminations?q=广州") == ["学生1"]
+
+
+def test_on_postgresql_each_searched_column_is_read_through_its_index(s, service):
+    """The search is a SELECT per column, each of which must find its rows through that column's
+    index: an expression that drifted from its index's would still answer, by reading every row."""
+    from sqlalchemy import text
+
+    from quxiang.common.db import page_params
+    from quxiang.signing.adapters import signing_lists
+    from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT_INDEX
+    from quxiang.signing.adapters.signing_lists import Kind, ListFilter
+    from quxiang.signing.adapters.tables import SEARCH_INDEXES
+
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no GIN indexes")
+    expected = {Kind.ONLINE: {*SEARCH_INDEXES["graduates"], *SEARCH_INDEXES["agreements"]},
+                Kind.TERMINATIONS: {*SEARCH_INDEXES["graduates"], *SEARCH_INDEXES["agreements"]},
+                Kind.DESTINATIONS: {*SEARCH_INDEXES["graduates"], DESTINATION_UNIT_INDEX}}
+    with service.engine.connect() as conn:
+        # A handful of rows: left to itself the planner would read them all, whatever the indexes.
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        conn.execute(text("SET LOCAL enable_indexscan = off"))
+        for kind, indexes in expected.items():
+            for q in ("学生1", "S0"):  # contained, and equal (shorter than three)
+                statements, params = signing_lists._shaped(ListFilter(kind=kind, province="44", q=q))
+                compiled = statements.page.compile(service.engine)
+                plan = "\n".join(conn.exec_driver_sql(
+                    "EXPLAIN " + str(compiled), {**compiled.params, **params, **page_params(0, 20)}).scalars())
+                assert all(index in plan for index in indexes), (kind, q, plan)
+
+
 def test_a_list_statement_is_built_once_per_shape_and_run_with_each_values(s):
     from quxiang.signing.adapters import signing_lists
 

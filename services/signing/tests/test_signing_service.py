@@ -34,14 +34,16 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 def test_the_lookup_indexes_come_and_go_with_their_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0007", metadata) == LOOKUP_INDEXES | {AUTH_RECENT_INDEX}
+    removed = assert_step_matches_the_tables(SERVICE, config, "0007", metadata)
+    assert removed == LOOKUP_INDEXES | {AUTH_RECENT_INDEX} | _search_indexes(database)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == {AUTH_RECENT_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == {AUTH_RECENT_INDEX,
+                                                                                   *_search_indexes(database)}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -49,7 +51,7 @@ def test_the_status_columns_widen_with_their_step_and_keep_the_one_held_agreemen
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     # Down to 0009 and up again: the tables match the definitions, the partial unique index included.
-    assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == set()
+    assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == _search_indexes(database)
     engine = make_engine(url)
     try:
         columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("agreements")}
@@ -77,3 +79,20 @@ def test_every_status_fits_its_column():
 
     for status in (*online.Status, *termination.Status, *destination.Status):
         assert len(status.value) <= STATUS_WIDTH, status
+
+
+def _search_indexes(database: str) -> set[str]:
+    """What 0015 adds: the lists' search indexes, on PostgreSQL only."""
+    from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT_INDEX
+    from quxiang.signing.adapters.tables import SEARCH_INDEXES
+
+    if database != "postgresql":
+        return set()
+    return {DESTINATION_UNIT_INDEX, *(name for names in SEARCH_INDEXES.values() for name in names)}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_list_search_indexes_come_and_go_with_their_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0014", metadata) == _search_indexes(database)

@@ -18,10 +18,29 @@ it never did).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import DDL, Column, ColumnElement, Index, Table, Text, and_, bindparam, cast, event, func, or_, text
+from sqlalchemy import (
+    DDL,
+    Column,
+    ColumnElement,
+    FromClause,
+    Index,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -38,8 +57,9 @@ def _characters(expression: Any) -> Any:
     return func.string_to_array(func.lower(expression), None)
 
 
-def chars_index(name: str, column: Column[Any], where: str | None = None) -> Index:
-    """A GIN index of ``column``'s lower-cased characters, for ``name_contains`` (PostgreSQL only)."""
+def chars_index(name: str, column: ColumnElement[Any], where: str | None = None) -> Index:
+    """A GIN index of the lower-cased characters of ``column`` (or of an expression over one table's
+    columns, such as ``json_text``), for ``name_contains`` (PostgreSQL only)."""
     options: dict[str, Any] = {"postgresql_using": "gin"}
     if where:
         options["postgresql_where"] = text(where)
@@ -104,6 +124,47 @@ def _has_characters_on_postgresql(element: _HasCharacters, compiler: Any, **kw: 
     return compiler.process(contains, **kw)
 
 
+_JSON_KEY = re.compile(r"^[a-z_]+$")
+
+
+class _JsonText(ColumnElement[str]):
+    """The text under ``key`` of a JSON column, the key written into the SQL (``json_text``)."""
+
+    type = String()
+    inherit_cache = True
+    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [("column", InternalTraversal.dp_clauseelement),
+                                                             ("key", InternalTraversal.dp_string)]
+
+    def __init__(self, column: ColumnElement[Any], key: str) -> None:
+        if not _JSON_KEY.match(key):
+            raise ValueError(f"not a JSON key this SQL may hold: {key!r}")
+        self.column = column
+        self.key = key
+
+    @property
+    def _from_objects(self) -> list[Any]:  # type: ignore[override]
+        return self.column._from_objects
+
+
+@compiles(_JsonText)
+def _json_text_elsewhere(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.column, **kw)}, '$.{element.key}')"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_on_postgresql(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    # No parentheses: PostgreSQL writes the index's expression back without them, and ->> binds
+    # tighter than the comparisons and LIKEs it meets in a list's statements.
+    return f"{compiler.process(element.column, **kw)} ->> '{element.key}'"
+
+
+def json_text(column: ColumnElement[Any], key: str) -> ColumnElement[str]:
+    """``column[key]`` as text, the key a constant of the SQL: SQLAlchemy's ``column[key]`` binds the
+    key as a parameter, and PostgreSQL then matches an index on ``column ->> 'key'`` only when it
+    plans for the parameter's value, not in the generic plan of a prepared statement."""
+    return _JsonText(column, key)
+
+
 def name_contains(column: ColumnElement[Any], query: str | ColumnElement[Any],
                   pattern: str | ColumnElement[Any]) -> ColumnElement[bool]:
     """``column`` holds the text bound as ``query``, letter case aside; ``pattern`` is bound to its
@@ -129,6 +190,17 @@ def searched(names: Sequence[ColumnElement[Any]], codes: Sequence[ColumnElement[
 
     return or_(*(name_contains(column, bound("q_text"), bound("q_in_name")) for column in names),
                *(code_matches(column, bound("q")) for column in codes))
+
+
+def searched_through(key: ColumnElement[Any], joined: FromClause, names: Sequence[ColumnElement[Any]],
+                     codes: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
+    """``searched`` over columns of several joined tables (a list's agreement and its graduate): a
+    row's unique ``key`` among those a SELECT per column finds, each through that column's index,
+    where one OR across the tables reads every row. The parameters of ``search_params``."""
+    branches = [select(key).select_from(joined).where(name_contains(column, "q_text", "q_in_name"))
+                for column in names]
+    branches += [select(key).select_from(joined).where(code_matches(column, "q")) for column in codes]
+    return key.in_(union_all(*branches))
 
 
 def _bound(value: str | ColumnElement[Any]) -> ColumnElement[Any]:

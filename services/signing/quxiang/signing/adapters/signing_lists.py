@@ -16,9 +16,11 @@ from sqlalchemy import ColumnElement, FromClause, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from quxiang.common.db import LIKE_ESCAPE, ListStatements, contains_pattern, sort_order
+from quxiang.common.text_search import search_params, searched_through
+from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT
 from quxiang.signing.adapters.destination_tables import destination_registrations as destinations
 from quxiang.signing.adapters.store import Bind
-from quxiang.signing.adapters.tables import agreements, departments, graduates, schools, terminations
+from quxiang.signing.adapters.tables import UNIT_NAME, agreements, departments, graduates, schools, terminations
 
 
 class Kind(StrEnum):
@@ -32,10 +34,6 @@ class Kind(StrEnum):
 # 补登管理 "签订纸质就业协议书补充登记".
 FLOWS: Mapping[Kind, tuple[str, ...]] = {Kind.ONLINE: ("online", "offline"), Kind.SUPPLEMENTARY: ("supplementary",)}
 
-_UNIT_NAME = agreements.c.unit["name"].as_string()
-_DESTINATION_UNIT = func.coalesce(destinations.c.fields["unit_name"].as_string(),
-                                  destinations.c.fields["business_name"].as_string(),
-                                  destinations.c.fields["study_school"].as_string())
 
 _GRADUATE_SORTS: dict[str, ColumnElement] = {
     "name": graduates.c.name, "exam_number": graduates.c.exam_number, "student_number": graduates.c.student_number,
@@ -55,7 +53,8 @@ class Source:
     education_level: ColumnElement
     graduation_year: ColumnElement
     status: ColumnElement
-    searched: tuple[ColumnElement, ...]
+    names: tuple[ColumnElement, ...]      # what q searches: names (part of them) ...
+    codes: tuple[ColumnElement, ...]      # ... and codes (text_search)
     sorts: Mapping[str, ColumnElement]
     tie: ColumnElement
     columns: tuple[ColumnElement, ...]
@@ -71,7 +70,7 @@ def _with_graduate(base: FromClause, school_code: ColumnElement, department_id: 
 _GRADUATE_COLUMNS = (graduates.c.exam_number, graduates.c.student_number, graduates.c.name,
                      graduates.c.major_code, graduates.c.major_name, graduates.c.identity_number_masked,
                      schools.c.name.label("school_name"), departments.c.name.label("department_name"))
-_SEARCHED = (graduates.c.name, graduates.c.exam_number, graduates.c.student_number)
+_CODES = (graduates.c.exam_number, graduates.c.student_number)
 
 _AGREEMENTS = Source(
     table=agreements,
@@ -79,16 +78,16 @@ _AGREEMENTS = Source(
     school_code=agreements.c.school_code, department_id=agreements.c.department_id,
     education_level=agreements.c.education_level, graduation_year=agreements.c.graduation_year,
     status=agreements.c.status,
-    searched=(*_SEARCHED, agreements.c.number, _UNIT_NAME),
+    names=(graduates.c.name, UNIT_NAME), codes=(*_CODES, agreements.c.number),
     sorts={**_GRADUATE_SORTS, "school": agreements.c.school_code, "education_level": agreements.c.education_level,
-           "number": agreements.c.number, "unit_name": _UNIT_NAME, "status": agreements.c.status,
+           "number": agreements.c.number, "unit_name": UNIT_NAME, "status": agreements.c.status,
            "initiator": agreements.c.initiator, "flow": agreements.c.flow, "created_at": agreements.c.created_at,
            "updated_at": agreements.c.updated_at},
     tie=agreements.c.number,
     columns=(agreements.c.id, agreements.c.number, agreements.c.flow, agreements.c.initiator,
              agreements.c.agreement_type, agreements.c.status, agreements.c.graduate_id, agreements.c.school_code,
              agreements.c.department_id, agreements.c.education_level, agreements.c.graduation_year,
-             agreements.c.employer_id, _UNIT_NAME.label("unit_name"), agreements.c.created_at,
+             agreements.c.employer_id, UNIT_NAME.label("unit_name"), agreements.c.created_at,
              agreements.c.updated_at, *_GRADUATE_COLUMNS),
 )
 
@@ -99,9 +98,9 @@ _TERMINATIONS = Source(
     school_code=terminations.c.school_code, department_id=terminations.c.department_id,
     education_level=agreements.c.education_level, graduation_year=agreements.c.graduation_year,
     status=terminations.c.status,
-    searched=(*_SEARCHED, agreements.c.number, _UNIT_NAME),
+    names=(graduates.c.name, UNIT_NAME), codes=(*_CODES, agreements.c.number),
     sorts={**_GRADUATE_SORTS, "school": terminations.c.school_code, "education_level": agreements.c.education_level,
-           "number": agreements.c.number, "unit_name": _UNIT_NAME, "status": terminations.c.status,
+           "number": agreements.c.number, "unit_name": UNIT_NAME, "status": terminations.c.status,
            "initiator": agreements.c.initiator, "mode": terminations.c.mode,
            "requested_by": terminations.c.requested_by, "created_at": terminations.c.created_at,
            "updated_at": terminations.c.updated_at},
@@ -111,7 +110,7 @@ _TERMINATIONS = Source(
              terminations.c.department_id, terminations.c.created_at, terminations.c.updated_at,
              agreements.c.number, agreements.c.flow, agreements.c.initiator, agreements.c.agreement_type,
              agreements.c.status.label("agreement_status"), agreements.c.education_level,
-             agreements.c.graduation_year, _UNIT_NAME.label("unit_name"), *_GRADUATE_COLUMNS),
+             agreements.c.graduation_year, UNIT_NAME.label("unit_name"), *_GRADUATE_COLUMNS),
 )
 
 _DESTINATIONS = Source(
@@ -121,15 +120,15 @@ _DESTINATIONS = Source(
     school_code=destinations.c.school_code, department_id=destinations.c.department_id,
     education_level=destinations.c.education_level, graduation_year=destinations.c.graduation_year,
     status=destinations.c.status,
-    searched=(*_SEARCHED, _DESTINATION_UNIT),
+    names=(graduates.c.name, DESTINATION_UNIT), codes=_CODES,
     sorts={**_GRADUATE_SORTS, "school": destinations.c.school_code, "education_level": destinations.c.education_level,
-           "destination_code": destinations.c.destination_code, "unit_name": _DESTINATION_UNIT,
+           "destination_code": destinations.c.destination_code, "unit_name": DESTINATION_UNIT,
            "status": destinations.c.status, "submitted_at": destinations.c.submitted_at,
            "updated_at": destinations.c.updated_at},
     tie=destinations.c.id,
     columns=(destinations.c.id, destinations.c.graduate_id, destinations.c.school_code,
              destinations.c.department_id, destinations.c.education_level, destinations.c.graduation_year,
-             destinations.c.status, destinations.c.destination_code, _DESTINATION_UNIT.label("unit_name"),
+             destinations.c.status, destinations.c.destination_code, DESTINATION_UNIT.label("unit_name"),
              destinations.c.submitted_at, destinations.c.decided_at, destinations.c.updated_at, *_GRADUATE_COLUMNS),
 )
 
@@ -173,7 +172,7 @@ def _params(f: ListFilter) -> dict[str, Any]:
     if f.major:
         params.update(major_code=f.major.upper(), major_like=_like(f.major))
     if f.q:
-        params["q"] = _like(f.q)
+        params.update(search_params(f.q))
     if f.kind is Kind.DESTINATIONS:
         if f.destination_codes:
             params["destination_codes"] = list(f.destination_codes)
@@ -197,8 +196,9 @@ def _conditions(kind: Kind, names: frozenset[str]) -> list[ColumnElement[bool]]:
         conditions.append(or_(graduates.c.major_code == bindparam("major_code"),
                               graduates.c.major_name.ilike(bindparam("major_like"), escape=LIKE_ESCAPE)))
     if "q" in names:
-        # ILIKE: 学号 s000001 finds S000001 on PostgreSQL as it always did on SQLite.
-        conditions.append(or_(*(column.ilike(bindparam("q"), escape=LIKE_ESCAPE) for column in source.searched)))
+        # Letter case aside on every database; each column through its index on PostgreSQL (a
+        # province's agreements searched in ms where one OR over the joined tables read them all).
+        conditions.append(searched_through(source.tie, source.joined, source.names, source.codes))
     if kind in FLOWS:
         # Each flow spelt out, not IN (...): an IN list is expanded into the SQL text at every
         # execution, a tenth of a list request's CPU here, for values that never change.

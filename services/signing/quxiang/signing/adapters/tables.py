@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from quxiang.common.audit import audit_table
+from quxiang.common.text_search import chars_index, json_text, trigram_index, use_trigrams
 from quxiang.common.throttle import failure_table
 
 metadata = MetaData()
@@ -152,6 +153,22 @@ agreements = Table(
     Index("uq_agreements_open_invitation", "employer_id", "graduate_id", unique=True,
           postgresql_where=text("status = 'invited'"), sqlite_where=text("status = 'invited'")),
 )
+
+# What the lists' q searches (signing_lists), through an index each on PostgreSQL (text_search):
+# the graduate's name, 考生号 and 学号, the agreement's 协议编号 and its unit's name. 0015.
+UNIT_NAME = json_text(agreements.c.unit, "name")
+SEARCH_INDEXES = {
+    "graduates": ("ix_signing_graduates_name_chars", "ix_signing_graduates_exam_number_trgm",
+                  "ix_signing_graduates_student_number_trgm"),
+    "agreements": ("ix_agreements_number_trgm", "ix_agreements_unit_name_chars"),
+}
+chars_index(SEARCH_INDEXES["graduates"][0], graduates.c.name)
+trigram_index(SEARCH_INDEXES["graduates"][1], graduates.c.exam_number)
+trigram_index(SEARCH_INDEXES["graduates"][2], graduates.c.student_number)
+trigram_index(SEARCH_INDEXES["agreements"][0], agreements.c.number)
+chars_index(SEARCH_INDEXES["agreements"][1], UNIT_NAME)
+use_trigrams(graduates)
+use_trigrams(agreements)
 
 agreement_counters = Table(
     "agreement_counters", metadata,
