@@ -125,6 +125,8 @@ def test_a_search_through_two_joined_tables_finds_each_row_once(engine: Engine) 
             assert found("深圳") == ["N-002"] and found("李娜") == ["N-002", "N-003"]
             assert found("n-00") == ["N-001", "N-002", "N-003"] and found("N-") == []
             assert conn.execute(select(unit_name).where(deals.c.number == "N-003")).scalar() is None
+            conn.execute(deals.update().where(deals.c.number == "N-003").values(unit={"name": 123}))
+            assert conn.execute(select(unit_name).where(deals.c.number == "N-003")).scalar() == "123"  # text
     finally:
         metadata.drop_all(engine)
 
@@ -133,6 +135,6 @@ def test_a_json_key_is_written_into_the_sql_only_when_it_is_a_plain_name() -> No
     from quxiang.common.text_search import json_text
 
     table = Table("t", MetaData(), Column("doc", String))
-    for key in ("name'; DROP TABLE t; --", "a.b", ""):
+    for key in ("name'; DROP TABLE t; --", "a.b", "", "name\n"):
         with pytest.raises(ValueError, match="JSON key"):
             json_text(table.c.doc, key)

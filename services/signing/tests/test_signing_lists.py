@@ -211,12 +211,14 @@ def test_on_postgresql_each_searched_column_is_read_through_its_index(s, service
     from quxiang.signing.adapters import signing_lists
     from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT_INDEX
     from quxiang.signing.adapters.signing_lists import Kind, ListFilter
-    from quxiang.signing.adapters.tables import SEARCH_INDEXES
+    from quxiang.signing.adapters.tables import SEARCH_INDEXES, TERMINATIONS_GRADUATE_INDEX
 
     if service.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no GIN indexes")
     expected = {Kind.ONLINE: {*SEARCH_INDEXES["graduates"], *SEARCH_INDEXES["agreements"]},
-                Kind.TERMINATIONS: {*SEARCH_INDEXES["graduates"], *SEARCH_INDEXES["agreements"]},
+                # the graduates found, to their terminations
+                Kind.TERMINATIONS: {*SEARCH_INDEXES["graduates"], *SEARCH_INDEXES["agreements"],
+                                    TERMINATIONS_GRADUATE_INDEX},
                 Kind.DESTINATIONS: {*SEARCH_INDEXES["graduates"], DESTINATION_UNIT_INDEX}}
     with service.engine.connect() as conn:
         # A handful of rows: left to itself the planner would read them all, whatever the indexes.

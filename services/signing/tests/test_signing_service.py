@@ -12,7 +12,7 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.signing.adapters.tables import STATUS_WIDTH, agreements, metadata
+from quxiang.signing.adapters.tables import STATUS_WIDTH, TERMINATIONS_GRADUATE_INDEX, agreements, metadata
 from quxiang.signing.bootstrap import SERVICE
 
 LOOKUP_INDEXES = {"ix_signing_graduates_exam_number", "ix_agreement_documents_due"}
@@ -82,13 +82,15 @@ def test_every_status_fits_its_column():
 
 
 def _search_indexes(database: str) -> set[str]:
-    """What 0015 adds: the lists' search indexes, on PostgreSQL only."""
+    """What 0015 and 0016 add: the lists' search indexes on PostgreSQL, the terminations' by graduate
+    on both."""
     from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT_INDEX
     from quxiang.signing.adapters.tables import SEARCH_INDEXES
 
     if database != "postgresql":
-        return set()
-    return {DESTINATION_UNIT_INDEX, *(name for names in SEARCH_INDEXES.values() for name in names)}
+        return {TERMINATIONS_GRADUATE_INDEX}
+    return {TERMINATIONS_GRADUATE_INDEX, DESTINATION_UNIT_INDEX,
+            *(name for names in SEARCH_INDEXES.values() for name in names)}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -96,3 +98,10 @@ def test_the_list_search_indexes_come_and_go_with_their_step(database, request, 
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0014", metadata) == _search_indexes(database)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_terminations_graduate_index_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0015", metadata) == {TERMINATIONS_GRADUATE_INDEX}

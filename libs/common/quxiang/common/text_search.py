@@ -124,7 +124,7 @@ def _has_characters_on_postgresql(element: _HasCharacters, compiler: Any, **kw: 
     return compiler.process(contains, **kw)
 
 
-_JSON_KEY = re.compile(r"^[a-z_]+$")
+_JSON_KEY = re.compile(r"[a-z_]+")
 
 
 class _JsonText(ColumnElement[str]):
@@ -136,7 +136,7 @@ class _JsonText(ColumnElement[str]):
                                                              ("key", InternalTraversal.dp_string)]
 
     def __init__(self, column: ColumnElement[Any], key: str) -> None:
-        if not _JSON_KEY.match(key):
+        if not _JSON_KEY.fullmatch(key):
             raise ValueError(f"not a JSON key this SQL may hold: {key!r}")
         self.column = column
         self.key = key
@@ -148,7 +148,8 @@ class _JsonText(ColumnElement[str]):
 
 @compiles(_JsonText)
 def _json_text_elsewhere(element: _JsonText, compiler: Any, **kw: Any) -> str:
-    return f"json_extract({compiler.process(element.column, **kw)}, '$.{element.key}')"
+    # as text, as on PostgreSQL: json_extract answers a JSON number as a number
+    return f"CAST(json_extract({compiler.process(element.column, **kw)}, '$.{element.key}') AS VARCHAR)"
 
 
 @compiles(_JsonText, "postgresql")

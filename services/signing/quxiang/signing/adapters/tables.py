@@ -105,6 +105,8 @@ school_settings = Table(
 
 # --- agreements ---------------------------------------------------------------------------------
 
+TERMINATIONS_GRADUATE_INDEX = "ix_terminations_graduate"
+
 # Wide enough for every status of every flow (the longest, application_department_rejected, has 31
 # characters; PostgreSQL refuses a longer value, SQLite does not check).
 STATUS_WIDTH = 40
@@ -237,6 +239,8 @@ terminations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_terminations_agreement", "agreement_id"),
     Index("ix_terminations_school_status", "school_code", "status"),
+    # the graduates a list's search found, to their terminations (signing_lists; 0016)
+    Index(TERMINATIONS_GRADUATE_INDEX, "graduate_id"),
     # one open termination request per agreement
     Index("uq_terminations_open", "agreement_id", unique=True,
           postgresql_where=text("status IN ('awaiting_counterparty', 'school_review')"),
