@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,16 +168,19 @@ def page_params(offset: int, limit: int) -> dict[str, int]:
 
 
 def page_by_key(rows: Select[Any], key: ColumnElement[Any], offset: int | ColumnElement[int],
-                limit: int | ColumnElement[int]) -> Select[Any]:
+                limit: int | ColumnElement[int], read: Select[Any] | None = None) -> Select[Any]:
     """The page ``offset .. offset + limit`` of ``rows`` (a filtered, ordered list query), found by its
     unique ``key`` first: the database filters and sorts narrow rows (the key and the sort columns),
     then joins and reads the wide columns (the graduate's, JSON fields) for the page's rows only,
     where ``rows.offset().limit()`` builds every matching row whole before it sorts. Same rows, same
     order; ``key`` must be unique among ``rows``. On a list of 715 agreements: 2.0 ms -> 0.5 ms.
+    ``read`` is ``rows`` without its filters (the same columns, FROM and order; ``key`` unique in it
+    too): the page's keys are filtered already, so the filters run once, not again for the page's
+    rows (a province's 在线签约 search evaluated its subqueries a second time: a third of the request).
     ``offset`` and ``limit`` may be ``PAGE_OFFSET`` and ``PAGE_LIMIT``, given by ``page_params``."""
     page = rows.with_only_columns(key, maintain_column_froms=True).offset(offset).limit(limit)
     # Not correlated: the page query has its own FROM, even where it names the outer query's tables.
-    return rows.where(key.in_(page.correlate(None)))
+    return (rows if read is None else read).where(key.in_(page.correlate(None)))
 
 
 @dataclass(frozen=True)
@@ -193,11 +196,15 @@ class ListStatements:
     page: Select[Any]
 
     @classmethod
-    def of(cls, counted: Select[Any], rows: Select[Any], key: ColumnElement[Any]) -> ListStatements:
-        """``rows`` paged by its unique ``key`` (``page_by_key``), ``counted`` its total."""
+    def of(cls, counted: Select[Any], read: Select[Any], conditions: Sequence[ColumnElement[bool]],
+           key: ColumnElement[Any]) -> ListStatements:
+        """The list ``read`` (its columns over its FROM, ordered) filtered by ``conditions``, paged by
+        its unique ``key`` (``page_by_key``); ``counted`` its total."""
         # Not correlated: the count has its own FROM, though it names the page's tables.
         total = counted.scalar_subquery().correlate(None).label(LIST_TOTAL)
-        return cls(count=counted, rows=rows, page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT).add_columns(total))
+        rows = read.where(*conditions)
+        return cls(count=counted, rows=rows,
+                   page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT, read=read).add_columns(total))
 
     def page_of(self, bind: Connection | Session, params: dict[str, Any], offset: int,
                 limit: int) -> tuple[list[Any], int]:

@@ -141,13 +141,14 @@ def _conditions(names: frozenset[str]) -> list[ColumnElement[bool]]:
 
 @functools.lru_cache(maxsize=512)
 def _statements(names: frozenset[str], sort: str, descending: bool) -> ListStatements:
-    base = select(graduates.c.id).select_from(_JOINED).where(*_conditions(names))
+    conditions = _conditions(names)
     key = SORT_COLUMNS[sort]
     order = [sort_order(key, descending, graduates)]
     if sort != "exam_number":
         order.append(graduates.c.exam_number.asc())
-    rows = base.with_only_columns(*_ROW_COLUMNS, maintain_column_froms=True).order_by(*order)
-    return ListStatements.of(select(func.count()).select_from(base.subquery()), rows, graduates.c.id)
+    read = select(*_ROW_COLUMNS).select_from(_JOINED).order_by(*order)
+    counted = select(func.count()).select_from(select(graduates.c.id).select_from(_JOINED).where(*conditions).subquery())
+    return ListStatements.of(counted, read, conditions, graduates.c.id)
 
 
 def _shaped(f: ListFilter) -> tuple[ListStatements, dict[str, Any]]:

@@ -49,8 +49,9 @@ def _statements(names: frozenset[str]) -> ListStatements:
                      terminations.c.id.label("termination_id"), terminations.c.status.label("termination_status"),
                      terminations.c.requested_by.label("termination_requested_by"))
               .select_from(_JOINED.outerjoin(terminations, _OPEN_TERMINATION))
-              .where(*conditions).order_by(agreements.c.created_at.desc(), agreements.c.id))
-    return ListStatements.of(select(func.count()).select_from(_JOINED).where(*conditions), listed, agreements.c.id)
+              .order_by(agreements.c.created_at.desc(), agreements.c.id))
+    return ListStatements.of(select(func.count()).select_from(_JOINED).where(*conditions), listed, conditions,
+                             agreements.c.id)
 
 
 def page(bind: Bind, f: AgreementFilter, offset: int, limit: int) -> tuple[list[Row], int]:

@@ -216,9 +216,10 @@ def _statements(kind: Kind, names: frozenset[str], sort: str, descending: bool) 
     source = SOURCES[kind]
     conditions = _conditions(kind, names)
     key = source.sorts[sort]
-    rows = (select(*source.columns).select_from(source.joined).where(*conditions)
+    read = (select(*source.columns).select_from(source.joined)
             .order_by(sort_order(key, descending, source.table), source.tie.asc()))
-    return ListStatements.of(select(func.count()).select_from(source.joined).where(*conditions), rows, source.tie)
+    return ListStatements.of(select(func.count()).select_from(source.joined).where(*conditions), read, conditions,
+                             source.tie)
 
 
 def _shaped(f: ListFilter) -> tuple[ListStatements, dict[str, Any]]:
