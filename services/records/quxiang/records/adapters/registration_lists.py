@@ -147,7 +147,8 @@ def _statements(names: frozenset[str], sort: str, descending: bool) -> ListState
     if sort != "exam_number":
         order.append(graduates.c.exam_number.asc())
     read = select(*_ROW_COLUMNS).select_from(_JOINED).order_by(*order)
-    counted = select(func.count()).select_from(select(graduates.c.id).select_from(_JOINED).where(*conditions).subquery())
+    matching = select(graduates.c.id).select_from(_JOINED).where(*conditions)
+    counted = select(func.count()).select_from(matching.subquery())
     return ListStatements.of(counted, read, conditions, graduates.c.id)
 
 
