@@ -12,7 +12,14 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.signing.adapters.tables import STATUS_WIDTH, TERMINATIONS_GRADUATE_INDEX, agreements, metadata
+from quxiang.signing.adapters.destination_tables import DESTINATIONS_RECENT_INDEX
+from quxiang.signing.adapters.tables import (
+    RECENT_INDEXES,
+    STATUS_WIDTH,
+    TERMINATIONS_GRADUATE_INDEX,
+    agreements,
+    metadata,
+)
 from quxiang.signing.bootstrap import SERVICE
 
 LOOKUP_INDEXES = {"ix_signing_graduates_exam_number", "ix_agreement_documents_due"}
@@ -80,16 +87,18 @@ def test_every_status_fits_its_column():
     for status in (*online.Status, *termination.Status, *destination.Status):
         assert len(status.value) <= STATUS_WIDTH, status
 
+_RECENT = {*RECENT_INDEXES.values(), DESTINATIONS_RECENT_INDEX}
+
 
 def _search_indexes(database: str) -> set[str]:
-    """What 0015 and 0016 add: the lists' search indexes on PostgreSQL, the terminations' by graduate
-    on both."""
+    """What 0015, 0016 and 0017 add: the lists' search indexes on PostgreSQL, the terminations' by
+    graduate and the lists' most-recent-first on both."""
     from quxiang.signing.adapters.destination_tables import DESTINATION_UNIT_INDEX
     from quxiang.signing.adapters.tables import SEARCH_INDEXES
 
     if database != "postgresql":
-        return {TERMINATIONS_GRADUATE_INDEX}
-    return {TERMINATIONS_GRADUATE_INDEX, DESTINATION_UNIT_INDEX,
+        return {TERMINATIONS_GRADUATE_INDEX, *_RECENT}
+    return {TERMINATIONS_GRADUATE_INDEX, DESTINATION_UNIT_INDEX, *_RECENT,
             *(name for names in SEARCH_INDEXES.values() for name in names)}
 
 
@@ -104,4 +113,12 @@ def test_the_list_search_indexes_come_and_go_with_their_step(database, request, 
 def test_the_terminations_graduate_index_comes_and_goes_with_its_step(database, request, tmp_path):
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
-    assert assert_step_matches_the_tables(SERVICE, config, "0015", metadata) == {TERMINATIONS_GRADUATE_INDEX}
+    assert assert_step_matches_the_tables(SERVICE, config, "0015", metadata) == {TERMINATIONS_GRADUATE_INDEX,
+                                                                                   *_RECENT}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_recent_first_indexes_come_and_go_with_their_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0016", metadata) == _RECENT

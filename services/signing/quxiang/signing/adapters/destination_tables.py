@@ -46,3 +46,7 @@ DESTINATION_UNIT_INDEX = "ix_destination_registrations_unit_chars"
 chars_index(DESTINATION_UNIT_INDEX, DESTINATION_UNIT)
 
 DESTINATION_TABLES = (destination_registrations,)
+
+# The 去向登记 list's default order, most recently changed first (signing_lists; 0017).
+DESTINATIONS_RECENT_INDEX = "ix_destination_registrations_recent"
+Index(DESTINATIONS_RECENT_INDEX, destination_registrations.c.updated_at.desc(), destination_registrations.c.id)

@@ -106,6 +106,9 @@ school_settings = Table(
 # --- agreements ---------------------------------------------------------------------------------
 
 TERMINATIONS_GRADUATE_INDEX = "ix_terminations_graduate"
+# The lists' default order, most recently changed first (signing_lists; 0017): a province's first page
+# walks the index for its 20 rows where it sorted every agreement in the province.
+RECENT_INDEXES = {"agreements": "ix_agreements_recent", "terminations": "ix_terminations_recent"}
 
 # Wide enough for every status of every flow (the longest, application_department_rejected, has 31
 # characters; PostgreSQL refuses a longer value, SQLite does not check).
@@ -171,6 +174,7 @@ trigram_index(SEARCH_INDEXES["agreements"][0], agreements.c.number)
 chars_index(SEARCH_INDEXES["agreements"][1], UNIT_NAME)
 use_trigrams(graduates)
 use_trigrams(agreements)
+Index(RECENT_INDEXES["agreements"], agreements.c.updated_at.desc(), agreements.c.number)
 
 agreement_counters = Table(
     "agreement_counters", metadata,
@@ -252,6 +256,8 @@ SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, 
 # A unit's invitations that named no graduate (a wrong 考生号 or name), per unit: guessing until one
 # matches would tell the unit a stranger's school, 院系 and 专业 (service.invitation_throttle). 0014.
 invitation_throttle = failure_table(metadata, "invitation_throttle")
+
+Index(RECENT_INDEXES["terminations"], terminations.c.updated_at.desc(), terminations.c.id)
 
 DOCUMENT_TABLES = (agreement_documents,)
 FLOW_TABLES = (attachments, terminations)
