@@ -235,6 +235,60 @@ def test_page_by_key_gives_the_same_page_as_offset_and_limit(backend: str, reque
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_keys_nulls_last_give_the_pages_of_the_whole_order(backend: str, request: pytest.FixtureRequest,
+                                                          tmp_path: Path) -> None:
+    """A list sorted by a column of an outer-joined table, found in two parts (rows with the column,
+    rows without): every page as the plain ORDER BY .. NULLS LAST gives it, in either direction,
+    with ties in the sort, filters that empty either part, and pages across the parts' boundary."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, func, insert, select
+
+    from quxiang.common.db import PAGE_LIMIT, PAGE_OFFSET, ListStatements, keys_nulls_last, page_params, sort_order
+
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    metadata = MetaData()
+    people = Table("people", metadata, Column("id", String(10), primary_key=True),
+                   Column("code", String(10), nullable=False, unique=True), Column("group", String(5)))
+    changes = Table("changes", metadata, Column("person_id", String(10), primary_key=True),
+                    Column("state", String(10), nullable=False), Column("at", DateTime(timezone=True)))
+    metadata.create_all(engine)
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(people), [{"id": f"p{i:02d}", "code": f"c{(i * 17) % 53:02d}", "group": "ab"[i % 2]}
+                                      for i in range(53)])
+        # Two in three have a change, at times that repeat (the code breaks the ties); one has a change
+        # without a time (a NULL of the joined table itself, last as those without a change).
+        conn.execute(insert(changes), [{"person_id": f"p{i:02d}", "state": "xy"[i % 4 == 0],
+                                        "at": None if i == 7 else start + timedelta(minutes=(i * 5) % 11)}
+                                       for i in range(53) if i % 3])
+    joined = people.outerjoin(changes, changes.c.person_id == people.c.id)
+    read = select(people.c.id, people.c.code, changes.c.state, changes.c.at).select_from(joined)
+    filters = {"none": ([], {}), "group": ([people.c.group == bindparam("group")], {"group": "a"}),
+               "changed": ([changes.c.state == bindparam("state")], {"state": "y"}),
+               "unchanged": ([changes.c.person_id.is_(None)], {})}
+    with reading(engine) as conn:
+        for name, (conditions, params) in filters.items():
+            for descending in (False, True):
+                order = [sort_order(changes.c.at, descending), people.c.code.asc()]
+                narrow = select(people.c.id).select_from(joined).where(*conditions)
+                keys = keys_nulls_last(narrow, changes.c.at, descending, [people.c.code], PAGE_OFFSET, PAGE_LIMIT)
+                shaped = ListStatements.of(select(func.count()).select_from(narrow.subquery()),
+                                           read.order_by(*order), conditions, people.c.id, keys)
+                whole = conn.execute(read.where(*conditions).order_by(*order), params).all()
+                assert whole and (len(whole) < 53 or name == "none"), name
+                assert [row.at for row in whole[-1:]] == [None] or name == "changed"
+                for offset, limit in ((0, 5), (5, 7), (30, 10), (len(whole) - 3, 20), (len(whole), 5)):
+                    rows, total = shaped.page_of(conn, params, offset, limit)
+                    assert total == len(whole)
+                    assert [tuple(row)[:-1] for row in rows] == whole[offset:offset + limit], (name, descending,
+                                                                                              offset)
+                    assert len(conn.execute(keys, {**params, **page_params(offset, limit)}).all()) == len(rows)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 @pytest.mark.parametrize(("searched", "found"), [
     ("%", ["100%服务"]), ("_", ["A_B科技"]), ("A_B", ["A_B科技"]), ("\\", ["C:\\盘"]), ("100%", ["100%服务"]),
     ("AB", ["AB科技"]), ("科技", ["AB科技", "A_B科技"]),

@@ -7,13 +7,14 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.records.adapters.tables import BY_NAME_INDEX, ON_ROSTER_INDEX, SEARCH_INDEXES, metadata
+from quxiang.records.adapters.tables import BY_NAME_INDEX, ON_ROSTER_INDEX, RECENT_INDEX, SEARCH_INDEXES, metadata
 from quxiang.records.bootstrap import SERVICE
 
 
 def _list_indexes(database: str) -> set[str]:
-    """What 0009 adds: the search indexes on PostgreSQL only, the list by name on both."""
-    return {BY_NAME_INDEX, *(SEARCH_INDEXES if database == "postgresql" else ())}
+    """What 0009 and 0010 add: the search indexes on PostgreSQL only, the list by name and the
+    registrations most recently changed first on both."""
+    return {BY_NAME_INDEX, RECENT_INDEX, *(SEARCH_INDEXES if database == "postgresql" else ())}
 
 
 def test_boots_on_the_embedded_default(tmp_path):
@@ -88,3 +89,10 @@ def test_the_list_search_indexes_come_and_go_with_their_step(database, request, 
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == _list_indexes(database)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_recent_registrations_index_comes_and_goes_with_its_step(database, request, tmp_path):
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
+    assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == {RECENT_INDEX}

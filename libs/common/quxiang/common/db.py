@@ -8,7 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Integer, Select, bindparam, create_engine, event, pool, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    null,
+    pool,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -183,6 +197,32 @@ def page_by_key(rows: Select[Any], key: ColumnElement[Any], offset: int | Column
     return (rows if read is None else read).where(key.in_(page.correlate(None)))
 
 
+def keys_nulls_last(narrow: Select[Any], sort: ColumnElement[Any], descending: bool,
+                    then: Sequence[ColumnElement[Any]], offset: int | ColumnElement[int],
+                    limit: int | ColumnElement[int], joined_by: ColumnElement[Any] | None = None) -> Select[Any]:
+    """The keys of the page ``offset .. offset + limit`` of ``narrow`` (a list's unique key over its
+    FROM, filtered) ordered by ``sort`` (``sort_order``: NULL last either way), then by ``then``
+    ascending, found in two parts: the rows with a ``sort`` and those without (whose order is
+    ``then`` alone), the first ``offset + limit`` of each, merged. Where ``sort`` is a column of a
+    table outer-joined to the list (a registration's 更新时间 beside every graduate), the first part
+    can walk an index of it and the second the list's own: a province's 图7 by 更新时间 sorted all
+    its graduates. Same keys as ``narrow.order_by(...).offset().limit()``. Where ``sort`` is NOT NULL
+    in its table, ``joined_by`` is the column that table is outer-joined by: NULL exactly where
+    ``sort`` is, and the database reads the rows without as an anti-join (on ``sort`` itself it joins
+    every row and filters after)."""
+    depth = offset + limit
+    thens = [column.label(f"qx_then_{n}") for n, column in enumerate(then)]
+    present = (narrow.add_columns(sort.label("qx_sort"), *thens).where(sort.is_not(None))
+               .order_by(sort.desc() if descending else sort.asc(), *then).limit(depth).subquery())
+    missing = (sort if joined_by is None else joined_by).is_(None)
+    absent = (narrow.add_columns(cast(null(), sort.type).label("qx_sort"), *thens).where(missing)
+              .order_by(*then).limit(depth).subquery())
+    both = union_all(select(present), select(absent)).subquery()
+    first = both.c.qx_sort.desc() if descending else both.c.qx_sort.asc()
+    return (select(both.c[0]).order_by(first.nulls_last(), *(both.c[label.name] for label in thens))
+            .offset(offset).limit(limit))
+
+
 @dataclass(frozen=True)
 class ListStatements:
     """A list's statements for one shape (which filters are given, the sort), built once and run
@@ -197,14 +237,19 @@ class ListStatements:
 
     @classmethod
     def of(cls, counted: Select[Any], read: Select[Any], conditions: Sequence[ColumnElement[bool]],
-           key: ColumnElement[Any]) -> ListStatements:
+           key: ColumnElement[Any], keys: Select[Any] | None = None) -> ListStatements:
         """The list ``read`` (its columns over its FROM, ordered) filtered by ``conditions``, paged by
-        its unique ``key`` (``page_by_key``); ``counted`` its total."""
+        its unique ``key`` (``page_by_key``), or by the page's ``keys`` where a statement of the
+        caller's finds them faster (``keys_nulls_last``, by ``PAGE_OFFSET``/``PAGE_LIMIT``);
+        ``counted`` its total."""
         # Not correlated: the count has its own FROM, though it names the page's tables.
         total = counted.scalar_subquery().correlate(None).label(LIST_TOTAL)
         rows = read.where(*conditions)
-        return cls(count=counted, rows=rows,
-                   page=page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT, read=read).add_columns(total))
+        if keys is None:
+            page = page_by_key(rows, key, PAGE_OFFSET, PAGE_LIMIT, read=read)
+        else:
+            page = read.where(key.in_(keys.correlate(None)))
+        return cls(count=counted, rows=rows, page=page.add_columns(total))
 
     def page_of(self, bind: Connection | Session, params: dict[str, Any], offset: int,
                 limit: int) -> tuple[list[Any], int]:

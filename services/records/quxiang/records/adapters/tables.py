@@ -192,6 +192,10 @@ registrations = Table(
     UniqueConstraint("graduate_id", "module", name="uq_registrations_graduate_module"),
     Index("ix_registrations_school_module_status", "school_code", "module", "status"),
 )
+# A module's registrations most recently changed first, with their graduates: the lists by 更新时间
+# (registration_lists) read a page's graduates from it. 0010.
+RECENT_INDEX = "ix_registrations_recent"
+Index(RECENT_INDEX, registrations.c.module, registrations.c.updated_at.desc(), registrations.c.graduate_id)
 
 # Every submission and review: who, at which level, when, the decision and the reason.
 registration_history = Table(
