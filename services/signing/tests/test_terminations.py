@@ -210,3 +210,34 @@ def test_an_offline_termination_reason_is_masked_as_an_online_one(client, world)
     assert made.get_json()["reason"] == "身份证号110***********002X有误"
     listed = client.get(f"/agreements/{agreement}/terminations", headers=scene.school).get_data(as_text=True)
     assert typed not in listed and "110***********002X" in listed
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_review_locks_the_agreement_before_the_termination(signed, service):
+    """A school's approval takes the agreement's lock first, as a new request for the same agreement
+    (which locks it, then inserts) does: in the other order the two deadlocked and one of them
+    failed with 503. While another transaction holds the agreement the review waits holding nothing."""
+    import threading
+    import time
+
+    from sqlalchemy import select
+
+    from quxiang.signing.adapters.tables import agreements, terminations
+
+    tid = ask(signed, signed.graduate_headers).get_json()["id"]
+    assert post(signed, f"/terminations/{tid}/agree", headers=signed.employer_headers).status_code == 200
+    answers = []
+    client = signed.client.application.test_client()
+    with service.engine.connect() as holder:
+        holder.execute(select(agreements.c.id).where(agreements.c.id == signed.agreement).with_for_update())
+        review = threading.Thread(target=lambda: answers.append(client.post(
+            f"/terminations/{tid}/reviews", json={"decision": "approve"}, headers=signed.school)))
+        review.start()
+        time.sleep(0.5)  # the review has begun and waits for the agreement
+        with service.engine.connect() as other:  # the termination is not locked meanwhile
+            assert other.execute(select(terminations.c.status).where(terminations.c.id == tid)
+                                 .with_for_update(nowait=True)).scalar_one() == "school_review"
+        holder.rollback()
+    review.join(10)
+    assert [a.status_code for a in answers] == [200]
+    assert answers[0].get_json()["agreement_status"] == "terminated"

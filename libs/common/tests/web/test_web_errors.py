@@ -217,6 +217,17 @@ def test_the_503_says_when_to_try_again(make_app: Any) -> None:
     assert database_failure_app(make_app, error).get("/failing/").headers["Retry-After"] == "5"
 
 
+@pytest.mark.parametrize("cause", ["DeadlockDetected", "SerializationFailure"])
+def test_a_transaction_rolled_back_for_a_concurrent_one_is_409_not_an_outage(make_app: Any, cause: str) -> None:
+    import psycopg
+
+    error = sa_exc.OperationalError("UPDATE agreements ...", {}, getattr(psycopg.errors, cause)("deadlock detected"))
+    response = database_failure_app(make_app, error).get("/failing/")
+    body = problem(response, 409, "concurrent_change")
+    assert "刷新后重试" in body["detail"] and "deadlock" not in body["detail"]
+    assert "Retry-After" not in response.headers
+
+
 def test_a_database_error_that_is_not_an_outage_stays_a_500(make_app: Any) -> None:
     error = sa_exc.ProgrammingError("SELEC 1", {}, Exception('syntax error at or near "SELEC"'))
     body = problem(database_failure_app(make_app, error).get("/failing/"), 500, "internal_error")

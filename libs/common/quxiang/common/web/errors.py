@@ -74,6 +74,9 @@ INTERNAL_ERROR_DETAIL = "系统出错，本次操作可能未完成。请稍后�
 PAYLOAD_TOO_LARGE_DETAIL = "上传的文件过大：单个文件不超过 10 MB（生源文件不超过 50 MB）"
 DATABASE_UNAVAILABLE_DETAIL = "数据库暂时不可用，本次操作未生效，请稍后重试"
 DATABASE_RETRY_AFTER = 5  # seconds: a PostgreSQL restart or failover takes about that long
+CONCURRENT_CHANGE_DETAIL = "另一项操作同时修改了同一记录，本次操作未生效，请刷新后重试"
+# SQLSTATE class 40, transaction rollback: a deadlock's victim (40P01), a serialization failure (40001).
+_ROLLED_BACK_FOR_ANOTHER = "40"
 
 
 def status_code(status: int) -> str:
@@ -333,6 +336,12 @@ def _handle_database_unavailable(error: sa_exc.DBAPIError | sa_exc.TimeoutError)
     if isinstance(error, sa_exc.DBAPIError) and not (
             error.connection_invalidated or isinstance(error, sa_exc.OperationalError)):
         return _handle_unexpected(error)  # a programming or data error: a bug, not an outage
+    if str(getattr(getattr(error, "orig", None), "sqlstate", None) or "").startswith(_ROLLED_BACK_FOR_ANOTHER):
+        # The database is fine: it rolled this transaction back for another one's sake. What the
+        # other did may change what this one should do, so the caller reads again, not just retries.
+        logger.warning("transaction rolled back for a concurrent one in %s %s: %s", flask.request.method,
+                       flask.request.path, type(error.orig).__name__)
+        return problem_response(409, "concurrent_change", detail=CONCURRENT_CHANGE_DETAIL)
     logger.warning("database unavailable in %s %s: %s", flask.request.method, flask.request.path,
                    type(getattr(error, "orig", None) or error).__name__)
     return problem_response(503, "database_unavailable", detail=DATABASE_UNAVAILABLE_DETAIL,

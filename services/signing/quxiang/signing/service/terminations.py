@@ -154,11 +154,15 @@ def review(service: Signing, actor: Principal, termination_id: str, approve: boo
 
 
 def _locked(uow: UnitOfWork, actor: Principal, termination_id: str) -> tuple[Row, Row]:
-    row = store.get_termination(uow.session, termination_id, for_update=True)
-    contract = store.agreement_in_province(uow.session, row.agreement_id) if row else None
-    if row is None or contract is None or not online._covers(actor, contract, contract.school_province):
+    """The termination and its agreement, both locked: the agreement first, the order a new request
+    (which locks the agreement, then inserts) and a re-import moving the graduate
+    (``store.apply_graduate``) take them in. The other way round, an approval and a request at once
+    deadlocked, and one of them failed."""
+    found = store.get_termination(uow.session, termination_id)
+    contract = store.agreement_in_province(uow.session, found.agreement_id, for_update=True) if found else None
+    if found is None or contract is None or not online._covers(actor, contract, contract.school_province):
         raise online.not_found()
-    return row, contract
+    return store.get_termination(uow.session, termination_id, for_update=True), contract
 
 
 def _move(uow: UnitOfWork, row: Row, contract: Row, action: Action, actor: Principal,
