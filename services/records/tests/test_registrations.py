@@ -379,6 +379,34 @@ def test_department_review_is_not_switched_off_while_departments_have_registrati
     assert s.settings("archive", department_review=False).status_code == 200
 
 
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_submission_while_department_review_is_switched_off_follows_the_new_setting(s, service):
+    """The school's change holds its settings (as put_settings does) when a graduate submits: the
+    submission waits for it and goes to the school, as the settings now say. Read without waiting, it
+    went to a department review switched off meanwhile, which no count had refused."""
+    import threading
+    import time
+
+    from sqlalchemy import select, update
+
+    s.open("archive")
+    client = s.client.application.test_client()
+    answers = []
+    key = (school_module_settings.c.school_code == "10558", school_module_settings.c.module == "archive")
+    with service.engine.connect() as school:
+        school.execute(select(school_module_settings.c.version).where(*key).with_for_update())
+        submitting = threading.Thread(target=lambda: answers.append(client.post(
+            f"/graduates/{s.g1}/archive/submit", headers=s.graduate(s.g1), json=ARCHIVE)))
+        submitting.start()
+        time.sleep(0.5)  # the submission has read the graduate and the registration, and waits
+        assert answers == []
+        school.execute(update(school_module_settings).where(*key).values(department_review=False))
+        school.commit()
+    submitting.join(10)
+    assert [a.status_code for a in answers] == [200]
+    assert answers[0].get_json()["status"] == "school_review"
+
+
 @pytest.mark.parametrize("postcode", ["000000", "870000", "99999a", "51000"])
 def test_a_postcode_that_no_place_has_is_refused(postcode):
     from quxiang.records.domain.registration import InvalidTransfer, RegistrationModule, check_transfer

@@ -1,6 +1,6 @@
 """Two consumers or two requests at once on PostgreSQL: signing's local copies keep the newest event
-by its sequence (the roster row, the agreement type), and first saves of the settings all succeed,
-one version each."""
+by its sequence (the roster row, the agreement type), first saves of the settings all succeed,
+one version each, and a step routed by the settings follows a change made while it ran."""
 
 from __future__ import annotations
 
@@ -131,3 +131,49 @@ def test_a_units_change_applied_while_its_registration_inserts_is_kept(service, 
         assert tuple(kept) == ("修改后的名称", 2)
         store.apply_employer(conn, {**unit, "name": "注册时的名称", "address": None}, 1)  # redelivered: older
         assert conn.execute(select(employers.c.name).where(employers.c.id == "e-race")).scalar_one() == "修改后的名称"
+
+
+def _while_department_review_goes_off(service, step):
+    """``step`` (a request, in a thread) while the school's change of its settings holds them, as
+    put_settings does: the change switches department review off and commits, then the step goes on.
+    Read without waiting, the step went to a department review switched off meanwhile, which the
+    change's count of pending department reviews had not seen."""
+    answers = []
+    with service.engine.connect() as school:
+        school.execute(select(school_settings.c.version).where(school_settings.c.school_code == "10558")
+                       .with_for_update())
+        worker = threading.Thread(target=lambda: answers.append(step()))
+        worker.start()
+        time.sleep(0.5)  # the step has begun and waits for the settings
+        assert answers == []
+        school.execute(school_settings.update().where(school_settings.c.school_code == "10558")
+                       .values(department_review=False))
+        school.commit()
+    worker.join(10)
+    assert [a.status_code for a in answers] == [200], [a.get_json() for a in answers]
+    return answers[0].get_json()
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_destination_submitted_while_department_review_goes_off_goes_to_the_school(client, world, service):
+    from .test_destinations import Scene
+
+    scene = Scene(client, world)
+    assert scene.draft().status_code == 201
+    other = client.application.test_client()
+    submitted = _while_department_review_goes_off(service, lambda: other.post(
+        f"/graduates/{scene.g1}/destination/submit", headers=scene.me()))
+    assert submitted["status"] == "school_review"
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_an_invitation_accepted_while_department_review_goes_off_goes_to_the_school(client, world, service):
+    from .test_online_signing import Scene
+
+    scene = Scene(client, world)
+    assert scene.settings().status_code == 200
+    agreement = scene.invite(scene.e1).get_json()["id"]
+    other = client.application.test_client()
+    accepted = _while_department_review_goes_off(service, lambda: other.post(
+        f"/agreements/{agreement}/accept", headers=world.graduate_user(scene.g1)))
+    assert accepted["status"] == "school_review"

@@ -34,6 +34,7 @@ _MODULE = select(province_modules.c.province).where(province_modules.c.province 
 _SETTINGS = select(school_module_settings).where(school_module_settings.c.school_code == bindparam("school_code"),
                                                  school_module_settings.c.module == bindparam("module"))
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
+_SETTINGS_FOR_SHARE = _SETTINGS.with_for_update(read=True)
 # Both in one statement (what every registration request checks): whether the province switched the
 # module on, and the school's settings of it, NULL columns while it has none.
 _ENABLED = select(exists().where(province_modules.c.province == bindparam("province"),
@@ -78,9 +79,13 @@ def enabled_and_settings(bind: Bind, province: str | None, school_code: str, mod
     return bool(row.enabled), (row if row.school_code is not None else None)
 
 
-def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False) -> Row | None:
-    return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS,
-                        {"school_code": school_code, "module": module}).first()
+def get_settings(bind: Bind, school_code: str, module: str, *, for_update: bool = False,
+                 shared: bool = False) -> Row | None:
+    """The school's settings of ``module``; ``shared`` holds them (FOR SHARE) until the transaction
+    ends, as a step that routes by them must: switching department review off waits for it, then
+    counts what it sent to a department."""
+    statement = _SETTINGS_FOR_UPDATE if for_update else _SETTINGS_FOR_SHARE if shared else _SETTINGS
+    return bind.execute(statement, {"school_code": school_code, "module": module}).first()
 
 
 def awaiting_department(bind: Bind, school_code: str, module: str) -> int:

@@ -270,7 +270,10 @@ def _graduate_step(service: Records, actor: Principal, graduate_id: str, module:
                 raise ProblemError(403, refusal[0], detail=refusal[1])
             registration = store.get_registration(uow.session, graduate_id, module.value, for_update=True)
             current = Status(registration.status) if registration else Status.NONE
-            target = _move(current, action, department_review=state.settings.department_review)
+            # Read again and held: a school switching department review off meanwhile would count
+            # the department's pending registrations without this one, and leave it waiting there.
+            settings = store.get_settings(uow.session, graduate.school_code, module.value, shared=True)
+            target = _move(current, action, department_review=(settings or state.settings).department_review)
             if transfer is None:  # submitting the saved draft as it is: it must be complete now
                 transfer = _checked(module, _transfer_of(registration).as_dict() if registration else {},
                                     complete=True)

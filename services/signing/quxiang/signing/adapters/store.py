@@ -163,6 +163,7 @@ _GRADUATE_BY_EXAM_NUMBER = _GRADUATE_ROW.where(graduates.c.exam_number == bindpa
 _GRADUATE_BY_EXAM_NUMBER_SHARED = _GRADUATE_BY_EXAM_NUMBER.with_for_update(read=True, of=graduates)
 _SETTINGS = select(school_settings).where(school_settings.c.school_code == bindparam("school_code"))
 _SETTINGS_FOR_UPDATE = _SETTINGS.with_for_update()
+_SETTINGS_FOR_SHARE = _SETTINGS.with_for_update(read=True)
 _AGREEMENT = select(agreements).where(agreements.c.id == bindparam("agreement_id"))
 _AGREEMENT_FOR_UPDATE = _AGREEMENT.with_for_update()
 # The agreement with its school's province (None while the school is unknown), what scope checks need.
@@ -195,8 +196,12 @@ def get_graduate(bind: Bind, graduate_id: str) -> Row | None:
 # --- settings -----------------------------------------------------------------------------------
 
 
-def get_settings(bind: Bind, school_code: str, *, for_update: bool = False) -> Row | None:
-    return bind.execute(_SETTINGS_FOR_UPDATE if for_update else _SETTINGS, {"school_code": school_code}).first()
+def get_settings(bind: Bind, school_code: str, *, for_update: bool = False, shared: bool = False) -> Row | None:
+    """The school's signing settings; ``shared`` holds them (FOR SHARE) until the transaction ends, as
+    a step that routes by them must: switching department review off waits for it, then counts what
+    it sent to a department."""
+    statement = _SETTINGS_FOR_UPDATE if for_update else _SETTINGS_FOR_SHARE if shared else _SETTINGS
+    return bind.execute(statement, {"school_code": school_code}).first()
 
 
 def awaiting_department(bind: Bind, school_code: str) -> int:

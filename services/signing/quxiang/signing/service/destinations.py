@@ -176,7 +176,7 @@ def submit(service: Signing, actor: Principal, graduate_id: str, destination_cod
             _allowed(row, Action.SUBMIT)
             code, data = (given.code, dict(given.fields)) if given else (row.destination_code, row.fields)
             _complete(uow, row.id, code, data)
-            settings = store.get_settings(uow.session, graduate.school_code)
+            settings = store.get_settings(uow.session, graduate.school_code, shared=True)  # online._department_review
             _move(uow, row, Action.SUBMIT, actor, None, stamp,
                   extra={"destination_code": code, "fields": data, "submitted_at": stamp, "decided_at": None},
                   skip_department=settings is not None and not settings.department_review)

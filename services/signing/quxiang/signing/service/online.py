@@ -394,7 +394,10 @@ def _covers(actor: Principal, row: Row, province: str | None) -> bool:
 
 
 def _department_review(uow: UnitOfWork, school_code: str) -> bool:
-    settings = store.get_settings(uow.session, school_code)
+    """Whether the school's department reviews first, the settings held until the step commits: a
+    school switching department review off meanwhile would count the department's pending records
+    without this one, and leave it waiting there."""
+    settings = store.get_settings(uow.session, school_code, shared=True)
     return True if settings is None else bool(settings.department_review)
 
 
