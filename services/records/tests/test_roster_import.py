@@ -359,3 +359,36 @@ def test_graduates_from_hong_kong_macao_and_taiwan_are_imported(client, world, s
     assert sorted(g["origin_region"] for g in listed) == ["710000", "810000", "820000"]
     refused = upload(client, world.school_user(), csv_file([row(4, 生源所在地="810100")]))
     assert refused.status_code == 422  # GB/T 2260 does not divide Hong Kong
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_two_imports_at_once_bringing_one_identity_number_under_two_exam_numbers_import_one(client, service, world,
+                                                                                           school):
+    """Each file is valid against the roster it read; their writes take the roster in turn and the
+    second reads the holders again: one 考生号 is imported, the other refused naming it."""
+    import threading
+    import time
+
+    from quxiang.common.db import serialize_on
+    from quxiang.records.adapters.repository import roster_lock
+
+    files = [csv_file([row(1)]), csv_file([row(1, 考生号="26440109999999")])]
+    answers = []
+
+    def importing(body):
+        answers.append(upload(client.application.test_client(), world.school_user(), body))
+
+    with service.engine.connect() as held:
+        serialize_on(held, roster_lock("10558"))
+        threads = [threading.Thread(target=importing, args=(body,)) for body in files]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)  # both have validated against an empty roster and wait to write
+        assert answers == []
+        held.rollback()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.status_code for a in answers) == [201, 422], [a.get_json() for a in answers]
+    refused = next(a for a in answers if a.status_code == 422).get_json()
+    assert [e["column"] for e in refused["row_errors"]] == ["身份证号"]
+    assert count(service, graduates) == 1

@@ -296,6 +296,42 @@ def test_a_wrong_exam_number_is_corrected_by_withdrawing_and_importing_again(s, 
     assert roster(s, withdrawn="true")["total"] == 1
 
 
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_an_import_while_a_graduate_is_put_back_leaves_one_holder_of_its_identity_number(s, client, world, service):
+    """The import has read the roster (the wrong row withdrawn) when the school puts that row back:
+    its write holds the roster (as putting back does) and reads the holders again, so the right
+    考生号 is refused, not imported beside the row put back with the same identity number."""
+    import threading
+    import time
+
+    from sqlalchemy import func, update
+
+    from quxiang.common.db import serialize_on
+    from quxiang.records.adapters.repository import roster_lock
+
+    assert withdraw(s, s.g1, reason="考生号有误").status_code == 200
+    right = row(1, 考生号="26440109999999")
+    other = client.application.test_client()
+    answers = []
+    with service.engine.connect() as school:
+        serialize_on(school, roster_lock("10558"))  # putting g1 back, as reinstate does
+        importing = threading.Thread(target=lambda: answers.append(
+            upload(other, world.school_user(), csv_file([right, row(2), row(3, 院系="02")]))))
+        importing.start()
+        time.sleep(1)  # the import has validated against the roster without g1, and waits to write
+        assert answers == []
+        school.execute(update(graduates).where(graduates.c.id == s.g1)
+                       .values(withdrawn_at=None, withdrawn_reason=None, version=graduates.c.version + 1))
+        school.commit()
+    importing.join(30)
+    assert [a.status_code for a in answers] == [422], [a.get_json() for a in answers]
+    assert [e["column"] for e in answers[0].get_json()["row_errors"]] == ["身份证号"]
+    assert row(1)["考生号"] in answers[0].get_json()["row_errors"][0]["reason"]
+    with service.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(graduates)
+                            .where(graduates.c.withdrawn_at.is_(None))).scalar_one() == 3
+
+
 def test_a_graduate_of_another_year_with_the_same_identity_number_does_not_block_a_reinstatement(s, client, world):
     """The student withdrawn from 2026 is this school's 硕士 of 2029 under a new 考生号: the 2026 row
     may come back (and a late signing event puts it back), since the two rows are of different years."""

@@ -198,6 +198,19 @@ def work_done(bind: Bind, name: str) -> bool:
     return bind.execute(pending_work.delete().where(pending_work.c.name == name)).rowcount > 0
 
 
+def roster_lock(school_code: str) -> str:
+    """The key (``db.serialize_on``) of changes that decide who holds an identity number on the
+    school's roster: an import's write, putting a graduate back. Taken before any graduate's row."""
+    return f"records.roster:{school_code}"
+
+
+def identity_holders(bind: Bind, school_code: str) -> dict[tuple[str, int], str]:
+    """The school's graduates on the roster: (stored identity digest, graduation year) -> 考生号."""
+    query = select(graduates.c.identity_number_hash, graduates.c.graduation_year, graduates.c.exam_number).where(
+        graduates.c.school_code == school_code, graduates.c.withdrawn_at.is_(None))
+    return {(digest, year): exam for digest, year, exam in bind.execute(query)}
+
+
 def identity_holder(bind: Bind, school_code: str, digests: Sequence[str], graduation_year: int,
                     other_than: str) -> str | None:
     """The 考生号 of another graduate of the school on the roster, of the same graduation year, with

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from quxiang.common.auth.principal import Principal
 from quxiang.common.bus.bulk import TrustedEvents, copy_events, uuid4_strings
 from quxiang.common.contracts.records import GRADUATE_REGISTERED, GRADUATE_UPDATED
-from quxiang.common.db import reading
+from quxiang.common.db import reading, serialize_on
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.reference import education_levels
 from quxiang.common.times import china_today
@@ -111,7 +111,7 @@ def import_roster(service: Records, actor: Principal, school_code: str, job_id: 
     try:
         rows, total = _validate(service, school_code, job_id, path, kind, departments, existing, holders,
                                 confirm_year_changes)
-        result = _write(service, school_code, job_id, rows, existing, total)
+        result = _write(service, school_code, job_id, rows, existing, total, holders)
     except RosterRejected as exc:
         _finish(service, job_id, status="rejected", error_count=exc.total_errors,
                 errors=[e.to_dict() for e in exc.errors])
@@ -201,8 +201,10 @@ def _taken_elsewhere(service: Records, school_code: str, rows: list[tuple[str, i
 
 
 def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow], existing: dict[str, Existing],
-           total: int) -> ImportResult:
-    """One transaction: new graduates, changed ones, one event each, the job's outcome."""
+           total: int, holders: dict[tuple[str, int], str]) -> ImportResult:
+    """One transaction: new graduates, changed ones, one event each, the job's outcome. The roster
+    held (``repository.roster_lock``) and its identity numbers' holders read again: another import
+    or a graduate put back since ``holders`` were read may hold a number this file brings."""
     new: list[RosterRow] = []
     changed: list[tuple[RosterRow, Existing]] = []
     cipher = service.cipher
@@ -227,6 +229,14 @@ def _write(service: Records, school_code: str, job_id: str, rows: list[RosterRow
     new_ids = uuid4_strings(len(new))
     with service.unit_of_work() as uow:
         conn = uow.session.connection()
+        serialize_on(conn, repository.roster_lock(school_code))
+        now_held = repository.identity_holders(conn, school_code)
+        if now_held != holders:
+            errors = _Errors(kept=[])
+            for row in (*new, *(row for row, _ in changed)):
+                errors.add(_identity_conflicts(service, row, now_held))
+            if errors.total:
+                raise RosterRejected(job_id, errors.kept, errors.total)
         roster_writer.insert_graduates(conn, (
             (graduate_id, school_code, row.exam_number, *_values(row),
              cipher.encrypt(row.identity_number), cipher.digest(row.identity_number), 1, stamp, stamp)

@@ -29,6 +29,7 @@ from quxiang.common.auth.principal import Principal, Scope
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts.records import GRADUATE_UPDATED, GRADUATE_WITHDRAWN
 from quxiang.common.contracts.signing import INVITATION_STATUSES
+from quxiang.common.db import serialize_on
 from quxiang.common.pii import mask_identity_number
 from quxiang.common.web.errors import ProblemError
 from quxiang.records.adapters import registration_store, repository
@@ -104,7 +105,11 @@ def note_signing_record(uow: UnitOfWork, graduate_id: str, event_type: str, at: 
     """Signing recorded something about the graduate (an agreement beyond an invitation, a destination
     registration): noted, so that it is never withdrawn; if it was withdrawn in the moment before (it
     accepted an invitation as the school took it off), it goes back on the roster, since its record
-    lives on. The graduate's row is locked first, as ``withdraw`` does, so the two never cross."""
+    lives on. The school's roster and then the graduate's row are locked first, as ``withdraw`` and an
+    import take them, so none of them cross."""
+    unlocked = repository.get_graduate(uow.session, graduate_id)
+    if unlocked is not None:
+        serialize_on(uow.session, repository.roster_lock(unlocked.school_code))
     graduate = repository.get_graduate(uow.session, graduate_id, lock="update")
     repository.note_signing_record(uow.session, graduate_id, event_type, at)
     if graduate is not None and graduate.withdrawn_at is not None:
@@ -146,6 +151,9 @@ def _mask(service: Records, graduate: Row) -> str:
 
 
 def _school_graduate(uow: UnitOfWork, actor: Principal, school_code: str, graduate_id: str) -> Row:
+    # The roster first, as an import takes it: one putting a graduate back and an import bringing its
+    # identity number under another 考生号 would each miss the other, and both stay on the roster.
+    serialize_on(uow.session, repository.roster_lock(school_code))
     graduate = repository.get_graduate(uow.session, graduate_id, lock="update")
     if graduate is None or graduate.school_code != school_code or not actor.covers(
             Scope(province=graduate.province, school=graduate.school_code)):
