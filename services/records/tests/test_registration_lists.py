@@ -274,7 +274,7 @@ def test_on_postgresql_the_list_by_update_time_reads_the_recent_registrations_in
         pytest.skip("a plan is PostgreSQL's")
     for descending in (True, False):
         f = registration_lists.ListFilter(module="archive", province="44", sort="updated_at", descending=descending)
-        statements, params = registration_lists._shaped(f)
+        statements, params = registration_lists._shaped(f, 0)
         compiled = statements.page.compile(service.engine)
         with service.engine.connect() as conn:
             # Three graduates: left to itself the planner would sort them; it may not here.
