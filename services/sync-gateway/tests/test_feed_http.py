@@ -8,6 +8,7 @@ import dataclasses
 import json
 import threading
 import time
+from typing import ClassVar
 
 import pytest
 import requests
@@ -402,3 +403,72 @@ def test_a_filtered_pull_crosses_a_gap_in_the_sequences(client, gateway, world, 
     archive_only = world.school_user(SCHOOL_A, Access.NONE, archive=Access.READ, hukou=Access.NONE)
     items, cursor = pull_all(client, archive_only, page_size=1)
     assert items and {i["category"] for i in items} == {"archive"} and cursor > 10
+
+
+class _Broker:
+    """The RabbitMQ management API as the credentials use it: its users, and ``slow`` the seconds a
+    user takes to be written."""
+
+    users: ClassVar[dict[str, str]] = {}
+    slow = 0.0
+
+    def __init__(self, url: str) -> None:
+        pass
+
+    def declare_school_queue(self, *args) -> None:
+        pass
+
+    def put_user(self, username: str, password: str) -> None:
+        time.sleep(type(self).slow)
+        type(self).users[username] = password
+
+    def grant_consume_only(self, *args) -> None:
+        pass
+
+    def close_connections(self, username: str) -> None:
+        pass
+
+    def delete_user(self, username: str) -> None:
+        type(self).users.pop(username, None)
+
+
+@pytest.mark.parametrize("base_config", ["postgresql"], indirect=True)
+def test_a_rotation_meeting_a_revocation_leaves_no_broker_user_behind(base_config, signing_key, world, schools,
+                                                                     monkeypatch):
+    """The rotation writes the new password while the province revokes: the revocation waits for the
+    school's credential and deletes the user after; read in between, it deleted first and the rotation
+    re-created the user of a credential shown as revoked. Two first creations at once: one 201, one
+    409, and the broker holds the password the 201 answered."""
+    from quxiang.sync_gateway.service import feed
+
+    monkeypatch.setattr(feed, "BrokerAdmin", _Broker)
+    monkeypatch.setattr(_Broker, "users", {})
+    config = dataclasses.replace(base_config, broker_url="amqp://guest:guest@127.0.0.1:9/")
+    app = create_app(config, keys=KeySet(lambda: {"keys": [public_jwk(signing_key, KID)]}, min_refetch=0))
+    try:
+        admin = world.school_user(SCHOOL_A, Access.WRITE)
+        answers = []
+
+        def call(method, path, **kwargs):
+            answers.append(getattr(app.test_client(), method)(path, headers=admin, **kwargs))
+
+        monkeypatch.setattr(_Broker, "slow", 0.5)
+        both = [threading.Thread(target=call, args=("post", "/feed/credentials")) for _ in range(2)]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(10)
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.get_json() for a in answers]
+        created = next(a for a in answers if a.status_code == 201).get_json()
+        assert _Broker.users == {created["username"]: created["password"]}
+        answers.clear()
+        rotating = threading.Thread(target=call, args=("post", "/feed/credentials/rotate"))
+        rotating.start()
+        time.sleep(0.2)  # the rotation is writing the user
+        call("delete", "/feed/credentials", query_string={"school": SCHOOL_A})
+        rotating.join(10)
+        assert sorted(a.status_code for a in answers) == [200, 200], [a.get_json() for a in answers]
+        assert app.test_client().get("/feed/credentials", headers=admin).get_json()["active"] is False
+        assert _Broker.users == {}
+    finally:
+        app.extensions[EXTENSION_KEY].engine.dispose()

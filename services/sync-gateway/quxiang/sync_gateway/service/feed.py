@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from quxiang.common.auth.authorize import modules_allowing, not_found
 from quxiang.common.auth.principal import Access, Module, Principal, Role
-from quxiang.common.db import reading
+from quxiang.common.db import reading, serialize_on
 from quxiang.common.events import Event
 from quxiang.common.pii import redact_identity_numbers
 from quxiang.common.times import iso_utc
@@ -310,28 +310,37 @@ def show_credential(gateway: Gateway, school: str) -> dict[str, Any]:
     return _credential_out(gateway, row)
 
 
+def _credential_lock(school: str) -> str:
+    return f"sync.feed-credential:{school}"
+
+
 def issue_credential(gateway: Gateway, school: str, actor: str, rotate: bool = False) -> dict[str, Any]:
     """Create (or with ``rotate`` replace the password of) the school's broker user; the password is
-    returned here only. Rotating closes the connections opened with the old password."""
+    returned here only. Rotating closes the connections opened with the old password. The school's
+    credential is held (``db.serialize_on``) from the read to the write, broker calls included: a
+    rotation meeting a revocation re-created the user the revocation had deleted (a revoked
+    credential that still worked), and two first creations answered a password the broker no
+    longer held beside a 500."""
     admin = _admin(gateway)
     settings = gateway.settings.feed
-    row = _credential(gateway, school)
-    if rotate and (row is None or not row.active):
-        raise ProblemError(409, "no_active_credential", detail="该学校没有有效的订阅账号，请先创建")
-    if not rotate and row is not None and row.active:
-        raise ProblemError(409, "credential_exists", detail="该学校已有订阅账号；如需新密码请轮换")
     username = f"{settings.user_prefix}{school}"
     password = secrets.token_urlsafe(24)
     vhost = vhost_of(gateway.config.broker_url)
     queue = queue_name(settings.queue_prefix, school)
-    with _broker_admin_errors():
-        admin.declare_school_queue(vhost, settings.exchange, queue, routing_key(school))
-        admin.put_user(username, password)
-        admin.grant_consume_only(vhost, username, queue)
-        if rotate:
-            admin.close_connections(username)
-    now = datetime.now(UTC)
     with gateway.engine.begin() as conn:
+        serialize_on(conn, _credential_lock(school))
+        row = conn.execute(select(feed_credentials).where(feed_credentials.c.school_code == school)).first()
+        if rotate and (row is None or not row.active):
+            raise ProblemError(409, "no_active_credential", detail="该学校没有有效的订阅账号，请先创建")
+        if not rotate and row is not None and row.active:
+            raise ProblemError(409, "credential_exists", detail="该学校已有订阅账号；如需新密码请轮换")
+        with _broker_admin_errors():
+            admin.declare_school_queue(vhost, settings.exchange, queue, routing_key(school))
+            admin.put_user(username, password)
+            admin.grant_consume_only(vhost, username, queue)
+            if rotate:
+                admin.close_connections(username)
+        now = datetime.now(UTC)
         if row is None:
             conn.execute(insert(feed_credentials).values(school_code=school, username=username, active=True,
                                                          created_at=now, created_by=actor))
@@ -346,15 +355,17 @@ def issue_credential(gateway: Gateway, school: str, actor: str, rotate: bool = F
 
 
 def revoke_credential(gateway: Gateway, school: str, actor: str) -> dict[str, Any]:
-    """Delete the broker user and close its connections: the broker refuses it from now on."""
-    row = _credential(gateway, school)
-    if row is None:
-        raise not_found()
-    admin = _admin(gateway)
-    with _broker_admin_errors():
-        admin.delete_user(row.username)
-        admin.close_connections(row.username)
+    """Delete the broker user and close its connections: the broker refuses it from now on. Held as
+    ``issue_credential`` holds it."""
     with gateway.engine.begin() as conn:
+        serialize_on(conn, _credential_lock(school))
+        row = conn.execute(select(feed_credentials).where(feed_credentials.c.school_code == school)).first()
+        if row is None:
+            raise not_found()
+        admin = _admin(gateway)
+        with _broker_admin_errors():
+            admin.delete_user(row.username)
+            admin.close_connections(row.username)
         conn.execute(update(feed_credentials).where(feed_credentials.c.school_code == school).values(
             active=False, revoked_at=datetime.now(UTC), revoked_by=actor))
     return _credential_out(gateway, _credential(gateway, school))
