@@ -61,3 +61,30 @@ def test_unreachable_ems_is_reported_not_fatal(world, gateway, worker, ems):
     ems.faults(down=True)
     report = reconcile(gateway)
     assert report.errors and report.checked == 0
+
+
+def test_a_record_synced_while_the_ems_is_read_is_not_drift(world, gateway, worker, ems):
+    """Reconciliation reads a school's records from the EMS, then the ledger's synced rows: one first
+    synced between the two reads is not in the EMS's answer. It is judged in the next round, not
+    counted missing and sent again."""
+    first, late = "26440199710", "26440199711"
+    world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, first))
+    worker.drain()
+    client = gateway.ems_client()
+    asked = client.records
+
+    def records_then_a_sync(kind, school):
+        answer = list(asked(kind, school))
+        world.deliver(agreement(A.AGREEMENT_APPROVED, new_id(), 7, late))  # synced after the EMS answered
+        worker.drain()
+        return answer
+
+    client.records = records_then_a_sync
+    try:
+        report = reconcile(gateway, client=client)
+    finally:
+        client.close()
+    assert (report.checked, report.in_sync, report.missing, report.resynced) == (1, 1, 0, 0)
+    assert ems.graduate(late)["destination"] is not None
+    after = reconcile(gateway)
+    assert (after.checked, after.in_sync, after.drift) == (2, 2, 0)

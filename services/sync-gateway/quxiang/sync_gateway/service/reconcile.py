@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from quxiang.common.db import reading
+from quxiang.common.times import as_utc
 from quxiang.sync_gateway.adapters import ledger, metrics
 from quxiang.sync_gateway.adapters.ems_client import EmsClient
 from quxiang.sync_gateway.adapters.tables import SYNCED, sync_records
@@ -81,12 +82,14 @@ def who_of(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in WHO_FIELDS}
 
 
-def _synced_rows(gateway: Gateway, kind: str, school: str) -> Iterator[Any]:
+def _synced_rows(gateway: Gateway, kind: str, school: str, before: datetime) -> Iterator[Any]:
+    """The school's rows synced before the EMS was asked (``before``): one synced after it may be
+    missing from, or newer than, what the EMS answered, and is judged in the next round."""
     with reading(gateway.engine) as conn:
         yield from conn.execute(select(sync_records.c.id, sync_records.c.exam_number, sync_records.c.record,
                                        *(sync_records.c[name] for name in WHO_FIELDS))
                                 .where(sync_records.c.kind == kind, sync_records.c.school_code == school,
-                                       sync_records.c.status == SYNCED)).all()
+                                       sync_records.c.status == SYNCED, sync_records.c.synced_at < before)).all()
 
 
 def _schools(gateway: Gateway, kind: str) -> list[str]:
@@ -102,12 +105,13 @@ def reconcile(gateway: Gateway, client: EmsClient | None = None, fix: bool = Tru
     try:
         for kind in KINDS:
             for school in _schools(gateway, kind):
+                asked = datetime.now(UTC)
                 try:
                     held = {item["exam_number"]: item for item in client.records(kind, school)}
                 except Exception as exc:  # noqa: BLE001 - reported; the other schools still run
                     report.errors.append(f"{kind} {school}: {type(exc).__name__}: {exc}"[:300])
                     continue
-                _compare(gateway, kind, school, held, report, fix)
+                _compare(gateway, kind, school, held, report, fix, asked)
     finally:
         if own:
             client.close()
@@ -128,12 +132,17 @@ def recheck_renamed(gateway: Gateway, client: EmsClient | None = None, fix: bool
     try:
         with reading(gateway.engine) as conn:
             due = ledger.due_rechecks(conn, started, limit)
-        for row in due:
+        for due_row in due:
+            asked = datetime.now(UTC)
             try:
-                graduate = client.graduate(row.exam_number) or {}
+                graduate = client.graduate(due_row.exam_number) or {}
             except Exception as exc:  # noqa: BLE001 - reported; the row stays due
-                report.errors.append(f"{row.kind} {row.exam_number}: {type(exc).__name__}: {exc}"[:300])
+                report.errors.append(f"{due_row.kind} {due_row.exam_number}: {type(exc).__name__}: {exc}"[:300])
                 continue
+            with reading(gateway.engine) as conn:
+                row = ledger.get_record(conn, due_row.id)
+            if row is None or row.status != SYNCED or row.synced_at is None or as_utc(row.synced_at) >= asked:
+                continue  # synced again (or going to be) since the round read it: judged when it is, as due
             report.checked += 1
             item = graduate.get(row.kind)
             drifted = False
@@ -159,9 +168,9 @@ def recheck_renamed(gateway: Gateway, client: EmsClient | None = None, fix: bool
 
 
 def _compare(gateway: Gateway, kind: str, school: str, held: Mapping[str, Mapping[str, Any]],
-             report: ReconcileReport, fix: bool) -> None:
+             report: ReconcileReport, fix: bool, asked: datetime) -> None:
     drifted: list[int] = []
-    for row in _synced_rows(gateway, kind, school):
+    for row in _synced_rows(gateway, kind, school, asked):
         report.checked += 1
         item = held.get(row.exam_number)
         if item is None:
