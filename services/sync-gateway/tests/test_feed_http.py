@@ -8,6 +8,7 @@ import dataclasses
 import json
 import threading
 import time
+from datetime import timedelta
 from typing import ClassVar
 
 import pytest
@@ -472,3 +473,34 @@ def test_a_rotation_meeting_a_revocation_leaves_no_broker_user_behind(base_confi
         assert _Broker.users == {}
     finally:
         app.extensions[EXTENSION_KEY].engine.dispose()
+
+
+def test_a_second_sender_does_not_send_what_the_first_still_holds(client, gateway, world, schools, receiver,
+                                                                 monkeypatch):
+    """Two jobs processes: one sends a claimed batch one delivery after another while the batch's
+    lease runs out; the other claims those not sent yet. Each delivery is sent once: a sender renews a
+    delivery's lease just before sending it and leaves one another sender took."""
+    admin = world.school_user(SCHOOL_A, Access.WRITE)
+    assert client.post(f"{BASE}/feed/webhooks", json={"url": receiver.url}, headers=admin).status_code == 201
+    events = scenario()
+    record(gateway, events)
+    expected = sorted(e.event_id for e in events if e.data["school_code"] == SCHOOL_A)
+    assert len(expected) >= 4
+    monkeypatch.setattr(WebhookSender, "_lease", lambda self: timedelta(seconds=0.3))
+    slow = receiver.__class__.__call__
+
+    def answer_slowly(self, environ, start_response):
+        time.sleep(0.15)
+        return slow(self, environ, start_response)
+
+    monkeypatch.setattr(receiver.__class__, "__call__", answer_slowly)
+    first = threading.Thread(target=WebhookSender(gateway).deliver_round)
+    first.start()
+    second = WebhookSender(gateway)
+    while first.is_alive():
+        second.deliver_round()
+        time.sleep(0.05)
+    first.join()
+    run_rounds(gateway, lambda: len(receiver.requests) >= len(expected))
+    sent = sorted(json.loads(body)["event_id"] for _, body in receiver.requests)
+    assert sent == expected

@@ -149,11 +149,21 @@ def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> 
     conn.execute(update(feed_deliveries).where(feed_deliveries.c.id.in_(ids)).values(next_attempt_at=now + lease))
     return list(conn.execute(
         select(feed_deliveries.c.id, feed_deliveries.c.attempts, feed_deliveries.c.entry_id,
+               feed_deliveries.c.next_attempt_at.label("held_until"),
                feed_webhooks.c.url, feed_webhooks.c.secret, feed_webhooks.c.active, feed_entries.c.event_id,
                feed_entries.c.message, feed_entries.c.school_code)
         .join(feed_webhooks, feed_webhooks.c.id == feed_deliveries.c.webhook_id)
         .join(feed_entries, feed_entries.c.id == feed_deliveries.c.entry_id)
         .where(feed_deliveries.c.id.in_(ids)).order_by(feed_deliveries.c.entry_id)).all())
+
+
+def renew(conn: Connection, delivery_id: int, held_until: datetime, until: datetime) -> bool:
+    """The claimed delivery's lease from ``held_until`` (as the claim wrote it) to ``until``, just
+    before it is sent; False if it is no longer this sender's: its lease ran out while the batch's
+    earlier deliveries were sent and another sender took it (or it was redelivered by hand)."""
+    return bool(conn.execute(update(feed_deliveries).where(
+        feed_deliveries.c.id == delivery_id, feed_deliveries.c.status == DELIVERY_PENDING,
+        feed_deliveries.c.next_attempt_at == held_until).values(next_attempt_at=until)).rowcount)
 
 
 def settle(conn: Connection, delivery_id: int, attempt: int, started_at: datetime, status_code: int | None,

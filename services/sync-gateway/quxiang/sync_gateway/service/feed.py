@@ -221,16 +221,21 @@ class WebhookSender:
 
     def deliver_round(self, limit: int = DELIVERY_BATCH) -> int:
         """Send the due deliveries once each; how many were attempted."""
-        settings = self.gateway.settings.feed
         now = datetime.now(UTC)
         with self.gateway.engine.begin() as conn:
-            due = feed_store.claim_due(conn, now, limit, timedelta(seconds=settings.webhook_timeout + 30))
-        for row in due:
-            self._send(row)
-        return len(due)
+            due = feed_store.claim_due(conn, now, limit, self._lease())
+        return sum(self._send(row) for row in due)
 
-    def _send(self, row: Any) -> None:
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.gateway.settings.feed.webhook_timeout + 30)
+
+    def _send(self, row: Any) -> bool:
+        """One delivery, if it is still this sender's: the batch's lease may have run out while the
+        deliveries before it were sent (each up to the timeout), and another sender taken it."""
         settings = self.gateway.settings.feed
+        with self.gateway.engine.begin() as conn:
+            if not feed_store.renew(conn, row.id, row.held_until, datetime.now(UTC) + self._lease()):
+                return False
         attempt = row.attempts + 1
         started = datetime.now(UTC)
         clock = time.monotonic()
@@ -265,6 +270,7 @@ class WebhookSender:
             feed_store.settle(conn, row.id, attempt, started, status_code, error,
                               int((time.monotonic() - clock) * 1000), ok, give_up,
                               started + timedelta(seconds=self.backoff(attempt)))
+        return True
 
 
 # -- broker credentials -------------------------------------------------------------------------------
