@@ -127,3 +127,31 @@ def test_the_province_of_the_registering_authority_oversees_a_unit_wherever_it_s
     # and the province of neither gets a 404
     sh = auth(service, seed.user(Role.PROVINCE, province="31"))
     assert client.post(f"/employer-accounts/{unit}/disable", headers=sh).status_code == 404
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_a_stop_takes_the_unit_before_its_account_as_the_units_own_edit_does(app, client, service, seed, units):
+    """The unit editing its data holds its row, then its account; a province stopping it at once
+    takes them in the same order (the other way round the two deadlocked): while the unit's row is
+    held the stop waits holding nothing, then stops the account."""
+    import threading
+    import time
+
+    from sqlalchemy import select
+
+    from quxiang.accounts.adapters.tables import employers, users
+
+    gd = auth(service, seed.user(Role.PROVINCE, province="44"))
+    answers = []
+    with service.engine.connect() as unit:
+        unit.execute(select(employers.c.id).where(employers.c.id == units[0]).with_for_update())
+        stopping = threading.Thread(target=lambda: answers.append(
+            app.test_client().post(f"/employer-accounts/{units[0]}/disable", headers=gd)))
+        stopping.start()
+        time.sleep(0.5)
+        with service.engine.connect() as other:  # the account is free meanwhile
+            assert other.execute(select(users.c.username).where(users.c.employer == units[0])
+                                 .with_for_update(nowait=True)).scalar_one() == "acme-hr"
+        unit.rollback()
+    stopping.join(10)
+    assert [a.status_code for a in answers] == [200] and answers[0].get_json()["status_label"] == "已停用"

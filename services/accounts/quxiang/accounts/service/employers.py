@@ -143,7 +143,9 @@ def _provinces_of(employer: Employer) -> set[str]:
 
 def _overseen_account(uow: UnitOfWork, actor: Principal, employer_id: str) -> User:
     province = _province_of(actor)
-    employer = credentials.get_employer(uow.session, employer_id)
+    # The unit's row first, then its account: the order the unit's own change takes them in (the
+    # other way round, a stop and the unit's edit at once deadlocked).
+    employer = credentials.get_employer(uow.session, employer_id, for_update=True)
     if employer is None or (province is not None and province not in _provinces_of(employer)):
         raise NotFound("employer_not_found", "单位不存在")
     users = repository.accounts_of_employer(uow.session, employer_id, for_update=True)
