@@ -188,3 +188,16 @@ def test_a_department_account_created_while_the_province_lowers_the_school_is_lo
     with service.engine.connect() as conn:
         archive = conn.execute(select(users.c.perm_archive).where(users.c.username == "zsu-cs")).scalar_one()
     assert made["view"].user.username == "zsu-cs" and archive == "none"
+
+
+def test_a_roster_batch_takes_its_graduates_in_the_order_issuing_activation_codes_does():
+    """Issuing a school's codes locks them in 考生号 order; a roster batch (records' events in the
+    order they came) applies them in that order too, so the two never wait on each other in a circle."""
+    from quxiang.common.bus.consumer import in_lock_order
+
+    handlers = SERVICE.all_consumers()["accounts.roster"]
+    came = [catalogue.new_event(GRADUATE_UPDATED, subject=f"g-{n}", sequence=2, producer="records", data={
+        "graduate_id": f"g-{n}", "exam_number": f"2444010111000{n}", "student_number": f"202100{n}", "name": "学生",
+        "school_code": "10558", "department_id": "d-cs", "education_level": "31", "graduation_year": 2025})
+        for n in (3, 1, 2)]
+    assert [e.data["exam_number"][-1] for e in in_lock_order(came, handlers)] == ["1", "2", "3"]
