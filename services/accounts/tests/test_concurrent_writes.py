@@ -201,3 +201,40 @@ def test_a_roster_batch_takes_its_graduates_in_the_order_issuing_activation_code
         "school_code": "10558", "department_id": "d-cs", "education_level": "31", "graduation_year": 2025})
         for n in (3, 1, 2)]
     assert [e.data["exam_number"][-1] for e in in_lock_order(came, handlers)] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_the_same_agreement_type_set_twice_at_once_is_recorded_once(app, client, service, seed):
+    """Two identical changes of a school's agreement type at once: the second, held until the first
+    committed, finds the type already set and records nothing (compared with the type read before
+    either wrote, both recorded it)."""
+    from quxiang.accounts.service.management import province_lock
+    from quxiang.common.contracts.accounts import AGREEMENT_TYPE_SET
+    from quxiang.common.db import serialize_on
+
+    from .helpers import events
+
+    admin = auth(service, seed.user(Role.ADMIN))
+    gd = auth(service, seed.user(Role.PROVINCE, username="gd-prov", province="44"))
+    assert client.post("/schools", json={"code": "10558", "name": "中山大学", "province": "44"},
+                       headers=admin).status_code == 201
+    assert client.post("/provinces/44/modules/employment/enable", json={"agreement_type": "three_party"},
+                       headers=gd).status_code == 200
+    answers = []
+
+    def change():
+        answers.append(app.test_client().put("/schools/10558/agreement-type", json={"agreement_type": "two_party"},
+                                             headers=gd))
+
+    with service.engine.connect() as held:
+        serialize_on(held, province_lock("44"))
+        both = [threading.Thread(target=change) for _ in range(2)]
+        for thread in both:
+            thread.start()
+        time.sleep(0.5)  # both have read the school and wait
+        held.rollback()
+    for thread in both:
+        thread.join(10)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [e["data"]["agreement_type"] for e in events(service, AGREEMENT_TYPE_SET)] == ["three_party",
+                                                                                                "two_party"]

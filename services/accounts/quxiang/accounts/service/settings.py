@@ -215,6 +215,9 @@ def set_school_agreement_type(service: Accounts, actor: Principal, school_code: 
         if school is None:
             raise school_not_found()
         _ensure_may_change(actor, school.province)
+        # Held as the province's switch-on holds it: two changes at once compared with the same
+        # type read before either wrote, and both recorded (two events, two versions, one type).
+        serialize_on(uow.session, province_lock(school.province))
         if Module.EMPLOYMENT not in repository.get_province_modules(uow.session, school.province):
             raise Conflict("module_not_enabled", "本省尚未开启毕业去向登记与网签，不能设置协议类型",
                            module=Module.EMPLOYMENT.value)
