@@ -109,9 +109,10 @@ def test_an_older_roster_event_handled_at_once_with_a_newer_does_not_win(service
 
 @pytest.mark.parametrize("config", ["postgresql"], indirect=True)
 def test_a_failure_counted_while_its_stale_key_is_pruned(service):
-    """The row is found and locked in one statement: a sweep by another request waits for the count,
-    then leaves the fresh window alone (with a separate lock after an insert that did nothing, the
-    sweep could delete the row in between and the count failed with a 500)."""
+    """The row is found and locked in one statement, and a sweep by another request passes over the
+    rows others hold: the count keeps its row (with a separate lock after an insert that did nothing,
+    the sweep could delete the row in between and the count failed with a 500), and the sweep does
+    not wait for it (two logins whose sweeps each waited for the other's row deadlocked)."""
     now = datetime.now(UTC)
     with service.unit_of_work() as uow:  # an old failure, its window long over
         throttle.record_failure(uow.session, "acct:zsu", 5, now - timedelta(days=2))
@@ -128,10 +129,9 @@ def test_a_failure_counted_while_its_stale_key_is_pruned(service):
         assert throttle.record_failure(failing.session, "acct:zsu", 5, now) is False
         thread = threading.Thread(target=sweep)
         thread.start()
-        time.sleep(0.5)
-        assert not pruned  # waits on the counted row
+        thread.join(5)
+        assert pruned  # done without waiting for the counted row
         failing.commit()
-    thread.join(10)
     with service.unit_of_work() as uow:
         assert throttle.record_failure(uow.session, "acct:zsu", 2, now) is True  # 2 in the window: locked
 
@@ -238,3 +238,36 @@ def test_the_same_agreement_type_set_twice_at_once_is_recorded_once(app, client,
     assert [a.status_code for a in answers] == [200, 200]
     assert [e["data"]["agreement_type"] for e in events(service, AGREEMENT_TYPE_SET)] == ["three_party",
                                                                                                 "two_party"]
+
+
+@pytest.mark.parametrize("config", ["postgresql"], indirect=True)
+def test_two_sweeps_each_holding_a_stale_key_the_other_would_delete_do_not_deadlock(service):
+    """Two wrong logins at once, each holding its account's stale key, and each sweeping (1 in
+    PRUNE_ONE_IN): each sweep deletes the stale keys nobody holds and passes over the other's."""
+    now = datetime.now(UTC)
+    with service.unit_of_work() as uow:
+        for key in ("acct:a", "acct:b", "acct:idle"):
+            throttle.record_failure(uow.session, key, 5, now - timedelta(days=2))
+        uow.commit()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def login(key):
+        try:
+            with service.unit_of_work() as uow:
+                throttle.record_failure(uow.session, key, 5, now)  # holds its key's row
+                barrier.wait(5)
+                throttle.prune(uow.session, now)
+                uow.commit()
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    both = [threading.Thread(target=login, args=(key,)) for key in ("acct:a", "acct:b")]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join(20)
+    assert errors == []
+    with service.engine.connect() as conn:
+        keys = set(conn.execute(select(throttle.login_throttle.c.key)).scalars())
+    assert keys == {"acct:a", "acct:b"}  # the idle stale key swept, the counted ones kept

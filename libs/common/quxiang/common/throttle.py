@@ -19,7 +19,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delet
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from quxiang.common.db import conflict_insert
+from quxiang.common.db import conflict_insert, dialect_name
 
 
 def failure_table(metadata: MetaData, name: str) -> Table:
@@ -83,10 +83,16 @@ class FailureCounter:
         session.execute(delete(self.table).where(self.table.c.key == key))
 
     def prune(self, session: Session, now: datetime | None = None) -> None:
+        """The keys whose window passed and that are not locked out, gone; those another request holds
+        are left (SKIP LOCKED on PostgreSQL): it is counting them, and two logins whose sweeps each
+        waited for the key the other held deadlocked."""
         now = now or datetime.now(UTC)
-        session.execute(delete(self.table).where(
+        stale = select(self.table.c.key).where(
             self.table.c.window_started_at <= now - self.window,
-            or_(self.table.c.locked_until.is_(None), self.table.c.locked_until <= now)))
+            or_(self.table.c.locked_until.is_(None), self.table.c.locked_until <= now))
+        if dialect_name(session) == "postgresql":
+            stale = stale.with_for_update(skip_locked=True)
+        session.execute(delete(self.table).where(self.table.c.key.in_(stale)))
 
     def _locked_row(self, session: Session, key: str, now: datetime) -> Any:
         """The key's row, made if missing, locked to the end of the transaction, in one statement: two
