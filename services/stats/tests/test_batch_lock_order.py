@@ -66,3 +66,18 @@ def test_batches_of_the_same_graduates_in_opposite_order_do_not_deadlock(world, 
     with service.engine.connect() as conn:
         applied = set(conn.execute(select(aggregates.c.id)).scalars())
     assert applied == {"ag-1a", "ag-1b", "ag-2a", "ag-2b"}
+
+
+def test_a_directory_batch_takes_its_schools_in_one_order():
+    """The directory's events lock their school's row: a batch applies them by school code (one
+    school's in the order they came), so two batches holding 10558 and 10559 in opposite order wait
+    for each other instead of deadlocking and handling their events one by one."""
+    from quxiang.common.bus.consumer import in_lock_order
+
+    from .stats_events import agreement_type_set, settings_updated
+
+    came = [agreement_type_set("10559", "two_party", 2), settings_updated("10558", "employment", True, 1),
+            agreement_type_set("10558", "two_party", 2), agreement_type_set("10559", "three_party", 3)]
+    ordered = in_lock_order(came, consumers.DIRECTORY_HANDLERS)
+    assert [(e.data["school_code"], e.sequence) for e in ordered] == [("10558", 1), ("10558", 2), ("10559", 2),
+                                                                      ("10559", 3)]

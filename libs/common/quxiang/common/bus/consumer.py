@@ -70,6 +70,14 @@ def _graduate_of(event: Event) -> str:
 locks_graduate_first = locks_first(_graduate_of)
 
 
+def _school_of(event: Event) -> str:
+    return str(event.data.get("school_code") or "")
+
+
+# A handler that locks the school's row first (a directory's copy, a school's feed counter).
+locks_school_first = locks_first(_school_of)
+
+
 def in_lock_order(events: list[Event], handlers: Mapping[str, Handler]) -> list[Event]:
     """``events`` in the order their handlers' declared keys give (see ``locks_first``); as they
     came when no handler declares one. Events whose handler declares none go first, in order."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quxiang.common.bus.consumer import Handler, locks_graduate_first
+from quxiang.common.bus.consumer import Handler, locks_graduate_first, locks_school_first
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, destinations, records, signing
 from quxiang.common.events import Event
@@ -23,11 +23,13 @@ DIRECTORY_CONSUMER = "stats.directory"
 GRADUATES_CONSUMER = "stats.graduates"
 
 
+@locks_school_first  # a batch takes the schools' rows in one order: two batches never cross
 def on_school_created(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     store.upsert_school(uow.session, data["school_code"], data["name"], data["province"])
 
 
+@locks_school_first
 def on_department_created(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     store.upsert_department(uow.session, data["department_id"], data["school_code"], data["code"], data["name"])
@@ -37,12 +39,14 @@ def on_module_enabled(event: Event, uow: UnitOfWork) -> None:
     store.enable_module(uow.session, event.data["province"], event.data["module"])
 
 
+@locks_school_first
 def on_agreement_type_set(event: Event, uow: UnitOfWork) -> None:
     data = event.data
     store.set_agreement_type(uow.session, data["school_code"], data["province"], data["agreement_type"],
                              event.sequence)
 
 
+@locks_school_first
 def on_settings_updated(event: Event, uow: UnitOfWork) -> None:
     """网签设置 (signing) and 档案/户口设置 (records): completed or not, newest by the settings' version."""
     data = event.data

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quxiang.common.bus.consumer import Handler, locks_graduate_first
+from quxiang.common.bus.consumer import Handler, locks_graduate_first, locks_school_first
 from quxiang.common.bus.outbox import UnitOfWork
 from quxiang.common.contracts import accounts, records
 from quxiang.common.events import Event
@@ -31,6 +31,7 @@ def on_mirrored(event: Event, uow: UnitOfWork) -> None:
     ingest.apply_event(uow.session, event)
 
 
+@locks_school_first  # the school's feed counter: a batch takes the schools in one order
 def on_feed_event(event: Event, uow: UnitOfWork) -> None:
     feed.record_event(uow.session, event)
 
