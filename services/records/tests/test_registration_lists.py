@@ -285,3 +285,19 @@ def test_on_postgresql_the_list_by_update_time_reads_the_recent_registrations_in
         assert RECENT_INDEX in plan, plan
         assert [i["name"] for i in items(s, s.school(), f"?sort=updated_at&order={'desc' if descending else 'asc'}")
                 ["items"]][-1] == "学生2"
+
+
+def test_only_broad_lists_by_update_time_are_found_in_two_parts():
+    """A province's list by 更新时间, whole or by the registration's status, walks the registrations in
+    time order; one narrowed by school, 专业 or a search (few matches: the walk would read most of the
+    province) or deep (each part reads to the page's depth) is sorted as before."""
+    from quxiang.records.adapters import registration_lists as rl
+
+    def apart(offset=0, **given):
+        f = rl.ListFilter(module="archive", sort="updated_at", descending=True, **given)
+        return "UNION ALL" in str(rl._shaped(f, offset)[0].page)
+
+    assert apart(province="44") and apart(province="44", status="approved") and apart(province="44", status="none")
+    assert not apart(province="44", school_code="10558") and not apart(province="44", major="软件")
+    assert not apart(province="44", q="王") and not apart(province="44", education_level="31")
+    assert not apart(rl._APART_DEPTH, province="44")

@@ -12,7 +12,7 @@ from quxiang.common.testing.service_checks import (
     assert_service_boots,
     assert_step_matches_the_tables,
 )
-from quxiang.signing.adapters.destination_tables import DESTINATIONS_RECENT_INDEX
+from quxiang.signing.adapters.destination_tables import DESTINATIONS_RECENT_INDEXES
 from quxiang.signing.adapters.tables import (
     RECENT_INDEXES,
     STATUS_WIDTH,
@@ -87,7 +87,7 @@ def test_every_status_fits_its_column():
     for status in (*online.Status, *termination.Status, *destination.Status):
         assert len(status.value) <= STATUS_WIDTH, status
 
-_RECENT = {*RECENT_INDEXES.values(), DESTINATIONS_RECENT_INDEX}
+_RECENT = {*(name for names in RECENT_INDEXES.values() for name in names), *DESTINATIONS_RECENT_INDEXES}
 
 
 def _search_indexes(database: str) -> set[str]:

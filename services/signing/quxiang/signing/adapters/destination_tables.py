@@ -47,6 +47,9 @@ chars_index(DESTINATION_UNIT_INDEX, DESTINATION_UNIT)
 
 DESTINATION_TABLES = (destination_registrations,)
 
-# The 去向登记 list's default order, most recently changed first (signing_lists; 0017).
-DESTINATIONS_RECENT_INDEX = "ix_destination_registrations_recent"
-Index(DESTINATIONS_RECENT_INDEX, destination_registrations.c.updated_at.desc(), destination_registrations.c.id)
+# The 去向登记 list's default order, most recently changed first, the province's and a school's
+# (signing_lists; 0017; as tables.RECENT_INDEXES).
+DESTINATIONS_RECENT_INDEXES = ("ix_destination_registrations_recent", "ix_destination_registrations_school_recent")
+Index(DESTINATIONS_RECENT_INDEXES[0], destination_registrations.c.updated_at.desc(), destination_registrations.c.id)
+Index(DESTINATIONS_RECENT_INDEXES[1], destination_registrations.c.school_code,
+      destination_registrations.c.updated_at.desc(), destination_registrations.c.id)

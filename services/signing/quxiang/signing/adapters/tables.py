@@ -107,8 +107,11 @@ school_settings = Table(
 
 TERMINATIONS_GRADUATE_INDEX = "ix_terminations_graduate"
 # The lists' default order, most recently changed first (signing_lists; 0017): a province's first page
-# walks the index for its 20 rows where it sorted every agreement in the province.
-RECENT_INDEXES = {"agreements": "ix_agreements_recent", "terminations": "ix_terminations_recent"}
+# walks the first index for its 20 rows where it sorted every agreement in the province; a school's
+# (and a department's) the second, its own slice, where the first made a school with few agreements
+# walk the whole table (1-3 -> 100 ms at 132,000 agreements).
+RECENT_INDEXES = {"agreements": ("ix_agreements_recent", "ix_agreements_school_recent"),
+                  "terminations": ("ix_terminations_recent", "ix_terminations_school_recent")}
 
 # Wide enough for every status of every flow (the longest, application_department_rejected, has 31
 # characters; PostgreSQL refuses a longer value, SQLite does not check).
@@ -174,7 +177,8 @@ trigram_index(SEARCH_INDEXES["agreements"][0], agreements.c.number)
 chars_index(SEARCH_INDEXES["agreements"][1], UNIT_NAME)
 use_trigrams(graduates)
 use_trigrams(agreements)
-Index(RECENT_INDEXES["agreements"], agreements.c.updated_at.desc(), agreements.c.number)
+Index(RECENT_INDEXES["agreements"][0], agreements.c.updated_at.desc(), agreements.c.number)
+Index(RECENT_INDEXES["agreements"][1], agreements.c.school_code, agreements.c.updated_at.desc(), agreements.c.number)
 
 agreement_counters = Table(
     "agreement_counters", metadata,
@@ -257,7 +261,9 @@ SIGNING_TABLES = (schools, departments, province_modules, employers, graduates, 
 # matches would tell the unit a stranger's school, 院系 and 专业 (service.invitation_throttle). 0014.
 invitation_throttle = failure_table(metadata, "invitation_throttle")
 
-Index(RECENT_INDEXES["terminations"], terminations.c.updated_at.desc(), terminations.c.id)
+Index(RECENT_INDEXES["terminations"][0], terminations.c.updated_at.desc(), terminations.c.id)
+Index(RECENT_INDEXES["terminations"][1], terminations.c.school_code, terminations.c.updated_at.desc(),
+      terminations.c.id)
 
 DOCUMENT_TABLES = (agreement_documents,)
 FLOW_TABLES = (attachments, terminations)
