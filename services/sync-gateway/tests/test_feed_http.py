@@ -222,6 +222,10 @@ def test_a_failing_endpoint_gets_bounded_retries_then_failed_and_a_manual_redeli
     receiver.always_fail = False
     again = client.post(f"{BASE}/feed/deliveries/{delivery['id']}/redeliver", headers=admin)
     assert again.status_code == 200 and again.get_json()["status"] == "pending" and again.get_json()["attempts"] == 0
+    # pending again (being sent, or waiting for its retry): a second redelivery would let another
+    # sender send it beside the one sending it
+    twice = client.post(f"{BASE}/feed/deliveries/{delivery['id']}/redeliver", headers=admin)
+    assert twice.status_code == 409 and twice.get_json()["code"] == "delivery_pending"
     run_rounds(gateway, lambda: client.get(f"{BASE}/feed/deliveries/{delivery['id']}", headers=admin)
                .get_json()["status"] == "delivered")
     log = client.get(f"{BASE}/feed/deliveries/{delivery['id']}", headers=admin).get_json()["attempt_log"]

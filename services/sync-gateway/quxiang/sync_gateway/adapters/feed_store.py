@@ -181,9 +181,12 @@ def settle(conn: Connection, delivery_id: int, attempt: int, started_at: datetim
                                                feed_deliveries.c.status == DELIVERY_PENDING).values(**values))
 
 
-def redeliver(conn: Connection, delivery_id: int, now: datetime) -> None:
-    conn.execute(update(feed_deliveries).where(feed_deliveries.c.id == delivery_id).values(
-        status=DELIVERY_PENDING, attempts=0, next_attempt_at=now, failed_at=None, delivered_at=None))
+def redeliver(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """A failed or delivered delivery back to pending; False for one still pending (being sent, or
+    waiting for its retry): made due at once, another sender would send it beside the one sending."""
+    return bool(conn.execute(update(feed_deliveries).where(
+        feed_deliveries.c.id == delivery_id, feed_deliveries.c.status != DELIVERY_PENDING).values(
+        status=DELIVERY_PENDING, attempts=0, next_attempt_at=now, failed_at=None, delivered_at=None)).rowcount)
 
 
 def delivery(conn: Connection, delivery_id: int) -> Any:

@@ -450,7 +450,8 @@ def redeliver(gateway: Gateway, principal: Principal, delivery_id: int) -> dict[
     """A delivery (failed, or delivered and wanted again) back to pending with a fresh budget."""
     delivery_in_scope(gateway, principal, delivery_id)
     with gateway.engine.begin() as conn:
-        feed_store.redeliver(conn, delivery_id, datetime.now(UTC))
+        if not feed_store.redeliver(conn, delivery_id, datetime.now(UTC)):
+            raise ProblemError(409, "delivery_pending", detail="该投递正在发送或等待重试，无需重新投递")
     return delivery_in_scope(gateway, principal, delivery_id)
 
 
