@@ -5,7 +5,7 @@ import pytest
 
 from quxiang.common.config import ConfigError
 from quxiang.common.migrations import AUTH_RECENT_INDEX
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import database_url, make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
     assert_service_boots,
@@ -58,7 +58,7 @@ def test_the_app_starts_with_the_faults_of_the_environment(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0003", metadata) == {AUTH_RECENT_INDEX}
 
@@ -72,7 +72,7 @@ def test_a_database_that_misses_what_the_code_declares_is_refused(database, requ
     from quxiang.common.db import make_engine
     from quxiang.common.migrations import SchemaDrift, upgrade
 
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     upgrade(config, SERVICE)
     upgrade(config, SERVICE)  # at head and as declared: nothing to say

@@ -1,7 +1,7 @@
 import pytest
 
 from quxiang.common.migrations import AUTH_RECENT_INDEX
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import database_url, make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
     assert_service_boots,
@@ -30,7 +30,7 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == {
         AUTH_RECENT_INDEX, ON_ROSTER_INDEX, *_list_indexes(database)}
@@ -38,7 +38,7 @@ def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, req
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_roster_withdrawal_step_comes_and_goes(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {ON_ROSTER_INDEX,
                                                                                    *_list_indexes(database)}
@@ -55,7 +55,7 @@ def test_approved_once_is_filled_from_the_history_on_upgrade(database, request, 
     from quxiang.common.migrations import alembic_config, upgrade
     from quxiang.records.adapters.tables import registration_history, registrations
 
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0006", metadata) == _list_indexes(database)
     command.downgrade(alembic_config(SERVICE, url), "0006")
@@ -86,13 +86,13 @@ def test_approved_once_is_filled_from_the_history_on_upgrade(database, request, 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_list_search_indexes_come_and_go_with_their_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == _list_indexes(database)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_registrations_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == {RECENT_INDEX}

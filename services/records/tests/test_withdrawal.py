@@ -233,10 +233,10 @@ def test_upgrading_a_database_with_graduates_waits_for_the_backfill(database, re
 
     from quxiang.common.db import make_engine
     from quxiang.common.migrations import alembic_config, upgrade
-    from quxiang.common.testing.plugin import make_test_config
+    from quxiang.common.testing.plugin import database_url, make_test_config
     from quxiang.records.adapters.tables import pending_work
 
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     upgrade(config, SERVICE)
     engine = make_engine(url)

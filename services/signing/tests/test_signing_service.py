@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quxiang.common.db import make_engine
 from quxiang.common.migrations import AUTH_RECENT_INDEX
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import database_url, make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
     assert_service_boots,
@@ -39,7 +39,7 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_lookup_indexes_come_and_go_with_their_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     removed = assert_step_matches_the_tables(SERVICE, config, "0007", metadata)
     assert removed == LOOKUP_INDEXES | {AUTH_RECENT_INDEX} | _search_indexes(database)
@@ -47,7 +47,7 @@ def test_the_lookup_indexes_come_and_go_with_their_step(database, request, tmp_p
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0008", metadata) == {AUTH_RECENT_INDEX,
                                                                                    *_search_indexes(database)}
@@ -55,7 +55,7 @@ def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, req
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_status_columns_widen_with_their_step_and_keep_the_one_held_agreement_index(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     # Down to 0009 and up again: the tables match the definitions, the partial unique index included.
     assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == _search_indexes(database)
@@ -104,14 +104,14 @@ def _search_indexes(database: str) -> set[str]:
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_list_search_indexes_come_and_go_with_their_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0014", metadata) == _search_indexes(database)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_terminations_graduate_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0015", metadata) == {TERMINATIONS_GRADUATE_INDEX,
                                                                                    *_RECENT}
@@ -119,6 +119,6 @@ def test_the_terminations_graduate_index_comes_and_goes_with_its_step(database, 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_first_indexes_come_and_go_with_their_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0016", metadata) == _RECENT

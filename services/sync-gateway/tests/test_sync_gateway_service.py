@@ -1,7 +1,7 @@
 import pytest
 
 from quxiang.common.migrations import AUTH_RECENT_INDEX
-from quxiang.common.testing.plugin import make_test_config
+from quxiang.common.testing.plugin import database_url, make_test_config
 from quxiang.common.testing.service_checks import (
     assert_migrations_round_trip,
     assert_service_boots,
@@ -24,7 +24,7 @@ def test_migrates_on_postgresql(pg_url, tmp_path):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_unsynced_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0004", metadata) == \
         {"ix_sync_records_unsynced", AUTH_RECENT_INDEX, *STATUS_INDEXES}
@@ -32,7 +32,7 @@ def test_the_unsynced_index_comes_and_goes_with_its_step(database, request, tmp_
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_recent_revocations_index_comes_and_goes_with_its_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0005", metadata) == {AUTH_RECENT_INDEX, *STATUS_INDEXES}
 
@@ -42,7 +42,7 @@ STATUS_INDEXES = ("ix_sync_records_school_status", "ix_sync_records_school_synce
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_status_indexes_come_and_go_with_their_step(database, request, tmp_path):
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     assert assert_step_matches_the_tables(SERVICE, config, "0009", metadata) == set(STATUS_INDEXES)
 
@@ -61,7 +61,7 @@ def test_the_graduate_directory_starts_from_the_ledger(database, request, tmp_pa
     from quxiang.sync_gateway.adapters.ledger import insert_rows
     from quxiang.sync_gateway.adapters.tables import sync_graduates
 
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     upgrade(config, SERVICE)
     command.downgrade(alembic_config(SERVICE, url), "0006")
@@ -105,7 +105,7 @@ def test_a_placeholder_from_step_0007_does_not_pin_its_name(database, request, t
     from quxiang.sync_gateway.adapters.tables import sync_records
     from quxiang.sync_gateway.domain.records import desired_record
 
-    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+    url = database_url(request, database, tmp_path)
     config = make_test_config(SERVICE.name, url, "embedded", tmp_path)
     upgrade(config, SERVICE)
     command.downgrade(alembic_config(SERVICE, url), "0006")

@@ -63,6 +63,12 @@ def pg_url(postgres: Postgres) -> Iterator[str]:
     postgres.drop_database(url)
 
 
+def database_url(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> str:
+    """The run's PostgreSQL database (``pg_url``) for ``database`` "postgresql", else a SQLite file in
+    ``tmp_path``: for a test parametrized over both that builds its service's config itself."""
+    return request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path}/db.sqlite"
+
+
 def make_test_config(service: str, database_url: str, broker_url: str, data_dir: Path,
                      **overrides: str) -> Config:
     names = uuid.uuid4().hex[:8]
